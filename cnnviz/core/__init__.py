@@ -1,0 +1,1 @@
+"""Qt-free core of cnnviz. TensorFlow is imported inside functions, never at module top."""
