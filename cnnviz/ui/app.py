@@ -1,0 +1,42 @@
+"""Starting the GUI: the QApplication, the main window, and the event loop.
+
+TensorFlow is not imported here: the window appears first, and TensorFlow loads only
+when a feature needs it.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtWidgets import QApplication
+
+from cnnviz import __version__
+
+
+def create_app(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (an existing one is reused, as in tests)."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("cnnviz")
+    app.setOrganizationName("cnnviz")
+    app.setApplicationVersion(__version__)
+    app.setStyle("Fusion")  # the same look on every platform, and in screenshots
+    return app  # type: ignore[return-value]
+
+
+def run_app(path: str | None = None) -> int:
+    """Show the main window (opening `path` if given) and run until it closes."""
+    app = create_app()
+    from cnnviz.ui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    if path:
+        window.open_path(path, confirmed=True)
+    return app.exec()
+
+
+def main() -> int:
+    """Entry point of the `cnnviz-gui` launcher: `cnnviz-gui [SPEC.json]`."""
+    return run_app(sys.argv[1] if len(sys.argv) > 1 else None)

@@ -1,0 +1,47 @@
+"""Every modal question the app asks, in one place.
+
+Widgets call these functions instead of QMessageBox/QFileDialog directly, so tests can
+answer them (monkeypatch) while still driving the real widgets.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+SPEC_FILTER = "cnnviz model specs (*.json);;All files (*)"
+PYTHON_FILTER = "Python scripts (*.py);;All files (*)"
+
+
+def show_error(parent: QWidget | None, title: str, message: str) -> None:
+    """A warning box with a readable message (never a traceback)."""
+    QMessageBox.warning(parent, title, message)
+
+
+def ask_save_changes(parent: QWidget | None, document_name: str) -> str:
+    """Ask what to do with unsaved changes: returns 'save', 'discard' or 'cancel'."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Unsaved changes")
+    box.setText(f"Save the changes to {document_name}?")
+    box.setInformativeText("Your changes will be lost if you don't save them.")
+    box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                           | QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Save)
+    answer = box.exec()
+    if answer == QMessageBox.StandardButton.Save:
+        return "save"
+    if answer == QMessageBox.StandardButton.Discard:
+        return "discard"
+    return "cancel"
+
+
+def get_open_path(parent: QWidget | None, title: str, folder: str, file_filter: str) -> str:
+    """The file the user picked to open, or '' if they cancelled."""
+    path, _ = QFileDialog.getOpenFileName(parent, title, folder, file_filter)
+    return path
+
+
+def get_save_path(parent: QWidget | None, title: str, suggested: str, file_filter: str) -> str:
+    """The file the user picked to save to, or '' if they cancelled."""
+    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, file_filter)
+    return path

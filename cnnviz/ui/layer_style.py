@@ -1,0 +1,24 @@
+"""Colours that identify layer types, shared by the stack, palette and diagram."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor
+
+_COLORS: dict[str, tuple[int, int, int]] = {
+    "Input": (120, 144, 156),
+    "Conv2D": (30, 136, 229),
+    "MaxPooling2D": (67, 160, 71),
+    "AveragePooling2D": (102, 187, 106),
+    "GlobalMaxPooling2D": (46, 125, 50),
+    "GlobalAveragePooling2D": (56, 142, 60),
+    "BatchNormalization": (142, 36, 170),
+    "Activation": (255, 160, 0),
+    "Dropout": (158, 158, 158),
+    "Flatten": (121, 85, 72),
+    "Dense": (0, 137, 123),
+}
+
+
+def layer_color(layer_type: str) -> QColor:
+    """The colour of a layer type (a neutral grey for types without one)."""
+    return QColor(*_COLORS.get(layer_type, (144, 164, 174)))

@@ -1,0 +1,284 @@
+"""The main window: menus, file handling (New/Open/Save/Save As/Export/recent) and views."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox
+
+from cnnviz import __version__
+from cnnviz.core.errors import CnnvizError
+from cnnviz.core.presets import preset_spec
+from cnnviz.core.spec import ModelSpec, load_spec, save_spec, save_text_atomically
+from cnnviz.ui import dialogs
+from cnnviz.ui.builder_panel import BuilderPanel
+from cnnviz.ui.spec_document import SpecDocument
+
+DEFAULT_PRESET = "mnist_cnn"
+MAX_RECENT = 8
+
+
+def settings() -> QSettings:
+    """The app's settings; tests use their own scope so they never touch the user's."""
+    return QSettings("cnnviz", os.environ.get("CNNVIZ_SETTINGS_SCOPE", "cnnviz"))
+
+
+class MainWindow(QMainWindow):
+    """One document (a model spec) and the views on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.document = SpecDocument(preset_spec(DEFAULT_PRESET))
+        self.builder = BuilderPanel(self.document)
+        self.setCentralWidget(self.builder)
+        self._status = QLabel()
+        self.statusBar().addPermanentWidget(self._status)
+        self._build_menus()
+        self.document.changed.connect(self._update_status)
+        self.document.path_changed.connect(self._update_title)
+        self._update_title()
+        self._update_status()
+        self._size_to_screen()
+        self.builder.stack.select_layer(0)
+        self.builder.stack.setFocus()
+
+    # ------------------------------------------------------------------ set-up
+
+    def _size_to_screen(self) -> None:
+        screen = QGuiApplication.primaryScreen()
+        available = screen.availableGeometry() if screen else None
+        width, height = 1280, 800
+        if available is not None:
+            width = min(width, available.width())
+            height = min(height, available.height())
+        self.resize(width, height)
+        self.setMinimumSize(800, 520)
+
+    def _action(self, menu: QMenu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            if isinstance(shortcut, (list, tuple)):
+                action.setShortcuts([QKeySequence(s) for s in shortcut])
+            else:
+                action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.actions: dict[str, QAction] = {}
+        a = self.actions
+        a["new"] = self._action(file_menu, "&New", self.new_document, QKeySequence.StandardKey.New,
+                                "Start again from the tutorial MNIST CNN")
+        a["open"] = self._action(file_menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        a["save"] = self._action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
+        a["save_as"] = self._action(file_menu, "Save &As…", self.save_as, "Ctrl+Shift+S")
+        a["export"] = self._action(file_menu, "&Export Python Code…", self.export_code, "Ctrl+E",
+                                   "Write a runnable Keras script for this model")
+        file_menu.addSeparator()
+        a["quit"] = self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        edit_menu = bar.addMenu("&Edit")
+        undo = self.document.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.document.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        edit_menu.addAction(undo)
+        edit_menu.addAction(redo)
+        a["undo"], a["redo"] = undo, redo
+        edit_menu.addSeparator()
+        stack = self.builder.stack
+        # These shortcuts are also handled by the stack itself when it has focus; the menu
+        # entries make them discoverable and work from anywhere but text fields.
+        a["duplicate"] = self._action(edit_menu, "&Duplicate Layer", stack.duplicate_current)
+        a["delete"] = self._action(edit_menu, "De&lete Layer", stack.remove_current)
+        a["move_up"] = self._action(edit_menu, "Move Layer &Up", lambda: stack.move_current(-1))
+        a["move_down"] = self._action(edit_menu, "Move Layer Do&wn", lambda: stack.move_current(+1))
+        for key, shortcut in (("duplicate", "Ctrl+D"), ("delete", "Del"),
+                              ("move_up", "Alt+Up"), ("move_down", "Alt+Down")):
+            a[key].setShortcut(QKeySequence(shortcut))
+            a[key].setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the stack handles keys
+        presets = edit_menu.addMenu("Start from &Preset")
+        combo = self.builder.preset_combo
+        for i in range(1, combo.count()):
+            key = combo.itemData(i)
+            self._action(presets, combo.itemText(i), lambda _=False, k=key: self.builder.apply_preset(k))
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Keyboard Shortcuts", self._show_shortcuts, "F1")
+        self._action(help_menu, "&About cnnviz", self._show_about)
+
+    # ------------------------------------------------------------------ status
+
+    def _document_name(self) -> str:
+        return self.document.path.name if self.document.path else "Untitled"
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self._document_name()}[*] — cnnviz")
+        self.setWindowModified(self.document.modified)
+
+    def _update_status(self) -> None:
+        report = self.document.report
+        message = report.error_message()
+        if message:
+            self._status.setText(f"<span style='color:#b3261e'>⚠ {message}</span>")
+        else:
+            self._status.setText(f"{len(self.document.spec.layers)} layers · "
+                                 f"{report.total_params:,} parameters")
+        self._status.setToolTip(message or "")
+        self._update_title()
+
+    # ------------------------------------------------------------------ files
+
+    def _confirm_discard(self) -> bool:
+        """True if the current document may be replaced (saved or discarded by the user)."""
+        if not self.document.modified:
+            return True
+        answer = dialogs.ask_save_changes(self, self._document_name())
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    def new_document(self) -> None:
+        if self._confirm_discard():
+            self.document.reset(preset_spec(DEFAULT_PRESET), None)
+
+    def open_dialog(self) -> None:
+        if not self._confirm_discard():
+            return
+        folder = str(self.document.path.parent) if self.document.path else str(Path.home())
+        path = dialogs.get_open_path(self, "Open model spec", folder, dialogs.SPEC_FILTER)
+        if path:
+            self.open_path(path, confirmed=True)
+
+    def open_path(self, path: str | os.PathLike[str], confirmed: bool = False) -> bool:
+        """Open a spec file; a bad file gets a readable dialog and changes nothing."""
+        if not confirmed and not self._confirm_discard():
+            return False
+        path = Path(path)
+        try:
+            spec = load_spec(path)
+        except CnnvizError as exc:
+            dialogs.show_error(self, "Cannot open this file", f"{path}\n\n{exc}")
+            if not path.exists():
+                self._forget_recent(path)
+            return False
+        self.document.reset(spec, path.resolve())
+        self._remember_recent(path.resolve())
+        self.statusBar().showMessage(f"Opened {path.name}", 4000)
+        return True
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    def save_as(self) -> bool:
+        suggested = str(self.document.path or Path.home() / f"{self.document.spec.name}.json")
+        path = dialogs.get_save_path(self, "Save model spec", suggested, dialogs.SPEC_FILTER)
+        if not path:
+            return False
+        if not Path(path).suffix:
+            path += ".json"
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            save_spec(self.document.spec, path)
+        except CnnvizError as exc:
+            dialogs.show_error(self, "Cannot save", str(exc))
+            return False
+        self.document.mark_saved(path.resolve())
+        self._remember_recent(path.resolve())
+        self.statusBar().showMessage(f"Saved {path.name}", 4000)
+        return True
+
+    def export_code(self) -> bool:
+        from cnnviz.core.builder import export_python  # string building only, no TensorFlow
+
+        report = self.document.report
+        if not report.ok:
+            dialogs.show_error(self, "Cannot export yet",
+                               "Fix this first:\n\n" + (report.error_message() or ""))
+            return False
+        base = self.document.path.with_suffix(".py") if self.document.path else \
+            Path.home() / f"{self.document.spec.name}.py"
+        path = dialogs.get_save_path(self, "Export Python code", str(base), dialogs.PYTHON_FILTER)
+        if not path:
+            return False
+        try:
+            save_text_atomically(path, export_python(self.document.spec))
+        except CnnvizError as exc:
+            dialogs.show_error(self, "Cannot export", str(exc))
+            return False
+        self.statusBar().showMessage(f"Exported {Path(path).name}", 4000)
+        return True
+
+    # ------------------------------------------------------------------ recent files
+
+    def recent_files(self) -> list[str]:
+        value = settings().value("recent_files", [])
+        if isinstance(value, str):  # QSettings returns a lone entry as a plain string
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def _remember_recent(self, path: Path) -> None:
+        entries = [str(path)] + [p for p in self.recent_files() if p != str(path)]
+        settings().setValue("recent_files", entries[:MAX_RECENT])
+
+    def _forget_recent(self, path: Path) -> None:
+        keep = [p for p in self.recent_files() if Path(p) != path and Path(p) != path.resolve()]
+        settings().setValue("recent_files", keep)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        entries = self.recent_files()
+        if not entries:
+            action = self.recent_menu.addAction("No recent files")
+            action.setEnabled(False)
+            return
+        for i, entry in enumerate(entries, start=1):
+            action = self.recent_menu.addAction(f"&{i} {Path(entry).name}")
+            action.setToolTip(entry)
+            action.setStatusTip(entry)
+            action.triggered.connect(lambda _=False, p=entry: self.open_path(p))
+        self.recent_menu.addSeparator()
+        self.recent_menu.addAction("Clear list", lambda: settings().setValue("recent_files", []))
+
+    # ------------------------------------------------------------------ help
+
+    def _show_shortcuts(self) -> None:
+        QMessageBox.information(self, "Keyboard shortcuts", (
+            "<table cellpadding=3>"
+            "<tr><td><b>Ctrl+Z</b> / <b>Ctrl+Shift+Z</b></td><td>Undo / redo</td></tr>"
+            "<tr><td><b>Enter</b> in the palette</td><td>Add that layer below the selected one</td></tr>"
+            "<tr><td><b>Delete</b></td><td>Delete the selected layer</td></tr>"
+            "<tr><td><b>Ctrl+D</b></td><td>Duplicate the selected layer</td></tr>"
+            "<tr><td><b>Alt+Up</b> / <b>Alt+Down</b></td><td>Move the selected layer</td></tr>"
+            "<tr><td><b>Ctrl+N / O / S</b></td><td>New / open / save spec</td></tr>"
+            "<tr><td><b>Ctrl+Shift+S</b></td><td>Save as</td></tr>"
+            "<tr><td><b>Ctrl+E</b></td><td>Export Python code</td></tr>"
+            "</table>"))
+
+    def _show_about(self) -> None:
+        QMessageBox.about(self, "About cnnviz", (
+            f"<b>cnnviz {__version__}</b><br>Build, train, explain and inspect convolutional "
+            "neural networks on your own data."))
+
+    # ------------------------------------------------------------------ closing
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self._confirm_discard():
+            event.accept()
+        else:
+            event.ignore()
