@@ -7,11 +7,11 @@ changes.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHeaderView, QLabel, QStyle, QTableWidget, QTableWidgetItem, QVBoxLayout,
-    QWidget,
+    QAbstractItemView, QHeaderView, QLabel, QStyle, QStyledItemDelegate, QStyleOptionViewItem,
+    QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from cnnviz.core.shapes import StackReport, format_shape
@@ -52,6 +52,13 @@ def totals_text(report: StackReport) -> str:
             f"Non-trainable: {params_with_size(report.non_trainable_params)}")
 
 
+class _PaddedDelegate(QStyledItemDelegate):
+    """Adds air between the columns that size themselves to their contents."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        return super().sizeHint(option, index) + QSize(16, 0)
+
+
 class SummaryTable(QWidget):
     """A read-only table of the stack (Input row first) with a totals line below it.
 
@@ -79,16 +86,23 @@ class SummaryTable(QWidget):
         self._table.setAlternatingRowColors(True)
         self._table.setWordWrap(False)
         self._table.verticalHeader().setVisible(False)
+        # Compact rows like model.summary(), but tall enough for the error icon.
+        row_height = max(20, self.fontMetrics().height() + 8)
+        self._table.verticalHeader().setDefaultSectionSize(row_height)
+        self._table.setIconSize(QSize(row_height - 6, row_height - 6))
+        self._table.setItemDelegate(_PaddedDelegate(self._table))
         header = self._table.horizontalHeader()
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
         for column in (TYPE, SHAPE, PARAMS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         params_header = self._table.horizontalHeaderItem(PARAMS)
         params_header.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         self._totals = QLabel(self)
         self._totals.setWordWrap(True)
+        self._totals.setContentsMargins(4, 2, 4, 2)
         self._totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         layout = QVBoxLayout(self)
