@@ -15,11 +15,14 @@ code 2, never as a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
+import tempfile
+import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from cnnviz import __version__
 from cnnviz.core.errors import CnnvizError
@@ -125,6 +128,47 @@ def _prepare_tensorflow() -> None:
     logging.getLogger("absl").setLevel(logging.ERROR)
 
 
+@contextlib.contextmanager
+def _tensorflow_noise_hidden() -> Iterator[None]:
+    """Hide TensorFlow's native start-up logs and Keras's warnings while loading a model.
+
+    TensorFlow 2.21 writes notes such as "oneDNN custom operations are on" and "failed call
+    to cuInit" from C++ straight to file descriptor 2, before it reads TF_CPP_MIN_LOG_LEVEL,
+    so the variable alone does not stop them. They go to a temporary file instead. If
+    something unexpected fails (not a CnnvizError, which we report in one line), the hidden
+    text is written back so nothing useful for a bug report is lost.
+    """
+    try:
+        sys.stderr.flush()
+        saved_fd = os.dup(2)
+    except (AttributeError, OSError, ValueError):  # no stderr at all (e.g. pythonw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+        return
+    expected = False
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield
+            expected = True
+        except CnnvizError:
+            expected = True
+            raise
+        finally:
+            try:
+                sys.stderr.flush()
+            except (AttributeError, OSError, ValueError):
+                pass
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+            if not expected:
+                sink.seek(0)
+                os.write(2, sink.read())
+
+
 # ---------------------------------------------------------------- summary table
 
 
@@ -156,7 +200,7 @@ def format_summary(report: "StackReport", model_name: str) -> str:
             rows.append((f"{layer.name} ({layer.type})", format_shape(layer.output_shape),
                          f"{layer.params:,}"))
     headers = ("Layer (type)", "Output Shape", "Param #")
-    widths = [max(minimum, *(len(row[i]) + 2 for row in rows))
+    widths = [max(minimum, *(len(row[i]) + 3 for row in rows))
               for i, minimum in enumerate((33, 26, 13))]
 
     def line(cells: tuple[str, str, str]) -> str:
@@ -212,10 +256,11 @@ def cmd_summary(path_text: str, trust: bool = False) -> int:
         report, name = analyze(spec), spec.name
     elif suffix in MODEL_SUFFIXES:
         _prepare_tensorflow()
-        from cnnviz.core.builder import load_model_file, summarize_keras_model
+        with _tensorflow_noise_hidden():
+            from cnnviz.core.builder import load_model_file, summarize_keras_model
 
-        model = load_model_file(path, trust=trust)
-        report, name = summarize_keras_model(model), model.name
+            model = load_model_file(path, trust=trust)
+            report, name = summarize_keras_model(model), model.name
     else:
         raise _unknown_suffix(path, SPEC_SUFFIXES + MODEL_SUFFIXES)
     print(format_summary(report, name))
@@ -235,8 +280,7 @@ def cmd_export_code(spec_text: str, output: str | None = None) -> int:
     if problem:
         # The script would fail as soon as it ran; say why now instead.
         raise CliError(problem)
-    _prepare_tensorflow()
-    from cnnviz.core.builder import export_python
+    from cnnviz.core.builder import export_python  # writes text; imports no TensorFlow
 
     code = export_python(spec)
     if output is None:
