@@ -1,12 +1,9 @@
-"""The stack drawn the way textbook CNN figures draw it: a row of 3-D boxes, one per layer.
+"""The stack drawn like textbook CNN figures: left to right, one 3-D box per layer's output.
 
-Each box is a layer's output volume in oblique projection: the front face's height stands for
-the map height, the receding depth for the map width and the thickness (left to right) for the
-channels. Every size is log-scaled so a 150×150×3 image and a 10-unit output both stay visible.
-Flat vectors (after Flatten, Dense, global pooling) are tall thin bars. Layers that keep the
-shape (Activation, Dropout, BatchNormalization) are thin slabs, since they add no new volume.
-
-Painted with QPainter only, so it repaints on every keystroke in the editor.
+Oblique projection: front-face height ~ map height, receding depth ~ map width, thickness ~
+channels, all log-scaled so a 150×150×3 image and a 10-unit output both stay visible. Flat
+vectors are tall thin bars; shape-keeping layers (Activation, Dropout, BatchNormalization) are
+thin slabs, since they add no new volume. QPainter only, so it repaints on every keystroke.
 """
 
 from __future__ import annotations
@@ -60,7 +57,7 @@ def _log_units(n: int) -> float:
 
 
 @dataclass
-class _Box:
+class LayerBox:
     """One drawn layer (index -1 is the input) with its geometry in pixels once laid out."""
 
     index: int
@@ -96,13 +93,13 @@ def _shape_label(shape: tuple[int, ...]) -> str:
     return "×".join(str(d) for d in shape)
 
 
-def _layer_box(layer: LayerReport, after_error: bool) -> _Box:
+def _layer_box(layer: LayerReport, after_error: bool) -> LayerBox:
     category, label = TYPE_STYLE.get(layer.type, ("other", layer.type))
     head = f"{layer.name} ({layer.type})"
     if layer.error or after_error or layer.output_shape is None:
         kind, text = ("error", layer.error) if layer.error else (
             "unknown", "Unknown until the error before it is fixed.")
-        return _Box(layer.index, kind, category, label, "error" if layer.error else "?",
+        return LayerBox(layer.index, kind, category, label, "error" if layer.error else "?",
                     f"{head}\n{text}", *_shape_units(PLACEHOLDER))
     shape = layer.output_shape
     tooltip = f"{head}\nOutput: {format_shape(shape)}\nParams: {layer.params:,}"
@@ -111,18 +108,18 @@ def _layer_box(layer: LayerReport, after_error: bool) -> _Box:
     kind = "vector" if len(shape) == 1 else "volume"
     if layer.type in SHAPE_KEEPING:
         kind, thickness = "slab", 0.0
-    return _Box(layer.index, kind, category, label, _shape_label(shape), tooltip,
+    return LayerBox(layer.index, kind, category, label, _shape_label(shape), tooltip,
                 face, depth, thickness)
 
 
-def boxes_for_report(report: StackReport) -> list[_Box]:
+def boxes_for_report(report: StackReport) -> list[LayerBox]:
     """The input box followed by one box per layer, not yet laid out."""
     shape = tuple(report.input_shape)
     if report.input_error:
-        boxes = [_Box(-1, "error", "input", "Input", "error", f"Input\n{report.input_error}",
+        boxes = [LayerBox(-1, "error", "input", "Input", "error", f"Input\n{report.input_error}",
                       *_shape_units(PLACEHOLDER))]
     else:
-        boxes = [_Box(-1, "volume", "input", "Input", _shape_label(shape),
+        boxes = [LayerBox(-1, "volume", "input", "Input", _shape_label(shape),
                       f"Input\nShape: {format_shape(shape)}", *_shape_units(shape))]
     after_error = report.input_error is not None
     for layer in report.layers:
@@ -144,7 +141,7 @@ class ArchitectureDiagram(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._report: StackReport | None = None
-        self._boxes: list[_Box] = []
+        self._boxes: list[LayerBox] = []
         self._selected: int | None = None
         self._laid_out_for = QSize()
         self._content_width = 0.0
@@ -214,7 +211,7 @@ class ArchitectureDiagram(QWidget):
 
     # ------------------------------------------------------------------ layout
 
-    def _box(self, index: int) -> _Box | None:
+    def _box(self, index: int) -> LayerBox | None:
         return self._boxes[index + 1] if -1 <= index < len(self._boxes) - 1 else None
 
     def _make_fonts(self) -> tuple[QFont, QFont, QFont]:
@@ -282,7 +279,7 @@ class ArchitectureDiagram(QWidget):
             self.setMinimumWidth(math.ceil(self._content_width))
 
     @staticmethod
-    def _thickness(box: _Box, unit: float) -> float:
+    def _thickness(box: LayerBox, unit: float) -> float:
         # Bars and slabs have no channel thickness of their own: a thin, fixed one.
         return box.thickness_units * unit or max(3.0, unit * 0.45)
 
@@ -322,7 +319,7 @@ class ArchitectureDiagram(QWidget):
             painter.drawText(QPointF(x + swatch + 5, y + metrics.ascent()), label)
             x += swatch + 5 + metrics.horizontalAdvance(label) + 16
 
-    def _paint_arrow(self, painter: QPainter, previous: _Box, box: _Box) -> None:
+    def _paint_arrow(self, painter: QPainter, previous: LayerBox, box: LayerBox) -> None:
         start = previous.front.right() + previous.ox + 4
         end = box.front.left() - 4
         if end - start < 10:
@@ -334,14 +331,12 @@ class ArchitectureDiagram(QWidget):
         painter.drawPolygon(QPolygonF([QPointF(end, y), QPointF(end - 6, y - 3.5),
                                        QPointF(end - 6, y + 3.5)]))
 
-    def _paint_box(self, painter: QPainter, box: _Box) -> None:
+    def _paint_box(self, painter: QPainter, box: LayerBox) -> None:
         selected = box.index >= 0 and box.index == self._selected
         highlight = self.palette().color(QPalette.ColorRole.Highlight)
         if selected:
-            halo = QColor(highlight)
-            halo.setAlpha(38)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(halo)
+            painter.setBrush(QColor(highlight.red(), highlight.green(), highlight.blue(), 38))
             painter.drawRoundedRect(box.column, 6, 6)
         f, ox, oy = box.front, box.ox, box.oy
         top = QPolygonF([f.topLeft(), QPointF(f.left() + ox, f.top() - oy),
@@ -374,7 +369,7 @@ class ArchitectureDiagram(QWidget):
             painter.setPen(ERROR_COLOUR)
             painter.drawText(f, Qt.AlignmentFlag.AlignCenter, "!")
 
-    def _paint_labels(self, painter: QPainter, box: _Box) -> None:
+    def _paint_labels(self, painter: QPainter, box: LayerBox) -> None:
         text = self.palette().color(QPalette.ColorRole.Text)
         colours = {"error": (ERROR_COLOUR, ERROR_COLOUR),
                    "unknown": (UNKNOWN_COLOUR, UNKNOWN_COLOUR)}.get(box.kind)
@@ -410,9 +405,8 @@ class ArchitectureDiagram(QWidget):
         if event.button() == Qt.MouseButton.LeftButton and index is not None and index >= 0:
             self.set_selected(index)
             self.layer_clicked.emit(index)
-            event.accept()
-            return
-        super().mousePressEvent(event)
+        else:
+            super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         # Hovering a box shows what it is; a hand cursor says it can be clicked.
@@ -444,7 +438,7 @@ class ArchitectureDiagramView(QScrollArea):
 
     def set_report(self, report: StackReport) -> None:
         """Show a stack report."""
-        self.diagram.set_report(report)
+        self.diagram.set_report(report)  # the selection scrolls into view on set_selected
 
     def set_selected(self, index: int | None) -> None:
         """Highlight stack layer `index` and scroll it into view."""

@@ -7,11 +7,11 @@ changes.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHeaderView, QLabel, QStyle, QStyledItemDelegate, QStyleOptionViewItem,
-    QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QHeaderView, QLabel, QStyle, QTableWidget, QTableWidgetItem, QVBoxLayout,
+    QWidget,
 )
 
 from cnnviz.core.shapes import StackReport, format_shape
@@ -52,13 +52,6 @@ def totals_text(report: StackReport) -> str:
             f"Non-trainable: {params_with_size(report.non_trainable_params)}")
 
 
-class _PaddedDelegate(QStyledItemDelegate):
-    """Adds air between the columns that size themselves to their contents."""
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
-        return super().sizeHint(option, index) + QSize(16, 0)
-
-
 class SummaryTable(QWidget):
     """A read-only table of the stack (Input row first) with a totals line below it.
 
@@ -90,11 +83,12 @@ class SummaryTable(QWidget):
         row_height = max(20, self.fontMetrics().height() + 8)
         self._table.verticalHeader().setDefaultSectionSize(row_height)
         self._table.setIconSize(QSize(row_height - 6, row_height - 6))
-        self._table.setItemDelegate(_PaddedDelegate(self._table))
         header = self._table.horizontalHeader()
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        # Not ResizeToContents: that re-measures every row after each changed cell, which is
+        # slow for long stacks. _fit_columns measures the new texts once per refresh instead.
         for column in (TYPE, SHAPE, PARAMS):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         params_header = self._table.horizontalHeaderItem(PARAMS)
@@ -142,21 +136,22 @@ class SummaryTable(QWidget):
         table.setUpdatesEnabled(False)  # one repaint for the whole refresh, not one per cell
         try:
             self._resize_rows(len(report.layers) + 1)
-            self._fill_input_row(report)
+            rows = [self._input_row(report)]
             after_error = report.input_error is not None
             for layer in report.layers:
-                row = layer.index + 1
                 if layer.error:
-                    self._fill_row(row, layer.name, layer.type, UNKNOWN, UNKNOWN,
-                                   tooltip=layer.error, state="error")
+                    rows.append(((layer.name, layer.type, UNKNOWN, UNKNOWN), layer.error, "error"))
                     after_error = True
                 elif after_error or layer.output_shape is None:
-                    self._fill_row(row, layer.name, layer.type, UNKNOWN, UNKNOWN,
-                                   tooltip=UNKNOWN_TOOLTIP, state="unknown")
+                    rows.append(((layer.name, layer.type, UNKNOWN, UNKNOWN), UNKNOWN_TOOLTIP,
+                                 "unknown"))
                 else:
-                    self._fill_row(row, layer.name, layer.type, format_shape(layer.output_shape),
-                                   f"{layer.params:,}", tooltip=layer.warning or "",
-                                   state="warning" if layer.warning else "ok")
+                    texts = (layer.name, layer.type, format_shape(layer.output_shape),
+                             f"{layer.params:,}")
+                    rows.append((texts, layer.warning or "", "warning" if layer.warning else "ok"))
+            for row, (texts, tooltip, state) in enumerate(rows):
+                self._fill_row(row, texts, tooltip, state)
+            self._fit_columns([texts for texts, _, _ in rows])
         finally:
             table.setUpdatesEnabled(True)
             self._programmatic = False
@@ -191,13 +186,21 @@ class SummaryTable(QWidget):
 
     # ------------------------------------------------------------------ filling rows
 
-    def _fill_input_row(self, report: StackReport) -> None:
-        if report.input_error:
-            self._fill_row(0, "input", "InputLayer", format_shape(report.input_shape), "0",
-                           tooltip=report.input_error, state="error")
-        else:
-            self._fill_row(0, "input", "InputLayer", format_shape(report.input_shape), "0",
-                           tooltip="", state="ok")
+    @staticmethod
+    def _input_row(report: StackReport) -> tuple[tuple[str, ...], str, str]:
+        texts = ("input", "InputLayer", format_shape(report.input_shape), "0")
+        return texts, report.input_error or "", "error" if report.input_error else "ok"
+
+    def _fit_columns(self, rows: list[tuple[str, ...]]) -> None:
+        """Size the Type, Output shape and Param # columns to their longest text."""
+        metrics = self._table.fontMetrics()
+        header = self._table.horizontalHeader()
+        for column in (TYPE, SHAPE, PARAMS):
+            longest = max(metrics.horizontalAdvance(row[column]) for row in rows)
+            width = max(longest + 20,
+                        header.fontMetrics().horizontalAdvance(COLUMNS[column]) + 24)
+            if header.sectionSize(column) != width:
+                header.resizeSection(column, width)
 
     def _resize_rows(self, count: int) -> None:
         """Add or drop rows so the table has `count`; existing rows keep their items."""
@@ -218,15 +221,14 @@ class SummaryTable(QWidget):
             self._items.append(items)
             self._row_styles.append(("ok", ""))
 
-    def _fill_row(self, row: int, name: str, layer_type: str, shape: str, params: str,
-                  tooltip: str, state: str) -> None:
+    def _fill_row(self, row: int, texts: tuple[str, ...], tooltip: str, state: str) -> None:
         """Write one row; `state` is "ok", "warning", "error" or "unknown".
 
         Only what changed is written: a keystroke usually changes a few cells, and every
         write to an item costs a model signal.
         """
         items = self._items[row]
-        for item, text in zip(items, (name, layer_type, shape, params)):
+        for item, text in zip(items, texts):
             if item.text() != text:
                 item.setText(text)
         if self._row_styles[row] == (state, tooltip):
