@@ -164,8 +164,12 @@ class ArchitectureDiagram(QWidget):
         self.update()
 
     def set_selected(self, index: int | None) -> None:
-        """Highlight stack layer `index` (None clears). Emits nothing."""
-        if index is not None and not 0 <= index < len(self._boxes) - 1:
+        """Highlight stack layer `index` (None clears). Emits nothing.
+
+        An index beyond the current stack is kept until the next `set_report`, so the caller
+        may select before or after showing a new report.
+        """
+        if index is not None and index < 0:
             index = None
         if index != self._selected:
             self._selected = index
