@@ -34,12 +34,18 @@ def keras_model_name(spec: ModelSpec) -> str:
     return spec.name.replace("/", "_") or "model"
 
 
+def _python_string(text: str) -> str:
+    """A double-quoted Python literal; JSON string syntax is valid Python, and JSON escapes
+    every control character, so no name can break out of its line."""
+    return json.dumps(text, ensure_ascii=False)
+
+
 def _python_value(value: Any) -> str:
     """Python source for one argument value (pairs as tuples, strings double-quoted)."""
     if isinstance(value, (list, tuple)):
         return "(" + ", ".join(_python_value(v) for v in value) + ")"
     if isinstance(value, str):
-        return json.dumps(value)  # a JSON string literal is also a valid Python one
+        return _python_string(value)
     if isinstance(value, float):
         return repr(value)  # shortest text that reads back as the same float
     return repr(value)
@@ -66,7 +72,7 @@ def _layer_source(layer: LayerSpec, name: str) -> str:
             args.append(f"kernel_regularizer={_regularizer_source(value)}")
         else:
             args.append(f"{key}={_python_value(value)}")
-    args.append(f"name={json.dumps(name)}")
+    args.append(f"name={_python_string(name)}")
     return f"layers.{layer.type}({', '.join(args)})"
 
 
@@ -102,7 +108,7 @@ def _suggest_loss(layers: list[LayerSpec], output_shape: tuple[int, ...]) -> tup
                 "# One plain output: treated as predicting a number (regression).",
                 '["mae"]')
     return ('"mean_squared_error"',
-            "# The output is not a class prediction cnnviz recognises; mean squared error is a\n"
+            "# The output does not look like a class prediction, so mean squared error is a\n"
             "# neutral choice. Change it to suit your labels.",
             '["mae"]')
 
@@ -138,13 +144,13 @@ def export_python(spec: ModelSpec, optimizer: str = "adam", loss: str | None = N
     if loss is None:
         loss_source, loss_comment, metrics = _suggest_loss(layers, output_shape)
     else:
-        loss_source, loss_comment = json.dumps(loss), ""
+        loss_source, loss_comment = _python_string(loss), ""
         metrics = '["mae"]' if loss in _REGRESSION_LOSSES else '["accuracy"]'
     needs_regularizers = any(layer.params.get("kernel_regularizer") for layer in layers)
     h, w, c = spec.input_shape
 
     lines = [
-        f"# Model {json.dumps(spec.name)}, exported by cnnviz {__version__}.",
+        f"# Model {_python_string(spec.name)}, exported by cnnviz {__version__}.",
         "#",
         "# Run this file to build the model and print its summary. To train it, load your",
         f"# images into x_train, a NumPy array of shape (N, {h}, {w}, {c}) with values scaled",
@@ -160,7 +166,7 @@ def export_python(spec: ModelSpec, optimizer: str = "adam", loss: str | None = N
     lines += [f"        {_layer_source(layer, name)}," for layer, name in zip(layers, names)]
     lines += [
         "    ],",
-        f"    name={json.dumps(keras_model_name(spec))},",
+        f"    name={_python_string(keras_model_name(spec))},",
         ")",
         "model.summary()",
         "",
@@ -169,7 +175,7 @@ def export_python(spec: ModelSpec, optimizer: str = "adam", loss: str | None = N
         lines += loss_comment.splitlines()
     lines += [
         "model.compile(",
-        f"    optimizer={json.dumps(optimizer)},",
+        f"    optimizer={_python_string(optimizer)},",
         f"    loss={loss_source},",
         f"    metrics={metrics},",
         ")",
