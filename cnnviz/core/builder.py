@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,9 +111,12 @@ def _load_failure(path: Path, exc: BaseException, trust: bool) -> str:
                 f"on your computer; cnnviz refuses it unless you say you trust the file.")
     if "No model config" in text:
         return f"{path.name} holds no model architecture (perhaps only weights)."
+    if isinstance(exc, KeyError) and "config.json" in text:
+        return f"{path.name} is a zip archive, but not a Keras model (it has no config.json)."
     if isinstance(exc, PermissionError):
         return f"Cannot read {path.name}: permission denied."
-    if isinstance(exc, (zipfile.BadZipFile, EOFError)) or "signature" in text or "truncated" in text:
+    # h5py reports damaged HDF5 data as plain OSError; zip members fail CRC or inflate checks.
+    if isinstance(exc, (zipfile.BadZipFile, EOFError, zlib.error, OSError)):
         return (f"{path.name} is damaged or is not a Keras model file (it may be truncated "
                 f"by an interrupted download or copy).")
     first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__

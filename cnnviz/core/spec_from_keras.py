@@ -13,7 +13,8 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from cnnviz.core.errors import SpecError, UnsupportedLayerError
-from cnnviz.core.shapes import analyze
+# The per-layer arithmetic behind analyze(), used here with Keras's own input shapes.
+from cnnviz.core.shapes import _layer_arithmetic, _LayerProblem, analyze
 from cnnviz.core.spec import ACTIVATIONS, LayerSpec, ModelSpec, check_input_shape, normalize_layer
 
 if TYPE_CHECKING:
@@ -328,6 +329,7 @@ def _convert(model: Any) -> tuple[ModelSpec | None, list[tuple[str, str, str]]]:
         refuse(input_op.name, type(input_op).__name__, str(exc).rstrip("."))
 
     converted_by_id: dict[int, LayerSpec] = {}
+    chain_ids = {id(layer) for layer in chain}
     for layer in ordered:
         if type(layer).__name__ == "InputLayer":
             continue
@@ -335,11 +337,9 @@ def _convert(model: Any) -> tuple[ModelSpec | None, list[tuple[str, str, str]]]:
             refuse(layer.name, type(layer).__name__,
                    "is a raw Keras operation, not a layer; cnnviz has no such layer")
             continue
-        try:
-            rank = len(layer.input.shape)
-        except (AttributeError, ValueError):  # shared layer: no single input
-            rank = 0
-        converted, reasons = _layer_to_spec(layer, rank)
+        converted, reasons = _layer_to_spec(layer, _input_rank(layer))
+        if converted is not None and id(layer) in chain_ids:
+            reasons = _arithmetic_differences(converted, layer)
         for why in reasons:
             refuse(layer.name, type(layer).__name__, why)
         if converted is not None:
@@ -352,22 +352,40 @@ def _convert(model: Any) -> tuple[ModelSpec | None, list[tuple[str, str, str]]]:
         converted = converted_by_id[id(layer)]
         converted.name = _spec_safe_name(layer.name, taken)
         layers.append(converted)
-
     spec = ModelSpec(input_shape, layers, model.name or "model")
-    # Last guard: a shape or count cnnviz would compute differently is a difference we missed.
     report = analyze(spec)
-    for row, layer in zip(report.layers, chain):
-        if row.error:
-            refuse(layer.name, type(layer).__name__, row.error.rstrip("."))
-            break
-        keras_shape = tuple(layer.output.shape[1:])
-        if row.output_shape != keras_shape or row.params != layer.count_params():
-            refuse(layer.name, type(layer).__name__,
-                   f"Keras gives it output {keras_shape} with {layer.count_params()} parameters "
-                   f"but cnnviz would compute {row.output_shape} with {row.params}")
-    if problems:
+    if not report.ok:  # cannot happen after the per-layer checks; never return a broken spec
+        refuse(model.name, model_kind, str(report.error_message()).rstrip("."))
         return None, result()
     return _drop_automatic_names(spec), []
+
+
+def _input_rank(layer: Any) -> int:
+    """Rank (with batch) of the layer's input; 0 when it has several (a shared layer)."""
+    try:
+        return len(layer.input.shape)
+    except (AttributeError, ValueError):
+        return 0
+
+
+def _arithmetic_differences(converted: LayerSpec, layer: Any) -> list[str]:
+    """Why cnnviz's arithmetic would not reproduce this Keras layer, e.g. Dense on a volume.
+
+    Each layer is checked with Keras's own input shape, so one problem does not hide the
+    next. A mismatch here would be a difference the config checks missed: refuse, don't guess.
+    """
+    input_shape = tuple(layer.input.shape[1:])
+    keras_shape = tuple(layer.output.shape[1:])
+    if None in input_shape:
+        return [f"gets an input of varying size {input_shape}; cnnviz needs fixed sizes"]
+    try:
+        out, trainable, frozen = _layer_arithmetic(normalize_layer(converted), input_shape)
+    except (_LayerProblem, SpecError) as exc:
+        return [str(exc).rstrip(".")]
+    if out != keras_shape or trainable + frozen != layer.count_params():
+        return [f"Keras gives it output {keras_shape} with {layer.count_params()} parameters, "
+                f"but cnnviz would compute {out} with {trainable + frozen}"]
+    return []
 
 
 def unsupported_layers(model: "keras.Model") -> list[tuple[str, str, str]]:

@@ -200,9 +200,17 @@ def test_model_parts_a_spec_cannot_hold_are_refused() -> None:
     from keras import layers
 
     # Keras lets Dense work on every pixel of a volume; cnnviz's Dense needs a flat vector.
-    per_pixel = keras.Sequential([keras.Input((4, 4, 3)), layers.Dense(2, name="per_pixel")])
-    [(name, kind, why)] = unsupported_layers(per_pixel)
-    assert (name, kind) == ("per_pixel", "Dense") and "Add a Flatten" in why
+    # Each layer is judged on its own input, so the first such layer does not hide the second.
+    per_pixel = keras.Sequential([
+        keras.Input((4, 4, 3)), layers.Dense(2, name="per_pixel"), layers.Flatten(),
+        layers.Dense(3, name="fine"), layers.Reshape((3, 1, 1), name="reshape"),
+        layers.Dense(2, name="again"),
+    ])
+    problems = unsupported_layers(per_pixel)
+    assert [(name, kind) for name, kind, _ in problems] == [
+        ("per_pixel", "Dense"), ("reshape", "Reshape"), ("again", "Dense")]
+    assert "Add a Flatten" in problems[0][2] and "Add a Flatten" in problems[2][2]
+    assert "cnnviz has no Reshape layer" in problems[1][2]
 
     vector_input = keras.Sequential([keras.Input((20,)), layers.Dense(2)])
     [(_, kind, why)] = unsupported_layers(vector_input)
@@ -262,6 +270,25 @@ def test_truncated_file(tmp_path: Path, suffix: str) -> None:
         load_model_file(cut)
 
 
+def test_corrupted_keras_archives(tmp_path: Path) -> None:
+    import zipfile
+
+    whole = tmp_path / "whole.keras"
+    build_model(preset_spec("dense_baseline")).save(whole)
+    data = bytearray(whole.read_bytes())
+    for i in range(200, len(data) // 2, 7):  # flipped bits inside the archive's members
+        data[i] ^= 0xFF
+    flipped = tmp_path / "flipped.keras"
+    flipped.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match="flipped.keras is damaged"):
+        load_model_file(flipped)
+    other_zip = tmp_path / "photos.keras"
+    with zipfile.ZipFile(other_zip, "w") as archive:
+        archive.writestr("cat.txt", "not a model")
+    with pytest.raises(ModelFileError, match="zip archive, but not a Keras model"):
+        load_model_file(other_zip)
+
+
 def test_weights_only_file_is_not_a_model(tmp_path: Path) -> None:
     path = tmp_path / "model.weights.h5"
     build_model(preset_spec("dense_baseline")).save_weights(path)
@@ -275,14 +302,14 @@ def test_lambda_model_is_refused_unless_trusted(tmp_path: Path) -> None:
 
     path = tmp_path / "lambda.keras"
     keras.Sequential([keras.Input((4, 4, 1)), layers.Lambda(lambda t: t + 1.0, name="plus_one"),
-                      layers.Flatten()]).save(path)
+                      layers.Flatten(name="flat")]).save(path)
     with pytest.raises(ModelFileError) as info:
         load_model_file(path)
     message = str(info.value)
     assert "contains Python code" in message and "trust" in message
     assert "\n" not in message  # one sentence, not a traceback
     trusted = load_model_file(path, trust=True)
-    assert [layer.name for layer in trusted.layers] == ["plus_one", "flatten"]
+    assert [layer.name for layer in trusted.layers] == ["plus_one", "flat"]
     with pytest.raises(UnsupportedLayerError, match="'plus_one' \\(Lambda\\)"):
         model_to_spec(trusted)
 
