@@ -60,8 +60,9 @@ def _regularizer_source(value: dict[str, float]) -> str:
     return f"regularizers.L2({l2!r})"
 
 
-def _layer_source(layer: LayerSpec, name: str) -> str:
-    """`layers.Conv2D(32, (3, 3), activation="relu", name="conv2d")` for one layer."""
+def _layer_source(layer: LayerSpec, name: str) -> list[str]:
+    """`layers.Conv2D(32, (3, 3), activation="relu", name="conv2d"),` for one layer, as lines
+    indented for the Sequential list; one argument per line when it would not fit in 99."""
     defaults = default_params(layer.type)
     positional = _POSITIONAL.get(layer.type, ())
     args = [_python_value(layer.params[key]) for key in positional]
@@ -73,7 +74,12 @@ def _layer_source(layer: LayerSpec, name: str) -> str:
         else:
             args.append(f"{key}={_python_value(value)}")
     args.append(f"name={_python_string(name)}")
-    return f"layers.{layer.type}({', '.join(args)})"
+    indent = " " * 8
+    one_line = f"{indent}layers.{layer.type}({', '.join(args)}),"
+    if len(one_line) <= 99:
+        return [one_line]
+    return [f"{indent}layers.{layer.type}(", *(f"{indent}    {arg}," for arg in args),
+            f"{indent}),"]
 
 
 def _final_activation(layers: list[LayerSpec]) -> str:
@@ -163,7 +169,8 @@ def export_python(spec: ModelSpec, optimizer: str = "adam", loss: str | None = N
         lines.append("from keras import regularizers")
     lines += ["", "model = keras.Sequential(", "    ["]
     lines.append(f"        keras.Input(shape=({h}, {w}, {c})),")
-    lines += [f"        {_layer_source(layer, name)}," for layer, name in zip(layers, names)]
+    for layer, name in zip(layers, names):
+        lines += _layer_source(layer, name)
     lines += [
         "    ],",
         f"    name={_python_string(keras_model_name(spec))},",

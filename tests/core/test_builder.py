@@ -447,6 +447,8 @@ def test_export_reads_like_a_tutorial() -> None:
     assert "kernel_regularizer=regularizers.L1L2(l1=0.001, l2=0.002)" in regularized
     assert 'optimizer="sgd"' in regularized
     assert "layers.AveragePooling2D((3, 2), strides=(1, 2)" in regularized
+    assert "            kernel_regularizer=regularizers.L1(0.01),\n" in regularized
+    assert max(len(line) for line in regularized.splitlines()) <= 99  # long calls are wrapped
 
 
 def test_export_explains_its_loss_choice_when_it_is_not_obvious() -> None:
