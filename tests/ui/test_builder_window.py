@@ -22,13 +22,16 @@ def window(qtbot, tmp_path, monkeypatch):
                         lambda: QSettings(str(ini), QSettings.Format.IniFormat))
     errors: list[str] = []
     monkeypatch.setattr(dialogs, "show_error", lambda _p, title, text: errors.append(text))
+    # A modal box nobody answers would hang the run; tests that care replace this answer.
+    monkeypatch.setattr(dialogs, "ask_save_changes", lambda _p, _name: "discard")
     win = MainWindow()
     win.errors = errors
-    qtbot.addWidget(win)
+    # pytest-qt closes its widgets before fixtures tear down, so mark the document clean
+    # right before the close: no "save changes?" question on teardown.
+    qtbot.addWidget(win, before_close_func=lambda w: w.document.undo_stack.setClean())
     win.show()
     qtbot.waitExposed(win)
-    yield win
-    win.document.undo_stack.setClean()  # no "save changes?" prompt on teardown
+    return win
 
 
 def types(win: MainWindow) -> list[str]:
@@ -87,6 +90,9 @@ def test_keyboard_reorder_delete_duplicate(window, qtbot):
     assert types(window)[:4] == ["Conv2D", "Conv2D", "MaxPooling2D", "MaxPooling2D"]
     assert stack.current_layer() == 3
     QTest.keyClick(stack, Qt.Key.Key_Delete)
+    assert types(window)[:4] == ["Conv2D", "Conv2D", "MaxPooling2D", "Flatten"]
+    assert stack.current_layer() == 3  # the row that took the deleted one's place
+    QTest.keyClick(stack, Qt.Key.Key_Up)
     QTest.keyClick(stack, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
     assert types(window)[:3] == ["Conv2D", "MaxPooling2D", "Conv2D"]
     # Ctrl+Z three times (through the real shortcut) returns to the tutorial CNN.
