@@ -97,7 +97,13 @@ class BuilderPanel(QWidget):
         top.setStretchFactor(0, 0)
         top.setStretchFactor(1, 1)
         top.setStretchFactor(2, 0)
-        top.setSizes([170, 520, 300])
+        # Wide enough for the longest layer name and the widest property row, so neither
+        # needs a horizontal scroll bar at the default size or at 1024×640.
+        palette_width = self.palette.sizeHintForColumn(0) + 2 * self.palette.frameWidth() + 6
+        self.palette.setMinimumWidth(palette_width)
+        scrollbar = properties_scroll.verticalScrollBar().sizeHint().width()
+        properties_scroll.setMinimumWidth(self.properties.minimumSizeHint().width() + scrollbar)
+        top.setSizes([palette_width, 520, 340])
         top.setChildrenCollapsible(False)
 
         bottom = QSplitter(Qt.Orientation.Horizontal)

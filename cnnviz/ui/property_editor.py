@@ -163,6 +163,9 @@ class PropertyEditor(QWidget):
         self._form = QFormLayout(self._form_host)
         self._form.setContentsMargins(0, 4, 0, 0)
         self._form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # In a narrow panel a long row (the two regulariser boxes) goes below its label
+        # instead of pushing the panel wider than the window.
+        self._form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self._message = QLabel()
         self._message.setWordWrap(True)
         self._message.setObjectName("layerMessage")

@@ -277,3 +277,9 @@ def test_fits_a_small_1024x640_screen(window, qtbot):
                    window.builder.diagram, window.builder.properties):
         assert widget.isVisible()
         assert widget.width() >= 120 and widget.height() >= 60, widget
+    # Nothing is cut off sideways: no horizontal scroll bar on the palette or the properties.
+    palette = window.builder.palette
+    assert not palette.horizontalScrollBar().isVisible()
+    properties_scroll = window.builder.properties.parentWidget().parentWidget()
+    assert not properties_scroll.horizontalScrollBar().isVisible()
+    assert window.builder.properties.width() <= properties_scroll.viewport().width()
