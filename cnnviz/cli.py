@@ -1,9 +1,10 @@
-"""Command-line front door: the GUI by default, plus `summary` and `export-code`.
+"""Command-line front door: the GUI by default, plus `summary`, `export-code` and `train`.
 
     cnnviz                     open the app
     cnnviz FILE.json           open the app with that model spec loaded
     cnnviz summary FILE        print a Keras-style summary of a spec (.json) or saved model (.keras/.h5)
     cnnviz export-code SPEC    print (or write with -o) a runnable Keras script for a spec
+    cnnviz train SPEC --data SOURCE --epochs N --out MODEL.keras   train and save (cli_train.py)
 
 Start-up speed matters, so this module imports neither TensorFlow, Keras nor Qt at the
 top: each command imports what it needs. `summary` of a spec is pure arithmetic and never
@@ -36,7 +37,7 @@ EXIT_INTERRUPTED = 130
 
 SPEC_SUFFIXES = (".json",)
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
-COMMANDS = ("summary", "export-code")
+COMMANDS = ("summary", "export-code", "train")
 
 # Keras stores float32 weights: 4 bytes per parameter (used for the "(1.97 MB)" figures).
 BYTES_PER_PARAM = 4
@@ -44,7 +45,9 @@ BYTES_PER_PARAM = 4
 USAGE = """\
 cnnviz [-h] [--version] [FILE.json]
        cnnviz summary [--trust] FILE
-       cnnviz export-code SPEC [-o OUT.py]"""
+       cnnviz export-code SPEC [-o OUT.py]
+       cnnviz train SPEC --data SOURCE --epochs N [--batch-size B] [--optimizer NAME] [--lr X]
+                    [--val-split F] [--augment] --out MODEL.keras [--history FILE.csv]"""
 
 
 class CliError(CnnvizError):
@@ -65,6 +68,7 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     summary = commands.add_parser(
         "summary",
+        prog="cnnviz summary",
         help="print layers, output shapes and parameter counts, like Keras's model.summary()",
         description="Print a Keras-style summary of a model spec (.json, no TensorFlow needed) "
                     "or of a saved Keras model (.keras, .h5).",
@@ -77,11 +81,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     export = commands.add_parser(
         "export-code",
+        prog="cnnviz export-code",
         help="print a runnable Python/Keras script that builds a model spec",
         description="Print a runnable Python script that builds the model of a spec with Keras.",
     )
     export.add_argument("spec", metavar="SPEC", help="a model spec (.json)")
     export.add_argument("-o", "--output", metavar="OUT.py", help="write the script to this file")
+    from cnnviz.cli_train import add_train_parser
+
+    add_train_parser(commands)
     return parser
 
 
@@ -331,6 +339,10 @@ def _run(args: argparse.Namespace) -> int:
         return cmd_summary(args.file, trust=args.trust)
     if args.command == "export-code":
         return cmd_export_code(args.spec, args.output)
+    if args.command == "train":
+        from cnnviz.cli_train import cmd_train
+
+        return cmd_train(args)
     return cmd_gui(args.file)
 
 

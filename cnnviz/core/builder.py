@@ -13,6 +13,7 @@ Keras is imported inside the functions: importing this module stays instant.
 from __future__ import annotations
 
 import math
+import os
 import re
 import zipfile
 import zlib
@@ -154,6 +155,40 @@ def load_model_file(path: str | Path, trust: bool = False) -> "keras.Model":
     if not isinstance(model, keras.Model):
         raise ModelFileError(f"{path.name} holds a {type(model).__name__}, not a Keras model.")
     return model
+
+
+def save_model_file(model: "keras.Model", path: str | Path) -> Path:
+    """Save a model as .keras (the default) or .h5, atomically.
+
+    Keras writes to a temporary file in the same folder, which then replaces `path`, so an
+    interrupted save never leaves a broken model behind. Returns the path written; a path
+    without a suffix gets ".keras". Raises ModelFileError if the file cannot be written.
+    """
+    path = Path(path)
+    if not path.suffix:
+        path = path.with_suffix(".keras")
+    suffix = path.suffix.lower()
+    if suffix not in MODEL_SUFFIXES:
+        raise ModelFileError(f"{path.name}: save the model as a .keras file (or .h5 for the "
+                             f"older format).")
+    if path.is_dir():
+        raise ModelFileError(f"{path} is a folder; choose a file name ending in {suffix}.")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ModelFileError(f"Cannot save {path.name}: the folder {folder} does not exist.")
+    # Keras picks the format from the suffix, so the temporary file keeps it.
+    temporary = folder / f".{path.stem}.saving-{os.getpid()}{suffix}"
+    try:
+        model.save(temporary)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise ModelFileError(f"Cannot save {path}: {exc.strerror or exc}.") from exc
+    except Exception as exc:  # h5py/Keras failures: still one readable sentence
+        raise ModelFileError(f"Cannot save {path.name}: {exc}") from exc
+    finally:
+        if temporary.exists():
+            temporary.unlink(missing_ok=True)
+    return path
 
 
 # ---------------------------------------------------------------- summaries

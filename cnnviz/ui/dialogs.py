@@ -10,6 +10,10 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 SPEC_FILTER = "cnnviz model specs (*.json);;All files (*)"
 PYTHON_FILTER = "Python scripts (*.py);;All files (*)"
+MODEL_SAVE_FILTER = "Keras model (*.keras);;HDF5 model, older format (*.h5)"
+CSV_FILTER = "CSV tables (*.csv);;All files (*)"
+CHART_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
+DATA_FILE_FILTER = ("Datasets (*.npz *.gz *.tar.gz *.idx *ubyte);;All files (*)")
 
 
 def show_error(parent: QWidget | None, title: str, message: str) -> None:
@@ -45,3 +49,29 @@ def get_save_path(parent: QWidget | None, title: str, suggested: str, file_filte
     """The file the user picked to save to, or '' if they cancelled."""
     path, _ = QFileDialog.getSaveFileName(parent, title, suggested, file_filter)
     return path
+
+
+def get_folder_path(parent: QWidget | None, title: str, folder: str) -> str:
+    """The folder the user picked, or '' if they cancelled."""
+    return QFileDialog.getExistingDirectory(parent, title, folder)
+
+
+def show_failure(parent: QWidget | None, title: str, message: str, details: str = "") -> None:
+    """A warning box; an unexpected error's traceback goes under "Show Details…", not in the face."""
+    if not details:
+        show_error(parent, title, message)
+        return
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle(title)
+    box.setText(message)
+    box.setDetailedText(details)
+    box.exec()
+
+
+def ask_yes_no(parent: QWidget | None, title: str, question: str) -> bool:
+    """A Yes/No question; True for Yes."""
+    answer = QMessageBox.question(parent, title, question,
+                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                  QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QTabWidget
 
 from cnnviz import __version__
 from cnnviz.core.errors import CnnvizError
@@ -16,6 +16,7 @@ from cnnviz.core.spec import ModelSpec, load_spec, save_spec, save_text_atomical
 from cnnviz.ui import dialogs
 from cnnviz.ui.builder_panel import BuilderPanel
 from cnnviz.ui.spec_document import SpecDocument
+from cnnviz.ui.training_panel import TrainingPanel
 
 DEFAULT_PRESET = "mnist_cnn"
 MAX_RECENT = 8
@@ -33,7 +34,12 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.document = SpecDocument(preset_spec(DEFAULT_PRESET))
         self.builder = BuilderPanel(self.document)
-        self.setCentralWidget(self.builder)
+        self.training = TrainingPanel(self.document)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.builder, "1  Build")
+        self.tabs.addTab(self.training, "2  Train")
+        self.setCentralWidget(self.tabs)
         self._status = QLabel()
         self.statusBar().addPermanentWidget(self._status)
         self._build_menus()
@@ -113,6 +119,24 @@ class MainWindow(QMainWindow):
         for i in range(1, combo.count()):
             key = combo.itemData(i)
             self._action(presets, combo.itemText(i), lambda _=False, k=key: self.builder.apply_preset(k))
+
+        view_menu = bar.addMenu("&View")
+        a["view_build"] = self._action(view_menu, "&Build", lambda: self.tabs.setCurrentIndex(0),
+                                       "Ctrl+1", "The model builder")
+        a["view_train"] = self._action(view_menu, "&Train", lambda: self.tabs.setCurrentIndex(1),
+                                       "Ctrl+2", "Train the model on a dataset")
+
+        train_menu = bar.addMenu("&Train")
+        training = self.training
+        a["train_start"] = self._action(train_menu, "&Start / Train More", self._start_training, "F5")
+        a["train_pause"] = self._action(train_menu, "&Pause / Resume", training.toggle_pause, "F6")
+        a["train_stop"] = self._action(train_menu, "S&top", training.stop, "Shift+F5")
+        train_menu.addSeparator()
+        a["train_save"] = self._action(train_menu, "Save Trained &Model…", training.save_model_dialog,
+                                       "Ctrl+Shift+M")
+        a["train_csv"] = self._action(train_menu, "Export &History (CSV)…",
+                                      training.export_history_dialog)
+        a["train_charts"] = self._action(train_menu, "Save &Charts…", training.save_charts_dialog)
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard Shortcuts", self._show_shortcuts, "F1")
@@ -268,6 +292,10 @@ class MainWindow(QMainWindow):
             "<tr><td><b>Ctrl+N / O / S</b></td><td>New / open / save spec</td></tr>"
             "<tr><td><b>Ctrl+Shift+S</b></td><td>Save as</td></tr>"
             "<tr><td><b>Ctrl+E</b></td><td>Export Python code</td></tr>"
+            "<tr><td><b>Ctrl+1</b> / <b>Ctrl+2</b></td><td>Build / Train view</td></tr>"
+            "<tr><td><b>F5</b></td><td>Start training (or train more)</td></tr>"
+            "<tr><td><b>F6</b></td><td>Pause / resume training</td></tr>"
+            "<tr><td><b>Shift+F5</b></td><td>Stop training (weights kept)</td></tr>"
             "</table>"))
 
     def _show_about(self) -> None:
@@ -277,8 +305,18 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
 
+    def _start_training(self) -> None:
+        self.tabs.setCurrentWidget(self.training)
+        self.training.start()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.training.running and not dialogs.ask_yes_no(
+                self, "Training is running",
+                "Stop training and close? The weights learnt so far are lost unless you save them."):
+            event.ignore()
+            return
         if self._confirm_discard():
+            self.training.shutdown()
             event.accept()
         else:
             event.ignore()

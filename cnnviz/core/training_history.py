@@ -1,0 +1,148 @@
+"""What a training run has recorded so far: per-batch points, per-epoch logs, CSV export.
+
+Plain Python, no TensorFlow and no Qt, so the charts, the CLI and the tests share it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cnnviz.core.errors import CnnvizError
+from cnnviz.core.spec import save_text_atomically
+
+
+@dataclass
+class BatchPoint:
+    """One reported batch: where it is on the epoch axis (epoch + fraction) and its logs."""
+
+    position: float  # 0.5 = halfway through the first epoch
+    loss: float
+    accuracy: float | None
+
+
+@dataclass
+class TrainingHistory:
+    """Everything recorded across one or more `train` calls on the same model."""
+
+    batches: list[BatchPoint] = field(default_factory=list)
+    epochs: list[dict[str, float]] = field(default_factory=list)  # logs per finished epoch
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.epochs)
+
+    def add_batch(self, epoch: int, batch: int, batches_per_epoch: int,
+                  logs: dict[str, float]) -> BatchPoint:
+        """Record a batch report; `batch` is 0-based within `epoch` (0-based)."""
+        position = epoch + (batch + 1) / max(1, batches_per_epoch)
+        point = BatchPoint(position, float(logs.get("loss", math.nan)),
+                           _optional_float(logs.get("accuracy")))
+        self.batches.append(point)
+        return point
+
+    def add_epoch(self, logs: dict[str, float]) -> None:
+        self.epochs.append({key: float(value) for key, value in logs.items()})
+
+    def series(self, key: str) -> tuple[list[int], list[float]]:
+        """Per-epoch values of `key` ('loss', 'val_accuracy', ...) as (epoch numbers from 1, values)."""
+        xs, ys = [], []
+        for number, logs in enumerate(self.epochs, start=1):
+            if key in logs:
+                xs.append(number)
+                ys.append(logs[key])
+        return xs, ys
+
+    def smoothed_batches(self, key: str, weight: float = 0.9) -> tuple[list[float], list[float]]:
+        """Per-batch `key` ('loss' or 'accuracy') smoothed by an exponential moving average.
+
+        Uses TensorBoard's debiased EMA so the first points are not pulled towards zero.
+        """
+        xs, ys = [], []
+        average, steps = 0.0, 0
+        for point in self.batches:
+            value = point.loss if key == "loss" else point.accuracy
+            if value is None or not math.isfinite(value):
+                continue
+            steps += 1
+            average = weight * average + (1 - weight) * value
+            xs.append(point.position)
+            ys.append(average / (1 - weight ** steps))
+        return xs, ys
+
+    def to_csv(self) -> str:
+        """One row per finished epoch: epoch, then every logged metric (loss, accuracy, val_...)."""
+        keys: list[str] = []
+        for logs in self.epochs:
+            keys += [k for k in logs if k not in keys]
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["epoch", *keys])
+        for number, logs in enumerate(self.epochs, start=1):
+            writer.writerow([number, *(_csv_number(logs.get(k)) for k in keys)])
+        return out.getvalue()
+
+    def save_csv(self, path: str | Path) -> None:
+        """Write `to_csv()` atomically; raises CnnvizError if nothing is recorded or it cannot write."""
+        if not self.epochs:
+            raise CnnvizError("There is no finished epoch to export yet.")
+        save_text_atomically(path, self.to_csv())
+
+
+def _optional_float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def _csv_number(value: float | None) -> str:
+    return "" if value is None else repr(float(value))
+
+
+@dataclass
+class ThroughputClock:
+    """Samples per second and time left, from batch reports, for the progress line."""
+
+    started: float = field(default_factory=time.monotonic)
+    samples_done: int = 0
+    _last_time: float = 0.0
+    _rate: float = 0.0  # smoothed samples per second
+
+    def update(self, samples_done: int, now: float | None = None) -> None:
+        """Record that `samples_done` samples have been processed in total since `started`."""
+        now = time.monotonic() if now is None else now
+        if samples_done <= self.samples_done:
+            self.samples_done = samples_done
+            return
+        if self._last_time:
+            instant = (samples_done - self.samples_done) / max(1e-6, now - self._last_time)
+            self._rate = instant if not self._rate else 0.7 * self._rate + 0.3 * instant
+        else:
+            self._rate = samples_done / max(1e-6, now - self.started)
+        self.samples_done, self._last_time = samples_done, now
+
+    def skip_gap(self) -> None:
+        """Forget the time since the last report (after a pause), so the rate stays honest."""
+        if self._last_time:
+            self._last_time = time.monotonic()
+
+    @property
+    def samples_per_second(self) -> float:
+        return self._rate
+
+    def seconds_left(self, samples_total: int) -> float | None:
+        if self._rate <= 0:
+            return None
+        return max(0.0, (samples_total - self.samples_done) / self._rate)
+
+
+def format_duration(seconds: float | None) -> str:
+    """'0:42', '12:05', '1:02:10'; '–' when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -1,0 +1,452 @@
+"""The Train view: data, settings, Start/Pause/Stop, progress, live charts, and saving.
+
+The model trained here is built from the builder's spec. Training runs in a
+TrainingWorker; this panel only turns its signals into pixels and clicks into calls.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+                               QScrollArea, QSplitter, QVBoxLayout, QWidget)
+
+from cnnviz.core.errors import CnnvizError
+from cnnviz.core.spec import ModelSpec
+from cnnviz.core.training_history import ThroughputClock, TrainingHistory, format_duration
+from cnnviz.ui import dialogs
+from cnnviz.ui.dataset_chooser import DatasetChooser, LoadedData
+from cnnviz.ui.dataset_preview import DatasetPreview
+from cnnviz.ui.spec_document import SpecDocument
+from cnnviz.ui.training_settings import TrainingSettings
+from cnnviz.ui.workers import BackgroundTask, TrainingOutcome, TrainingWorker
+
+
+class MismatchBanner(QFrame):
+    """Says why the model and the data do not fit, with a one-click fix when one is obvious."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mismatchBanner")
+        self.setStyleSheet("#mismatchBanner { background: #fdecea; border: 1px solid #f4c7c3;"
+                           " border-radius: 4px; } QLabel { color: #7f1d1d; }")
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.fix_button = QPushButton()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.fix_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.hide()
+
+
+class TrainingPanel(QWidget):
+    """Trains the document's model on the chosen data, live."""
+
+    model_trained = Signal(object)  # the keras.Model after a run (for the explainer, later)
+
+    def __init__(self, document: SpecDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.data: LoadedData | None = None
+        self.model: Any = None                  # the keras.Model being trained / last trained
+        self.model_spec: ModelSpec | None = None  # the spec it was built from
+        self.history = TrainingHistory()
+        self.worker: TrainingWorker | None = None
+        self.last_outcome: TrainingOutcome | None = None
+        self._mismatches: list[Any] = []
+        self._clock = ThroughputClock()
+        self._run_first_epoch = 0
+        self._run_epochs = 0
+        self._run_batch_size = 1
+        self._save_task: BackgroundTask | None = None
+
+        self.chooser = DatasetChooser()
+        self.settings = TrainingSettings()
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(6, 6, 6, 6)
+        left_layout.addWidget(self.chooser)
+        left_layout.addWidget(self.settings)
+        left_layout.addStretch(1)
+        left_scroll = QScrollArea()
+        left_scroll.setWidget(left)
+        left_scroll.setWidgetResizable(True)
+        left_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        left_scroll.setMinimumWidth(left.sizeHint().width() + 16)
+
+        self.preview = DatasetPreview()
+        self.banner = MismatchBanner()
+        self.banner.fix_button.clicked.connect(self._apply_fix)
+        self.start_button = QPushButton("Start")
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        self.reset_button = QPushButton("New weights")
+        self.start_button.setToolTip("Train the model in the builder on this data (F5)")
+        self.pause_button.setToolTip("Pause between two batches; press again to go on (F6)")
+        self.stop_button.setToolTip("Stop after the current batch; the weights learnt so far are kept (Shift+F5)")
+        self.reset_button.setToolTip("Forget the trained weights and history; the next Start begins "
+                                     "from random weights")
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+        self.reset_button.clicked.connect(self.reset_training)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("Ready")
+        self.progress.setMinimumWidth(200)
+        controls = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.stop_button):
+            controls.addWidget(button)
+        controls.addWidget(self.progress, 1)
+        controls.addWidget(self.reset_button)
+
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._charts_host = QVBoxLayout()
+        self.charts: Any = None  # TrainingCharts, made on first show (imports matplotlib)
+        self.save_model_button = QPushButton("Save model…")
+        self.export_csv_button = QPushButton("Export history (CSV)…")
+        self.save_charts_button = QPushButton("Save charts…")
+        self.save_model_button.clicked.connect(self.save_model_dialog)
+        self.export_csv_button.clicked.connect(self.export_history_dialog)
+        self.save_charts_button.clicked.connect(self.save_charts_dialog)
+        after = QHBoxLayout()
+        after.addWidget(self.save_model_button)
+        after.addWidget(self.export_csv_button)
+        after.addWidget(self.save_charts_button)
+        after.addStretch(1)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(6, 6, 6, 6)
+        right_layout.addWidget(QLabel("<b>Sample images</b>"))
+        right_layout.addWidget(self.preview)
+        right_layout.addWidget(self.banner)
+        right_layout.addLayout(controls)
+        right_layout.addWidget(self.status)
+        right_layout.addLayout(self._charts_host, 1)
+        right_layout.addLayout(after)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left_scroll)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+        self.chooser.loaded.connect(self._data_loaded)
+        self.chooser.cleared.connect(self._data_cleared)
+        document.changed.connect(self._spec_changed)
+        self._update_state()
+
+    # ------------------------------------------------------------------ showing
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.ensure_charts()
+        if self.chooser.current is None and not self.chooser.busy:
+            self.chooser.load()  # the first visit loads the default (bundled) sample
+
+    def ensure_charts(self) -> None:
+        if self.charts is None:
+            from cnnviz.ui.training_charts import TrainingCharts
+
+            self.charts = TrainingCharts()
+            self.charts.set_history(self.history)
+            self._charts_host.addWidget(self.charts, 1)
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def _can_continue(self) -> bool:
+        return (self.model is not None and self.model_spec == self.document.spec
+                and self.data is not None
+                and tuple(self.data.dataset.input_shape) == tuple(self.model_spec.input_shape))
+
+    def _update_state(self) -> None:
+        running = self.running
+        ready = self.data is not None and not self._mismatches and self.document.report.ok
+        self.start_button.setEnabled(ready and not running)
+        self.start_button.setText("Train more" if self._can_continue() else "Start")
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.reset_button.setEnabled(not running and (self.model is not None or bool(self.history.epochs)))
+        self.pause_button.setText("Resume" if running and self.worker.paused else "Pause")
+        has_model = self.model is not None and not running
+        self.save_model_button.setEnabled(has_model and self._save_task is None)
+        self.export_csv_button.setEnabled(bool(self.history.epochs) and not running)
+        self.save_charts_button.setEnabled(bool(self.history.batches) and not running)
+        self.settings.set_running(running)
+        self.chooser.setEnabled(not running)
+
+    def _check_fit(self) -> None:
+        """Compare the builder's model with the data; show what does not fit and the fix."""
+        self._mismatches = []
+        if not self.document.report.ok:
+            self.banner.label.setText("The model in the builder has a problem: "
+                                      + (self.document.report.error_message() or ""))
+            self.banner.fix_button.hide()
+            self.banner.show()
+            return
+        if self.data is not None:
+            from cnnviz.core.training import check_model_fits_data
+
+            self._mismatches = check_model_fits_data(self.document.spec, self.data.dataset)
+        if not self._mismatches:
+            self.banner.hide()
+            return
+        first = self._mismatches[0]
+        more = f" (and {len(self._mismatches) - 1} more)" if len(self._mismatches) > 1 else ""
+        self.banner.label.setText(f"The model does not fit this data: {first.message}{more}")
+        self.banner.fix_button.setVisible(first.fix is not None)
+        self.banner.fix_button.setText(first.fix_label or "Fix")
+        self.banner.show()
+
+    def _apply_fix(self) -> None:
+        if not self._mismatches or self._mismatches[0].fix is None:
+            return
+        first = self._mismatches[0]
+        self.document.apply(first.fix(self.document.spec), first.fix_label or "Fix model")
+
+    def _data_loaded(self, data: LoadedData) -> None:
+        self.data = data
+        self.preview.set_samples(data.preview_images, data.preview_labels)
+        self._check_fit()
+        self._update_state()
+
+    def _data_cleared(self) -> None:
+        self.data = None
+        self.preview.show_message("Loading…")
+        self.banner.hide()
+        self._update_state()
+
+    def _spec_changed(self) -> None:
+        if not self.running:
+            self._check_fit()
+            if self.model is not None and self.model_spec != self.document.spec:
+                self.status.setText("The model changed in the builder: Start trains the new "
+                                    "model from random weights.")
+        self._update_state()
+
+    # ------------------------------------------------------------------ training
+
+    def start(self) -> None:
+        """Start (or continue) training in the background."""
+        if self.running or self.data is None:
+            return
+        self._check_fit()
+        if self._mismatches or not self.document.report.ok:
+            self._update_state()
+            return
+        try:
+            config = self.settings.config()
+        except CnnvizError as exc:
+            dialogs.show_error(self, "Cannot start training", str(exc))
+            return
+        if self._can_continue():
+            model, first_epoch = self.model, self.history.epochs_done
+        else:
+            spec = self.document.spec.copy()
+            self.model, self.model_spec = None, spec
+            self.history = TrainingHistory()
+            if self.charts is not None:
+                self.charts.set_history(self.history)
+            model, first_epoch = None, 0
+
+        def make_model(existing=model, spec=self.model_spec):
+            if existing is not None:
+                return existing
+            from cnnviz.core.builder import build_model
+            return build_model(spec)
+
+        self._run_first_epoch, self._run_epochs = first_epoch, config.epochs
+        self._run_batch_size = config.batch_size
+        self._clock = ThroughputClock()
+        worker = TrainingWorker(make_model, self.data.dataset, config, initial_epoch=first_epoch)
+        worker.stage.connect(self._stage)
+        worker.batch_reported.connect(self._batch)
+        worker.epoch_ended.connect(self._epoch)
+        worker.finished_training.connect(self._finished)
+        worker.failed.connect(self._failed)
+        worker.finished.connect(worker.deleteLater)
+        self.worker = worker
+        self.progress.setValue(0)
+        self.progress.setFormat("Starting…")
+        self.status.setText("")
+        self._update_state()
+        worker.start()
+
+    def toggle_pause(self) -> None:
+        if not self.running:
+            return
+        paused = not self.worker.paused
+        self.worker.set_paused(paused)
+        if paused:
+            self.progress.setFormat(self.progress.format().split("  ·  paused")[0] + "  ·  paused")
+        else:
+            self._clock.skip_gap()
+        self._update_state()
+
+    def stop(self) -> None:
+        if self.running:
+            self.worker.request_stop()
+            self.progress.setFormat("Stopping after this batch…")
+            self.pause_button.setEnabled(False)
+            self.stop_button.setEnabled(False)
+
+    def reset_training(self) -> None:
+        if self.running:
+            return
+        self.model, self.model_spec, self.last_outcome = None, None, None
+        self.history = TrainingHistory()
+        if self.charts is not None:
+            self.charts.set_history(self.history)
+        self.progress.setValue(0)
+        self.progress.setFormat("Ready")
+        self.status.setText("Weights forgotten: the next Start begins from random weights.")
+        self._update_state()
+
+    def shutdown(self, wait_ms: int = 10_000) -> None:
+        """Stop a running training and wait for its thread (the window is closing)."""
+        worker = self.worker
+        if worker is not None:
+            worker.request_stop()
+            worker.wait(wait_ms)
+
+    def _stage(self, text: str) -> None:
+        if self.running:
+            self.progress.setFormat(text)
+
+    def _batch(self, epoch: int, batch: int, batches: int, logs: dict) -> None:
+        self.history.add_batch(epoch, batch, batches, logs)
+        train_count = self.data.dataset.train.count if self.data else 0
+        in_epoch = min(train_count, (batch + 1) * self._run_batch_size)
+        done = (epoch - self._run_first_epoch) * train_count + in_epoch
+        total = self._run_epochs * train_count
+        self._clock.update(done)
+        self.progress.setValue(int(1000 * done / max(1, total)))
+        last_epoch = self._run_first_epoch + self._run_epochs
+        paused = "  ·  paused" if self.worker is not None and self.worker.paused else ""
+        self.progress.setFormat(
+            f"Epoch {epoch + 1}/{last_epoch} · batch {batch + 1}/{batches} · "
+            f"{self._clock.samples_per_second:,.0f} images/s · "
+            f"{format_duration(self._clock.seconds_left(total))} left{paused}")
+        if self.charts is not None:
+            self.charts.refresh()
+
+    def _epoch(self, epoch: int, logs: dict) -> None:
+        self.history.add_epoch(logs)
+        parts = [f"Epoch {epoch + 1}: loss {logs.get('loss', float('nan')):.4f}"]
+        if "accuracy" in logs:
+            parts.append(f"accuracy {logs['accuracy']:.1%}")
+        if "val_accuracy" in logs:
+            parts.append(f"validation accuracy {logs['val_accuracy']:.1%}")
+        self.status.setText(" · ".join(parts))
+        if self.charts is not None:
+            self.charts.refresh()
+
+    def _finished(self, outcome: TrainingOutcome) -> None:
+        self.worker = None
+        self.model, self.last_outcome = outcome.model, outcome
+        result = outcome.result
+        lines = []
+        if result.stop_reason:
+            lines.append(f"Training ended early: {result.stop_reason}.")
+        else:
+            lines.append(f"Training finished after {self.history.epochs_done} epoch(s).")
+        if outcome.test_metrics:
+            lines.append(f"<b>Test accuracy {outcome.test_metrics['accuracy']:.2%}</b> "
+                         f"(loss {outcome.test_metrics['loss']:.4f}) on "
+                         f"{self.data.dataset.test.count:,} test images it never trained on.")
+        self.status.setText(" ".join(lines))
+        self.progress.setValue(1000 if not result.stopped else self.progress.value())
+        self.progress.setFormat("Stopped" if result.stopped else "Done")
+        if self.charts is not None:
+            self.charts.redraw_now()
+        self._update_state()
+        self.model_trained.emit(outcome.model)
+
+    def _failed(self, message: str, details: str) -> None:
+        self.worker = None
+        self.progress.setFormat("Failed")
+        self.status.setText(f"<span style='color:#b3261e'>{message}</span>")
+        self._update_state()
+        dialogs.show_failure(self, "Training failed", message, details)
+
+    # ------------------------------------------------------------------ saving
+
+    def _suggested(self, suffix: str) -> str:
+        base = self.document.path.with_suffix("") if self.document.path else \
+            Path.home() / self.document.spec.name
+        return str(base) + suffix
+
+    def save_model_dialog(self) -> None:
+        path = dialogs.get_save_path(self, "Save trained model", self._suggested(".keras"),
+                                     dialogs.MODEL_SAVE_FILTER)
+        if path:
+            self.save_model(path)
+
+    def save_model(self, path: str) -> BackgroundTask | None:
+        """Save the trained model in the background (.keras unless the name says .h5)."""
+        if self.model is None or self.running:
+            return None
+        from cnnviz.core.builder import save_model_file
+
+        model = self.model
+        task = BackgroundTask(lambda _report: save_model_file(model, path), self)
+        task.succeeded.connect(lambda written: self._saved(f"Saved the model to {written}."))
+        task.failed.connect(lambda message, details: self._save_failed(message, details))
+        task.finished.connect(task.deleteLater)
+        self._save_task = task
+        self._update_state()
+        task.start()
+        return task
+
+    def _saved(self, text: str) -> None:
+        self._save_task = None
+        self.status.setText(text)
+        self._update_state()
+
+    def _save_failed(self, message: str, details: str) -> None:
+        self._save_task = None
+        self._update_state()
+        dialogs.show_failure(self, "Cannot save the model", message, details)
+
+    def export_history_dialog(self) -> None:
+        path = dialogs.get_save_path(self, "Export training history", self._suggested("-history.csv"),
+                                     dialogs.CSV_FILTER)
+        if not path:
+            return
+        try:
+            self.history.save_csv(path)
+        except CnnvizError as exc:
+            dialogs.show_error(self, "Cannot export the history", str(exc))
+            return
+        self.status.setText(f"Wrote the history of {self.history.epochs_done} epoch(s) to {path}.")
+
+    def save_charts_dialog(self) -> None:
+        path = dialogs.get_save_path(self, "Save charts", self._suggested("-charts.png"),
+                                     dialogs.CHART_FILTER)
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += ".png"
+        try:
+            self.ensure_charts()
+            self.charts.save_image(path)
+        except CnnvizError as exc:
+            dialogs.show_error(self, "Cannot save the charts", str(exc))
+            return
+        self.status.setText(f"Saved the charts to {path}.")

@@ -1,0 +1,125 @@
+"""Background work in QThreads: the only place core callbacks become Qt signals.
+
+A worker emits signals and never touches a widget; Qt queues each signal to the GUI
+thread. Errors a user can cause (CnnvizError) arrive as their message; anything else as
+a short message plus the traceback for a "Details" box, so the app stays up either way.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from PySide6.QtCore import QThread, Signal
+
+from cnnviz.core.errors import CnnvizError
+
+
+def describe_failure(exc: BaseException) -> tuple[str, str]:
+    """(message for the user, details for the curious) of an exception from core code."""
+    if isinstance(exc, CnnvizError):
+        return str(exc), ""
+    if isinstance(exc, MemoryError):
+        return ("The computer ran out of memory. Try a smaller batch size, smaller images "
+                "or a smaller model."), ""
+    details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return f"Something went wrong: {type(exc).__name__}: {exc}", details
+
+
+class BackgroundTask(QThread):
+    """Runs `function(report)` off the GUI thread; `report(stage, done, total)` → `progress`.
+
+    `succeeded(result)` or `failed(message, details)` is emitted once at the end.
+    """
+
+    progress = Signal(str, int, int)
+    succeeded = Signal(object)
+    failed = Signal(str, str)
+
+    def __init__(self, function: Callable[[Callable[[str, int, int], None]], Any],
+                 parent: Any = None) -> None:
+        super().__init__(parent)
+        self._function = function
+        self.setObjectName(getattr(function, "__name__", "task"))
+
+    def run(self) -> None:  # runs in the new thread
+        try:
+            result = self._function(self._report)
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes a message
+            self.failed.emit(*describe_failure(exc))
+        else:
+            self.succeeded.emit(result)
+
+    def _report(self, stage: str, done: int, total: int) -> None:
+        self.progress.emit(stage, int(done), int(total))
+
+
+@dataclass
+class TrainingOutcome:
+    """What a finished training run hands back to the GUI thread."""
+
+    model: Any                     # the keras.Model, trained (weights kept after a stop)
+    result: Any                    # core.training.TrainResult
+    test_metrics: dict[str, float] | None
+
+
+class TrainingWorker(QThread):
+    """Builds (if needed) and trains a model in the background; pause/stop are thread-safe."""
+
+    batch_reported = Signal(int, int, int, object)  # epoch, batch, batches per epoch, logs
+    epoch_ended = Signal(int, object)               # epoch, logs
+    stage = Signal(str)                             # "Building the model…", "Evaluating…"
+    finished_training = Signal(object)              # TrainingOutcome
+    failed = Signal(str, str)
+
+    def __init__(self, make_model: Callable[[], Any], dataset: Any, config: Any,
+                 initial_epoch: int = 0, evaluate: bool = True, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._make_model = make_model
+        self._dataset = dataset
+        self._config = config
+        self._initial_epoch = initial_epoch
+        self._evaluate = evaluate
+        self._stop = threading.Event()
+        self._pause = threading.Event()
+
+    # Called from the GUI thread; read by the engine's callback between batches.
+    def request_stop(self) -> None:
+        self._stop.set()
+        self._pause.clear()
+
+    def set_paused(self, paused: bool) -> None:
+        if paused:
+            self._pause.set()
+        else:
+            self._pause.clear()
+
+    @property
+    def paused(self) -> bool:
+        return self._pause.is_set()
+
+    def run(self) -> None:  # runs in the new thread
+        try:
+            from cnnviz.core.training import evaluate_test, train
+
+            self.stage.emit("Preparing the model…")
+            model = self._make_model()
+            self.stage.emit("Training…")
+            result = train(
+                model, self._dataset, self._config,
+                on_batch=lambda e, b, n, logs: self.batch_reported.emit(e, b, n, dict(logs)),
+                on_epoch=lambda e, logs: self.epoch_ended.emit(e, dict(logs)),
+                should_stop=self._stop.is_set,
+                is_paused=self._pause.is_set,
+                initial_epoch=self._initial_epoch,
+            )
+            metrics = None
+            if self._evaluate and self._dataset.test is not None and result.epochs_done > 0:
+                self.stage.emit("Measuring accuracy on the test images…")
+                metrics = evaluate_test(model, self._dataset, batch_size=256)
+        except BaseException as exc:  # noqa: BLE001 - shown as a dialog, the app stays up
+            self.failed.emit(*describe_failure(exc))
+            return
+        self.finished_training.emit(TrainingOutcome(model, result, metrics))
