@@ -15,3 +15,11 @@ class ModelFileError(CnnvizError):
 
 class UnsupportedLayerError(CnnvizError):
     """A Keras model uses layers the builder cannot represent."""
+
+
+class DatasetError(CnnvizError):
+    """A data source could not be found, downloaded or read (bad file, empty folder, offline...)."""
+
+
+class TrainingError(CnnvizError):
+    """Training settings or the model/data pairing cannot work (batch size 0, unknown optimizer, ...)."""

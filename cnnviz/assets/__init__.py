@@ -1,0 +1,1 @@
+"""Files shipped with cnnviz: the offline sample datasets in samples/ (see samples/CREDITS.md)."""
