@@ -10,7 +10,6 @@ app and its tests use the samples this writes. Output is byte-for-byte reproduci
 from __future__ import annotations
 
 import argparse
-import io
 import shutil
 import sys
 import zipfile
@@ -41,7 +40,8 @@ def make_cifar10_sample(data: Path, out: Path) -> int:
     """Put the CIFAR-10 sample's JPEGs, unchanged, into one zip without recompressing them."""
     source = data / "cifar10-sample"
     count = 0
-    with zipfile.ZipFile(out / "cifar10_sample.zip", "w", compression=zipfile.ZIP_STORED) as archive:
+    zip_path = out / "cifar10_sample.zip"
+    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_STORED) as archive:
         for split in ("train", "test"):
             for class_name in CIFAR10_CLASSES:
                 for jpeg in sorted((source / split / class_name).glob("*.jpg")):
@@ -62,7 +62,8 @@ def _with_transparent_border(img: Image.Image) -> Image.Image:
 def _palette_with_transparency(img: Image.Image) -> Image.Image:
     pal = img.convert("P", palette=Image.Palette.ADAPTIVE, colors=63)
     colours = pal.getpalette()[: 63 * 3]
-    colours += [0, 0, 0] * (63 - len(colours) // 3) + [255, 0, 255]  # a 64th entry, made transparent
+    # Pad to 63 colours, then a 64th entry (magenta) that is made transparent.
+    colours += [0, 0, 0] * (63 - len(colours) // 3) + [255, 0, 255]
     pal.putpalette(colours)
     pal.paste(63, (0, 0, pal.width, 2))  # the top two rows show it
     pal.info["transparency"] = 63

@@ -1,6 +1,7 @@
 """The offline samples shipped inside the package (cnnviz/assets/samples, see CREDITS.md there).
 
-- mnist-sample: the real MNIST test split (10,000 digits) as IDX .gz; first 8,000 train, last 2,000 test.
+- mnist-sample: the real MNIST test split (10,000 digits) as IDX .gz; the first 8,000 train,
+  the last 2,000 test.
 - cifar10-sample: 4,000 real CIFAR-10 images as JPEGs in one stored zip, decoded into memory.
 - folder-sample: a small image folder in mixed formats, read by the ordinary folder loader.
 """
@@ -70,7 +71,8 @@ def load_cifar10_sample(on_progress: ProgressCallback | None = None) -> SourcePa
                 if on_progress and done % 500 == 0:
                     on_progress("Decoding the CIFAR-10 sample", done, len(members))
     except (zipfile.BadZipFile, OSError, ValueError, ImageProblem) as exc:
-        raise DatasetError(f"The bundled sample {path.name} is damaged ({exc}). Reinstall cnnviz.") from None
+        raise DatasetError(
+            f"The bundled sample {path.name} is damaged ({exc}). Reinstall cnnviz.") from None
     if not pixels["train"] or not pixels["test"]:
         raise DatasetError(f"The bundled sample {path.name} is incomplete. Reinstall cnnviz.")
     if on_progress:

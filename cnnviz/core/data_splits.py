@@ -50,7 +50,8 @@ class DataSplit(ABC):
 
     def _checked_indices(self, indices: Sequence[int]) -> np.ndarray:
         index_array = np.asarray(indices, dtype=np.int64).reshape(-1)
-        if index_array.size and (index_array.min() < -self.count or index_array.max() >= self.count):
+        if index_array.size and (index_array.min() < -self.count
+                                 or index_array.max() >= self.count):
             raise IndexError(f"example index out of range for a split of {self.count}")
         return index_array
 

@@ -82,8 +82,10 @@ def read_npz(path: Path, name: str | None = None, class_names: list[str] | None 
         if "pickle" in str(exc).lower():
             raise DatasetError(
                 f"{label} holds Python objects rather than plain number arrays; cnnviz does not "
-                "load those, because they could run code. Save the arrays with numpy.savez.") from None
-        raise DatasetError(f"{label} could not be read: the file is damaged or incomplete ({exc}).") from None
+                "load those, because they could run code. Save the arrays with numpy.savez."
+            ) from None
+        raise DatasetError(
+            f"{label} could not be read: the file is damaged or incomplete ({exc}).") from None
     except _DAMAGED_ZIP_ERRORS as exc:
         raise DatasetError(
             f"{label} could not be read as a .npz file: it is damaged or incomplete "
@@ -105,7 +107,8 @@ def read_npz(path: Path, name: str | None = None, class_names: list[str] | None 
     if train.count == 0:
         raise DatasetError(f"{label}: x_train holds no images.")
     _check_same_shapes(label, train, splits["validation"], splits["test"])
-    classes = class_names or _default_class_names([s for s in splits.values() if s is not None], label)
+    present = [s for s in splits.values() if s is not None]
+    classes = class_names or _default_class_names(present, label)
     return SourceParts(name=name or label, class_names=classes, train=train,
                        validation=splits["validation"], test=splits["test"], noun=noun)
 
@@ -140,7 +143,8 @@ def _as_label_array(y: np.ndarray, what: str) -> np.ndarray:
         if np.issubdtype(y.dtype, np.floating) and y.size and np.all(y == np.round(y)):
             y = y.astype(np.int64)
         else:
-            raise DatasetError(f"{what} holds {y.dtype} values; labels must be whole class numbers.")
+            raise DatasetError(f"{what} holds {y.dtype} values; labels must be whole "
+                               "class numbers.")
     if y.size and y.min() < 0:
         raise DatasetError(f"{what} has negative labels; classes are numbered from 0.")
     return y.astype(np.int64)
@@ -163,7 +167,8 @@ def _check_same_shapes(label: str, *splits: ArraySplit | None) -> None:
 def _default_class_names(splits: list[ArraySplit], label: str) -> list[str]:
     top = max(int(s.labels().max()) for s in splits if s.count)
     if top > 999:
-        raise DatasetError(f"{label} has a label {top}; class numbers above 999 look like a mistake.")
+        raise DatasetError(f"{label} has a label {top}; class numbers above 999 look like "
+                           "a mistake.")
     return [str(i) for i in range(top + 1)]
 
 
@@ -189,7 +194,8 @@ def read_maybe_gzipped(path: Path) -> bytes:
     except OSError as exc:
         raise DatasetError(f"{path.name} could not be read ({exc.strerror or exc}).") from None
     if len(data) > MAX_DECOMPRESSED_BYTES:
-        raise DatasetError(f"{path.name} unzips to more than 512 MB; it is not an MNIST-style file.")
+        raise DatasetError(f"{path.name} unzips to more than 512 MB; it is not an "
+                           "MNIST-style file.")
     return data
 
 
@@ -264,7 +270,8 @@ def read_idx_folder(folder: Path, name: str | None = None, class_names: list[str
             on_progress(f"Reading {images.name}", len(splits), 2)
         splits[prefix] = read_idx_pair(images, labels)
     if not splits:
-        raise DatasetError(f"{folder.name} holds no IDX files (train-images-idx3-ubyte.gz and friends).")
+        raise DatasetError(f"{folder.name} holds no IDX files "
+                           "(train-images-idx3-ubyte.gz and friends).")
     train, test = splits.get("train"), splits.get("t10k")
     notes: list[str] = []
     if train is None:
@@ -272,8 +279,9 @@ def read_idx_folder(folder: Path, name: str | None = None, class_names: list[str
         cut = int(round(test.count * test_only_train_fraction))
         if cut < 1 or cut >= test.count:
             raise DatasetError(f"{folder.name}: {test.count} test examples are too few to split.")
-        notes.append(f"This folder holds only the test files (t10k-...): its first {cut:,} examples "
-                     f"are used for training and the last {test.count - cut:,} for testing.")
+        notes.append(f"This folder holds only the test files (t10k-...): its first {cut:,} "
+                     f"examples are used for training and the last {test.count - cut:,} for "
+                     "testing.")
         train, test = test.subset(range(cut)), test.subset(range(cut, test.count))
     _check_same_shapes(folder.name, train, test)
     if class_names is None:
@@ -300,8 +308,10 @@ CIFAR_FOLDER_NAME = "cifar-10-batches-py"
 def _cifar_batch(data: bytes, file_label: str) -> ArraySplit:
     batch = load_restricted_pickle(data, file_label)
     if not isinstance(batch, dict):
-        raise DatasetError(f"{file_label} is not a CIFAR-10 batch (it holds a {type(batch).__name__}).")
-    pixels, labels = batch.get(b"data", batch.get("data")), batch.get(b"labels", batch.get("labels"))
+        raise DatasetError(f"{file_label} is not a CIFAR-10 batch "
+                           f"(it holds a {type(batch).__name__}).")
+    pixels = batch.get(b"data", batch.get("data"))
+    labels = batch.get(b"labels", batch.get("labels"))
     if not isinstance(pixels, np.ndarray) or labels is None:
         raise DatasetError(f"{file_label} is not a CIFAR-10 batch: it lacks 'data' or 'labels'. "
                            "(CIFAR-100 files are not supported.)")
@@ -387,7 +397,8 @@ def read_cifar_archive(path: Path, on_progress: ProgressCallback | None = None) 
                     raise DatasetError(f"{label}: '{member.name}' is {member.size:,} bytes, far "
                                        "larger than a CIFAR-10 batch.")
                 if base in members:
-                    raise DatasetError(f"{label} holds '{base}' twice; which one is real is unclear.")
+                    raise DatasetError(f"{label} holds '{base}' twice; which one is real "
+                                       "is unclear.")
                 if on_progress:
                     on_progress(f"Unpacking {label}", len(members), len(CIFAR_MEMBERS))
                 handle = archive.extractfile(member)
@@ -420,5 +431,6 @@ def read_cifar_folder(folder: Path, on_progress: ProgressCallback | None = None)
             try:
                 members[member] = file_path.read_bytes()
             except OSError as exc:
-                raise DatasetError(f"{file_path} could not be read ({exc.strerror or exc}).") from None
+                raise DatasetError(
+                    f"{file_path} could not be read ({exc.strerror or exc}).") from None
     return _cifar_parts(members, folder.name, on_progress)

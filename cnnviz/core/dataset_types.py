@@ -26,7 +26,7 @@ class LoadOptions:
     color_mode: str = "rgb"  # "rgb" | "grayscale"
     validation_split: float = 0.1  # carved from train (seeded) when the source has none; 0 → none
     seed: int = 1337
-    limit: int | None = None  # use at most this many training examples (before validation is carved)
+    limit: int | None = None  # at most this many training examples (taken before validation)
 
 
 @dataclass

@@ -55,13 +55,15 @@ def _checked_options(options: LoadOptions | None) -> LoadOptions:
     options = options or LoadOptions()
     color_mode = _COLOR_ALIASES.get(str(options.color_mode).strip().lower())
     if color_mode not in COLOR_MODES:
-        raise DatasetError(f"Colour mode '{options.color_mode}' is not known: use 'rgb' or 'grayscale'.")
+        raise DatasetError(f"Colour mode '{options.color_mode}' is not known: "
+                           "use 'rgb' or 'grayscale'.")
     target = options.target_size
     if target is not None:
         try:
             height, width = (int(v) for v in target)
         except (TypeError, ValueError):
-            raise DatasetError(f"Target size {target!r} should be two numbers: (height, width).") from None
+            raise DatasetError(f"Target size {target!r} should be two numbers: "
+                               "(height, width).") from None
         if not (1 <= height <= MAX_TARGET_SIDE and 1 <= width <= MAX_TARGET_SIDE):
             raise DatasetError(f"Target size {height}×{width} is out of range: each side must be "
                                f"between 1 and {MAX_TARGET_SIDE} pixels.")
@@ -117,8 +119,8 @@ def _read_file(path: Path, on_progress: ProgressCallback | None) -> SourceParts:
     if is_image:
         raise DatasetError(f"{path.name} is a single image. Pass a folder with one subfolder per "
                            "class (photos/cats/, photos/dogs/, ...) instead.")
-    raise DatasetError(f"cnnviz cannot read {path.name} as a dataset. Use an image folder, a folder "
-                       "of IDX files, Keras's mnist.npz, or cifar-10-python.tar.gz.")
+    raise DatasetError(f"cnnviz cannot read {path.name} as a dataset. Use an image folder, "
+                       "a folder of IDX files, Keras's mnist.npz, or cifar-10-python.tar.gz.")
 
 
 def _read_source(source: str, options: LoadOptions,
@@ -173,7 +175,8 @@ def _assemble(parts: SourceParts, options: LoadOptions) -> Dataset:
     train, validation = parts.train, parts.validation
     if options.limit is not None and train.count > options.limit:
         chosen, _ = _seeded_indices(train.count, options.limit, options.seed)
-        report.notes.append(f"Using {options.limit:,} of the {train.count:,} training examples (limit).")
+        report.notes.append(f"Using {options.limit:,} of the {train.count:,} training examples "
+                            "(limit).")
         train = train.subset(chosen)
     if validation is None and options.validation_split > 0:
         size = int(round(train.count * options.validation_split))

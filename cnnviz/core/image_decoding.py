@@ -124,9 +124,16 @@ def decode_image(source: ImageSource, size: tuple[int, int], channels: int) -> n
             if img.mode in _WIDE_GRAY_MODES:
                 img = _to_8bit_gray(img)
             alpha = _has_alpha(img)
-            # Palette and alpha images are resized as RGBA (premultiplied by Pillow), then
-            # laid on white; resizing a palette image directly would snap colours.
-            work_mode = "RGBA" if alpha else ("L" if img.mode == "L" and mode == "L" else "RGB")
+            # Shrink first, convert after: a 10,000 x 10,000 grayscale scan stays 100 MB
+            # instead of becoming 300 MB of RGB. Palette and alpha images are resized as RGBA
+            # (Pillow premultiplies), then laid on white; resizing palette indices would
+            # snap colours.
+            if alpha:
+                work_mode = "RGBA"
+            elif img.mode in ("L", "RGB"):
+                work_mode = img.mode
+            else:
+                work_mode = "L" if img.mode == "1" else "RGB"
             if img.mode != work_mode:
                 img = img.convert(work_mode)
             if img.size != (width, height):

@@ -44,7 +44,8 @@ def _visible_entries(folder: Path) -> list[os.DirEntry]:
         with os.scandir(folder) as entries:
             return sorted((e for e in entries if not e.name.startswith(".")), key=lambda e: e.name)
     except OSError as exc:
-        raise DatasetError(f"The folder {folder} could not be read ({exc.strerror or exc}).") from None
+        raise DatasetError(
+            f"The folder {folder} could not be read ({exc.strerror or exc}).") from None
 
 
 def _subfolders(folder: Path) -> list[str]:
@@ -176,8 +177,8 @@ def load_image_folder(root: Path, options_target: tuple[int, int] | None, color_
                            "BMP, GIF (also WebP, TIFF).")
     if len(class_names) < 2:
         raise DatasetError(
-            f"{split_folders['train']} has only one class folder ('{class_names[0]}'). A classifier "
-            "needs at least two: put each class's images in its own subfolder.")
+            f"{split_folders['train']} has only one class folder ('{class_names[0]}'). "
+            "A classifier needs at least two: put each class's images in its own subfolder.")
     for role, split in scanned.items():
         _check_classes("" if layout is None else role, split.folder, split, class_names,
                        required=(role == "train"))
@@ -193,7 +194,8 @@ def load_image_folder(root: Path, options_target: tuple[int, int] | None, color_
             f"{'they are' if len(large) != 1 else 'it is'} read, which is slow; shrinking them "
             "once with an image editor makes training faster.")
     if len({(w, h) for w, h in all_sizes}) > 1:
-        report.notes.append(f"The images have different sizes; all are resized to {height}×{width}.")
+        report.notes.append(f"The images have different sizes; all are resized to "
+                            f"{height}×{width}.")
 
     def remember_failure(path: str, reason: str) -> None:
         report.notes.append(f"{path} could not be decoded ({reason}); a blank image was used.")

@@ -109,7 +109,8 @@ def write_cifar_folder(folder: Path, members: dict[str, bytes] | None = None) ->
     return folder
 
 
-def write_tar_gz(path: Path, members: dict[str, bytes], prefix: str = "cifar-10-batches-py/") -> Path:
+def write_tar_gz(path: Path, members: dict[str, bytes],
+                 prefix: str = "cifar-10-batches-py/") -> Path:
     """A .tar.gz with these members (names prefixed as in the real archive)."""
     with tarfile.open(path, "w:gz") as archive:
         for name, data in members.items():

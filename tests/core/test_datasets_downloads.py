@@ -143,7 +143,8 @@ def test_offline_cifar10_names_the_archive_and_the_sample(keras_home, monkeypatc
 
 
 def test_server_error_is_reported_with_its_code(keras_home, monkeypatch):
-    go_offline(monkeypatch, urllib.error.HTTPError("https://x/mnist.npz", 404, "Not Found", {}, None))
+    not_found = urllib.error.HTTPError("https://x/mnist.npz", 404, "Not Found", {}, None)
+    go_offline(monkeypatch, not_found)
     with pytest.raises(DatasetError, match="server answered 404 Not Found.*mnist-sample"):
         load_dataset("mnist")
 
@@ -202,7 +203,8 @@ def test_download_reports_bytes_and_fills_keras_cache(keras_home, monkeypatch):
     assert sorted(calls) == sorted(keras_downloads._GOOGLE_STORE + n for n in files)
     assert cache_files(keras_home) == sorted(f"fashion-mnist/{n}" for n in files)
     for name, body in files.items():
-        reports = [(done, total) for stage, done, total in progress if stage == f"Downloading {name}"]
+        reports = [(done, total) for stage, done, total in progress
+                   if stage == f"Downloading {name}"]
         assert reports[0] == (0, len(body)) and reports[-1] == (len(body), len(body))
         assert [d for d, _ in reports] == sorted(d for d, _ in reports)
     # Second time: all cached, no network.
@@ -229,7 +231,8 @@ def test_keras_itself_finds_what_cnnviz_downloaded(keras_home, monkeypatch):
     np.testing.assert_array_equal(x_train, ours.train.images(range(20))[..., 0])
     np.testing.assert_array_equal(y_train, ours.train.labels())
     # CIFAR-10: our cached archive is where Keras's get_file looks for it.
-    write_tar_gz(keras_home / "datasets" / keras_downloads.CIFAR10_FILE.cache_path, cifar_members(2))
+    write_tar_gz(keras_home / "datasets" / keras_downloads.CIFAR10_FILE.cache_path,
+                 cifar_members(2))
     extracted = keras.utils.get_file(fname="cifar-10-batches-py-target",
                                      origin=keras_downloads.CIFAR10_FILE.url, extract=True)
     assert (keras_home / "datasets" / "cifar-10-batches-py-target" / "cifar-10-batches-py"

@@ -18,7 +18,7 @@ import pytest
 from cnnviz.core.datasets import ArraySplit, LoadOptions, load_dataset
 from cnnviz.core.errors import CnnvizError, DatasetError
 from tests.core.dataset_fixtures import (
-    cifar_batch_bytes, cifar_members, digits, idx_bytes, python2_pickle, write_cifar_folder,
+    cifar_members, digits, idx_bytes, python2_pickle, write_cifar_folder,
     write_idx_folder, write_tar_gz)
 
 NO_VALIDATION = LoadOptions(validation_split=0)
@@ -214,7 +214,8 @@ def test_cifar_folder_loads_all_batches_channels_last(tmp_path):
     x3, y3 = expected_cifar(members, "data_batch_3")
     np.testing.assert_array_equal(data.train.images(range(8, 12)), x3)
     np.testing.assert_array_equal(data.train.labels()[8:12], y3)
-    np.testing.assert_array_equal(data.test.images(range(4)), expected_cifar(members, "test_batch")[0])
+    np.testing.assert_array_equal(data.test.images(range(4)),
+                                  expected_cifar(members, "test_batch")[0])
 
 
 def test_cifar_parent_folder_is_found_too(tmp_path):
@@ -229,7 +230,8 @@ def test_cifar_tar_gz_is_read_without_extracting(tmp_path):
     data = load_dataset(str(archive), NO_VALIDATION)
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
     assert (data.train.count, data.test.count) == (15, 3)
-    np.testing.assert_array_equal(data.train.images(range(3)), expected_cifar(members, "data_batch_1")[0])
+    np.testing.assert_array_equal(data.train.images(range(3)),
+                                  expected_cifar(members, "data_batch_1")[0])
 
 
 @pytest.mark.parametrize("module", ["numpy.core.multiarray", "numpy._core.multiarray"])
@@ -282,7 +284,8 @@ def test_cifar_archive_with_path_outside_is_refused(tmp_path):
     archive = tmp_path / "cifar-10-python.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         for name, data in members.items():
-            info = tarfile.TarInfo(("../../" if name == "batches.meta" else "cifar-10-batches-py/") + name)
+            folder = "../../" if name == "batches.meta" else "cifar-10-batches-py/"
+            info = tarfile.TarInfo(folder + name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     with pytest.raises(DatasetError, match="path outside the archive"):
@@ -316,7 +319,8 @@ def test_archive_without_cifar10_batches_says_so(tmp_path):
 
 def test_cifar_batch_with_fewer_labels_than_images(tmp_path):
     data = np.zeros((3, 3072), np.uint8)
-    write_cifar_folder(tmp_path / "c", {"data_batch_1": python2_pickle({b"data": data, b"labels": [1, 2]})})
+    batch = python2_pickle({b"data": data, b"labels": [1, 2]})
+    write_cifar_folder(tmp_path / "c", {"data_batch_1": batch})
     with pytest.raises(DatasetError, match="3 images but its label list has 2 labels"):
         load_dataset(str(tmp_path / "c"))
 
