@@ -1,0 +1,219 @@
+"""The Keras callbacks behind `training.train`: live reports, pause/stop, NaN, keep-best.
+
+Keras is imported only when a callback class is first needed (each class is created once,
+by a cached factory), so importing this module stays instant and Qt-free.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from cnnviz.core.errors import TrainingError
+
+BatchCallback = Callable[[int, int, int, dict], None]
+EpochCallback = Callable[[int, dict], None]
+
+PAUSE_POLL_SECONDS = 0.02
+# Usual starting points; after a blow-up we never suggest more than these.
+DEFAULT_LEARNING_RATES: dict[str, float] = {"sgd": 0.01, "rmsprop": 0.001, "adam": 0.001}
+
+
+@dataclass
+class Run:
+    """What the engine callback needs and records during one `train` call (plain data)."""
+
+    batches_per_epoch: int
+    report_interval: float                  # seconds between on_batch calls
+    learning_rate: float                    # for the advice after a blow-up
+    optimizer: str
+    on_batch: BatchCallback | None
+    on_epoch: EpochCallback | None
+    should_stop: Callable[[], bool]
+    is_paused: Callable[[], bool]
+    validation: Any = None                  # tf.data.Dataset or None
+    epoch_logs: list[dict[str, float]] = field(default_factory=list)
+    stop_reason: str | None = None
+    diverged: bool = False
+
+
+def monitor_mode(monitor: str) -> str:
+    """'max' for accuracies, 'min' for losses."""
+    return "max" if monitor.endswith("accuracy") else "min"
+
+
+def _is_float(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def divergence_message(loss: float, epoch: int, batch: int, learning_rate: float,
+                       optimizer: str) -> str:
+    """What to tell the user when the loss stops being a finite number."""
+    what = "NaN (not a number)" if math.isnan(loss) else "infinite"
+    lower = min(learning_rate / 10, DEFAULT_LEARNING_RATES.get(optimizer.lower(), 0.001))
+    return (f"The loss became {what} in epoch {epoch + 1}, batch {batch + 1}: the weights grew "
+            f"out of range. Try a lower learning rate (for example {lower:g} instead of "
+            f"{learning_rate:g}) and train again from fresh weights.")
+
+
+@functools.cache
+def engine_callback_class() -> type:
+    """The Keras Callback that forwards logs (throttled), stops on request or NaN, waits while
+    paused, and validates at the end of each epoch."""
+    import keras
+
+    class EngineCallback(keras.callbacks.Callback):
+        def __init__(self, run: Run) -> None:
+            super().__init__()
+            self.run = run
+            self.epoch = 0
+            self.last_report = -math.inf  # so the very first batch is reported at once
+            self.pending: tuple[int, dict] | None = None  # the newest batch not yet reported
+
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            self.epoch, self.pending = epoch, None
+
+        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            # Runs after every batch: keep it to a few comparisons. Keras has already turned
+            # the logs into Python floats (it does so whenever a callback wants batch logs).
+            run = self.run
+            logs = logs if logs is not None else {}
+            loss = logs.get("loss")
+            if loss is not None and not math.isfinite(loss):
+                run.stop_reason = divergence_message(loss, self.epoch, batch,
+                                                     run.learning_rate, run.optimizer)
+                run.diverged = True
+                self.pending = (batch, logs)  # reported at the epoch's end, so charts see it
+                self.model.stop_training = True
+                return
+            if run.on_batch is not None:
+                now = time.monotonic()
+                if batch + 1 >= run.batches_per_epoch or now - self.last_report >= run.report_interval:
+                    self.last_report, self.pending = now, None
+                    run.on_batch(self.epoch, batch, run.batches_per_epoch, logs)
+                else:
+                    self.pending = (batch, logs)
+            if run.should_stop():
+                self.stop_by_user(batch)
+            elif run.is_paused():
+                self.wait_while_paused(batch)
+
+        def wait_while_paused(self, batch: int | None) -> None:
+            while self.run.is_paused():
+                if self.run.should_stop():
+                    self.stop_by_user(batch)
+                    return
+                time.sleep(PAUSE_POLL_SECONDS)
+
+        def stop_by_user(self, batch: int | None) -> None:
+            run = self.run
+            if run.stop_reason is None:
+                where = f"epoch {self.epoch + 1}"
+                if batch is not None and batch + 1 < run.batches_per_epoch:
+                    where += f" (after batch {batch + 1} of {run.batches_per_epoch})"
+                run.stop_reason = f"stopped by user during {where}"
+            self.model.stop_training = True
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            run = self.run
+            logs = logs if logs is not None else {}
+            if self.pending is not None and run.on_batch is not None:
+                batch, batch_logs = self.pending
+                self.pending = None
+                run.on_batch(epoch, batch, run.batches_per_epoch, batch_logs)
+            # After a stop or a blow-up there is nothing worth validating.
+            if run.validation is not None and run.stop_reason is None:
+                self.validate(logs)
+            # Early stopping, the checkpoint, TensorBoard and History get this same dict after
+            # us (Keras passes one dict down the list), so the val_* entries reach them too.
+            run.epoch_logs.append({k: float(v) for k, v in logs.items() if _is_float(v)})
+            if run.on_epoch is not None:
+                run.on_epoch(epoch, dict(run.epoch_logs[-1]))
+            if not self.model.stop_training and run.is_paused():
+                self.wait_while_paused(None)
+
+        def validate(self, logs: dict) -> None:
+            results = self.model.evaluate(self.run.validation, verbose=0, return_dict=True,
+                                          callbacks=[stop_evaluating_class()(self)])
+            if self.model.stop_training:  # interrupted: partial figures would mislead
+                return
+            logs.update({f"val_{k}": v for k, v in results.items() if _is_float(v)})
+
+    return EngineCallback
+
+
+@functools.cache
+def stop_evaluating_class() -> type:
+    """A callback that lets stop and pause requests reach the validation pass between batches."""
+    import keras
+
+    class StopEvaluating(keras.callbacks.Callback):
+        def __init__(self, engine: Any) -> None:
+            super().__init__()
+            self.engine = engine
+
+        def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            run = self.engine.run
+            if run.is_paused():
+                self.engine.wait_while_paused(None)
+            if run.should_stop():
+                self.engine.stop_by_user(None)
+            if self.engine.model.stop_training:
+                self.engine.model.stop_evaluating = True
+
+    return StopEvaluating
+
+
+@functools.cache
+def quiet_early_stopping_class() -> type:
+    """EarlyStopping that silently skips epochs without a usable value (cut short, NaN)."""
+    import keras
+
+    class QuietEarlyStopping(keras.callbacks.EarlyStopping):
+        def get_monitor_value(self, logs: dict | None) -> float | None:
+            value = (logs or {}).get(self.monitor)
+            # Keras would warn about a missing value and take NaN as a first "best".
+            return value if value is not None and math.isfinite(value) else None
+
+    return QuietEarlyStopping
+
+
+@functools.cache
+def keep_best_class() -> type:
+    """A callback that saves the model whenever `monitor` improves, atomically."""
+    import keras
+
+    class KeepBestCheckpoint(keras.callbacks.Callback):
+        def __init__(self, path: Path, monitor: str) -> None:
+            super().__init__()
+            self.path, self.monitor = path, monitor
+            self.maximize = monitor_mode(monitor) == "max"
+            self.best: float | None = None
+            self.best_epoch: int | None = None
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            value = (logs or {}).get(self.monitor)
+            if value is None or not math.isfinite(value):
+                return
+            if self.best is not None and (value <= self.best if self.maximize else value >= self.best):
+                return
+            self.best, self.best_epoch = value, epoch
+            # A temporary file renamed over the old one: a crash mid-save never leaves a
+            # broken checkpoint behind (Keras picks the format from the .keras suffix).
+            temporary = self.path.with_name(f".{self.path.stem}.saving-{os.getpid()}.keras")
+            try:
+                self.model.save(temporary)
+                os.replace(temporary, self.path)
+            except OSError as exc:
+                raise TrainingError(f"Cannot keep the best model in {self.path}: "
+                                    f"{exc.strerror or exc}.") from exc
+            finally:
+                if temporary.exists():
+                    temporary.unlink(missing_ok=True)
+
+    return KeepBestCheckpoint
