@@ -192,6 +192,12 @@ def _assemble(parts: SourceParts, options: LoadOptions) -> Dataset:
             if top >= len(parts.class_names):
                 raise DatasetError(f"{parts.name} has label {top}, but only "
                                    f"{len(parts.class_names)} class names.")
+    requested = options.target_size
+    if requested is not None and not isinstance(train, FileSplit) \
+            and tuple(requested) != train.image_shape[:2]:
+        height, width = train.image_shape[:2]
+        report.notes.append(f"The target size applies to image folders only; {parts.name} keeps "
+                            f"its own {height}×{width} images.")
     dataset = Dataset(name=parts.name, description="", class_names=list(parts.class_names),
                       input_shape=train.image_shape, train=train, validation=validation,
                       test=parts.test, report=report)

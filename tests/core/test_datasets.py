@@ -167,6 +167,14 @@ def test_limit_caps_training_examples_before_validation(tmp_path):
     assert any("Using 30 of the 100 training examples" in n for n in data.report.notes)
 
 
+def test_target_size_for_a_fixed_size_source_is_explained_not_applied():
+    data = load_dataset("mnist-sample", LoadOptions(target_size=(64, 64)))
+    assert data.input_shape == (28, 28, 1)
+    assert data.report.notes == ["The target size applies to image folders only; MNIST sample "
+                                 "keeps its own 28×28 images."]
+    assert load_dataset("mnist-sample", LoadOptions(target_size=(28, 28))).report.notes == []
+
+
 def test_class_counts_cover_every_class_and_absent_splits_are_empty():
     data = load_dataset("mnist-sample", LoadOptions(validation_split=0))
     assert list(data.class_counts("train")) == data.class_names
