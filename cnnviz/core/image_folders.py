@@ -29,6 +29,7 @@ SPLIT_FOLDERS = {"train": "train", "training": "train", "val": "validation",
                  "valid": "validation", "validation": "validation", "test": "test",
                  "testing": "test"}
 _PROGRESS_EVERY = 200
+MAX_FAILURE_NOTES = 10
 
 
 @dataclass
@@ -139,6 +140,10 @@ def load_image_folder(root: Path, options_target: tuple[int, int] | None, color_
 
     layout = _split_layout(root)
     split_folders = layout if layout is not None else {"train": root}
+    if layout is not None:
+        beside = [n for n in _subfolders(root) if n.lower() not in SPLIT_FOLDERS]
+        if beside:
+            report.notes.append(f"Folders beside train/ were ignored: {', '.join(beside)}.")
     class_names = _subfolders(split_folders["train"])
     if not class_names:
         loose = [e for e in _visible_entries(split_folders["train"]) if e.is_file()]
@@ -197,8 +202,15 @@ def load_image_folder(root: Path, options_target: tuple[int, int] | None, color_
         report.notes.append(f"The images have different sizes; all are resized to "
                             f"{height}×{width}.")
 
+    failures = [0]
+
     def remember_failure(path: str, reason: str) -> None:
-        report.notes.append(f"{path} could not be decoded ({reason}); a blank image was used.")
+        # Called from tf.data's threads; the first few are named, then they are only counted.
+        failures[0] += 1
+        if failures[0] <= MAX_FAILURE_NOTES:
+            report.notes.append(f"{path} could not be decoded ({reason}); a blank image was used.")
+        elif failures[0] == MAX_FAILURE_NOTES + 1:
+            report.notes.append("More images could not be decoded; blank images were used.")
 
     def file_split(split: _ScannedSplit) -> FileSplit | None:
         if not split.paths:

@@ -63,6 +63,14 @@ def test_train_val_test_folders_are_used_as_given(tmp_path):
     assert all(p.split("/")[-3] == "test" for p in data.test.paths)
 
 
+def test_folders_beside_train_are_ignored_with_a_note(tmp_path):
+    write_image_folder(tmp_path / "d" / "train", {"a": 3, "b": 3})
+    write_image_folder(tmp_path / "d" / "extras", {"a": 2, "b": 2})
+    data = load_dataset(str(tmp_path / "d"), NO_VALIDATION)
+    assert data.train.count == 6
+    assert data.report.notes == ["Folders beside train/ were ignored: extras."]
+
+
 def test_validation_folder_may_be_called_validation(tmp_path):
     write_image_folder(tmp_path / "d" / "train", {"a": 3, "b": 3})
     write_image_folder(tmp_path / "d" / "validation", {"a": 1, "b": 1})
@@ -241,6 +249,8 @@ def test_file_broken_after_loading_becomes_blank_and_is_reported(tmp_path):
     assert [len(y) for _, y in batches] == [3, 1]  # the epoch completes
     assert float(batches[0][0][1].numpy().max()) == 0.0
     assert any(broken in note and "blank image" in note for note in data.report.notes)
+    list(data.train.tf_dataset(batch_size=3))  # a second epoch does not repeat the note
+    assert sum(broken in note for note in data.report.notes) == 1
 
 
 def test_folder_tf_dataset_is_float_in_0_1_with_int32_labels_and_covers_an_epoch(tmp_path):
