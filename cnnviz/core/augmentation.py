@@ -47,7 +47,8 @@ def validate_augment(augment: AugmentConfig) -> None:
         if (isinstance(value, bool) or not isinstance(value, (int, float))
                 or not math.isfinite(value) or not 0.0 <= value <= top):
             raise TrainingError(
-                f"The augmentation {name} must be a number from 0 to {top:g} {unit}; got {value!r}.")
+                f"The augmentation {name} must be a number from 0 to {top:g} {unit}; "
+                f"got {value!r}.")
 
 
 def build_augmenter(augment: AugmentConfig, seed: int | None = None) -> "keras.Sequential | None":
@@ -81,12 +82,14 @@ def training_dataset(split: Any, batch_size: int, augment: AugmentConfig | None 
     return _map_batches(dataset, augmenter, binary_labels)
 
 
-def evaluation_dataset(split: Any, batch_size: int, binary_labels: bool = False) -> "tf.data.Dataset":
+def evaluation_dataset(split: Any, batch_size: int,
+                       binary_labels: bool = False) -> "tf.data.Dataset":
     """Batches of a validation or test split in order, never augmented."""
     return _map_batches(split.tf_dataset(batch_size, shuffle=False), None, binary_labels)
 
 
-def _map_batches(dataset: "tf.data.Dataset", augmenter: Any, binary_labels: bool) -> "tf.data.Dataset":
+def _map_batches(dataset: "tf.data.Dataset", augmenter: Any,
+                 binary_labels: bool) -> "tf.data.Dataset":
     if augmenter is None and not binary_labels:
         return dataset  # the split's own pipeline, untouched: nothing to add per batch
     import tensorflow as tf

@@ -123,7 +123,8 @@ def validate_config(config: TrainConfig) -> None:
         raise TrainingError(f"The number of epochs must be a whole number of at least 1; "
                             f"got {config.epochs!r}.")
     if config.monitor not in MONITORS:
-        raise TrainingError(f"Cannot watch '{config.monitor}'; choose one of: {', '.join(MONITORS)}.")
+        raise TrainingError(f"Cannot watch '{config.monitor}'; choose one of: "
+                            f"{', '.join(MONITORS)}.")
     if not _is_whole(config.patience) or config.patience < 0:
         raise TrainingError(f"The patience must be a whole number of epochs (0 or more); "
                             f"got {config.patience!r}.")
@@ -158,7 +159,8 @@ def _output_units_and_activation(model: "keras.Model") -> tuple[int | None, str 
 
 
 def loss_for(model: "keras.Model") -> str:
-    """'binary_crossentropy' for one output unit (two classes), else 'sparse_categorical_crossentropy'."""
+    """'binary_crossentropy' for one output unit (two classes), else
+    'sparse_categorical_crossentropy' (one output per class)."""
     units, _ = _output_units_and_activation(model)
     return "binary_crossentropy" if units == 1 else "sparse_categorical_crossentropy"
 
@@ -193,7 +195,8 @@ def compile_for_training(model: "keras.Model", config: TrainConfig) -> None:
     if loss_for(model) == "binary_crossentropy":
         loss: Any = keras.losses.BinaryCrossentropy(from_logits=logits)
         # With raw scores the boundary between the classes is 0, not a probability of 0.5.
-        metric: Any = keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0 if logits else 0.5)
+        metric: Any = keras.metrics.BinaryAccuracy(name="accuracy",
+                                                   threshold=0.0 if logits else 0.5)
     else:
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=logits)
         metric = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
@@ -339,11 +342,13 @@ def evaluate_test(model: "keras.Model", data: Any, batch_size: int = 256) -> dic
     if getattr(data, "test", None) is None or int(data.test.count) < 1:
         raise TrainingError("This data has no test images, so there is nothing to measure.")
     if not _is_whole(batch_size) or batch_size < 1:
-        raise TrainingError(f"The batch size must be a whole number of at least 1; got {batch_size!r}.")
+        raise TrainingError(f"The batch size must be a whole number of at least 1; "
+                            f"got {batch_size!r}.")
     errors = [m for m in check_model_fits_data(model, data) if m.severity == "error"]
     if errors:
         raise TrainingError(errors[0].message)
-    if getattr(model, _SIGNATURE_ATTRIBUTE, None) is None or getattr(model, "optimizer", None) is None:
+    compiled_by_us = getattr(model, _SIGNATURE_ATTRIBUTE, None) is not None
+    if not compiled_by_us or getattr(model, "optimizer", None) is None:
         compile_for_training(model, TrainConfig())
     binary = loss_for(model) == "binary_crossentropy"
     results = model.evaluate(evaluation_dataset(data.test, batch_size, binary), verbose=0,

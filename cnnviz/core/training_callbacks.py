@@ -93,7 +93,8 @@ def engine_callback_class() -> type:
                 return
             if run.on_batch is not None:
                 now = time.monotonic()
-                if batch + 1 >= run.batches_per_epoch or now - self.last_report >= run.report_interval:
+                last_of_epoch = batch + 1 >= run.batches_per_epoch
+                if last_of_epoch or now - self.last_report >= run.report_interval:
                     self.last_report, self.pending = now, None
                     run.on_batch(self.epoch, batch, run.batches_per_epoch, logs)
                 else:
@@ -200,7 +201,9 @@ def keep_best_class() -> type:
             value = (logs or {}).get(self.monitor)
             if value is None or not math.isfinite(value):
                 return
-            if self.best is not None and (value <= self.best if self.maximize else value >= self.best):
+            improved = self.best is None or (value > self.best if self.maximize
+                                             else value < self.best)
+            if not improved:
                 return
             self.best, self.best_epoch = value, epoch
             # A temporary file renamed over the old one: a crash mid-save never leaves a

@@ -44,7 +44,8 @@ class Mismatch:
 
 
 def output_activation_for(num_classes: int) -> tuple[int, str]:
-    """(units, activation) the last layer needs: (1, 'sigmoid') for two classes, else (n, 'softmax')."""
+    """(units, activation) the last layer needs: (1, 'sigmoid') for two classes,
+    else (n, 'softmax')."""
     return (1, "sigmoid") if num_classes == 2 else (num_classes, "softmax")
 
 
@@ -206,7 +207,8 @@ def _check_spec(spec: ModelSpec, dataset: Any) -> list[Mismatch]:
     units_needed, activation_needed = output_activation_for(num_classes)
     shape = report.output_shape
     if shape is None or len(shape) != 1:
-        described = "the input itself" if not spec.layers else f"a {_shape_text(shape or ())} volume"
+        described = ("the input itself" if not spec.layers
+                     else f"a {_shape_text(shape or ())} volume")
         problems.append(Mismatch(
             f"The model's output is {described}, but it must be one score per class "
             f"({_classes_text(num_classes, dataset.class_names)}). End the model with Flatten "

@@ -1,0 +1,223 @@
+"""What the cnnviz training engine costs: its throughput against plain `model.fit`.
+
+Usage:  python benchmarks/training_overhead.py [--epochs 1] [--repeats 7] [--samples 8000]
+                                               [--batch-size 64] [--variants plain,engine]
+
+Every variant trains the same model (the tutorial MNIST CNN, built from its preset spec)
+on the same data (the bundled MNIST sample through `cnnviz.core.datasets`, validation
+split included) with the same batch size, compile settings and tf.data pipelines:
+
+  plain         `model.fit(train, validation_data=val, verbose=0)`: Keras alone.
+  engine        `cnnviz.core.training.train` with all its callables attached (on_batch,
+                on_epoch, should_stop, is_paused) at the default report throttling, the
+                way the GUI worker calls it.
+  engine-every-batch   the same with on_batch called after every batch (worst case; not
+                run unless asked for with --variants).
+
+One model is compiled once and shared, and each variant first runs one untimed warm-up
+epoch, so TensorFlow's tracing is not timed. Then the variants alternate (their order
+flips each round) for --repeats rounds of --epochs epochs each; throughput is training
+images per second of wall time (the validation pass is included in every variant), and
+the figure to quote is each variant's median over the rounds divided by plain's, measured
+in the same run. Target for engine/plain: at least 0.93. Other programs running at the same
+time make single rounds jump (the 1-minute load average is printed before and after); many
+short alternating rounds and the median keep the ratio honest.
+
+To add a variant (say the GUI worker offscreen with live charts, plus a GUI heartbeat):
+write `measure_x(bench: Bench, epochs: int) -> Measurement`, put any extra figures in
+`Measurement.extra` (they are printed), and register it in `VARIANTS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+TARGET_RATIO = 0.93
+
+
+@dataclass
+class Bench:
+    """What every variant shares: one compiled model, the data and the settings."""
+
+    model: Any
+    data: Any
+    config: Any                      # cnnviz.core.training.TrainConfig
+    epoch_counter: list[int] = field(default_factory=lambda: [0])  # next absolute epoch
+
+    @property
+    def train_count(self) -> int:
+        return int(self.data.train.count)
+
+    def take_epochs(self, epochs: int) -> int:
+        """The first epoch number of a run of `epochs` (numbers keep rising across runs)."""
+        first = self.epoch_counter[0]
+        self.epoch_counter[0] += epochs
+        return first
+
+
+@dataclass
+class Measurement:
+    seconds: float
+    images: int
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def images_per_second(self) -> float:
+        return self.images / self.seconds
+
+
+def measure_plain(bench: Bench, epochs: int) -> Measurement:
+    """Keras alone: model.fit on the engine's own pipelines, no callbacks, verbose=0."""
+    from cnnviz.core.augmentation import evaluation_dataset, training_dataset
+
+    config = bench.config
+    start = time.perf_counter()
+    train_data = training_dataset(bench.data.train, config.batch_size, None, False, config.seed)
+    validation = evaluation_dataset(bench.data.validation, config.batch_size)
+    first = bench.take_epochs(epochs)
+    bench.model.fit(train_data, validation_data=validation, epochs=first + epochs,
+                    initial_epoch=first, verbose=0, shuffle=False)
+    return Measurement(time.perf_counter() - start, bench.train_count * epochs)
+
+
+def _measure_engine(bench: Bench, epochs: int, report_interval: float | None) -> Measurement:
+    from dataclasses import replace
+
+    from cnnviz.core.training import train
+
+    config = replace(bench.config, epochs=epochs)
+    if report_interval is not None:
+        config = replace(config, batch_report_interval=report_interval)
+    stop, pause = threading.Event(), threading.Event()
+    batches: list[int] = [0]
+    epoch_logs: list[dict] = []
+
+    def on_batch(epoch: int, batch: int, batches_per_epoch: int, logs: dict) -> None:
+        batches[0] += 1
+        dict(logs)  # what the GUI worker does before emitting its signal
+
+    start = time.perf_counter()
+    result = train(bench.model, bench.data, config, on_batch=on_batch,
+                   on_epoch=lambda epoch, logs: epoch_logs.append(dict(logs)),
+                   should_stop=stop.is_set, is_paused=pause.is_set,
+                   initial_epoch=bench.take_epochs(epochs))
+    seconds = time.perf_counter() - start
+    assert result.epochs_done - result.first_epoch == epochs and not result.stopped
+    return Measurement(seconds, bench.train_count * epochs,
+                       {"on_batch calls per epoch": batches[0] / epochs})
+
+
+def measure_engine(bench: Bench, epochs: int) -> Measurement:
+    """The cnnviz engine at its default report throttling."""
+    return _measure_engine(bench, epochs, None)
+
+
+def measure_engine_every_batch(bench: Bench, epochs: int) -> Measurement:
+    """The cnnviz engine reporting every single batch (batch_report_interval=0)."""
+    return _measure_engine(bench, epochs, 0.0)
+
+
+VARIANTS: dict[str, Callable[[Bench, int], Measurement]] = {
+    "plain": measure_plain,
+    "engine": measure_engine,
+    "engine-every-batch": measure_engine_every_batch,
+}
+DEFAULT_VARIANTS = ("plain", "engine")
+
+
+def make_bench(samples: int | None, batch_size: int, seed: int = 1337) -> Bench:
+    """The tutorial MNIST CNN, compiled once, and the bundled MNIST sample."""
+    import keras
+
+    from cnnviz.core.builder import build_model
+    from cnnviz.core.datasets import LoadOptions, load_dataset
+    from cnnviz.core.presets import mnist_cnn
+    from cnnviz.core.training import TrainConfig, compile_for_training
+
+    data = load_dataset("mnist-sample", LoadOptions(limit=samples, seed=seed))
+    keras.utils.set_random_seed(seed)
+    model = build_model(mnist_cnn())
+    config = TrainConfig(batch_size=batch_size, seed=seed)
+    compile_for_training(model, config)  # the engine sees these settings and keeps them
+    return Bench(model, data, config)
+
+
+def run(variants: list[str], epochs: int, repeats: int, bench: Bench,
+        out: Callable[[str], None] = print) -> dict[str, list[Measurement]]:
+    """Warm up each variant, then alternate them for `repeats` rounds; print as we go."""
+    for name in variants:
+        VARIANTS[name](bench, 1)
+    results: dict[str, list[Measurement]] = {name: [] for name in variants}
+    for round_number in range(repeats):
+        order = variants if round_number % 2 == 0 else list(reversed(variants))
+        for name in order:
+            measurement = VARIANTS[name](bench, epochs)
+            results[name].append(measurement)
+            extra = "".join(f", {k} {v:,.1f}" for k, v in measurement.extra.items())
+            out(f"  round {round_number + 1} {name:<20} {measurement.images_per_second:8,.0f} "
+                f"images/s ({measurement.seconds:.2f} s{extra})")
+    return results
+
+
+def _load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:  # not available on this system
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=1, help="epochs per timed run")
+    parser.add_argument("--repeats", type=int, default=7, help="rounds of alternating runs")
+    parser.add_argument("--samples", type=int, default=None,
+                        help="cap on the MNIST sample's images (default: all 8,000)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--variants", default=",".join(DEFAULT_VARIANTS),
+                        help=f"comma-separated, 'plain' first; known: {', '.join(VARIANTS)}")
+    args = parser.parse_args(argv)
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown or not variants or variants[0] != "plain":
+        parser.error(f"variants must start with 'plain' and be among {', '.join(VARIANTS)}")
+
+    import keras
+    import tensorflow as tf
+
+    bench = make_bench(args.samples, args.batch_size)
+    print(f"Training overhead: {bench.data.description}")
+    print(f"  model mnist_cnn ({bench.model.count_params():,} parameters), batch size "
+          f"{args.batch_size}, {bench.train_count:,} training images, "
+          f"{bench.data.validation.count:,} validated per epoch")
+    print(f"  TensorFlow {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPU cores; "
+          f"{args.repeats} rounds of {args.epochs} epoch(s) per variant after a warm-up epoch")
+    print(f"  load average before: {_load_average()}")
+    results = run(variants, args.epochs, args.repeats, bench)
+    print(f"  load average after:  {_load_average()}")
+    medians = {name: statistics.median(m.images_per_second for m in runs)
+               for name, runs in results.items()}
+    print("Median throughput:")
+    for name, value in medians.items():
+        print(f"  {name:<20} {value:8,.0f} images/s")
+    ok = True
+    for name in variants[1:]:
+        ratio = medians[name] / medians["plain"]
+        ok &= ratio >= TARGET_RATIO
+        print(f"Ratio {name}/plain: {ratio:.3f} (target >= {TARGET_RATIO})")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
