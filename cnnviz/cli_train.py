@@ -147,7 +147,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if dataset.report.skipped:
         print(f"skipped {dataset.report.skipped} file(s) that are not readable images", file=sys.stderr)
     model = build_model(spec) if spec is not None else load_model_file(spec_path, trust=args.trust)
-    problems = check_model_fits_data(spec if spec is not None else model, dataset)
+    problems = [problem for problem in check_model_fits_data(spec if spec is not None else model, dataset)
+                if problem.severity == "error"]
     if problems:
         fix = f" Fix: {problems[0].fix_label}." if problems[0].fix_label else ""
         raise TrainCliError(f"The model does not fit the data: {problems[0].message}{fix}")
@@ -171,8 +172,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                                if index < len(values)})
         history.save_csv(args.history)
         print(f"Wrote the history to {args.history}")
-    if dataset.test is None:
-        print("no test split: accuracy on the validation images instead", file=sys.stderr)
+    if dataset.test is None or dataset.test.count < 1:
+        raise TrainCliError("The model was trained and saved, but this data has no test images, "
+                            "so there is no test accuracy to print.")
     metrics = evaluate_test(model, dataset)
     print(f"test loss: {metrics['loss']:.4f}")
     print(f"test accuracy: {metrics['accuracy']:.4f}")

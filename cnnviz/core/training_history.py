@@ -79,6 +79,9 @@ class TrainingHistory:
         keys: list[str] = []
         for logs in self.epochs:
             keys += [k for k in logs if k not in keys]
+        # Keras logs come in alphabetical order; a reader expects loss first, validation after.
+        preferred = ["loss", "accuracy", "val_loss", "val_accuracy"]
+        keys = [k for k in preferred if k in keys] + [k for k in keys if k not in preferred]
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["epoch", *keys])

@@ -177,7 +177,7 @@ class TrainingPanel(QWidget):
 
     def _update_state(self) -> None:
         running = self.running
-        ready = self.data is not None and not self._mismatches and self.document.report.ok
+        ready = self.data is not None and not self._blocking() and self.document.report.ok
         self.start_button.setEnabled(ready and not running)
         self.start_button.setText("Train more" if self._can_continue() else "Start")
         self.pause_button.setEnabled(running)
@@ -190,6 +190,10 @@ class TrainingPanel(QWidget):
         self.save_charts_button.setEnabled(bool(self.history.batches) and not running)
         self.settings.set_running(running)
         self.chooser.setEnabled(not running)
+
+    def _blocking(self) -> list[Any]:
+        """Mismatches that stop training (warnings are shown but do not block Start)."""
+        return [m for m in self._mismatches if getattr(m, "severity", "error") == "error"]
 
     def _check_fit(self) -> None:
         """Compare the builder's model with the data; show what does not fit and the fix."""
@@ -207,17 +211,20 @@ class TrainingPanel(QWidget):
         if not self._mismatches:
             self.banner.hide()
             return
-        first = self._mismatches[0]
+        first = (self._blocking() or self._mismatches)[0]
         more = f" (and {len(self._mismatches) - 1} more)" if len(self._mismatches) > 1 else ""
-        self.banner.label.setText(f"The model does not fit this data: {first.message}{more}")
+        lead = "The model does not fit this data" if self._blocking() else "Note"
+        self.banner.label.setText(f"{lead}: {first.message}{more}")
         self.banner.fix_button.setVisible(first.fix is not None)
         self.banner.fix_button.setText(first.fix_label or "Fix")
         self.banner.show()
 
     def _apply_fix(self) -> None:
-        if not self._mismatches or self._mismatches[0].fix is None:
+        if not self._mismatches:
             return
-        first = self._mismatches[0]
+        first = (self._blocking() or self._mismatches)[0]
+        if first.fix is None:
+            return
         self.document.apply(first.fix(self.document.spec), first.fix_label or "Fix model")
 
     def _data_loaded(self, data: LoadedData) -> None:
@@ -247,7 +254,7 @@ class TrainingPanel(QWidget):
         if self.running or self.data is None:
             return
         self._check_fit()
-        if self._mismatches or not self.document.report.ok:
+        if self._blocking() or not self.document.report.ok:
             self._update_state()
             return
         try:
