@@ -51,6 +51,16 @@ def _is_float(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+# Keras sorts log keys alphabetically; people read loss first, then accuracy, train then val.
+_LOG_ORDER = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+def ordered_logs(logs: dict) -> dict[str, float]:
+    """The numeric entries of `logs` as floats: loss, accuracy, val_loss, val_accuracy first."""
+    keys = [k for k in _LOG_ORDER if k in logs] + [k for k in logs if k not in _LOG_ORDER]
+    return {k: float(logs[k]) for k in keys if _is_float(logs[k])}
+
+
 def divergence_message(loss: float, epoch: int, batch: int, learning_rate: float,
                        optimizer: str) -> str:
     """What to tell the user when the loss stops being a finite number."""
@@ -132,7 +142,7 @@ def engine_callback_class() -> type:
                 self.validate(logs)
             # Early stopping, the checkpoint, TensorBoard and History get this same dict after
             # us (Keras passes one dict down the list), so the val_* entries reach them too.
-            run.epoch_logs.append({k: float(v) for k, v in logs.items() if _is_float(v)})
+            run.epoch_logs.append(ordered_logs(logs))
             if run.on_epoch is not None:
                 run.on_epoch(epoch, dict(run.epoch_logs[-1]))
             if not self.model.stop_training and run.is_paused():
