@@ -9,6 +9,7 @@ import csv
 import io
 import math
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,39 +107,47 @@ def _csv_number(value: float | None) -> str:
 
 @dataclass
 class ThroughputClock:
-    """Samples per second and time left, from batch reports, for the progress line."""
+    """Samples per second and time left, from batch reports, for the progress line.
+
+    The rate is measured over the last few seconds of reports, using the time each report
+    was made (not when the GUI got round to it), so a burst of queued reports cannot make
+    it jump.
+    """
 
     started: float = field(default_factory=time.monotonic)
+    window_seconds: float = 3.0
     samples_done: int = 0
-    _last_time: float = 0.0
-    _rate: float = 0.0  # smoothed samples per second
+    _marks: deque = field(default_factory=deque)  # (time, samples done), oldest first
 
     def update(self, samples_done: int, now: float | None = None) -> None:
-        """Record that `samples_done` samples have been processed in total since `started`."""
+        """Record that `samples_done` samples had been processed in total at time `now`."""
         now = time.monotonic() if now is None else now
-        if samples_done <= self.samples_done:
-            self.samples_done = samples_done
-            return
-        if self._last_time:
-            instant = (samples_done - self.samples_done) / max(1e-6, now - self._last_time)
-            self._rate = instant if not self._rate else 0.7 * self._rate + 0.3 * instant
-        else:
-            self._rate = samples_done / max(1e-6, now - self.started)
-        self.samples_done, self._last_time = samples_done, now
+        if not self._marks:
+            self._marks.append((self.started, 0))
+        self.samples_done = samples_done
+        self._marks.append((now, samples_done))
+        while len(self._marks) > 2 and now - self._marks[1][0] >= self.window_seconds:
+            self._marks.popleft()
 
-    def skip_gap(self) -> None:
-        """Forget the time since the last report (after a pause), so the rate stays honest."""
-        if self._last_time:
-            self._last_time = time.monotonic()
+    def skip_gap(self, now: float | None = None) -> None:
+        """Forget the time spent paused, so the rate stays honest after a resume."""
+        now = time.monotonic() if now is None else now
+        self._marks = deque([(now, self.samples_done)])
 
     @property
     def samples_per_second(self) -> float:
-        return self._rate
+        if len(self._marks) < 2:
+            return 0.0
+        (first_time, first_done), (last_time, last_done) = self._marks[0], self._marks[-1]
+        if last_time - first_time <= 1e-6:
+            return 0.0
+        return (last_done - first_done) / (last_time - first_time)
 
     def seconds_left(self, samples_total: int) -> float | None:
-        if self._rate <= 0:
+        rate = self.samples_per_second
+        if rate <= 0:
             return None
-        return max(0.0, (samples_total - self.samples_done) / self._rate)
+        return max(0.0, (samples_total - self.samples_done) / rate)
 
 
 def format_duration(seconds: float | None) -> str:

@@ -268,7 +268,7 @@ def describe_loaded(dataset: Any) -> str:
               if split is not None]
     parts.append("Images: " + " · ".join(splits))
     counts = dataset.class_counts("train")
-    shown = ", ".join(f"{_escape(name)} {count:,}" for name, count in list(counts.items())[:12])
+    shown = " · ".join(f"{_escape(name)}: {count:,}" for name, count in list(counts.items())[:12])
     more = f", … ({len(counts)} classes)" if len(counts) > 12 else ""
     parts.append(f"Per class (train): {shown}{more}")
     report = dataset.report

@@ -336,13 +336,13 @@ class TrainingPanel(QWidget):
         if self.running:
             self.progress.setFormat(text)
 
-    def _batch(self, epoch: int, batch: int, batches: int, logs: dict) -> None:
+    def _batch(self, epoch: int, batch: int, batches: int, logs: dict, reported_at: float) -> None:
         self.history.add_batch(epoch, batch, batches, logs)
         train_count = self.data.dataset.train.count if self.data else 0
         in_epoch = min(train_count, (batch + 1) * self._run_batch_size)
         done = (epoch - self._run_first_epoch) * train_count + in_epoch
         total = self._run_epochs * train_count
-        self._clock.update(done)
+        self._clock.update(done, now=reported_at)
         self.progress.setValue(int(1000 * done / max(1, total)))
         last_epoch = self._run_first_epoch + self._run_epochs
         paused = "  ·  paused" if self.worker is not None and self.worker.paused else ""

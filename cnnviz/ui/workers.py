@@ -8,6 +8,7 @@ a short message plus the traceback for a "Details" box, so the app stays up eith
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -68,7 +69,8 @@ class TrainingOutcome:
 class TrainingWorker(QThread):
     """Builds (if needed) and trains a model in the background; pause/stop are thread-safe."""
 
-    batch_reported = Signal(int, int, int, object)  # epoch, batch, batches per epoch, logs
+    # epoch, batch, batches per epoch, logs, time.monotonic() when the batch ended
+    batch_reported = Signal(int, int, int, object, float)
     epoch_ended = Signal(int, object)               # epoch, logs
     stage = Signal(str)                             # "Building the model…", "Evaluating…"
     finished_training = Signal(object)              # TrainingOutcome
@@ -109,7 +111,8 @@ class TrainingWorker(QThread):
             self.stage.emit("Training…")
             result = train(
                 model, self._dataset, self._config,
-                on_batch=lambda e, b, n, logs: self.batch_reported.emit(e, b, n, dict(logs)),
+                on_batch=lambda e, b, n, logs: self.batch_reported.emit(e, b, n, dict(logs),
+                                                                        time.monotonic()),
                 on_epoch=lambda e, logs: self.epoch_ended.emit(e, dict(logs)),
                 should_stop=self._stop.is_set,
                 is_paused=self._pause.is_set,

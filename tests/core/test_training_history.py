@@ -63,9 +63,23 @@ def test_throughput_clock_rate_and_time_left():
     assert clock.seconds_left(1000) is None
     clock.update(100, now=101.0)   # 100 images in the first second
     assert clock.samples_per_second == pytest.approx(100.0)
-    clock.update(300, now=102.0)   # 200/s in the next
-    assert 100 < clock.samples_per_second <= 200
-    assert clock.seconds_left(1300) == pytest.approx(1000 / clock.samples_per_second)
+    clock.update(300, now=102.0)   # 200 more in the next
+    assert clock.samples_per_second == pytest.approx(150.0)
+    assert clock.seconds_left(1200) == pytest.approx(900 / 150.0)
+    # Reports handled late, all at once, do not matter: the report times count.
+    clock.update(400, now=102.5)
+    clock.update(500, now=103.0)
+    assert clock.samples_per_second == pytest.approx(500 / 3.0)
+    clock.update(1100, now=105.0)  # faster now; reports older than ~3 s drop out
+    assert clock.samples_per_second == pytest.approx((1100 - 300) / 3.0)
+
+
+def test_throughput_clock_ignores_a_pause():
+    clock = ThroughputClock(started=0.0)
+    clock.update(100, now=1.0)
+    clock.skip_gap(now=60.0)       # paused for a minute
+    clock.update(200, now=61.0)
+    assert clock.samples_per_second == pytest.approx(100.0)
 
 
 def test_format_duration():
