@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import stat
 import zipfile
 import zlib
 from pathlib import Path
@@ -176,6 +177,9 @@ def save_model_file(model: "keras.Model", path: str | Path) -> Path:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ModelFileError(f"Cannot save {path.name}: the folder {folder} does not exist.")
+    # Renaming over a file ignores its own permissions, so honour a read-only file by hand.
+    if path.exists() and not path.stat().st_mode & stat.S_IWUSR:
+        raise ModelFileError(f"Cannot save: {path} is read-only. The file there is unchanged.")
     # Keras picks the format from the suffix, so the temporary file keeps it.
     temporary = folder / f".{path.stem}.saving-{os.getpid()}{suffix}"
     try:

@@ -211,3 +211,21 @@ def test_changing_the_model_after_training_starts_afresh(window, qtbot):
     window.document.apply(spec_edits.set_param(window.document.spec, 0, "filters", 6), "filters")
     assert panel.start_button.text() == "Start"
     assert "changed in the builder" in panel.status.text()
+
+
+def test_closing_while_training_asks_then_stops_cleanly(window, qtbot, monkeypatch):
+    use_tiny_model(window)
+    panel = open_train_tab(window, qtbot)
+    panel.settings.epochs.setValue(50)
+    panel.settings.batch_size.setValue(8)
+    panel.start_button.click()
+    worker = panel.worker
+    qtbot.waitUntil(lambda: len(panel.history.batches) >= 1, timeout=60_000)
+    questions = []
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda *_a: questions.append(_a[1]) or False)
+    assert not window.close()              # "No": the window stays and training goes on
+    assert questions == ["Training is running"] and panel.running and window.isVisible()
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda *_a: questions.append(_a[1]) or True)
+    assert window.close()                  # "Yes": training stops, its thread ends
+    assert len(questions) == 2
+    assert worker.isFinished()
