@@ -311,9 +311,11 @@ def train(model: "keras.Model", data: Any, config: TrainConfig,
         reason = (f"early stopping: {monitor} did not improve for {config.patience} "
                   f"epoch{'s' if config.patience != 1 else ''}")
     last_epoch = initial_epoch + len(run.epoch_logs) - 1
-    # Keras restores the best weights at the end of any run that recorded some.
     if early is not None and early.restore_best_weights and early.best_weights is not None:
         if early.best_epoch != last_epoch:
+            # Recent Keras does this itself at the end of every run; older 3.x only when
+            # early stopping triggered. Either way "restore best" should mean the best.
+            model.set_weights(early.best_weights)
             notes.append(f"Restored the weights of epoch {early.best_epoch + 1}, which had "
                          f"the best {monitor}.")
     elif run.diverged and reason is not None:
