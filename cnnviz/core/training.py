@@ -48,6 +48,7 @@ OPTIMIZERS: tuple[str, ...] = ("sgd", "rmsprop", "adam")
 MONITORS: tuple[str, ...] = ("val_loss", "val_accuracy", "loss", "accuracy")
 _SIGNATURE_ATTRIBUTE = "_cnnviz_training_signature"
 
+
 @dataclass
 class TrainConfig:
     """Everything the user sets for one training run."""
