@@ -70,6 +70,7 @@ class DatasetChooser(QGroupBox):
         super().__init__("Data", parent)
         self._generation = 0
         self._task: BackgroundTask | None = None
+        self._running: set[BackgroundTask] = set()
         self._custom_path = ""
         self.current: LoadedData | None = None
 
@@ -197,6 +198,13 @@ class DatasetChooser(QGroupBox):
     def busy(self) -> bool:
         return self._task is not None
 
+    def shutdown(self) -> None:
+        """Cancel running loads and wait for their threads (the window is closing)."""
+        for task in list(self._running):
+            task.finish()
+        self._running.clear()
+        self._task = None
+
     def load(self) -> None:
         """Load the chosen source in the background (an older load's result will be ignored)."""
         source = self.source()
@@ -216,7 +224,13 @@ class DatasetChooser(QGroupBox):
         task.progress.connect(lambda stage, done, total: self._progress(generation, stage, done, total))
         task.succeeded.connect(lambda result: self._loaded(generation, result))
         task.failed.connect(lambda message, details: self._failed(generation, message, details))
+        # A superseded load keeps running until its next progress report; it stays
+        # referenced until its thread ends, so it is never destroyed while running.
+        self._running.add(task)
+        task.finished.connect(lambda: self._running.discard(task))
         task.finished.connect(task.deleteLater)
+        if self._task is not None:
+            self._task.cancel()  # its result would be dropped anyway; stop a download early
         self._task = task
         task.start()
 

@@ -326,11 +326,17 @@ class TrainingPanel(QWidget):
         self._update_state()
 
     def shutdown(self, wait_ms: int = 10_000) -> None:
-        """Stop a running training and wait for its thread (the window is closing)."""
+        """Stop training, loading and saving, and wait for their threads (the window is closing).
+
+        A QThread destroyed while it runs takes the whole app down, so none may outlive us.
+        """
         worker = self.worker
         if worker is not None:
             worker.request_stop()
             worker.wait(wait_ms)
+        self.chooser.shutdown()
+        if self._save_task is not None:
+            self._save_task.wait()  # never cut a model file short
 
     def _stage(self, text: str) -> None:
         if self.running:

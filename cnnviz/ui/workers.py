@@ -29,10 +29,16 @@ def describe_failure(exc: BaseException) -> tuple[str, str]:
     return f"Something went wrong: {type(exc).__name__}: {exc}", details
 
 
+class TaskCancelled(Exception):
+    """Raised inside a task's `report` call once the task has been cancelled."""
+
+
 class BackgroundTask(QThread):
     """Runs `function(report)` off the GUI thread; `report(stage, done, total)` → `progress`.
 
-    `succeeded(result)` or `failed(message, details)` is emitted once at the end.
+    `succeeded(result)` or `failed(message, details)` is emitted once at the end; neither
+    after `cancel()`, which makes the next `report` call raise TaskCancelled so long work
+    (a download) ends early.
     """
 
     progress = Signal(str, int, int)
@@ -43,17 +49,30 @@ class BackgroundTask(QThread):
                  parent: Any = None) -> None:
         super().__init__(parent)
         self._function = function
+        self._cancelled = threading.Event()
         self.setObjectName(getattr(function, "__name__", "task"))
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def finish(self, wait_ms: int = 30_000) -> None:
+        """Cancel and wait for the thread, so it is never destroyed while running."""
+        self.cancel()
+        self.wait(wait_ms)
 
     def run(self) -> None:  # runs in the new thread
         try:
             result = self._function(self._report)
         except BaseException as exc:  # noqa: BLE001 - every failure becomes a message
-            self.failed.emit(*describe_failure(exc))
+            if not self._cancelled.is_set():
+                self.failed.emit(*describe_failure(exc))
         else:
-            self.succeeded.emit(result)
+            if not self._cancelled.is_set():
+                self.succeeded.emit(result)
 
     def _report(self, stage: str, done: int, total: int) -> None:
+        if self._cancelled.is_set():
+            raise TaskCancelled()
         self.progress.emit(stage, int(done), int(total))
 
 

@@ -229,3 +229,16 @@ def test_closing_while_training_asks_then_stops_cleanly(window, qtbot, monkeypat
     assert window.close()                  # "Yes": training stops, its thread ends
     assert len(questions) == 2
     assert worker.isFinished()
+
+
+def test_a_load_superseded_by_another_choice_is_dropped(window, qtbot):
+    panel = open_train_tab(window, qtbot)
+    loaded = []
+    panel.chooser.loaded.connect(lambda result: loaded.append(result.source))
+    panel.chooser.select_source("cifar10-sample")   # slower: decodes 4,000 JPEGs
+    panel.chooser.select_source("mnist-sample")
+    qtbot.waitUntil(lambda: not panel.chooser.busy, timeout=60_000)
+    qtbot.wait(200)
+    assert loaded == ["mnist-sample"]
+    assert panel.data.dataset.input_shape == (28, 28, 1)
+    assert not panel.banner.isVisible()
