@@ -32,6 +32,9 @@ class TrainingHistory:
 
     batches: list[BatchPoint] = field(default_factory=list)
     epochs: list[dict[str, float]] = field(default_factory=list)  # logs per finished epoch
+    # (epoch, batch, running means) of the last batch report, to turn running means into
+    # means over the batches between two reports.
+    _last_report: tuple[int, int, dict[str, float]] | None = field(default=None, repr=False)
 
     @property
     def epochs_done(self) -> int:
@@ -39,10 +42,25 @@ class TrainingHistory:
 
     def add_batch(self, epoch: int, batch: int, batches_per_epoch: int,
                   logs: dict[str, float]) -> BatchPoint:
-        """Record a batch report; `batch` is 0-based within `epoch` (0-based)."""
+        """Record a batch report; `batch` is 0-based within `epoch` (0-based).
+
+        Keras reports the mean since the epoch began, which jumps at every new epoch and
+        hides how the latest batches went. The point stores the mean over the batches since
+        the previous report of the same epoch instead, worked back from the two running means.
+        """
         position = epoch + (batch + 1) / max(1, batches_per_epoch)
-        point = BatchPoint(position, float(logs.get("loss", math.nan)),
-                           _optional_float(logs.get("accuracy")))
+        previous = self._last_report if self._last_report and self._last_report[0] == epoch \
+            and self._last_report[1] < batch else None
+        values = []
+        for key in ("loss", "accuracy"):
+            running = _optional_float(logs.get(key))
+            if running is not None and previous is not None and key in previous[2]:
+                done_before = previous[1] + 1
+                running = (running * (batch + 1) - previous[2][key] * done_before) / (batch + 1 - done_before)
+            values.append(running)
+        self._last_report = (epoch, batch, {k: float(v) for k, v in logs.items()
+                                            if k in ("loss", "accuracy")})
+        point = BatchPoint(position, math.nan if values[0] is None else values[0], values[1])
         self.batches.append(point)
         return point
 
@@ -58,21 +76,27 @@ class TrainingHistory:
                 ys.append(logs[key])
         return xs, ys
 
-    def smoothed_batches(self, key: str, weight: float = 0.9) -> tuple[list[float], list[float]]:
+    def smoothed_batches(self, key: str, span: float = 0.1) -> tuple[list[float], list[float]]:
         """Per-batch `key` ('loss' or 'accuracy') smoothed by an exponential moving average.
 
-        Uses TensorBoard's debiased EMA so the first points are not pulled towards zero.
+        span: the average's time constant in epochs, so the line looks the same however
+        often batches were reported. Debiased like TensorBoard's, so the first points are
+        not pulled towards zero.
         """
         xs, ys = [], []
-        average, steps = 0.0, 0
+        average = norm = 0.0
+        last_position: float | None = None
         for point in self.batches:
             value = point.loss if key == "loss" else point.accuracy
             if value is None or not math.isfinite(value):
                 continue
-            steps += 1
-            average = weight * average + (1 - weight) * value
+            step = 0.0 if last_position is None else max(0.0, point.position - last_position)
+            keep = math.exp(-step / span) if span > 0 else 0.0
+            average = keep * average + (1 - keep) * value if last_position is not None else value
+            norm = keep * norm + (1 - keep) if last_position is not None else 1.0
+            last_position = point.position
             xs.append(point.position)
-            ys.append(average / (1 - weight ** steps))
+            ys.append(average / norm)
         return xs, ys
 
     def to_csv(self) -> str:

@@ -62,6 +62,9 @@ class TrainingPanel(QWidget):
         self._run_epochs = 0
         self._run_batch_size = 1
         self._save_task: BackgroundTask | None = None
+        self._threads: set[Any] = set()  # every thread started here that has not yet ended
+        # Measure test accuracy after each run (the benchmark turns it off to time training alone).
+        self.evaluate_after_training = True
 
         self.chooser = DatasetChooser()
         self.settings = TrainingSettings()
@@ -281,19 +284,24 @@ class TrainingPanel(QWidget):
         self._run_first_epoch, self._run_epochs = first_epoch, config.epochs
         self._run_batch_size = config.batch_size
         self._clock = ThroughputClock()
-        worker = TrainingWorker(make_model, self.data.dataset, config, initial_epoch=first_epoch)
+        # Parented to the panel: the QThread object must outlive its run() even after we
+        # drop our reference at `finished_training` (deleteLater runs once it has ended).
+        worker = TrainingWorker(make_model, self.data.dataset, config, initial_epoch=first_epoch,
+                                evaluate=self.evaluate_after_training, parent=self)
         worker.stage.connect(self._stage)
         worker.batch_reported.connect(self._batch)
         worker.epoch_ended.connect(self._epoch)
         worker.finished_training.connect(self._finished)
         worker.failed.connect(self._failed)
-        worker.finished.connect(worker.deleteLater)
+        self._track(worker)
         self.worker = worker
         self.progress.setValue(0)
         self.progress.setFormat("Starting…")
         self.status.setText("")
         self._update_state()
         worker.start()
+        if self.charts is not None:  # after the start: the redraw overlaps TensorFlow's set-up
+            self.charts.set_planned_epochs(first_epoch + config.epochs)
 
     def toggle_pause(self) -> None:
         if not self.running:
@@ -325,6 +333,12 @@ class TrainingPanel(QWidget):
         self.status.setText("Weights forgotten: the next Start begins from random weights.")
         self._update_state()
 
+    def _track(self, thread: Any) -> None:
+        """Keep a thread until it has really ended (its last signal comes a moment before)."""
+        self._threads.add(thread)
+        thread.finished.connect(lambda: self._threads.discard(thread))
+        thread.finished.connect(thread.deleteLater)
+
     def shutdown(self, wait_ms: int = 10_000) -> None:
         """Stop training, loading and saving, and wait for their threads (the window is closing).
 
@@ -335,8 +349,9 @@ class TrainingPanel(QWidget):
             worker.request_stop()
             worker.wait(wait_ms)
         self.chooser.shutdown()
-        if self._save_task is not None:
-            self._save_task.wait()  # never cut a model file short
+        for thread in list(self._threads):
+            thread.wait()  # never cut a model file short, nor a thread's last moments
+        self._threads.clear()
 
     def _stage(self, text: str) -> None:
         if self.running:
@@ -387,7 +402,7 @@ class TrainingPanel(QWidget):
         self.progress.setValue(1000 if not result.stopped else self.progress.value())
         self.progress.setFormat("Stopped" if result.stopped else "Done")
         if self.charts is not None:
-            self.charts.redraw_now()
+            self.charts.refresh()  # the last points appear at the next tick, cheaply
         self._update_state()
         self.model_trained.emit(outcome.model)
 
@@ -421,7 +436,7 @@ class TrainingPanel(QWidget):
         task = BackgroundTask(lambda _report: save_model_file(model, path), self)
         task.succeeded.connect(lambda written: self._saved(f"Saved the model to {written}."))
         task.failed.connect(lambda message, details: self._save_failed(message, details))
-        task.finished.connect(task.deleteLater)
+        self._track(task)
         self._save_task = task
         self._update_state()
         task.start()

@@ -14,6 +14,7 @@ from cnnviz.ui import dialogs
 
 OPTIMIZERS = (("Adam", "adam"), ("SGD with momentum", "sgd"), ("RMSprop", "rmsprop"))
 DEFAULT_LEARNING_RATES = {"adam": 0.001, "sgd": 0.01, "rmsprop": 0.001}
+GUI_REPORT_INTERVAL = 0.1  # seconds between per-batch reports to the window
 
 
 def _path_row(placeholder: str, pick) -> tuple[QWidget, QLineEdit]:
@@ -176,4 +177,7 @@ class TrainingSettings(QWidget):
             restore_best=self.restore_best.isChecked(),
             checkpoint_path=checkpoint or None,
             tensorboard_dir=logs or None,
+            # Ten progress reports a second look smooth; each one costs the training thread a
+            # little time on the shared interpreter lock, so no more than that.
+            batch_report_interval=GUI_REPORT_INTERVAL,
         )

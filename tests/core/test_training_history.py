@@ -25,16 +25,44 @@ def test_batches_sit_on_the_epoch_axis_and_epochs_are_numbered_from_one():
     assert history.series("missing") == ([], [])
 
 
+def test_running_means_become_means_of_the_batches_since_the_last_report():
+    history = TrainingHistory()
+    # Batch losses 4, 2, 2, 0 (accuracy 0, .5, .5, 1): Keras reports the running means.
+    history.add_batch(0, 0, 4, {"loss": 4.0, "accuracy": 0.0})
+    history.add_batch(0, 2, 4, {"loss": 8 / 3, "accuracy": 1 / 3})   # batches 2 and 3 unseen
+    history.add_batch(0, 3, 4, {"loss": 2.0, "accuracy": 0.5})
+    history.add_batch(1, 0, 4, {"loss": 0.5, "accuracy": 0.75})      # a new epoch starts afresh
+    assert [p.loss for p in history.batches] == pytest.approx([4.0, 2.0, 0.0, 0.5])
+    assert [p.accuracy for p in history.batches] == pytest.approx([0.0, 0.5, 1.0, 0.75])
+
+
 def test_smoothing_starts_at_the_first_value_and_skips_nan():
     history = TrainingHistory()
-    for batch, loss in enumerate([4.0, float("nan"), 2.0, 2.0]):
-        history.add_batch(0, batch, 4, {"loss": loss})
-    xs, ys = history.smoothed_batches("loss", weight=0.5)
-    assert xs == [0.25, 0.75, 1.0]
+    for epoch, loss in enumerate([4.0, float("nan"), 2.0, 2.0]):
+        history.add_batch(epoch, 0, 1, {"loss": loss})
+    xs, ys = history.smoothed_batches("loss", span=1.0)
+    assert xs == [1.0, 3.0, 4.0]
     assert ys[0] == pytest.approx(4.0)  # debiased: not pulled towards zero
-    assert ys[1] == pytest.approx((0.5 * 0.5 * 4 + 0.5 * 2) / (1 - 0.25))
+    keep = math.exp(-2.0)  # two epochs from the first point to the next finite one
+    assert ys[1] == pytest.approx((keep * 4 + (1 - keep) * 2) / (keep + (1 - keep)))
+    assert ys[1] > ys[2] > 2.0
     assert all(math.isfinite(y) for y in ys)
     assert history.smoothed_batches("accuracy") == ([], [])  # no accuracy was logged
+
+
+def test_smoothing_depends_on_epochs_not_on_how_often_batches_were_reported():
+    def running_mean(batch: int) -> float:  # batch losses 1 for the first 50 batches, then 0
+        return min(batch + 1, 50) / (batch + 1)
+
+    sparse, dense = TrainingHistory(), TrainingHistory()
+    for batch in range(9, 100, 10):
+        sparse.add_batch(0, batch, 100, {"loss": running_mean(batch)})
+    for batch in range(100):
+        dense.add_batch(0, batch, 100, {"loss": running_mean(batch)})
+    assert [p.loss for p in sparse.batches] == pytest.approx([1.0] * 5 + [0.0] * 5)
+    sparse_line, dense_line = sparse.smoothed_batches("loss")[1], dense.smoothed_batches("loss")[1]
+    assert sparse_line[-1] == pytest.approx(dense_line[-1], abs=0.05)
+    assert sparse_line[-1] < 0.05  # half an epoch after the fall, the line has followed it
 
 
 def test_csv_has_a_row_per_epoch_with_every_metric(tmp_path):
