@@ -205,11 +205,13 @@ def measure_gui(bench: Bench, epochs: int) -> Measurement:
     loop = QEventLoop()
     panel.model_trained.connect(loop.quit)
     draws_before, updates_before = panel.charts.redraw_count, panel.charts.update_count
+    gui_cpu = time.thread_time()
     with Stopwatch() as watch:
         heartbeat.start()
         panel.start()
         loop.exec()
         heartbeat.stop()
+    gui_cpu = time.thread_time() - gui_cpu
     panel.model_trained.disconnect(loop.quit)
     if panel.last_outcome is None or panel.last_outcome.result.stopped:
         raise RuntimeError("the GUI run did not finish its epochs")
@@ -217,6 +219,7 @@ def measure_gui(bench: Bench, epochs: int) -> Measurement:
     p99 = gaps[min(len(gaps) - 1, int(0.99 * len(gaps)))] if gaps else float("nan")
     return Measurement(watch.seconds, bench.train_count * epochs, watch.cpu_seconds,
                        {"heartbeat p99 gap ms": p99, "heartbeat max gap ms": gaps[-1] if gaps else 0,
+                        "GUI thread CPU s": gui_cpu,
                         "chart full redraws": panel.charts.redraw_count - draws_before,
                         "chart updates": panel.charts.update_count - updates_before})
 
@@ -299,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.repeats} rounds of {args.epochs} epoch(s) per variant after a warm-up epoch")
     print(f"  load average before: {_load_average()}")
     results = run(variants, args.epochs, args.repeats, bench)
+    for panel in _gui_panels.values():
+        panel.shutdown()  # its threads end before the interpreter does
     print(f"  load average after:  {_load_average()}")
     medians = {name: statistics.median(m.images_per_second for m in runs)
                for name, runs in results.items()}

@@ -108,7 +108,7 @@ class _Progress:
         parts = [f"epoch {epoch + 1}/{self.epochs}"]
         parts += [f"{key} {value:.4f}" for key, value in logs.items()
                   if key in ("loss", "accuracy", "val_loss", "val_accuracy")]
-        parts.append(f"{time.monotonic() - self.started:.1f} s")
+        parts.append(f"{time.monotonic() - self.started:.1f} s of training")
         prefix = "\r\033[K" if self.live else ""
         print(prefix + " · ".join(parts), file=sys.stderr, flush=True)
 
@@ -158,7 +158,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = TrainConfig(optimizer=args.optimizer, learning_rate=learning_rate,
                          batch_size=args.batch_size, epochs=args.epochs, augment=augment,
                          seed=args.seed)
+    progress.started = time.monotonic()  # the times printed are training time only
     result = train(model, dataset, config, on_batch=progress.batch, on_epoch=progress.epoch)
+    print(f"trained for {time.monotonic() - progress.started:.1f} s", file=sys.stderr)
     if result.stop_reason:
         print(f"training ended early: {result.stop_reason}", file=sys.stderr)
     written = save_model_file(model, args.out)
