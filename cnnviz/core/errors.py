@@ -23,3 +23,7 @@ class DatasetError(CnnvizError):
 
 class TrainingError(CnnvizError):
     """Training settings or the model/data pairing cannot work (batch size 0, unknown optimizer, ...)."""
+
+
+class ExplainError(CnnvizError):
+    """An input or a layer cannot be explained (not an image, an empty drawing, no such layer...)."""
