@@ -243,7 +243,8 @@ def train(model: "keras.Model", data: Any, config: TrainConfig,
           on_epoch: EpochCallback | None = None,
           should_stop: Callable[[], bool] | None = None,
           is_paused: Callable[[], bool] | None = None,
-          initial_epoch: int = 0) -> TrainResult:
+          initial_epoch: int = 0,
+          on_every_batch: Callable[[int, int], None] | None = None) -> TrainResult:
     """Train `model` on `data` for `config.epochs` epochs, numbered from `initial_epoch`.
 
     on_batch(epoch, batch, batches_per_epoch, logs): the first batch, then at most one call
@@ -251,7 +252,9 @@ def train(model: "keras.Model", data: Any, config: TrainConfig,
     on_epoch(epoch, logs): after each epoch, with val_* entries when the data has a
     validation split (an epoch cut short by a stop has none). should_stop() is asked after
     every batch: training then ends within one batch, weights kept. While is_paused() is
-    True the engine waits between batches. All callables run on the calling thread.
+    True the engine waits between batches. on_every_batch(epoch, batch), unthrottled, is for
+    work that must happen between two batches (the explainer's look at the weights); keep
+    it cheap. All callables run on the calling thread.
 
     Raises TrainingError for impossible settings or a model that does not fit the data,
     before anything is trained; other exceptions (out of memory, ...) propagate.
@@ -276,7 +279,8 @@ def train(model: "keras.Model", data: Any, config: TrainConfig,
     _ensure_compiled(model, config)
     binary = loss_for(model) == "binary_crossentropy"
     run = Run(math.ceil(count / config.batch_size), config.batch_report_interval,
-              config.learning_rate, config.optimizer, on_batch, on_epoch, should_stop, is_paused)
+              config.learning_rate, config.optimizer, on_batch, on_epoch, should_stop, is_paused,
+              on_every_batch)
     train_data = training_dataset(data.train, config.batch_size, config.augment, binary,
                                   config.seed)
     if getattr(data, "validation", None) is not None and int(data.validation.count) > 0:

@@ -36,6 +36,7 @@ class Run:
     on_epoch: EpochCallback | None
     should_stop: Callable[[], bool]
     is_paused: Callable[[], bool]
+    on_every_batch: Callable[[int, int], None] | None = None  # (epoch, batch), unthrottled
     validation: Any = None                  # tf.data.Dataset or None
     epoch_logs: list[dict[str, float]] = field(default_factory=list)
     stop_reason: str | None = None
@@ -109,6 +110,8 @@ def engine_callback_class() -> type:
                     run.on_batch(self.epoch, batch, run.batches_per_epoch, logs)
                 else:
                     self.pending = (batch, logs)
+            if run.on_every_batch is not None:
+                run.on_every_batch(self.epoch, batch)
             if run.should_stop():
                 self.stop_by_user(batch)
             elif run.is_paused():

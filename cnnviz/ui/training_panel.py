@@ -45,7 +45,9 @@ class MismatchBanner(QFrame):
 class TrainingPanel(QWidget):
     """Trains the document's model on the chosen data, live."""
 
-    model_trained = Signal(object)  # the keras.Model after a run (for the explainer, later)
+    model_trained = Signal(object)  # the keras.Model after a run (for the explainer)
+    model_ready = Signal(object)    # the keras.Model about to be trained (live, for the explainer)
+    observed = Signal(object)       # what `observer` returned (from the training thread)
 
     def __init__(self, document: SpecDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,6 +67,10 @@ class TrainingPanel(QWidget):
         self._threads: set[Any] = set()  # every thread started here that has not yet ended
         # Measure test accuracy after each run (the benchmark turns it off to time training alone).
         self.evaluate_after_training = True
+        # The explainer's look at the weights, run on the training thread between batches:
+        # observer(model, epoch, logs) at the start, after each epoch and every N batches.
+        self.observer: Any = None
+        self.observe_every_batches = 0
 
         self.chooser = DatasetChooser()
         self.settings = TrainingSettings()
@@ -287,7 +293,11 @@ class TrainingPanel(QWidget):
         # Parented to the panel: the QThread object must outlive its run() even after we
         # drop our reference at `finished_training` (deleteLater runs once it has ended).
         worker = TrainingWorker(make_model, self.data.dataset, config, initial_epoch=first_epoch,
-                                evaluate=self.evaluate_after_training, parent=self)
+                                evaluate=self.evaluate_after_training, parent=self,
+                                observer=self.observer,
+                                observe_every_batches=self.observe_every_batches)
+        worker.model_ready.connect(self.model_ready)
+        worker.observed.connect(self.observed)
         worker.stage.connect(self._stage)
         worker.batch_reported.connect(self._batch)
         worker.epoch_ended.connect(self._epoch)

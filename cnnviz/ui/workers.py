@@ -94,10 +94,21 @@ class TrainingWorker(QThread):
     stage = Signal(str)                             # "Building the model…", "Evaluating…"
     finished_training = Signal(object)              # TrainingOutcome
     failed = Signal(str, str)
+    model_ready = Signal(object)                    # the keras.Model, before its first batch
+    observed = Signal(object)                       # whatever `observer` returned
 
     def __init__(self, make_model: Callable[[], Any], dataset: Any, config: Any,
-                 initial_epoch: int = 0, evaluate: bool = True, parent: Any = None) -> None:
+                 initial_epoch: int = 0, evaluate: bool = True, parent: Any = None,
+                 observer: Callable[[Any, int, dict], Any] | None = None,
+                 observe_every_batches: int = 0) -> None:
+        """`observer(model, epoch, logs)` runs on this thread at the start (epoch -1 when
+        training from scratch), after every epoch and, if `observe_every_batches` > 0, every
+        that many batches; its result is emitted as `observed`. Running it here, between two
+        batches, means it always sees one consistent set of weights."""
         super().__init__(parent)
+        self._observer = observer
+        self._observe_every = max(0, int(observe_every_batches))
+        self._batches_seen = 0
         self._make_model = make_model
         self._dataset = dataset
         self._config = config
@@ -127,12 +138,23 @@ class TrainingWorker(QThread):
 
             self.stage.emit("Preparing the model…")
             model = self._make_model()
+            self.model_ready.emit(model)
+            if self._initial_epoch == 0:
+                self._observe(model, -1, {})
             self.stage.emit("Training…")
+
+            def on_batch(epoch: int, batch: int, batches: int, logs: dict) -> None:
+                self.batch_reported.emit(epoch, batch, batches, dict(logs), time.monotonic())
+
+            def on_epoch(epoch: int, logs: dict) -> None:
+                self.epoch_ended.emit(epoch, dict(logs))
+                self._observe(model, epoch, dict(logs))
+
             result = train(
                 model, self._dataset, self._config,
-                on_batch=lambda e, b, n, logs: self.batch_reported.emit(e, b, n, dict(logs),
-                                                                        time.monotonic()),
-                on_epoch=lambda e, logs: self.epoch_ended.emit(e, dict(logs)),
+                on_batch=on_batch,
+                on_epoch=on_epoch,
+                on_every_batch=self._count_batch(model) if self._observe_every else None,
                 should_stop=self._stop.is_set,
                 is_paused=self._pause.is_set,
                 initial_epoch=self._initial_epoch,
@@ -145,3 +167,18 @@ class TrainingWorker(QThread):
             self.failed.emit(*describe_failure(exc))
             return
         self.finished_training.emit(TrainingOutcome(model, result, metrics))
+
+    def _observe(self, model: Any, epoch: int, logs: dict) -> None:
+        if self._observer is None:
+            return
+        try:
+            self.observed.emit(self._observer(model, epoch, logs))
+        except Exception:  # noqa: BLE001 - a failed look at the weights must not end training
+            traceback.print_exc()
+
+    def _count_batch(self, model: Any) -> Callable[[int, int], None]:
+        def every_batch(epoch: int, batch: int) -> None:
+            self._batches_seen += 1
+            if self._batches_seen % self._observe_every == 0:
+                self._observe(model, epoch, {"batch": float(batch + 1)})
+        return every_batch

@@ -242,3 +242,36 @@ def test_a_load_superseded_by_another_choice_is_dropped(window, qtbot):
     assert loaded == ["mnist-sample"]
     assert panel.data.dataset.input_shape == (28, 28, 1)
     assert not panel.banner.isVisible()
+
+
+def test_observer_sees_the_start_each_epoch_and_every_n_batches_on_the_training_thread(
+        window, qtbot):
+    """The explainer's hook: weights looked at between batches, results arriving as signals."""
+    import threading
+
+    import numpy as np
+
+    use_tiny_model(window)
+    panel = open_train_tab(window, qtbot)
+    panel.settings.epochs.setValue(2)
+    panel.settings.batch_size.setValue(64)   # 384 images → 6 batches per epoch
+    gui_thread = threading.get_ident()
+    seen: list[tuple[int, dict, bool, np.ndarray]] = []
+    panel.observer = lambda model, epoch, logs: (
+        epoch, logs, threading.get_ident() != gui_thread, model.layers[0].get_weights()[0].copy())
+    panel.observe_every_batches = 4
+    panel.observed.connect(seen.append)
+    live_models = []
+    panel.model_ready.connect(live_models.append)
+    with qtbot.waitSignal(panel.model_trained, timeout=120_000):
+        panel.start_button.click()
+    qtbot.wait(50)  # queued `observed` signals sent before the last one are delivered
+    epochs = [epoch for epoch, logs, _t, _k in seen if "batch" not in logs]
+    assert epochs == [-1, 0, 1]
+    assert all(off_gui for _e, _l, off_gui, _k in seen)
+    assert sum(1 for _e, logs, _t, _k in seen if "batch" in logs) == 3  # 12 batches / 4
+    assert "val_accuracy" in seen[-1][1]
+    assert live_models == [panel.model]
+    # The snapshots are the weights of their moment: the start differs from the end.
+    assert not np.allclose(seen[0][3], seen[-1][3])
+    assert np.allclose(seen[-1][3], panel.model.layers[0].get_weights()[0])
