@@ -459,6 +459,16 @@ def load_spec(path: str | os.PathLike[str]) -> ModelSpec:
     return ModelSpec.from_json(text)
 
 
+def _mode_for(path: Path) -> int:
+    """The existing file's permissions, or what the umask gives a new file."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def save_text_atomically(path: str | os.PathLike[str], text: str) -> None:
     """Write text to a temporary file beside `path`, then rename it over `path`.
 
@@ -483,6 +493,8 @@ def save_text_atomically(path: str | os.PathLike[str], text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp makes the file private (0600); give it the mode a plain write would have.
+        os.chmod(tmp_name, _mode_for(path))
         os.replace(tmp_name, path)
     except OSError as exc:
         try:

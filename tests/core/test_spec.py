@@ -381,3 +381,22 @@ def test_json_on_disk_is_readable_by_people(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert "übersicht" in text and "\n  " in text
     assert json.loads(text)["format"] == "cnnviz-model-spec"
+
+
+def test_saving_keeps_the_file_mode_or_follows_the_umask(tmp_path):
+    import os
+    import stat
+
+    spec = preset_spec("mnist_cnn")
+    fresh = tmp_path / "fresh.json"
+    umask = os.umask(0o022)
+    try:
+        save_spec(spec, fresh)
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o644  # not mkstemp's private 0600
+    shared = tmp_path / "shared.json"
+    shared.write_text("{}")
+    shared.chmod(0o664)
+    save_spec(spec, shared)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o664
