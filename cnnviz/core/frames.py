@@ -136,7 +136,10 @@ class ActivationSteps(LayerSteps):
     function: str = "linear"
     curve_x: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     curve_y: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    softmax: "SoftmaxSteps | None" = None  # set when function == "softmax"
+    softmax: "SoftmaxSteps | None" = None  # set when function == "softmax" on a 1-D input
+    # the numbers that shape a layer's curve, for its label: {"negative_slope": 0.3} for a
+    # LeakyReLU layer, {"max_value": 6.0, ...} for a ReLU layer; empty for an Activation layer
+    parameters: dict[str, float] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:

@@ -1,0 +1,218 @@
+"""Every number the explainer shows equals what Keras computes for that layer.
+
+Each test builds one small Keras layer with random weights (fixed seeds), runs it on a random
+input, and checks the numpy step-by-step explanation of core/steps.py against Keras: for
+Conv2D and pooling every output position and filter/channel.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from cnnviz.core.activation_functions import activation_function, known_activations
+from cnnviz.core.errors import ExplainError
+from cnnviz.core.frames import (
+    ActivationSteps, BatchNormSteps, ConvSteps, DenseSteps, DropoutSteps, FlattenSteps,
+    GenericSteps, GlobalPoolSteps, InputSteps, PoolSteps,
+)
+from cnnviz.core.steps import dense_frame, explain_layer, softmax_steps
+from cnnviz.core.steps_spatial import padding_for
+
+RTOL, ATOL = 1e-4, 1e-5
+
+
+def close(actual, expected, rtol: float = RTOL, atol: float = ATOL) -> None:
+    np.testing.assert_allclose(np.asarray(actual, np.float64), np.asarray(expected, np.float64),
+                               rtol=rtol, atol=atol)
+
+
+def run_layer(layer, x: np.ndarray, weights: list[np.ndarray] | None = None) -> np.ndarray:
+    """The layer's Keras output for one input (no batch axis), after setting `weights`."""
+    if not layer.built:
+        layer.build((None,) + x.shape)
+    if weights is not None:
+        layer.set_weights(weights)
+    return keras.ops.convert_to_numpy(layer(x[None], training=False))[0]
+
+
+def random_weights(layer, x_shape: tuple[int, ...], rng: np.random.Generator) -> list[np.ndarray]:
+    layer.build((None,) + x_shape)
+    return [rng.normal(0, 0.5, w.shape).astype(np.float32) for w in layer.get_weights()]
+
+
+def padded_with_nan(x: np.ndarray, steps, size: tuple[int, int]) -> np.ndarray:
+    """The input padded by hand with NaN on every side the layer's windows can reach."""
+    out_h, out_w = steps.output.shape[:2]
+    bottom = max((out_h - 1) * steps.strides[0] + size[0] - x.shape[0] - steps.pad_top, 0)
+    right = max((out_w - 1) * steps.strides[1] + size[1] - x.shape[1] - steps.pad_left, 0)
+    widths = ((steps.pad_top, bottom), (steps.pad_left, right)) + ((0, 0),) * (x.ndim - 2)
+    return np.pad(x.astype(np.float64), widths, constant_values=np.nan)
+
+
+# ----------------------------------------------------------------------------- padding
+
+@pytest.mark.parametrize("size, kernel, stride, expected", [
+    (7, 3, 1, (7, 1)),   # total 2: one each side
+    (7, 4, 1, (7, 1)),   # total 3: the extra zero goes to the bottom/right
+    (8, 2, 1, (8, 0)),   # total 1: all of it at the bottom/right
+    (8, 2, 2, (4, 0)),   # strides tile exactly: no padding
+    (7, 2, 3, (3, 0)),   # total 1 (2·3 + 2 − 7)
+    (9, 3, 2, (5, 1)),
+])
+def test_same_padding_is_tensorflows(size, kernel, stride, expected):
+    assert padding_for(size, kernel, stride, "same") == expected
+    assert padding_for(size, kernel, stride, "valid")[1] == 0
+
+
+# ----------------------------------------------------------------------------- Conv2D
+
+CONV_KERNELS = [(3, 3), (2, 2), (4, 4), (1, 1)]
+CONV_STRIDES = [(1, 1), (2, 2), (1, 2)]
+CONV_ACTIVATIONS = ["relu", None, "tanh", "sigmoid", "gelu", "leaky_relu", "softmax", "elu"]
+CONV_CASES = [
+    (kernel, strides, padding)
+    for kernel, strides, padding in itertools.product(CONV_KERNELS, CONV_STRIDES, ("valid", "same"))
+] + [((2, 2), (3, 3), "valid"), ((2, 2), (3, 3), "same"), ((3, 2), (2, 1), "same")]
+
+
+@pytest.mark.parametrize("case", range(len(CONV_CASES)))
+def test_conv2d_every_position_and_filter_matches_keras(case):
+    kernel_size, strides, padding = CONV_CASES[case]
+    activation = CONV_ACTIVATIONS[case % len(CONV_ACTIVATIONS)]
+    use_bias = case % 3 != 2
+    rng = np.random.default_rng(100 + case)
+    x = rng.normal(0, 1, (7, 8, 3)).astype(np.float32)
+    settings = dict(filters=4, kernel_size=kernel_size, strides=strides, padding=padding,
+                    use_bias=use_bias)
+    layer = keras.layers.Conv2D(activation=activation, **settings)
+    linear = keras.layers.Conv2D(activation=None, **settings)
+    weights = random_weights(layer, x.shape, rng)
+    keras_out = run_layer(layer, x, weights)
+    keras_pre = run_layer(linear, x, weights)
+
+    steps = explain_layer(layer, x, keras_out)
+    assert isinstance(steps, ConvSteps) and steps.kind == "conv"
+    assert steps.strides == strides and steps.padding == padding
+    assert steps.activation == (activation or "linear")
+    close(steps.kernel, weights[0])
+    close(steps.bias, weights[1] if use_bias else np.zeros(4))
+    close(steps.pre_activation, keras_pre)
+
+    padded = padded_with_nan(x, steps, kernel_size)
+    kh, kw = kernel_size
+    out_h, out_w, filters = keras_out.shape
+    frames = [steps.frame(y, x_, f)
+              for y in range(out_h) for x_ in range(out_w) for f in range(filters)]
+    index = np.array([(fr.out_y, fr.out_x, fr.filter) for fr in frames])
+    assert [tuple(i) for i in index] == list(itertools.product(range(out_h), range(out_w),
+                                                                range(filters)))
+    expected = np.stack([padded[y * strides[0]:y * strides[0] + kh,
+                                x_ * strides[1]:x_ * strides[1] + kw] for y, x_, _ in index])
+    windows = np.stack([fr.window for fr in frames])
+    insides = np.stack([fr.inside for fr in frames])
+    np.testing.assert_array_equal(insides, ~np.isnan(expected[..., 0]))
+    np.testing.assert_array_equal(windows, np.nan_to_num(expected, nan=0.0))
+    tops = np.array([(fr.top, fr.left) for fr in frames])
+    np.testing.assert_array_equal(tops, index[:, :2] * strides - (steps.pad_top, steps.pad_left))
+    kernels = np.stack([fr.kernel for fr in frames])
+    np.testing.assert_array_equal(kernels, np.moveaxis(weights[0], 3, 0)[index[:, 2]])
+    products = np.stack([fr.products for fr in frames])
+    np.testing.assert_array_equal(products, windows * kernels)
+    sums = np.stack([fr.channel_sums for fr in frames])
+    close(sums, products.sum(axis=(1, 2)))
+    biases = np.array([fr.bias for fr in frames])
+    pre = np.array([fr.pre_activation for fr in frames])
+    close(sums.sum(axis=1) + biases, pre)
+    close(pre, keras_pre.reshape(-1))
+    close(np.array([fr.output for fr in frames]), keras_out.reshape(-1))
+    assert {fr.activation for fr in frames} == {activation or "linear"}
+
+
+def test_conv2d_frame_outside_the_output_is_a_readable_error():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(6, 6, 2)).astype(np.float32)
+    layer = keras.layers.Conv2D(3, 3, name="edges")
+    steps = explain_layer(layer, x, run_layer(layer, x))
+    for position in [(4, 0, 0), (0, -1, 0), (0, 0, 3), (1.5, 0, 0)]:
+        with pytest.raises(ExplainError, match="'edges' has a 4×4 output with 3 filters"):
+            steps.frame(*position)
+
+
+@pytest.mark.parametrize("settings, reason", [
+    (dict(dilation_rate=2), "dilation_rate"),
+    (dict(groups=2), "groups"),
+    (dict(activation=lambda t: t * 2.0), "not a built-in Keras activation"),
+])
+def test_conv2d_the_explainer_cannot_animate_says_why(settings, reason):
+    x = np.random.default_rng(2).normal(size=(7, 7, 4)).astype(np.float32)
+    layer = keras.layers.Conv2D(4, 3, **settings)
+    steps = explain_layer(layer, x, run_layer(layer, x))
+    assert isinstance(steps, GenericSteps) and steps.kind == "generic"
+    assert reason in steps.note and "output maps only" in steps.note
+
+
+def test_channels_first_layers_are_generic():
+    layer = keras.layers.MaxPooling2D(2, data_format="channels_first")
+    x = np.ones((3, 4, 4), np.float32)
+    steps = explain_layer(layer, x, np.ones((3, 2, 2), np.float32))
+    assert isinstance(steps, GenericSteps) and "channels_first" in steps.note
+
+
+# ----------------------------------------------------------------------------- pooling
+
+POOL_CASES = list(itertools.product(
+    ("max", "average"), ("valid", "same"),
+    [((2, 2), None), ((3, 3), (2, 2)), ((2, 3), (1, 1)), ((2, 2), (3, 3)), ((3, 2), (2, 1))]))
+
+
+@pytest.mark.parametrize("mode, padding, sizes", POOL_CASES)
+def test_pooling_every_position_and_channel_matches_keras(mode, padding, sizes):
+    pool_size, strides = sizes
+    rng = np.random.default_rng(hash((mode, padding, pool_size, strides)) % 2**32)
+    x = rng.normal(0, 1, (7, 9, 3)).astype(np.float32)
+    cls = keras.layers.MaxPooling2D if mode == "max" else keras.layers.AveragePooling2D
+    layer = cls(pool_size=pool_size, strides=strides, padding=padding)
+    keras_out = run_layer(layer, x)
+
+    steps = explain_layer(layer, x, keras_out)
+    assert isinstance(steps, PoolSteps) and steps.kind == "pool" and steps.mode == mode
+    assert steps.pool_size == pool_size and steps.strides == (strides or pool_size)
+    padded = padded_with_nan(x, steps, pool_size)
+    (ph, pw), (sy, sx) = pool_size, steps.strides
+    out_h, out_w, channels = keras_out.shape
+    frames = [steps.frame(y, x_, c)
+              for y in range(out_h) for x_ in range(out_w) for c in range(channels)]
+    expected = np.stack([padded[y * sy:y * sy + ph, x_ * sx:x_ * sx + pw, c]
+                         for y in range(out_h) for x_ in range(out_w) for c in range(channels)])
+    windows = np.stack([fr.window for fr in frames])
+    insides = np.stack([fr.inside for fr in frames])
+    np.testing.assert_array_equal(insides, ~np.isnan(expected))
+    np.testing.assert_array_equal(windows, np.nan_to_num(expected, nan=0.0))
+    counts = np.array([fr.count for fr in frames])
+    np.testing.assert_array_equal(counts, insides.sum(axis=(1, 2)))
+    outputs = np.array([fr.output for fr in frames])
+    close(outputs, keras_out.reshape(-1))
+    if mode == "max":
+        picked = np.array([windows[i][fr.picked] for i, fr in enumerate(frames)])
+        np.testing.assert_array_equal(picked, np.nanmax(expected, axis=(1, 2)))
+        assert all(insides[i][fr.picked] for i, fr in enumerate(frames))
+    else:
+        assert all(fr.picked is None for fr in frames)
+        close(outputs, np.nanmean(expected, axis=(1, 2)))
+    if padding == "same":
+        assert counts.min() < ph * pw, "an odd input with 'same' padding must reach the border"
+
+
+def test_pool_frame_outside_the_output_is_a_readable_error():
+    layer = keras.layers.MaxPooling2D(2, name="pool")
+    x = np.zeros((5, 5, 2), np.float32)
+    steps = explain_layer(layer, x, run_layer(layer, x))
+    with pytest.raises(ExplainError, match="'pool' has a 2×2 output with 2 channels"):
+        steps.frame(0, 0, 2)
+    with pytest.raises(ExplainError, match="row 2, column 0"):
+        steps.frame(2, 0, 0)
