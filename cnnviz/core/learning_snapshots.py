@@ -106,7 +106,8 @@ class EpochSnapshot:
 
 
 def snapshot_label(snapshot: EpochSnapshot, planned_epochs: int | None = None) -> str:
-    """How the replay names a snapshot: "random start", "after epoch 3 of 5 · val_accuracy 0.97"."""
+    """The replay's name for a snapshot: "random start (before training)" or
+    "after epoch 3 of 5 · val_accuracy 0.97" (the best figure the logs have)."""
     if snapshot.is_random_start:
         return "random start (before training)"
     text = f"after epoch {snapshot.epoch}"

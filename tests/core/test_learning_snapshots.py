@@ -1,4 +1,4 @@
-"""Learning snapshots: copies of the kernels and the pinned input's maps, per epoch, within a cap."""
+"""Learning snapshots: copies of kernels and the pinned input's maps, per epoch, within a cap."""
 
 from __future__ import annotations
 
