@@ -216,3 +216,229 @@ def test_pool_frame_outside_the_output_is_a_readable_error():
         steps.frame(0, 0, 2)
     with pytest.raises(ExplainError, match="row 2, column 0"):
         steps.frame(2, 0, 0)
+
+
+# ----------------------------------------------------------------------------- global pooling
+
+@pytest.mark.parametrize("cls, keepdims", [
+    (keras.layers.GlobalMaxPooling2D, False), (keras.layers.GlobalAveragePooling2D, False),
+    (keras.layers.GlobalMaxPooling2D, True),
+])
+def test_global_pooling_matches_keras_and_points_at_each_maximum(cls, keepdims):
+    x = np.random.default_rng(3).normal(size=(5, 6, 4)).astype(np.float32)
+    layer = cls(keepdims=keepdims)
+    keras_out = run_layer(layer, x)
+    steps = explain_layer(layer, x, keras_out)
+    assert isinstance(steps, GlobalPoolSteps) and steps.kind == "global_pool"
+    values = keras_out.reshape(-1)
+    if steps.mode == "max":
+        assert len(steps.picked) == 4
+        close([x[r, c, channel] for channel, (r, c) in enumerate(steps.picked)], values)
+        close(values, x.max(axis=(0, 1)))
+    else:
+        assert steps.mode == "average" and steps.picked == []
+        close(values, x.mean(axis=(0, 1)))
+
+
+# ----------------------------------------------------------------------------- activations
+
+def test_every_numpy_activation_equals_keras_over_a_wide_range():
+    values = np.concatenate([np.linspace(-60, 60, 481), np.linspace(-4, 4, 161),
+                             [0.0, -0.0, 1e-8, -1e-8]]).astype(np.float32)
+    assert {"relu", "sigmoid", "tanh", "softmax", "elu", "selu", "leaky_relu", "linear",
+            "softplus", "softsign", "swish", "silu", "gelu", "hard_sigmoid",
+            "exponential"} <= set(known_activations())
+    for name in known_activations():
+        ours = activation_function(name)(values if name != "exponential" else values / 10)
+        theirs = keras.ops.convert_to_numpy(keras.activations.get(name)(
+            values if name != "exponential" else values / 10))
+        assert ours.dtype == np.float32, name
+        np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=ATOL, err_msg=name)
+    assert activation_function("leaky_relu")(np.array([-1.0], np.float32))[0] == np.float32(-0.2)
+    assert activation_function("no_such_function") is None
+
+
+@pytest.mark.parametrize("name", sorted(known_activations()))
+def test_activation_layer_curve_and_values_match_keras(name):
+    x = np.random.default_rng(4).normal(0, 3, (4, 5, 3)).astype(np.float32)
+    layer = keras.layers.Activation(name)
+    keras_out = run_layer(layer, x)
+    steps = explain_layer(layer, x, keras_out)
+    assert isinstance(steps, ActivationSteps) and steps.kind == "activation"
+    assert steps.function == keras.activations.get(name).__name__  # "swish" is Keras's "silu"
+    close(activation_function(name)(x), keras_out)
+    if name == "softmax":  # mixes a vector: no curve, and a 3-D input has no single softmax
+        assert steps.curve_x.size == 0 and steps.softmax is None
+        return
+    assert steps.curve_x.min() <= x.min() and steps.curve_x.max() >= x.max()
+    assert steps.curve_x.min() <= -1 and steps.curve_x.max() >= 1
+    assert np.all(np.diff(steps.curve_x) > 0)
+    close(steps.curve_y, keras.ops.convert_to_numpy(keras.activations.get(name)(steps.curve_x)))
+
+
+@pytest.mark.parametrize("make, function, parameters", [
+    (lambda: keras.layers.ReLU(), "relu", {"negative_slope": 0.0, "threshold": 0.0}),
+    (lambda: keras.layers.ReLU(max_value=1.5, negative_slope=0.1, threshold=0.5), "relu",
+     {"negative_slope": 0.1, "max_value": 1.5, "threshold": 0.5}),
+    (lambda: keras.layers.ReLU(negative_slope=0.1), "leaky_relu", {"negative_slope": 0.1}),
+    (lambda: keras.layers.ReLU(max_value=6.0), "relu", {"max_value": 6.0}),
+    (lambda: keras.layers.LeakyReLU(), "leaky_relu", {"negative_slope": 0.3}),
+    (lambda: keras.layers.LeakyReLU(negative_slope=0.05), "leaky_relu", {"negative_slope": 0.05}),
+    (lambda: keras.layers.ELU(alpha=0.7), "elu", {"alpha": 0.7}),
+])
+def test_activation_layers_with_settings_draw_keras_curve(make, function, parameters):
+    x = np.random.default_rng(5).normal(0, 4, (3, 3, 2)).astype(np.float32)
+    layer = make()
+    steps = explain_layer(layer, x, run_layer(layer, x))
+    assert isinstance(steps, ActivationSteps) and steps.function == function
+    assert parameters.items() <= steps.parameters.items()
+    assert steps.curve_x.min() <= x.min() and steps.curve_x.max() >= x.max()
+    close(steps.curve_y, keras.ops.convert_to_numpy(make()(steps.curve_x[None]))[0])
+
+
+def test_softmax_layer_on_a_vector_spells_out_its_steps():
+    logits = np.array([2.0, -1.0, 0.5, 3.0, 0.0], np.float32)
+    layer = keras.layers.Softmax()
+    keras_out = run_layer(layer, logits)
+    steps = explain_layer(layer, logits, keras_out)
+    assert isinstance(steps, ActivationSteps) and steps.function == "softmax"
+    soft = steps.softmax
+    close(soft.logits, logits)
+    close(soft.shifted, logits - 3.0)
+    close(soft.exponentials, np.exp(logits - 3.0))
+    close(soft.total, np.exp(logits - 3.0).sum())
+    close(soft.probabilities, keras_out)
+
+
+def test_softmax_steps_stay_finite_for_huge_logits():
+    logits = np.array([1000.0, 998.0, -1000.0], np.float32)
+    soft = softmax_steps(logits)
+    assert soft.shifted.max() == 0 and np.all(np.isfinite(soft.exponentials))
+    close(soft.probabilities, keras.ops.convert_to_numpy(keras.activations.softmax(logits[None]))[0])
+    close(soft.probabilities.sum(), 1.0)
+
+
+def test_activation_layer_with_a_custom_function_is_generic():
+    x = np.ones((2, 2, 1), np.float32)
+    layer = keras.layers.Activation(lambda t: t * 3.0)
+    steps = explain_layer(layer, x, run_layer(layer, x))
+    assert isinstance(steps, GenericSteps) and "not a built-in Keras activation" in steps.note
+
+
+# ----------------------------------------------------------------------------- batch norm
+
+@pytest.mark.parametrize("center, scale, shape", [
+    (True, True, (4, 5, 3)), (False, True, (4, 5, 3)), (True, False, (6,)),
+])
+def test_batchnorm_inference_formula_matches_keras(center, scale, shape):
+    rng = np.random.default_rng(6)
+    x = rng.normal(2, 3, shape).astype(np.float32)
+    layer = keras.layers.BatchNormalization(center=center, scale=scale, epsilon=1e-2)
+    channels = shape[-1]
+    layer.build((None,) + shape)
+    weights = []
+    if scale:
+        weights.append(rng.uniform(0.5, 2.0, channels).astype(np.float32))     # gamma
+    if center:
+        weights.append(rng.normal(0, 1, channels).astype(np.float32))          # beta
+    mean = rng.normal(2, 1, channels).astype(np.float32)
+    variance = rng.uniform(0.2, 5.0, channels).astype(np.float32)
+    keras_out = run_layer(layer, x, weights + [mean, variance])
+    steps = explain_layer(layer, x, keras_out)
+    assert isinstance(steps, BatchNormSteps) and steps.kind == "batchnorm"
+    close(steps.moving_mean, mean)
+    close(steps.moving_variance, variance)
+    assert steps.epsilon == pytest.approx(1e-2)
+    close(steps.gamma, weights[0] if scale else np.ones(channels))
+    close(steps.beta, weights[-1] if center else np.zeros(channels))
+    close(x * steps.scale + steps.shift, keras_out)
+    close(steps.gamma * (x - mean) / np.sqrt(variance + 1e-2) + steps.beta, keras_out)
+
+
+# ----------------------------------------------------------------------------- dropout, flatten
+
+@pytest.mark.parametrize("layer", [keras.layers.Dropout(0.4), keras.layers.SpatialDropout2D(0.25)])
+def test_dropout_is_the_identity_at_inference(layer):
+    x = np.random.default_rng(7).normal(size=(4, 4, 3)).astype(np.float32)
+    keras_out = run_layer(layer, x)
+    steps = explain_layer(layer, x, keras_out)
+    assert isinstance(steps, DropoutSteps) and steps.kind == "dropout"
+    assert steps.rate == pytest.approx(layer.rate)
+    np.testing.assert_array_equal(steps.output, x)
+    np.testing.assert_array_equal(steps.input, x)
+
+
+def test_flatten_source_of_every_output_value_is_kerass_order():
+    x = np.random.default_rng(8).normal(size=(3, 4, 5)).astype(np.float32)
+    layer = keras.layers.Flatten()
+    keras_out = run_layer(layer, x)
+    steps = explain_layer(layer, x, keras_out)
+    assert isinstance(steps, FlattenSteps) and steps.kind == "flatten"
+    sources = [steps.source_of(i) for i in range(keras_out.size)]
+    np.testing.assert_array_equal([x[s] for s in sources], keras_out)
+    assert steps.source_of(4 * 5 + 2 * 5 + 3) == (1, 2, 3)  # (y * W + x) * C + c
+
+
+# ----------------------------------------------------------------------------- dense
+
+@pytest.mark.parametrize("activation, use_bias", [
+    ("relu", True), ("softmax", True), (None, False), ("sigmoid", True), ("tanh", False),
+])
+def test_dense_every_unit_matches_keras_and_contributions_add_up(activation, use_bias):
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=12).astype(np.float32)
+    settings = dict(units=5, use_bias=use_bias)
+    layer = keras.layers.Dense(activation=activation, **settings)
+    linear = keras.layers.Dense(activation=None, **settings)
+    weights = random_weights(layer, x.shape, rng)
+    keras_out = run_layer(layer, x, weights)
+    keras_pre = run_layer(linear, x, weights)
+    steps = explain_layer(layer, x, keras_out)
+    assert isinstance(steps, DenseSteps) and steps.kind == "dense"
+    assert steps.activation == (activation or "linear")
+    close(steps.pre_activation, keras_pre)
+    for top_k in (0, 3, 12, 50):
+        frames = [steps.frame(unit, top_k) for unit in range(5)]
+        k = min(top_k, 12)
+        for unit, fr in enumerate(frames):
+            assert fr.unit == unit and len(fr.top_indices) == k and fr.rest_count == 12 - k
+            assert len(set(fr.top_indices.tolist())) == k
+            np.testing.assert_array_equal(fr.top_inputs, x[fr.top_indices])
+            np.testing.assert_array_equal(fr.top_weights, weights[0][fr.top_indices, unit])
+            np.testing.assert_array_equal(fr.top_products, fr.top_inputs * fr.top_weights)
+            sizes = np.abs(fr.top_products)
+            assert np.all(np.diff(sizes) <= 0), "largest contribution first"
+            others = np.delete(np.abs(x * weights[0][:, unit]), fr.top_indices)
+            assert others.size == 0 or sizes.size == 0 or others.max() <= sizes.min()
+            close(fr.top_products.sum() + fr.rest_sum + fr.bias, fr.pre_activation)
+        close([fr.pre_activation for fr in frames], keras_pre)
+        close([fr.output for fr in frames], keras_out)
+        close([fr.bias for fr in frames], weights[1] if use_bias else np.zeros(5))
+    if activation == "softmax":
+        close(steps.softmax.logits, keras_pre)
+        close(steps.softmax.probabilities, keras_out)
+    else:
+        assert steps.softmax is None
+    with pytest.raises(ExplainError, match="has 5 units"):
+        steps.frame(5)
+
+
+def test_dense_on_an_image_is_generic_and_says_add_flatten():
+    x = np.ones((3, 3, 2), np.float32)
+    layer = keras.layers.Dense(4)
+    steps = explain_layer(layer, x, run_layer(layer, x))
+    assert isinstance(steps, GenericSteps) and "Flatten" in steps.note
+
+
+# ----------------------------------------------------------------------------- the rest
+
+def test_input_layer_and_unknown_layers():
+    x = np.random.default_rng(10).normal(size=(4, 4, 2)).astype(np.float32)
+    steps = explain_layer(keras.layers.InputLayer(shape=(4, 4, 2)), x, x)
+    assert isinstance(steps, InputSteps) and steps.kind == "input"
+    layer = keras.layers.UpSampling2D(2)
+    steps = explain_layer(layer, x, run_layer(layer, x))
+    assert isinstance(steps, GenericSteps) and "UpSampling2D" in steps.note
+    assert steps.output.shape == (8, 8, 2)
+    steps = explain_layer(keras.layers.Add(), [x, x], x + x)
+    assert isinstance(steps, GenericSteps) and "combines 2 inputs" in steps.note
