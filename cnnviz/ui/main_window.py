@@ -7,7 +7,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QTabWidget
+from PySide6.QtWidgets import (
+    QLabel, QMainWindow, QMenu, QMessageBox, QTabWidget, QVBoxLayout, QWidget,
+)
 
 from cnnviz import __version__
 from cnnviz.core.errors import CnnvizError
@@ -15,6 +17,7 @@ from cnnviz.core.presets import preset_spec
 from cnnviz.core.spec import ModelSpec, load_spec, save_spec, save_text_atomically
 from cnnviz.ui import dialogs
 from cnnviz.ui.builder_panel import BuilderPanel
+from cnnviz.ui.explain_panel import ExplainPanel
 from cnnviz.ui.spec_document import SpecDocument
 from cnnviz.ui.training_panel import TrainingPanel
 
@@ -39,6 +42,12 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.builder, "1  Build")
         self.tabs.addTab(self.training, "2  Train")
+        # The explainer is built on its first visit: its widgets are not needed to start up.
+        self.explain: ExplainPanel | None = None
+        self._explain_host = QWidget()
+        QVBoxLayout(self._explain_host).setContentsMargins(0, 0, 0, 0)
+        self.tabs.addTab(self._explain_host, "3  Explain")
+        self.tabs.currentChanged.connect(self._tab_changed)
         self.setCentralWidget(self.tabs)
         self._status = QLabel()
         self.statusBar().addPermanentWidget(self._status)
@@ -125,6 +134,8 @@ class MainWindow(QMainWindow):
                                        "Ctrl+1", "The model builder")
         a["view_train"] = self._action(view_menu, "&Train", lambda: self.tabs.setCurrentIndex(1),
                                        "Ctrl+2", "Train the model on a dataset")
+        a["view_explain"] = self._action(view_menu, "&Explain", lambda: self.tabs.setCurrentIndex(2),
+                                         "Ctrl+3", "Step through the forward pass on one input")
 
         train_menu = bar.addMenu("&Train")
         training = self.training
@@ -292,7 +303,13 @@ class MainWindow(QMainWindow):
             "<tr><td><b>Ctrl+N / O / S</b></td><td>New / open / save spec</td></tr>"
             "<tr><td><b>Ctrl+Shift+S</b></td><td>Save as</td></tr>"
             "<tr><td><b>Ctrl+E</b></td><td>Export Python code</td></tr>"
-            "<tr><td><b>Ctrl+1</b> / <b>Ctrl+2</b></td><td>Build / Train view</td></tr>"
+            "<tr><td><b>Ctrl+1</b> / <b>Ctrl+2</b> / <b>Ctrl+3</b></td>"
+            "<td>Build / Train / Explain view</td></tr>"
+            "<tr><td><b>Space</b>, <b>Left</b> / <b>Right</b>, <b>Home</b> / <b>End</b></td>"
+            "<td>Explain: play or pause, step back / forward, first / last step</td></tr>"
+            "<tr><td><b>Ctrl+Left</b> / <b>Ctrl+Right</b></td><td>Explain: previous / next layer</td></tr>"
+            "<tr><td><b>PageUp</b> / <b>PageDown</b></td><td>Explain: previous / next image</td></tr>"
+            "<tr><td><b>F2</b></td><td>Explain: show or hide the words about the layer</td></tr>"
             "<tr><td><b>F5</b></td><td>Start training (or train more)</td></tr>"
             "<tr><td><b>F6</b></td><td>Pause / resume training</td></tr>"
             "<tr><td><b>Shift+F5</b></td><td>Stop training (weights kept)</td></tr>"
@@ -309,6 +326,17 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.training)
         self.training.start()
 
+    def ensure_explain(self) -> ExplainPanel:
+        """The Explain view, made on first use."""
+        if self.explain is None:
+            self.explain = ExplainPanel(self.document, self.training)
+            self._explain_host.layout().addWidget(self.explain)
+        return self.explain
+
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self._explain_host:
+            self.ensure_explain()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.training.running and not dialogs.ask_yes_no(
                 self, "Training is running",
@@ -316,6 +344,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         if self._confirm_discard():
+            if self.explain is not None:
+                self.explain.shutdown()
             self.training.shutdown()
             event.accept()
         else:

@@ -71,6 +71,7 @@ class TrainingPanel(QWidget):
         # observer(model, epoch, logs) at the start, after each epoch and every N batches.
         self.observer: Any = None
         self.observe_every_batches = 0
+        self.live_model: Any = None  # the model of the current run, from its first moment
 
         self.chooser = DatasetChooser()
         self.settings = TrainingSettings()
@@ -294,10 +295,10 @@ class TrainingPanel(QWidget):
         # drop our reference at `finished_training` (deleteLater runs once it has ended).
         worker = TrainingWorker(make_model, self.data.dataset, config, initial_epoch=first_epoch,
                                 evaluate=self.evaluate_after_training, parent=self,
-                                observer=self.observer,
+                                observer=self._call_observer,
                                 observe_every_batches=self.observe_every_batches)
-        worker.model_ready.connect(self.model_ready)
-        worker.observed.connect(self.observed)
+        worker.model_ready.connect(self._model_ready)
+        worker.observed.connect(self._observed)
         worker.stage.connect(self._stage)
         worker.batch_reported.connect(self._batch)
         worker.epoch_ended.connect(self._epoch)
@@ -362,6 +363,19 @@ class TrainingPanel(QWidget):
         for thread in list(self._threads):
             thread.wait()  # never cut a model file short, nor a thread's last moments
         self._threads.clear()
+
+    def _call_observer(self, model: Any, epoch: int, logs: dict) -> Any:
+        """Runs on the training thread; the observer may be attached after training started."""
+        observer = self.observer
+        return None if observer is None else observer(model, epoch, logs)
+
+    def _model_ready(self, model: Any) -> None:
+        self.live_model = model
+        self.model_ready.emit(model)
+
+    def _observed(self, observation: Any) -> None:
+        if observation is not None:
+            self.observed.emit(observation)
 
     def _stage(self, text: str) -> None:
         if self.running:

@@ -1,0 +1,421 @@
+"""The Explain view: pick an input, then step through the real forward pass layer by layer.
+
+Left: the input picker and the model's answer. Centre: the strip of layers, and for the chosen
+layer its steps (animated for convolution and pooling), all its feature maps, and its filters.
+Right: a few plain words about the layer, which a teacher can hide.
+
+The model is the one in the Train view (live while it trains), or, before any training, the
+builder's model with random weights. Forward passes run in the background (ExplainSession);
+results of an input or layer the user has already left are dropped by generation number.
+While training runs, `observe` is called on the training thread between batches: it takes a
+snapshot for the learning replay and refreshes the view for the current input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget,
+)
+
+from cnnviz.core.errors import CnnvizError
+from cnnviz.core.learning_snapshots import LearningHistory
+from cnnviz.ui import dialogs
+from cnnviz.ui.explain_session import ExplainSession, ForwardResult, Observation
+from cnnviz.ui.explain_views import StepViews
+from cnnviz.ui.layer_strip import LayerChip, LayerStrip
+
+PNG_FILTER = "PNG image (*.png)"
+GIF_FILTER = "Animated GIF (*.gif)"
+
+
+class ExplainPanel(QWidget):
+    """Explains the current model on one input, layer by layer."""
+
+    def __init__(self, document: Any, training: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from cnnviz.ui.feature_map_grid import FeatureMapGrid
+        from cnnviz.ui.filter_grid import FilterGrid
+        from cnnviz.ui.input_picker import InputPicker
+        from cnnviz.ui.learning_replay import LearningReplay
+        from cnnviz.ui.lesson_panel import LessonPanel
+        from cnnviz.ui.probability_chart import ProbabilityChart
+
+        self.document = document
+        self.training = training
+        self.history = LearningHistory()
+        self.session = ExplainSession(self)
+        self.session.forward_ready.connect(self._forward_ready)
+        self.session.steps_ready.connect(self._steps_ready)
+        self.session.failed.connect(self._failed)
+        self.session.busy_changed.connect(self._busy)
+        self._class_names: list[str] = []
+        self._replaying: int | None = None   # the replayed epoch, None when showing the live model
+
+        # Left: the input and the answer.
+        self.picker = InputPicker()
+        self.picker.input_chosen.connect(self._input_chosen)
+        self.chart = ProbabilityChart()
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.picker)
+        left.addWidget(self.chart)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 2)
+        left.setChildrenCollapsible(False)
+
+        # Centre: status line, layer strip, pages, replay.
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
+        self.banner.linkActivated.connect(self._banner_link)
+        self.strip = LayerStrip()
+        self.strip.layer_selected.connect(self._layer_selected)
+        self.views = StepViews()
+        self.maps = FeatureMapGrid()
+        self.filters = FilterGrid()
+        self.maps.channel_clicked.connect(self._map_clicked)
+        self.filters.filter_clicked.connect(self.views.select_filter)
+        self.views.filter_changed.connect(self._follow_filter)
+        self.pages = QTabWidget()
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(self.views, "Step by step")
+        self.pages.addTab(self.maps, "Feature maps")
+        self.pages.addTab(self.filters, "Filters")
+        self.replay = LearningReplay()
+        self.replay.set_history(self.history)
+        self.replay.epoch_selected.connect(self._replay_epoch)
+
+        self.lesson_button = QToolButton()
+        self.lesson_button.setText("About this layer")
+        self.lesson_button.setCheckable(True)
+        self.lesson_button.setChecked(True)
+        self.lesson_button.setToolTip("Show or hide the plain-words explanation (F2)")
+        self.png_button = QPushButton("Save view…")
+        self.png_button.setToolTip("Save what the page shows as a PNG image (Ctrl+Shift+P)")
+        self.png_button.clicked.connect(self.save_png_dialog)
+        self.gif_button = QPushButton("Save animation…")
+        self.gif_button.setToolTip("Save the sliding-window animation as an animated GIF for slides")
+        self.gif_button.clicked.connect(self.save_gif_dialog)
+        tools = QHBoxLayout()
+        tools.setContentsMargins(0, 0, 0, 0)
+        tools.addWidget(self.banner, 1)
+        tools.addWidget(self.png_button)
+        tools.addWidget(self.gif_button)
+        tools.addWidget(self.lesson_button)
+
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(6, 6, 6, 4)
+        centre_layout.setSpacing(4)
+        centre_layout.addLayout(tools)
+        centre_layout.addWidget(self.strip)
+        centre_layout.addWidget(self.pages, 1)
+        centre_layout.addWidget(self.replay)
+
+        # Right: words for learners.
+        self.lesson = LessonPanel()
+        self.lesson_button.toggled.connect(self.lesson.setVisible)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(centre)
+        splitter.addWidget(self.lesson)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(2, 0)
+        splitter.setChildrenCollapsible(False)
+        splitter.setSizes([270, 700, 230])
+        self.splitter = splitter
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+        self._shortcuts()
+        self._connect_training()
+        document.changed.connect(self._spec_changed)
+        self._update_tools()
+        self._show_banner()
+
+    # ------------------------------------------------------------------ set-up
+
+    def _shortcuts(self) -> None:
+        from cnnviz.ui.playback import install_playback_shortcuts
+
+        install_playback_shortcuts(self.views, self.views.playback)
+        for keys, slot in (("Ctrl+Left", lambda: self.strip.select_neighbour(-1)),
+                           ("Ctrl+Right", lambda: self.strip.select_neighbour(+1)),
+                           ("F2", self.lesson_button.toggle),
+                           ("Ctrl+Shift+P", self.save_png_dialog)):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+
+    def _connect_training(self) -> None:
+        training = self.training
+        training.observer = self.session.observe
+        training.model_ready.connect(self._training_started)
+        training.model_trained.connect(self._training_finished)
+        training.observed.connect(self._observed)
+        training.chooser.loaded.connect(self._data_loaded)
+        if training.data is not None:
+            self._data_loaded(training.data)
+        if training.running and training.live_model is not None:
+            self._training_started(training.live_model)
+        elif training.model is not None:
+            self._training_finished(training.model)
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.views.setFocus()
+        chooser = self.training.chooser
+        if chooser.current is None and not chooser.busy:
+            chooser.load()  # the same default data as the Train view
+        if self.session.model is None and self.session.image is not None:
+            self.session.use_spec(self.document.spec.copy())
+            self.session.compute()
+
+    def shutdown(self) -> None:
+        """Wait for background work (the window is closing)."""
+        self.training.observer = None
+        self.session.shutdown()
+
+    # ------------------------------------------------------------------ model and data
+
+    def _data_loaded(self, loaded: Any) -> None:
+        dataset = loaded.dataset
+        self._class_names = list(dataset.class_names)
+        self.views.set_class_names(self._class_names)
+        self.picker.set_input_shape(tuple(self._model_input_shape()))
+        self.picker.set_dataset(dataset)
+
+    def _model_input_shape(self) -> tuple[int, int, int]:
+        return tuple(int(d) for d in self.session.input_shape() or self.document.spec.input_shape)
+
+    def _spec_changed(self) -> None:
+        if self.session.origin == "builder" or self.session.model is None:
+            self.session.use_spec(self.document.spec.copy())
+            self.picker.set_input_shape(self._model_input_shape())
+            if self.isVisible() and self.session.image is not None:
+                self.session.compute()
+            self._show_banner()
+
+    def _training_started(self, model: Any) -> None:
+        if self.session.model is not model:
+            self.history.clear()
+            self.replay.history_updated()
+        self.session.use_model(model, trained=self.session.model is model and self.session.trained,
+                               origin="training")
+        self._show_banner()
+
+    def _training_finished(self, model: Any) -> None:
+        self.session.use_model(model, trained=True, origin="training")
+        self._show_banner()
+        if self.session.image is not None:
+            self.session.compute(keep_place=True)
+
+    def _input_chosen(self, image: Any, description: str, label: Any) -> None:
+        self.session.set_input(image, description, label)
+        if self.session.model is None:
+            self.session.use_spec(self.document.spec.copy())
+        if self.isVisible():
+            self.session.compute()
+
+    # ------------------------------------------------------------------ results
+
+    def _forward_ready(self, result: ForwardResult) -> None:
+        forward = result.forward
+        chips = [LayerChip(-1, "input", "Input", tuple(forward.image.shape))]
+        chips += [LayerChip(position, record.name, record.layer_type, tuple(record.output.shape))
+                  for position, record in enumerate(forward.layers)]
+        if chips != self.strip.chips():
+            self.strip.set_layers(chips)
+        self.strip.select(self.session.layer_index, emit=False)
+        self._show_answer(result.probabilities, result.label)
+        if result.steps is not None:
+            self._steps_ready(result.steps, result.keep_place)
+        self._show_banner()
+        self._update_tools()
+
+    def _show_answer(self, probabilities: Any, label: Any) -> None:
+        if probabilities is None:
+            self.chart.setEnabled(False)
+            return
+        self.chart.setEnabled(True)
+        names = self._class_names if len(self._class_names) == len(probabilities) else \
+            [str(i) for i in range(len(probabilities))]
+        self.chart.set_probabilities(probabilities, names, label)
+        best = int(probabilities.argmax())
+        correct = None if label is None else best == int(label)
+        self.picker.set_prediction(names[best], float(probabilities[best]), correct)
+
+    def _steps_ready(self, steps: Any, keep_place: bool = False) -> None:
+        self.views.set_steps(steps, keep_place=keep_place)
+        function = getattr(steps, "function", None) or getattr(steps, "mode", None) \
+            or getattr(steps, "activation", None)
+        self.lesson.set_lesson(steps.kind, function)
+        if self._replaying is None:
+            self._show_maps(steps.output, steps.name)
+            kernel = steps.kernel if steps.kind == "conv" else None
+            self._show_filters(kernel, steps.name)
+        else:
+            self._replay_epoch(self._replaying)
+        self._update_tools()
+
+    def _show_maps(self, output: Any, name: str) -> None:
+        if output is None:
+            self.pages.setTabEnabled(1, False)
+            return
+        self.pages.setTabEnabled(1, True)
+        self.maps.set_maps(output, f"{name}: every channel of its output")
+
+    def _show_filters(self, kernel: Any, name: str) -> None:
+        has_filters = kernel is not None
+        self.pages.setTabEnabled(2, has_filters)
+        self.pages.setTabToolTip(2, "" if has_filters else "Only convolution layers have filters")
+        if has_filters:
+            self.filters.set_kernel(kernel, f"{name}: its {kernel.shape[3]} filters")
+
+    def _layer_selected(self, index: int) -> None:
+        self.session.select_layer(index)
+
+    def _map_clicked(self, channel: int) -> None:
+        steps = self.views.steps
+        if steps is not None and steps.kind == "conv":
+            self.views.select_filter(channel)   # a conv output channel is a filter's map
+        else:
+            self.views.select_channel(channel)
+        self.pages.setCurrentIndex(0)
+
+    def _follow_filter(self, index: int) -> None:
+        self.maps.set_selected_channel(index)
+        self.filters.set_selected_filter(index)
+
+    def _failed(self, message: str, details: str) -> None:
+        self._show_banner(error=message)
+
+    def _busy(self, text: str) -> None:
+        self._show_banner(busy=text)
+
+    # ------------------------------------------------------------------ learning, visible
+
+    def _observed(self, observation: Observation) -> None:
+        if observation is None:
+            return
+        if observation.snapshot is not None:
+            self.history.add(observation.snapshot)
+            self.replay.history_updated()
+        if self._replaying is None:
+            self.session.accept_observation(observation)
+
+    def _replay_epoch(self, epoch: int) -> None:
+        """Show the filters, maps and answer of a past epoch (or the live model again)."""
+        latest = self.history.latest()
+        if latest is None or epoch is None or epoch >= latest.epoch and self.training.running:
+            self._replaying = None
+            return
+        self._replaying = epoch
+        snapshot = self.history.at(epoch)
+        steps = self.views.steps
+        if steps is None:
+            return
+        maps = snapshot.feature_maps.get(steps.name)
+        if maps is not None:
+            self.maps.set_maps(maps, f"{steps.name} · {self.history.label(epoch)}")
+        kernel = snapshot.kernels.get(steps.name)
+        if kernel is not None:
+            self.filters.set_kernel(kernel, f"{steps.name} · {self.history.label(epoch)}")
+        if snapshot.probabilities is not None:
+            self._show_answer(snapshot.probabilities, self.session.label)
+
+    # ------------------------------------------------------------------ banner and tools
+
+    def _show_banner(self, error: str = "", busy: str = "") -> None:
+        if error:
+            text = f"<span style='color:#b3261e'>⚠ {error}</span>"
+        elif busy:
+            text = busy
+        elif self.session.image is None:
+            text = "Choose an input on the left to see what each layer does with it."
+        elif not self.session.trained:
+            text = ("<b>Random weights:</b> this model has not been trained yet, so its filters "
+                    "are noise. <a href='train'>Train it</a> and come back, or watch it learn here "
+                    "while it trains.")
+        elif self.training.running:
+            text = "Training: this view refreshes after every epoch."
+        else:
+            text = f"Explaining {self.session.description}."
+        self.banner.setText(text)
+        self.lesson.set_random_weights(not self.session.trained)
+
+    def _banner_link(self, link: str) -> None:
+        if link == "train":
+            window = self.window()
+            if hasattr(window, "actions") and "view_train" in window.actions:
+                window.actions["view_train"].trigger()
+
+    def _update_tools(self) -> None:
+        self.gif_button.setEnabled(self.views.animated)
+        self.png_button.setEnabled(self.views.steps is not None)
+
+    def save_png_dialog(self) -> None:
+        if self.views.steps is None:
+            return
+        name = f"{self.views.steps.name}_{self.pages.tabText(self.pages.currentIndex())}"
+        path = dialogs.get_save_path(self, "Save the view as PNG",
+                                     name.replace(" ", "_").lower() + ".png", PNG_FILTER)
+        if path:
+            self.save_png(path)
+
+    def save_png(self, path: str) -> bool:
+        from cnnviz.ui.animation_export import save_view_png
+
+        try:
+            save_view_png(self.pages.currentWidget(), path)
+        except CnnvizError as exc:
+            dialogs.show_error(self, "Cannot save the image", str(exc))
+            return False
+        self._show_banner(busy=f"Saved {Path(path).name}.")
+        return True
+
+    def save_gif_dialog(self) -> None:
+        if not self.views.animated:
+            return
+        path = dialogs.get_save_path(self, "Save the animation as GIF",
+                                     f"{self.views.steps.name}_animation.gif", GIF_FILTER)
+        if path:
+            self.save_gif(path)
+
+    def save_gif(self, path: str) -> bool:
+        from PySide6.QtWidgets import QApplication, QProgressDialog
+
+        from cnnviz.ui.animation_export import save_animation_gif
+
+        progress = QProgressDialog("Drawing the animation…", "Cancel", 0, 100, self)
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(400)
+
+        def report(done: int, total: int) -> None:
+            progress.setMaximum(max(1, total))
+            progress.setValue(done)
+            QApplication.processEvents()
+            if progress.wasCanceled():
+                raise CnnvizError("Saving the animation was cancelled.")
+
+        view = self.views.current_view()
+        position = self.views.playback.position()
+        self.views.playback.pause()
+        try:
+            save_animation_gif(view, path, steps_per_second=self.views.playback.speed(),
+                               progress=report)
+        except CnnvizError as exc:
+            dialogs.show_error(self, "Cannot save the animation", str(exc))
+            return False
+        finally:
+            progress.close()
+            self.views.playback.set_position(position, force=True)
+        self._show_banner(busy=f"Saved {Path(path).name}.")
+        return True
