@@ -238,10 +238,11 @@ class LayerOutputProbe:
         import keras
 
         self.model = model
-        self.layer_names = [layer.name for layer in model.layers]
+        layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+        self.layer_names = [layer.name for layer in layers]
         inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
         self._outputs_model = keras.Model(inputs=inputs,
-                                          outputs=[layer.output for layer in model.layers])
+                                          outputs=[layer.output for layer in layers])
 
     def run(self, image: np.ndarray) -> _Outputs:
         """Each layer's output for `image` (no batch axis) as float32 arrays, no batch axis."""
@@ -286,26 +287,40 @@ def take_snapshot(model: "keras.Model", image: np.ndarray, epoch: int,
         epoch: completed epochs (0 = random start; Keras's 0-based epoch + 1 at epoch end).
         logs: that epoch's figures; copied.
         probe: anything with `run(image)` returning `.layers[i].name/.output` and
-            `.probabilities`; made here when None (pass one in to avoid rebuilding it).
+            `.probabilities`; `default_probe(model)` when None. Pass one in when taking
+            a snapshot every epoch: building a probe costs more than running it.
     Returns: an EpochSnapshot owning copies, so later training cannot change it.
+    Raises: whatever the probe raises for an image the model cannot take (ExplainError from
+        ActivationProbe).
     """
     if probe is None:
-        probe = LayerOutputProbe(model)
+        probe = default_probe(model)
     result = probe.run(_pinned_input(model, image))
+    # The input layer's "output" is the image itself: not worth a copy per epoch.
+    layers = [layer for layer in result.layers
+              if getattr(layer, "layer_type", "") != "InputLayer"]
     feature_maps = {layer.name: np.array(layer.output, np.float32, copy=True)
-                    for layer in result.layers}
-    probabilities = result.probabilities
-    if probabilities is None and result.layers:
-        last = np.asarray(result.layers[-1].output)
-        if last.ndim == 1:
-            probabilities = class_probabilities(last)
+                    for layer in layers}
+    final = result.probabilities
+    if final is None and layers and np.ndim(layers[-1].output) == 1:
+        final = layers[-1].output
     return EpochSnapshot(
         epoch=int(epoch),
         kernels=conv_kernels(model),
         feature_maps=feature_maps,
-        probabilities=None if probabilities is None else np.array(probabilities, copy=True),
+        probabilities=None if final is None else class_probabilities(final),
         logs={k: float(v) for k, v in (logs or {}).items() if _is_number(v)},
     )
+
+
+def default_probe(model: "keras.Model") -> Probe:
+    """The explainer's `ActivationProbe` for `model`, or `LayerOutputProbe` where that
+    module is not available."""
+    try:
+        from cnnviz.core.activations import ActivationProbe
+    except ImportError:
+        return LayerOutputProbe(model)
+    return ActivationProbe(model)
 
 
 def _is_number(value: Any) -> bool:

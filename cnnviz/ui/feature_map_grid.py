@@ -24,7 +24,7 @@ from cnnviz.ui.value_colors import (
     ColorLegend, diverging_image, format_value, symmetric_limit, text_color_on,
 )
 
-SELECTED_COLOUR = QColor(240, 160, 0)     # amber: stands out on blue, white and red tiles
+SELECTED_COLOUR = QColor(255, 176, 0)     # amber, as the explainer highlights: clear on blue, white, red
 EMPTY_COLOUR = QColor(150, 150, 150)
 GAP = 6                                   # pixels between tiles
 MIN_TILE_SIDE = 36                        # below this, scroll instead of shrinking
@@ -161,11 +161,13 @@ class TileCanvas(QWidget):
             if not rect.intersects(event.rect()):
                 continue
             painter.drawImage(rect, image)
+            painter.setFont(self.font())
             if self.overlay is not None:
                 self.overlay(painter, index, rect)
             selected = index == self.selected
             painter.setPen(QPen(SELECTED_COLOUR, 3) if selected else frame)
-            painter.drawRect(rect.adjusted(-2, -2, 1, 1) if selected else rect.adjusted(-1, -1, 0, 0))
+            outline = rect.adjusted(-2, -2, 1, 1) if selected else rect.adjusted(-1, -1, 0, 0)
+            painter.drawRect(outline)
             label_font.setBold(selected)
             painter.setFont(label_font)
             painter.setPen(label_colour)

@@ -113,6 +113,44 @@ def test_a_sigmoid_model_snapshot_has_two_class_probabilities():
     assert snapshot.kernels[model.layers[0].name].shape == (3, 3, 3, 2)
 
 
+def test_any_probe_with_the_activation_probe_shape_is_used_and_its_arrays_copied(tiny_model):
+    from types import SimpleNamespace
+
+    maps = np.ones((6, 6, 4), np.float32)
+    seen: list[tuple] = []
+
+    class FakeProbe:
+        def run(self, image):
+            seen.append(image.shape)
+            return SimpleNamespace(layers=[
+                SimpleNamespace(name="input_layer", layer_type="InputLayer", output=image),
+                SimpleNamespace(name="conv_a", layer_type="Conv2D", output=maps),
+                SimpleNamespace(name="out", layer_type="Dense", output=np.array([0.9])),
+            ], probabilities=np.array([0.9], np.float32))
+
+    snapshot = take_snapshot(tiny_model, pinned_image()[..., 0], 4, probe=FakeProbe())
+    assert seen == [(8, 8, 1)]                       # the channel axis was put back
+    assert list(snapshot.feature_maps) == ["conv_a", "out"]   # not the image itself
+    maps[:] = 5.0
+    assert snapshot.feature_maps["conv_a"].max() == 1.0       # a copy, not the probe's array
+    np.testing.assert_allclose(snapshot.probabilities, [0.1, 0.9], atol=1e-6)
+
+
+def test_a_functional_model_snapshot_skips_the_input_layer():
+    import keras
+
+    inputs = keras.Input(shape=(5, 5, 1))
+    x = keras.layers.Conv2D(2, 3, name="c")(inputs)
+    outputs = keras.layers.Dense(3, activation="softmax", name="d")(keras.layers.Flatten()(x))
+    model = keras.Model(inputs, outputs)
+    snapshot = take_snapshot(model, np.ones((5, 5, 1), np.float32), 0)
+    assert list(snapshot.kernels) == ["c"]
+    assert "c" in snapshot.feature_maps and inputs.name not in snapshot.feature_maps
+    assert all(np.ndim(m) in (1, 3) for m in snapshot.feature_maps.values())
+    np.testing.assert_allclose(snapshot.probabilities,
+                               np.asarray(model(np.ones((1, 5, 5, 1))))[0], atol=1e-6)
+
+
 def test_snapshot_of_the_mnist_preset(tiny_model):
     from cnnviz.core.builder import build_model
     from cnnviz.core.presets import preset_spec
