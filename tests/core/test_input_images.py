@@ -173,21 +173,22 @@ def test_a_10000_pixel_square_image_converts(tmp_path, kind):
     np.testing.assert_allclose(out[16, 16] * 255, expected, atol=4)
 
 
-def test_a_huge_colour_png_gets_a_clear_answer_instead_of_400_mb(tmp_path):
-    path = tmp_path / "poster.png"
-    Image.new("RGB", (10_000, 10_000), (10, 20, 30)).save(path, compress_level=1)
-    with pytest.raises(ExplainError, match=r"poster.png is 10,000×10,000 pixels.*MB of memory"):
-        image_file_to_input(path, (28, 28, 1))
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose header claims width × height (Pillow refuses it before decoding pixels)."""
+def png_header_only(width: int, height: int, colour_type: int = 0) -> bytes:
+    """A PNG whose header claims width × height (colour type 0 gray, 2 RGB) but holds few
+    pixels: whatever is refused from the header alone is refused before any decoding."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return (struct.pack(">I", len(data)) + kind + data
                 + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
             + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b""))
+
+
+def test_a_huge_colour_png_gets_a_clear_answer_instead_of_400_mb(tmp_path):
+    path = tmp_path / "poster.png"
+    path.write_bytes(png_header_only(10_000, 10_000, colour_type=2))
+    with pytest.raises(ExplainError, match=r"poster.png is 10,000×10,000 pixels.*MB of memory"):
+        image_file_to_input(path, (28, 28, 1))
 
 
 def test_an_image_past_the_decompression_bomb_limit_is_refused_clearly(tmp_path):
