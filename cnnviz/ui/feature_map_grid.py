@@ -24,7 +24,7 @@ from cnnviz.ui.value_colors import (
     ColorLegend, diverging_image, format_value, symmetric_limit, text_color_on,
 )
 
-SELECTED_COLOUR = QColor(255, 176, 0)     # amber, as the explainer highlights: clear on blue, white, red
+SELECTED_COLOUR = QColor(255, 176, 0)     # the explainer's amber: clear on blue, white and red
 EMPTY_COLOUR = QColor(150, 150, 150)
 GAP = 6                                   # pixels between tiles
 MIN_TILE_SIDE = 36                        # below this, scroll instead of shrinking
