@@ -1,10 +1,11 @@
-"""Command-line front door: the GUI by default, plus `summary`, `export-code` and `train`.
+"""Command-line front door: the GUI by default, plus `summary`, `export-code`, `train`, `explain`.
 
     cnnviz                     open the app
     cnnviz FILE.json           open the app with that model spec loaded
     cnnviz summary FILE        print a Keras-style summary of a spec (.json) or saved model (.keras/.h5)
     cnnviz export-code SPEC    print (or write with -o) a runnable Keras script for a spec
     cnnviz train SPEC --data SOURCE --epochs N --out MODEL.keras   train and save (cli_train.py)
+    cnnviz explain MODEL --data SOURCE --out DIR     the explainer's pictures (cli_explain.py)
 
 Start-up speed matters, so this module imports neither TensorFlow, Keras nor Qt at the
 top: each command imports what it needs. `summary` of a spec is pure arithmetic and never
@@ -37,7 +38,7 @@ EXIT_INTERRUPTED = 130
 
 SPEC_SUFFIXES = (".json",)
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
-COMMANDS = ("summary", "export-code", "train")
+COMMANDS = ("summary", "export-code", "train", "explain")
 
 # Keras stores float32 weights: 4 bytes per parameter (used for the "(1.97 MB)" figures).
 BYTES_PER_PARAM = 4
@@ -47,7 +48,9 @@ cnnviz [-h] [--version] [FILE.json]
        cnnviz summary [--trust] FILE
        cnnviz export-code SPEC [-o OUT.py]
        cnnviz train SPEC --data SOURCE --epochs N [--batch-size B] [--optimizer NAME] [--lr X]
-                    [--val-split F] [--augment] --out MODEL.keras [--history FILE.csv]"""
+                    [--val-split F] [--augment] --out MODEL.keras [--history FILE.csv]
+       cnnviz explain MODEL --data SOURCE [--index I] [--layer NAME] --out DIR
+       cnnviz explain MODEL --data SOURCE [--index I] --layer NAME --position Y,X [--filter K] --json"""
 
 
 class CliError(CnnvizError):
@@ -90,6 +93,9 @@ def _build_parser() -> argparse.ArgumentParser:
     from cnnviz.cli_train import add_train_parser
 
     add_train_parser(commands)
+    from cnnviz.cli_explain import add_explain_parser
+
+    add_explain_parser(commands)
     return parser
 
 
@@ -343,6 +349,10 @@ def _run(args: argparse.Namespace) -> int:
         from cnnviz.cli_train import cmd_train
 
         return cmd_train(args)
+    if args.command == "explain":
+        from cnnviz.cli_explain import cmd_explain
+
+        return cmd_explain(args)
     return cmd_gui(args.file)
 
 

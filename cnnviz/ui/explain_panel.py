@@ -230,7 +230,8 @@ class ExplainPanel(QWidget):
         forward = result.forward
         chips = [LayerChip(-1, "input", "Input", tuple(forward.image.shape))]
         chips += [LayerChip(position, record.name, record.layer_type, tuple(record.output.shape))
-                  for position, record in enumerate(forward.layers)]
+                  for position, record in enumerate(forward.layers)
+                  if record.layer_type != "InputLayer"]  # the input has its own chip
         if chips != self.strip.chips():
             self.strip.set_layers(chips)
         self.strip.select(self.session.layer_index, emit=False)
