@@ -8,8 +8,8 @@ Images (grayscale pixels in [0, 1]) use a plain gray ramp instead: see `gray_ima
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 NEGATIVE = np.array([33, 102, 172], np.float32)    # deep blue
@@ -120,3 +120,227 @@ def format_value(value: float, digits: int = 3) -> str:
     if magnitude >= 10:
         return f"{value:.1f}"
     return f"{value:.{max(digits - 1, 1)}f}" if magnitude >= 1 else f"{value:.{digits}f}"
+
+
+# ----------------------------------------------------------------------------- maps as widgets
+
+def vector_columns(length: int, wrap: int = 16) -> int:
+    """How many columns a 1-D vector of `length` values is drawn in: one row up to `wrap`
+    values, then rows of `wrap`, and a near-square block for long vectors."""
+    if length <= wrap:
+        return max(length, 1)
+    return max(wrap, int(np.ceil(np.sqrt(length))))
+
+
+def fit_cells(area: QRectF, rows: int, cols: int) -> tuple[QRectF, float]:
+    """The centred rectangle of `rows` × `cols` square cells filling `area`, and the cell size."""
+    cell = max(min(area.width() / max(cols, 1), area.height() / max(rows, 1)), 0.5)
+    width, height = cell * cols, cell * rows
+    left = area.left() + (area.width() - width) / 2
+    top = area.top() + (area.height() - height) / 2
+    return QRectF(left, top, width, height), cell
+
+
+def cell_font(base: QFont, cell: float, text: str = "-0.00") -> QFont | None:
+    """A font that fits `text` inside a cell of `cell` pixels, or None when none readable does."""
+    font = QFont(base)
+    for pixel_size in range(min(16, int(cell * 0.42)), 7, -1):
+        font.setPixelSize(pixel_size)
+        if QFontMetrics(font).horizontalAdvance(text) + 4 <= cell:
+            return font
+    return None
+
+
+class ValueMap(QWidget):
+    """One 2-D map, or a 1-D vector wrapped into rows, on the zero-centred scale.
+
+    Cells are square; each shows its number when it is big enough to read. Hovering and
+    clicking report the cell as a position in the array: (row, col) for a map, (index,) for a
+    vector; None when the mouse leaves.
+    """
+
+    cell_hovered = Signal(object)
+    cell_clicked = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None, *, title: str = "", wrap: int = 16,
+                 gray: bool = False) -> None:
+        super().__init__(parent)
+        self._title = title
+        self._wrap = wrap
+        self._gray = gray
+        self._values = np.zeros((1, 1), np.float32)
+        self._vector_length: int | None = None
+        self._limit = 1.0
+        self._image = QImage()
+        self._primary: tuple[int, ...] | None = None
+        self._secondary: list[tuple[int, ...]] = []
+        self._show_numbers: bool | None = None
+        self._hovered: tuple[int, ...] | None = None
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    # -- data
+    def set_values(self, values: np.ndarray, limit: float | None = None,
+                   title: str | None = None) -> None:
+        """Show `values` ((H, W) map or (N,) vector) with colour limit `limit` (default: its own)."""
+        array = np.asarray(values, np.float32)
+        if array.ndim == 1:
+            self._vector_length = array.size
+            cols = vector_columns(array.size, self._wrap)
+            rows = int(np.ceil(array.size / cols)) if array.size else 1
+            padded = np.full(rows * cols, np.nan, np.float32)
+            padded[: array.size] = array
+            array = padded.reshape(rows, cols)
+        else:
+            self._vector_length = None
+            array = np.atleast_2d(array.squeeze()) if array.ndim > 2 else array
+        self._values = array
+        self._limit = float(limit) if limit and limit > 0 else symmetric_limit(array)
+        if self._gray:
+            self._image = gray_image(np.nan_to_num(array))
+        else:
+            self._image = diverging_image(array, self._limit)
+        if title is not None:
+            self._title = title
+        self._primary, self._secondary, self._hovered = None, [], None
+        self.update()
+
+    def set_title(self, title: str) -> None:
+        self._title = title
+        self.update()
+
+    def set_highlight(self, primary: tuple[int, ...] | None,
+                      secondary: list[tuple[int, ...]] | None = None) -> None:
+        """Outline `primary` boldly and `secondary` cells dashed (positions as in the signals)."""
+        self._primary = tuple(primary) if primary is not None else None
+        self._secondary = [tuple(p) for p in (secondary or [])]
+        self.update()
+
+    def set_show_numbers(self, show: bool | None) -> None:
+        """True/False forces numbers in cells on or off; None shows them when they fit."""
+        self._show_numbers = show
+        self.update()
+
+    def limit(self) -> float:
+        return self._limit
+
+    def grid_shape(self) -> tuple[int, int]:
+        return self._values.shape[0], self._values.shape[1]
+
+    # -- geometry
+    def _title_height(self) -> int:
+        return self.fontMetrics().height() + 6 if self._title else 0
+
+    def map_rect(self) -> tuple[QRectF, float]:
+        area = QRectF(2, 2 + self._title_height(), self.width() - 4,
+                      self.height() - 4 - self._title_height())
+        return fit_cells(area, *self.grid_shape())
+
+    def _grid_cell(self, position: tuple[int, ...]) -> tuple[int, int]:
+        if self._vector_length is not None:
+            return divmod(int(position[0]), self.grid_shape()[1])
+        return int(position[0]), int(position[1])
+
+    def cell_rect(self, position: tuple[int, ...]) -> QRectF:
+        """The on-screen rectangle of a cell (position as in the signals)."""
+        rect, cell = self.map_rect()
+        row, col = self._grid_cell(position)
+        return QRectF(rect.left() + col * cell, rect.top() + row * cell, cell, cell)
+
+    def position_at(self, point: QPointF) -> tuple[int, ...] | None:
+        rect, cell = self.map_rect()
+        if not rect.contains(point):
+            return None
+        rows, cols = self.grid_shape()
+        row = min(int((point.y() - rect.top()) / cell), rows - 1)
+        col = min(int((point.x() - rect.left()) / cell), cols - 1)
+        if self._vector_length is not None:
+            index = row * cols + col
+            return (index,) if index < self._vector_length else None
+        return row, col
+
+    # -- Qt
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(200, 200 + self._title_height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(48, 48 + self._title_height())
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        position = self.position_at(event.position())
+        if position != self._hovered:
+            self._hovered = position
+            self.cell_hovered.emit(position)
+
+    def leaveEvent(self, _event) -> None:  # noqa: N802
+        if self._hovered is not None:
+            self._hovered = None
+            self.cell_hovered.emit(None)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        position = self.position_at(event.position())
+        if position is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.cell_clicked.emit(position)
+
+    def paintEvent(self, _event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        text_color = self.palette().windowText().color()
+        if self._title:
+            title_font = QFont(self.font())
+            title_font.setBold(True)
+            painter.setFont(title_font)
+            painter.setPen(text_color)
+            painter.drawText(QRectF(0, 0, self.width(), self._title_height()),
+                             Qt.AlignmentFlag.AlignCenter,
+                             QFontMetrics(title_font).elidedText(
+                                 self._title, Qt.TextElideMode.ElideRight, self.width()))
+        rect, cell = self.map_rect()
+        painter.drawImage(rect, self._image)
+        rows, cols = self.grid_shape()
+        background = self.palette().window().color()
+        blank = np.argwhere(np.isnan(self._values))
+        for row, col in blank:  # the unused end of a wrapped vector
+            painter.fillRect(QRectF(rect.left() + col * cell, rect.top() + row * cell, cell, cell),
+                             background)
+        if cell >= 6:
+            painter.setPen(QPen(QColor(0, 0, 0, 40), 1))
+            for row in range(1, rows):
+                y = rect.top() + row * cell
+                painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+            for col in range(1, cols):
+                x = rect.left() + col * cell
+                painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+        self._draw_numbers(painter, rect, cell)
+        painter.setPen(QPen(QColor(120, 120, 120), 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(rect)
+        for position in self._secondary:
+            painter.setPen(QPen(QColor(40, 40, 40), 2, Qt.PenStyle.DashLine))
+            painter.drawRect(self.cell_rect(position).adjusted(1, 1, -1, -1))
+        if self._primary is not None:
+            target = self.cell_rect(self._primary)
+            grow = max(0.0, 3 - cell / 2)  # tiny cells: draw the mark a little bigger
+            target = target.adjusted(-grow, -grow, grow, grow)
+            painter.setPen(QPen(QColor(20, 20, 20), 3))
+            painter.drawRect(target)
+            painter.setPen(QPen(QColor(255, 220, 0), 1.5))
+            painter.drawRect(target.adjusted(-2, -2, 2, 2))
+        painter.end()
+
+    def _draw_numbers(self, painter: QPainter, rect: QRectF, cell: float) -> None:
+        if self._show_numbers is False or self._gray:
+            return
+        font = cell_font(self.font(), cell)
+        if font is None:
+            return
+        painter.setFont(font)
+        rows, cols = self.grid_shape()
+        for row in range(rows):
+            for col in range(cols):
+                value = float(self._values[row, col])
+                if not np.isfinite(value):
+                    continue
+                painter.setPen(text_color_on(value, self._limit))
+                painter.drawText(QRectF(rect.left() + col * cell, rect.top() + row * cell,
+                                        cell, cell), Qt.AlignmentFlag.AlignCenter,
+                                 format_value(value, 2))

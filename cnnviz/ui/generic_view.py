@@ -1,0 +1,96 @@
+"""The view for layers without a step-by-step animation (and for the input image): a box with
+the layer's name, type, shapes and the reason, above its output maps."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from cnnviz.core.frames import LayerSteps
+from cnnviz.ui.layer_style import layer_color
+from cnnviz.ui.value_colors import ValueMap, format_value
+from cnnviz.ui.vector_views import note_label, shape_text
+
+INPUT_NOTE = ("This is the picture the network receives, as numbers: one value per pixel and "
+              "channel. Every later layer starts from here.")
+
+
+def looks_like_image(values: np.ndarray) -> bool:
+    """Pixel values in [0, 1] with 1 or 3 channels: show them as a picture, not as a heat map."""
+    return (values.ndim == 3 and values.shape[2] in (1, 3) and values.size > 0
+            and float(np.nanmin(values)) >= 0.0 and float(np.nanmax(values)) <= 1.0)
+
+
+class GenericLayerView(QWidget):
+    """A layer shown as a box (name, type, shapes, why there is no animation) and its outputs.
+
+    `grid` is any widget with `set_maps(output, title)`; by default the feature-map grid.
+    """
+
+    def __init__(self, parent: QWidget | None = None, grid: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.steps: LayerSteps | None = None
+        if grid is None:
+            from cnnviz.ui.feature_map_grid import FeatureMapGrid
+
+            grid = FeatureMapGrid()
+        self.grid = grid
+        layout = QVBoxLayout(self)
+        self.box = QFrame()
+        self.box.setObjectName("layerBox")
+        outer = QHBoxLayout(self.box)
+        outer.setContentsMargins(12, 8, 12, 8)
+        self.picture = ValueMap(gray=True)
+        self.picture.setFixedSize(112, 112)
+        self.picture.setToolTip("The input as a picture")
+        outer.addWidget(self.picture)
+        box_layout = QVBoxLayout()
+        outer.addLayout(box_layout, 1)
+        self.title = QLabel()
+        font = QFont(self.title.font())
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        self.title.setFont(font)
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.shapes = QLabel()
+        self.note = note_label()
+        for widget in (self.title, self.shapes, self.note):
+            box_layout.addWidget(widget)
+        layout.addWidget(self.box)
+        layout.addWidget(self.grid, 1)
+
+    def set_steps(self, steps: LayerSteps) -> None:
+        self.steps = steps
+        source = np.asarray(steps.input, np.float32)
+        output = np.asarray(steps.output, np.float32)
+        is_input = steps.kind == "input"
+        colour = layer_color("Input" if is_input else steps.layer_type)
+        self.box.setStyleSheet(
+            f"QFrame#layerBox {{ border: 2px solid {colour.name()}; border-radius: 8px; "
+            f"background: {colour.lighter(185).name()}; }}")
+        if is_input:
+            self.title.setText(f"Input image  ·  {shape_text(output.shape)}")
+            low, high = (float(output.min()), float(output.max())) if output.size else (0.0, 0.0)
+            self.shapes.setText(f"values from {format_value(low)} to {format_value(high)}"
+                                + ("  (0 is black, 1 is white)" if looks_like_image(output)
+                                   and output.shape[2] == 1 else ""))
+            self.note.setText(INPUT_NOTE)
+            if looks_like_image(output):
+                self.picture.set_values(output)
+            title = "the input's channels" if output.ndim == 3 and output.shape[2] > 1 else "input"
+        else:
+            self.title.setText(f"{steps.name}  ·  {steps.layer_type}")
+            self.shapes.setText(f"input {shape_text(source.shape)}  →  output "
+                                f"{shape_text(output.shape)}")
+            note = getattr(steps, "note", "") or (
+                "The explainer has no step-by-step animation for this layer; here is what it "
+                "produced.")
+            self.note.setText(note)
+            title = f"{steps.name}: output"
+        self.picture.setVisible(is_input and looks_like_image(output))
+        self.grid.set_maps(output, title)
+
+    def summary_text(self) -> str:
+        return "\n".join([self.title.text(), self.shapes.text(), self.note.text()])
