@@ -138,7 +138,9 @@ class ActivationSteps(LayerSteps):
     curve_y: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     softmax: "SoftmaxSteps | None" = None  # set when function == "softmax" on a 1-D input
     # the numbers that shape a layer's curve, for its label: {"negative_slope": 0.3} for a
-    # LeakyReLU layer, {"max_value": 6.0, ...} for a ReLU layer; empty for an Activation layer
+    # LeakyReLU layer, {"max_value": 6.0, ...} for a ReLU layer, Keras's defaults for an
+    # Activation layer's leaky_relu (0.2) and elu (1.0), else empty. curve_x/curve_y are empty
+    # for softmax (it mixes a whole vector, so it has no curve)
     parameters: dict[str, float] = field(default_factory=dict)
 
     @property

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from cnnviz.core.activation_functions import (
-    activation_function, elu_with, keras_activation_name, leaky_relu_with, relu_with,
+    LEAKY_RELU_SLOPE, activation_function, elu_with, keras_activation_name, leaky_relu_with, relu_with,
     sample_curve, softmax_steps,
 )
 from cnnviz.core.errors import ExplainError
@@ -106,7 +106,11 @@ def explain_activation(layer: Any, layer_input: np.ndarray, layer_output: np.nda
             softmax = softmax_steps(values)
     else:
         curve_x, curve_y = sample_curve(function, values)
-    parameters = _layer_parameters(layer) if type(layer).__name__ != "Activation" else {}
+    if type(layer).__name__ == "Activation":  # Keras's own defaults for these functions
+        parameters = {"leaky_relu": {"negative_slope": LEAKY_RELU_SLOPE},
+                      "elu": {"alpha": 1.0}}.get(name, {})
+    else:
+        parameters = _layer_parameters(layer)
     return ActivationSteps(name=layer.name, layer_type=type(layer).__name__, input=values,
                            output=np.asarray(layer_output), function=name, curve_x=curve_x,
                            curve_y=curve_y, softmax=softmax, parameters=parameters)

@@ -161,3 +161,30 @@ def test_conv_kernels_are_copies_of_every_conv2d_kernel(mnist_model):
     np.testing.assert_array_equal(kernels["conv2d_1"], layer.kernel.numpy())
     kernels["conv2d_1"][...] = 0
     assert np.abs(layer.kernel.numpy()).sum() > 0
+
+
+def test_small_vgg_batchnorm_and_dropout_steps_reproduce_the_forward_pass():
+    keras.utils.set_random_seed(13)
+    model = build_model(preset_spec("small_vgg_cifar10"))
+    rng = np.random.default_rng(3)
+    for layer in model.layers:  # moving statistics far from the fresh 0 and 1
+        if type(layer).__name__ == "BatchNormalization":
+            gamma, beta, mean, variance = layer.get_weights()
+            layer.set_weights([rng.uniform(0.5, 2, gamma.shape), rng.normal(0, 1, beta.shape),
+                               rng.normal(0, 1, mean.shape), rng.uniform(0.5, 3, variance.shape)])
+    image = rng.uniform(size=(32, 32, 3)).astype(np.float32)
+    probe = ActivationProbe(model)
+    forward = probe.run(image)
+    kinds = [probe.steps(forward, i).kind for i in range(len(forward.layers))]
+    assert kinds == (["conv", "batchnorm", "conv", "batchnorm", "pool", "dropout"] * 3
+                     + ["flatten", "dense", "dropout", "dense"])
+    for index, kind in enumerate(kinds):
+        steps = probe.steps(forward, index)
+        if kind == "batchnorm":
+            np.testing.assert_allclose(steps.input * steps.scale + steps.shift, steps.output,
+                                       rtol=RTOL, atol=ATOL)
+        elif kind == "dropout":
+            np.testing.assert_array_equal(steps.output, steps.input)
+        elif kind == "conv":
+            np.testing.assert_allclose(steps.frame(0, 0, 0).output, steps.output[0, 0, 0],
+                                       rtol=RTOL, atol=ATOL)

@@ -267,6 +267,8 @@ def test_activation_layer_curve_and_values_match_keras(name):
     assert isinstance(steps, ActivationSteps) and steps.kind == "activation"
     assert steps.function == keras.activations.get(name).__name__  # "swish" is Keras's "silu"
     close(activation_function(name)(x), keras_out)
+    if name == "leaky_relu":
+        assert steps.parameters == {"negative_slope": 0.2}
     if name == "softmax":  # mixes a vector: no curve, and a 3-D input has no single softmax
         assert steps.curve_x.size == 0 and steps.softmax is None
         return
@@ -442,3 +444,10 @@ def test_input_layer_and_unknown_layers():
     assert steps.output.shape == (8, 8, 2)
     steps = explain_layer(keras.layers.Add(), [x, x], x + x)
     assert isinstance(steps, GenericSteps) and "combines 2 inputs" in steps.note
+
+
+def test_batchnorm_over_another_axis_is_generic():
+    x = np.random.default_rng(11).normal(size=(3, 4, 5)).astype(np.float32)
+    layer = keras.layers.BatchNormalization(axis=1)
+    steps = explain_layer(layer, x, run_layer(layer, x))
+    assert isinstance(steps, GenericSteps) and "axis" in steps.note
