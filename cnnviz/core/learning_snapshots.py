@@ -313,6 +313,28 @@ def take_snapshot(model: "keras.Model", image: np.ndarray, epoch: int,
     )
 
 
+class SnapshotRecorder:
+    """Snapshots of one model for one pinned image, with the probe built once.
+
+    `random_start()` before training; `after_epoch(epoch, logs)` from an `on_epoch`
+    callback, with Keras's 0-based epoch (it is stored as epoch + 1). Runs on the training
+    thread; each call costs one forward pass of one image plus copying the kernels.
+    """
+
+    def __init__(self, model: "keras.Model", image: np.ndarray,
+                 probe: Probe | None = None) -> None:
+        self.model = model
+        self.image = image
+        self.probe = probe if probe is not None else default_probe(model)
+
+    def random_start(self) -> EpochSnapshot:
+        return take_snapshot(self.model, self.image, RANDOM_START, {}, self.probe)
+
+    def after_epoch(self, keras_epoch: int, logs: dict[str, float] | None = None,
+                    ) -> EpochSnapshot:
+        return take_snapshot(self.model, self.image, keras_epoch + 1, logs, self.probe)
+
+
 def default_probe(model: "keras.Model") -> Probe:
     """The explainer's `ActivationProbe` for `model`, or `LayerOutputProbe` where that
     module is not available."""

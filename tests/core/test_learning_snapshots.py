@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from cnnviz.core.learning_snapshots import (
-    EpochSnapshot, LayerOutputProbe, LearningHistory, class_probabilities, snapshot_label,
-    take_snapshot,
+    EpochSnapshot, LayerOutputProbe, LearningHistory, SnapshotRecorder, class_probabilities,
+    snapshot_label, take_snapshot,
 )
 
 
@@ -162,6 +162,33 @@ def test_snapshot_of_the_mnist_preset(tiny_model):
     assert snapshot.feature_maps[model.layers[0].name].shape == (26, 26, 32)
     assert snapshot.probabilities.shape == (10,)
     assert abs(float(snapshot.probabilities.sum()) - 1.0) < 1e-5
+
+
+def test_recorder_keeps_every_epoch_of_a_real_training_run():
+    import keras
+
+    keras.utils.set_random_seed(5)
+    model = keras.Sequential([keras.Input(shape=(8, 8, 1)), keras.layers.Conv2D(3, 3, name="c"),
+                              keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    image = pinned_image()
+    recorder = SnapshotRecorder(model, image)
+    history = LearningHistory(planned_epochs=2)
+    history.add(recorder.random_start())
+    record = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: history.add(recorder.after_epoch(epoch, logs)))
+    x = np.random.default_rng(1).random((32, 8, 8, 1)).astype(np.float32)
+    model.fit(x, (x.mean(axis=(1, 2, 3)) > 0.5).astype(int), epochs=2, batch_size=8, verbose=0,
+              callbacks=[record])
+    assert history.epochs() == [0, 1, 2]
+    assert history.at(0).logs == {} and set(history.at(2).logs) >= {"loss", "accuracy"}
+    kernels = [history.at(e).kernels["c"] for e in (0, 1, 2)]
+    assert not np.allclose(kernels[0], kernels[1]) and not np.allclose(kernels[1], kernels[2])
+    np.testing.assert_array_equal(kernels[2], model.get_layer("c").get_weights()[0])
+    np.testing.assert_allclose(history.at(2).probabilities, np.asarray(model(image[None]))[0],
+                               atol=1e-5)
+    assert history.label(2).startswith("after epoch 2 of 2 · accuracy")
 
 
 # ----------------------------------------------------------------------------- history

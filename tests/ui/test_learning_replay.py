@@ -51,7 +51,8 @@ def test_live_follows_the_newest_epoch_as_training_adds_them(replay, qtbot):
             replay.history_updated()
         assert signal.args == [epoch]
     assert replay.slider.maximum() == 2 and replay.slider.value() == 2
-    assert "after epoch 2 of 5" in replay.label.text() and "val_accuracy 0.60" in replay.label.text()
+    assert "after epoch 2 of 5" in replay.label.text()
+    assert "val_accuracy 0.60" in replay.label.text()
 
 
 def test_moving_the_slider_back_selects_that_epoch_and_leaves_live(replay, qtbot):
