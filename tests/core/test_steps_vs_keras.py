@@ -173,7 +173,7 @@ POOL_CASES = list(itertools.product(
 @pytest.mark.parametrize("mode, padding, sizes", POOL_CASES)
 def test_pooling_every_position_and_channel_matches_keras(mode, padding, sizes):
     pool_size, strides = sizes
-    rng = np.random.default_rng(hash((mode, padding, pool_size, strides)) % 2**32)
+    rng = np.random.default_rng(POOL_CASES.index((mode, padding, sizes)))
     x = rng.normal(0, 1, (7, 9, 3)).astype(np.float32)
     cls = keras.layers.MaxPooling2D if mode == "max" else keras.layers.AveragePooling2D
     layer = cls(pool_size=pool_size, strides=strides, padding=padding)
