@@ -42,8 +42,9 @@ def prepare_drawing(ink: np.ndarray, size: tuple[int, int] = (28, 28)) -> np.nda
 
     ink: float array (H, W) (or (H, W, 1)) in [0, 1], 1 = ink (white strokes on black).
     The ink is cropped to its bounding box, scaled with anti-aliasing (aspect ratio kept) so
-    its longer side fills a box of 20/28 of `size`, and placed so its centre of mass sits at
-    the centre of the field. Returns float32 (height, width, 1) in [0, 1].
+    its longer side fills a box of 20/28 of `size`, and shifted by whole pixels so its centre
+    of mass sits at pixel (height/2, width/2), as in MNIST. Returns float32 (height, width, 1)
+    in [0, 1].
     Raises ExplainError for an empty (or nearly empty) drawing.
     """
     array = np.asarray(ink, dtype=np.float32)
@@ -82,18 +83,18 @@ def prepare_drawing(ink: np.ndarray, size: tuple[int, int] = (28, 28)) -> np.nda
         centre_y = float((patch.sum(axis=1) * np.arange(new_h)).sum() / mass)
         centre_x = float((patch.sum(axis=0) * np.arange(new_w)).sum() / mass)
     # A whole-pixel shift, as MNIST did: the digit stays crisp and its box stays 20×20, and
-    # the centre of mass lands within half a pixel of the field's centre.
-    top = int(round((height - 1) / 2 - centre_y))
-    left = int(round((width - 1) / 2 - centre_x))
+    # the centre of mass lands within half a pixel of (height/2, width/2) in pixel indices,
+    # where MNIST's digits have theirs ((13.98, 14.01) on average over its test images, with
+    # the ±0.29 spread of whole-pixel shifts).
+    top = int(np.floor(height / 2 - centre_y + 0.5))
+    left = int(np.floor(width / 2 - centre_x + 0.5))
+    # A very lopsided drawing (a heavy blob at the end of a long thin line) would be pushed
+    # partly out of the field; keeping all of it beats centring it exactly.
+    top = min(max(top, 0), height - new_h)
+    left = min(max(left, 0), width - new_w)
 
     out = np.zeros((height, width), dtype=np.float32)
-    src_top, src_left = max(0, -top), max(0, -left)
-    dst_top, dst_left = max(0, top), max(0, left)
-    rows_kept = min(new_h - src_top, height - dst_top)
-    cols_kept = min(new_w - src_left, width - dst_left)
-    if rows_kept > 0 and cols_kept > 0:
-        out[dst_top:dst_top + rows_kept, dst_left:dst_left + cols_kept] = \
-            patch[src_top:src_top + rows_kept, src_left:src_left + cols_kept]
+    out[top:top + new_h, left:left + new_w] = patch
     return out[:, :, np.newaxis]
 
 

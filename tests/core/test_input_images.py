@@ -41,10 +41,57 @@ def test_a_stroke_in_a_corner_ends_up_centred_by_mass_inside_a_20x20_box():
     out = prepare_drawing(ink)
     assert out.shape == (28, 28, 1) and out.dtype == np.float32
     assert 0.0 <= out.min() and out.max() <= 1.0
+    # MNIST's digits have their centre of mass at pixel (14, 14) (index coordinates).
     cy, cx = centre_of_mass(out)
-    assert abs(cy - 13.5) <= 0.5 and abs(cx - 13.5) <= 0.5
+    assert abs(cy - 14) <= 0.5 and abs(cx - 14) <= 0.5
     height, width = ink_box(out)
     assert height == 20 and width <= 20  # the longer side fills the MNIST box, no more
+
+
+def test_a_digit_already_normalised_like_mnist_comes_back_unchanged():
+    digit = np.zeros((28, 28), np.float32)
+    digit[4:7, 7:20] = 1.0                      # the bar of a "7": 20 rows tall with the stem
+    for row in range(7, 24):
+        col = 18 - (row - 7) // 2
+        digit[row, col:col + 3] = (0.4, 1.0, 0.6)  # the stem, with soft edges
+    cy, cx = centre_of_mass(digit[..., None])
+    # Moved by whole pixels to where MNIST puts a digit's centre of mass.
+    digit = np.roll(digit, (round(14 - cy), round(14 - cx)), axis=(0, 1))
+    cy, cx = centre_of_mass(digit[..., None])
+    assert abs(cy - 14) < 0.45 and abs(cx - 14) < 0.45 and ink_box(digit[..., None])[0] == 20
+    assert digit[0].max() == digit[:, 0].max() == 0  # nothing wrapped round the edge
+    drawn = np.kron(digit, np.ones((10, 10), np.float32))  # the same digit drawn 10× larger
+    np.testing.assert_allclose(prepare_drawing(drawn)[..., 0], digit, atol=1e-6)
+
+
+def test_centres_of_mass_average_where_mnist_has_them():
+    rng = np.random.default_rng(11)
+    centres = []
+    for _ in range(40):
+        ink = np.zeros((140, 140), np.float32)
+        y, x = rng.integers(20, 120, 2)
+        for _ in range(4):  # a pen path: four joined thick strokes in random directions
+            y2, x2 = np.clip((y, x) + rng.integers(-40, 41, 2), 0, 139)
+            for t in np.linspace(0, 1, 50):
+                cy, cx = int(y + t * (y2 - y)), int(x + t * (x2 - x))
+                ink[max(cy - 5, 0):cy + 5, max(cx - 5, 0):cx + 5] = 1.0
+            y, x = y2, x2
+        centres.append(centre_of_mass(prepare_drawing(ink)))
+    centres = np.array(centres)
+    assert np.all(np.abs(centres - 14) <= 0.5)
+    # Whole-pixel shifts scatter the centres by ±0.5, evenly: on average they sit at
+    # (14, 14), as MNIST's do (13.98, 14.01 over its test set), not at 13.5.
+    np.testing.assert_allclose(centres.mean(axis=0), (14, 14), atol=0.12)
+
+
+def test_a_lopsided_drawing_is_kept_whole_rather_than_pushed_off_the_field():
+    ink = np.zeros((200, 200), np.float32)
+    ink[10:190, 10:14] = 1.0      # a long thin line...
+    ink[150:190, 100:190] = 1.0   # ...ending in a heavy blob: the mass sits near one corner
+    out = prepare_drawing(ink)
+    height, width = ink_box(out)
+    assert height == 20 and width == 20  # nothing cut off...
+    assert out[0, :, 0].max() > 0 and out[:, 0, 0].max() == 0  # ...moved only as far as the edge
 
 
 def test_the_aspect_ratio_is_kept():
@@ -62,7 +109,7 @@ def test_a_wide_drawing_fits_by_its_width_and_other_sizes_scale_the_box():
     height, width = ink_box(out)
     assert width == 40 and height == 4  # 20/28 of 56 is 40
     cy, cx = centre_of_mass(out)
-    assert abs(cy - 27.5) <= 0.5 and abs(cx - 27.5) <= 0.5
+    assert abs(cy - 28) <= 0.5 and abs(cx - 28) <= 0.5
 
 
 def test_shrinking_is_anti_aliased():

@@ -129,7 +129,7 @@ def test_a_drawing_off_in_a_corner_is_emitted_centred_like_mnist(qtbot, picker):
     assert image.shape == (28, 28, 1) and image.dtype == np.float32
     assert label is None and "drawing" in description
     cy, cx = centre_of_mass(image)
-    assert abs(cy - 13.5) <= 0.5 and abs(cx - 13.5) <= 0.5
+    assert abs(cy - 14) <= 0.5 and abs(cx - 14) <= 0.5
     lit_rows = np.flatnonzero(image[..., 0].max(axis=1) > 0)
     assert 18 <= lit_rows[-1] - lit_rows[0] + 1 <= 20  # scaled up into the 20-pixel box
     assert picker.draw_preview.has_image()
