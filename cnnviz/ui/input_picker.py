@@ -329,6 +329,14 @@ class InputPicker(QWidget):
         """(image, description, label) of the current mode, or None if it has none yet."""
         return self._choices[self.tabs.currentIndex()]
 
+    def emit_current(self) -> None:
+        """Emit `input_chosen` for the current mode's input, if it has one (and forget the
+        prediction shown, which was for the model as it was)."""
+        self.clear_prediction()
+        choice = self.current_input()
+        if choice is not None:
+            self.input_chosen.emit(*choice)
+
     def current_index(self) -> int:
         """The dataset image shown, counting from 0."""
         return self.index_spin.value() - 1
@@ -360,14 +368,6 @@ class InputPicker(QWidget):
     # -- internals ----------------------------------------------------------------------
     def _draw_size(self) -> tuple[int, int]:
         return self._input_shape[:2] if self._input_shape else (28, 28)
-
-    def emit_current(self) -> None:
-        """Emit `input_chosen` for the current mode's input, if it has one (and forget the
-        prediction shown, which was for the model as it was)."""
-        self.clear_prediction()
-        choice = self.current_input()
-        if choice is not None:
-            self.input_chosen.emit(*choice)
 
     def _mode_changed(self, _index: int) -> None:
         self.emit_current()

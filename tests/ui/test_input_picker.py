@@ -86,6 +86,18 @@ def test_browsing_with_buttons_and_keys_emits_the_test_images(qtbot, picker):
     assert len(picker.chosen) == count and picker.current_index() == 5
 
 
+def test_the_same_model_shape_again_does_not_re_emit_but_emit_current_does(qtbot, picker):
+    data = digits_dataset()
+    picker.set_input_shape((28, 28, 1))
+    picker.set_dataset(data)
+    picker.show_index(4)
+    count = len(picker.chosen)
+    picker.set_input_shape((28, 28, 1))  # the spec was edited, the input size was not
+    assert len(picker.chosen) == count and picker.current_index() == 4
+    picker.emit_current()
+    assert len(picker.chosen) == count + 1 and picker.chosen[-1][2] == int(data.test.labels()[4])
+
+
 def test_the_prediction_is_shown_and_forgotten_when_the_input_changes(qtbot, picker):
     picker.set_input_shape((28, 28, 1))
     picker.set_dataset(digits_dataset())
