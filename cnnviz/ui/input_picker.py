@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QKeyEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import (QColor, QDragEnterEvent, QDropEvent, QKeyEvent, QPainter, QPaintEvent,
+                           QPalette)
 from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QSpinBox, QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
