@@ -86,7 +86,8 @@ def tile_layout(count: int, src_h: int, src_w: int, avail_w: int, avail_h: int,
         best_cols = max(1, min(count, (avail_w - GAP) // (tile_w + GAP)))
     else:
         scale = _nice_scale(scale)
-    tile_w, tile_h = max(1, round(src_w * scale)), max(1, round(src_h * scale))
+    # Rounded down: a pixel more per tile, times the rows, would bring a needless scroll bar.
+    tile_w, tile_h = max(1, int(src_w * scale + 1e-6)), max(1, int(src_h * scale + 1e-6))
     cols = best_cols
     rows = math.ceil(count / cols)
     used_w = cols * (tile_w + GAP) + GAP
