@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QStackedWidget, QVBoxLay
 from cnnviz.core.frames import ActivationSteps
 from cnnviz.ui.value_colors import format_value
 from cnnviz.ui.vector_views import (
-    MapRow, SoftmaxView, count_text, headline_label, note_label, percent_text, position_text,
+    MapRow, SoftmaxView, count_text, headline_label, most_varied_channel, note_label,
+    percent_text, position_text,
 )
 
 MAX_POINTS = 1500  # points drawn on the curve; more only hide each other
@@ -53,7 +54,8 @@ def formula_text(function: str, parameters: dict[str, float] | None = None) -> s
 
 
 def activation_headline(function: str, before: np.ndarray, after: np.ndarray,
-                        parameters: dict[str, float] | None = None) -> str:
+                        parameters: dict[str, float] | None = None,
+                        class_names: list[str] | None = None) -> str:
     """One sentence with the layer's real numbers: 'ReLU set 312 of 676 values (46%) to zero'."""
     before = np.asarray(before, np.float64).ravel()
     after = np.asarray(after, np.float64).ravel()
@@ -84,8 +86,9 @@ def activation_headline(function: str, before: np.ndarray, after: np.ndarray,
         return f"Linear: all {count_text(total)} values passed through unchanged (y = x)."
     if function == "softmax":
         best = int(np.argmax(after)) if total else 0
+        name = class_names[best] if class_names and len(class_names) == total else str(best)
         return (f"Softmax turned {count_text(total)} scores into probabilities that add up to "
-                f"{after.sum():.3f}; the largest is {best} with {100 * after.max():.1f}%.")
+                f"{after.sum():.3f}; the largest is {name} with {100 * after.max():.1f}%.")
     changed = int(np.sum(before != after))
     return (f"{name} changed {count_text(changed)} of {count_text(total)} values: from "
             f"{format_value(before.min())} … {format_value(before.max())} to "
@@ -207,18 +210,19 @@ class ActivationCurve(QWidget):
                          Qt.AlignmentFlag.AlignLeft, "y: value after")
         painter.save()
         painter.setClipRect(rect)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(230, 97, 1, 70))
-        radius = 3.0
-        for x, y in self.points:
-            painter.drawEllipse(self.to_screen(float(x), float(y)), radius, radius)
         if self.curve_x.size > 1:
             path = QPainterPath(self.to_screen(float(self.curve_x[0]), float(self.curve_y[0])))
             for x, y in zip(self.curve_x[1:], self.curve_y[1:]):
                 path.lineTo(self.to_screen(float(x), float(y)))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.setPen(QPen(QColor(30, 30, 30), 2.2))
+            painter.setPen(QPen(QColor(60, 60, 60), 2))
             painter.drawPath(path)
+        # the layer's own values on top of the curve: they sit exactly on it
+        painter.setPen(QPen(QColor(150, 50, 0, 150), 1))
+        painter.setBrush(QColor(245, 130, 30, 110))
+        radius = 3.5
+        for x, y in self.points:
+            painter.drawEllipse(self.to_screen(float(x), float(y)), radius, radius)
         if self.marked is not None:
             point = self.to_screen(*self.marked)
             painter.setPen(QPen(QColor(20, 20, 20), 1, Qt.PenStyle.DashLine))
@@ -252,6 +256,7 @@ class ActivationView(QWidget):
         super().__init__(parent)
         self.steps: ActivationSteps | None = None
         self._pinned: tuple[int, ...] | None = None
+        self._class_names: list[str] = []
         layout = QVBoxLayout(self)
         self.headline = headline_label()
         layout.addWidget(self.headline)
@@ -268,6 +273,9 @@ class ActivationView(QWidget):
         self.softmax_view = SoftmaxView()
         self.pages.addWidget(self.softmax_view)
         self.detail = note_label()
+        detail_font = QFont(self.detail.font())
+        detail_font.setPointSizeF(detail_font.pointSizeF() * 1.15)
+        self.detail.setFont(detail_font)
         layout.addWidget(self.detail)
         self.maps.cell_hovered.connect(self._hover)
         self.maps.cell_clicked.connect(self._pin)
@@ -279,7 +287,8 @@ class ActivationView(QWidget):
         before = np.asarray(steps.input, np.float32)
         after = np.asarray(steps.output, np.float32)
         parameters = getattr(steps, "parameters", {}) or {}
-        self.headline.setText(activation_headline(steps.function, before, after, parameters))
+        self.headline.setText(activation_headline(steps.function, before, after, parameters,
+                                                  self._class_names))
         if steps.function == "softmax" and steps.softmax is not None:
             self.softmax_view.set_steps(steps.softmax)
             self.pages.setCurrentWidget(self.softmax_view)
@@ -288,16 +297,16 @@ class ActivationView(QWidget):
         self.pages.setCurrentIndex(0)
         self.curve.set_data(steps.curve_x, steps.curve_y, before, after,
                             f"{display_name(steps.function)}:  {formula_text(steps.function, parameters)}")
-        channel = 0
-        if before.ndim == 3 and before.shape[2] > 1:
-            channel = int(np.argmax(before.reshape(-1, before.shape[2]).std(axis=0)))
         self.maps.set_panels([("before", before), ("after", after)],
-                             [display_name(steps.function)], channel=channel)
+                             [display_name(steps.function)], channel=most_varied_channel(before))
         self._show_detail(None)
 
     def set_class_names(self, names: list[str] | None) -> None:
         """Names for a softmax's outputs (class labels)."""
+        self._class_names = [str(name) for name in (names or [])]
         self.softmax_view.set_class_names(names)
+        if self.steps is not None and self.steps.function == "softmax":
+            self.set_steps(self.steps)
 
     def set_channel(self, channel: int) -> None:
         self.maps.set_channel(channel)
@@ -312,10 +321,10 @@ class ActivationView(QWidget):
         after = self.maps.channel_values(1)
         if self.steps.function in ("relu", "relu6"):
             zeroed = int(np.sum((before != 0) & (after == 0)))
-            text = f"here: {zeroed} of {before.size} set to zero"
+            text = f"{zeroed} of {before.size} set to zero in this channel"
         else:
-            text = (f"here: {format_value(before.min())} … {format_value(before.max())} → "
-                    f"{format_value(after.min())} … {format_value(after.max())}")
+            text = (f"this channel: {format_value(before.min())} … {format_value(before.max())}"
+                    f" → {format_value(after.min())} … {format_value(after.max())}")
         self.maps.note.setText(text)
         self._pinned = None
         self._show_detail(None)

@@ -14,7 +14,9 @@ from PySide6.QtWidgets import (
 
 from cnnviz.core.frames import BatchNormSteps
 from cnnviz.ui.value_colors import format_value
-from cnnviz.ui.vector_views import ChannelPicker, MapRow, headline_label, position_text
+from cnnviz.ui.vector_views import (
+    ChannelPicker, MapRow, headline_label, most_varied_channel, position_text,
+)
 
 
 def signed(value: float) -> str:
@@ -55,8 +57,7 @@ class BatchNormView(QWidget):
         self.example.setWordWrap(True)
         layout.addWidget(self.example)
         row = QHBoxLayout()
-        self.maps = MapRow()
-        self.maps.picker.hide()
+        self.maps = MapRow(show_picker=False)
         row.addWidget(self.maps, 3)
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["channel", "γ", "β", "μ", "σ²"])
@@ -69,6 +70,8 @@ class BatchNormView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setMinimumWidth(230)
         self.table.setMaximumWidth(360)
         row.addWidget(self.table, 2)
@@ -100,7 +103,7 @@ class BatchNormView(QWidget):
         self.maps.set_panels([("before (x)", before), ("after (y)", after)], ["a·x + b"])
         self.picker.set_count(channels)
         self._channel = -1
-        self.set_channel(0)
+        self.set_channel(most_varied_channel(before))
 
     def channel(self) -> int:
         return self._channel

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QComboBox, QHBoxLayout, QLabel, QSizePolicy, QTabWidget, QVBoxLayout, QWidget,
 )
@@ -88,12 +88,15 @@ class ContributionTable(QWidget):
             painter.drawText(QRectF(lefts[column], 0, lefts[column + 1] - lefts[column] - 8, height),
                              right, header)
         painter.drawText(QRectF(lefts[0], 0, lefts[1] - lefts[0], height), left, "contribution")
-        painter.drawText(QRectF(lefts[4], 0, lefts[5] - lefts[4], height),
-                         Qt.AlignmentFlag.AlignCenter, "−   0   +")
-        limit = max((abs(row[4]) for row in self.rows), default=1.0) or 1.0
-        bar_left, bar_right = lefts[4] + 6, lefts[5] - 2
-        centre = (bar_left + bar_right) / 2
+        # Bars share the scale of the listed products, so they stay visible even when the
+        # rest of a long input outweighs them; longer bars are cut with an arrow at the edge.
         top_count = len(self.frame.top_indices)
+        scaled = [abs(row[4]) for row in self.rows[:top_count]] or [abs(r[4]) for r in self.rows]
+        limit = max(scaled, default=1.0) or 1.0
+        bar_left, bar_right = lefts[4] + 6, lefts[5] - 2 - self.fontMetrics().height() * 0.6
+        centre = (bar_left + bar_right) / 2
+        painter.drawText(QRectF(centre - 60, 0, 120, height), Qt.AlignmentFlag.AlignCenter,
+                         "−   0   +")
         for number, (label, value, weight, product, amount, strong) in enumerate(self.rows):
             top = (number + 1) * height
             if number == top_count:  # the line between the listed inputs and the rest
@@ -111,11 +114,22 @@ class ContributionTable(QWidget):
                 shown = QFontMetrics(painter.font()).elidedText(
                     cell, Qt.TextElideMode.ElideRight, int(area.width()))
                 painter.drawText(area, left if column == 0 else right, shown)
-            length = abs(amount) / limit * (bar_right - bar_left) / 2
+            half = (bar_right - bar_left) / 2
+            length = min(abs(amount) / limit, 1.0) * half
             colour = QColor(*(POSITIVE if amount >= 0 else NEGATIVE).astype(int))
             bar = QRectF(centre if amount >= 0 else centre - length, top + height * 0.22,
                          length, height * 0.56)
             painter.fillRect(bar, colour)
+            if abs(amount) > limit * 1.0001:  # off the scale: an arrowhead at the cut end
+                tip = bar.right() if amount >= 0 else bar.left()
+                direction = 1 if amount >= 0 else -1
+                arrow = QPolygonF([QPointF(tip, top + height * 0.12),
+                                   QPointF(tip + direction * height * 0.35, top + height / 2),
+                                   QPointF(tip, top + height * 0.88)])
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(colour)
+                painter.drawPolygon(arrow)
+                painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(QPen(QColor(90, 90, 90), 1))
         painter.drawLine(QPointF(centre, height), QPointF(centre, (len(self.rows) + 1) * height))
         final_top = (len(self.rows) + 1) * height
@@ -169,6 +183,7 @@ class DenseView(QWidget):
         self.tabs.addTab(self.softmax_view, "Softmax: all units → probabilities")
         layout.addWidget(self.tabs, 1)
         self.unit_box.currentIndexChanged.connect(self._unit_picked)
+        self.softmax_view.ladder.row_clicked.connect(self.set_unit)
 
     # -- public
     def set_steps(self, steps: DenseSteps) -> None:
@@ -260,7 +275,7 @@ class DenseView(QWidget):
         self.note.setText(
             f"The {shown} largest contributions (by size, + or −) of {count_text(inputs)}; "
             "input[i] is value i of the previous layer's output. Red pushes the sum up, "
-            "blue pulls it down.")
+            "blue pulls it down; a bar with an arrow is longer than the scale.")
         if softmax:
             self.softmax_view.set_selected(unit)
         self.unit_changed.emit(unit)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from cnnviz.core.frames import LayerSteps
 from cnnviz.ui.layer_style import layer_color
 from cnnviz.ui.value_colors import ValueMap, format_value
-from cnnviz.ui.vector_views import note_label, shape_text
+from cnnviz.ui.vector_views import note_label, position_text, shape_text
 
 INPUT_NOTE = ("This is the picture the network receives, as numbers: one value per pixel and "
               "channel. Every later layer starts from here.")
@@ -26,7 +26,9 @@ def looks_like_image(values: np.ndarray) -> bool:
 class GenericLayerView(QWidget):
     """A layer shown as a box (name, type, shapes, why there is no animation) and its outputs.
 
-    `grid` is any widget with `set_maps(output, title)`; by default the feature-map grid.
+    The input image is shown as a picture (pointing at a pixel gives its value), with its
+    colour channels beside it. `grid` is any widget with `set_maps(output, title)`; by default
+    the feature-map grid.
     """
 
     def __init__(self, parent: QWidget | None = None, grid: QWidget | None = None) -> None:
@@ -40,14 +42,8 @@ class GenericLayerView(QWidget):
         layout = QVBoxLayout(self)
         self.box = QFrame()
         self.box.setObjectName("layerBox")
-        outer = QHBoxLayout(self.box)
-        outer.setContentsMargins(12, 8, 12, 8)
-        self.picture = ValueMap(gray=True)
-        self.picture.setFixedSize(112, 112)
-        self.picture.setToolTip("The input as a picture")
-        outer.addWidget(self.picture)
-        box_layout = QVBoxLayout()
-        outer.addLayout(box_layout, 1)
+        box_layout = QVBoxLayout(self.box)
+        box_layout.setContentsMargins(12, 8, 12, 8)
         self.title = QLabel()
         font = QFont(self.title.font())
         font.setBold(True)
@@ -59,13 +55,26 @@ class GenericLayerView(QWidget):
         for widget in (self.title, self.shapes, self.note):
             box_layout.addWidget(widget)
         layout.addWidget(self.box)
-        layout.addWidget(self.grid, 1)
+        row = QHBoxLayout()
+        picture_column = QVBoxLayout()
+        self.picture = ValueMap(title="what the network sees", gray=True)
+        self.picture.cell_hovered.connect(self._show_pixel)
+        self.pixel = QLabel()
+        self.pixel.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        picture_column.addWidget(self.picture, 1)
+        picture_column.addWidget(self.pixel)
+        self.picture_panel = QWidget()
+        self.picture_panel.setLayout(picture_column)
+        row.addWidget(self.picture_panel, 1)
+        row.addWidget(self.grid, 2)
+        layout.addLayout(row, 1)
 
     def set_steps(self, steps: LayerSteps) -> None:
         self.steps = steps
         source = np.asarray(steps.input, np.float32)
         output = np.asarray(steps.output, np.float32)
         is_input = steps.kind == "input"
+        picture = is_input and looks_like_image(output)
         colour = layer_color("Input" if is_input else steps.layer_type)
         self.box.setStyleSheet(
             f"QFrame#layerBox {{ border: 2px solid {colour.name()}; border-radius: 8px; "
@@ -74,12 +83,9 @@ class GenericLayerView(QWidget):
             self.title.setText(f"Input image  ·  {shape_text(output.shape)}")
             low, high = (float(output.min()), float(output.max())) if output.size else (0.0, 0.0)
             self.shapes.setText(f"values from {format_value(low)} to {format_value(high)}"
-                                + ("  (0 is black, 1 is white)" if looks_like_image(output)
-                                   and output.shape[2] == 1 else ""))
+                                + ("  (0 is black, 1 is white)" if picture else ""))
             self.note.setText(INPUT_NOTE)
-            if looks_like_image(output):
-                self.picture.set_values(output)
-            title = "the input's channels" if output.ndim == 3 and output.shape[2] > 1 else "input"
+            title = "its channels, as numbers"
         else:
             self.title.setText(f"{steps.name}  ·  {steps.layer_type}")
             self.shapes.setText(f"input {shape_text(source.shape)}  →  output "
@@ -89,8 +95,21 @@ class GenericLayerView(QWidget):
                 "produced.")
             self.note.setText(note)
             title = f"{steps.name}: output"
-        self.picture.setVisible(is_input and looks_like_image(output))
+        self.picture_panel.setVisible(picture)
+        if picture:
+            self.picture.set_values(output)
+            self._show_pixel(None)
+        # A gray picture says it all; colour pictures also get their three channels.
+        self.grid.setVisible(not picture or output.shape[2] > 1)
         self.grid.set_maps(output, title)
+
+    def _show_pixel(self, position) -> None:
+        if position is None or self.steps is None:
+            self.pixel.setText("Point at a pixel to see its value.")
+            return
+        values = np.asarray(self.steps.output)[tuple(position)]
+        numbers = ", ".join(format_value(v) for v in np.atleast_1d(values))
+        self.pixel.setText(f"pixel {position_text(tuple(position))} = {numbers}")
 
     def summary_text(self) -> str:
         return "\n".join([self.title.text(), self.shapes.text(), self.note.text()])

@@ -124,12 +124,17 @@ def format_value(value: float, digits: int = 3) -> str:
 
 # ----------------------------------------------------------------------------- maps as widgets
 
-def vector_columns(length: int, wrap: int = 16) -> int:
-    """How many columns a 1-D vector of `length` values is drawn in: one row up to `wrap`
-    values, then rows of `wrap`, and a near-square block for long vectors."""
-    if length <= wrap:
-        return max(length, 1)
-    return max(wrap, int(np.ceil(np.sqrt(length))))
+def vector_columns(length: int, width: float, height: float, most: int | None = None) -> int:
+    """How many columns a 1-D vector of `length` values is wrapped into so that its square
+    cells come out as big as possible in a width × height area (at most `most` columns)."""
+    length = max(int(length), 1)
+    best_cols, best_cell = 1, 0.0
+    for cols in range(1, min(length, most or length) + 1):
+        rows = -(-length // cols)
+        cell = min(width / cols, height / rows)
+        if cell > best_cell + 1e-9:
+            best_cols, best_cell = cols, cell
+    return best_cols
 
 
 def fit_cells(area: QRectF, rows: int, cols: int) -> tuple[QRectF, float]:
@@ -162,19 +167,20 @@ class ValueMap(QWidget):
     cell_hovered = Signal(object)
     cell_clicked = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None, *, title: str = "", wrap: int = 16,
-                 gray: bool = False) -> None:
+    def __init__(self, parent: QWidget | None = None, *, title: str = "",
+                 wrap: int | None = None, gray: bool = False) -> None:
         super().__init__(parent)
         self._title = title
         self._wrap = wrap
         self._gray = gray
         self._values = np.zeros((1, 1), np.float32)
-        self._vector_length: int | None = None
+        self._vector: np.ndarray | None = None   # the values of a 1-D vector, unwrapped
         self._limit = 1.0
         self._image = QImage()
         self._primary: tuple[int, ...] | None = None
         self._secondary: list[tuple[int, ...]] = []
         self._show_numbers: bool | None = None
+        self._crossed = np.zeros((0, 0), bool)
         self._hovered: tuple[int, ...] | None = None
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -184,25 +190,62 @@ class ValueMap(QWidget):
                    title: str | None = None) -> None:
         """Show `values` ((H, W) map or (N,) vector) with colour limit `limit` (default: its own)."""
         array = np.asarray(values, np.float32)
-        if array.ndim == 1:
-            self._vector_length = array.size
-            cols = vector_columns(array.size, self._wrap)
-            rows = int(np.ceil(array.size / cols)) if array.size else 1
-            padded = np.full(rows * cols, np.nan, np.float32)
-            padded[: array.size] = array
-            array = padded.reshape(rows, cols)
-        else:
-            self._vector_length = None
-            array = np.atleast_2d(array.squeeze()) if array.ndim > 2 else array
-        self._values = array
         self._limit = float(limit) if limit and limit > 0 else symmetric_limit(array)
+        if title is not None:
+            self._title = title
+        if array.ndim == 1:
+            self._vector = array
+            self._wrap_vector(force=True)
+        else:
+            self._vector = None
+            self._set_grid(np.atleast_2d(array.squeeze()) if array.ndim > 2 else array)
+        self._primary, self._secondary, self._hovered = None, [], None
+        self._crossed = np.zeros((0, 0), bool)
+        self.update()
+
+    def _set_grid(self, array: np.ndarray) -> None:
+        self._values = array
         if self._gray:
             self._image = gray_image(np.nan_to_num(array))
         else:
             self._image = diverging_image(array, self._limit)
-        if title is not None:
-            self._title = title
-        self._primary, self._secondary, self._hovered = None, [], None
+
+    def _wrap_vector(self, force: bool = False) -> None:
+        """Lay a vector out in the rows that give the biggest cells at the current size."""
+        vector = self._vector
+        cols = vector_columns(vector.size, self.width() - 4,
+                              self.height() - 4 - self._title_height(), self._wrap)
+        if not force and cols == self._values.shape[1]:
+            return
+        rows = -(-max(vector.size, 1) // cols)
+        crossed = self._crossed_vector() if not force else None
+        padded = np.full(rows * cols, np.nan, np.float32)
+        padded[: vector.size] = vector
+        self._set_grid(padded.reshape(rows, cols))
+        if crossed is not None:
+            self.set_crossed(crossed)
+
+    def _crossed_vector(self) -> np.ndarray | None:
+        if self._crossed.shape != self._values.shape or self._vector is None:
+            return None
+        return self._crossed.ravel()[: self._vector.size]
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self._vector is not None:
+            self._wrap_vector()
+
+    def set_crossed(self, mask: np.ndarray | None) -> None:
+        """Cross out the cells where `mask` (shaped like the values) is True."""
+        if mask is None:
+            self._crossed = np.zeros((0, 0), bool)
+        else:
+            mask = np.asarray(mask, bool)
+            if mask.ndim == 1:
+                padded = np.zeros(self._values.size, bool)
+                padded[: mask.size] = mask
+                mask = padded.reshape(self._values.shape)
+            self._crossed = mask
         self.update()
 
     def set_title(self, title: str) -> None:
@@ -237,7 +280,7 @@ class ValueMap(QWidget):
         return fit_cells(area, *self.grid_shape())
 
     def _grid_cell(self, position: tuple[int, ...]) -> tuple[int, int]:
-        if self._vector_length is not None:
+        if self._vector is not None:
             return divmod(int(position[0]), self.grid_shape()[1])
         return int(position[0]), int(position[1])
 
@@ -254,9 +297,9 @@ class ValueMap(QWidget):
         rows, cols = self.grid_shape()
         row = min(int((point.y() - rect.top()) / cell), rows - 1)
         col = min(int((point.x() - rect.left()) / cell), cols - 1)
-        if self._vector_length is not None:
+        if self._vector is not None:
             index = row * cols + col
-            return (index,) if index < self._vector_length else None
+            return (index,) if index < self._vector.size else None
         return row, col
 
     # -- Qt
@@ -290,7 +333,8 @@ class ValueMap(QWidget):
             title_font.setBold(True)
             painter.setFont(title_font)
             painter.setPen(text_color)
-            painter.drawText(QRectF(0, 0, self.width(), self._title_height()),
+            top = self.map_rect()[0].top() - self._title_height()
+            painter.drawText(QRectF(0, top, self.width(), self._title_height()),
                              Qt.AlignmentFlag.AlignCenter,
                              QFontMetrics(title_font).elidedText(
                                  self._title, Qt.TextElideMode.ElideRight, self.width()))
@@ -311,6 +355,14 @@ class ValueMap(QWidget):
                 x = rect.left() + col * cell
                 painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
         self._draw_numbers(painter, rect, cell)
+        if self._crossed.shape == self._values.shape and cell >= 4:
+            painter.setPen(QPen(QColor(90, 90, 90), max(1.0, cell / 14)))
+            inset = cell * 0.25
+            for row, col in np.argwhere(self._crossed):
+                box = QRectF(rect.left() + col * cell, rect.top() + row * cell, cell, cell)
+                box = box.adjusted(inset, inset, -inset, -inset)
+                painter.drawLine(box.topLeft(), box.bottomRight())
+                painter.drawLine(box.topRight(), box.bottomLeft())
         painter.setPen(QPen(QColor(120, 120, 120), 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(rect)

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (
 
 from cnnviz.core.frames import DropoutSteps, FlattenSteps, GlobalPoolSteps, SoftmaxSteps
 from cnnviz.ui.value_colors import (
-    ColorLegend, ValueMap, diverging_color, format_value, symmetric_limit, text_color_on,
+    POSITIVE, ColorLegend, ValueMap, diverging_color, format_value, symmetric_limit,
+    text_color_on,
 )
 
 
@@ -63,6 +64,14 @@ def full_position(array: np.ndarray, position: tuple[int, ...], channel: int) ->
     return (*position, channel) if array.ndim == 3 else tuple(position)
 
 
+def most_varied_channel(array: np.ndarray) -> int:
+    """The channel of a (H, W, C) tensor whose values spread the most (0 for other shapes):
+    a better first look than channel 0, which may be all zeros."""
+    if array.ndim != 3 or array.shape[2] < 2:
+        return 0
+    return int(np.argmax(array.reshape(-1, array.shape[2]).std(axis=0)))
+
+
 def position_text(position: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(i) for i in position) + "]"
 
@@ -90,7 +99,8 @@ class ChannelPicker(QWidget):
         self.spin.setRange(0, max(count - 1, 0))
         self.spin.setValue(min(max(channel, 0), max(count - 1, 0)))
         self.spin.blockSignals(False)
-        self.total.setText(f"of {count}  (0 to {count - 1})" if count > 1 else "")
+        self.total.setText(f"of {count}" if count > 1 else "")
+        self.spin.setToolTip(f"Numbered from 0 to {count - 1}")
         self.setVisible(count > 1)
 
     def value(self) -> int:
@@ -112,8 +122,9 @@ class MapRow(QWidget):
     cell_hovered = Signal(object)
     cell_clicked = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, show_picker: bool = True) -> None:
         super().__init__(parent)
+        self._show_picker = show_picker
         self._arrays: list[np.ndarray] = []
         self._titles: list[str] = []
         self._gaps: list[str | None] = []
@@ -156,6 +167,8 @@ class MapRow(QWidget):
         self._arrays = [np.asarray(array, np.float32) for _title, array in panels]
         first = self._arrays[0] if self._arrays else np.zeros((1, 1), np.float32)
         self.picker.set_count(first.shape[2] if first.ndim == 3 else 1, channel)
+        if not self._show_picker:
+            self.picker.hide()
         self._show_channel(self.picker.value())
 
     def _gap_widget(self, caption: str | None) -> QWidget:
@@ -169,9 +182,10 @@ class MapRow(QWidget):
         font = QFont(label.font())
         font.setBold(True)
         label.setFont(font)
-        label.setMinimumWidth(label.fontMetrics().horizontalAdvance("→→"))
-        label.setMaximumWidth(max(90, label.fontMetrics().horizontalAdvance(caption or "") + 8))
-        label.setWordWrap(True)
+        caption_width = label.fontMetrics().horizontalAdvance(caption or "→") + 10
+        label.setMinimumWidth(min(caption_width, 100))
+        label.setMaximumWidth(max(caption_width, 40) if caption_width <= 100 else 100)
+        label.setWordWrap(caption_width > 100)
         return label
 
     def channel(self) -> int:
@@ -303,7 +317,7 @@ class SoftmaxLadder(QWidget):
         right = align | Qt.AlignmentFlag.AlignRight
         top = float(np.max(steps.logits))
         headers = (self.HEADERS[0], self.HEADERS[1], f"z − {format_value(top)}",
-                   self.HEADERS[3], f"÷ {format_value(steps.total)}  =  probability")
+                   self.HEADERS[3], f"÷ {format_value(steps.total)}  →  probability")
         painter.setFont(bold)
         painter.setPen(text)
         for column, header in zip(columns, headers):
@@ -318,7 +332,7 @@ class SoftmaxLadder(QWidget):
             if row == self.selected:
                 painter.fillRect(rect, QColor(255, 243, 196))
             elif row % 2:
-                painter.fillRect(rect, QColor(0, 0, 0, 12))
+                painter.fillRect(rect, QColor(0, 0, 0, 7))
             painter.setFont(bold if row == best else font)
             painter.setPen(text)
             cells = (self.class_name(row), format_value(steps.logits[row]),
@@ -350,10 +364,10 @@ class SoftmaxLadder(QWidget):
         label_width = QFontMetrics(painter.font()).horizontalAdvance("0.000  (100.0%)") + 8
         bar_area = QRectF(column.left() + 2, rect.top() + rect.height() * 0.2,
                           max(column.width() - label_width - 8, 10), rect.height() * 0.6)
-        painter.fillRect(bar_area, QColor(0, 0, 0, 18))
+        painter.fillRect(bar_area, QColor(0, 0, 0, 10))
         painter.fillRect(QRectF(bar_area.left(), bar_area.top(),
                                 bar_area.width() * min(max(probability, 0.0), 1.0), bar_area.height()),
-                         diverging_color(probability, 1.0))
+                         QColor(*POSITIVE.astype(int)))
         painter.setPen(self.palette().windowText().color())
         painter.drawText(QRectF(bar_area.right() + 6, rect.top(), label_width, rect.height()),
                          Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, label)
@@ -379,6 +393,10 @@ class SoftmaxView(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         layout.addWidget(scroll, 1)
         self.detail = note_label()
+        detail_font = QFont(self.detail.font())
+        detail_font.setPointSizeF(detail_font.pointSizeF() * 1.15)
+        self.detail.setFont(detail_font)
+        self.detail.setToolTip("Click a row to work out that class")
         layout.addWidget(self.detail)
         self.ladder.row_clicked.connect(self.set_selected)
 
@@ -437,7 +455,8 @@ class DropoutView(QWidget):
         keep_scale = 1.0 / (1.0 - rate) if rate < 1 else 0.0
         # One random draw of what training would do: silence ~rate of the values, scale the rest.
         rng = np.random.default_rng(0)
-        training = np.where(rng.random(before.shape) < rate, 0.0, before * keep_scale)
+        self._dropped = rng.random(before.shape) < rate
+        training = np.where(self._dropped, 0.0, before * keep_scale)
         same = before.shape == after.shape and bool(np.array_equal(before, after))
         unchanged = int(np.sum(before == after)) if before.shape == after.shape else 0
         if same:
@@ -451,10 +470,11 @@ class DropoutView(QWidget):
             f"During training it would silence about {100 * rate:.0f}% of the values at random "
             f"(rate {rate:g}) and multiply the others by 1 / (1 − {rate:g}) = "
             f"{format_value(keep_scale)}, so their total stays about the same. The right-hand "
-            "panel shows one such random draw; it is not what the model computes now.")
+            "panel shows one such random draw (× marks a silenced value); it is not what the "
+            "model computes now.")
         self.maps.set_panels([("input", before), ("output (now)", after),
                               ("while training (example)", training.astype(np.float32))],
-                             ["unchanged", None], channel=0)
+                             ["unchanged", None], channel=most_varied_channel(before))
         self._update_note()
 
     def set_channel(self, channel: int) -> None:
@@ -463,10 +483,10 @@ class DropoutView(QWidget):
     def _update_note(self) -> None:
         if self.steps is None:
             return
-        training = self.maps.channel_values(2)
-        silenced = int(np.sum((training == 0) & (self.maps.channel_values(0) != 0)))
-        self.maps.note.setText(f"Example draw: {count_text(silenced)} of "
-                               f"{count_text(training.size)} values in view silenced.")
+        dropped = channel_of(self._dropped, self.maps.channel())
+        self.maps.maps[2].set_crossed(dropped)
+        self.maps.note.setText(f"Example draw: {count_text(int(dropped.sum()))} of "
+                               f"{count_text(dropped.size)} values here silenced.")
 
     def summary_text(self) -> str:
         return "\n".join([self.headline.text(), self.explanation.text(), self.maps.note.text()])
@@ -496,7 +516,10 @@ class GlobalPoolView(QWidget):
         self.result.setWordWrap(True)
         self.result.setMinimumWidth(self.result.fontMetrics().horizontalAdvance("mean = 000.000") + 16)
         self.result.setMaximumWidth(220)
-        self.outputs = ValueMap(wrap=8)
+        result_font = QFont(self.result.font())
+        result_font.setPointSizeF(result_font.pointSizeF() * 1.3)
+        self.result.setFont(result_font)
+        self.outputs = ValueMap()
         row.addWidget(self.channel_map, 3)
         row.addWidget(self.result, 0)
         row.addWidget(self.outputs, 3)
@@ -548,16 +571,14 @@ class GlobalPoolView(QWidget):
             picked = (self.steps.picked[self._channel] if self._channel < len(self.steps.picked)
                       else tuple(int(i) for i in np.unravel_index(np.argmax(values), values.shape)))
             self.channel_map.set_highlight(tuple(picked))
-            self.result.setText(f"<b>max</b><br><span style='font-size:large'>→ "
-                                f"<b>{format_value(output)}</b></span><br>at row {picked[0]}, "
-                                f"column {picked[1]}")
+            self.result.setText(f"<b>max</b><br>→ <b>{format_value(output)}</b><br>"
+                                f"at row {picked[0]},<br>column {picked[1]}")
             self._detail = (f"channel {self._channel}: max = {format_value(output)} at "
                             f"(row {picked[0]}, column {picked[1]})")
         else:
             total = float(np.sum(values, dtype=np.float64))
             self.result.setText(f"<b>mean</b><br>{format_value(total)} ÷ {values.size}<br>"
-                                f"<span style='font-size:large'>→ <b>{format_value(output)}"
-                                "</b></span>")
+                                f"→ <b>{format_value(output)}</b>")
             self._detail = (f"channel {self._channel}: mean = {format_value(total)} ÷ "
                             f"{values.size} = {format_value(output)}")
         self.outputs.set_highlight((self._channel,))
@@ -846,7 +867,7 @@ class FlattenView(QWidget):
         count = min(self.MAX_CHANNELS, source.shape[-1]) if source.ndim == 3 else (
             1 if source.ndim in (1, 2) else 0)
         for slot in range(count):
-            value_map = ValueMap(wrap=32)
+            value_map = ValueMap()
             value_map.cell_hovered.connect(lambda position, slot=slot: self._hover_input(slot, position))
             value_map.cell_clicked.connect(lambda position, slot=slot: self._click_input(slot, position))
             self.input_maps.append(value_map)

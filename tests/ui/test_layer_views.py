@@ -101,7 +101,7 @@ def test_relu_view_counts_the_values_it_set_to_zero(qtbot):
     assert f"ReLU set {zeroed} of {x.size} values ({percent}%) to zero" in view.summary_text()
     view.set_channel(4)
     here = int(np.sum(x[:, :, 4] < 0))
-    assert f"channel 4: here: {here} of {x[:, :, 4].size} set to zero" in view.summary_text()
+    assert f"channel 4: {here} of {x[:, :, 4].size} set to zero in this channel" in view.summary_text()
 
 
 def test_pointing_at_a_value_follows_it_along_the_curve(qtbot):
@@ -402,7 +402,7 @@ def test_unknown_layer_is_a_box_with_its_note_and_output_maps(qtbot):
     assert steps.note in text
     assert view.grid.output.shape == (8, 8, 3)
     np.testing.assert_array_equal(view.grid.output, output)
-    assert view.picture.isHidden()
+    assert view.picture_panel.isHidden() and not view.grid.isHidden()
 
 
 def test_input_image_is_shown_as_a_picture(qtbot):
@@ -412,7 +412,16 @@ def test_input_image_is_shown_as_a_picture(qtbot):
     view.set_steps(steps)
     assert view.summary_text().startswith("Input image  ·  28 × 28 × 1")
     assert "(0 is black, 1 is white)" in view.summary_text()
-    assert not view.picture.isHidden()
+    assert not view.picture_panel.isHidden() and view.grid.isHidden()
+    settle(qtbot)
+    qtbot.mouseMove(view.picture, view.picture.cell_rect((20, 9)).center().toPoint())
+    qtbot.waitUntil(lambda: "pixel [20, 9]" in view.pixel.text())
+    assert view.pixel.text() == f"pixel [20, 9] = {format_value(image[20, 9, 0])}"
+    # A colour image also gets its three channels as maps.
+    colour = np.random.default_rng(15).uniform(0, 1, (8, 8, 3)).astype(np.float32)
+    view.set_steps(frames.InputSteps("input_layer", "InputLayer", colour, colour))
+    assert not view.picture_panel.isHidden() and not view.grid.isHidden()
+    assert view.grid.output.shape == (8, 8, 3)
 
 
 # ----------------------------------------------------------------------------- lesson panel
