@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
@@ -252,6 +252,8 @@ class ActivationView(QWidget):
     """An activation layer explained: curve + points on the left, the selected channel before
     and after on the right; pointing at a value follows it along the curve."""
 
+    channel_changed = Signal(int)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.steps: ActivationSteps | None = None
@@ -314,7 +316,11 @@ class ActivationView(QWidget):
     def channel(self) -> int:
         return self.maps.channel()
 
-    def _channel_shown(self, _channel: int) -> None:
+    def set_channel_picker_visible(self, visible: bool) -> None:
+        """Hide the view's own channel picker (when the owner has one)."""
+        self.maps.set_picker_visible(visible)
+
+    def _channel_shown(self, channel: int) -> None:
         if self.steps is None:
             return
         before = self.maps.channel_values(0)
@@ -328,6 +334,7 @@ class ActivationView(QWidget):
         self.maps.note.setText(text)
         self._pinned = None
         self._show_detail(None)
+        self.channel_changed.emit(channel)
 
     def _pin(self, position) -> None:
         self._pinned = position

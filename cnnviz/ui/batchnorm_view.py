@@ -38,6 +38,7 @@ class BatchNormView(QWidget):
         super().__init__(parent)
         self.steps: BatchNormSteps | None = None
         self._channel = 0
+        self._picker_wanted = True
         self._pinned: tuple[int, ...] | None = None
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -102,11 +103,18 @@ class BatchNormView(QWidget):
         self.table.resizeRowsToContents()
         self.maps.set_panels([("before (x)", before), ("after (y)", after)], ["a·x + b"])
         self.picker.set_count(channels)
+        self.set_channel_picker_visible(self._picker_wanted)
         self._channel = -1
         self.set_channel(most_varied_channel(before))
 
     def channel(self) -> int:
         return self._channel
+
+    def set_channel_picker_visible(self, visible: bool) -> None:
+        """Hide the view's own channel picker (when the owner has one); the table still
+        selects channels."""
+        self._picker_wanted = visible
+        self.picker.setVisible(visible and self.picker.spin.maximum() > 0)
 
     def set_channel(self, channel: int) -> None:
         """Show the formula and maps of `channel` (a unit, for a 1-D input)."""

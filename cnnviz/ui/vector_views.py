@@ -191,6 +191,11 @@ class MapRow(QWidget):
     def channel(self) -> int:
         return self.picker.value()
 
+    def set_picker_visible(self, visible: bool) -> None:
+        """Hide the channel picker when the owner has a channel selector of its own."""
+        self._show_picker = visible
+        self.picker.setVisible(visible and self.picker.spin.maximum() > 0)
+
     def set_channel(self, channel: int) -> None:
         self.picker.set_value(channel)
         self._show_channel(self.picker.value())
@@ -435,6 +440,8 @@ class SoftmaxView(QWidget):
 class DropoutView(QWidget):
     """Dropout at inference: input and output side by side (identical), and what training does."""
 
+    channel_changed = Signal(int)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.steps: DropoutSteps | None = None
@@ -445,7 +452,7 @@ class DropoutView(QWidget):
         layout.addWidget(self.maps, 1)
         self.explanation = note_label()
         layout.addWidget(self.explanation)
-        self.maps.channel_changed.connect(lambda _channel: self._update_note())
+        self.maps.channel_changed.connect(self._channel_shown)
 
     def set_steps(self, steps: DropoutSteps) -> None:
         self.steps = steps
@@ -480,6 +487,17 @@ class DropoutView(QWidget):
     def set_channel(self, channel: int) -> None:
         self.maps.set_channel(channel)
 
+    def channel(self) -> int:
+        return self.maps.channel()
+
+    def set_channel_picker_visible(self, visible: bool) -> None:
+        """Hide the view's own channel picker (when the owner has one)."""
+        self.maps.set_picker_visible(visible)
+
+    def _channel_shown(self, channel: int) -> None:
+        self._update_note()
+        self.channel_changed.emit(channel)
+
     def _update_note(self) -> None:
         if self.steps is None:
             return
@@ -503,6 +521,7 @@ class GlobalPoolView(QWidget):
         super().__init__(parent)
         self.steps: GlobalPoolSteps | None = None
         self._channel = 0
+        self._picker_wanted = True
         layout = QVBoxLayout(self)
         self.headline = headline_label()
         layout.addWidget(self.headline)
@@ -548,10 +567,16 @@ class GlobalPoolView(QWidget):
                                 title=f"output: {channels} values")
         channel = int(np.argmax(np.abs(np.asarray(steps.output).ravel()))) if channels else 0
         self.picker.set_count(channels, channel)
+        self.set_channel_picker_visible(self._picker_wanted)
         self.set_channel(channel)
 
     def channel(self) -> int:
         return self._channel
+
+    def set_channel_picker_visible(self, visible: bool) -> None:
+        """Hide the view's own channel picker (when the owner has one)."""
+        self._picker_wanted = visible
+        self.picker.setVisible(visible and self.picker.spin.maximum() > 0)
 
     def _map(self) -> np.ndarray:
         values = np.asarray(self.steps.input, np.float32)

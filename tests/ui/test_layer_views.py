@@ -24,7 +24,9 @@ from cnnviz.ui.dense_view import DenseView
 from cnnviz.ui.generic_view import GenericLayerView
 from cnnviz.ui.lesson_panel import LessonPanel
 from cnnviz.ui.value_colors import format_value
-from cnnviz.ui.vector_views import DropoutView, FlattenView, GlobalPoolView, SoftmaxView
+from cnnviz.ui.vector_views import (
+    ChannelPicker, DropoutView, FlattenView, GlobalPoolView, SoftmaxView,
+)
 
 CLASSES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
@@ -468,3 +470,24 @@ def test_every_view_fits_the_space_it_gets_in_a_small_window(qtbot):
         assert hint.width() <= 700 and hint.height() <= 450, (type(view).__name__, hint)
         assert view.summary_text()
         assert not view.grab().isNull()
+
+
+def test_channel_views_report_channels_and_can_hand_their_picker_to_the_owner(qtbot):
+    """The explain page has its own channel selector: a view can hide its picker and tell the
+    page when the channel changes inside it (a table row, an output value)."""
+    x = feature_maps((5, 5, 6), seed=17)
+    views = [(ActivationView(), activation_layer("relu", x)[0]),
+             (BatchNormView(), batchnorm_layer(x)[0]),
+             (DropoutView(), run_layer(keras.layers.Dropout(0.5), x)[0]),
+             (GlobalPoolView(), run_layer(keras.layers.GlobalAveragePooling2D(), x)[0])]
+    for view, steps in views:
+        show(qtbot, view, (700, 450))
+        view.set_steps(steps)
+        pickers = [w for w in view.findChildren(ChannelPicker) if w.isVisible()]
+        assert len(pickers) == 1, type(view).__name__
+        view.set_channel_picker_visible(False)
+        view.set_steps(steps)
+        assert not any(w.isVisible() for w in view.findChildren(ChannelPicker)), type(view).__name__
+        with qtbot.waitSignal(view.channel_changed, timeout=1000) as signal:
+            view.set_channel(5 if view.channel() != 5 else 2)
+        assert signal.args[0] == view.channel()
