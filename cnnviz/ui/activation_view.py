@@ -57,6 +57,7 @@ def activation_headline(function: str, before: np.ndarray, after: np.ndarray,
                         parameters: dict[str, float] | None = None,
                         class_names: list[str] | None = None) -> str:
     """One sentence with the layer's real numbers: 'ReLU set 312 of 676 values (46%) to zero'."""
+    shape = np.shape(before)
     before = np.asarray(before, np.float64).ravel()
     after = np.asarray(after, np.float64).ravel()
     total = before.size
@@ -84,6 +85,10 @@ def activation_headline(function: str, before: np.ndarray, after: np.ndarray,
                 f"they now lie between {format_value(after.min())} and {format_value(after.max())}.")
     if function == "linear":
         return f"Linear: all {count_text(total)} values passed through unchanged (y = x)."
+    if function == "softmax" and len(shape) > 1:
+        groups = total // max(shape[-1], 1)
+        return (f"Softmax turned each position's {shape[-1]} channel scores into probabilities "
+                f"that add up to 1, at each of the {count_text(groups)} positions.")
     if function == "softmax":
         best = int(np.argmax(after)) if total else 0
         name = class_names[best] if class_names and len(class_names) == total else str(best)
@@ -165,8 +170,17 @@ class ActivationCurve(QWidget):
         metrics = self.fontMetrics()
         left = metrics.horizontalAdvance("-00.0") + 10
         bottom = metrics.height() * 2 + 6
-        return QRectF(left, metrics.height() + 8, self.width() - left - 10,
-                      self.height() - bottom - metrics.height() - 8)
+        top = self._label_height() + metrics.height() + 8
+        return QRectF(left, top, self.width() - left - 10, self.height() - bottom - top)
+
+    def _label_font(self) -> QFont:
+        bold = QFont(self.font())
+        bold.setBold(True)
+        bold.setPointSizeF(bold.pointSizeF() * 1.15)
+        return bold
+
+    def _label_height(self) -> int:
+        return QFontMetrics(self._label_font()).height() + 4
 
     def to_screen(self, x: float, y: float) -> QPointF:
         rect = self.plot_rect()
@@ -206,8 +220,8 @@ class ActivationCurve(QWidget):
         painter.drawText(QRectF(rect.left(), rect.bottom() + metrics.height() + 2, rect.width(),
                                 metrics.height() + 2), Qt.AlignmentFlag.AlignHCenter,
                          "x: value before")
-        painter.drawText(QRectF(rect.left(), 2, rect.width(), metrics.height() + 4),
-                         Qt.AlignmentFlag.AlignLeft, "y: value after")
+        painter.drawText(QRectF(rect.left(), rect.top() - metrics.height() - 4, rect.width(),
+                                metrics.height() + 2), Qt.AlignmentFlag.AlignLeft, "y: value after")
         painter.save()
         painter.setClipRect(rect)
         if self.curve_x.size > 1:
@@ -235,16 +249,13 @@ class ActivationCurve(QWidget):
         painter.setPen(QPen(QColor(150, 150, 150), 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(rect)
-        bold = QFont(self.font())
-        bold.setBold(True)
-        bold.setPointSizeF(bold.pointSizeF() * 1.1)
+        bold = self._label_font()
         painter.setFont(bold)
-        label_width = QFontMetrics(bold).horizontalAdvance(self.label) + 12
-        label_rect = QRectF(rect.left() + 6, rect.top() + 6, min(label_width, rect.width() - 12),
-                            QFontMetrics(bold).height() + 6)
-        painter.fillRect(label_rect, QColor(255, 255, 255, 225))
         painter.setPen(text)
-        painter.drawText(label_rect, Qt.AlignmentFlag.AlignCenter, self.label)
+        painter.drawText(QRectF(4, 0, self.width() - 8, self._label_height()),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         QFontMetrics(bold).elidedText(self.label, Qt.TextElideMode.ElideRight,
+                                                       self.width() - 8))
         painter.end()
 
 
@@ -297,8 +308,10 @@ class ActivationView(QWidget):
             self.detail.setText("")
             return
         self.pages.setCurrentIndex(0)
-        self.curve.set_data(steps.curve_x, steps.curve_y, before, after,
-                            f"{display_name(steps.function)}:  {formula_text(steps.function, parameters)}")
+        label = f"{display_name(steps.function)}:  {formula_text(steps.function, parameters)}"
+        if steps.function == "softmax":  # on a stack of maps: each pixel's channels together
+            label = "Softmax mixes the channels of each pixel: no single curve"
+        self.curve.set_data(steps.curve_x, steps.curve_y, before, after, label)
         self.maps.set_panels([("before", before), ("after", after)],
                              [display_name(steps.function)], channel=most_varied_channel(before))
         self._show_detail(None)

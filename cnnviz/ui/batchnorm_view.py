@@ -160,7 +160,8 @@ class BatchNormView(QWidget):
             return int(y), int(x), self._channel
         if values.ndim == 1:
             return (self._channel,)
-        return tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(values)), values.shape))
+        # (rows, channels): the largest value in the channel's column
+        return int(np.argmax(np.abs(values[..., self._channel]))), self._channel
 
     def _hover(self, position) -> None:
         self._show_example(position if position is not None else (self._pinned or
@@ -172,9 +173,9 @@ class BatchNormView(QWidget):
 
     def _show_example(self, position: tuple[int, ...]) -> None:
         values = np.asarray(self.steps.input, np.float32)
-        channel = position[-1] if values.ndim in (1, 3) else self._channel
-        if values.ndim == 1 and channel != self._channel:
-            self.set_channel(channel)  # pointing at a unit selects it
+        channel = int(position[-1])  # channels are the last axis
+        if values.ndim != 3 and channel != self._channel:
+            self.set_channel(channel)  # pointing at another unit (column) selects it
             return
         slope, intercept = self.slope_and_intercept()
         x = float(values[position])
@@ -189,5 +190,6 @@ class BatchNormView(QWidget):
             return ""
         from cnnviz.core.layer_lessons import plain_text
 
-        formula = plain_text(self.formula.text().replace("</tr>", "\n")).strip()
+        formula = plain_text(self.formula.text().replace("</td><td>", " ")
+                             .replace("</tr>", "\n")).strip()
         return "\n".join([self.headline.text(), formula, self.example.text()])

@@ -289,8 +289,9 @@ class DenseView(QWidget):
                   f"{format_value(product)}"
                   for index, value, weight, product in zip(frame.top_indices, frame.top_inputs,
                                                            frame.top_weights, frame.top_products)]
-        lines.append(f"+ {count_text(frame.rest_count)} other inputs sum to "
-                     f"{format_value(frame.rest_sum)}")
+        if frame.rest_count:
+            lines.append(f"+ {count_text(frame.rest_count)} other inputs sum to "
+                         f"{format_value(frame.rest_sum)}")
         lines.append(f"+ bias {format_value(frame.bias)}")
         lines.append(f"= pre-activation z {format_value(frame.pre_activation)}")
         lines.append(self.table.final)

@@ -855,8 +855,9 @@ class FlattenView(QWidget):
         self._limit = symmetric_limit(source)
         shape = source.shape
         channels = shape[-1] if source.ndim == 3 else 1
-        self.headline.setText(f"Flatten: {shape_text(shape)} = {count_text(source.size)} values "
-                              f"→ one list of {count_text(flat.size)}. No value changes.")
+        stack = f"{shape_text(shape)} = " if source.ndim > 1 else ""
+        self.headline.setText(f"Flatten: {stack}{count_text(source.size)} values → one list "
+                              f"of {count_text(flat.size)}. No value changes.")
         if source.ndim == 3:
             height, width, _ = shape
             self.order.setText(
