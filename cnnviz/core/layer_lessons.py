@@ -166,8 +166,8 @@ _LESSONS: dict[str, Lesson] = {
     "softmax": Lesson("Softmax", (
         "Softmax turns a list of raw scores, called <b>logits</b>, into probabilities. Each "
         "score x is turned into eˣ (e ≈ 2.718 raised to the power x), which makes every "
-        "number positive and makes big scores stand out even more. Then each result is divided by their total, so they "
-        "add up to exactly 1.",
+        "number positive and makes big scores stand out even more. Then each result is "
+        "divided by their total, so they add up to exactly 1.",
         "Subtracting the largest score first does not change the answer; it only stops the "
         "numbers from growing too big for the computer. A probability of 0.93 means the "
         "network is 93% sure by its own reckoning. It can still be confidently wrong, "

@@ -44,11 +44,14 @@ def formula_text(function: str, parameters: dict[str, float] | None = None) -> s
         return f"y = x if x > 0, else {slope:g}·x"
     if function == "elu":
         alpha = parameters.get("alpha", 1.0)
-        return "y = x if x > 0, else eˣ − 1" if alpha == 1 else f"y = x if x > 0, else {alpha:g}·(eˣ − 1)"
+        if alpha == 1:
+            return "y = x if x > 0, else eˣ − 1"
+        return f"y = x if x > 0, else {alpha:g}·(eˣ − 1)"
     return {
         "sigmoid": "y = 1 / (1 + e⁻ˣ)", "tanh": "y = tanh(x)", "linear": "y = x",
         "selu": "y = 1.05·x if x > 0, else 1.76·(eˣ − 1)", "softplus": "y = ln(1 + eˣ)",
-        "softsign": "y = x / (1 + |x|)", "silu": "y = x · sigmoid(x)", "swish": "y = x · sigmoid(x)",
+        "softsign": "y = x / (1 + |x|)", "silu": "y = x · sigmoid(x)",
+        "swish": "y = x · sigmoid(x)",
         "gelu": "y = x · Φ(x)", "relu6": "y = min(max(0, x), 6)", "exponential": "y = eˣ",
     }.get(function, f"y = {function}(x)")
 
@@ -82,7 +85,8 @@ def activation_headline(function: str, before: np.ndarray, after: np.ndarray,
     if function in ("sigmoid", "tanh", "hard_sigmoid", "softsign"):
         low, high = ("0", "1") if function in ("sigmoid", "hard_sigmoid") else ("−1", "1")
         return (f"{name} squeezed all {count_text(total)} values into the range {low} to {high}: "
-                f"they now lie between {format_value(after.min())} and {format_value(after.max())}.")
+                f"they now lie between {format_value(after.min())} and "
+                f"{format_value(after.max())}.")
     if function == "linear":
         return f"Linear: all {count_text(total)} values passed through unchanged (y = x)."
     if function == "softmax" and len(shape) > 1:
@@ -150,7 +154,8 @@ class ActivationCurve(QWidget):
         self.label = label
         xs = np.concatenate([self.curve_x, before, [0.0]])
         ys = np.concatenate([self.curve_y, after, [0.0]])
-        self.x_range = self._padded(float(xs.min()), float(xs.max()), 0.0 if self.curve_x.size else 0.06)
+        x_margin = 0.0 if self.curve_x.size else 0.06  # a sampled curve has its own margin
+        self.x_range = self._padded(float(xs.min()), float(xs.max()), x_margin)
         self.y_range = self._padded(float(ys.min()), float(ys.max()), 0.08)
         self.marked = None
         self.update()
@@ -216,7 +221,8 @@ class ActivationCurve(QWidget):
         for tick in y_ticks:
             y = self.to_screen(x0, tick).y()
             painter.drawText(QRectF(0, y - metrics.height() / 2, rect.left() - 4, metrics.height()),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{tick:g}")
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                             f"{tick:g}")
         painter.drawText(QRectF(rect.left(), rect.bottom() + metrics.height() + 2, rect.width(),
                                 metrics.height() + 2), Qt.AlignmentFlag.AlignHCenter,
                          "x: value before")

@@ -118,7 +118,9 @@ class BatchNormView(QWidget):
 
     def set_channel(self, channel: int) -> None:
         """Show the formula and maps of `channel` (a unit, for a 1-D input)."""
-        if self.steps is None or not 0 <= channel < len(self.steps.gamma) or channel == self._channel:
+        if self.steps is None or channel == self._channel:
+            return
+        if not 0 <= channel < len(self.steps.gamma):
             return
         self._channel = channel
         self.picker.set_value(channel)
@@ -156,7 +158,8 @@ class BatchNormView(QWidget):
         """The value with the largest size in the channel: a telling worked example."""
         values = np.asarray(self.steps.input, np.float32)
         if values.ndim == 3:
-            y, x = np.unravel_index(np.argmax(np.abs(values[:, :, self._channel])), values.shape[:2])
+            channel_map = np.abs(values[:, :, self._channel])
+            y, x = np.unravel_index(np.argmax(channel_map), channel_map.shape)
             return int(y), int(x), self._channel
         if values.ndim == 1:
             return (self._channel,)

@@ -85,8 +85,8 @@ class ContributionTable(QWidget):
         painter.setFont(bold)
         painter.setPen(text)
         for column, header in enumerate(self.HEADERS):
-            painter.drawText(QRectF(lefts[column], 0, lefts[column + 1] - lefts[column] - 8, height),
-                             right, header)
+            width_here = lefts[column + 1] - lefts[column] - 8
+            painter.drawText(QRectF(lefts[column], 0, width_here, height), right, header)
         painter.drawText(QRectF(lefts[0], 0, lefts[1] - lefts[0], height), left, "contribution")
         # Bars share the scale of the listed products, so they stay visible even when the
         # rest of a long input outweighs them; longer bars are cut with an arrow at the edge.

@@ -188,7 +188,8 @@ class ValueMap(QWidget):
     # -- data
     def set_values(self, values: np.ndarray, limit: float | None = None,
                    title: str | None = None) -> None:
-        """Show `values` ((H, W) map or (N,) vector) with colour limit `limit` (default: its own)."""
+        """Show `values` ((H, W) map or (N,) vector) with colour limit `limit` (default: the
+        largest |value| of its own)."""
         array = np.asarray(values, np.float32)
         self._limit = float(limit) if limit and limit > 0 else symmetric_limit(array)
         if title is not None:

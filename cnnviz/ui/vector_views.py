@@ -238,7 +238,7 @@ class MapRow(QWidget):
 # ----------------------------------------------------------------------------- softmax
 
 class SoftmaxLadder(QWidget):
-    """The painted table: one row per class, logit → shifted → exp → ÷ total → probability."""
+    """The painted table: logit → shifted → exp → ÷ total → probability."""
 
     row_clicked = Signal(int)
 
@@ -344,7 +344,8 @@ class SoftmaxLadder(QWidget):
                      format_value(steps.shifted[row]), format_value(steps.exponentials[row]))
             for index, value in enumerate(cells):
                 column = columns[index]
-                flags = align | (Qt.AlignmentFlag.AlignLeft if index == 0 else Qt.AlignmentFlag.AlignRight)
+                flags = align | (Qt.AlignmentFlag.AlignLeft if index == 0
+                                 else Qt.AlignmentFlag.AlignRight)
                 shown = QFontMetrics(painter.font()).elidedText(
                     value, Qt.TextElideMode.ElideRight, int(column.width() - 8))
                 painter.drawText(QRectF(column.left(), rect.top(), column.width() - 6, height),
@@ -370,8 +371,8 @@ class SoftmaxLadder(QWidget):
         bar_area = QRectF(column.left() + 2, rect.top() + rect.height() * 0.2,
                           max(column.width() - label_width - 8, 10), rect.height() * 0.6)
         painter.fillRect(bar_area, QColor(0, 0, 0, 10))
-        painter.fillRect(QRectF(bar_area.left(), bar_area.top(),
-                                bar_area.width() * min(max(probability, 0.0), 1.0), bar_area.height()),
+        filled = bar_area.width() * min(max(probability, 0.0), 1.0)
+        painter.fillRect(QRectF(bar_area.left(), bar_area.top(), filled, bar_area.height()),
                          QColor(*POSITIVE.astype(int)))
         painter.setPen(self.palette().windowText().color())
         painter.drawText(QRectF(bar_area.right() + 6, rect.top(), label_width, rect.height()),
@@ -379,7 +380,7 @@ class SoftmaxLadder(QWidget):
 
 
 class SoftmaxView(QWidget):
-    """Softmax spelled out per class: logit → z − max → eᶻ⁻ᵐᵃˣ → ÷ total → probability."""
+    """Softmax per class: logit → z − max → eᶻ⁻ᵐᵃˣ → ÷ total → probability."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -467,12 +468,14 @@ class DropoutView(QWidget):
         same = before.shape == after.shape and bool(np.array_equal(before, after))
         unchanged = int(np.sum(before == after)) if before.shape == after.shape else 0
         if same:
-            self.headline.setText(f"At inference dropout does nothing: all {count_text(before.size)}"
-                                  " values pass through unchanged (output = input).")
+            self.headline.setText("At inference dropout does nothing: all "
+                                  f"{count_text(before.size)} values pass through unchanged "
+                                  "(output = input).")
         else:
             difference = float(np.max(np.abs(before - after))) if before.shape == after.shape else 0
             self.headline.setText(f"{count_text(unchanged)} of {count_text(before.size)} values "
-                                  f"unchanged; the largest difference is {format_value(difference)}.")
+                                  "unchanged; the largest difference is "
+                                  f"{format_value(difference)}.")
         self.explanation.setText(
             f"During training it would silence about {100 * rate:.0f}% of the values at random "
             f"(rate {rate:g}) and multiply the others by 1 / (1 − {rate:g}) = "
@@ -533,7 +536,8 @@ class GlobalPoolView(QWidget):
         self.result.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.result.setTextFormat(Qt.TextFormat.RichText)
         self.result.setWordWrap(True)
-        self.result.setMinimumWidth(self.result.fontMetrics().horizontalAdvance("mean = 000.000") + 16)
+        self.result.setMinimumWidth(
+            self.result.fontMetrics().horizontalAdvance("mean = 000.000") + 16)
         self.result.setMaximumWidth(220)
         result_font = QFont(self.result.font())
         result_font.setPointSizeF(result_font.pointSizeF() * 1.3)
@@ -894,8 +898,10 @@ class FlattenView(QWidget):
             1 if source.ndim in (1, 2) else 0)
         for slot in range(count):
             value_map = ValueMap()
-            value_map.cell_hovered.connect(lambda position, slot=slot: self._hover_input(slot, position))
-            value_map.cell_clicked.connect(lambda position, slot=slot: self._click_input(slot, position))
+            value_map.cell_hovered.connect(
+                lambda position, slot=slot: self._hover_input(slot, position))
+            value_map.cell_clicked.connect(
+                lambda position, slot=slot: self._click_input(slot, position))
             self.input_maps.append(value_map)
             self._maps_row.addWidget(value_map, 1)
         self._first_channel = -1
@@ -980,7 +986,8 @@ class FlattenView(QWidget):
             shown = f"channels {first}–{first + count - 1} of {source.shape[2]}" if \
                 source.shape[2] > count else f"all {source.shape[2]} channels"
             self.channel_note.setText(f"Input, {shown}. The dashed squares are the same pixel "
-                                      "in the other channels: they sit right next to it in the list.")
+                                      "in the other channels: they sit right next to it in the "
+                                      "list.")
         else:
             if self._first_channel != 0:
                 self._first_channel = 0

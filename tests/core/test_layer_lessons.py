@@ -61,7 +61,8 @@ def test_each_activation_function_has_its_own_sentence(function):
 
 
 def test_activation_sentences_say_what_the_function_does():
-    assert "0" in plain_text(ACTIVATION_SENTENCES["relu"]) and "negative" in ACTIVATION_SENTENCES["relu"]
+    relu = plain_text(ACTIVATION_SENTENCES["relu"])
+    assert "into 0" in relu and "negative" in relu
     assert "0 to 1" in ACTIVATION_SENTENCES["sigmoid"]
     assert "−1 to 1" in ACTIVATION_SENTENCES["tanh"]
     assert "add up to 1" in ACTIVATION_SENTENCES["softmax"]

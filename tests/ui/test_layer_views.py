@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
 
 keras = pytest.importorskip("keras")
 
@@ -103,7 +103,7 @@ def test_relu_view_counts_the_values_it_set_to_zero(qtbot):
     assert f"ReLU set {zeroed} of {x.size} values ({percent}%) to zero" in view.summary_text()
     view.set_channel(4)
     here = int(np.sum(x[:, :, 4] < 0))
-    assert f"channel 4: {here} of {x[:, :, 4].size} set to zero in this channel" in view.summary_text()
+    assert f"channel 4: {here} of 81 set to zero in this channel" in view.summary_text()
 
 
 def test_pointing_at_a_value_follows_it_along_the_curve(qtbot):
@@ -150,7 +150,8 @@ def test_many_values_are_thinned_on_the_curve_but_all_counted():
     curve = ActivationCurve()
     curve.set_data(before, np.maximum(before, 0), before, np.maximum(before, 0), "ReLU")
     assert MAX_POINTS <= len(curve.points) <= MAX_POINTS + 2
-    assert curve.points[:, 0].min() == pytest.approx(-3) and curve.points[:, 0].max() == pytest.approx(3)
+    assert curve.points[:, 0].min() == pytest.approx(-3)
+    assert curve.points[:, 0].max() == pytest.approx(3)
 
 
 def test_softmax_activation_shows_the_ladder_with_keras_probabilities(qtbot):
@@ -204,7 +205,8 @@ def test_dense_view_sum_of_contributions_is_the_pre_activation(qtbot):
     kernel, bias = steps.kernel, steps.bias
     z = float(x @ kernel[:, unit] + bias[unit])
     total = float(np.sum(frame.top_products)) + frame.rest_sum + frame.bias
-    assert total == pytest.approx(z, abs=1e-4) and frame.pre_activation == pytest.approx(z, abs=1e-4)
+    assert total == pytest.approx(z, abs=1e-4)
+    assert frame.pre_activation == pytest.approx(z, abs=1e-4)
     products = x * kernel[:, unit]
     largest = np.argsort(-np.abs(products))[:8]
     assert list(frame.top_indices) == list(largest)
@@ -230,9 +232,11 @@ def test_dense_view_picks_units_and_spells_softmax_out(qtbot):
     view.set_steps(steps)
     answer = int(np.argmax(output))
     assert view.unit() == answer
-    assert f"({CLASSES[answer]})" in view.headline.text() and "the network's answer" in view.headline.text()
+    assert f"({CLASSES[answer]})" in view.headline.text()
+    assert "the network's answer" in view.headline.text()
     assert view.tabs.isTabVisible(1)
-    assert f"→ softmax over all 10 units → probability  {format_value(output[answer])}" in view.summary_text()
+    assert (f"→ softmax over all 10 units → probability  {format_value(output[answer])}"
+            in view.summary_text())
     other = (answer + 3) % 10
     view.unit_box.setCurrentIndex(other)
     assert view.frame.unit == other
@@ -241,7 +245,8 @@ def test_dense_view_picks_units_and_spells_softmax_out(qtbot):
     assert "the network's answer" not in view.headline.text()
     view.softmax_link.linkActivated.emit("softmax")
     assert view.tabs.currentWidget() is view.softmax_view
-    shown = [float(v) for v in re.findall(r"probability (\d\.\d+)", view.softmax_view.summary_text())]
+    ladder_text = view.softmax_view.summary_text()
+    shown = [float(v) for v in re.findall(r"probability (\d\.\d+)", ladder_text)]
     np.testing.assert_allclose(shown, output, atol=1e-4)
     # A hidden layer has no softmax tab.
     hidden, _ = dense_layer(6, "tanh", x)
@@ -269,7 +274,8 @@ def test_batchnorm_view_formula_uses_the_learned_numbers(qtbot):
         assert f"= {format_value(gamma)} · (x " in text
         assert f"√({format_value(variance)} + 0.001)" in text
         sign = "−" if intercept < 0 else "+"
-        assert f"Channel {channel}:  y = {format_value(slope)}·x {sign} {format_value(abs(intercept))}" in text
+        line = f"Channel {channel}:  y = {format_value(slope)}·x {sign} "
+        assert line + format_value(abs(intercept)) in text
         # The worked example is the largest value of the channel, and y is Keras's output.
         y, x_pos = np.unravel_index(np.argmax(np.abs(x[:, :, channel])), x.shape[:2])
         assert f"input[{y}, {x_pos}, {channel}]" in text
@@ -378,7 +384,8 @@ def test_global_pool_view_turns_each_map_into_one_value(qtbot, layer_class, mode
     settle(qtbot)
     assert "each of the 7 maps (5 × 6) becomes one number" in view.summary_text()
     outputs = view.outputs
-    qtbot.mouseClick(outputs, Qt.MouseButton.LeftButton, pos=outputs.cell_rect((4,)).center().toPoint())
+    qtbot.mouseClick(outputs, Qt.MouseButton.LeftButton,
+                     pos=outputs.cell_rect((4,)).center().toPoint())
     assert view.channel() == 4 and view.picker.value() == 4
     text = view.summary_text()
     if mode == "max":
