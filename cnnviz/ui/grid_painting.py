@@ -359,8 +359,9 @@ def _layout_runs(lines: list[list[Run]], fonts: dict[str, QFont], width: float,
             if x > indent and x + advance > width:
                 visual += 1
                 x = indent
-                if run.text.startswith(" "):
-                    stripped = Run(run.text.lstrip(), run.style)
+                if run.text[:1] in (" ", ",", ";"):
+                    # A continuation starts with its term ("+ 0.5×0.2"), not a space or comma.
+                    stripped = Run(run.text.lstrip(" ,;"), run.style)
                     advance = metrics[run.style].horizontalAdvance(stripped.text)
                     run = stripped
             placed.append((x, visual, run))

@@ -27,6 +27,7 @@ BEAM_FILL = QColor(HIGHLIGHT.red(), HIGHLIGHT.green(), HIGHLIGHT.blue(), 55)
 BEAM_EDGE = QColor(HIGHLIGHT.red(), HIGHLIGHT.green(), HIGHLIGHT.blue(), 150)
 BACKGROUND = QColor(255, 255, 255)
 LARGEST_MAP_CELL = 64
+MAX_TEXT_PIXELS = 26
 
 
 @dataclass
@@ -63,6 +64,7 @@ class StepViewBase(QWidget):
         self._calc_rect = QRectF()
         self._legend_labels: list[tuple[str, QRectF]] = []
         self._padding_swatch: tuple[QRectF, QRectF, str] | None = None
+        self._legend_label_font = self._note_font = self._title_font
         self._legends = {key: ColorLegend(self) for key, _label, _tip in self.LEGENDS}
         for legend in self._legends.values():
             legend.setMinimumWidth(90)
@@ -168,6 +170,7 @@ class StepViewBase(QWidget):
     # ------------------------------------------------------------------ layout
     def resizeEvent(self, event) -> None:  # noqa: N802
         self._layout_valid = False
+        self._reserved_lines = 1   # the calculation wraps differently at the new width
         super().resizeEvent(event)
 
     def changeEvent(self, event) -> None:  # noqa: N802
@@ -181,34 +184,64 @@ class StepViewBase(QWidget):
             self._layout_valid = True
 
     def _relayout(self) -> None:
+        """Lay out for the widget's size. The maps and the middle numbers are usually limited by
+        the width; height left over goes into a larger calculation text and legends, up to a
+        third larger, rather than into empty bands."""
         width, height = float(self.width()), float(self.height())
         pixels = max(12.0, min(22.0, width / 50, height / 29))
-        self._fonts = text_fonts(self.font(), pixels)
+        base = self._plan(pixels, pixels)
+        text_pixels = pixels
+        while text_pixels < min(MAX_TEXT_PIXELS, pixels * 1.25):
+            bigger = self._plan(pixels, text_pixels + 1, base["chosen"])
+            if bigger["total_h"] > height - 2 * bigger["margin"]:
+                break
+            text_pixels += 1
+        self._apply(self._plan(pixels, text_pixels, base["chosen"]))
+
+    def _plan(self, pixels: float, text_pixels: float, chosen: _Chosen | None = None) -> dict:
+        """Fonts, arrangement and heights at a size for titles and numbers, and one for the
+        calculation and legends (sets the fonts on the view)."""
+        width, height = float(self.width()), float(self.height())
+        self._fonts = text_fonts(self.font(), text_pixels)
         self._title_font = pixel_font(self.font(), pixels, bold=True)
         line = QFontMetricsF(self._fonts["strong"]).lineSpacing()
+        title_h = round(QFontMetricsF(self._title_font).lineSpacing() * 1.25)
         margin, gap = max(8.0, pixels * 0.6), pixels * 1.2
         number_pixels = pixels * 0.85
-        title_h = round(line * 1.25)
 
         # Bottom up: legends, then the calculation (as many lines as it wraps to), then the maps.
-        legend_font = pixel_font(self.font(), max(11.0, pixels * 0.85))
+        legend_font = pixel_font(self.font(), max(10.0, round(pixels * 0.85)))
         for legend in self._legends.values():
             legend.setFont(legend_font)
         legend_h = next(iter(self._legends.values())).sizeHint().height() if self._legends else 0
         self._calc_rect = QRectF(margin, 0, width - 2 * margin, 0)
         samples = [self._lines] + [self._calculation_lines(s) for s in self._sample_steps()]
-        self._reserved_lines = max([self._reserved_lines] + [self._wrapped(s) for s in samples])
-        calc_h = self._reserved_lines * line
+        reserved = max(self._wrapped(sample) for sample in samples)
+        calc_h = reserved * line
         top_h = height - 2 * margin - calc_h - legend_h - 2 * gap * 0.6
         number_w = QFontMetricsF(pixel_font(self.font(), number_pixels)).horizontalAdvance("\u22120.00")
-        chosen = self._choose(width - 2 * margin - 2 * gap, top_h, title_h, number_w + 8, pixels)
+        if chosen is None:
+            chosen = self._choose(width - 2 * margin - 2 * gap, top_h, title_h, number_w + 8, pixels)
+        content_h = max(title_h + chosen.side, chosen.middle[1])
+        return dict(pixels=pixels, text_pixels=text_pixels, margin=margin, gap=gap, number_pixels=number_pixels,
+                    title_h=title_h, legend_h=legend_h, reserved=reserved, calc_h=calc_h,
+                    chosen=chosen, content_h=content_h,
+                    total_h=content_h + calc_h + legend_h + 2 * gap * 0.6)
 
+    def _apply(self, plan: dict) -> None:
+        """Place every grid, title, the calculation and the legends as planned."""
+        width, height = float(self.width()), float(self.height())
+        self._plan(plan["pixels"], plan["text_pixels"], plan["chosen"])   # the fonts of this plan
+        margin, gap, chosen = plan["margin"], plan["gap"], plan["chosen"]
+        number_pixels, title_h, legend_h = plan["number_pixels"], plan["title_h"], plan["legend_h"]
+        self._reserved_lines = max(self._reserved_lines, plan["reserved"])
+        calc_h = self._reserved_lines * QFontMetricsF(self._fonts["strong"]).lineSpacing()
+        content_h = plan["content_h"]
+        total_h = content_h + calc_h + legend_h + 2 * gap * 0.6
         middle_w, middle_h = chosen.middle
         spare = max(0.0, width - 2 * margin - 2 * chosen.side - middle_w - 2 * gap)
         gap_x = gap + min(spare / 2, gap * 2)
         content_w = 2 * chosen.side + middle_w + 2 * gap_x
-        content_h = max(title_h + chosen.side, middle_h)
-        total_h = content_h + calc_h + legend_h + 2 * gap * 0.6
         top = max(margin, (height - total_h) / 2)
         left = (width - content_w) / 2
         ratio = self.devicePixelRatioF()
@@ -279,7 +312,9 @@ class StepViewBase(QWidget):
                 side = min(side_wanted, (free_w - middle_w) / 2)
                 if middle_h > top_h or side < 40:
                     break
-                a, b = side / side_wanted, min(1.0, cell / cell_wanted)
+                # Numbers a class can read matter more than big maps: maps count as full size
+                # at three quarters of the height.
+                a, b = min(1.0, side / (side_wanted * 0.77)), min(1.0, cell / cell_wanted)
                 score = (min(a, b), a + b)
                 if best is None or score > best.score:
                     best = _Chosen(table, cell, int(side), (middle_w, middle_h), score)
@@ -292,7 +327,7 @@ class StepViewBase(QWidget):
 
     def _place_middle(self, chosen: _Chosen, origin: QPointF, title_h: float, number_pixels: float,
                       ratio: float) -> None:
-        pixels = self._fonts["plain"].pixelSize()
+        pixels = self._title_font.pixelSize()
         widths, heights, _w, _h = self._measure(chosen.table, chosen.cell, title_h, pixels)
         spacing = pixels * 0.3
         grids = self._middle_grids()
@@ -316,41 +351,50 @@ class StepViewBase(QWidget):
     def _place_legends(self, row: QRectF) -> None:
         """The legends side by side under the calculation, each after its label; then, when the
         input has a padding border, a hatched swatch saying what it is. Each legend gets the
-        width its numbers need, and the room left over is shared out."""
+        width its numbers need and the room left over is shared out; in a narrow view the
+        gaps, then the fonts, shrink until the row fits."""
         self._legend_labels = []
         self._padding_swatch = None
-        label_metrics = QFontMetricsF(self._fonts["strong"])
         note = self._padding_note()
-        note_w = (QFontMetricsF(self._fonts["plain"]).horizontalAdvance(note) + row.height() * 0.9
-                  if note else 0.0)
-        spacing = 20.0
-        parts = []
-        for key, label, tooltip in self.LEGENDS:
-            legend = self._legends[key]
-            numbers = QFontMetricsF(legend.font())
-            need = sum(numbers.horizontalAdvance(text) for text in (
-                format_value(-legend.limit()), "0", format_value(legend.limit()))) + 28
-            parts.append([key, label, tooltip, label_metrics.horizontalAdvance(label) + 8, need])
-        used = sum(part[3] + part[4] for part in parts) + note_w + spacing * len(parts)
-        if used > row.width():  # narrow: squeeze the gaps, then the bars (never below their numbers)
-            spacing = 10.0
-            used = sum(part[3] + part[4] for part in parts) + note_w + spacing * len(parts)
+        size = self._title_font.pixelSize()
+        while True:
+            self._legend_label_font = pixel_font(self.font(), size, bold=True)
+            self._note_font = pixel_font(self.font(), size)
+            legend_font = pixel_font(self.font(), max(10.0, round(size * 0.85)))
+            label_metrics = QFontMetricsF(self._legend_label_font)
+            note_w = (QFontMetricsF(self._note_font).horizontalAdvance(note) + row.height() * 0.7 + 8
+                      if note else 0.0)
+            parts = []
+            for key, label, tooltip in self.LEGENDS:
+                legend = self._legends[key]
+                legend.setFont(legend_font)
+                numbers = QFontMetricsF(legend_font)
+                need = sum(numbers.horizontalAdvance(text) for text in (
+                    format_value(-legend.limit()), "0", format_value(legend.limit()))) + 28
+                parts.append([key, label, tooltip, label_metrics.horizontalAdvance(label) + 8, need])
+            fixed = sum(part[3] + part[4] for part in parts) + note_w
+            spacing = max(10.0, min(20.0, (row.width() - fixed) / max(len(parts), 1)))
+            used = fixed + spacing * len(parts)
+            if used <= row.width() or size <= 10:
+                break
+            size -= 1
         extra = max(0.0, row.width() - used) / max(len(parts), 1)
         x = row.left() + max(0.0, row.width() - used - extra * len(parts)) / 2
         for key, label, tooltip, label_w, need in parts:
             legend_w = need + min(extra, 300 - need) if need < 300 else need
             slot_extra = extra - (legend_w - need)
             x += slot_extra / 2
-            self._legend_labels.append((label, QRectF(x, row.top(), label_w, row.height() * 0.55)))
+            bar_h = max(8.0, row.height() - legend.fontMetrics().height() - 8)  # as ColorLegend draws it
+            self._legend_labels.append((label, QRectF(x, row.top() + 2, label_w, bar_h)))
             legend = self._legends[key]
             legend.setToolTip(tooltip)
             legend.setGeometry(QRect(round(x + label_w), round(row.top()), round(legend_w),
                                      round(row.height())))
             x += label_w + legend_w + spacing + slot_extra / 2
         if note:
-            side = row.height() * 0.5
+            side = max(8.0, row.height() - self._legends[self.LEGENDS[0][0]].fontMetrics().height() - 8)
             swatch = QRectF(x, row.top() + 2, side, side)
-            text = QRectF(swatch.right() + 6, row.top(), note_w - side - 6, row.height() * 0.55)
+            text = QRectF(swatch.right() + 6, row.top() + 2, note_w - side - 6, side)
             self._padding_swatch = (swatch, text, note)
 
     def _padding_note(self) -> str:
@@ -381,7 +425,7 @@ class StepViewBase(QWidget):
         draw_highlight(painter, window_rect)
         for grid in grids.values():
             grid.draw(painter)
-        op_font = pixel_font(self.font(), self._fonts["plain"].pixelSize() * 1.5, bold=True)
+        op_font = pixel_font(self.font(), self._title_font.pixelSize() * 1.5, bold=True)
         painter.setPen(QColor(70, 70, 70))
         for text, rect in self._operators:
             draw_title(painter, rect, text, op_font)
@@ -391,7 +435,7 @@ class StepViewBase(QWidget):
         draw_highlight(painter, current, width=3 if current.width() >= 8 else 2)
         draw_runs(painter, self._calc_rect, self._lines, self._fonts)
         for label, rect in self._legend_labels:
-            draw_title(painter, rect, label, self._fonts["strong"], Qt.AlignmentFlag.AlignRight,
+            draw_title(painter, rect, label, self._legend_label_font, Qt.AlignmentFlag.AlignRight,
                        QColor(25, 25, 25))
         if self._padding_swatch is not None:
             swatch, text_rect, note = self._padding_swatch
@@ -399,7 +443,7 @@ class StepViewBase(QWidget):
             painter.fillRect(swatch, QBrush(PADDING_HATCH, Qt.BrushStyle.BDiagPattern))
             painter.setPen(QPen(GRID_LINE, 1))
             painter.drawRect(swatch)
-            draw_title(painter, text_rect, note, self._fonts["plain"], Qt.AlignmentFlag.AlignLeft,
+            draw_title(painter, text_rect, note, self._note_font, Qt.AlignmentFlag.AlignLeft,
                        QColor(25, 25, 25))
         painter.end()
 
