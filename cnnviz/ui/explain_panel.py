@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.core.errors import CnnvizError
+from cnnviz.core.layer_lessons import lesson_for_steps
 from cnnviz.core.learning_snapshots import LearningHistory
 from cnnviz.ui import dialogs
 from cnnviz.ui.explain_session import ExplainSession, ForwardResult, Observation
@@ -128,8 +129,12 @@ class ExplainPanel(QWidget):
         splitter.setStretchFactor(1, 1)
         splitter.setStretchFactor(2, 0)
         splitter.setChildrenCollapsible(False)
-        splitter.setSizes([270, 700, 230])
+        left.setMinimumWidth(220)
+        left.setMaximumWidth(340)
+        self.lesson.setMinimumWidth(170)
+        self.lesson.setMaximumWidth(340)
         self.splitter = splitter
+        self._sized = False
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
@@ -170,6 +175,11 @@ class ExplainPanel(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
+        if not self._sized:  # the first time: give the centre what the sides can spare
+            self._sized = True
+            narrow = self.width() < 1200
+            side, lesson = (240, 190) if narrow else (270, 240)
+            self.splitter.setSizes([side, max(400, self.width() - side - lesson), lesson])
         self.views.setFocus()
         chooser = self.training.chooser
         if chooser.current is None and not chooser.busy:
@@ -255,9 +265,7 @@ class ExplainPanel(QWidget):
 
     def _steps_ready(self, steps: Any, keep_place: bool = False) -> None:
         self.views.set_steps(steps, keep_place=keep_place)
-        function = getattr(steps, "function", None) or getattr(steps, "mode", None) \
-            or getattr(steps, "activation", None)
-        self.lesson.set_lesson(steps.kind, function)
+        self.lesson.show_lesson(lesson_for_steps(steps))
         if self._replaying is None:
             self._show_maps(steps.output, steps.name)
             kernel = steps.kernel if steps.kind == "conv" else None
@@ -342,9 +350,8 @@ class ExplainPanel(QWidget):
         elif self.session.image is None:
             text = "Choose an input on the left to see what each layer does with it."
         elif not self.session.trained:
-            text = ("<b>Random weights:</b> this model has not been trained yet, so its filters "
-                    "are noise. <a href='train'>Train it</a> and come back, or watch it learn here "
-                    "while it trains.")
+            text = ("<b>Untrained:</b> the weights are random. <a href='train'>Train it</a>, "
+                    "or watch it learn here while it trains.")
         elif self.training.running:
             text = "Training: this view refreshes after every epoch."
         else:

@@ -86,6 +86,7 @@ class StepViews(QWidget):
             selectors.addWidget(widget)
         selectors.addSpacing(8)
         selectors.addWidget(self.caption, 1)
+        self.caption.setMinimumHeight(self.filter_box.sizeHint().height())
 
         self.stack = QStackedWidget()
         self.playback = Playback(parent=self)
@@ -164,7 +165,8 @@ class StepViews(QWidget):
         view = self.view(kind)
         filters = int(steps.kernel.shape[3]) if kind == "conv" else 0
         channels = 0
-        if kind in ("conv", "pool", "activation", "batchnorm", "dropout") and np.ndim(steps.input) == 3:
+        # Activation, batch-norm and dropout views carry their own channel picker.
+        if kind in ("conv", "pool") and np.ndim(steps.input) == 3:
             channels = int(np.shape(steps.input)[2])
         self.channel_label.setText("Input channel" if kind == "conv" else "Channel")
         self.filter_box.blockSignals(True)
