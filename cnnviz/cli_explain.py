@@ -217,6 +217,12 @@ def write_pictures(probe: Any, forward: Any, positions: list[int], out: Path,
 
     app = QApplication.instance() or QApplication(["cnnviz"])
     written: list[Path] = []
+
+    def png(widget: Any, path: Path) -> Path:
+        app.processEvents()
+        save_view_png(widget, path)
+        return path
+
     views, maps, filters = StepViews(), FeatureMapGrid(), FilterGrid()
     views.set_class_names(class_names or [])
     for widget in (views, maps, filters):
@@ -228,20 +234,18 @@ def write_pictures(probe: Any, forward: Any, positions: list[int], out: Path,
         views.set_steps(steps)
         if views.animated:  # show the last step: the whole output computed
             views.playback.to_end()
-        app.processEvents()
-        written.append(save_view_png(views.current_view(), out / f"{stem}_steps.png"))
+        written.append(png(views.current_view(), out / f"{stem}_steps.png"))
         if np.ndim(steps.output) in (1, 3):
             maps.set_maps(steps.output, f"{steps.name}: every channel of its output")
-            app.processEvents()
-            written.append(save_view_png(maps, out / f"{stem}_feature_maps.png"))
+            written.append(png(maps, out / f"{stem}_feature_maps.png"))
         if steps.kind == "conv":
             filters.set_kernel(steps.kernel, f"{steps.name}: its {steps.kernel.shape[3]} filters")
-            app.processEvents()
-            written.append(save_view_png(filters, out / f"{stem}_filters.png"))
+            written.append(png(filters, out / f"{stem}_filters.png"))
         if views.animated:
             report(f"Drawing the animation of {steps.name}")
             gif = out / f"{stem}_animation.gif"
-            written.append(save_animation_gif(views.current_view(), gif, max_frames=max_frames))
+            save_animation_gif(views.current_view(), gif, max_frames=max_frames)
+            written.append(gif)
     probabilities = answer_of(forward)
     if probabilities is not None:
         chart = ProbabilityChart()
@@ -249,9 +253,8 @@ def write_pictures(probe: Any, forward: Any, positions: list[int], out: Path,
         names = class_names if class_names and len(class_names) == len(probabilities) else \
             [str(i) for i in range(len(probabilities))]
         chart.set_probabilities(probabilities, names, label)
-        app.processEvents()
-        written.append(save_view_png(chart, out / "probabilities.png"))
-    return [Path(p) for p in written if p is not None]
+        written.append(png(chart, out / "probabilities.png"))
+    return written
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
