@@ -56,6 +56,8 @@ class ExplainPanel(QWidget):
         self.session.busy_changed.connect(self._busy)
         self._class_names: list[str] = []
         self._replaying: int | None = None   # the replayed epoch, None when showing the live model
+        self._history_input = ""             # which input the replay's feature maps were made for
+        self._history_label: int | None = None
 
         # Left: the input and the answer.
         self.picker = InputPicker()
@@ -229,6 +231,8 @@ class ExplainPanel(QWidget):
 
     def _input_chosen(self, image: Any, description: str, label: Any) -> None:
         self.session.set_input(image, description, label)
+        if self._replaying is not None:
+            self.replay.set_live(True)   # a new input is seen through the current model
         if self.session.model is None:
             self.session.use_spec(self.document.spec.copy())
         if self.isVisible():
@@ -256,12 +260,16 @@ class ExplainPanel(QWidget):
             self.chart.setEnabled(False)
             return
         self.chart.setEnabled(True)
-        names = self._class_names if len(self._class_names) == len(probabilities) else \
-            [str(i) for i in range(len(probabilities))]
+        names = self._names_for(probabilities)
         self.chart.set_probabilities(probabilities, names, label)
         best = int(probabilities.argmax())
         correct = None if label is None else best == int(label)
         self.picker.set_prediction(names[best], float(probabilities[best]), correct)
+
+    def _names_for(self, probabilities: Any) -> list[str]:
+        if len(self._class_names) == len(probabilities):
+            return self._class_names
+        return [str(i) for i in range(len(probabilities))]
 
     def _steps_ready(self, steps: Any, keep_place: bool = False) -> None:
         self.views.set_steps(steps, keep_place=keep_place)
@@ -316,29 +324,47 @@ class ExplainPanel(QWidget):
             return
         if observation.snapshot is not None:
             self.history.add(observation.snapshot)
+            self._history_input = f"for {self.session.description}"
+            self._history_label = self.session.label
             self.replay.history_updated()
         if self._replaying is None:
             self.session.accept_observation(observation)
 
     def _replay_epoch(self, epoch: int) -> None:
-        """Show the filters, maps and answer of a past epoch (or the live model again)."""
+        """Show the filters, maps and answer of a past epoch; the newest means live again."""
         latest = self.history.latest()
-        if latest is None or epoch is None or epoch >= latest.epoch and self.training.running:
-            self._replaying = None
+        if latest is None or epoch is None or epoch >= latest.epoch:
+            if self._replaying is not None:
+                self._replaying = None
+                self._show_current()
             return
         self._replaying = epoch
         snapshot = self.history.at(epoch)
         steps = self.views.steps
         if steps is None:
             return
+        label = self.history.label(epoch)
         maps = snapshot.feature_maps.get(steps.name)
         if maps is not None:
-            self.maps.set_maps(maps, f"{steps.name} · {self.history.label(epoch)}")
+            # The maps were recorded for the input shown while training ran.
+            self.maps.set_maps(maps, f"{steps.name} · {label} · {self._history_input}")
         kernel = snapshot.kernels.get(steps.name)
         if kernel is not None:
-            self.filters.set_kernel(kernel, f"{steps.name} · {self.history.label(epoch)}")
+            self.filters.set_kernel(kernel, f"{steps.name} · {label}")
         if snapshot.probabilities is not None:
-            self._show_answer(snapshot.probabilities, self.session.label)
+            self.chart.set_probabilities(snapshot.probabilities, self._names_for(
+                snapshot.probabilities), self._history_label)
+
+    def _show_current(self) -> None:
+        """Back from a replay: the current model's maps, filters and answer."""
+        steps = self.views.steps
+        if steps is not None:
+            self._show_maps(steps.output, steps.name)
+            self._show_filters(steps.kernel if steps.kind == "conv" else None, steps.name)
+        if self.session.forward is not None:
+            from cnnviz.ui.explain_session import answer_of
+
+            self._show_answer(answer_of(self.session.forward), self.session.label)
 
     # ------------------------------------------------------------------ banner and tools
 
