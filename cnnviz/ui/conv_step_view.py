@@ -76,7 +76,7 @@ class ConvStepView(StepViewBase):
             return
         self._filter = max(0, min(int(filter_index), self._steps.kernel.shape[3] - 1))
         self._filter_changed()
-        self._data_changed()
+        self._data_changed(new_steps=False)
 
     def filter_index(self) -> int:
         return self._filter

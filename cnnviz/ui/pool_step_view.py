@@ -65,7 +65,7 @@ class PoolStepView(StepViewBase):
             return
         self._channel = max(0, min(int(channel), self._steps.input.shape[2] - 1))
         self._channel_changed()
-        self._data_changed()
+        self._data_changed(new_steps=False)
 
     def channel(self) -> int:
         return self._channel

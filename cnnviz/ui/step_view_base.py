@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from cnnviz.ui.grid_painting import (
@@ -27,7 +27,8 @@ BEAM_FILL = QColor(HIGHLIGHT.red(), HIGHLIGHT.green(), HIGHLIGHT.blue(), 55)
 BEAM_EDGE = QColor(HIGHLIGHT.red(), HIGHLIGHT.green(), HIGHLIGHT.blue(), 150)
 BACKGROUND = QColor(255, 255, 255)
 LARGEST_MAP_CELL = 64
-MAX_TEXT_PIXELS = 26
+MAX_BASE_PIXELS = 28.0   # titles and numbers on a big screen or projector
+MAX_TEXT_PIXELS = 32
 
 
 @dataclass
@@ -68,6 +69,11 @@ class StepViewBase(QWidget):
         self._legends = {key: ColorLegend(self) for key, _label, _tip in self.LEGENDS}
         for legend in self._legends.values():
             legend.setMinimumWidth(90)
+            # The view is always drawn on white, so its legends write in dark ink even when the
+            # desktop uses a dark theme (where the palette's text colour would be white).
+            palette = legend.palette()
+            palette.setColor(QPalette.ColorRole.WindowText, QColor(30, 30, 30))
+            legend.setPalette(palette)
             legend.hide()
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -147,8 +153,9 @@ class StepViewBase(QWidget):
         return self.input_grid.rows, self.input_grid.cols
 
     # ------------------------------------------------------------------ data changes
-    def _data_changed(self) -> None:
-        """Subclasses call this after new data: relayout, and tell the playback the count."""
+    def _data_changed(self, new_steps: bool = True) -> None:
+        """Subclasses call this after new data: relayout, and (for a new layer) tell the
+        playback the count. Another filter or channel keeps the count and the playback going."""
         self._reserved_lines = 1
         self._layout_valid = False
         for legend in self._legends.values():
@@ -161,7 +168,8 @@ class StepViewBase(QWidget):
             self._lines = self._calculation_lines()
         else:
             self._lines = []
-        self.step_count_changed.emit(self.step_count())
+        if new_steps:
+            self.step_count_changed.emit(self.step_count())
         self.update()
 
     def _wrapped(self, lines: list[list[Run]]) -> int:
@@ -188,7 +196,7 @@ class StepViewBase(QWidget):
         the width; height left over goes into a larger calculation text and legends, up to a
         third larger, rather than into empty bands."""
         width, height = float(self.width()), float(self.height())
-        pixels = max(12.0, min(22.0, width / 50, height / 29))
+        pixels = max(12.0, min(MAX_BASE_PIXELS, width / 50, height / 29))
         base = self._plan(pixels, pixels)
         text_pixels = pixels
         while text_pixels < min(MAX_TEXT_PIXELS, pixels * 1.25):

@@ -230,15 +230,25 @@ def test_playing_and_keys_move_the_view(qtbot):
     playback.pause()
 
 
-def test_a_new_filter_keeps_the_count_and_reworks_the_step(qtbot):
+def test_a_new_filter_reworks_the_step_and_playback_goes_on(qtbot):
     steps, keras_output = keras_conv((6, 6, 2), 3, 3)
     view = make_view(qtbot, steps)
+    playback = Playback()
+    bind_step_view(view, playback)
     counts: list[int] = []
     view.step_count_changed.connect(counts.append)
-    view.set_step(5)
+    playback.set_position(5)
+    playback.play()
     view.set_filter(1)
-    assert counts == [16] and view.frame().filter == 1 and view.step() == 5
+    assert playback.is_playing() and counts == []
+    playback.pause()
+    assert view.frame().filter == 1 and view.step() == playback.position()
+    view.set_step(5)
     assert display_value(keras_output[1, 1, 1]) in view.calculation_text()
+    # A new layer brings a new count: the playback follows it.
+    smaller, _ = keras_conv((4, 4, 1), 2, 3)
+    view.set_steps(smaller)
+    assert counts == [4] and playback.count() == 4 and view.step() == playback.position()
 
 
 def test_png_and_gif_exports(qtbot, tmp_path):
