@@ -19,7 +19,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget,
+    QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter, QTabWidget, QToolButton, QVBoxLayout,
+    QWidget,
 )
 
 from cnnviz.core.errors import CnnvizError
@@ -117,7 +118,21 @@ class ExplainPanel(QWidget):
         centre_layout.addLayout(tools)
         centre_layout.addWidget(self.strip)
         centre_layout.addWidget(self.pages, 1)
-        centre_layout.addWidget(self.replay)
+        self.refresh_box = QSpinBox()
+        self.refresh_box.setRange(0, 1000)
+        self.refresh_box.setSpecialValueText("each epoch")
+        self.refresh_box.setSuffix(" batches")
+        self.refresh_box.setToolTip("While training runs, the view refreshes after each epoch; "
+                                    "set a number to refresh every that many batches as well")
+        self.refresh_box.valueChanged.connect(self._refresh_rate_changed)
+        refresh_label = QLabel("Refresh while training:")
+        refresh_label.setBuddy(self.refresh_box)
+        replay_row = QHBoxLayout()
+        replay_row.setContentsMargins(0, 0, 0, 0)
+        replay_row.addWidget(self.replay, 1)
+        replay_row.addWidget(refresh_label)
+        replay_row.addWidget(self.refresh_box)
+        centre_layout.addLayout(replay_row)
 
         # Right: words for learners.
         self.lesson = LessonPanel()
@@ -214,6 +229,10 @@ class ExplainPanel(QWidget):
             if self.isVisible() and self.session.image is not None:
                 self.session.compute()
             self._show_banner()
+
+    def _refresh_rate_changed(self, batches: int) -> None:
+        # Read by the next Start; a run already going keeps its rate.
+        self.training.observe_every_batches = int(batches)
 
     def _training_started(self, model: Any) -> None:
         if self.session.model is not model:
