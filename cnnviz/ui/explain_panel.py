@@ -59,6 +59,7 @@ class ExplainPanel(QWidget):
         self._replaying: int | None = None   # the replayed epoch, None when showing the live model
         self._history_input = ""             # which input the replay's feature maps were made for
         self._history_label: int | None = None
+        self._needs_refresh = False
 
         # Left: the input and the answer.
         self.picker = InputPicker()
@@ -89,6 +90,9 @@ class ExplainPanel(QWidget):
         self.pages.addTab(self.views, "Step by step")
         self.pages.addTab(self.maps, "Feature maps")
         self.pages.addTab(self.filters, "Filters")
+        # Pages out of sight are redrawn when they are shown, not on every refresh.
+        self._pending_pages: dict[int, Any] = {}
+        self.pages.currentChanged.connect(self._flush_page)
         self.replay = LearningReplay()
         self.replay.set_history(self.history)
         self.replay.epoch_selected.connect(self._replay_epoch)
@@ -204,6 +208,9 @@ class ExplainPanel(QWidget):
         if self.session.model is None and self.session.image is not None:
             self.session.use_spec(self.document.spec.copy())
             self.session.compute()
+        elif self._needs_refresh and self.session.image is not None:
+            self.session.compute(keep_place=True)
+        self._needs_refresh = False
 
     def shutdown(self) -> None:
         """Wait for background work (the window is closing)."""
@@ -306,14 +313,27 @@ class ExplainPanel(QWidget):
             self.pages.setTabEnabled(1, False)
             return
         self.pages.setTabEnabled(1, True)
-        self.maps.set_maps(output, f"{name}: every channel of its output")
+        self._defer_page(1, lambda: self.maps.set_maps(output, f"{name}: every channel of its output"))
 
     def _show_filters(self, kernel: Any, name: str) -> None:
         has_filters = kernel is not None
         self.pages.setTabEnabled(2, has_filters)
         self.pages.setTabToolTip(2, "" if has_filters else "Only convolution layers have filters")
         if has_filters:
-            self.filters.set_kernel(kernel, f"{name}: its {kernel.shape[3]} filters")
+            self._defer_page(2, lambda: self.filters.set_kernel(
+                kernel, f"{name}: its {kernel.shape[3]} filters"))
+
+    def _defer_page(self, index: int, update: Any) -> None:
+        if self.pages.currentIndex() == index:
+            self._pending_pages.pop(index, None)
+            update()
+        else:
+            self._pending_pages[index] = update
+
+    def _flush_page(self, index: int) -> None:
+        update = self._pending_pages.pop(index, None)
+        if update is not None:
+            update()
 
     def _layer_selected(self, index: int) -> None:
         self.session.select_layer(index)
@@ -346,8 +366,10 @@ class ExplainPanel(QWidget):
             self._history_input = f"for {self.session.description}"
             self._history_label = self.session.label
             self.replay.history_updated()
-        if self._replaying is None:
+        if self._replaying is None and self.isVisible():
             self.session.accept_observation(observation)
+        elif not self.isVisible():
+            self._needs_refresh = True   # nobody is looking: catch up when the view is shown
 
     def _replay_epoch(self, epoch: int) -> None:
         """Show the filters, maps and answer of a past epoch; the newest means live again."""
@@ -366,10 +388,11 @@ class ExplainPanel(QWidget):
         maps = snapshot.feature_maps.get(steps.name)
         if maps is not None:
             # The maps were recorded for the input shown while training ran.
-            self.maps.set_maps(maps, f"{steps.name} · {label} · {self._history_input}")
+            title = f"{steps.name} · {label} · {self._history_input}"
+            self._defer_page(1, lambda: self.maps.set_maps(maps, title))
         kernel = snapshot.kernels.get(steps.name)
         if kernel is not None:
-            self.filters.set_kernel(kernel, f"{steps.name} · {label}")
+            self._defer_page(2, lambda: self.filters.set_kernel(kernel, f"{steps.name} · {label}"))
         if snapshot.probabilities is not None:
             self.chart.set_probabilities(snapshot.probabilities, self._names_for(
                 snapshot.probabilities), self._history_label)

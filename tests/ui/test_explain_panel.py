@@ -149,6 +149,7 @@ def test_training_refreshes_the_view_and_records_epochs_for_the_replay(window, q
     np.testing.assert_allclose(end.kernels["conv2d"],
                                training.model.get_layer("conv2d").get_weights()[0])
     # Replaying the random start shows its filters; the newest epoch is live again.
+    panel.pages.setCurrentWidget(panel.filters)
     panel.replay.select_epoch(0)
     np.testing.assert_allclose(panel.filters.kernel, start.kernels["conv2d"])
     panel.replay.select_epoch(2)
