@@ -105,13 +105,15 @@ def save_animation_gif(view, path: str | os.PathLike[str], first_step: int = 0,
     animated GIF that loops forever, one frame per step at `steps_per_second`.
 
     When there are more steps than max_frames, max_frames of them are taken evenly (the last
-    step always among them). `progress(done, total)` is called after each frame. The view is
-    put back on the step it showed. Returns the number of frames written.
+    step always among them). `progress(done, total)` is called after each frame; raising from
+    it (say a CnnvizError when the user cancels) stops the export and leaves no file behind.
+    The view is put back on the step it showed. Returns the number of frames written.
     Raises CnnvizError when the view has nothing to show or the file cannot be written.
     """
     count = view.step_count()
     if count <= 0:
-        raise CnnvizError("There is no animation to save: choose a convolution or pooling layer first.")
+        raise CnnvizError("There is no animation to save: choose a convolution or pooling "
+                          "layer first.")
     last_step = count - 1 if last_step is None else min(int(last_step), count - 1)
     steps = animation_steps(max(0, int(first_step)), last_step, max(1, int(max_frames)))
     _check_writable(Path(path))

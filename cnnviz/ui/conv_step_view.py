@@ -50,7 +50,7 @@ class ConvStepView(StepViewBase):
 
     # ------------------------------------------------------------------ public
     def set_steps(self, steps: ConvSteps | None) -> None:
-        """Show a Conv2D layer's explanation (None clears the view). Filter and channel reset to 0."""
+        """Show a Conv2D layer's explanation (None clears the view); filter and channel go to 0."""
         self._steps = steps
         self._filter = self._channel = 0
         self._step = 0
@@ -62,7 +62,8 @@ class ConvStepView(StepViewBase):
             left, right = padded_shape(width, out_w, steps.strides[1], kw, steps.pad_left)
             self._padding = (top, bottom, left, right)
             self._limits["input"] = symmetric_limit(steps.input)
-            input_samples = [cell_label(steps.input.min()), cell_label(steps.input.max()), "\u22120.00"]
+            input_samples = [cell_label(steps.input.min()), cell_label(steps.input.max()),
+                             "\u22120.00"]
             self.window_grid.set_font_samples(input_samples)
             self._filter_changed()
         self._data_changed()
@@ -184,14 +185,17 @@ class ConvStepView(StepViewBase):
                 Run(display_value(total)), Run(f" + bias {display_value(frame.bias)}"),
                 Run(" = "), Run(display_value(frame.pre_activation), "strong")]
         if frame.activation != "linear":
-            last += [Run(f" → {frame.activation} → "), Run(display_value(frame.output), "strong")]
+            last += [Run(f" → {frame.activation} → "),
+                     Run(display_value(frame.output), "strong")]
         lines.append(last)
         return lines
 
     def _channel_line(self, frame: ConvFrame, c: int, several: bool) -> list[Run]:
         window, kernel = frame.window[..., c].ravel(), frame.kernel[..., c].ravel()
         count = window.size
-        shown = list(range(count)) if count <= MAX_WRITTEN_TERMS else [0, 1, 2, 3, None, count - 2, count - 1]
+        shown: list[int | None] = list(range(count))
+        if count > MAX_WRITTEN_TERMS:
+            shown = [0, 1, 2, 3, None, count - 2, count - 1]
         line = [Run(f"Channel {c}:  " if several else "Window × kernel:  ", "muted")]
         first = True
         for index in shown:
@@ -238,11 +242,13 @@ class ConvStepView(StepViewBase):
                 return "Zero padding (padding='same'): the kernel sees 0 here"
             return f"input[{y}, {x}, {c}] = {steps.input[y, x, c]:.6g}"
         if key == "kernel":
-            return f"weight[{row}, {col}, channel {c}, filter {f}] = {frame.kernel[row, col, c]:.6g}"
+            weight = frame.kernel[row, col, c]
+            return f"weight[{row}, {col}, channel {c}, filter {f}] = {weight:.6g}"
         if key == "window":
             if not frame.inside[row, col]:
                 return "Zero padding: 0"
-            return f"input[{frame.top + row}, {frame.left + col}, {c}] = {frame.window[row, col, c]:.6g}"
+            value = frame.window[row, col, c]
+            return f"input[{frame.top + row}, {frame.left + col}, {c}] = {value:.6g}"
         if key == "products":
             return (f"{frame.window[row, col, c]:.6g} × {frame.kernel[row, col, c]:.6g} = "
                     f"{frame.products[row, col, c]:.6g}")

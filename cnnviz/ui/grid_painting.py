@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
 
-from cnnviz.ui.value_colors import diverging_image, diverging_rgb, format_value, text_color_on
+from cnnviz.ui.value_colors import diverging_image, format_value
 
 GRID_LINE = QColor(190, 190, 190)
 BLANK_CELL = QColor(234, 234, 234)      # not computed yet (a computed 0 is white)
@@ -33,7 +33,7 @@ MIN_NUMBER_PIXELS = 8                    # smallest font that still reads on a p
 
 
 def display_value(value: float, digits: int = 3) -> str:
-    """format_value with a real minus sign (−), which reads better than a hyphen when projected."""
+    """format_value with a real minus sign (−): it reads better than a hyphen when projected."""
     return format_value(value, digits).replace("-", "\u2212")
 
 
@@ -49,7 +49,8 @@ def operand(value: float, digits: int = 2) -> str:
     """A number as a factor in a written sum: negative ones in brackets, 0.50×(−0.31)."""
     value = float(value)
     # Tiny factors keep a significant digit (0.004, not 0.00): they are part of a real sum.
-    text = display_value(value, 3) if 0 < abs(value) < 10.0 ** -digits else cell_label(value, digits)
+    tiny = 0 < abs(value) < 10.0 ** -digits
+    text = display_value(value, 3) if tiny else cell_label(value, digits)
     return f"({text})" if float(value) < 0 else text
 
 
@@ -116,7 +117,7 @@ class ValueGrid:
 
     def place(self, box: QRectF, largest_cell: int, base_font: QFont, max_font_pixels: float,
               device_pixel_ratio: float = 1.0, align_top: bool = False) -> None:
-        """Fit the grid into `box` (centred; at the top when align_top) with cells ≤ largest_cell."""
+        """Fit the grid into `box` (centred; at its top when align_top), cells ≤ largest_cell."""
         cell = fit_cell_size(self.rows, self.cols, box.width(), box.height(), largest_cell)
         width, height = cell * self.cols, cell * self.rows
         left = box.left() + (box.width() - width) / 2
@@ -131,7 +132,8 @@ class ValueGrid:
             self._invalidate()
 
     def rect(self) -> QRectF:
-        return QRectF(self.origin.x(), self.origin.y(), self.cell * self.cols, self.cell * self.rows)
+        return QRectF(self.origin.x(), self.origin.y(), self.cell * self.cols,
+                      self.cell * self.rows)
 
     def cell_rect(self, row: int, col: int) -> QRectF:
         return QRectF(self.origin.x() + col * self.cell, self.origin.y() + row * self.cell,
@@ -167,7 +169,8 @@ class ValueGrid:
     def _fit_number_font(self):
         labels = self.font_samples or self.labels()
         widest = sorted(set(labels), key=len)[-6:] + [self.padding_text]
-        for pixels in range(int(min(self.max_font_pixels, self.cell * 0.45)), MIN_NUMBER_PIXELS - 1, -1):
+        largest = int(min(self.max_font_pixels, self.cell * 0.45))
+        for pixels in range(largest, MIN_NUMBER_PIXELS - 1, -1):
             font = pixel_font(self.base_font, pixels)
             metrics = QFontMetricsF(font)
             width = max(metrics.horizontalAdvance(text) for text in widest)
@@ -214,7 +217,8 @@ class ValueGrid:
         painter.drawImage(target, diverging_image(self.values, self.limit))
         padded = ~self.real
         if padded.any():
-            hatch = QBrush(PADDING_HATCH, Qt.BrushStyle.BDiagPattern if size >= 6 else Qt.BrushStyle.SolidPattern)
+            style = Qt.BrushStyle.BDiagPattern if size >= 6 else Qt.BrushStyle.SolidPattern
+            hatch = QBrush(PADDING_HATCH, style)
             for row, col in zip(*np.nonzero(padded)):
                 cell = QRectF(origin.x() + col * size, origin.y() + row * size, size, size)
                 painter.fillRect(cell, PADDING_CELL)
@@ -226,7 +230,8 @@ class ValueGrid:
             rows, cols = np.nonzero(self.real)
             if rows.size:
                 edge = QRectF(origin.x() + cols.min() * size, origin.y() + rows.min() * size,
-                              (cols.max() - cols.min() + 1) * size, (rows.max() - rows.min() + 1) * size)
+                              (cols.max() - cols.min() + 1) * size,
+                              (rows.max() - rows.min() + 1) * size)
                 painter.setPen(QPen(REAL_EDGE, 2 if size >= 6 else 1))
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawRect(edge)
@@ -280,17 +285,18 @@ class ValueGrid:
         ratio, size, full = self.device_pixel_ratio, self.cell, self.full_pixmap()
         if full_rows:
             height = full_rows * size
-            painter.drawPixmap(QRectF(self.origin.x(), self.origin.y(), self.cols * size, height), full,
-                               QRectF(0, 0, self.cols * size * ratio, height * ratio))
+            painter.drawPixmap(QRectF(self.origin.x(), self.origin.y(), self.cols * size, height),
+                               full, QRectF(0, 0, self.cols * size * ratio, height * ratio))
         if extra:
             top = full_rows * size
-            painter.drawPixmap(QRectF(self.origin.x(), self.origin.y() + top, extra * size, size), full,
-                               QRectF(0, top * ratio, extra * size * ratio, size * ratio))
+            painter.drawPixmap(QRectF(self.origin.x(), self.origin.y() + top, extra * size, size),
+                               full, QRectF(0, top * ratio, extra * size * ratio, size * ratio))
 
 
 # ---------------------------------------------------------------------- other drawing helpers
 
-def draw_highlight(painter: QPainter, rect: QRectF, colour: QColor = HIGHLIGHT, width: float = 3) -> None:
+def draw_highlight(painter: QPainter, rect: QRectF, colour: QColor = HIGHLIGHT,
+                   width: float = 3) -> None:
     """A bold outline that reads on blue, white and red cells alike: colour with a dark edge."""
     painter.save()
     painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -305,7 +311,8 @@ def draw_highlight(painter: QPainter, rect: QRectF, colour: QColor = HIGHLIGHT, 
 
 
 def draw_title(painter: QPainter, rect: QRectF, text: str | tuple[str, ...], font: QFont,
-               align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignHCenter, colour: QColor | None = None) -> None:
+               align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignHCenter,
+               colour: QColor | None = None) -> None:
     """One line of text in `rect`. Given several versions (longest first), the first that fits
     is drawn; the last is elided with … when even it does not fit."""
     painter.setFont(font)
@@ -317,18 +324,6 @@ def draw_title(painter: QPainter, rect: QRectF, text: str | tuple[str, ...], fon
     if chosen is None:
         chosen = metrics.elidedText(versions[-1], Qt.TextElideMode.ElideRight, rect.width())
     painter.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, chosen)
-
-
-def draw_cell_value(painter: QPainter, rect: QRectF, value: float, limit: float, font: QFont,
-                    digits: int = 3) -> None:
-    """A single coloured cell with its number: the result of one step."""
-    r, g, b = diverging_rgb(np.array([value]), limit)[0]
-    painter.fillRect(rect, QColor(int(r), int(g), int(b)))
-    painter.setPen(QPen(GRID_LINE, 1))
-    painter.drawRect(rect)
-    painter.setFont(font)
-    painter.setPen(text_color_on(value, limit))
-    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, display_value(value, digits))
 
 
 # ---------------------------------------------------------------------- the written calculation
@@ -374,7 +369,8 @@ def wrapped_line_count(lines: list[list[Run]], fonts: dict[str, QFont], width: f
     return _layout_runs(lines, fonts, width, indent=width * 0.04)[1]
 
 
-def draw_runs(painter: QPainter, rect: QRectF, lines: list[list[Run]], fonts: dict[str, QFont]) -> None:
+def draw_runs(painter: QPainter, rect: QRectF, lines: list[list[Run]],
+              fonts: dict[str, QFont]) -> None:
     """Write the lines into rect, wrapping long ones between runs (continuations indented)."""
     placed, _count = _layout_runs(lines, fonts, rect.width(), indent=rect.width() * 0.04)
     line_height = max(QFontMetricsF(font).lineSpacing() for font in fonts.values())
@@ -387,7 +383,8 @@ def draw_runs(painter: QPainter, rect: QRectF, lines: list[list[Run]], fonts: di
         painter.setFont(font)
         if run.style == "focus":
             width = QFontMetricsF(font).horizontalAdvance(run.text)
-            painter.fillRect(QRectF(rect.left() + x - 2, top, width + 4, line_height), FOCUS_BACKGROUND)
+            behind = QRectF(rect.left() + x - 2, top, width + 4, line_height)
+            painter.fillRect(behind, FOCUS_BACKGROUND)
         painter.setPen(MUTED_TEXT if run.style == "muted" else QColor(20, 20, 20))
         painter.drawText(QPointF(rect.left() + x, top + ascent), run.text)
 

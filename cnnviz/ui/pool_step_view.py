@@ -14,7 +14,9 @@ from PySide6.QtWidgets import QWidget
 
 from cnnviz.core.frames import PoolFrame, PoolSteps
 from cnnviz.ui.conv_step_view import padded_shape
-from cnnviz.ui.grid_painting import PICKED, Run, ValueGrid, cell_label, display_value, draw_highlight, operand
+from cnnviz.ui.grid_painting import (
+    PICKED, Run, ValueGrid, cell_label, display_value, draw_highlight, operand,
+)
 from cnnviz.ui.step_view_base import StepViewBase, Table
 from cnnviz.ui.value_colors import symmetric_limit
 
@@ -47,8 +49,9 @@ class PoolStepView(StepViewBase):
         if steps is not None:
             height, width = steps.input.shape[:2]
             out_h, out_w = steps.output.shape[:2]
-            top, bottom = padded_shape(height, out_h, steps.strides[0], steps.pool_size[0], steps.pad_top)
-            left, right = padded_shape(width, out_w, steps.strides[1], steps.pool_size[1], steps.pad_left)
+            (sy, sx), (ph, pw) = steps.strides, steps.pool_size
+            top, bottom = padded_shape(height, out_h, sy, ph, steps.pad_top)
+            left, right = padded_shape(width, out_w, sx, pw, steps.pad_left)
             self._padding = (top, bottom, left, right)
             self._limit = symmetric_limit(steps.input, steps.output)
             self.window_grid.set_font_samples(
@@ -111,7 +114,8 @@ class PoolStepView(StepViewBase):
         out_h, out_w = steps.output.shape[:2]
         suffix = f", channel {self._channel}" if channels > 1 else ""
         if key == "input":
-            return (f"Input {height}×{width}{suffix}", f"Input{suffix}", f"Channel {self._channel}")
+            return (f"Input {height}×{width}{suffix}", f"Input{suffix}",
+                    f"Channel {self._channel}")
         if key == "output":
             return (f"Pooled {out_h}×{out_w}{suffix}", f"Pooled{suffix}", "Pooled")
         if key == "result":
@@ -178,10 +182,12 @@ class PoolStepView(StepViewBase):
                 line.append(Run(joiner + operand(frame.window[cell], 3)))
             line += [Run(f") / {frame.count} = "), Run(display_value(frame.output), "strong")]
             total = float(frame.window[frame.inside].sum(dtype=np.float32))
-            kept = [Run(where, "muted"), Run(f"sum {display_value(total)} / {frame.count} cells = "),
+            kept = [Run(where, "muted"),
+                    Run(f"sum {display_value(total)} / {frame.count} cells = "),
                     Run(display_value(frame.output), "strong")]
         if skipped:
-            kept.append(Run(f" ({skipped} padding cell{'s' if skipped > 1 else ''} not counted)", "muted"))
+            cells_word = "cells" if skipped > 1 else "cell"
+            kept.append(Run(f" ({skipped} padding {cells_word} not counted)", "muted"))
         return [line, kept]
 
     def _tooltip(self, key: str, row: int, col: int) -> str:
@@ -194,11 +200,13 @@ class PoolStepView(StepViewBase):
         if key == "window":
             if not frame.inside[row, col]:
                 return "Padding: not counted"
-            text = f"input[{frame.top + row}, {frame.left + col}, {c}] = {frame.window[row, col]:.6g}"
+            value = frame.window[row, col]
+            text = f"input[{frame.top + row}, {frame.left + col}, {c}] = {value:.6g}"
             if frame.picked is not None and (row, col) == tuple(frame.picked):
                 text += "\nthe largest in the window: this is what max pooling keeps"
             return text
         if key == "result":
             return f"output[{frame.out_y}, {frame.out_x}, {c}] = {frame.output:.6g}"
         step = row * steps.output.shape[1] + col + 1
-        return f"output[{row}, {col}, {c}] = {steps.output[row, col, c]:.6g}\nstep {step}; click to jump there"
+        value = steps.output[row, col, c]
+        return f"output[{row}, {col}, {c}] = {value:.6g}\nstep {step}; click to jump there"

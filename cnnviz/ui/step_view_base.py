@@ -95,7 +95,7 @@ class StepViewBase(QWidget):
         raise NotImplementedError
 
     def _title(self, key: str) -> str | tuple[str, ...]:
-        """A grid's title, or several versions of it, longest first (the first that fits is drawn)."""
+        """A grid's title, or several versions of it, longest first (the first that fits)."""
         raise NotImplementedError
 
     def _show_step(self, step: int) -> None:
@@ -227,11 +227,14 @@ class StepViewBase(QWidget):
         reserved = max(self._wrapped(sample) for sample in samples)
         calc_h = reserved * line
         top_h = height - 2 * margin - calc_h - legend_h - 2 * gap * 0.6
-        number_w = QFontMetricsF(pixel_font(self.font(), number_pixels)).horizontalAdvance("\u22120.00")
+        number_font = pixel_font(self.font(), number_pixels)
+        number_w = QFontMetricsF(number_font).horizontalAdvance("\u22120.00")
         if chosen is None:
-            chosen = self._choose(width - 2 * margin - 2 * gap, top_h, title_h, number_w + 8, pixels)
+            free_w = width - 2 * margin - 2 * gap
+            chosen = self._choose(free_w, top_h, title_h, number_w + 8, pixels)
         content_h = max(title_h + chosen.side, chosen.middle[1])
-        return dict(pixels=pixels, text_pixels=text_pixels, margin=margin, gap=gap, number_pixels=number_pixels,
+        return dict(pixels=pixels, text_pixels=text_pixels, margin=margin, gap=gap,
+                    number_pixels=number_pixels,
                     title_h=title_h, legend_h=legend_h, reserved=reserved, calc_h=calc_h,
                     chosen=chosen, content_h=content_h,
                     total_h=content_h + calc_h + legend_h + 2 * gap * 0.6)
@@ -272,14 +275,16 @@ class StepViewBase(QWidget):
 
         calc_top = top + content_h + gap * 0.6
         self._calc_rect = QRectF(margin, calc_top, width - 2 * margin, calc_h)
-        self._place_legends(QRectF(margin, calc_top + calc_h + gap * 0.6, width - 2 * margin, legend_h))
+        legend_top = calc_top + calc_h + gap * 0.6
+        self._place_legends(QRectF(margin, legend_top, width - 2 * margin, legend_h))
 
     def _sample_steps(self) -> list[int]:
         count = self.step_count()
         return sorted({0, count // 2, count - 1}) if count else []
 
     def _operator_width(self, pixels: float) -> float:
-        return QFontMetricsF(pixel_font(self.font(), pixels * 1.5, bold=True)).horizontalAdvance("→") + 10
+        font = pixel_font(self.font(), pixels * 1.5, bold=True)
+        return QFontMetricsF(font).horizontalAdvance("→") + 10
 
     def _result_cell(self, cell: int) -> int:
         window = self._middle_grids()["window"]
@@ -307,7 +312,8 @@ class StepViewBase(QWidget):
                     w, h = op_w, title_h + pixels * 1.6
                 widths[c], heights[r] = max(widths[c], w), max(heights[r], h)
         spacing = pixels * 0.3
-        return widths, heights, sum(widths) + spacing * (columns - 1), sum(heights) + spacing * (len(table) - 1)
+        total_w = sum(widths) + spacing * (columns - 1)
+        return widths, heights, total_w, sum(heights) + spacing * (len(table) - 1)
 
     def _choose(self, free_w: float, top_h: float, title_h: float, cell_wanted: float,
                 pixels: float) -> _Chosen:
@@ -348,8 +354,8 @@ class StepViewBase(QWidget):
                 if key in grids:
                     side = self._result_cell(chosen.cell) if key == "result" else chosen.cell
                     box = QRectF(x, y + title_h, widths[c], grid_h)
-                    grids[key].place(box, side, self.font(), number_pixels * (1.15 if key == "result" else 1),
-                                     ratio, align_top=True)
+                    font_pixels = number_pixels * (1.15 if key == "result" else 1)
+                    grids[key].place(box, side, self.font(), font_pixels, ratio, align_top=True)
                     self._titles[key] = QRectF(x - spacing / 2, y, widths[c] + spacing, title_h)
                 elif key is not None:
                     self._operators.append((key, QRectF(x, y + title_h, widths[c], grid_h)))
@@ -370,8 +376,10 @@ class StepViewBase(QWidget):
             self._note_font = pixel_font(self.font(), size)
             legend_font = pixel_font(self.font(), max(10.0, round(size * 0.85)))
             label_metrics = QFontMetricsF(self._legend_label_font)
-            note_w = (QFontMetricsF(self._note_font).horizontalAdvance(note) + row.height() * 0.7 + 8
-                      if note else 0.0)
+            note_w = 0.0
+            if note:
+                note_w = QFontMetricsF(self._note_font).horizontalAdvance(note)
+                note_w += row.height() * 0.7 + 8   # the swatch and its gap
             parts = []
             for key, label, tooltip in self.LEGENDS:
                 legend = self._legends[key]
@@ -379,7 +387,8 @@ class StepViewBase(QWidget):
                 numbers = QFontMetricsF(legend_font)
                 need = sum(numbers.horizontalAdvance(text) for text in (
                     format_value(-legend.limit()), "0", format_value(legend.limit()))) + 28
-                parts.append([key, label, tooltip, label_metrics.horizontalAdvance(label) + 8, need])
+                label_w = label_metrics.horizontalAdvance(label) + 8
+                parts.append([key, label, tooltip, label_w, need])
             fixed = sum(part[3] + part[4] for part in parts) + note_w
             spacing = max(10.0, min(20.0, (row.width() - fixed) / max(len(parts), 1)))
             used = fixed + spacing * len(parts)
@@ -392,7 +401,8 @@ class StepViewBase(QWidget):
             legend_w = need + min(extra, 300 - need) if need < 300 else need
             slot_extra = extra - (legend_w - need)
             x += slot_extra / 2
-            bar_h = max(8.0, row.height() - legend.fontMetrics().height() - 8)  # as ColorLegend draws it
+            # The label sits beside the colour bar, as high as ColorLegend draws the bar.
+            bar_h = max(8.0, row.height() - legend.fontMetrics().height() - 8)
             self._legend_labels.append((label, QRectF(x, row.top() + 2, label_w, bar_h)))
             legend = self._legends[key]
             legend.setToolTip(tooltip)
@@ -400,7 +410,8 @@ class StepViewBase(QWidget):
                                      round(row.height())))
             x += label_w + legend_w + spacing + slot_extra / 2
         if note:
-            side = max(8.0, row.height() - self._legends[self.LEGENDS[0][0]].fontMetrics().height() - 8)
+            first_legend = self._legends[self.LEGENDS[0][0]]
+            side = max(8.0, row.height() - first_legend.fontMetrics().height() - 8)
             swatch = QRectF(x, row.top() + 2, side, side)
             text = QRectF(swatch.right() + 6, row.top() + 2, note_w - side - 6, side)
             self._padding_swatch = (swatch, text, note)

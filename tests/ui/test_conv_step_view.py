@@ -51,7 +51,8 @@ def pixel(image, point) -> QColor:
 def mean_colour(image, rect) -> QColor:
     """The average colour over a rectangle of a QImage (hatching and lines averaged in)."""
     pixels = [QColor(image.pixel(x, y)).getRgb()[:3]
-              for y in range(rect.top() + 1, rect.bottom()) for x in range(rect.left() + 1, rect.right())]
+              for y in range(rect.top() + 1, rect.bottom())
+              for x in range(rect.left() + 1, rect.right())]
     return QColor(*(int(v) for v in np.mean(pixels, axis=0)))
 
 
@@ -142,7 +143,8 @@ def test_one_by_one_kernel(qtbot):
     frame = view.frame()
     assert frame.window.shape == (1, 1, 3)
     text = view.calculation_text()
-    assert text.startswith(f"Channel 1:  {operand(frame.window[0, 0, 1])}×{operand(frame.kernel[0, 0, 1])} = ")
+    product = f"{operand(frame.window[0, 0, 1])}×{operand(frame.kernel[0, 0, 1])}"
+    assert text.startswith(f"Channel 1:  {product} = ")
     assert frame.output == pytest.approx(keras_output[1, 2, 0], abs=1e-5)
     assert not view.grab().isNull()
 
@@ -273,6 +275,20 @@ def test_png_and_gif_exports(qtbot, tmp_path):
     view.set_step(35)
     expected = np.asarray(Image.open(_saved(view, tmp_path)).convert("RGB")).astype(int)
     assert np.abs(last - expected).mean() < 4
+
+
+def test_cancelling_a_gif_export_leaves_no_file(qtbot, tmp_path):
+    steps, _ = keras_conv((8, 8, 1), 2, 3)
+    view = make_view(qtbot, steps, (700, 450))
+    view.set_step(3)
+
+    def cancel_after_five(done: int, _total: int) -> None:
+        if done == 5:
+            raise CnnvizError("Saving the animation was cancelled.")
+
+    with pytest.raises(CnnvizError, match="cancelled"):
+        save_animation_gif(view, tmp_path / "anim.gif", progress=cancel_after_five)
+    assert list(tmp_path.iterdir()) == [] and view.step() == 3
 
 
 def _saved(view, folder):

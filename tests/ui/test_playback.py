@@ -6,7 +6,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from cnnviz.ui.playback import MAX_SPEED, MIN_SPEED, Playback, PlaybackBar, install_playback_shortcuts
+from cnnviz.ui.playback import (
+    MAX_SPEED, MIN_SPEED, Playback, PlaybackBar, install_playback_shortcuts,
+)
 
 
 def test_playing_advances_over_time_and_stops_at_the_end(qtbot):

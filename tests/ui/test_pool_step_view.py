@@ -40,7 +40,8 @@ def make_view(qtbot, steps, size=(1000, 600)):
 
 def mean_colour(image, rect) -> QColor:
     pixels = [QColor(image.pixel(x, y)).getRgb()[:3]
-              for y in range(rect.top() + 1, rect.bottom()) for x in range(rect.left() + 1, rect.right())]
+              for y in range(rect.top() + 1, rect.bottom())
+              for x in range(rect.left() + 1, rect.right())]
     return QColor(*(int(v) for v in np.mean(pixels, axis=0)))
 
 
