@@ -58,6 +58,7 @@ class StepViewBase(QWidget):
         self._lines: list[list[Run]] = []
         self._reserved_lines = 1
         self._layout_valid = False
+        self._last_layout_key: tuple = ()
         self._fonts = text_fonts(self.font(), 13)
         self._title_font = pixel_font(self.font(), 13, bold=True)
         self._titles: dict[str, QRectF] = {}
@@ -156,8 +157,6 @@ class StepViewBase(QWidget):
     def _data_changed(self, new_steps: bool = True) -> None:
         """Subclasses call this after new data: relayout, and (for a new layer) tell the
         playback the count. Another filter or channel keeps the count and the playback going."""
-        self._reserved_lines = 1
-        self._layout_valid = False
         for legend in self._legends.values():
             legend.setVisible(self._has_data())
         if self._has_data():
@@ -168,9 +167,25 @@ class StepViewBase(QWidget):
             self._lines = self._calculation_lines()
         else:
             self._lines = []
+        # Laying out costs more than a step; new numbers in grids of the same shapes (the same
+        # layer after another epoch of training) keep the layout they had.
+        key = self._layout_key()
+        if key != self._last_layout_key:
+            self._last_layout_key = key
+            self._reserved_lines = 1
+            self._layout_valid = False
         if new_steps:
             self.step_count_changed.emit(self.step_count())
         self.update()
+
+    def _layout_key(self) -> tuple:
+        """What the layout depends on besides the widget's size: grid shapes, number widths."""
+        if not self._has_data():
+            return ()
+        grids = [self.input_grid, self.output_grid, *self._middle_grids().values()]
+        return tuple((grid.rows, grid.cols,
+                      tuple(len(text) for text in (getattr(grid, "font_samples", None) or ())))
+                     for grid in grids)
 
     def _wrapped(self, lines: list[list[Run]]) -> int:
         return wrapped_line_count(lines, self._fonts, max(50.0, self._calc_rect.width()))
