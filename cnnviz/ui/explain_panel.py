@@ -13,7 +13,6 @@ snapshot for the learning replay and refreshes the view for the current input.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -23,17 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnviz.core.errors import CnnvizError
 from cnnviz.core.layer_lessons import lesson_for_steps
 from cnnviz.core.learning_snapshots import LearningHistory
-from cnnviz.ui import dialogs
+from cnnviz.ui import explain_exports
 from cnnviz.ui.explain_session import ExplainSession, ForwardResult, Observation
 from cnnviz.ui.explain_views import StepViews
 from cnnviz.ui.layer_strip import LayerChip, LayerStrip
-
-PNG_FILTER = "PNG image (*.png)"
-GIF_FILTER = "Animated GIF (*.gif)"
-
 
 class ExplainPanel(QWidget):
     """Explains the current model on one input, layer by layer."""
@@ -299,7 +293,9 @@ class ExplainPanel(QWidget):
 
     def _steps_ready(self, steps: Any, keep_place: bool = False) -> None:
         self.views.set_steps(steps, keep_place=keep_place)
-        self.lesson.show_lesson(lesson_for_steps(steps))
+        lesson = lesson_for_steps(steps)
+        if lesson != self.lesson.lesson():   # a live refresh of the same layer: keep the text
+            self.lesson.show_lesson(lesson)
         if self._replaying is None:
             self._show_maps(steps.output, steps.name)
             kernel = steps.kernel if steps.kind == "conv" else None
@@ -437,61 +433,15 @@ class ExplainPanel(QWidget):
         self.gif_button.setEnabled(self.views.animated)
         self.png_button.setEnabled(self.views.steps is not None)
 
+    # Exports live in explain_exports.py; these keep the panel's interface.
     def save_png_dialog(self) -> None:
-        if self.views.steps is None:
-            return
-        name = f"{self.views.steps.name}_{self.pages.tabText(self.pages.currentIndex())}"
-        path = dialogs.get_save_path(self, "Save the view as PNG",
-                                     name.replace(" ", "_").lower() + ".png", PNG_FILTER)
-        if path:
-            self.save_png(path)
+        explain_exports.save_png_dialog(self)
 
     def save_png(self, path: str) -> bool:
-        from cnnviz.ui.animation_export import save_view_png
-
-        try:
-            save_view_png(self.pages.currentWidget(), path)
-        except CnnvizError as exc:
-            dialogs.show_error(self, "Cannot save the image", str(exc))
-            return False
-        self._show_banner(busy=f"Saved {Path(path).name}.")
-        return True
+        return explain_exports.save_png(self, path)
 
     def save_gif_dialog(self) -> None:
-        if not self.views.animated:
-            return
-        path = dialogs.get_save_path(self, "Save the animation as GIF",
-                                     f"{self.views.steps.name}_animation.gif", GIF_FILTER)
-        if path:
-            self.save_gif(path)
+        explain_exports.save_gif_dialog(self)
 
     def save_gif(self, path: str) -> bool:
-        from PySide6.QtWidgets import QApplication, QProgressDialog
-
-        from cnnviz.ui.animation_export import save_animation_gif
-
-        progress = QProgressDialog("Drawing the animation…", "Cancel", 0, 100, self)
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-        progress.setMinimumDuration(400)
-
-        def report(done: int, total: int) -> None:
-            progress.setMaximum(max(1, total))
-            progress.setValue(done)
-            QApplication.processEvents()
-            if progress.wasCanceled():
-                raise CnnvizError("Saving the animation was cancelled.")
-
-        view = self.views.current_view()
-        position = self.views.playback.position()
-        self.views.playback.pause()
-        try:
-            save_animation_gif(view, path, steps_per_second=self.views.playback.speed(),
-                               progress=report)
-        except CnnvizError as exc:
-            dialogs.show_error(self, "Cannot save the animation", str(exc))
-            return False
-        finally:
-            progress.close()
-            self.views.playback.set_position(position, force=True)
-        self._show_banner(busy=f"Saved {Path(path).name}.")
-        return True
+        return explain_exports.save_gif(self, path)
