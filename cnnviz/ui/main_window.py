@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
@@ -17,7 +18,6 @@ from cnnviz.core.presets import preset_spec
 from cnnviz.core.spec import ModelSpec, load_spec, save_spec, save_text_atomically
 from cnnviz.ui import dialogs
 from cnnviz.ui.builder_panel import BuilderPanel
-from cnnviz.ui.explain_panel import ExplainPanel
 from cnnviz.ui.spec_document import SpecDocument
 from cnnviz.ui.training_panel import TrainingPanel
 
@@ -43,7 +43,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.builder, "1  Build")
         self.tabs.addTab(self.training, "2  Train")
         # The explainer is built on its first visit: its widgets are not needed to start up.
-        self.explain: ExplainPanel | None = None
+        self.explain: Any = None  # ExplainPanel
         self._explain_host = QWidget()
         QVBoxLayout(self._explain_host).setContentsMargins(0, 0, 0, 0)
         self.tabs.addTab(self._explain_host, "3  Explain")
@@ -326,9 +326,11 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.training)
         self.training.start()
 
-    def ensure_explain(self) -> ExplainPanel:
-        """The Explain view, made on first use."""
+    def ensure_explain(self) -> Any:
+        """The Explain view (ExplainPanel), made on first use: its imports cost start-up time."""
         if self.explain is None:
+            from cnnviz.ui.explain_panel import ExplainPanel
+
             self.explain = ExplainPanel(self.document, self.training)
             self._explain_host.layout().addWidget(self.explain)
         return self.explain
