@@ -12,10 +12,11 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
 from cnnviz.core.frames import ActivationSteps
+from cnnviz.ui.softmax_view import SoftmaxView
 from cnnviz.ui.value_colors import format_value
-from cnnviz.ui.vector_views import (
-    MapRow, SoftmaxView, count_text, headline_label, most_varied_channel, note_label,
-    percent_text, position_text,
+from cnnviz.ui.view_parts import (
+    MapRow, count_text, headline_label, most_varied_channel, note_label, percent_text,
+    position_text,
 )
 
 MAX_POINTS = 1500  # points drawn on the curve; more only hide each other

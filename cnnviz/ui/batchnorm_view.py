@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 
 from cnnviz.core.frames import BatchNormSteps
 from cnnviz.ui.value_colors import format_value
-from cnnviz.ui.vector_views import (
+from cnnviz.ui.view_parts import (
     ChannelPicker, MapRow, headline_label, most_varied_channel, position_text,
 )
 

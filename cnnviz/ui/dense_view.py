@@ -13,8 +13,9 @@ from PySide6.QtWidgets import (
 
 from cnnviz.core.frames import DenseFrame, DenseSteps
 from cnnviz.ui.activation_view import display_name
+from cnnviz.ui.softmax_view import SoftmaxView
 from cnnviz.ui.value_colors import NEGATIVE, POSITIVE, format_value
-from cnnviz.ui.vector_views import SoftmaxView, count_text, headline_label, note_label
+from cnnviz.ui.view_parts import count_text, headline_label, note_label
 
 TOP_K = 8
 

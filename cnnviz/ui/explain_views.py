@@ -42,7 +42,7 @@ def _make_view(kind: str) -> QWidget:
         from cnnviz.ui.vector_views import DropoutView
         return DropoutView()
     if kind == "flatten":
-        from cnnviz.ui.vector_views import FlattenView
+        from cnnviz.ui.flatten_view import FlattenView
         return FlattenView()
     from cnnviz.ui.generic_view import GenericLayerView
     return GenericLayerView()

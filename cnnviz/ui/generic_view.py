@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from cnnviz.core.frames import LayerSteps
 from cnnviz.ui.layer_style import layer_color
 from cnnviz.ui.value_colors import ValueMap, format_value
-from cnnviz.ui.vector_views import note_label, position_text, shape_text
+from cnnviz.ui.view_parts import note_label, position_text, shape_text
 
 INPUT_NOTE = ("This is the picture the network receives, as numbers: one value per pixel and "
               "channel. Every later layer starts from here.")

@@ -21,12 +21,13 @@ from cnnviz.core.steps import explain_layer
 from cnnviz.ui.activation_view import ActivationView, activation_headline
 from cnnviz.ui.batchnorm_view import BatchNormView
 from cnnviz.ui.dense_view import DenseView
+from cnnviz.ui.flatten_view import FlattenView
 from cnnviz.ui.generic_view import GenericLayerView
 from cnnviz.ui.lesson_panel import LessonPanel
+from cnnviz.ui.softmax_view import SoftmaxView
 from cnnviz.ui.value_colors import format_value
-from cnnviz.ui.vector_views import (
-    ChannelPicker, DropoutView, FlattenView, GlobalPoolView, SoftmaxView,
-)
+from cnnviz.ui.vector_views import DropoutView, GlobalPoolView
+from cnnviz.ui.view_parts import ChannelPicker
 
 CLASSES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
