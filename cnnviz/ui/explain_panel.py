@@ -376,6 +376,8 @@ class ExplainPanel(QWidget):
                 self._show_current()
             return
         self._replaying = epoch
+        if self.replay.is_live():
+            self.replay.set_live(False)   # looking back: new epochs must not pull us forward
         snapshot = self.history.at(epoch)
         steps = self.views.steps
         if steps is None:
