@@ -2,52 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
-from PySide6.QtCore import QSettings
 
-from cnnviz.core.spec import LayerSpec, ModelSpec
-from cnnviz.ui import dialogs, main_window
-from cnnviz.ui.main_window import MainWindow
+from cnnviz.ui import dialogs
+from tests.ui.app_window import open_main_window, tiny_spec
 
 TRAIN_LIMIT = 384  # training images: enough for a real run, quick on 2 cores
 
 
-def tiny_spec() -> ModelSpec:
-    """A small CNN for 28×28×1 digits (a few thousand parameters, trains in a second)."""
-    return ModelSpec(name="tiny", input_shape=[28, 28, 1], layers=[
-        LayerSpec("Conv2D", params={"filters": 4, "kernel_size": [3, 3], "activation": "relu"}),
-        LayerSpec("MaxPooling2D", params={"pool_size": [4, 4]}),
-        LayerSpec("Flatten"),
-        LayerSpec("Dense", params={"units": 10, "activation": "softmax"}),
-    ])
-
-
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    ini = tmp_path / "settings.ini"
-    monkeypatch.setattr(main_window, "settings",
-                        lambda: QSettings(str(ini), QSettings.Format.IniFormat))
-    failures: list[str] = []
-    monkeypatch.setattr(dialogs, "show_error", lambda _p, _t, text: failures.append(text))
-    monkeypatch.setattr(dialogs, "show_failure",
-                        lambda _p, _t, text, details="": failures.append(text))
-    monkeypatch.setattr(dialogs, "ask_save_changes", lambda _p, _name: "discard")
-    monkeypatch.setattr(dialogs, "ask_yes_no", lambda *_a: True)
-    win = MainWindow()
-    win.failures = failures
-    chooser = win.training.chooser
-    original_options = chooser.options
-    # Fewer training images keep each run to a second or two; everything else is real.
-    monkeypatch.setattr(chooser, "options",
-                        lambda: dataclasses.replace(original_options(), limit=TRAIN_LIMIT))
-
-    def before_close(w):
-        w.training.shutdown()
-        w.document.undo_stack.setClean()
-
-    qtbot.addWidget(win, before_close_func=before_close)
+    win = open_main_window(qtbot, tmp_path, monkeypatch, TRAIN_LIMIT)
     win.show()
     qtbot.waitExposed(win)
     return win
