@@ -6,6 +6,7 @@
     cnnviz export-code SPEC    print (or write with -o) a runnable Keras script for a spec
     cnnviz train SPEC --data SOURCE --epochs N --out MODEL.keras   train and save (cli_train.py)
     cnnviz explain MODEL --data SOURCE --out DIR     the explainer's pictures (cli_explain.py)
+    cnnviz evaluate MODEL --data SOURCE   accuracy, per-class scores, confusion matrix (cli_evaluate.py)
 
 Start-up speed matters, so this module imports neither TensorFlow, Keras nor Qt at the
 top: each command imports what it needs. `summary` of a spec is pure arithmetic and never
@@ -38,7 +39,7 @@ EXIT_INTERRUPTED = 130
 
 SPEC_SUFFIXES = (".json",)
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
-COMMANDS = ("summary", "export-code", "train", "explain")
+COMMANDS = ("summary", "export-code", "train", "explain", "evaluate")
 
 # Keras stores float32 weights: 4 bytes per parameter (used for the "(1.97 MB)" figures).
 BYTES_PER_PARAM = 4
@@ -50,7 +51,8 @@ cnnviz [-h] [--version] [FILE.json]
        cnnviz train SPEC --data SOURCE --epochs N [--batch-size B] [--optimizer NAME] [--lr X]
                     [--val-split F] [--augment] --out MODEL.keras [--history FILE.csv]
        cnnviz explain MODEL --data SOURCE [--index I] [--layer NAME] --out DIR
-       cnnviz explain MODEL --data SOURCE [--index I] --layer NAME --position Y,X [--filter K] --json"""
+       cnnviz explain MODEL --data SOURCE [--index I] --layer NAME --position Y,X [--filter K] --json
+       cnnviz evaluate MODEL --data SOURCE [--split test|validation|train] [--batch-size B] [--adapt]"""
 
 
 class CliError(CnnvizError):
@@ -96,6 +98,9 @@ def _build_parser() -> argparse.ArgumentParser:
     from cnnviz.cli_explain import add_explain_parser
 
     add_explain_parser(commands)
+    from cnnviz.cli_evaluate import add_evaluate_parser
+
+    add_evaluate_parser(commands)
     return parser
 
 
@@ -353,6 +358,10 @@ def _run(args: argparse.Namespace) -> int:
         from cnnviz.cli_explain import cmd_explain
 
         return cmd_explain(args)
+    if args.command == "evaluate":
+        from cnnviz.cli_evaluate import cmd_evaluate
+
+        return cmd_evaluate(args)
     return cmd_gui(args.file)
 
 
