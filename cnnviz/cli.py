@@ -315,11 +315,24 @@ def cmd_export_code(spec_text: str, output: str | None = None) -> int:
     return EXIT_OK
 
 
+def _is_architecture_json(path: Path) -> bool:
+    from cnnviz.core.model_files import is_architecture_json
+
+    return is_architecture_json(path)
+
+
 def cmd_gui(path_text: str | None) -> int:
     """Open the app, optionally with a spec loaded. A bad file is reported before Qt starts."""
     if path_text is not None:
-        _load_spec_file(path_text)  # checks the file now: a clear message instead of a dialog
-        path_text = str(Path(path_text))
+        path = _existing_file(path_text)
+        suffix = path.suffix.lower()
+        if suffix in MODEL_SUFFIXES:
+            pass  # a saved model opens in the app's Inspect view, which reports a bad file
+        elif suffix in SPEC_SUFFIXES and _is_architecture_json(path):
+            pass  # model.to_json() output: opened as a model, not as a spec
+        else:
+            _load_spec_file(path_text)  # checks the file now: a clear message, not a dialog
+        path_text = str(path)
     try:
         from cnnviz.ui.app import run_app
     except ImportError as exc:

@@ -54,6 +54,7 @@ class ExplainPanel(QWidget):
         self._history_input = ""             # which input the replay's feature maps were made for
         self._history_label: int | None = None
         self._needs_refresh = False
+        self._opened_problem: str | None = None   # why an opened model cannot be explained
 
         # Left: the input and the answer.
         self.picker = InputPicker()
@@ -230,6 +231,33 @@ class ExplainPanel(QWidget):
             if self.isVisible() and self.session.image is not None:
                 self.session.compute()
             self._show_banner()
+
+    def use_opened_model(self, opened: Any, info: Any) -> None:
+        """Explain a model opened from a file (its real, trained weights)."""
+        self._opened_problem = info.explain_problem
+        if info.explain_problem:
+            self._show_banner()
+            return
+        self.session.use_model(opened.model, trained=True, origin=str(opened.path))
+        self.history.clear()
+        self.replay.history_updated()
+        self.picker.set_input_shape(self._model_input_shape())
+        self._show_banner()
+        if self.session.image is not None and self.isVisible():
+            self.session.compute()
+
+    def offer_opened_model(self, opened: Any, info: Any) -> None:
+        """A model was opened while this view shows another one: explain the new one."""
+        if self.session.origin not in ("", "builder", "training") or self.session.model is None:
+            self.use_opened_model(opened, info)
+
+    def explain_builder_model(self) -> None:
+        self._opened_problem = None
+        self.session.use_spec(self.document.spec.copy())
+        self.picker.set_input_shape(self._model_input_shape())
+        self._show_banner()
+        if self.session.image is not None:
+            self.session.compute()
 
     def _refresh_rate_changed(self, batches: int) -> None:
         # Read by the next Start; a run already going keeps its rate.
@@ -409,7 +437,11 @@ class ExplainPanel(QWidget):
     # ------------------------------------------------------------------ banner and tools
 
     def _show_banner(self, error: str = "", busy: str = "") -> None:
-        if error:
+        builder_link = " <a href='builder'>Explain the builder's model instead</a>."
+        if self._opened_problem:
+            text = (f"<span style='color:#b3261e'>⚠ This model cannot be explained: "
+                    f"{self._opened_problem}</span>{builder_link}")
+        elif error:
             text = f"<span style='color:#b3261e'>⚠ {error}</span>"
         elif busy:
             text = busy
@@ -420,13 +452,20 @@ class ExplainPanel(QWidget):
                     "or watch it learn here while it trains.")
         elif self.training.running:
             text = "Training: this view refreshes after every epoch."
+        elif self.session.origin not in ("", "builder", "training"):
+            from pathlib import Path
+
+            text = (f"Explaining {self.session.description} with "
+                    f"<b>{Path(self.session.origin).name}</b>.{builder_link}")
         else:
             text = f"Explaining {self.session.description}."
         self.banner.setText(text)
         self.lesson.set_random_weights(not self.session.trained)
 
     def _banner_link(self, link: str) -> None:
-        if link == "train":
+        if link == "builder":
+            self.explain_builder_model()
+        elif link == "train":
             window = self.window()
             if hasattr(window, "actions") and "view_train" in window.actions:
                 window.actions["view_train"].trigger()

@@ -18,6 +18,7 @@ from cnnviz.core.presets import preset_spec
 from cnnviz.core.spec import ModelSpec, load_spec, save_spec, save_text_atomically
 from cnnviz.ui import dialogs
 from cnnviz.ui.builder_panel import BuilderPanel
+from cnnviz.ui.model_tab import MODEL_FILTER, ModelTab
 from cnnviz.ui.spec_document import SpecDocument
 from cnnviz.ui.training_panel import TrainingPanel
 
@@ -47,6 +48,13 @@ class MainWindow(QMainWindow):
         self._explain_host = QWidget()
         QVBoxLayout(self._explain_host).setContentsMargins(0, 0, 0, 0)
         self.tabs.addTab(self._explain_host, "3  Explain")
+        self.models = ModelTab(self.training)
+        self.tabs.addTab(self.models, "4  Inspect")
+        self.models.model_opened.connect(self._model_opened)
+        self.models.explain_requested.connect(self.explain_opened_model)
+        self.models.fine_tune_requested.connect(self.fine_tune_opened_model)
+        self.models.edit_copy_requested.connect(self.edit_copy_of_opened_model)
+        self.setAcceptDrops(True)
         self.tabs.currentChanged.connect(self._tab_changed)
         self.setCentralWidget(self.tabs)
         self._status = QLabel()
@@ -136,6 +144,8 @@ class MainWindow(QMainWindow):
                                        "Ctrl+2", "Train the model on a dataset")
         a["view_explain"] = self._action(view_menu, "&Explain", lambda: self.tabs.setCurrentIndex(2),
                                          "Ctrl+3", "Step through the forward pass on one input")
+        a["view_inspect"] = self._action(view_menu, "&Inspect", lambda: self.tabs.setCurrentIndex(3),
+                                         "Ctrl+4", "Look inside and evaluate a saved model")
 
         train_menu = bar.addMenu("&Train")
         training = self.training
@@ -189,18 +199,26 @@ class MainWindow(QMainWindow):
             self.document.reset(preset_spec(DEFAULT_PRESET), None)
 
     def open_dialog(self) -> None:
-        if not self._confirm_discard():
-            return
         folder = str(self.document.path.parent) if self.document.path else str(Path.home())
-        path = dialogs.get_open_path(self, "Open model spec", folder, dialogs.SPEC_FILTER)
+        path = dialogs.get_open_path(self, "Open a model spec or a saved model", folder,
+                                     MODEL_FILTER)
         if path:
-            self.open_path(path, confirmed=True)
+            self.open_path(path)
 
     def open_path(self, path: str | os.PathLike[str], confirmed: bool = False) -> bool:
-        """Open a spec file; a bad file gets a readable dialog and changes nothing."""
+        """Open a spec (into the builder) or a saved model (into the Inspect view).
+
+        A bad file gets a readable dialog and changes nothing. A model file opens in the
+        background; True means it was started (or, for a spec, opened)."""
+        path = Path(path)
+        if is_model_file(path):
+            if not path.exists():
+                self._forget_recent(path)
+            self.tabs.setCurrentWidget(self.models)
+            self.models.open_file(str(path))
+            return True
         if not confirmed and not self._confirm_discard():
             return False
-        path = Path(path)
         try:
             spec = load_spec(path)
         except CnnvizError as exc:
@@ -326,6 +344,58 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.training)
         self.training.start()
 
+    # ------------------------------------------------------------------ opened models
+
+    def _model_opened(self, opened: Any, info: Any) -> None:
+        self._remember_recent(Path(opened.path).resolve())
+        self.statusBar().showMessage(f"Opened {Path(opened.path).name}", 4000)
+        if self.explain is not None:
+            self.explain.offer_opened_model(opened, info)
+
+    def explain_opened_model(self) -> None:
+        if self.models.opened is None:
+            return
+        explain = self.ensure_explain()
+        explain.use_opened_model(self.models.opened, self.models.info)
+        self.tabs.setCurrentIndex(2)
+
+    def fine_tune_opened_model(self) -> None:
+        opened = self.models.opened
+        if opened is None:
+            return
+        if self.training.running:
+            dialogs.show_error(self, "Training is running", "Stop the current training first.")
+            return
+        self.training.use_opened_model(opened.model, Path(opened.path).name)
+        self.tabs.setCurrentWidget(self.training)
+
+    def edit_copy_of_opened_model(self) -> None:
+        """Put an editable copy of the opened (Sequential-style) model into the builder."""
+        opened = self.models.opened
+        if opened is None or not self._confirm_discard():
+            return
+        from cnnviz.core.spec_from_keras import model_to_spec
+
+        try:
+            spec = model_to_spec(opened.model)
+        except CnnvizError as exc:
+            dialogs.show_error(self, "Cannot edit this model", str(exc))
+            return
+        self.document.reset(spec, None)
+        self.tabs.setCurrentIndex(0)
+        self.statusBar().showMessage(f"A copy of {Path(opened.path).name} is in the builder "
+                                     "(its layers only: the weights stay with the file)", 6000)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if _dropped_paths(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        paths = _dropped_paths(event)
+        if paths:
+            event.acceptProposedAction()
+            self.open_path(paths[0])
+
     def ensure_explain(self) -> Any:
         """The Explain view (ExplainPanel), made on first use: its imports cost start-up time."""
         if self.explain is None:
@@ -333,6 +403,8 @@ class MainWindow(QMainWindow):
 
             self.explain = ExplainPanel(self.document, self.training)
             self._explain_host.layout().addWidget(self.explain)
+            if self.models.opened is not None:   # explain the model the user opened
+                self.explain.use_opened_model(self.models.opened, self.models.info)
         return self.explain
 
     def _tab_changed(self, index: int) -> None:
@@ -348,7 +420,32 @@ class MainWindow(QMainWindow):
         if self._confirm_discard():
             if self.explain is not None:
                 self.explain.shutdown()
+            self.models.shutdown()
             self.training.shutdown()
             event.accept()
         else:
             event.ignore()
+
+
+OPENABLE_SUFFIXES = (".json", ".keras", ".h5", ".hdf5")
+
+
+def is_model_file(path: Path) -> bool:
+    """A saved Keras model (or a Keras architecture JSON) rather than a cnnviz spec."""
+    suffix = path.suffix.lower()
+    if suffix in (".keras", ".h5", ".hdf5"):
+        return True
+    if suffix == ".json" and path.is_file():
+        from cnnviz.core.model_files import is_architecture_json
+
+        return is_architecture_json(path)
+    return False
+
+
+def _dropped_paths(event: Any) -> list[Path]:
+    """Local files with a suffix cnnviz opens, from a drag-and-drop event."""
+    data = event.mimeData()
+    if not data.hasUrls():
+        return []
+    paths = [Path(url.toLocalFile()) for url in data.urls() if url.isLocalFile()]
+    return [p for p in paths if p.suffix.lower() in OPENABLE_SUFFIXES]

@@ -72,6 +72,9 @@ class TrainingPanel(QWidget):
         self.observer: Any = None
         self.observe_every_batches = 0
         self.live_model: Any = None  # the model of the current run, from its first moment
+        # A model opened from a file (fine-tuning) instead of the builder's spec; None = builder.
+        self.opened_model: Any = None
+        self.opened_name = ""
 
         self.chooser = DatasetChooser()
         self.settings = TrainingSettings()
@@ -181,13 +184,17 @@ class TrainingPanel(QWidget):
         return self.worker is not None
 
     def _can_continue(self) -> bool:
+        if self.opened_model is not None:
+            return (self.model is self.opened_model and self.data is not None
+                    and _input_shape(self.opened_model) == tuple(self.data.dataset.input_shape))
         return (self.model is not None and self.model_spec == self.document.spec
                 and self.data is not None
                 and tuple(self.data.dataset.input_shape) == tuple(self.model_spec.input_shape))
 
     def _update_state(self) -> None:
         running = self.running
-        ready = self.data is not None and not self._blocking() and self.document.report.ok
+        model_ok = self.opened_model is not None or self.document.report.ok
+        ready = self.data is not None and not self._blocking() and model_ok
         self.start_button.setEnabled(ready and not running)
         self.start_button.setText("Train more" if self._can_continue() else "Start")
         self.pause_button.setEnabled(running)
@@ -208,6 +215,9 @@ class TrainingPanel(QWidget):
     def _check_fit(self) -> None:
         """Compare the builder's model with the data; show what does not fit and the fix."""
         self._mismatches = []
+        if self.opened_model is not None:
+            self._check_opened_fit()
+            return
         if not self.document.report.ok:
             self.banner.label.setText("The model in the builder has a problem: "
                                       + (self.document.report.error_message() or ""))
@@ -228,6 +238,44 @@ class TrainingPanel(QWidget):
         self.banner.fix_button.setVisible(first.fix is not None)
         self.banner.fix_button.setText(first.fix_label or "Fix")
         self.banner.show()
+
+    def _check_opened_fit(self) -> None:
+        if self.data is not None:
+            from cnnviz.core.training import check_model_fits_data
+
+            self._mismatches = check_model_fits_data(self.opened_model, self.data.dataset)
+        if not self._mismatches:
+            self.banner.hide()
+            return
+        first = (self._blocking() or self._mismatches)[0]
+        lead = f"{self.opened_name} does not fit this data" if self._blocking() else "Note"
+        self.banner.label.setText(f"{lead}: {first.message}")
+        self.banner.fix_button.hide()   # an opened model is not edited here
+        self.banner.show()
+
+    def use_opened_model(self, model: Any, name: str) -> bool:
+        """Train (fine-tune) a model opened from a file instead of the builder's model."""
+        if self.running:
+            return False
+        self.opened_model, self.opened_name = model, name
+        self.model, self.model_spec, self.last_outcome = model, None, None
+        self.history = TrainingHistory()
+        if self.charts is not None:
+            self.charts.set_history(self.history)
+        self.status.setText(f"Start continues training <b>{name}</b> from its saved weights "
+                            "(fine-tuning). Editing the model in the builder switches back.")
+        self._check_fit()
+        self._update_state()
+        return True
+
+    def use_builder_model(self) -> None:
+        """Back to training the builder's model (from random weights)."""
+        if self.opened_model is None or self.running:
+            return
+        self.opened_model, self.opened_name = None, ""
+        self.model, self.model_spec, self.last_outcome = None, None, None
+        self._check_fit()
+        self._update_state()
 
     def _apply_fix(self) -> None:
         if not self._mismatches:
@@ -250,6 +298,11 @@ class TrainingPanel(QWidget):
         self._update_state()
 
     def _spec_changed(self) -> None:
+        if self.opened_model is not None and not self.running:
+            name = self.opened_name
+            self.use_builder_model()
+            self.status.setText(f"The builder's model changed: Start trains it from random "
+                                f"weights ({name} stays open in the Inspect view).")
         if not self.running:
             self._check_fit()
             if self.model is not None and self.model_spec != self.document.spec:
@@ -264,7 +317,7 @@ class TrainingPanel(QWidget):
         if self.running or self.data is None:
             return
         self._check_fit()
-        if self._blocking() or not self.document.report.ok:
+        if self._blocking() or (self.opened_model is None and not self.document.report.ok):
             self._update_state()
             return
         try:
@@ -335,6 +388,7 @@ class TrainingPanel(QWidget):
     def reset_training(self) -> None:
         if self.running:
             return
+        self.opened_model, self.opened_name = None, ""   # new weights: the builder's model
         self.model, self.model_spec, self.last_outcome = None, None, None
         self.history = TrainingHistory()
         if self.charts is not None:
@@ -502,3 +556,7 @@ class TrainingPanel(QWidget):
             dialogs.show_error(self, "Cannot save the charts", str(exc))
             return
         self.status.setText(f"Saved the charts to {path}.")
+
+
+def _input_shape(model: Any) -> tuple[int, ...]:
+    return tuple(int(d) for d in model.inputs[0].shape[1:])

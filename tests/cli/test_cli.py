@@ -341,3 +341,20 @@ def test_ci_runs_the_readme_test_command_verbatim():
     assert "set -euo pipefail" in ci
     if os.name == "posix":
         assert os.access(ROOT / ".ci" / "run", os.X_OK)
+
+
+def test_gui_opens_a_saved_model_or_an_architecture_json(tmp_path, monkeypatch):
+    """`cnnviz model.keras` and `cnnviz arch.json` start the app with the file (it opens
+    in the Inspect view, which reports a damaged file in a dialog)."""
+    calls: list[str | None] = []
+    fake_app = types.ModuleType("cnnviz.ui.app")
+    fake_app.run_app = lambda path=None: calls.append(path) or 0  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "cnnviz.ui.app", fake_app)
+    model = tmp_path / "model.keras"
+    model.write_bytes(b"PK\x05\x06" + bytes(18))
+    architecture = write_json(tmp_path / "arch.json", {
+        "class_name": "Sequential", "config": {"name": "s", "layers": []},
+        "keras_version": "3.0.0", "backend": "tensorflow"})
+    assert main([str(model)]) == 0
+    assert main([str(architecture)]) == 0
+    assert calls == [str(model), str(architecture)]
