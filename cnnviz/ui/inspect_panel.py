@@ -1,0 +1,542 @@
+"""The inspector: a saved model's structure at once, its weights' statistics a moment later.
+
+`set_model` shows everything `core.inspection.inspect_model` already worked out (header,
+layer table, graph) without touching the weights. Picking a layer starts a BackgroundTask
+for its weight statistics (and, for Conv2D, its kernel); each pick bumps a generation
+number, so a late result for a layer the user already left is kept for later but not shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSplitter,
+    QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+)
+
+from cnnviz.ui.filter_grid import FilterGrid
+from cnnviz.ui.model_graph import ModelGraph, shape_text
+from cnnviz.ui.summary_table import params_with_size
+from cnnviz.ui.weight_histogram import WeightHistogram
+from cnnviz.ui.workers import BackgroundTask
+
+LAYER_COLUMNS = ("#", "Name", "Type", "Output shape", "Params", "Activation", "Inputs from")
+NUMBER, NAME, TYPE, SHAPE, PARAMS, ACTIVATION, INBOUND = range(7)
+STATS_COLUMNS = ("Weights", "Shape", "Count", "Min", "Max", "Mean", "Std")
+HISTOGRAM_BINS = 40
+COMPUTING = "Computing statistics…"
+PROBLEM_STYLE = "QLabel { background: #fff4e5; color: #7a4b00; padding: 3px 6px; }"
+MUTED_STYLE = "color: #5f6670;"
+ALIGN_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+def stat_text(value: float) -> str:
+    """A statistic with four significant digits: -0.2871, 0.01234, 1.235e-05."""
+    return f"{float(value):.4g}"
+
+
+def _read_only_table(columns: tuple[str, ...]) -> QTableWidget:
+    table = QTableWidget(0, len(columns))
+    table.setHorizontalHeaderLabels(columns)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(False)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
+    table.horizontalHeader().setHighlightSections(False)
+    table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft
+                                                 | Qt.AlignmentFlag.AlignVCenter)
+    return table
+
+
+def natural_widths(table: QTableWidget, rows: list[tuple[str, ...]]) -> list[int]:
+    """Each column's width for its widest text (header included), measured once."""
+    metrics, header = table.fontMetrics(), table.horizontalHeader().fontMetrics()
+    return [max(max((metrics.horizontalAdvance(row[c]) for row in rows), default=0) + 14,
+                header.horizontalAdvance(table.horizontalHeaderItem(c).text()) + 18)
+            for c in range(table.columnCount())]
+
+
+def fit_columns(table: QTableWidget, natural: list[int], shrinkable: tuple[int, ...],
+                minimum: int = 72) -> None:
+    """Size the visible columns to fill the table's width: spare room is shared out; when
+    too narrow, the `shrinkable` columns give up width (their texts elide, tooltips keep
+    them whole) before anything needs a horizontal scroll bar."""
+    visible = [c for c in range(len(natural)) if not table.isColumnHidden(c)]
+    if not visible:
+        return
+    widths = {c: natural[c] for c in visible}
+    available = table.viewport().width()
+    excess = sum(widths.values()) - available
+    if excess > 0:
+        give = {c: max(0, widths[c] - minimum) for c in shrinkable if c in widths}
+        room = sum(give.values())
+        for c in give:
+            widths[c] -= int(min(give[c], excess * give[c] / room + 1)) if room else 0
+    else:
+        for c in visible:
+            widths[c] += -excess // len(visible)
+    header = table.horizontalHeader()
+    for c, width in widths.items():
+        header.resizeSection(c, width)
+
+
+def _item(text: str, right: bool = False, value: Any = None) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+    if right:
+        item.setTextAlignment(ALIGN_RIGHT)
+    if value is not None:
+        item.setData(Qt.ItemDataRole.UserRole, value)
+    return item
+
+
+class InspectPanel(QWidget):
+    """A loaded Keras model: header, layer table / graph, and the picked layer's weights.
+
+    Signals:
+        edit_copy_requested(): the user asked for an editable copy in the builder.
+        layer_activated(str): a layer was double-clicked (its name).
+        stats_shown(int): the weight statistics of layer `index` are now on screen.
+    """
+
+    edit_copy_requested = Signal()
+    layer_activated = Signal(str)
+    stats_shown = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._model: Any = None
+        self._info: Any = None
+        self._keras_layers: dict[str, Any] = {}
+        self._generation = 0
+        self._cache: dict[int, tuple[list, np.ndarray | None, np.ndarray | None]] = {}
+        self._stats: list[Any] = []
+        self._tasks: set[BackgroundTask] = set()
+        self._programmatic = False
+        self._shown_layer: int | None = None
+        self._layer_widths: list[int] = []
+        self._stats_widths: list[int] = []
+
+        self._build_header()
+        self._build_structure()
+        self._build_details()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(self.details)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.splitterMoved.connect(self._remember_split)
+        self._user_split = False  # once the user drags the divider, their choice stays
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
+        layout.addWidget(self.header)
+        layout.addWidget(self.splitter, 1)
+        self.clear()
+
+    # ------------------------------------------------------------------ building
+
+    def _build_header(self) -> None:
+        self.header = QWidget()
+        self.title_label = QLabel()
+        title_font = QFont(self.font())
+        title_font.setBold(True)
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.2)
+        self.title_label.setFont(title_font)
+        self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.shapes_label = QLabel()
+        self.shapes_label.setWordWrap(True)
+        self.totals_label = QLabel()
+        self.totals_label.setWordWrap(True)
+        self.notes_label = QLabel()
+        self.notes_label.setWordWrap(True)
+        self.notes_label.setStyleSheet(MUTED_STYLE + " font-style: italic;")
+        self.problems_label = QLabel()
+        self.problems_label.setWordWrap(True)
+        self.problems_label.setStyleSheet(PROBLEM_STYLE)
+        self.edit_button = QPushButton("Edit a copy in the builder")
+        self.edit_button.clicked.connect(self.edit_copy_requested)
+        self.edit_note = QLabel()
+        self.edit_note.setWordWrap(True)
+        self.edit_note.setStyleSheet(MUTED_STYLE)
+        title_row = QHBoxLayout()
+        title_row.setSpacing(12)
+        title_row.addWidget(self.title_label)
+        title_row.addWidget(self.notes_label, 1)
+        title_row.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignTop)
+        column = QVBoxLayout(self.header)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addLayout(title_row)
+        for label in (self.shapes_label, self.totals_label, self.edit_note, self.problems_label):
+            column.addWidget(label)
+
+    def _build_structure(self) -> None:
+        self.layer_table = _read_only_table(LAYER_COLUMNS)
+        self.layer_table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.layer_table.viewport().installEventFilter(self)
+        self.layer_table.horizontalHeaderItem(PARAMS).setTextAlignment(ALIGN_RIGHT)
+        self.layer_table.currentCellChanged.connect(self._on_table_row)
+        self.layer_table.cellDoubleClicked.connect(lambda row, _c: self._activate(row))
+        self.graph = ModelGraph()
+        self.graph.layer_clicked.connect(self._on_graph_click)
+        self.graph.layer_double_clicked.connect(self._activate)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.layer_table, "Table")
+        self.tabs.addTab(self.graph, "Graph")
+        self.tabs.setMinimumWidth(340)
+
+    def _build_details(self) -> None:
+        self.details = QWidget()
+        self.layer_title = QLabel()
+        bold = QFont(self.font())
+        bold.setBold(True)
+        self.layer_title.setFont(bold)
+        self.layer_summary = QLabel()
+        self.layer_summary.setWordWrap(True)
+        self.layer_summary.setStyleSheet(MUTED_STYLE)
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        self.stats_table = _read_only_table(STATS_COLUMNS)
+        self.stats_table.setToolTip("Pick a row to see that weight array's histogram.")
+        self.stats_table.viewport().installEventFilter(self)
+        for column in range(2, len(STATS_COLUMNS)):
+            self.stats_table.horizontalHeaderItem(column).setTextAlignment(ALIGN_RIGHT)
+        self.stats_table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.stats_table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.stats_table.currentCellChanged.connect(lambda row, *_: self._show_histogram(row))
+        self.histogram = WeightHistogram()
+        self.histogram.setMaximumHeight(340)  # a bigger one says nothing more
+        self.filter_grid = FilterGrid()
+        self.filter_grid.layout().setContentsMargins(0, 4, 0, 0)
+        self.plots = QSplitter(Qt.Orientation.Vertical)
+        self.plots.addWidget(self.histogram)
+        self.plots.addWidget(self.filter_grid)
+        self.plots.setChildrenCollapsible(False)
+        self.plots.setStretchFactor(0, 2)
+        self.plots.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self.details)
+        layout.setContentsMargins(4, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.layer_title)
+        layout.addWidget(self.layer_summary)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.stats_table)
+        layout.addWidget(self.plots, 1)
+        self.details.setMinimumWidth(360)
+
+    # ------------------------------------------------------------------ public API
+
+    def set_model(self, model: Any, info: Any, title: str, notes: list[str] | None = None) -> None:
+        """Show `model` (a keras.Model) as described by `info` (core.inspection.ModelInfo).
+
+        `title` names it (the file name); `notes` are shown in a line under the header.
+        Nothing heavy runs here: weight statistics are computed when a layer is picked.
+        """
+        self._generation += 1
+        self._model, self._info = model, info
+        self._keras_layers = {layer.name: layer for layer in getattr(model, "layers", [])}
+        self._cache = {}
+        self._fill_header(info, title, notes or [])
+        self._fill_layer_table(info)
+        self.graph.set_info(info)
+        self._show_layer(0 if info.layers else None)
+
+    def clear(self) -> None:
+        """Show nothing (no model open)."""
+        self._generation += 1
+        self._model, self._info, self._keras_layers, self._cache = None, None, {}, {}
+        self.title_label.setText("No model open")
+        self.shapes_label.setText("Open a saved Keras model (.keras or .h5) to inspect it.")
+        for label in (self.totals_label, self.notes_label, self.problems_label):
+            label.setText("")
+            label.hide()
+        self.layer_table.setRowCount(0)
+        self.graph.set_info(None)
+        self.set_edit_copy(False, "")
+        self._show_layer(None)
+
+    def set_edit_copy(self, enabled: bool, reason: str = "") -> None:
+        """Enable "Edit a copy in the builder", or disable it saying why (e.g. which layers
+        the builder does not support)."""
+        self.edit_button.setEnabled(enabled)
+        if enabled:
+            self.edit_button.setToolTip(reason or "Open an editable copy of this architecture "
+                                                  "in the builder (the file stays as it is).")
+            self.edit_note.hide()
+        else:
+            self.edit_button.setToolTip(reason)
+            self.edit_note.setText(f"Can't edit a copy in the builder: {reason}")
+            self.edit_note.setVisible(bool(reason))
+
+    def model_info(self) -> Any:
+        return self._info
+
+    def select_layer(self, index: int | None) -> None:
+        """Pick layer `index` (into info.layers) in the table and graph, and show its weights."""
+        self._show_layer(index)
+
+    def selected_layer(self) -> int | None:
+        return self._shown_layer
+
+    def weight_stats_shown(self) -> list[Any]:
+        """The WeightStats on screen (empty while computing or for a layer without weights)."""
+        return list(self._stats)
+
+    @property
+    def busy(self) -> bool:
+        """True while a statistics task is still running."""
+        return bool(self._tasks)
+
+    def shutdown(self) -> None:
+        """Stop background work (call before the panel is destroyed)."""
+        self._generation += 1
+        for task in list(self._tasks):
+            task.finish()
+        self._tasks.clear()
+
+    # ------------------------------------------------------------------ header and table
+
+    def _fill_header(self, info: Any, title: str, notes: list[str]) -> None:
+        name = info.name or "model"
+        self.title_label.setText(f"{title}  —  {name}" if title and title != name else name)
+        inputs = ", ".join(shape_text(s) for s in info.input_shapes) or "—"
+        outputs = ", ".join(shape_text(s) for s in info.output_shapes) or "—"
+        count = len(info.layers)
+        kind = ("a chain of layers, one after another" if info.is_chain
+                else "a graph with branches and merges")
+        self.shapes_label.setText(
+            f"{'Inputs' if len(info.input_shapes) > 1 else 'Input'} {inputs}  →  "
+            f"{'Outputs' if len(info.output_shapes) > 1 else 'Output'} {outputs}  ·  "
+            f"{count} layer{'s' if count != 1 else ''}, {kind}"
+            + (f"  ·  {info.num_classes} classes" if info.num_classes else ""))
+        self.totals_label.setText(
+            f"Total params: {params_with_size(info.total_params)}  ·  "
+            f"Trainable: {params_with_size(info.trainable_params)}  ·  "
+            f"Non-trainable: {params_with_size(info.non_trainable_params)}")
+        self.totals_label.show()
+        self.notes_label.setText("  ·  ".join(notes))
+        self.notes_label.setVisible(bool(notes))
+        problems = []
+        if info.explain_problem:
+            problems.append(f"Explain: {info.explain_problem}")
+        if info.evaluate_problem:
+            problems.append(f"Evaluate: {info.evaluate_problem}")
+        self.problems_label.setText("\n".join(problems))
+        self.problems_label.setVisible(bool(problems))
+
+    def _fill_layer_table(self, info: Any) -> None:
+        table = self.layer_table
+        self._programmatic = True
+        try:
+            table.clearContents()
+            table.setRowCount(len(info.layers))
+            rows: list[tuple[str, ...]] = []
+            for row, layer in enumerate(info.layers):
+                texts = (str(row), layer.name, layer.layer_type, shape_text(layer.output_shape),
+                         f"{layer.params:,}", layer.activation or "",
+                         ", ".join(layer.inbound or []))
+                rows.append(texts)
+                for column, text in enumerate(texts):
+                    item = _item(text, right=column in (NUMBER, PARAMS))
+                    if column in (NAME, SHAPE, INBOUND):
+                        item.setToolTip(text)
+                    if column == PARAMS:
+                        item.setToolTip(f"{layer.trainable_params:,} trainable, "
+                                        f"{layer.params - layer.trainable_params:,} not")
+                    elif column == INBOUND and len(layer.inbound or []) > 1:
+                        item.setToolTip(f"{layer.name} merges {len(layer.inbound)} inputs")
+                        item.setForeground(QBrush(QColor("#1565c0")))
+                    table.setItem(row, column, item)
+        finally:
+            self._programmatic = False
+        table.setColumnHidden(INBOUND, info.is_chain)
+        self._layer_widths = natural_widths(table, rows)
+        fit_columns(table, self._layer_widths, (NAME, INBOUND))
+        self._split_sizes()
+
+    # ------------------------------------------------------------------ picking a layer
+
+    def _on_table_row(self, row: int, _column: int, previous: int, _previous_column: int) -> None:
+        if not self._programmatic and row != previous and row >= 0:
+            self._show_layer(row)
+
+    def _on_graph_click(self, index: int) -> None:
+        self._show_layer(index)
+
+    def _activate(self, row: int) -> None:
+        if self._info is not None and 0 <= row < len(self._info.layers):
+            self.layer_activated.emit(self._info.layers[row].name)
+
+    def _show_layer(self, index: int | None) -> None:
+        info = self._info
+        if info is None or index is None or not 0 <= index < len(info.layers):
+            index = None
+        self._generation += 1
+        self._shown_layer = index
+        self._sync_selection(index)
+        self._set_stats([], None, None)
+        if index is None:
+            self.layer_title.setText("")
+            self.layer_summary.setText("")
+            self.status_label.setText("Pick a layer to see its weights." if info else "")
+            self.histogram.clear("")
+            return
+        layer = info.layers[index]
+        self.layer_title.setText(f"{index}  {layer.name}  ·  {layer.layer_type}")
+        summary = [f"output {shape_text(layer.output_shape)}", f"{layer.params:,} parameters"]
+        if layer.activation:
+            summary.append(f"activation {layer.activation}")
+        if layer.inbound and not info.is_chain:
+            summary.append("inputs from " + ", ".join(layer.inbound))
+        self.layer_summary.setText("  ·  ".join(summary))
+        if index in self._cache:
+            self._set_stats(*self._cache[index])
+            self.stats_shown.emit(index)
+            return
+        keras_layer = self._keras_layers.get(layer.name)
+        if keras_layer is None or not keras_layer.weights:
+            self.status_label.setText("This layer has no weights: it computes its output "
+                                      "from its input alone, nothing in it is learned.")
+            self.histogram.clear("No weights")
+            self.stats_shown.emit(index)
+            return
+        self.status_label.setText(COMPUTING)
+        self.histogram.clear(COMPUTING)
+        self._start_stats_task(index, keras_layer, layer.layer_type == "Conv2D")
+
+    def _sync_selection(self, index: int | None) -> None:
+        self._programmatic = True
+        try:
+            if index is None:
+                self.layer_table.clearSelection()
+                self.layer_table.setCurrentCell(-1, -1)
+            else:
+                self.layer_table.setCurrentCell(index, NAME)
+                self.layer_table.selectRow(index)
+                self.layer_table.scrollToItem(self.layer_table.item(index, NAME))
+        finally:
+            self._programmatic = False
+        self.graph.select(index)
+
+    def _start_stats_task(self, index: int, keras_layer: Any, is_conv: bool) -> None:
+        generation, cache = self._generation, self._cache
+
+        def layer_weight_stats(report):
+            from cnnviz.core.inspection import weight_stats
+
+            report(COMPUTING, 0, 0)
+            stats = weight_stats(keras_layer, bins=HISTOGRAM_BINS)
+            kernel = bias = None
+            if is_conv:
+                arrays = [np.asarray(a) for a in keras_layer.get_weights()]
+                kernel = next((a for a in arrays if a.ndim == 4), None)
+                bias = next((a for a in arrays if a.ndim == 1), None)
+            return stats, kernel, bias
+
+        task = BackgroundTask(layer_weight_stats, parent=self)
+        task.succeeded.connect(lambda result: self._deliver(generation, cache, index, result))
+        task.failed.connect(lambda message, _details: self._task_failed(generation, message))
+        task.finished.connect(lambda: self._task_ended(task))
+        self._tasks.add(task)
+        task.start()
+
+    def _deliver(self, generation: int, cache: dict, index: int, result: tuple) -> None:
+        cache[index] = result  # right for its layer even if the user moved on: reuse later
+        if generation != self._generation:
+            return  # the user picked another layer (or model) meanwhile
+        self._set_stats(*result)
+        self.stats_shown.emit(index)
+
+    def _task_failed(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self.status_label.setText(f"Could not compute the statistics: {message}")
+            self.histogram.clear("No statistics")
+
+    def _task_ended(self, task: BackgroundTask) -> None:
+        self._tasks.discard(task)
+        task.deleteLater()
+
+    def _remember_split(self, *_args) -> None:
+        self._user_split = True
+
+    def _split_sizes(self) -> None:
+        """Give the layer list the width its columns need (40-56% of the panel), the rest to
+        the weights; after the user drags the divider, leave it where they put it."""
+        width = self.splitter.width()
+        if self._user_split or width <= 0:
+            return
+        visible = [w for c, w in enumerate(self._layer_widths)
+                   if not self.layer_table.isColumnHidden(c)]
+        wanted = sum(visible) + 2 * self.layer_table.frameWidth() + 30
+        left = int(max(width * 0.40, min(width * 0.56, wanted)))
+        self.splitter.setSizes([left, width - left - self.splitter.handleWidth()])
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._split_sizes()
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Resize:
+            if watched is self.layer_table.viewport() and self._layer_widths:
+                fit_columns(self.layer_table, self._layer_widths, (NAME, INBOUND))
+            elif watched is self.stats_table.viewport() and self._stats_widths:
+                fit_columns(self.stats_table, self._stats_widths, (0, 1), minimum=56)
+        return super().eventFilter(watched, event)
+
+    # ------------------------------------------------------------------ showing statistics
+
+    def _set_stats(self, stats: list, kernel: np.ndarray | None,
+                   bias: np.ndarray | None) -> None:
+        self._stats = list(stats)
+        table = self.stats_table
+        table.blockSignals(True)
+        table.setRowCount(len(stats))
+        rows = []
+        for row, stat in enumerate(stats):
+            values = (stat.name, "×".join(str(d) for d in stat.shape) or "scalar",
+                      f"{stat.count:,}", stat_text(stat.min), stat_text(stat.max),
+                      stat_text(stat.mean), stat_text(stat.std))
+            rows.append(values)
+            raw = (None, None, stat.count, stat.min, stat.max, stat.mean, stat.std)
+            trainable = getattr(stat, "trainable", True)
+            for column, (text, value) in enumerate(zip(values, raw)):
+                item = _item(text, right=column >= 2, value=value)
+                if not trainable:
+                    item.setForeground(QBrush(QColor("#6b7280")))
+                    item.setToolTip(f"{stat.name} is not trainable: training does not change "
+                                    f"it by gradient descent")
+                table.setItem(row, column, item)
+        table.blockSignals(False)
+        self._stats_widths = natural_widths(table, rows)
+        fit_columns(table, self._stats_widths, (0, 1), minimum=56)
+        table.setVisible(bool(stats))
+        rows_height = sum(table.rowHeight(r) for r in range(min(len(stats), 4)))
+        table.setFixedHeight(table.horizontalHeader().height() + rows_height + 2
+                             * table.frameWidth() + 2)
+        unreadable = [f"{stat.name} has {stat.nonfinite:,} NaN or infinite values, left out "
+                      f"of its statistics." for stat in stats if getattr(stat, "nonfinite", 0)]
+        if unreadable:
+            self.status_label.setText("  ".join(unreadable))
+        self.status_label.setVisible(not stats or bool(unreadable))
+        if stats:
+            table.selectRow(0)
+            self._show_histogram(0)
+        if kernel is not None:
+            name = self._info.layers[self._shown_layer].name if self._shown_layer is not None \
+                else ""
+            self.filter_grid.set_kernel(kernel, name, bias=bias)
+        self.filter_grid.setVisible(kernel is not None)
+
+    def _show_histogram(self, row: int) -> None:
+        if not 0 <= row < len(self._stats):
+            return
+        stat = self._stats[row]
+        self.histogram.set_histogram(stat.histogram, stat.bin_edges,
+                                     f"{stat.layer} / {stat.name}  ·  {stat.count:,} values")

@@ -1,0 +1,227 @@
+"""A histogram of one weight array: how its values are spread, with zero marked.
+
+Bars are counts per bin (from `core.inspection.weight_stats`); the x axis has round-number
+ticks, the y axis counts, and a dashed line marks zero so a student sees at a glance whether
+the weights are centred, skewed or all positive. QPainter only; readable at ~320×180.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+BAR_FILL = QColor(30, 136, 229)          # the Conv2D blue of layer_style
+BAR_EDGE = QColor(21, 101, 192)
+ZERO_LINE = QColor(202, 0, 32)           # the "positive" red of value_colors
+GRID_LINE = QColor(0, 0, 0, 28)
+MUTED_TEXT = QColor(110, 116, 124)
+
+
+def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
+    """Round numbers (1, 2 or 5 × 10^k apart) inside [low, high], at most about `most`."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return []
+    if high <= low:
+        return [low]
+    raw = (high - low) / max(most, 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(low / step - 1e-9) * step
+    ticks = []
+    value = first
+    while value <= high + step * 1e-9:
+        ticks.append(0.0 if abs(value) < step * 1e-9 else value)
+        value += step
+    return ticks
+
+
+def tick_label(value: float, step: float) -> str:
+    """A tick's text with just enough decimals for its spacing: 0.05, -0.1, 2k, 1e-04."""
+    if value == 0:
+        return "0"
+    magnitude = abs(value)
+    if magnitude >= 10_000:
+        return f"{value / 1000:.0f}k" if abs(value) % 1000 == 0 else f"{value:.2g}"
+    if 0 < step < 1e-3:
+        return f"{value:.0e}".replace("e-0", "e-")
+    decimals = 0
+    while decimals < 6 and abs(round(step, decimals) - step) > step * 1e-6:
+        decimals += 1
+    return f"{value:.{decimals}f}"
+
+
+class WeightHistogram(QWidget):
+    """Bars of a weight array's value counts, with axes, ticks and a zero line."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._counts = np.zeros(0, np.int64)
+        self._edges = np.zeros(0, np.float64)
+        self._title = ""
+        self._empty_text = "Pick a weight array to see its histogram"
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(220, 130)
+
+    # ------------------------------------------------------------------ data
+
+    def set_histogram(self, counts: np.ndarray, bin_edges: np.ndarray, title: str = "") -> None:
+        """Show `counts` (N,) over `bin_edges` (N + 1,). Raises ValueError if they disagree."""
+        counts = np.asarray(counts)
+        edges = np.asarray(bin_edges, np.float64)
+        if counts.ndim != 1 or edges.shape != (counts.size + 1,):
+            raise ValueError(f"A histogram needs N counts and N + 1 bin edges, "
+                             f"not {counts.shape} and {edges.shape}.")
+        self._counts, self._edges, self._title = counts, edges, title
+        self.setToolTip(f"{title}: {int(counts.sum()):,} values in {counts.size} bins, "
+                        f"from {edges[0]:.4g} to {edges[-1]:.4g}" if counts.size else "")
+        self.update()
+
+    def clear(self, text: str = "Pick a weight array to see its histogram") -> None:
+        self._counts = np.zeros(0, np.int64)
+        self._edges = np.zeros(0, np.float64)
+        self._title = ""
+        self._empty_text = text
+        self.setToolTip("")
+        self.update()
+
+    def counts(self) -> np.ndarray:
+        return self._counts
+
+    def bin_edges(self) -> np.ndarray:
+        return self._edges
+
+    def title(self) -> str:
+        return self._title
+
+    # ------------------------------------------------------------------ geometry
+
+    def _x_range(self) -> tuple[float, float]:
+        low, high = float(self._edges[0]), float(self._edges[-1])
+        if high <= low:  # every weight equal (a fresh bias of zeros): a narrow band around it
+            pad = abs(low) * 0.1 or 1.0
+            return low - pad, high + pad
+        return low, high
+
+    def plot_rect(self) -> QRectF:
+        """The area inside the axes, in widget coordinates."""
+        metrics = self.fontMetrics()
+        top = metrics.height() + 8 if self._title else 6
+        y_label_width = metrics.horizontalAdvance(self._count_label(self._y_max())) + 10
+        return QRectF(y_label_width, top, max(self.width() - y_label_width - 12, 10),
+                      max(self.height() - top - metrics.height() - 10, 10))
+
+    def _y_max(self) -> float:
+        largest = float(self._counts.max()) if self._counts.size else 1.0
+        ticks = nice_ticks(0, max(largest, 1.0), 4)
+        step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+        return max(largest, math.ceil(largest / step) * step if step else largest, 1.0)
+
+    @staticmethod
+    def _count_label(value: float) -> str:
+        if value >= 10_000:
+            return f"{value / 1000:.0f}k"
+        return f"{value:,.0f}"
+
+    def x_to_pixel(self, value: float) -> float:
+        rect = self.plot_rect()
+        low, high = self._x_range()
+        return rect.left() + (value - low) / (high - low) * rect.width()
+
+    def bar_rects(self) -> list[QRectF]:
+        """Each bin's bar (height 0 for an empty bin), in widget coordinates."""
+        if not self._counts.size:
+            return []
+        rect = self.plot_rect()
+        y_max = self._y_max()
+        bars = []
+        for count, left, right in zip(self._counts, self._edges[:-1], self._edges[1:]):
+            x0, x1 = self.x_to_pixel(float(left)), self.x_to_pixel(float(right))
+            if x1 - x0 < 1:  # a flat array: one visible bar in the middle
+                x0, x1 = x0 - 3, x1 + 3
+            height = rect.height() * float(count) / y_max
+            bars.append(QRectF(x0, rect.bottom() - height, x1 - x0, height))
+        return bars
+
+    # ------------------------------------------------------------------ Qt
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(320, 180)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(220, 130)
+
+    def paintEvent(self, _event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        text = self.palette().windowText().color()
+        if not self._counts.size:
+            painter.setPen(MUTED_TEXT)
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter
+                             | Qt.TextFlag.TextWordWrap, self._empty_text)
+            painter.end()
+            return
+        metrics = self.fontMetrics()
+        rect = self.plot_rect()
+        if self._title:
+            bold = QFont(self.font())
+            bold.setBold(True)
+            painter.setFont(bold)
+            painter.setPen(text)
+            painter.drawText(QRectF(0, 2, self.width(), metrics.height() + 4),
+                             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
+                             painter.fontMetrics().elidedText(self._title,
+                                                              Qt.TextElideMode.ElideRight,
+                                                              self.width() - 8))
+            painter.setFont(self.font())
+        self._draw_y_axis(painter, rect, text)
+        painter.setPen(QPen(BAR_EDGE, 1))
+        painter.setBrush(BAR_FILL)
+        for bar in self.bar_rects():
+            if bar.height() > 0:
+                painter.drawRect(bar.adjusted(0, 0, -0.5 if bar.width() > 3 else 0, 0))
+        self._draw_x_axis(painter, rect, text)
+        low, high = self._x_range()
+        if low < 0 < high:
+            x = self.x_to_pixel(0.0)
+            painter.setPen(QPen(ZERO_LINE, 1.5, Qt.PenStyle.DashLine))
+            painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+        painter.end()
+
+    def _draw_y_axis(self, painter: QPainter, rect: QRectF, text: QColor) -> None:
+        metrics = self.fontMetrics()
+        y_max = self._y_max()
+        for tick in nice_ticks(0, y_max, 4):
+            y = rect.bottom() - rect.height() * tick / y_max
+            painter.setPen(QPen(GRID_LINE, 1))
+            painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+            painter.setPen(text)
+            label = QRectF(0, y - metrics.height() / 2, rect.left() - 5, metrics.height())
+            painter.drawText(label, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                             self._count_label(tick))
+        painter.setPen(QPen(text, 1))
+        painter.drawLine(QPointF(rect.left(), rect.top()), QPointF(rect.left(), rect.bottom()))
+
+    def _draw_x_axis(self, painter: QPainter, rect: QRectF, text: QColor) -> None:
+        metrics = self.fontMetrics()
+        painter.setPen(QPen(text, 1))
+        painter.drawLine(QPointF(rect.left(), rect.bottom()), QPointF(rect.right(), rect.bottom()))
+        low, high = self._x_range()
+        widest = max(metrics.horizontalAdvance("-0.000"), 30)
+        ticks = nice_ticks(low, high, max(2, min(7, int(rect.width() / (widest + 14)))))
+        step = ticks[1] - ticks[0] if len(ticks) > 1 else abs(high - low) or 1.0
+        last_right = -1e9
+        for tick in ticks:
+            x = self.x_to_pixel(tick)
+            painter.drawLine(QPointF(x, rect.bottom()), QPointF(x, rect.bottom() + 4))
+            label = tick_label(tick, step)
+            width = metrics.horizontalAdvance(label)
+            left = min(max(x - width / 2, 0), self.width() - width)
+            if left < last_right + 6:
+                continue  # never let two labels touch
+            painter.drawText(QRectF(left, rect.bottom() + 5, width + 1, metrics.height()),
+                             Qt.AlignmentFlag.AlignLeft, label)
+            last_right = left + width
