@@ -209,7 +209,7 @@ class EvaluationPanel(QWidget):
                                                                          total),
                                   should_stop=stop.is_set)
 
-        task = BackgroundTask(work, self)
+        task = BackgroundTask(work)   # kept in self._tasks; deleted once finished
         task.progress.connect(self._progress)
         task.succeeded.connect(lambda result: self._succeeded(generation, result))
         task.failed.connect(lambda message, _details: self._failed(generation, message))

@@ -330,7 +330,8 @@ class MisclassifiedGallery(QWidget):
             return
         generation = self._generation
         indices = page.copy()
-        task = BackgroundTask(lambda report: load_images(split, indices, report), self)
+        # No Qt parent: self._tasks keeps it alive until `finished`, then deleteLater()
+        task = BackgroundTask(lambda report: load_images(split, indices, report))
         task.succeeded.connect(lambda images: self._deliver(generation, first, images))
         task.failed.connect(lambda message, _details: self._load_failed(generation, message))
         task.finished.connect(lambda: self._task_ended(task))
