@@ -170,9 +170,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from cnnviz.core.evaluation import evaluate_model
     from cnnviz.core.training_checks import keras_io_shapes
 
-    if not trained:
-        print(f"note: {args.model} is a spec, so the model has random weights; expect chance-"
-              f"level accuracy.", file=sys.stderr)
     try:
         input_shape, _ = keras_io_shapes(model)
     except ValueError as exc:
@@ -201,6 +198,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise EvaluateCliError(f"{dataset.name} has no {args.split} images"
                                + (f"; use {choices}." if choices else "."))
 
+    if not trained:
+        print(f"note: {args.model} is a spec, so the model has random weights; expect chance-"
+              f"level accuracy.", file=sys.stderr)
     result = evaluate_model(model, dataset, args.split, batch_size=args.batch_size,
                             on_progress=progress.evaluating)
     print(dataset.description)
