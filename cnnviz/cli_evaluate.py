@@ -144,9 +144,10 @@ def _load_model(path_text: str, trust: bool) -> tuple[Any, bool]:
 
 def _load_options(input_shape: Sequence[Any]):  # -> LoadOptions
     """Image folders are decoded at the model's size and colours (other sources ignore it)."""
+    from cnnviz.core.data_fit import image_shape_for
     from cnnviz.core.datasets import LoadOptions
 
-    height, width, channels = (tuple(input_shape) + (None, None, None))[:3]
+    height, width, channels = image_shape_for(input_shape) or (None, None, None)
     size = (int(height), int(width)) if height and width else None
     colour = "grayscale" if channels == 1 else "rgb"
     return LoadOptions(target_size=size, color_mode=colour)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
 __all__ = ["suggested_source", "fit_problem", "can_adapt", "adapt_dataset", "adapted_shape",
-           "AdaptedSplit", "LUMA_WEIGHTS"]
+           "image_shape_for", "image_fit_problem", "AdaptedSplit", "LUMA_WEIGHTS"]
 
 # The bundled samples by the image shape they have.
 _SAMPLE_FOR_SHAPE = {(28, 28, 1): "mnist-sample", (32, 32, 3): "cifar10-sample"}
@@ -40,11 +40,38 @@ def _model_shape(input_shape: Sequence[Any]) -> tuple[int | None, ...]:
     return shape
 
 
+def image_shape_for(input_shape: Sequence[Any]) -> tuple[int | None, ...] | None:
+    """The (H, W, C) images a model input takes: a 3-D input as it is, a 2-D (H, W) input
+    (Keras's MNIST examples) as one grayscale channel; None for a flat or other input."""
+    shape = _model_shape(input_shape)
+    if len(shape) == 2:
+        return shape + (1,)
+    return shape if len(shape) == 3 else None
+
+
+def image_fit_problem(image_shape: Sequence[int], input_shape: Sequence[Any]) -> str | None:
+    """Why images of image_shape (H, W, C) cannot go into this model input, or None.
+
+    A 2-D (H, W) input takes H×W×1 images, and a flat input of n values takes any images of
+    n values in all (they are flattened), as evaluate_model feeds them.
+    """
+    image = tuple(int(d) for d in image_shape)
+    model = _model_shape(input_shape)
+    if len(model) == 1:
+        values = int(np.prod(image))
+        if model[0] is None or model[0] == values:
+            return None
+        return (f"The model takes a flat list of {model[0]:,} values, but these images have "
+                f"{describe_shape(image)} = {values:,}.")
+    wanted = image_shape_for(model)
+    return input_mismatch(image, wanted if wanted is not None else model)
+
+
 def suggested_source(input_shape: Sequence[Any]) -> str | None:
     """The bundled sample whose images fit this input: (28, 28, 1) → "mnist-sample",
     (32, 32, 3) → "cifar10-sample"; None for any other shape."""
     try:
-        shape = _model_shape(input_shape)
+        shape = image_shape_for(input_shape)
     except (TypeError, ValueError):
         return None
     return _SAMPLE_FOR_SHAPE.get(shape)  # type: ignore[arg-type]
@@ -55,7 +82,7 @@ def fit_problem(dataset: Dataset, input_shape: Sequence[Any]) -> str | None:
 
     Only the image size and channels are compared (not the classes).
     """
-    return input_mismatch(dataset.input_shape, _model_shape(input_shape))
+    return image_fit_problem(dataset.input_shape, input_shape)
 
 
 def adapted_shape(image_shape: Sequence[int], input_shape: Sequence[Any]
@@ -63,8 +90,8 @@ def adapted_shape(image_shape: Sequence[int], input_shape: Sequence[Any]
     """The image shape adapt_dataset makes for this input: the model's height, width and
     channels (a size the model leaves open keeps the image's). None when it cannot adapt."""
     image = tuple(int(d) for d in image_shape)
-    model = _model_shape(input_shape)
-    if len(image) != 3 or len(model) != 3:
+    model = image_shape_for(input_shape)
+    if len(image) != 3 or model is None:
         return None
     channels = image[2] if model[2] is None else model[2]
     if image[2] not in _CONVERTIBLE_CHANNELS or channels not in _CONVERTIBLE_CHANNELS:

@@ -19,7 +19,7 @@ import numpy as np
 
 from cnnviz.core.dataset_types import Dataset
 from cnnviz.core.errors import CnnvizError
-from cnnviz.core.input_images import input_mismatch
+from cnnviz.core.data_fit import image_fit_problem
 from cnnviz.core.training_checks import keras_io_shapes, keras_output_activation
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class EvaluationError(CnnvizError):
     """A model cannot be evaluated on this data (not a classifier, wrong shapes, stopped...)."""
 
 
-@dataclass
+@dataclass(eq=False)  # arrays inside: compare results field by field, not with ==
 class Evaluation:
     """The result of evaluating a classifier on one split (arrays in split order)."""
 
@@ -201,6 +201,15 @@ def _batch_scores(model: "keras.Model", x: Any, y: Any, output: _Output
             predictions.numpy().astype(np.int64), losses.numpy().reshape(-1), extra)
 
 
+def _reshaped(x: Any, rank: int) -> Any:
+    """A (b, H, W, C) batch for a model taking (H, W) (C is 1) or flat vectors."""
+    import tensorflow as tf
+
+    if rank == 2:
+        return tf.squeeze(x, axis=-1)
+    return tf.reshape(x, (tf.shape(x)[0], -1))
+
+
 def _top_k(probabilities: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Class indices of the k highest probabilities per row (ties: lower index first)."""
     order = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]
@@ -232,9 +241,11 @@ def evaluate_model(model: "keras.Model", dataset: Dataset, split: str = "test",
                               f"got {batch_size!r}.")
     data = _checked_split(dataset, split)
     output = classifier_output(model, dataset.num_classes)
-    problem = input_mismatch(data.image_shape, _model_input_shape(model))
+    model_input = _model_input_shape(model)
+    problem = image_fit_problem(data.image_shape, model_input)
     if problem:
         raise EvaluationError(problem)
+    input_rank = len(model_input)  # 3 for images; 2 takes (H, W); 1 takes flat vectors
 
     total = int(data.count)
     num_classes = dataset.num_classes
@@ -246,6 +257,8 @@ def evaluate_model(model: "keras.Model", dataset: Dataset, split: str = "test",
     for x, y in data.tf_dataset(batch_size, shuffle=False):
         if should_stop is not None and should_stop():
             raise EvaluationError(f"Evaluation stopped after {done:,} of {total:,} images.")
+        if input_rank != 3:
+            x = _reshaped(x, input_rank)
         batch_probabilities, batch_predictions, batch_losses, extra = _batch_scores(
             model, x, y, output)
         size = len(batch_predictions)

@@ -207,3 +207,17 @@ def test_an_adapted_dataset_evaluates_like_keras_on_the_converted_images():
                               verbose=0, return_dict=True)
     assert abs(result.accuracy - expected["accuracy"]) < 1e-6
     assert result.loss == pytest.approx(expected["loss"], rel=1e-5)
+
+
+def test_models_taking_2d_or_flat_inputs():
+    from cnnviz.core.data_fit import image_shape_for
+
+    gray = array_dataset((28, 28, 1), counts=(2, 1, 1))
+    assert image_shape_for((28, 28)) == (28, 28, 1) and image_shape_for((784,)) is None
+    assert suggested_source((28, 28)) == "mnist-sample"
+    assert fit_problem(gray, (28, 28)) is None
+    assert fit_problem(gray, (784,)) is None  # flattened as it goes in
+    assert "flat list of 3,072 values" in fit_problem(gray, (3072,))
+    assert "32×32×1" in fit_problem(gray, (32, 32))
+    assert adapt_dataset(gray, (32, 32)).input_shape == (32, 32, 1)
+    assert not can_adapt(gray, (3072,))

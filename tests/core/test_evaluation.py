@@ -314,3 +314,25 @@ def test_should_stop_ends_evaluation_between_batches(patterns, softmax_model):
                        on_progress=lambda done, total: progress.append(done),
                        should_stop=lambda: len(progress) >= 2)
     assert progress == [16, 32]
+
+
+@pytest.mark.parametrize("input_shape", [(SIZE, SIZE), (SIZE * SIZE,)])
+def test_models_taking_2d_or_flat_inputs_get_the_images_reshaped(patterns, input_shape):
+    import keras
+
+    from cnnviz.core.training import TrainConfig, compile_for_training
+
+    keras.utils.set_random_seed(4)
+    layers = [keras.layers.Flatten()] if len(input_shape) == 2 else []
+    model = keras.Sequential([keras.Input(input_shape), *layers,
+                              keras.layers.Dense(3, activation="softmax")])
+    result = evaluate_model(model, patterns, batch_size=32)
+    compile_for_training(model, TrainConfig())
+    x = patterns.test.images(range(70)).astype(np.float32) / 255.0
+    expected = model.evaluate(x.reshape((70,) + input_shape), patterns.test.labels(), verbose=0,
+                              return_dict=True)
+    assert abs(result.accuracy - expected["accuracy"]) < 1e-6
+    assert result.loss == pytest.approx(expected["loss"], rel=1e-5)
+    flat = keras.Sequential([keras.Input((100,)), keras.layers.Dense(3, activation="softmax")])
+    with pytest.raises(EvaluationError, match="flat list of 100 values.*12×12×1 = 144"):
+        evaluate_model(flat, patterns)
