@@ -14,87 +14,23 @@ import numpy as np
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSplitter,
-    QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+    QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from cnnviz.ui.filter_grid import FilterGrid
 from cnnviz.ui.model_graph import ModelGraph, shape_text
 from cnnviz.ui.summary_table import params_with_size
-from cnnviz.ui.weight_histogram import WeightHistogram
+from cnnviz.ui.weight_histogram import (
+    ALIGN_RIGHT, WeightStatsView, fit_columns, natural_widths, read_only_table, table_item,
+)
 from cnnviz.ui.workers import BackgroundTask
 
 LAYER_COLUMNS = ("#", "Name", "Type", "Output shape", "Params", "Activation", "Inputs from")
 NUMBER, NAME, TYPE, SHAPE, PARAMS, ACTIVATION, INBOUND = range(7)
-STATS_COLUMNS = ("Weights", "Shape", "Count", "Min", "Max", "Mean", "Std")
 HISTOGRAM_BINS = 40
 COMPUTING = "Computing statistics…"
 PROBLEM_STYLE = "QLabel { background: #fff4e5; color: #7a4b00; padding: 3px 6px; }"
 MUTED_STYLE = "color: #5f6670;"
-ALIGN_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-
-
-def stat_text(value: float) -> str:
-    """A statistic with four significant digits: -0.2871, 0.01234, 1.235e-05."""
-    return f"{float(value):.4g}"
-
-
-def _read_only_table(columns: tuple[str, ...]) -> QTableWidget:
-    table = QTableWidget(0, len(columns))
-    table.setHorizontalHeaderLabels(columns)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
-    table.verticalHeader().setVisible(False)
-    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
-    table.horizontalHeader().setHighlightSections(False)
-    table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft
-                                                 | Qt.AlignmentFlag.AlignVCenter)
-    return table
-
-
-def natural_widths(table: QTableWidget, rows: list[tuple[str, ...]]) -> list[int]:
-    """Each column's width for its widest text (header included), measured once."""
-    metrics, header = table.fontMetrics(), table.horizontalHeader().fontMetrics()
-    return [max(max((metrics.horizontalAdvance(row[c]) for row in rows), default=0) + 14,
-                header.horizontalAdvance(table.horizontalHeaderItem(c).text()) + 18)
-            for c in range(table.columnCount())]
-
-
-def fit_columns(table: QTableWidget, natural: list[int], shrinkable: tuple[int, ...],
-                minimum: int = 72) -> None:
-    """Size the visible columns to fill the table's width: spare room is shared out; when
-    too narrow, the `shrinkable` columns give up width (their texts elide, tooltips keep
-    them whole) before anything needs a horizontal scroll bar."""
-    visible = [c for c in range(len(natural)) if not table.isColumnHidden(c)]
-    if not visible:
-        return
-    widths = {c: natural[c] for c in visible}
-    available = table.viewport().width()
-    excess = sum(widths.values()) - available
-    if excess > 0:
-        give = {c: max(0, widths[c] - minimum) for c in shrinkable if c in widths}
-        room = sum(give.values())
-        for c in give:
-            widths[c] -= int(min(give[c], excess * give[c] / room + 1)) if room else 0
-    else:
-        for c in visible:
-            widths[c] += -excess // len(visible)
-    header = table.horizontalHeader()
-    for c, width in widths.items():
-        header.resizeSection(c, width)
-
-
-def _item(text: str, right: bool = False, value: Any = None) -> QTableWidgetItem:
-    item = QTableWidgetItem(text)
-    item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-    if right:
-        item.setTextAlignment(ALIGN_RIGHT)
-    if value is not None:
-        item.setData(Qt.ItemDataRole.UserRole, value)
-    return item
 
 
 class InspectPanel(QWidget):
@@ -117,12 +53,10 @@ class InspectPanel(QWidget):
         self._keras_layers: dict[str, Any] = {}
         self._generation = 0
         self._cache: dict[int, tuple[list, np.ndarray | None, np.ndarray | None]] = {}
-        self._stats: list[Any] = []
         self._tasks: set[BackgroundTask] = set()
         self._programmatic = False
         self._shown_layer: int | None = None
         self._layer_widths: list[int] = []
-        self._stats_widths: list[int] = []
 
         self._build_header()
         self._build_structure()
@@ -178,7 +112,7 @@ class InspectPanel(QWidget):
             column.addWidget(label)
 
     def _build_structure(self) -> None:
-        self.layer_table = _read_only_table(LAYER_COLUMNS)
+        self.layer_table = read_only_table(LAYER_COLUMNS)
         self.layer_table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.layer_table.viewport().installEventFilter(self)
         self.layer_table.horizontalHeaderItem(PARAMS).setTextAlignment(ALIGN_RIGHT)
@@ -203,20 +137,13 @@ class InspectPanel(QWidget):
         self.layer_summary.setStyleSheet(MUTED_STYLE)
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
-        self.stats_table = _read_only_table(STATS_COLUMNS)
-        self.stats_table.setToolTip("Pick a row to see that weight array's histogram.")
-        self.stats_table.viewport().installEventFilter(self)
-        for column in range(2, len(STATS_COLUMNS)):
-            self.stats_table.horizontalHeaderItem(column).setTextAlignment(ALIGN_RIGHT)
-        self.stats_table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.stats_table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.stats_table.currentCellChanged.connect(lambda row, *_: self._show_histogram(row))
-        self.histogram = WeightHistogram()
-        self.histogram.setMaximumHeight(340)  # a bigger one says nothing more
+        self.weights_view = WeightStatsView()
+        self.stats_table = self.weights_view.table
+        self.histogram = self.weights_view.histogram
         self.filter_grid = FilterGrid()
         self.filter_grid.layout().setContentsMargins(0, 4, 0, 0)
         self.plots = QSplitter(Qt.Orientation.Vertical)
-        self.plots.addWidget(self.histogram)
+        self.plots.addWidget(self.weights_view)
         self.plots.addWidget(self.filter_grid)
         self.plots.setChildrenCollapsible(False)
         self.plots.setStretchFactor(0, 2)
@@ -227,7 +154,6 @@ class InspectPanel(QWidget):
         layout.addWidget(self.layer_title)
         layout.addWidget(self.layer_summary)
         layout.addWidget(self.status_label)
-        layout.addWidget(self.stats_table)
         layout.addWidget(self.plots, 1)
         self.details.setMinimumWidth(360)
 
@@ -287,7 +213,7 @@ class InspectPanel(QWidget):
 
     def weight_stats_shown(self) -> list[Any]:
         """The WeightStats on screen (empty while computing or for a layer without weights)."""
-        return list(self._stats)
+        return self.weights_view.stats()
 
     @property
     def busy(self) -> bool:
@@ -344,7 +270,7 @@ class InspectPanel(QWidget):
                          ", ".join(layer.inbound or []))
                 rows.append(texts)
                 for column, text in enumerate(texts):
-                    item = _item(text, right=column in (NUMBER, PARAMS))
+                    item = table_item(text, right=column in (NUMBER, PARAMS))
                     if column in (NAME, SHAPE, INBOUND):
                         item.setToolTip(text)
                     if column == PARAMS:
@@ -486,57 +412,20 @@ class InspectPanel(QWidget):
         if event.type() == QEvent.Type.Resize:
             if watched is self.layer_table.viewport() and self._layer_widths:
                 fit_columns(self.layer_table, self._layer_widths, (NAME, INBOUND))
-            elif watched is self.stats_table.viewport() and self._stats_widths:
-                fit_columns(self.stats_table, self._stats_widths, (0, 1), minimum=56)
         return super().eventFilter(watched, event)
 
     # ------------------------------------------------------------------ showing statistics
 
     def _set_stats(self, stats: list, kernel: np.ndarray | None,
                    bias: np.ndarray | None) -> None:
-        self._stats = list(stats)
-        table = self.stats_table
-        table.blockSignals(True)
-        table.setRowCount(len(stats))
-        rows = []
-        for row, stat in enumerate(stats):
-            values = (stat.name, "×".join(str(d) for d in stat.shape) or "scalar",
-                      f"{stat.count:,}", stat_text(stat.min), stat_text(stat.max),
-                      stat_text(stat.mean), stat_text(stat.std))
-            rows.append(values)
-            raw = (None, None, stat.count, stat.min, stat.max, stat.mean, stat.std)
-            trainable = getattr(stat, "trainable", True)
-            for column, (text, value) in enumerate(zip(values, raw)):
-                item = _item(text, right=column >= 2, value=value)
-                if not trainable:
-                    item.setForeground(QBrush(QColor("#6b7280")))
-                    item.setToolTip(f"{stat.name} is not trainable: training does not change "
-                                    f"it by gradient descent")
-                table.setItem(row, column, item)
-        table.blockSignals(False)
-        self._stats_widths = natural_widths(table, rows)
-        fit_columns(table, self._stats_widths, (0, 1), minimum=56)
-        table.setVisible(bool(stats))
-        rows_height = sum(table.rowHeight(r) for r in range(min(len(stats), 4)))
-        table.setFixedHeight(table.horizontalHeader().height() + rows_height + 2
-                             * table.frameWidth() + 2)
+        self.weights_view.set_stats(stats)
         unreadable = [f"{stat.name} has {stat.nonfinite:,} NaN or infinite values, left out "
                       f"of its statistics." for stat in stats if getattr(stat, "nonfinite", 0)]
         if unreadable:
             self.status_label.setText("  ".join(unreadable))
         self.status_label.setVisible(not stats or bool(unreadable))
-        if stats:
-            table.selectRow(0)
-            self._show_histogram(0)
         if kernel is not None:
             name = self._info.layers[self._shown_layer].name if self._shown_layer is not None \
                 else ""
             self.filter_grid.set_kernel(kernel, name, bias=bias)
         self.filter_grid.setVisible(kernel is not None)
-
-    def _show_histogram(self, row: int) -> None:
-        if not 0 <= row < len(self._stats):
-            return
-        stat = self._stats[row]
-        self.histogram.set_histogram(stat.histogram, stat.bin_edges,
-                                     f"{stat.layer} / {stat.name}  ·  {stat.count:,} values")

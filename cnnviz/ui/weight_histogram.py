@@ -1,24 +1,31 @@
-"""A histogram of one weight array: how its values are spread, with zero marked.
+"""A layer's weights in numbers: one table row per weight array, and a histogram of one.
 
-Bars are counts per bin (from `core.inspection.weight_stats`); the x axis has round-number
-ticks, the y axis counts, and a dashed line marks zero so a student sees at a glance whether
-the weights are centred, skewed or all positive. QPainter only; readable at ~320×180.
+`WeightStatsView` lists what `core.inspection.weight_stats` computed (shape, count, min, max,
+mean, std) and draws the picked array's `WeightHistogram`: counts per bin, round-number
+ticks, and a dashed line at zero, so a student sees at a glance whether the weights are
+centred, skewed or all positive. QPainter only; the histogram reads well at ~320×180.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+)
 
 BAR_FILL = QColor(30, 136, 229)          # the Conv2D blue of layer_style
 BAR_EDGE = QColor(21, 101, 192)
 ZERO_LINE = QColor(202, 0, 32)           # the "positive" red of value_colors
 GRID_LINE = QColor(0, 0, 0, 28)
 MUTED_TEXT = QColor(110, 116, 124)
+FROZEN_TEXT = QColor(107, 114, 128)
+STATS_COLUMNS = ("Weights", "Shape", "Count", "Min", "Max", "Mean", "Std")
+ALIGN_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
@@ -52,6 +59,71 @@ def tick_label(value: float, step: float) -> str:
     while decimals < 6 and abs(round(step, decimals) - step) > step * 1e-6:
         decimals += 1
     return f"{value:.{decimals}f}"
+
+
+def stat_text(value: float) -> str:
+    """A statistic with four significant digits: -0.2871, 0.01234, 1.235e-05."""
+    return f"{float(value):.4g}"
+
+
+def read_only_table(columns: tuple[str, ...]) -> QTableWidget:
+    """A compact, row-selecting, read-only table with the given column titles."""
+    table = QTableWidget(0, len(columns))
+    table.setHorizontalHeaderLabels(columns)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(False)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
+    table.horizontalHeader().setHighlightSections(False)
+    table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft
+                                                 | Qt.AlignmentFlag.AlignVCenter)
+    return table
+
+
+def natural_widths(table: QTableWidget, rows: list[tuple[str, ...]]) -> list[int]:
+    """Each column's width for its widest text (header included), measured once."""
+    metrics, header = table.fontMetrics(), table.horizontalHeader().fontMetrics()
+    return [max(max((metrics.horizontalAdvance(row[c]) for row in rows), default=0) + 14,
+                header.horizontalAdvance(table.horizontalHeaderItem(c).text()) + 18)
+            for c in range(table.columnCount())]
+
+
+def fit_columns(table: QTableWidget, natural: list[int], shrinkable: tuple[int, ...],
+                minimum: int = 72) -> None:
+    """Size the visible columns to fill the table's width: spare room is shared out; when
+    too narrow, the `shrinkable` columns give up width (their texts elide, tooltips keep
+    them whole) before anything needs a horizontal scroll bar."""
+    visible = [c for c in range(len(natural)) if not table.isColumnHidden(c)]
+    if not visible:
+        return
+    widths = {c: natural[c] for c in visible}
+    available = table.viewport().width()
+    excess = sum(widths.values()) - available
+    if excess > 0:
+        give = {c: max(0, widths[c] - minimum) for c in shrinkable if c in widths}
+        room = sum(give.values())
+        for c in give:
+            widths[c] -= int(min(give[c], excess * give[c] / room + 1)) if room else 0
+    else:
+        for c in visible:
+            widths[c] += -excess // len(visible)
+    header = table.horizontalHeader()
+    for c, width in widths.items():
+        header.resizeSection(c, width)
+
+
+def table_item(text: str, right: bool = False, value: Any = None) -> QTableWidgetItem:
+    """A read-only cell; `value` (the unrounded number) is kept under UserRole."""
+    item = QTableWidgetItem(text)
+    item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+    if right:
+        item.setTextAlignment(ALIGN_RIGHT)
+    if value is not None:
+        item.setData(Qt.ItemDataRole.UserRole, value)
+    return item
 
 
 class WeightHistogram(QWidget):
@@ -225,3 +297,74 @@ class WeightHistogram(QWidget):
             painter.drawText(QRectF(left, rect.bottom() + 5, width + 1, metrics.height()),
                              Qt.AlignmentFlag.AlignLeft, label)
             last_right = left + width
+
+class WeightStatsView(QWidget):
+    """A layer's weight arrays, one table row each (shape, count, min, max, mean, std), and
+    the histogram of the row picked (the first one to begin with)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._stats: list[Any] = []
+        self._widths: list[int] = []
+        self.table = read_only_table(STATS_COLUMNS)
+        self.table.setToolTip("Pick a row to see that weight array's histogram.")
+        for column in range(2, len(STATS_COLUMNS)):
+            self.table.horizontalHeaderItem(column).setTextAlignment(ALIGN_RIGHT)
+        self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.table.viewport().installEventFilter(self)
+        self.table.currentCellChanged.connect(lambda row, *_: self.show_histogram(row))
+        self.histogram = WeightHistogram()
+        self.histogram.setMaximumHeight(340)  # a bigger one says nothing more
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.table)
+        layout.addWidget(self.histogram, 1)
+
+    def stats(self) -> list[Any]:
+        return list(self._stats)
+
+    def set_stats(self, stats: list[Any]) -> None:
+        """Show a list of core.inspection.WeightStats (empty: hide the table)."""
+        self._stats = list(stats)
+        table = self.table
+        table.blockSignals(True)
+        table.setRowCount(len(stats))
+        rows = []
+        for row, stat in enumerate(stats):
+            texts = (stat.name, "×".join(str(d) for d in stat.shape) or "scalar",
+                     f"{stat.count:,}", stat_text(stat.min), stat_text(stat.max),
+                     stat_text(stat.mean), stat_text(stat.std))
+            rows.append(texts)
+            raw = (None, None, stat.count, stat.min, stat.max, stat.mean, stat.std)
+            trainable = getattr(stat, "trainable", True)
+            for column, (text, value) in enumerate(zip(texts, raw)):
+                item = table_item(text, right=column >= 2, value=value)
+                if not trainable:
+                    item.setForeground(QBrush(FROZEN_TEXT))
+                    item.setToolTip(f"{stat.name} is not trainable: gradient descent does not "
+                                    f"change it")
+                table.setItem(row, column, item)
+        table.blockSignals(False)
+        self._widths = natural_widths(table, rows)
+        fit_columns(table, self._widths, (0, 1), minimum=56)
+        table.setVisible(bool(stats))
+        rows_height = sum(table.rowHeight(r) for r in range(min(len(stats), 4)))
+        table.setFixedHeight(table.horizontalHeader().height() + rows_height
+                             + 2 * table.frameWidth() + 2)
+        if stats:
+            table.selectRow(0)
+            self.show_histogram(0)
+
+    def show_histogram(self, row: int) -> None:
+        """Draw the histogram of weight array `row`."""
+        if 0 <= row < len(self._stats):
+            stat = self._stats[row]
+            self.histogram.set_histogram(stat.histogram, stat.bin_edges,
+                                         f"{stat.layer} / {stat.name}  ·  {stat.count:,} values")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize \
+                and self._widths:
+            fit_columns(self.table, self._widths, (0, 1), minimum=56)
+        return super().eventFilter(watched, event)
