@@ -102,7 +102,6 @@ class EvaluationPanel(QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         header_item_tips = ("", "Of the images the model called this class, the share that "
                             "really are it", "Of the images of this class, the share the "
@@ -318,7 +317,7 @@ class EvaluationPanel(QWidget):
         """As wide as its columns (plus a scroll bar), so the matrix and images get the rest."""
         self.table.resizeColumnsToContents()
         header = self.table.horizontalHeader()
-        width = sum(header.sectionSizeHint(c) for c in range(self.table.columnCount()))
+        width = header.length()
         width += 2 * self.table.frameWidth() + self.table.verticalScrollBar().sizeHint().width()
         self.table.setFixedWidth(max(width, 160))
 
