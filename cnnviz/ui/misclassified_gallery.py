@@ -260,10 +260,11 @@ class MisclassifiedGallery(QWidget):
             return
         page = self._indices[self._shown:self._shown + PAGE_SIZE]
         first = len(self.canvas.tiles)
+        evaluation = self._evaluation
         for index in page:
-            text = tile_text(self._evaluation, int(index))
-            correct = int(self._evaluation.predictions[index]) == int(self._evaluation.labels[index])
-            self.canvas.tiles.append(Tile(int(index), text.split(" · "), correct))
+            correct = int(evaluation.predictions[index]) == int(evaluation.labels[index])
+            lines = tile_text(evaluation, int(index)).split(" · ")
+            self.canvas.tiles.append(Tile(int(index), lines, correct))
         self._shown += page.size
         self._update_more_button()
         self.canvas.refit()

@@ -12,7 +12,7 @@ import threading
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
 from cnnviz.core.data_splits import ArraySplit, FileSplit
@@ -98,8 +98,10 @@ def evaluate_by_button(panel, qtbot) -> Evaluation:
 
 
 def click(widget, rect) -> None:
-    QTest.mouseClick(widget, Qt.MouseButton.LeftButton, pos=rect.center().toPoint()
-                     if hasattr(rect.center(), "toPoint") else rect.center())
+    """A real left click at the centre of a QRect or QRectF of `widget`."""
+    centre = rect.center()
+    QTest.mouseClick(widget, Qt.MouseButton.LeftButton,
+                     pos=centre.toPoint() if isinstance(centre, QPointF) else centre)
 
 
 # ------------------------------------------------------------------ the whole panel
