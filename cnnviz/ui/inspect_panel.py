@@ -142,6 +142,7 @@ class InspectPanel(QWidget):
         self.histogram = self.weights_view.histogram
         self.filter_grid = FilterGrid()
         self.filter_grid.layout().setContentsMargins(0, 4, 0, 0)
+        self.filter_grid.hide()   # hidden before it joins a layout, so no stale minimum size
         self.plots = QSplitter(Qt.Orientation.Vertical)
         self.plots.addWidget(self.weights_view)
         self.plots.addWidget(self.filter_grid)
@@ -400,7 +401,7 @@ class InspectPanel(QWidget):
             return
         visible = [w for c, w in enumerate(self._layer_widths)
                    if not self.layer_table.isColumnHidden(c)]
-        wanted = sum(visible) + 2 * self.layer_table.frameWidth() + 30
+        wanted = sum(visible) + 2 * self.layer_table.frameWidth() + 22
         left = int(max(width * 0.40, min(width * 0.56, wanted)))
         self.splitter.setSizes([left, width - left - self.splitter.handleWidth()])
 

@@ -86,8 +86,8 @@ def read_only_table(columns: tuple[str, ...]) -> QTableWidget:
 def natural_widths(table: QTableWidget, rows: list[tuple[str, ...]]) -> list[int]:
     """Each column's width for its widest text (header included), measured once."""
     metrics, header = table.fontMetrics(), table.horizontalHeader().fontMetrics()
-    return [max(max((metrics.horizontalAdvance(row[c]) for row in rows), default=0) + 14,
-                header.horizontalAdvance(table.horizontalHeaderItem(c).text()) + 18)
+    return [max(max((metrics.horizontalAdvance(row[c]) for row in rows), default=0) + 12,
+                header.horizontalAdvance(table.horizontalHeaderItem(c).text()) + 16)
             for c in range(table.columnCount())]
 
 
@@ -313,6 +313,7 @@ class WeightStatsView(QWidget):
         self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.table.viewport().installEventFilter(self)
         self.table.currentCellChanged.connect(lambda row, *_: self.show_histogram(row))
+        self.table.hide()   # until there are weights to list
         self.histogram = WeightHistogram()
         self.histogram.setMaximumHeight(340)  # a bigger one says nothing more
         layout = QVBoxLayout(self)

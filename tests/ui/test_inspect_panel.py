@@ -62,8 +62,8 @@ def branching_model():
 def panel(qtbot):
     widget = InspectPanel()
     qtbot.addWidget(widget)
-    widget.resize(1000, 560)
     widget.show()
+    widget.resize(1000, 560)    # the Inspect tab of a 1024×640 window
     qtbot.waitExposed(widget)
     yield widget
     widget.shutdown()
