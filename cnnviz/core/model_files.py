@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,6 +134,8 @@ def _read_config(path: Path, kind: str) -> dict[str, Any] | None:
     try:
         if kind == "keras":
             with zipfile.ZipFile(path) as archive:
+                if archive.getinfo("config.json").file_size > _JSON_READ_LIMIT:
+                    return None  # not an architecture; Keras's own checks will say so
                 data = json.loads(archive.read("config.json"))
         elif kind == "h5":
             import h5py
@@ -302,13 +305,20 @@ def _failure(path: Path, kind: str, exc: BaseException, trust: bool,
             f"{path.name} has no weights inside (the archive lacks model.weights.h5); it is "
             f"damaged or was not completely written.")
     if kind == "keras" and "could not be loaded" in text:
+        found = re.search(r"A total of (\d+) objects? could not be loaded.*?for object "
+                          r"<\w+ name=([^,>]+)", text, re.S)
+        which = (f" (for {found.group(1)} part{'s' if found.group(1) != '1' else ''} of the "
+                 f"model, e.g. layer '{found.group(2)}')" if found else "")
         return ModelFileError(
             f"{path.name} is damaged: some of its stored weights are missing or do not fit "
-            f"the layers ({_first_line(text)}).")
+            f"the layers{which}.")
     if kind == "h5" and path.name.lower().endswith(".weights.h5") or "No model config" in text:
         return ModelFileError(
             f"{path.name} holds only weights, no model architecture; open the model's "
             f"architecture (.json) and choose this file as its weights.")
+    if kind == "json":
+        return ModelFileError(f"{path.name} is not a valid Keras model architecture: "
+                              f"{_first_line(text)}")
     return ModelFileError(_load_failure(path, exc, trust))
 
 
@@ -378,6 +388,56 @@ def _trusted_custom_objects(path: Path, entries: list[_LayerEntry]) -> dict[str,
     return found
 
 
+def _sequential_in_one_pass(path: Path, config: dict[str, Any] | None,
+                            custom_objects: dict[str, Any], trust: bool) -> Any:
+    """A plain .keras Sequential model, loaded with its layers built once; None if the file
+    is anything else (then `keras.models.load_model` reads it).
+
+    Keras's own `Sequential.from_config` adds the layers one by one and rebuilds the whole
+    stack after each, calling every layer n²/2 times: for 50 layers that is most of the
+    time `load_model` takes. Building the same layers once gives the same model (the last
+    rebuild is the only one that remains) with the same weights, loaded by `load_weights`,
+    which reads the archive's model.weights.h5 and fails on any missing or misfitting weight.
+    """
+    if not (config and config.get("module") == "keras" and config.get("class_name") == "Sequential"
+            and config.get("registered_name") is None and isinstance(config.get("config"), dict)):
+        return None
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: info.file_size for info in archive.infolist()}
+    # Assets (vocabularies, ...) or other weight layouts: leave them to Keras.
+    if set(members) != {"metadata.json", "config.json", "model.weights.h5"}:
+        return None
+    import keras
+    from keras.src.saving import serialization_lib
+
+    inner = config["config"]
+    layer_configs = inner.get("layers")
+    if not isinstance(layer_configs, list) or not all(
+            isinstance(c, dict) and "module" in c for c in layer_configs):
+        return None
+    with serialization_lib.ObjectSharingScope(), \
+            serialization_lib.SafeModeScope(not trust), \
+            keras.saving.CustomObjectScope(custom_objects):
+        layers = [keras.saving.deserialize_keras_object(c, custom_objects=custom_objects,
+                                                        safe_mode=not trust)
+                  for c in layer_configs]
+        # As Sequential.from_config, but the constructor adds them all, then builds once.
+        model = keras.Sequential(layers, name=inner.get("name"))
+        build_input_shape = inner.get("build_input_shape")
+        if not model.built and isinstance(build_input_shape, (tuple, list)) and build_input_shape:
+            model.build(build_input_shape)
+        build_config = config.get("build_config")
+        if build_config and not model.built:
+            model.build_from_config(build_config)
+    # Keras reads an archive member by seeking inside the zip stream, which is slow; the
+    # weights file on its own is read directly (as load_model does with big models).
+    with tempfile.TemporaryDirectory(prefix="cnnviz-open-") as folder:
+        with zipfile.ZipFile(path) as archive:
+            archive.extract("model.weights.h5", folder)
+        model.load_weights(Path(folder) / "model.weights.h5")
+    return model
+
+
 def _load(path: Path, kind: str, trust: bool, entries: list[_LayerEntry],
           config: dict[str, Any] | None) -> Any:
     import keras
@@ -391,6 +451,10 @@ def _load(path: Path, kind: str, trust: bool, entries: list[_LayerEntry],
         if kind == "json":
             assert config is not None
             return _model_from_json_config(config, custom_objects, trust)
+        if kind == "keras":
+            model = _sequential_in_one_pass(path, config, custom_objects, trust)
+            if model is not None:
+                return model
         return keras.models.load_model(path, custom_objects=custom_objects or None,
                                        compile=False, safe_mode=not trust)
     except ModelFileError:

@@ -1,0 +1,168 @@
+"""How long opening a ~25 MB, 50-layer saved CNN takes until its structure can be shown.
+
+Usage:  .venv/bin/python benchmarks/open_model.py [--runs 3] [--keep DIR]
+
+Once per invocation, a child process builds a 50-layer CNN of about 25 MB (12 Conv2D layers
+of 248 filters with BatchNormalization and ReLU, pooling, dropout, dense head) and saves it
+as .keras in a temporary folder (or in DIR with --keep, reused if already there).
+
+Then, for each run, two fresh Python processes (nothing imported, OS file cache warm):
+
+- cnnviz:   import tensorflow + keras → `open_model(path)` → `inspect_model(model)`;
+- plain:    import tensorflow + keras → `keras.models.load_model(path, compile=False)`.
+
+The parent reads the wall clock just before starting each child; the child reports the
+clock after each step, so the figures are:
+
+- start → TF imported: interpreter start-up plus `import tensorflow, keras`. The GUI pays
+  this once, in the background, when the app starts; it is not part of opening a model.
+- open:    `open_model` (safe mode, reading the architecture, building the layers, loading
+  the 25 MB of weights), and for plain Keras `load_model`.
+- inspect: `inspect_model` (structure only; it never reads weight values).
+- open + inspect: what the user waits for between choosing the file and seeing its layer
+  table once TensorFlow is loaded. **Target: under 2 s.**
+- with import: the same plus start → TF imported (a command-line `cnnviz` call).
+
+Weight statistics (`weight_stats`, histograms) are computed afterwards in the GUI and are
+not part of the target; their time for the whole model is printed for information.
+The ratio cnnviz / plain Keras compares the open steps measured in the same invocation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET_SECONDS = 2.0
+ROOT = Path(__file__).resolve().parents[1]
+
+GENERATE = r"""
+import sys
+import keras
+from keras import layers
+
+path = sys.argv[1]
+model = keras.Sequential([keras.Input((32, 32, 3))], name="benchmark_cnn_50")
+filters = 248
+for stage in range(4):
+    for _ in range(3):
+        model.add(layers.Conv2D(filters, 3, padding="same"))
+        model.add(layers.BatchNormalization())
+        model.add(layers.Activation("relu"))
+    model.add(layers.MaxPooling2D(2))
+    if stage < 3:
+        model.add(layers.Dropout(0.1))
+for layer in (layers.GlobalAveragePooling2D(), layers.Dropout(0.3), layers.Dense(512),
+              layers.BatchNormalization(), layers.Activation("relu"), layers.Dropout(0.3),
+              layers.Dense(10, activation="softmax")):
+    model.add(layer)
+assert len(model.layers) == 50, len(model.layers)
+model.save(path)
+print(len(model.layers), model.count_params())
+"""
+
+OPEN_CHILD = r"""
+import json, sys, time
+mode, path = sys.argv[1], sys.argv[2]
+import tensorflow, keras
+imported = time.time()
+if mode == "cnnviz":
+    from cnnviz.core.inspection import inspect_model, weight_stats
+    from cnnviz.core.model_files import open_model
+    opened = open_model(path)
+    loaded = time.time()
+    info = inspect_model(opened.model)
+    inspected = time.time()
+    assert len(info.layers) == 50 and info.total_params == opened.model.count_params()
+    for layer in opened.model.layers:
+        weight_stats(layer)
+    stats = time.time()
+else:
+    model = keras.models.load_model(path, compile=False)
+    loaded = inspected = stats = time.time()
+print(json.dumps({"imported": imported, "loaded": loaded, "inspected": inspected,
+                  "stats": stats}))
+"""
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    env.setdefault("KERAS_BACKEND", "tensorflow")
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def timed_child(mode: str, path: Path) -> dict[str, float]:
+    started = time.time()
+    result = subprocess.run([sys.executable, "-c", OPEN_CHILD, mode, str(path)],
+                            capture_output=True, text=True, env=child_env(), check=False)
+    if result.returncode != 0:
+        sys.exit(f"{mode} child failed:\n{result.stderr[-3000:]}")
+    marks = json.loads(result.stdout.strip().splitlines()[-1])
+    return {
+        "import": marks["imported"] - started,
+        "open": marks["loaded"] - marks["imported"],
+        "inspect": marks["inspected"] - marks["loaded"],
+        "stats": marks["stats"] - marks["inspected"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help="folder to keep (and reuse) the model in")
+    args = parser.parse_args()
+
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="cnnviz-open-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "benchmark_cnn_50.keras"
+    if not path.exists():
+        made = subprocess.run([sys.executable, "-c", GENERATE, str(path)], capture_output=True,
+                              text=True, env=child_env(), check=False)
+        if made.returncode != 0:
+            sys.exit(f"could not generate the model:\n{made.stderr[-3000:]}")
+    print(f"model: {path} ({path.stat().st_size / 1e6:.1f} MB, 50 layers)")
+
+    ours, plain = [], []
+    for run in range(args.runs):
+        ours.append(timed_child("cnnviz", path))
+        plain.append(timed_child("plain", path))
+        o, p = ours[-1], plain[-1]
+        print(f"run {run + 1}: cnnviz import {o['import']:.2f} s, open {o['open']:.2f} s, "
+              f"inspect {o['inspect']:.3f} s | plain Keras import {p['import']:.2f} s, "
+              f"load_model {p['open']:.2f} s")
+
+    def median(rows: list[dict[str, float]], key: str) -> float:
+        return statistics.median(row[key] for row in rows)
+
+    start_import = median(ours, "import")
+    open_s, inspect_s = median(ours, "open"), median(ours, "inspect")
+    structure = statistics.median(row["open"] + row["inspect"] for row in ours)
+    with_import = statistics.median(row["import"] + row["open"] + row["inspect"] for row in ours)
+    plain_open = median(plain, "open")
+    print(f"\nmedians of {args.runs} runs (fresh process each):")
+    print(f"  process start → TensorFlow imported   {start_import:6.2f} s  (paid once at app "
+          f"start, in the background)")
+    print(f"  open_model                             {open_s:6.2f} s")
+    print(f"  inspect_model                          {inspect_s:6.3f} s")
+    print(f"  open + inspect (structure shown)       {structure:6.2f} s  target < "
+          f"{TARGET_SECONDS:.1f} s: {'met' if structure < TARGET_SECONDS else 'NOT met'}")
+    print(f"  with TensorFlow import                 {with_import:6.2f} s")
+    print(f"  plain keras.models.load_model          {plain_open:6.2f} s")
+    print(f"  ratio open+inspect / plain load_model  {structure / plain_open:6.2f}")
+    print(f"  weight_stats for all 50 layers (after) {median(ours, 'stats'):6.2f} s")
+    if args.keep is None:
+        path.unlink()
+        folder.rmdir()
+
+
+if __name__ == "__main__":
+    main()
