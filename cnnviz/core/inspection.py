@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from cnnviz.core.errors import ModelFileError
+
 if TYPE_CHECKING:
     import keras
 
@@ -243,7 +245,8 @@ def inspect_model(model: "keras.Model") -> ModelInfo:
     """The structure of a built Keras model, without reading any weight values.
 
     Layers come in `model.layers` order (topological for functional models), each with the
-    names of the layers feeding it in this model. Raises ValueError for an unbuilt model.
+    names of the layers feeding it in this model. Raises ModelFileError for a model that was
+    never built (no input shape).
     """
     try:
         inputs = list(model.inputs or [])
@@ -251,8 +254,8 @@ def inspect_model(model: "keras.Model") -> ModelInfo:
     except (AttributeError, ValueError):
         inputs, outputs = [], []
     if not inputs or not outputs:
-        raise ValueError(f"The model '{model.name}' has no input shape yet, so its layer "
-                         f"sizes are unknown.")
+        raise ModelFileError(f"The model '{model.name}' has no input shape yet, so its layer "
+                             f"sizes are unknown.")
     # Sequential and functional models keep a layer graph in their tensors' histories.
     graph = all(_history(t) is not None for t in inputs + outputs)
     nodes = _model_nodes(model) if graph else {}
