@@ -44,6 +44,8 @@ MODEL_FILE_SUFFIXES = (".keras", ".h5", ".hdf5", ".json")
 WEIGHTS_FILE_SUFFIXES = (".weights.h5", ".h5", ".hdf5", ".keras")
 _JSON_READ_LIMIT = 64 * 1024 * 1024  # an architecture JSON is kilobytes; beyond this it is data
 _MODEL_CLASSES = ("Sequential", "Functional", "Model")
+# What tf.keras (Keras 2) made of raw TensorFlow calls in a functional model.
+_TF_OP_LAYERS = ("TFOpLambda", "SlicingOpLambda")
 _TRUST_HINT = "tick \"I trust this file\" (or use --trust) only if you trust where it came from"
 
 
@@ -270,8 +272,14 @@ def _custom_failure(path: Path, entries: list[_LayerEntry], exc: BaseException,
             sorted({entry.class_name for entry in custom})) + ")"
     else:
         what = f"the custom object '{missing}'" if missing else "custom code"
-    modules = sorted({m for m in (_importable_module(entry) for entry in custom) if m})
     names = [entry.name for entry in custom]
+    tf_ops = [entry for entry in custom if entry.class_name in _TF_OP_LAYERS]
+    if tf_ops:
+        return CustomCodeError(
+            f"{path.name} applies TensorFlow operations directly ({_names(tf_ops)}), which "
+            f"tf.keras (Keras 2) could save but Keras 3 cannot rebuild; re-save the model "
+            f"from Keras 2 with those operations written as Keras layers.", names)
+    modules = sorted({m for m in (_importable_module(entry) for entry in custom) if m})
     if modules and not trust:
         return UntrustedModelError(
             f"{path.name} uses the {what}, whose Python code is not in the file but in the "

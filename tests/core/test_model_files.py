@@ -32,6 +32,7 @@ pytestmark = [
         "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"),
     pytest.mark.filterwarnings("ignore:Do not pass an `input_shape`:UserWarning"),
     pytest.mark.filterwarnings("ignore:The structure of `inputs` doesn't match:UserWarning"),
+    pytest.mark.filterwarnings("ignore:Skipping nested container:UserWarning"),
 ]
 
 
@@ -227,9 +228,18 @@ def test_keras2_lambda_is_refused_then_opened_with_trust() -> None:
                                np.load(KERAS2 / "lambda_cnn.expected.npy"), rtol=1e-5, atol=1e-6)
 
 
+def test_keras2_tensorflow_operations_are_refused_by_name() -> None:
+    for trust in (False, True):
+        with pytest.raises(CustomCodeError) as info:
+            open_model(KERAS2 / "tf_op_cnn.h5", trust=trust)
+        message = assert_one_sentence(info.value, "tf_op_cnn.h5")
+        assert "TensorFlow operations" in message and "'tf.math.multiply'" in message
+        assert info.value.layers == ["tf.math.multiply", "tf.math.subtract"]
+
+
 def test_keras2_fixture_files_are_small() -> None:
     files = list(KERAS2.glob("*.h5")) + list(KERAS2.glob("*.json"))
-    assert len(files) == 5
+    assert len(files) == 6
     assert all(path.stat().st_size < 100_000 for path in files)
 
 

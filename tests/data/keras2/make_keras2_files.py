@@ -16,8 +16,10 @@ It writes, beside itself (each file well under 100 KB):
 - functional_cnn.json     the same functional model's model.to_json() (Keras 2 format) ...
 - functional_cnn_weights.h5  ... and its model.save_weights(..., save_format="h5")
 - lambda_cnn.h5           Sequential with a Lambda layer (Python code: refused unless trusted)
+- tf_op_cnn.h5            functional with a raw TensorFlow operation (`image * 2.0 - 1.0`), which
+                          tf.keras stores as TFOpLambda layers that Keras 3 cannot rebuild
 - input.npy               two fixed 8×8×1 images (float32)
-- <name>.expected.npy     Keras 2's own model.predict(input) for each model above
+- <name>.expected.npy     Keras 2's own model.predict(input) for each model above but tf_op_cnn
 
 The weights are random but fixed (seeded) and non-trivial (BatchNorm statistics are set),
 so equal outputs under Keras 3 mean every weight was read into the right place.
@@ -89,17 +91,27 @@ def lambda_cnn() -> "keras.Model":
     ], name="keras2_lambda")
 
 
+def tf_op_cnn() -> "keras.Model":
+    image = keras.Input((8, 8, 1), name="image")
+    scaled = image * 2.0 - 1.0  # tf.keras records these as TFOpLambda layers
+    features = layers.Flatten(name="flat")(layers.Conv2D(2, 3, name="conv")(scaled))
+    return keras.Model(image, layers.Dense(3, activation="softmax", name="probabilities")(features),
+                       name="keras2_tf_op")
+
+
 def main() -> None:
     require_keras_2()
     images = np.random.default_rng(0).uniform(0.0, 1.0, (2, 8, 8, 1)).astype("float32")
     np.save(HERE / "input.npy", images)
     for seed, (name, make) in enumerate([("sequential_cnn", sequential_cnn),
                                          ("functional_cnn", functional_cnn),
-                                         ("lambda_cnn", lambda_cnn)], start=1):
+                                         ("lambda_cnn", lambda_cnn),
+                                         ("tf_op_cnn", tf_op_cnn)], start=1):
         model = make()
         randomize(model, seed)
         model.save(HERE / f"{name}.h5", save_format="h5")
-        np.save(HERE / f"{name}.expected.npy", model.predict(images, verbose=0))
+        if name != "tf_op_cnn":  # Keras 3 refuses it, so there is nothing to compare
+            np.save(HERE / f"{name}.expected.npy", model.predict(images, verbose=0))
         if name == "functional_cnn":
             (HERE / f"{name}.json").write_text(model.to_json(), encoding="utf-8")
             model.save_weights(HERE / f"{name}_weights.h5", save_format="h5")
