@@ -57,6 +57,7 @@ class InspectPanel(QWidget):
         self._programmatic = False
         self._shown_layer: int | None = None
         self._layer_widths: list[int] = []
+        self._edit_reason = ""
 
         self._build_header()
         self._build_structure()
@@ -103,7 +104,8 @@ class InspectPanel(QWidget):
         title_row.setSpacing(12)
         title_row.addWidget(self.title_label)
         title_row.addWidget(self.notes_label, 1)
-        title_row.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignTop)
+        title_row.addWidget(self.edit_button, 0,
+                            Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignRight)
         column = QVBoxLayout(self.header)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(2)
@@ -197,9 +199,12 @@ class InspectPanel(QWidget):
             self.edit_button.setToolTip(reason or "Open an editable copy of this architecture "
                                                   "in the builder (the file stays as it is).")
             self.edit_note.hide()
+            self._edit_reason = ""
         else:
             self.edit_button.setToolTip(reason)
-            self.edit_note.setText(f"Can't edit a copy in the builder: {reason}")
+            self.edit_note.setToolTip(reason)
+            self._edit_reason = reason
+            self._fit_edit_note()
             self.edit_note.setVisible(bool(reason))
 
     def model_info(self) -> Any:
@@ -266,9 +271,10 @@ class InspectPanel(QWidget):
             table.setRowCount(len(info.layers))
             rows: list[tuple[str, ...]] = []
             for row, layer in enumerate(info.layers):
+                # A merge lists one input per line: a taller row that stands out, never cut.
                 texts = (str(row), layer.name, layer.layer_type, shape_text(layer.output_shape),
                          f"{layer.params:,}", layer.activation or "",
-                         ", ".join(layer.inbound or []))
+                         "\n".join(layer.inbound or []))
                 rows.append(texts)
                 for column, text in enumerate(texts):
                     item = table_item(text, right=column in (NUMBER, PARAMS))
@@ -278,14 +284,18 @@ class InspectPanel(QWidget):
                         item.setToolTip(f"{layer.trainable_params:,} trainable, "
                                         f"{layer.params - layer.trainable_params:,} not")
                     elif column == INBOUND and len(layer.inbound or []) > 1:
-                        item.setToolTip(f"{layer.name} merges {len(layer.inbound)} inputs")
+                        item.setToolTip(f"{layer.name} merges {len(layer.inbound)} inputs: "
+                                        + ", ".join(layer.inbound))
                         item.setForeground(QBrush(QColor("#1565c0")))
                     table.setItem(row, column, item)
+                lines = len(layer.inbound or []) if not info.is_chain else 1
+                table.setRowHeight(row, table.verticalHeader().defaultSectionSize()
+                                   + max(lines - 1, 0) * table.fontMetrics().lineSpacing())
         finally:
             self._programmatic = False
         table.setColumnHidden(INBOUND, info.is_chain)
         self._layer_widths = natural_widths(table, rows)
-        fit_columns(table, self._layer_widths, (NAME, INBOUND))
+        fit_columns(table, self._layer_widths, (NAME, TYPE))
         self._split_sizes()
 
     # ------------------------------------------------------------------ picking a layer
@@ -390,11 +400,18 @@ class InspectPanel(QWidget):
         self._tasks.discard(task)
         task.deleteLater()
 
+    def _fit_edit_note(self) -> None:
+        """At most about two lines of the reason; the tooltip has all of it."""
+        text = f"Can't edit a copy in the builder: {self._edit_reason}"
+        width = max(self.header.width(), 400)
+        self.edit_note.setText(self.edit_note.fontMetrics().elidedText(
+            text, Qt.TextElideMode.ElideRight, int(width * 1.5)))
+
     def _remember_split(self, *_args) -> None:
         self._user_split = True
 
     def _split_sizes(self) -> None:
-        """Give the layer list the width its columns need (40-56% of the panel), the rest to
+        """Give the layer list the width its columns need (40-54% of the panel), the rest to
         the weights; after the user drags the divider, leave it where they put it."""
         width = self.splitter.width()
         if self._user_split or width <= 0:
@@ -402,17 +419,19 @@ class InspectPanel(QWidget):
         visible = [w for c, w in enumerate(self._layer_widths)
                    if not self.layer_table.isColumnHidden(c)]
         wanted = sum(visible) + 2 * self.layer_table.frameWidth() + 22
-        left = int(max(width * 0.40, min(width * 0.56, wanted)))
+        left = int(max(width * 0.40, min(width * 0.54, wanted)))
         self.splitter.setSizes([left, width - left - self.splitter.handleWidth()])
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         self._split_sizes()
+        if self._edit_reason:
+            self._fit_edit_note()
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.Resize:
             if watched is self.layer_table.viewport() and self._layer_widths:
-                fit_columns(self.layer_table, self._layer_widths, (NAME, INBOUND))
+                fit_columns(self.layer_table, self._layer_widths, (NAME, TYPE))
         return super().eventFilter(watched, event)
 
     # ------------------------------------------------------------------ showing statistics

@@ -84,18 +84,20 @@ def read_only_table(columns: tuple[str, ...]) -> QTableWidget:
 
 
 def natural_widths(table: QTableWidget, rows: list[tuple[str, ...]]) -> list[int]:
-    """Each column's width for its widest text (header included), measured once."""
+    """Each column's width for its widest text or line (header included), measured once."""
     metrics, header = table.fontMetrics(), table.horizontalHeader().fontMetrics()
-    return [max(max((metrics.horizontalAdvance(row[c]) for row in rows), default=0) + 12,
+    return [max(max((metrics.horizontalAdvance(line) for row in rows
+                     for line in row[c].split("\n")), default=0) + 12,
                 header.horizontalAdvance(table.horizontalHeaderItem(c).text()) + 16)
             for c in range(table.columnCount())]
 
 
 def fit_columns(table: QTableWidget, natural: list[int], shrinkable: tuple[int, ...],
-                minimum: int = 72) -> None:
+                minimum: int = 72, squeeze: bool = False) -> None:
     """Size the visible columns to fill the table's width: spare room is shared out; when
     too narrow, the `shrinkable` columns give up width (their texts elide, tooltips keep
-    them whole) before anything needs a horizontal scroll bar."""
+    them whole) before anything needs a horizontal scroll bar; with `squeeze`, every
+    column then gives up an equal share, so no scroll bar is ever needed."""
     visible = [c for c in range(len(natural)) if not table.isColumnHidden(c)]
     if not visible:
         return
@@ -107,6 +109,10 @@ def fit_columns(table: QTableWidget, natural: list[int], shrinkable: tuple[int, 
         room = sum(give.values())
         for c in give:
             widths[c] -= int(min(give[c], excess * give[c] / room + 1)) if room else 0
+        left = sum(widths.values()) - available
+        if squeeze and left > 0:
+            for c in visible:
+                widths[c] = max(24, widths[c] - -(-left // len(visible)))
     else:
         for c in visible:
             widths[c] += -excess // len(visible)
@@ -134,20 +140,25 @@ class WeightHistogram(QWidget):
         self._counts = np.zeros(0, np.int64)
         self._edges = np.zeros(0, np.float64)
         self._title = ""
+        self._range: tuple[float, float] | None = None
         self._empty_text = "Pick a weight array to see its histogram"
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(220, 130)
 
     # ------------------------------------------------------------------ data
 
-    def set_histogram(self, counts: np.ndarray, bin_edges: np.ndarray, title: str = "") -> None:
-        """Show `counts` (N,) over `bin_edges` (N + 1,). Raises ValueError if they disagree."""
+    def set_histogram(self, counts: np.ndarray, bin_edges: np.ndarray, title: str = "",
+                      value_range: tuple[float, float] | None = None) -> None:
+        """Show `counts` (N,) over `bin_edges` (N + 1,); `value_range` is the data's (min, max)
+        (when equal, the plot says every value is that one). Raises ValueError if counts and
+        edges disagree."""
         counts = np.asarray(counts)
         edges = np.asarray(bin_edges, np.float64)
         if counts.ndim != 1 or edges.shape != (counts.size + 1,):
             raise ValueError(f"A histogram needs N counts and N + 1 bin edges, "
                              f"not {counts.shape} and {edges.shape}.")
         self._counts, self._edges, self._title = counts, edges, title
+        self._range = value_range
         self.setToolTip(f"{title}: {int(counts.sum()):,} values in {counts.size} bins, "
                         f"from {edges[0]:.4g} to {edges[-1]:.4g}" if counts.size else "")
         self.update()
@@ -156,6 +167,7 @@ class WeightHistogram(QWidget):
         self._counts = np.zeros(0, np.int64)
         self._edges = np.zeros(0, np.float64)
         self._title = ""
+        self._range = None
         self._empty_text = text
         self.setToolTip("")
         self.update()
@@ -256,6 +268,13 @@ class WeightHistogram(QWidget):
             if bar.height() > 0:
                 painter.drawRect(bar.adjusted(0, 0, -0.5 if bar.width() > 3 else 0, 0))
         self._draw_x_axis(painter, rect, text)
+        if self._range is not None and self._range[0] == self._range[1]:
+            # One value only (a fresh bias, BatchNorm's gamma): say so, a lone bar is a riddle.
+            painter.setPen(MUTED_TEXT)
+            painter.drawText(rect.adjusted(6, 4, -6, 0), Qt.AlignmentFlag.AlignLeft
+                             | Qt.AlignmentFlag.AlignTop,
+                             f"all {int(self._counts.sum()):,} values are "
+                             f"{self._range[0]:.4g}")
         low, high = self._x_range()
         if low < 0 < high:
             x = self.x_to_pixel(0.0)
@@ -311,6 +330,7 @@ class WeightStatsView(QWidget):
         for column in range(2, len(STATS_COLUMNS)):
             self.table.horizontalHeaderItem(column).setTextAlignment(ALIGN_RIGHT)
         self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.viewport().installEventFilter(self)
         self.table.currentCellChanged.connect(lambda row, *_: self.show_histogram(row))
         self.table.hide()   # until there are weights to list
@@ -348,7 +368,7 @@ class WeightStatsView(QWidget):
                 table.setItem(row, column, item)
         table.blockSignals(False)
         self._widths = natural_widths(table, rows)
-        fit_columns(table, self._widths, (0, 1), minimum=56)
+        fit_columns(table, self._widths, (0, 1), minimum=56, squeeze=True)
         table.setVisible(bool(stats))
         rows_height = sum(table.rowHeight(r) for r in range(min(len(stats), 4)))
         table.setFixedHeight(table.horizontalHeader().height() + rows_height
@@ -362,10 +382,11 @@ class WeightStatsView(QWidget):
         if 0 <= row < len(self._stats):
             stat = self._stats[row]
             self.histogram.set_histogram(stat.histogram, stat.bin_edges,
-                                         f"{stat.layer} / {stat.name}  ·  {stat.count:,} values")
+                                         f"{stat.layer} / {stat.name}  ·  {stat.count:,} values",
+                                         (stat.min, stat.max))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if watched is self.table.viewport() and event.type() == QEvent.Type.Resize \
                 and self._widths:
-            fit_columns(self.table, self._widths, (0, 1), minimum=56)
+            fit_columns(self.table, self._widths, (0, 1), minimum=56, squeeze=True)
         return super().eventFilter(watched, event)

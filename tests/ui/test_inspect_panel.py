@@ -140,9 +140,15 @@ def test_branching_model_shows_where_each_merge_gets_its_inputs(qtbot, panel, br
     assert not info.is_chain and not table.isColumnHidden(INBOUND)
     names = [table.item(r, NAME).text() for r in range(table.rowCount())]
     assert names == [layer.name for layer in branching_model.layers]
-    assert table.item(names.index("add"), INBOUND).text() == "conv_a, conv_b"
-    assert table.item(names.index("concat"), INBOUND).text() == "add, shortcut, conv_a"
+    # A merge lists its inputs one per line, in a row tall enough to show them all.
+    add, concat = names.index("add"), names.index("concat")
+    assert table.item(add, INBOUND).text().split("\n") == ["conv_a", "conv_b"]
+    assert table.item(concat, INBOUND).text().split("\n") == ["add", "shortcut", "conv_a"]
     assert table.item(names.index("conv_b"), INBOUND).text() == "image"
+    line = table.fontMetrics().lineSpacing()
+    assert table.rowHeight(concat) >= 3 * line > table.rowHeight(names.index("conv_b"))
+    longest = max(table.fontMetrics().horizontalAdvance(n) for n in ("add", "shortcut", "conv_a"))
+    assert table.columnWidth(INBOUND) >= longest + 8
     assert "branches and merges" in panel.shapes_label.text()
 
 
