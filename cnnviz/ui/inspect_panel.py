@@ -4,6 +4,7 @@
 layer table, graph) without touching the weights. Picking a layer starts a BackgroundTask
 for its weight statistics (and, for Conv2D, its kernel); each pick bumps a generation
 number, so a late result for a layer the user already left is kept for later but not shown.
+One task runs at a time; while it does, only the newest request waits.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class InspectPanel(QWidget):
         self._generation = 0
         self._cache: dict[int, tuple[list, np.ndarray | None, np.ndarray | None]] = {}
         self._tasks: set[BackgroundTask] = set()
+        self._running: BackgroundTask | None = None
+        self._pending: tuple | None = None     # the newest request waiting for _running
         self._programmatic = False
         self._shown_layer: int | None = None
         self._layer_widths: list[int] = []
@@ -223,15 +226,17 @@ class InspectPanel(QWidget):
 
     @property
     def busy(self) -> bool:
-        """True while a statistics task is still running."""
-        return bool(self._tasks)
+        """True while a statistics task runs or waits to run."""
+        return bool(self._tasks) or self._pending is not None
 
     def shutdown(self) -> None:
         """Stop background work (call before the panel is destroyed)."""
         self._generation += 1
+        self._pending = None
         for task in list(self._tasks):
             task.finish()
         self._tasks.clear()
+        self._running = None
 
     # ------------------------------------------------------------------ header and table
 
@@ -363,12 +368,19 @@ class InspectPanel(QWidget):
         self.graph.select(index)
 
     def _start_stats_task(self, index: int, keras_layer: Any, is_conv: bool) -> None:
-        generation, cache = self._generation, self._cache
+        """Run one statistics task at a time (a big layer's copy is not cheap on two cores):
+        while one runs, the newest request waits and older waiting ones are forgotten."""
+        request = (self._generation, self._cache, index, keras_layer, is_conv)
+        if self._running is not None:
+            self._pending = request
+            return
+        self._run_stats_task(*request)
 
-        def layer_weight_stats(report):
+    def _run_stats_task(self, generation: int, cache: dict, index: int, keras_layer: Any,
+                        is_conv: bool) -> None:
+        def layer_weight_stats(_report):
             from cnnviz.core.inspection import weight_stats
 
-            report(COMPUTING, 0, 0)
             stats = weight_stats(keras_layer, bins=HISTOGRAM_BINS)
             kernel = bias = None
             if is_conv:
@@ -377,11 +389,12 @@ class InspectPanel(QWidget):
                 bias = next((a for a in arrays if a.ndim == 1), None)
             return stats, kernel, bias
 
-        task = BackgroundTask(layer_weight_stats, parent=self)
+        task = BackgroundTask(layer_weight_stats)   # kept in self._tasks until it ends
         task.succeeded.connect(lambda result: self._deliver(generation, cache, index, result))
         task.failed.connect(lambda message, _details: self._task_failed(generation, message))
         task.finished.connect(lambda: self._task_ended(task))
         self._tasks.add(task)
+        self._running = task
         task.start()
 
     def _deliver(self, generation: int, cache: dict, index: int, result: tuple) -> None:
@@ -399,6 +412,16 @@ class InspectPanel(QWidget):
     def _task_ended(self, task: BackgroundTask) -> None:
         self._tasks.discard(task)
         task.deleteLater()
+        if task is not self._running:
+            return
+        self._running, pending, self._pending = None, self._pending, None
+        if pending is None or pending[0] != self._generation:
+            return  # nothing waits, or the user has moved on from what waited
+        generation, cache, index = pending[:3]
+        if index in cache:  # the task that just ended was for this very layer
+            self._deliver(generation, cache, index, cache[index])
+        else:
+            self._run_stats_task(*pending)
 
     def _fit_edit_note(self) -> None:
         """At most about two lines of the reason; the tooltip has all of it."""

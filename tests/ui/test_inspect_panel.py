@@ -267,26 +267,39 @@ def test_a_late_result_for_a_layer_the_user_left_is_dropped(
     info = open_model(qtbot, panel, branching_model)
     release = threading.Event()
     real = inspection.weight_stats
+    running, most_at_once, computed = [0], [0], []
+    lock = threading.Lock()
 
     def slow_for_conv_a(layer, bins=40):
-        if layer.name == "conv_a":
-            assert release.wait(10), "the test never released conv_a"
-        return real(layer, bins)
+        with lock:
+            running[0] += 1
+            most_at_once[0] = max(most_at_once[0], running[0])
+        try:
+            if layer.name == "conv_a":
+                assert release.wait(10), "the test never released conv_a"
+            computed.append(layer.name)
+            return real(layer, bins)
+        finally:
+            with lock:
+                running[0] -= 1
 
     monkeypatch.setattr(inspection, "weight_stats", slow_for_conv_a)
     shown = []
     panel.stats_shown.connect(shown.append)
-    conv_a, classes = row_of(info, "conv_a"), row_of(info, "classes")
+    conv_a, conv_b, classes = (row_of(info, name) for name in ("conv_a", "conv_b", "classes"))
     click_row(qtbot, panel, conv_a)
     assert panel.status_label.text() == COMPUTING and panel.status_label.isVisible()
     assert panel.histogram.counts().size == 0
+    click_row(qtbot, panel, conv_b)       # waits behind conv_a, then is replaced:
+    click_row(qtbot, panel, classes)      # only the newest pick is computed next
+    assert panel.status_label.text() == COMPUTING and panel.busy
     with qtbot.waitSignal(panel.stats_shown, timeout=WAIT_MS,
                           check_params_cb=lambda i: i == classes):
-        click_row(qtbot, panel, classes)
-    release.set()
+        release.set()
     qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT_MS)
     qtbot.wait(50)   # any queued late signal has been delivered by now
-    assert shown == [classes]
+    assert shown == [classes] and computed == ["conv_a", "classes"]
+    assert most_at_once[0] == 1           # one statistics task at a time
     kernel = branching_model.get_layer("classes").get_weights()[0]
     assert shown_stats(panel)["kernel"]["shape"] == "×".join(str(d) for d in kernel.shape)
     assert "classes / kernel" in panel.histogram.title()
