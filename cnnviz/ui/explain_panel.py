@@ -251,6 +251,13 @@ class ExplainPanel(QWidget):
         if self.session.origin not in ("", "builder", "training") or self.session.model is None:
             self.use_opened_model(opened, info)
 
+    def select_layer_named(self, name: str) -> None:
+        """Explain the layer called `name` (now, or once the forward pass arrives)."""
+        names = [layer.name for layer in getattr(self.session.model, "layers", [])]
+        if name in names:
+            self.session.select_layer(names.index(name))
+            self.strip.select(names.index(name), emit=False)
+
     def explain_builder_model(self) -> None:
         self._opened_problem = None
         self.session.use_spec(self.document.spec.copy())

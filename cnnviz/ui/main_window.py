@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
         self.models.explain_requested.connect(self.explain_opened_model)
         self.models.fine_tune_requested.connect(self.fine_tune_opened_model)
         self.models.edit_copy_requested.connect(self.edit_copy_of_opened_model)
+        self.models.layer_activated.connect(self.explain_opened_layer)
         self.setAcceptDrops(True)
         self.tabs.currentChanged.connect(self._tab_changed)
         self.setCentralWidget(self.tabs)
@@ -358,6 +359,13 @@ class MainWindow(QMainWindow):
         explain = self.ensure_explain()
         explain.use_opened_model(self.models.opened, self.models.info)
         self.tabs.setCurrentIndex(2)
+
+    def explain_opened_layer(self, name: str) -> None:
+        """A layer double-clicked in the Inspect view: explain the opened model at that layer."""
+        if self.models.opened is None or self.models.info.explain_problem:
+            return
+        self.explain_opened_model()
+        self.explain.select_layer_named(name)
 
     def fine_tune_opened_model(self) -> None:
         opened = self.models.opened

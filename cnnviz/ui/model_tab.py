@@ -60,6 +60,7 @@ class ModelTab(QWidget):
     explain_requested = Signal()
     fine_tune_requested = Signal()
     edit_copy_requested = Signal()
+    layer_activated = Signal(str)           # a double-clicked layer, to explain
 
     def __init__(self, training: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,6 +117,7 @@ class ModelTab(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
         training.chooser.loaded.connect(self._data_loaded)
+        training.model_trained.connect(self._model_trained)
 
     # ------------------------------------------------------------------ opening
 
@@ -129,10 +131,14 @@ class ModelTab(QWidget):
         return self._task is not None
 
     def shutdown(self) -> None:
-        """Wait for an open in progress (the window is closing)."""
+        """Wait for an open or an evaluation in progress (the window is closing)."""
         if self._task is not None:
             self._task.finish()
             self._task = None
+        if self.evaluation is not None:
+            self.evaluation.shutdown()
+        if self.inspect is not None:
+            self.inspect.shutdown()
 
     def open_file(self, path: str, trust: bool = False, weights: str | None = None) -> None:
         """Open `path` in the background; `model_opened` or `open_failed` follows."""
@@ -190,6 +196,7 @@ class ModelTab(QWidget):
 
         self.inspect = InspectPanel()
         self.inspect.edit_copy_requested.connect(self.edit_copy_requested)
+        self.inspect.layer_activated.connect(self.layer_activated)
         self.evaluation = EvaluationPanel()
         self.pages.addTab(self.inspect, "Structure")
         self.pages.addTab(self.evaluation, "Evaluate")
@@ -232,6 +239,14 @@ class ModelTab(QWidget):
         if self.opened is None or not self.info.input_shapes:
             return None
         return tuple(int(d) if d is not None else None for d in self.info.input_shapes[0])
+
+    def _model_trained(self, model: Any) -> None:
+        """Fine-tuning changed the opened model's weights: old evaluations no longer hold."""
+        if self.opened is not None and model is self.opened.model and self.evaluation is not None:
+            self.evaluation.forget_results()
+            self.inspect.set_model(model, self.info, Path(self.opened.path).name,
+                                   ["Fine-tuned in the Train view since it was opened; "
+                                    "save it there to keep the new weights."])
 
     def _data_loaded(self, _loaded: Any) -> None:
         if self.opened is not None:
