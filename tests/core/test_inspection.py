@@ -11,7 +11,9 @@ import pytest
 
 from cnnviz.core.builder import build_model
 from cnnviz.core.errors import ModelFileError
-from cnnviz.core.inspection import LayerInfo, ModelInfo, WeightStats, inspect_model, weight_stats
+from cnnviz.core.inspection import (
+    LayerInfo, ModelInfo, WeightStats, inspect_model, weight_stats,
+)
 from cnnviz.core.model_files import open_model
 from cnnviz.core.presets import preset_spec
 
@@ -154,8 +156,8 @@ def test_two_inputs_and_non_image_inputs_cannot_be_explained() -> None:
     assert "not an image" in inspect_model(vector).explain_problem
     assert "20 numbers" in inspect_model(vector).explain_problem
     any_size = keras.Sequential([keras.Input((None, None, 3)), layers.Conv2D(2, 3),
-                                 layers.GlobalAveragePooling2D(), layers.Dense(2,
-                                                                               activation="softmax")])
+                                 layers.GlobalAveragePooling2D(),
+                                 layers.Dense(2, activation="softmax")])
     assert "any size" in inspect_model(any_size).explain_problem
 
 

@@ -381,6 +381,22 @@ def test_truncated_model_files(tmp_path: Path, suffix: str, keep: float) -> None
     assert "damaged" in assert_one_sentence(info.value, cut.name)
 
 
+@pytest.mark.parametrize("make", [tiny_model, branching_model])
+@pytest.mark.parametrize("where", ["weights", "everywhere"])
+def test_corrupt_keras_archives(tmp_path: Path, make, where: str) -> None:
+    whole = tmp_path / "whole.keras"
+    make().save(whole)
+    data = bytearray(whole.read_bytes())
+    start = len(data) // 2 if where == "weights" else 100  # weights fill the second half
+    for i in range(start, len(data) - 200, 97):  # bits flipped by a bad disk or transfer
+        data[i] ^= 0xFF
+    corrupt = tmp_path / "corrupt.keras"
+    corrupt.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError) as info:
+        open_model(corrupt)
+    assert "damaged" in assert_one_sentence(info.value, "corrupt.keras")
+
+
 def rewrite_archive(source: Path, target: Path, change) -> None:
     """Copy a .keras archive, passing each member through change(name, data) → data or None."""
     with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as copy:
