@@ -251,6 +251,10 @@ class ExplainPanel(QWidget):
         if self.session.origin not in ("", "builder", "training") or self.session.model is None:
             self.use_opened_model(opened, info)
 
+    def show_input(self, image: Any, description: str, label: Any) -> None:
+        """Explain this input (an image picked elsewhere, e.g. a mistake in the evaluation)."""
+        self._input_chosen(image, description, label)
+
     def select_layer_named(self, name: str) -> None:
         """Explain the layer called `name` (now, or once the forward pass arrives)."""
         names = [layer.name for layer in getattr(self.session.model, "layers", [])]

@@ -55,6 +55,7 @@ class MainWindow(QMainWindow):
         self.models.fine_tune_requested.connect(self.fine_tune_opened_model)
         self.models.edit_copy_requested.connect(self.edit_copy_of_opened_model)
         self.models.layer_activated.connect(self.explain_opened_layer)
+        self.models.example_clicked.connect(self.explain_example)
         self.setAcceptDrops(True)
         self.tabs.currentChanged.connect(self._tab_changed)
         self.setCentralWidget(self.tabs)
@@ -366,6 +367,16 @@ class MainWindow(QMainWindow):
             return
         self.explain_opened_model()
         self.explain.select_layer_named(name)
+
+    def explain_example(self, dataset: Any, split: str, index: int) -> None:
+        """An image clicked in the evaluation: explain the opened model on it."""
+        if dataset is None or self.models.opened is None or self.models.info.explain_problem:
+            return
+        from cnnviz.core.input_images import dataset_input
+
+        image, label = dataset_input(dataset, split, index)
+        self.explain_opened_model()
+        self.explain.show_input(image, f"{split} image {index + 1} of {dataset.name}", label)
 
     def fine_tune_opened_model(self) -> None:
         opened = self.models.opened

@@ -61,6 +61,7 @@ class ModelTab(QWidget):
     fine_tune_requested = Signal()
     edit_copy_requested = Signal()
     layer_activated = Signal(str)           # a double-clicked layer, to explain
+    example_clicked = Signal(object, str, int)  # dataset, split, index: an image to explain
 
     def __init__(self, training: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -198,6 +199,8 @@ class ModelTab(QWidget):
         self.inspect.edit_copy_requested.connect(self.edit_copy_requested)
         self.inspect.layer_activated.connect(self.layer_activated)
         self.evaluation = EvaluationPanel()
+        self.evaluation.example_clicked.connect(
+            lambda split, index: self.example_clicked.emit(self.evaluation.dataset, split, index))
         self.pages.addTab(self.inspect, "Structure")
         self.pages.addTab(self.evaluation, "Evaluate")
 

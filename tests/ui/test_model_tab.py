@@ -139,3 +139,19 @@ def test_a_colour_model_is_offered_the_cifar_sample_and_evaluates(window, qtbot,
     evaluation = signal.args[0]
     assert evaluation.count == window.training.data.dataset.test.count
     assert int(evaluation.confusion.sum()) == evaluation.count
+
+
+def test_a_mistake_clicked_in_the_evaluation_is_explained(window, qtbot, saved_tiny):
+    from cnnviz.core.input_images import dataset_input
+
+    path, _model = saved_tiny
+    tab = open_model(window, qtbot, path)
+    qtbot.waitUntil(lambda: tab.evaluation.dataset is not None, timeout=60_000)
+    dataset = tab.evaluation.dataset
+    tab.evaluation.example_clicked.emit("test", 7)
+    explain = window.explain
+    assert window.tabs.currentIndex() == 2
+    expected, label = dataset_input(dataset, "test", 7)
+    qtbot.waitUntil(lambda: explain.session.forward is not None
+                    and np.array_equal(explain.session.forward.image, expected), timeout=60_000)
+    assert explain.session.label == label and explain.session.model is tab.opened.model
