@@ -230,13 +230,14 @@ def suggest_weights_file(json_path: str | Path) -> Path | None:
 def _model_from_json_config(config: dict[str, Any], custom_objects: dict[str, Any],
                             trust: bool) -> Any:
     """Build (without weights) the model an architecture JSON describes, Keras 3 or 2."""
-    from keras.src.saving import serialization_lib
+    import keras
 
     if "module" in config:  # Keras 3 `to_json`
-        return serialization_lib.deserialize_keras_object(
+        return keras.saving.deserialize_keras_object(
             config, custom_objects=custom_objects, safe_mode=not trust)
     # Keras 2 (tf.keras) `to_json`: the legacy reader Keras uses for old .h5 files.
     from keras.src.legacy.saving import saving_utils
+    from keras.src.saving import serialization_lib
 
     with serialization_lib.SafeModeScope(not trust):
         return saving_utils.model_from_config(config, custom_objects=custom_objects)
@@ -411,21 +412,24 @@ def _sequential_in_one_pass(path: Path, config: dict[str, Any] | None,
             and config.get("registered_name") is None and isinstance(config.get("config"), dict)):
         return None
     with zipfile.ZipFile(path) as archive:
-        members = {info.filename: info.file_size for info in archive.infolist()}
-    # Assets (vocabularies, ...) or other weight layouts: leave them to Keras.
-    if set(members) != {"metadata.json", "config.json", "model.weights.h5"}:
+        members = {info.filename: info for info in archive.infolist()}
+    # Assets (vocabularies, ...), other weight layouts, or compressed weights (which could
+    # expand to anything when extracted; Keras stores them as they are): leave to Keras.
+    if set(members) != {"metadata.json", "config.json", "model.weights.h5"} or \
+            members["model.weights.h5"].compress_type != zipfile.ZIP_STORED:
         return None
     import keras
-    from keras.src.saving import serialization_lib
 
+    try:  # Keras's internal scope for objects shared between layers; without it, use Keras
+        from keras.src.saving.serialization_lib import ObjectSharingScope
+    except ImportError:
+        return None
     inner = config["config"]
     layer_configs = inner.get("layers")
     if not isinstance(layer_configs, list) or not all(
             isinstance(c, dict) and "module" in c for c in layer_configs):
         return None
-    with serialization_lib.ObjectSharingScope(), \
-            serialization_lib.SafeModeScope(not trust), \
-            keras.saving.CustomObjectScope(custom_objects):
+    with ObjectSharingScope(), keras.saving.CustomObjectScope(custom_objects):
         layers = [keras.saving.deserialize_keras_object(c, custom_objects=custom_objects,
                                                         safe_mode=not trust)
                   for c in layer_configs]
