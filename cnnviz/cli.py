@@ -25,7 +25,7 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import Any, TYPE_CHECKING, Iterator, Sequence
 
 from cnnviz import __version__
 from cnnviz.core.errors import CnnvizError
@@ -313,6 +313,30 @@ def cmd_export_code(spec_text: str, output: str | None = None) -> int:
     save_text_atomically(target, code)
     print(f"Wrote {target}")
     return EXIT_OK
+
+
+def load_model_argument(path_text: str, trust: bool, weights: str | None = None
+                        ) -> tuple[Any, bool]:
+    """(keras model, trained?) for a MODEL argument: a saved model (.keras, .h5), an
+    architecture JSON from model.to_json() (with the weights file beside it, if any), or a
+    cnnviz spec (.json, random weights)."""
+    path = _existing_file(path_text)
+    suffix = path.suffix.lower()
+    if suffix in SPEC_SUFFIXES and not _is_architecture_json(path):
+        from cnnviz.core.builder import build_model
+
+        return build_model(_read_spec(path)), False
+    if suffix not in SPEC_SUFFIXES + MODEL_SUFFIXES:
+        raise _unknown_suffix(path, SPEC_SUFFIXES + MODEL_SUFFIXES)
+    from cnnviz.core.model_files import open_model, suggest_weights_file
+
+    if weights is None and suffix in SPEC_SUFFIXES:
+        found = suggest_weights_file(path)
+        weights = str(found) if found else None
+    opened = open_model(path, weights_path=weights, trust=trust)
+    for note in opened.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return opened.model, not (opened.kind == "json" and opened.weights_path is None)
 
 
 def _is_architecture_json(path: Path) -> bool:

@@ -128,20 +128,6 @@ class _Progress:
 # ---------------------------------------------------------------- command
 
 
-def _load_model(path_text: str, trust: bool) -> tuple[Any, bool]:
-    """(keras model, trained?) from a saved model or a spec (random weights)."""
-    from cnnviz import cli
-    from cnnviz.core.builder import build_model, load_model_file
-
-    path = cli._existing_file(path_text)
-    suffix = path.suffix.lower()
-    if suffix in cli.SPEC_SUFFIXES:
-        return build_model(cli._read_spec(path)), False
-    if suffix in cli.MODEL_SUFFIXES:
-        return load_model_file(path, trust=trust), True
-    raise cli._unknown_suffix(path, cli.SPEC_SUFFIXES + cli.MODEL_SUFFIXES)
-
-
 def _load_options(input_shape: Sequence[Any]):  # -> LoadOptions
     """Image folders are decoded at the model's size and colours (other sources ignore it)."""
     from cnnviz.core.data_fit import image_shape_for
@@ -165,7 +151,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         import tensorflow as tf
 
         tf.constant(0.0)
-        model, trained = _load_model(args.model, args.trust)
+        model, trained = cli.load_model_argument(args.model, args.trust)
     from cnnviz.core.data_fit import adapt_dataset, can_adapt, fit_problem
     from cnnviz.core.datasets import load_dataset
     from cnnviz.core.evaluation import evaluate_model

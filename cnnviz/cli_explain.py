@@ -91,20 +91,6 @@ def _check_arguments(args: argparse.Namespace) -> None:
 
 # ----------------------------------------------------------------------------- loading
 
-def _load_model(path_text: str, trust: bool) -> tuple[Any, bool]:
-    """(keras model, trained?) from a spec or a saved model."""
-    from cnnviz import cli
-    from cnnviz.core.builder import build_model, load_model_file
-
-    path = cli._existing_file(path_text)
-    suffix = path.suffix.lower()
-    if suffix in cli.SPEC_SUFFIXES:
-        return build_model(cli._read_spec(path)), False
-    if suffix in cli.MODEL_SUFFIXES:
-        return load_model_file(path, trust=trust), True
-    raise cli._unknown_suffix(path, cli.SPEC_SUFFIXES + cli.MODEL_SUFFIXES)
-
-
 def _load_input(source: str, index: int, input_shape: tuple[int, int, int]
                 ) -> tuple[np.ndarray, int | None, list[str] | None, str]:
     """(image, label, class names, description) from an image file or a data source."""
@@ -276,7 +262,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from cnnviz.core.activations import ActivationProbe
     from cnnviz.ui.explain_session import layer_steps
 
-    model, trained = _load_model(args.model, args.trust)
+    model, trained = cli.load_model_argument(args.model, args.trust)
     input_shape = tuple(int(d) for d in model.inputs[0].shape[1:])
     if len(input_shape) != 3:
         raise ExplainCliError(f"The explainer works on image models; this model's input has "

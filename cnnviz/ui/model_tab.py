@@ -43,8 +43,11 @@ class OpenResult:
 def open_and_inspect(path: str, weights: str | None, trust: bool) -> OpenResult:
     """Open a model file and read its structure (worker thread)."""
     from cnnviz.core.inspection import inspect_model
-    from cnnviz.core.model_files import UntrustedModelError, open_model
+    from cnnviz.core.model_files import UntrustedModelError, open_model, suggest_weights_file
 
+    if weights is None and Path(path).suffix.lower() == ".json":
+        found = suggest_weights_file(path)   # model.json → model.weights.h5 beside it
+        weights = str(found) if found else None
     try:
         opened = open_model(path, weights_path=weights, trust=trust)
     except UntrustedModelError as exc:

@@ -168,3 +168,26 @@ def test_bad_input_exits_2_with_one_line(mnist_model, tmp_path, capsys, case, wo
     assert err.startswith("cnnviz: ") and words in err
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err and out == ""
+
+
+def test_an_architecture_json_with_its_weights_beside_it_is_evaluated(tmp_path, capsys):
+    """`model.to_json()` plus `model.save_weights()` work as MODEL, like a .keras file."""
+    import re
+
+    from cnnviz.core.builder import build_model
+    from cnnviz.core.presets import preset_spec
+
+    model = build_model(preset_spec("lenet5"))
+    (tmp_path / "lenet.json").write_text(model.to_json(), encoding="utf-8")
+    model.save_weights(tmp_path / "lenet.weights.h5")
+    model.save(tmp_path / "lenet.keras")
+    assert main(["evaluate", str(tmp_path / "lenet.json"), "--data", "mnist-sample"]) == 0
+    from_json = capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "lenet.keras"), "--data", "mnist-sample"]) == 0
+    from_keras = capsys.readouterr()
+    last = re.compile(r"accuracy: (\d\.\d+)\s*$")
+    assert last.search(from_json.out).group(1) == last.search(from_keras.out).group(1)
+    (tmp_path / "lenet.weights.h5").unlink()
+    (tmp_path / "lenet.keras").unlink()   # a whole model beside it would serve as weights too
+    assert main(["evaluate", str(tmp_path / "lenet.json"), "--data", "mnist-sample"]) == 0
+    assert "random" in capsys.readouterr().err

@@ -155,3 +155,14 @@ def test_a_mistake_clicked_in_the_evaluation_is_explained(window, qtbot, saved_t
     qtbot.waitUntil(lambda: explain.session.forward is not None
                     and np.array_equal(explain.session.forward.image, expected), timeout=60_000)
     assert explain.session.label == label and explain.session.model is tab.opened.model
+
+
+def test_an_architecture_json_opens_with_the_weights_beside_it(window, qtbot, tmp_path):
+    model = build_model(tiny_spec())
+    (tmp_path / "arch.json").write_text(model.to_json(), encoding="utf-8")
+    model.save_weights(tmp_path / "arch.weights.h5")
+    tab = open_model(window, qtbot, tmp_path / "arch.json")
+    assert tab.opened is not None and tab.opened.kind == "json"
+    np.testing.assert_allclose(tab.opened.model.layers[0].get_weights()[0],
+                               model.layers[0].get_weights()[0])
+    assert window.document.spec.name != "arch"   # the builder's spec was not replaced
