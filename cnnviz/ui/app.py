@@ -1,13 +1,15 @@
 """Starting the GUI: the QApplication, the main window, and the event loop.
 
-TensorFlow is not imported here: the window appears first, and TensorFlow loads only
-when a feature needs it.
+TensorFlow is not imported before the window appears: it loads in a background thread
+just after the first paint, so the window shows at once and the first model opened,
+trained or explained does not wait for the import.
 """
 
 from __future__ import annotations
 
 import sys
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from cnnviz import __version__
@@ -34,6 +36,8 @@ def run_app(path: str | None = None) -> int:
     window.show()
     if path:
         window.open_path(path, confirmed=True)
+    # After the first paint: TensorFlow loads while the user looks at the window.
+    QTimer.singleShot(200, window.preload_tensorflow)
     return app.exec()
 
 

@@ -415,6 +415,18 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.open_path(paths[0])
 
+    def preload_tensorflow(self) -> None:
+        """Import TensorFlow and Keras in the background once the window is up, so the first
+        model opened, trained or explained does not wait ~3 s for the import."""
+        from cnnviz.ui.workers import BackgroundTask
+
+        def load(_report) -> None:
+            import keras  # noqa: F401 - the import is the work
+            import tensorflow  # noqa: F401
+
+        self._preload = BackgroundTask(load, self)
+        self._preload.start()
+
     def ensure_explain(self) -> Any:
         """The Explain view (ExplainPanel), made on first use: its imports cost start-up time."""
         if self.explain is None:
@@ -440,6 +452,8 @@ class MainWindow(QMainWindow):
             if self.explain is not None:
                 self.explain.shutdown()
             self.models.shutdown()
+            if getattr(self, "_preload", None) is not None:
+                self._preload.wait()   # an import cannot be cut short; it ends within seconds
             self.training.shutdown()
             event.accept()
         else:

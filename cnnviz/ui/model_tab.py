@@ -38,6 +38,7 @@ class OpenResult:
     opened: Any = None          # core.model_files.OpenedModel
     info: Any = None            # core.inspection.ModelInfo
     untrusted: str = ""         # the refusal message of a file that carries code
+    not_editable: list = None   # (name, type, why) of layers the builder cannot hold
 
 
 def open_and_inspect(path: str, weights: str | None, trust: bool) -> OpenResult:
@@ -52,7 +53,15 @@ def open_and_inspect(path: str, weights: str | None, trust: bool) -> OpenResult:
         opened = open_model(path, weights_path=weights, trust=trust)
     except UntrustedModelError as exc:
         return OpenResult(untrusted=str(exc))
-    return OpenResult(opened, inspect_model(opened.model))
+    from cnnviz.core.spec_from_keras import unsupported_layers
+
+    # Work the GUI thread would otherwise do while the window waits: the builder check, and
+    # the modules of the views about to be shown (importing them here creates no widget).
+    import cnnviz.core.datasets  # noqa: F401
+    import cnnviz.ui.evaluation_panel  # noqa: F401
+    import cnnviz.ui.inspect_panel  # noqa: F401
+    return OpenResult(opened, inspect_model(opened.model),
+                      not_editable=unsupported_layers(opened.model))
 
 
 class ModelTab(QWidget):
@@ -178,7 +187,7 @@ class ModelTab(QWidget):
             else:
                 self._show_empty()
             return
-        self.show_model(result.opened, result.info)
+        self.show_model(result.opened, result.info, result.not_editable)
 
     def _failed(self, generation: int, path: str, message: str) -> None:
         if not self._done(generation):
@@ -207,15 +216,15 @@ class ModelTab(QWidget):
         self.pages.addTab(self.inspect, "Structure")
         self.pages.addTab(self.evaluation, "Evaluate")
 
-    def show_model(self, opened: Any, info: Any) -> None:
-        """Show an opened model (also used by tests and the command line)."""
+    def show_model(self, opened: Any, info: Any, not_editable: list | None = None) -> None:
+        """Show an opened model; `not_editable` is unsupported_layers(model) if known."""
         self._ensure_pages()
         self.opened, self.info = opened, info
         notes = list(getattr(opened, "notes", []) or [])
         if getattr(opened, "trusted", False):
             notes.append("Opened with “I trust this file”: its code was allowed to run.")
         self.inspect.set_model(opened.model, info, Path(opened.path).name, notes)
-        editable, reason = self._edit_copy_state(opened.model)
+        editable, reason = self._edit_copy_state(opened.model, not_editable)
         self.inspect.set_edit_copy(editable, reason)
         self.evaluation.set_model(opened.model, info.evaluate_problem)
         self.explain_button.setEnabled(info.explain_problem is None)
@@ -229,10 +238,11 @@ class ModelTab(QWidget):
         self.model_opened.emit(opened, info)
 
     @staticmethod
-    def _edit_copy_state(model: Any) -> tuple[bool, str]:
-        from cnnviz.core.spec_from_keras import unsupported_layers
+    def _edit_copy_state(model: Any, problems: list | None) -> tuple[bool, str]:
+        if problems is None:
+            from cnnviz.core.spec_from_keras import unsupported_layers
 
-        problems = unsupported_layers(model)
+            problems = unsupported_layers(model)
         if not problems:
             return True, "Open an editable copy of this model in the builder"
         names = "; ".join(f"{name} ({kind}): {why}" for name, kind, why in problems[:6])
