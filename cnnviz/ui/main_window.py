@@ -180,7 +180,7 @@ class MainWindow(QMainWindow):
         if message:
             self._status.setText(f"<span style='color:#b3261e'>⚠ {message}</span>")
         else:
-            self._status.setText(f"{len(self.document.spec.layers)} layers · "
+            self._status.setText(f"Builder: {len(self.document.spec.layers)} layers · "
                                  f"{report.total_params:,} parameters")
         self._status.setToolTip(message or "")
         self._update_title()
