@@ -200,11 +200,13 @@ class ExplainPanel(QWidget):
         chooser = self.training.chooser
         if chooser.current is None and not chooser.busy:
             chooser.load()  # the same default data as the Train view
-        if self.session.model is None and self.session.image is not None:
-            self.session.use_spec(self.document.spec.copy())
-            self.session.compute()
-        elif self._needs_refresh and self.session.image is not None:
-            self.session.compute(keep_place=True)
+        session = self.session
+        if session.model is None and session.spec is None:
+            session.use_spec(self.document.spec.copy())
+        # Whatever changed while the view was hidden (a new model, input or epoch) shows now.
+        stale = session.forward is None or self._needs_refresh
+        if session.image is not None and stale and not session.busy and not self._opened_problem:
+            session.compute(keep_place=self._needs_refresh)
         self._needs_refresh = False
 
     def shutdown(self) -> None:

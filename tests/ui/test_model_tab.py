@@ -166,3 +166,17 @@ def test_an_architecture_json_opens_with_the_weights_beside_it(window, qtbot, tm
     np.testing.assert_allclose(tab.opened.model.layers[0].get_weights()[0],
                                model.layers[0].get_weights()[0])
     assert window.document.spec.name != "arch"   # the builder's spec was not replaced
+
+
+def test_explain_it_runs_at_once_when_the_data_is_already_loaded(window, qtbot, saved_tiny):
+    """The Explain view made while hidden computes its first pass when it is shown."""
+    path, _model = saved_tiny
+    with qtbot.waitSignal(window.training.chooser.loaded, timeout=60_000):
+        window.actions["view_train"].trigger()
+    tab = open_model(window, qtbot, path)
+    tab.explain_button.click()
+    explain = window.explain
+    qtbot.waitUntil(lambda: explain.session.forward is not None and explain.views.steps is not None,
+                    timeout=60_000)
+    assert explain.session.model is tab.opened.model
+    assert len(explain.strip.chips()) == 1 + len(tab.opened.model.layers)
