@@ -180,3 +180,26 @@ def test_explain_it_runs_at_once_when_the_data_is_already_loaded(window, qtbot, 
                     timeout=60_000)
     assert explain.session.model is tab.opened.model
     assert len(explain.strip.chips()) == 1 + len(tab.opened.model.layers)
+
+
+def test_models_the_explainer_or_the_evaluation_cannot_handle_still_open_and_say_why(
+        window, qtbot, tmp_path):
+    import keras
+
+    image, extra = keras.Input((8, 8, 1)), keras.Input((3,))
+    features = keras.layers.Flatten()(image)
+    joined = keras.layers.Concatenate()([features, extra])
+    two_inputs = keras.Model([image, extra], keras.layers.Dense(2, activation="softmax")(joined))
+    two_inputs.save(tmp_path / "two_inputs.keras")
+    regression = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
+                                   keras.layers.Dense(1)])
+    regression.save(tmp_path / "regression.keras")
+
+    tab = open_model(window, qtbot, tmp_path / "two_inputs.keras")
+    assert tab.opened is not None and tab.inspect.model_info() is tab.info
+    assert not tab.explain_button.isEnabled() and "input" in tab.explain_button.toolTip()
+    tab = open_model(window, qtbot, tmp_path / "regression.keras")
+    assert tab.explain_button.isEnabled()
+    assert not tab.fine_tune_button.isEnabled()
+    assert tab.evaluation.blocked_reason() and "classif" in tab.evaluation.blocked_reason()
+    assert not tab.evaluation.evaluate_button.isEnabled()
