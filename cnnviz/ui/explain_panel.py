@@ -241,6 +241,10 @@ class ExplainPanel(QWidget):
             self._show_banner()
             return
         self.session.use_model(opened.model, trained=True, origin=str(opened.path))
+        # Start at the first real layer (a functional model lists its InputLayer first).
+        types = [type(layer).__name__ for layer in opened.model.layers]
+        self.session.layer_index = next(
+            (i for i, kind in enumerate(types) if kind != "InputLayer"), 0)
         self.history.clear()
         self.replay.history_updated()
         self.picker.set_input_shape(self._model_input_shape())
