@@ -48,3 +48,14 @@ def open_main_window(qtbot, tmp_path, monkeypatch, train_limit: int) -> MainWind
 
     qtbot.addWidget(win, before_close_func=before_close)
     return win
+
+
+def shown_main_window(qtbot, tmp_path, monkeypatch, train_limit: int,
+                      size: tuple[int, int] | None = None) -> MainWindow:
+    """open_main_window, resized (if asked) and shown on screen."""
+    win = open_main_window(qtbot, tmp_path, monkeypatch, train_limit)
+    if size is not None:
+        win.resize(*size)
+    win.show()
+    qtbot.waitExposed(win)
+    return win

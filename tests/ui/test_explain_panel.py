@@ -10,18 +10,14 @@ from PySide6.QtTest import QTest
 from cnnviz.core.spec import ModelSpec
 from cnnviz.ui import dialogs
 from cnnviz.ui.value_colors import format_value
-from tests.ui.app_window import open_main_window, tiny_spec
+from tests.ui.app_window import shown_main_window, tiny_spec
 
 TRAIN_LIMIT = 256
 
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    win = open_main_window(qtbot, tmp_path, monkeypatch, TRAIN_LIMIT)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    return shown_main_window(qtbot, tmp_path, monkeypatch, TRAIN_LIMIT, size=(1280, 800))
 
 
 def open_explain(win, qtbot, spec: ModelSpec | None = None):

@@ -10,18 +10,14 @@ from PySide6.QtGui import QDropEvent
 from cnnviz.core.builder import build_model, save_model_file
 from cnnviz.core.spec import LayerSpec, ModelSpec
 from cnnviz.ui import dialogs
-from tests.ui.app_window import open_main_window, tiny_spec
+from tests.ui.app_window import shown_main_window, tiny_spec
 
 TRAIN_LIMIT = 256
 
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    win = open_main_window(qtbot, tmp_path, monkeypatch, TRAIN_LIMIT)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    return shown_main_window(qtbot, tmp_path, monkeypatch, TRAIN_LIMIT, size=(1280, 800))
 
 
 @pytest.fixture

@@ -5,17 +5,14 @@ from __future__ import annotations
 import pytest
 
 from cnnviz.ui import dialogs
-from tests.ui.app_window import open_main_window, tiny_spec
+from tests.ui.app_window import shown_main_window, tiny_spec
 
 TRAIN_LIMIT = 384  # training images: enough for a real run, quick on 2 cores
 
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    win = open_main_window(qtbot, tmp_path, monkeypatch, TRAIN_LIMIT)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    return shown_main_window(qtbot, tmp_path, monkeypatch, TRAIN_LIMIT)
 
 
 def open_train_tab(win, qtbot):
