@@ -1,8 +1,7 @@
 """Explain views for dropout and global pooling, layers that pass values on without weights.
 
 Every explain view takes its layer's steps (cnnviz.core.frames) through `set_steps` and exposes
-`summary_text()`: the numbers it shows, as plain lines (the tests read them). The softmax,
-flatten and shared pieces that used to live here are re-exported for older imports.
+`summary_text()`: the numbers it shows, as plain lines (the tests read them).
 """
 
 from __future__ import annotations
@@ -13,21 +12,11 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from cnnviz.core.frames import DropoutSteps, GlobalPoolSteps
-from cnnviz.ui.flatten_strip import FlattenOverview, FlattenStrip
-from cnnviz.ui.flatten_view import FlattenView
-from cnnviz.ui.softmax_view import SoftmaxLadder, SoftmaxView
 from cnnviz.ui.value_colors import ColorLegend, ValueMap, format_value, symmetric_limit
 from cnnviz.ui.view_parts import (
-    ChannelPicker, MapRow, channel_of, count_text, full_position, headline_label,
-    most_varied_channel, note_label, percent_text, position_text, shape_text,
+    ChannelPicker, MapRow, channel_of, count_text, headline_label, most_varied_channel,
+    note_label,
 )
-
-__all__ = [
-    "ChannelPicker", "DropoutView", "FlattenOverview", "FlattenStrip", "FlattenView",
-    "GlobalPoolView", "MapRow", "SoftmaxLadder", "SoftmaxView", "channel_of", "count_text",
-    "full_position", "headline_label", "most_varied_channel", "note_label", "percent_text",
-    "position_text", "shape_text",
-]
 
 
 class DropoutView(QWidget):
