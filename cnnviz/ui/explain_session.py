@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from cnnviz.core.frames import InputSteps, LayerSteps
+from cnnviz.core.frames import LayerSteps
 from cnnviz.core.learning_snapshots import EpochSnapshot, class_probabilities
 from cnnviz.ui.workers import BackgroundTask
 
@@ -48,14 +48,10 @@ class Observation:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def input_steps(image: np.ndarray) -> InputSteps:
-    return InputSteps(name="input", layer_type="InputLayer", input=image, output=image)
-
-
 def layer_steps(probe: Any, forward: Any, index: int) -> LayerSteps:
     """The steps of layer `index` of the pass (INPUT_LAYER for the image itself)."""
     if index == INPUT_LAYER or not forward.layers:
-        return input_steps(forward.image)
+        return probe.input_steps(forward)
     return probe.steps(forward, max(0, min(index, len(forward.layers) - 1)))
 
 
