@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 import numpy as np
 
+from cnnviz.core.activations import conv_kernels
+
 if TYPE_CHECKING:
     import keras
 
@@ -214,58 +216,6 @@ class Probe(Protocol):
     def run(self, image: np.ndarray) -> ProbeResult: ...
 
 
-@dataclass
-class _NamedOutput:
-    name: str
-    output: np.ndarray
-
-
-@dataclass
-class _Outputs:
-    layers: list[_NamedOutput]
-    probabilities: np.ndarray | None
-
-
-class LayerOutputProbe:
-    """Every layer's output for one input, from one multi-output Keras model.
-
-    Build it once per model and pass it to `take_snapshot` at every epoch: building the
-    multi-output model costs far more than running it. It shares the model's layers, so
-    it always sees the current weights.
-    """
-
-    def __init__(self, model: "keras.Model") -> None:
-        import keras
-
-        self.model = model
-        layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
-        self.layer_names = [layer.name for layer in layers]
-        inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-        self._outputs_model = keras.Model(inputs=inputs,
-                                          outputs=[layer.output for layer in layers])
-
-    def run(self, image: np.ndarray) -> _Outputs:
-        """Each layer's output for `image` (no batch axis) as float32 arrays, no batch axis."""
-        batch = np.asarray(image, np.float32)[None]
-        outputs = self._outputs_model(batch, training=False)
-        if not isinstance(outputs, (list, tuple)):
-            outputs = [outputs]
-        arrays = [np.array(out, np.float32)[0] for out in outputs]
-        layers = [_NamedOutput(n, a) for n, a in zip(self.layer_names, arrays)]
-        probabilities = None
-        if arrays and arrays[-1].ndim == 1:
-            probabilities = class_probabilities(arrays[-1])
-        return _Outputs(layers, probabilities)
-
-
-def conv_kernels(model: "keras.Model") -> dict[str, np.ndarray]:
-    """Layer name → a copy of the (kh, kw, C, F) kernel of every Conv2D layer, in order."""
-    import keras
-
-    return {layer.name: np.array(layer.get_weights()[0], np.float32, copy=True)
-            for layer in model.layers if isinstance(layer, keras.layers.Conv2D)}
-
-
 def _pinned_input(model: "keras.Model", image: np.ndarray) -> np.ndarray:
     array = np.asarray(image, np.float32)
     expected = len(model.inputs[0].shape) - 1  # without the batch axis
@@ -286,16 +236,21 @@ def take_snapshot(model: "keras.Model", image: np.ndarray, epoch: int,
         image: the pinned input, (H, W, C) or (H, W) or with a batch axis of 1.
         epoch: completed epochs (0 = random start; Keras's 0-based epoch + 1 at epoch end).
         logs: that epoch's figures; copied.
-        probe: anything with `run(image)` returning `.layers[i].name/.output` and
-            `.probabilities`; `default_probe(model)` when None. Pass one in when taking
+        probe: the model's `ActivationProbe` (made here when None). Pass one in when taking
             a snapshot every epoch: building a probe costs more than running it.
     Returns: an EpochSnapshot owning copies, so later training cannot change it.
-    Raises: whatever the probe raises for an image the model cannot take (ExplainError from
-        ActivationProbe).
+    Raises: ExplainError for an image the model cannot take.
     """
     if probe is None:
-        probe = default_probe(model)
-    result = probe.run(_pinned_input(model, image))
+        from cnnviz.core.activations import ActivationProbe
+
+        probe = ActivationProbe(model)
+    return snapshot_of(probe.run(_pinned_input(model, image)), conv_kernels(model), epoch, logs)
+
+
+def snapshot_of(result: ProbeResult, kernels: dict[str, np.ndarray], epoch: int,
+                logs: dict[str, float] | None = None) -> EpochSnapshot:
+    """An EpochSnapshot from a forward pass already made (copies of its outputs) and kernels."""
     # The input layer's "output" is the image itself: not worth a copy per epoch.
     layers = [layer for layer in result.layers
               if getattr(layer, "layer_type", "") != "InputLayer"]
@@ -306,43 +261,11 @@ def take_snapshot(model: "keras.Model", image: np.ndarray, epoch: int,
         final = layers[-1].output
     return EpochSnapshot(
         epoch=int(epoch),
-        kernels=conv_kernels(model),
+        kernels=kernels,
         feature_maps=feature_maps,
         probabilities=None if final is None else class_probabilities(final),
         logs={k: float(v) for k, v in (logs or {}).items() if _is_number(v)},
     )
-
-
-class SnapshotRecorder:
-    """Snapshots of one model for one pinned image, with the probe built once.
-
-    `random_start()` before training; `after_epoch(epoch, logs)` from an `on_epoch`
-    callback, with Keras's 0-based epoch (it is stored as epoch + 1). Runs on the training
-    thread; each call costs one forward pass of one image plus copying the kernels.
-    """
-
-    def __init__(self, model: "keras.Model", image: np.ndarray,
-                 probe: Probe | None = None) -> None:
-        self.model = model
-        self.image = image
-        self.probe = probe if probe is not None else default_probe(model)
-
-    def random_start(self) -> EpochSnapshot:
-        return take_snapshot(self.model, self.image, RANDOM_START, {}, self.probe)
-
-    def after_epoch(self, keras_epoch: int, logs: dict[str, float] | None = None,
-                    ) -> EpochSnapshot:
-        return take_snapshot(self.model, self.image, keras_epoch + 1, logs, self.probe)
-
-
-def default_probe(model: "keras.Model") -> Probe:
-    """The explainer's `ActivationProbe` for `model`, or `LayerOutputProbe` where that
-    module is not available."""
-    try:
-        from cnnviz.core.activations import ActivationProbe
-    except ImportError:
-        return LayerOutputProbe(model)
-    return ActivationProbe(model)
 
 
 def _is_number(value: Any) -> bool:

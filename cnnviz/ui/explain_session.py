@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from cnnviz.core.frames import LayerSteps
-from cnnviz.core.learning_snapshots import EpochSnapshot, class_probabilities
+from cnnviz.core.learning_snapshots import EpochSnapshot, class_probabilities, snapshot_of
 from cnnviz.ui.workers import BackgroundTask
 
 INPUT_LAYER = -1
@@ -215,7 +215,7 @@ class ExplainSession(QObject):
         (at the start and at each epoch's end) copies the conv kernels and feature maps for
         the replay. Cheap next to an epoch: one image, one pass.
         """
-        from cnnviz.core.learning_snapshots import conv_kernels
+        from cnnviz.core.activations import conv_kernels
 
         image, token, index = self.image, self._token, self.layer_index
         if image is None:
@@ -226,13 +226,8 @@ class ExplainSession(QObject):
         probabilities = answer_of(forward)
         snapshot = None
         if "batch" not in logs:   # an epoch's end (or the start), not a mid-epoch look
-            snapshot = EpochSnapshot(
-                epoch=epoch + 1,  # the replay counts completed epochs; 0 is the random start
-                kernels=conv_kernels(model),
-                feature_maps={r.name: np.array(r.output, np.float32, copy=True)
-                              for r in forward.layers},
-                probabilities=None if probabilities is None else probabilities.copy(),
-                logs={k: float(v) for k, v in logs.items()})
+            # The replay counts completed epochs; 0 is the random start.
+            snapshot = snapshot_of(forward, conv_kernels(model), epoch + 1, logs)
         return Observation(token, epoch, dict(logs), forward, index, steps, snapshot,
                            probabilities)
 

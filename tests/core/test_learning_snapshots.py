@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cnnviz.core.learning_snapshots import (
-    EpochSnapshot, LayerOutputProbe, LearningHistory, SnapshotRecorder, class_probabilities,
+    EpochSnapshot, LearningHistory, class_probabilities,
     snapshot_label, take_snapshot,
 )
 
@@ -81,7 +81,9 @@ def test_snapshot_maps_equal_keras_sub_model_outputs(tiny_model):
     import keras
 
     image = pinned_image()
-    probe = LayerOutputProbe(tiny_model)
+    from cnnviz.core.activations import ActivationProbe
+
+    probe = ActivationProbe(tiny_model)
     snapshot = take_snapshot(tiny_model, image, 2, {"loss": 1.5, "note": "text"}, probe=probe)
     assert snapshot.epoch == 2 and snapshot.logs == {"loss": 1.5}
     assert list(snapshot.feature_maps) == ["conv_a", "pool", "conv_b", "flat", "out"]
@@ -164,8 +166,10 @@ def test_snapshot_of_the_mnist_preset(tiny_model):
     assert abs(float(snapshot.probabilities.sum()) - 1.0) < 1e-5
 
 
-def test_recorder_keeps_every_epoch_of_a_real_training_run():
+def test_snapshots_keep_every_epoch_of_a_real_training_run():
     import keras
+
+    from cnnviz.core.activations import ActivationProbe
 
     keras.utils.set_random_seed(5)
     model = keras.Sequential([keras.Input(shape=(8, 8, 1)), keras.layers.Conv2D(3, 3, name="c"),
@@ -173,11 +177,12 @@ def test_recorder_keeps_every_epoch_of_a_real_training_run():
     model.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     image = pinned_image()
-    recorder = SnapshotRecorder(model, image)
+    probe = ActivationProbe(model)   # built once, run at every epoch
     history = LearningHistory(planned_epochs=2)
-    history.add(recorder.random_start())
+    history.add(take_snapshot(model, image, 0, {}, probe))
     record = keras.callbacks.LambdaCallback(
-        on_epoch_end=lambda epoch, logs: history.add(recorder.after_epoch(epoch, logs)))
+        on_epoch_end=lambda epoch, logs: history.add(
+            take_snapshot(model, image, epoch + 1, logs, probe)))
     x = np.random.default_rng(1).random((32, 8, 8, 1)).astype(np.float32)
     model.fit(x, (x.mean(axis=(1, 2, 3)) > 0.5).astype(int), epochs=2, batch_size=8, verbose=0,
               callbacks=[record])
