@@ -11,24 +11,29 @@ opened raises a `ModelFileError` whose message is one readable sentence:
   cnnviz cannot find, so trusting the file would not help either.
 
 The architecture (config.json of a .keras archive, the `model_config` of an .h5 file, or the
-JSON itself) is read first and cheaply, so messages can name the offending layers.
+JSON itself) is read first and cheaply (model_file_reading), so messages can name the offending
+layers (model_file_errors).
 Keras is imported inside the functions: importing this module stays instant.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
-import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
-from cnnviz.core.builder import _load_failure
 from cnnviz.core.errors import ModelFileError
-from cnnviz.core.spec import FORMAT_NAME
+from cnnviz.core.model_file_errors import (
+    CustomCodeError, UntrustedModelError, _failure, _first_line, _importable_module,
+    _weights_mismatch,
+)
+from cnnviz.core.model_file_reading import (
+    _is_model_config, _is_spec_data, _keras_version, _layer_entries, _LayerEntry, _read_config,
+    _read_json,
+)
 
 if TYPE_CHECKING:
     import keras
@@ -42,29 +47,6 @@ MODEL_FILE_SUFFIXES = (".keras", ".h5", ".hdf5", ".json")
 # A weights file for an architecture JSON: Keras 3 `.weights.h5`, a Keras 2 `save_weights`
 # .h5, or a whole saved model (.h5/.keras) whose weights are taken.
 WEIGHTS_FILE_SUFFIXES = (".weights.h5", ".h5", ".hdf5", ".keras")
-_JSON_READ_LIMIT = 64 * 1024 * 1024  # an architecture JSON is kilobytes; beyond this it is data
-_MODEL_CLASSES = ("Sequential", "Functional", "Model")
-# What tf.keras (Keras 2) made of raw TensorFlow calls in a functional model.
-_TF_OP_LAYERS = ("TFOpLambda", "SlicingOpLambda")
-_TRUST_HINT = "tick \"I trust this file\" (or use --trust) only if you trust where it came from"
-
-
-class UntrustedModelError(ModelFileError):
-    """The model carries Python code (Lambda layers) or names a custom class in a Python
-    module. Safe mode refuses it; it opens with trust=True. `layers` names the layers."""
-
-    def __init__(self, message: str, layers: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.layers = list(layers or [])
-
-
-class CustomCodeError(ModelFileError):
-    """The model needs custom Python code (a layer class, activation, ...) that is neither in
-    the file nor importable here; trusting the file would not help."""
-
-    def __init__(self, message: str, layers: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.layers = list(layers or [])
 
 
 @dataclass
@@ -77,131 +59,6 @@ class OpenedModel:
     weights_path: Path | None        # the weights file used with an architecture JSON
     trusted: bool                    # opened with trust=True
     notes: list[str] = field(default_factory=list)
-
-
-# ---------------------------------------------------------------- reading the architecture
-
-
-@dataclass
-class _LayerEntry:
-    name: str
-    class_name: str
-    module: str | None
-    registered_name: str | None
-
-
-def _is_model_config(data: Any) -> bool:
-    return (isinstance(data, dict) and isinstance(data.get("class_name"), str)
-            and isinstance(data.get("config"), dict)
-            and isinstance(data["config"].get("layers"), list))
-
-
-def _layer_entries(config: Any) -> Iterator[_LayerEntry]:
-    """Every layer config inside a model config, nested models and wrappers included."""
-    if not isinstance(config, dict):
-        return
-    inner = config.get("config")
-    if not isinstance(inner, dict):
-        return
-    children = list(inner.get("layers") or []) if isinstance(inner.get("layers"), list) else []
-    if isinstance(inner.get("layer"), dict):  # TimeDistributed, Bidirectional, ...
-        children.append(inner["layer"])
-    for child in children:
-        if not isinstance(child, dict) or not isinstance(child.get("class_name"), str):
-            continue
-        child_config = child.get("config") if isinstance(child.get("config"), dict) else {}
-        yield _LayerEntry(
-            name=str(child.get("name") or child_config.get("name") or child["class_name"]),
-            class_name=child["class_name"],
-            module=child.get("module") if isinstance(child.get("module"), str) else None,
-            registered_name=(child.get("registered_name")
-                             if isinstance(child.get("registered_name"), str) else None),
-        )
-        yield from _layer_entries(child)
-
-
-def _is_builtin(entry: _LayerEntry) -> bool:
-    """Whether Keras itself provides this layer class."""
-    if entry.module is not None:
-        return entry.module == "keras" or entry.module.startswith("keras.")
-    if entry.registered_name and entry.registered_name != entry.class_name:
-        return False  # "package>Name": registered custom code
-    import keras
-
-    return entry.class_name in _MODEL_CLASSES or hasattr(keras.layers, entry.class_name)
-
-
-def _read_config(path: Path, kind: str) -> dict[str, Any] | None:
-    """The model config stored in the file, or None if it cannot be read cheaply."""
-    try:
-        if kind == "keras":
-            with zipfile.ZipFile(path) as archive:
-                if archive.getinfo("config.json").file_size > _JSON_READ_LIMIT:
-                    return None  # not an architecture; Keras's own checks will say so
-                data = json.loads(archive.read("config.json"))
-        elif kind == "h5":
-            import h5py
-
-            with h5py.File(path, "r") as handle:
-                raw = handle.attrs.get("model_config")
-                if raw is None:
-                    return None
-                data = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
-        else:
-            data = json.loads(path.read_text(encoding="utf-8"))
-    except Exception:  # damaged files are diagnosed by the real load
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _keras_version(path: Path, kind: str, config: dict[str, Any] | None) -> str | None:
-    """The Keras version that wrote the file, when the file says."""
-    try:
-        if kind == "keras":
-            with zipfile.ZipFile(path) as archive:
-                value = json.loads(archive.read("metadata.json")).get("keras_version")
-        elif kind == "h5":
-            import h5py
-
-            with h5py.File(path, "r") as handle:
-                value = handle.attrs.get("keras_version")
-        else:
-            value = (config or {}).get("keras_version")
-    except Exception:
-        return None
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    return value if isinstance(value, str) else None
-
-
-# ---------------------------------------------------------------- JSON files
-
-
-def _read_json(path: Path) -> Any:
-    """The parsed JSON in `path`. Raises ModelFileError for unreadable or invalid JSON."""
-    try:
-        if path.stat().st_size > _JSON_READ_LIMIT:
-            raise ModelFileError(f"{path.name} is {path.stat().st_size // 2**20} MB, far too "
-                                 f"large for a model architecture JSON.")
-        text = path.read_text(encoding="utf-8")
-    except PermissionError:
-        raise ModelFileError(f"Cannot read {path.name}: permission denied.") from None
-    except UnicodeDecodeError:
-        raise ModelFileError(f"{path.name} is not a text (JSON) file.") from None
-    except OSError as exc:
-        raise ModelFileError(f"Cannot read {path.name}: {exc.strerror or exc}.") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(
-            f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
-            f"{exc.msg}), so it holds no model architecture.") from None
-
-
-def _is_spec_data(data: Any) -> bool:
-    return isinstance(data, dict) and (
-        data.get("format") == FORMAT_NAME or ("input_shape" in data and "layers" in data
-                                              and "class_name" not in data))
 
 
 def is_architecture_json(path: str | Path) -> bool:
@@ -241,121 +98,6 @@ def _model_from_json_config(config: dict[str, Any], custom_objects: dict[str, An
 
     with serialization_lib.SafeModeScope(not trust):
         return saving_utils.model_from_config(config, custom_objects=custom_objects)
-
-
-# ---------------------------------------------------------------- failures
-
-
-def _names(entries: list[_LayerEntry]) -> str:
-    shown = [f"'{entry.name}'" for entry in entries[:4]]
-    more = f" and {len(entries) - 4} more" if len(entries) > 4 else ""
-    return ", ".join(shown) + more
-
-
-def _importable_module(entry: _LayerEntry) -> str | None:
-    """The Python module a custom class says it lives in, if cnnviz could import it."""
-    if entry.module and entry.module not in ("__main__", "builtins") and not _is_builtin(entry):
-        return entry.module
-    return None
-
-
-def _custom_failure(path: Path, entries: list[_LayerEntry], exc: BaseException,
-                    trust: bool) -> ModelFileError:
-    """The error for a model whose custom classes Keras could not find."""
-    text = str(exc)
-    custom = [entry for entry in entries if not _is_builtin(entry)]
-    found = re.search(r"Could not locate (?:class|function) '([^']+)'", text) or re.search(
-        r"Unknown (?:layer|object|activation|loss|metric|initializer|regularizer)[^:]*: "
-        r"'?([^'.\s]+)", text)
-    missing = found.group(1).split(">")[-1] if found else None
-    if custom:
-        what = f"custom layer{'s' if len(custom) > 1 else ''} {_names(custom)} (" + ", ".join(
-            sorted({entry.class_name for entry in custom})) + ")"
-    else:
-        what = f"the custom object '{missing}'" if missing else "custom code"
-    names = [entry.name for entry in custom]
-    tf_ops = [entry for entry in custom if entry.class_name in _TF_OP_LAYERS]
-    if tf_ops:
-        return CustomCodeError(
-            f"{path.name} applies TensorFlow operations directly ({_names(tf_ops)}), which "
-            f"tf.keras (Keras 2) could save but Keras 3 cannot rebuild; re-save the model "
-            f"from Keras 2 with those operations written as Keras layers.", names)
-    modules = sorted({m for m in (_importable_module(entry) for entry in custom) if m})
-    if modules and not trust:
-        return UntrustedModelError(
-            f"{path.name} uses the {what}, whose Python code is not in the file but in the "
-            f"module {', '.join(modules)}; importing it runs that code, so cnnviz does so only "
-            f"if you trust the file: {_TRUST_HINT}.", names)
-    return CustomCodeError(
-        f"{path.name} uses the {what}, whose Python code is not stored in the file and is not "
-        f"available here, so cnnviz cannot rebuild the model (trusting the file would not "
-        f"help).", names)
-
-
-def _failure(path: Path, kind: str, exc: BaseException, trust: bool,
-             entries: list[_LayerEntry]) -> ModelFileError:
-    """One readable error for any exception Keras or h5py raised while loading."""
-    text = str(exc)
-    if "safe_mode" in text and not trust:
-        lambdas = [entry for entry in entries if entry.class_name == "Lambda"]
-        if lambdas:
-            which = f"Lambda layer{'s' if len(lambdas) > 1 else ''} {_names(lambdas)}"
-        else:
-            which = "a Lambda layer or a Python function"
-        return UntrustedModelError(
-            f"{path.name} contains Python code ({which}) that would run on your computer when "
-            f"the model is used, so cnnviz refuses it in safe mode; {_TRUST_HINT}.",
-            [entry.name for entry in lambdas])
-    if re.search(r"Could not locate (class|function)|Unknown (layer|object|activation|loss|"
-                 r"metric|initializer|regularizer)|cannot be imported", text):
-        return _custom_failure(path, entries, exc, trust)
-    if kind == "keras" and "Expected a model.weights" in text:
-        return ModelFileError(
-            f"{path.name} has no weights inside (the archive lacks model.weights.h5); it is "
-            f"damaged or was not completely written.")
-    if kind == "keras" and "could not be loaded" in text:
-        found = re.search(r"A total of (\d+) objects? could not be loaded.*?for object "
-                          r"<\w+ name=([^,>]+)", text, re.S)
-        which = (f" (for {found.group(1)} part{'s' if found.group(1) != '1' else ''} of the "
-                 f"model, e.g. layer '{found.group(2)}')" if found else "")
-        return ModelFileError(
-            f"{path.name} is damaged: some of its stored weights are missing or do not fit "
-            f"the layers{which}.")
-    if kind == "h5" and path.name.lower().endswith(".weights.h5") or "No model config" in text:
-        return ModelFileError(
-            f"{path.name} holds only weights, no model architecture; open the model's "
-            f"architecture (.json) and choose this file as its weights.")
-    if kind == "json":
-        return ModelFileError(f"{path.name} is not a valid Keras model architecture: "
-                              f"{_first_line(text)}")
-    return ModelFileError(_load_failure(path, exc, trust))
-
-
-def _first_line(text: str, limit: int = 160) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
-def _weights_mismatch(weights: Path, architecture: Path, exc: BaseException) -> ModelFileError:
-    text = str(exc)
-    detail = ""
-    found = re.search(r"named (\S+?)\)?\s*for weight (\S+)\. Weight expects shape (\([^)]*\))\. "
-                      r"Received saved weight with shape (\([^)]*\))", text)
-    if found:
-        detail = (f": layer '{found.group(1)}' needs {found.group(2)} of shape "
-                  f"{found.group(3)}, the file has {found.group(4)}")
-    else:
-        found = re.search(r"for object <\w+ name=([^,>]+).*?variable\.shape=(\([^)]*\)), "
-                          r"Received: value\.shape=(\([^)]*\))", text, re.S)
-        if found:
-            detail = (f": layer '{found.group(1)}' needs a weight of shape {found.group(2)}, "
-                      f"the file has {found.group(3)}")
-        elif re.search(r"layer count mismatch|contains \d+ layers", text, re.I):
-            detail = f" ({_first_line(text)})"
-    if detail or re.search(r"shape|mismatch|could not be loaded", text, re.I):
-        return ModelFileError(f"The weights in {weights.name} do not fit the architecture "
-                              f"in {architecture.name}{detail or ''}.")
-    return ModelFileError(f"Cannot read weights from {weights.name}: {_first_line(text)}")
 
 
 # ---------------------------------------------------------------- opening
