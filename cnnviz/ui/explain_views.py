@@ -3,6 +3,7 @@ and the playback bar for the animated kinds (convolution and pooling)."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import numpy as np
@@ -18,34 +19,23 @@ ANIMATED_KINDS = ("conv", "pool")
 RGB_NAMES = ("red", "green", "blue")
 
 
+# Which view draws each layer kind: (module in cnnviz.ui, class). Imported on first use.
+_VIEWS: dict[str, tuple[str, str]] = {
+    "conv": ("conv_step_view", "ConvStepView"),
+    "pool": ("pool_step_view", "PoolStepView"),
+    "activation": ("activation_view", "ActivationView"),
+    "batchnorm": ("batchnorm_view", "BatchNormView"),
+    "dense": ("dense_view", "DenseView"),
+    "global_pool": ("vector_views", "GlobalPoolView"),
+    "dropout": ("vector_views", "DropoutView"),
+    "flatten": ("flatten_view", "FlattenView"),
+}
+
+
 def _make_view(kind: str) -> QWidget:
     """One view per layer kind, created the first time that kind is shown."""
-    if kind == "conv":
-        from cnnviz.ui.conv_step_view import ConvStepView
-        return ConvStepView()
-    if kind == "pool":
-        from cnnviz.ui.pool_step_view import PoolStepView
-        return PoolStepView()
-    if kind == "activation":
-        from cnnviz.ui.activation_view import ActivationView
-        return ActivationView()
-    if kind == "batchnorm":
-        from cnnviz.ui.batchnorm_view import BatchNormView
-        return BatchNormView()
-    if kind == "dense":
-        from cnnviz.ui.dense_view import DenseView
-        return DenseView()
-    if kind == "global_pool":
-        from cnnviz.ui.vector_views import GlobalPoolView
-        return GlobalPoolView()
-    if kind == "dropout":
-        from cnnviz.ui.vector_views import DropoutView
-        return DropoutView()
-    if kind == "flatten":
-        from cnnviz.ui.flatten_view import FlattenView
-        return FlattenView()
-    from cnnviz.ui.generic_view import GenericLayerView
-    return GenericLayerView()
+    module, name = _VIEWS.get(kind, ("generic_view", "GenericLayerView"))
+    return getattr(importlib.import_module(f"cnnviz.ui.{module}"), name)()
 
 
 def channel_names(count: int) -> list[str]:
