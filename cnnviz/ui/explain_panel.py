@@ -18,26 +18,31 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter, QTabWidget, QToolButton, QVBoxLayout,
-    QWidget,
+    QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget,
 )
 
 from cnnviz.core.layer_lessons import lesson_for_steps
 from cnnviz.core.learning_snapshots import LearningHistory
 from cnnviz.ui import explain_exports
-from cnnviz.ui.explain_session import ExplainSession, ForwardResult, Observation
+from cnnviz.ui.explain_learning import ExplainLearningMixin
+from cnnviz.ui.explain_model_choice import ExplainModelChoiceMixin
+from cnnviz.ui.explain_session import ExplainSession, ForwardResult
 from cnnviz.ui.explain_views import StepViews
 from cnnviz.ui.layer_strip import LayerChip, LayerStrip
 
-class ExplainPanel(QWidget):
-    """Explains the current model on one input, layer by layer."""
+
+class ExplainPanel(ExplainLearningMixin, ExplainModelChoiceMixin, QWidget):
+    """Explains the current model on one input, layer by layer.
+
+    Training and the learning replay are in explain_learning.py; which model is explained,
+    and the banner, in explain_model_choice.py.
+    """
 
     def __init__(self, document: Any, training: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         from cnnviz.ui.feature_map_grid import FeatureMapGrid
         from cnnviz.ui.filter_grid import FilterGrid
         from cnnviz.ui.input_picker import InputPicker
-        from cnnviz.ui.learning_replay import LearningReplay
         from cnnviz.ui.lesson_panel import LessonPanel
         from cnnviz.ui.probability_chart import ProbabilityChart
 
@@ -88,9 +93,6 @@ class ExplainPanel(QWidget):
         # Pages out of sight are redrawn when they are shown, not on every refresh.
         self._pending_pages: dict[int, Any] = {}
         self.pages.currentChanged.connect(self._flush_page)
-        self.replay = LearningReplay()
-        self.replay.set_history(self.history)
-        self.replay.epoch_selected.connect(self._replay_epoch)
 
         self.lesson_button = QToolButton()
         self.lesson_button.setText("About this layer")
@@ -117,21 +119,7 @@ class ExplainPanel(QWidget):
         centre_layout.addLayout(tools)
         centre_layout.addWidget(self.strip)
         centre_layout.addWidget(self.pages, 1)
-        self.refresh_box = QSpinBox()
-        self.refresh_box.setRange(0, 1000)
-        self.refresh_box.setSpecialValueText("each epoch")
-        self.refresh_box.setSuffix(" batches")
-        self.refresh_box.setToolTip("While training runs, the view refreshes after each epoch; "
-                                    "set a number to refresh every that many batches as well")
-        self.refresh_box.valueChanged.connect(self._refresh_rate_changed)
-        refresh_label = QLabel("Refresh while training:")
-        refresh_label.setBuddy(self.refresh_box)
-        replay_row = QHBoxLayout()
-        replay_row.setContentsMargins(0, 0, 0, 0)
-        replay_row.addWidget(self.replay, 1)
-        replay_row.addWidget(refresh_label)
-        replay_row.addWidget(self.refresh_box)
-        centre_layout.addLayout(replay_row)
+        centre_layout.addLayout(self._build_replay_row())
 
         # Right: words for learners.
         self.lesson = LessonPanel()
@@ -175,20 +163,6 @@ class ExplainPanel(QWidget):
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(slot)
 
-    def _connect_training(self) -> None:
-        training = self.training
-        training.observer = self.session.observe
-        training.model_ready.connect(self._training_started)
-        training.model_trained.connect(self._training_finished)
-        training.observed.connect(self._observed)
-        training.chooser.loaded.connect(self._data_loaded)
-        if training.data is not None:
-            self._data_loaded(training.data)
-        if training.running and training.live_model is not None:
-            self._training_started(training.live_model)
-        elif training.model is not None:
-            self._training_finished(training.model)
-
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
         if not self._sized:  # the first time: give the centre what the sides can spare
@@ -222,77 +196,6 @@ class ExplainPanel(QWidget):
         self.views.set_class_names(self._class_names)
         self.picker.set_input_shape(tuple(self._model_input_shape()))
         self.picker.set_dataset(dataset)
-
-    def _model_input_shape(self) -> tuple[int, int, int]:
-        return tuple(int(d) for d in self.session.input_shape() or self.document.spec.input_shape)
-
-    def _spec_changed(self) -> None:
-        if self.session.origin == "builder" or self.session.model is None:
-            self.session.use_spec(self.document.spec.copy())
-            self.picker.set_input_shape(self._model_input_shape())
-            if self.isVisible() and self.session.image is not None:
-                self.session.compute()
-            self._show_banner()
-
-    def use_opened_model(self, opened: Any, info: Any) -> None:
-        """Explain a model opened from a file (its real, trained weights)."""
-        self._opened_problem = info.explain_problem
-        if info.explain_problem:
-            self._show_banner()
-            return
-        self.session.use_model(opened.model, trained=True, origin=str(opened.path))
-        # Start at the first real layer (a functional model lists its InputLayer first).
-        types = [type(layer).__name__ for layer in opened.model.layers]
-        self.session.layer_index = next(
-            (i for i, kind in enumerate(types) if kind != "InputLayer"), 0)
-        self.history.clear()
-        self.replay.history_updated()
-        self.picker.set_input_shape(self._model_input_shape())
-        self._show_banner()
-        if self.session.image is not None and self.isVisible():
-            self.session.compute()
-
-    def offer_opened_model(self, opened: Any, info: Any) -> None:
-        """A model was opened while this view shows another one: explain the new one."""
-        if self.session.origin not in ("", "builder", "training") or self.session.model is None:
-            self.use_opened_model(opened, info)
-
-    def show_input(self, image: Any, description: str, label: Any) -> None:
-        """Explain this input (an image picked elsewhere, e.g. a mistake in the evaluation)."""
-        self._input_chosen(image, description, label)
-
-    def select_layer_named(self, name: str) -> None:
-        """Explain the layer called `name` (now, or once the forward pass arrives)."""
-        names = [layer.name for layer in getattr(self.session.model, "layers", [])]
-        if name in names:
-            self.session.select_layer(names.index(name))
-            self.strip.select(names.index(name), emit=False)
-
-    def explain_builder_model(self) -> None:
-        self._opened_problem = None
-        self.session.use_spec(self.document.spec.copy())
-        self.picker.set_input_shape(self._model_input_shape())
-        self._show_banner()
-        if self.session.image is not None:
-            self.session.compute()
-
-    def _refresh_rate_changed(self, batches: int) -> None:
-        # Read by the next Start; a run already going keeps its rate.
-        self.training.observe_every_batches = int(batches)
-
-    def _training_started(self, model: Any) -> None:
-        if self.session.model is not model:
-            self.history.clear()
-            self.replay.history_updated()
-        self.session.use_model(model, trained=self.session.model is model and self.session.trained,
-                               origin="training")
-        self._show_banner()
-
-    def _training_finished(self, model: Any) -> None:
-        self.session.use_model(model, trained=True, origin="training")
-        self._show_banner()
-        if self.session.image is not None:
-            self.session.compute(keep_place=True)
 
     def _input_chosen(self, image: Any, description: str, label: Any) -> None:
         self.session.set_input(image, description, label)
@@ -397,95 +300,7 @@ class ExplainPanel(QWidget):
     def _busy(self, text: str) -> None:
         self._show_banner(busy=text)
 
-    # ------------------------------------------------------------------ learning, visible
-
-    def _observed(self, observation: Observation) -> None:
-        if observation is None:
-            return
-        if observation.snapshot is not None:
-            self.history.add(observation.snapshot)
-            self._history_input = f"for {self.session.description}"
-            self._history_label = self.session.label
-            self.replay.history_updated()
-        if self._replaying is None and self.isVisible():
-            self.session.accept_observation(observation)
-        elif not self.isVisible():
-            self._needs_refresh = True   # nobody is looking: catch up when the view is shown
-
-    def _replay_epoch(self, epoch: int) -> None:
-        """Show the filters, maps and answer of a past epoch; the newest means live again."""
-        latest = self.history.latest()
-        if latest is None or epoch is None or epoch >= latest.epoch:
-            if self._replaying is not None:
-                self._replaying = None
-                self._show_current()
-            return
-        self._replaying = epoch
-        if self.replay.is_live():
-            self.replay.set_live(False)   # looking back: new epochs must not pull us forward
-        snapshot = self.history.at(epoch)
-        steps = self.views.steps
-        if steps is None:
-            return
-        label = self.history.label(epoch)
-        maps = snapshot.feature_maps.get(steps.name)
-        if maps is not None:
-            # The maps were recorded for the input shown while training ran.
-            title = f"{steps.name} · {label} · {self._history_input}"
-            self._defer_page(1, lambda: self.maps.set_maps(maps, title))
-        kernel = snapshot.kernels.get(steps.name)
-        if kernel is not None:
-            self._defer_page(2, lambda: self.filters.set_kernel(kernel, f"{steps.name} · {label}"))
-        if snapshot.probabilities is not None:
-            self.chart.set_probabilities(snapshot.probabilities, self._names_for(
-                snapshot.probabilities), self._history_label)
-
-    def _show_current(self) -> None:
-        """Back from a replay: the current model's maps, filters and answer."""
-        steps = self.views.steps
-        if steps is not None:
-            self._show_maps(steps.output, steps.name)
-            self._show_filters(steps.kernel if steps.kind == "conv" else None, steps.name)
-        if self.session.forward is not None:
-            from cnnviz.ui.explain_session import answer_of
-
-            self._show_answer(answer_of(self.session.forward), self.session.label)
-
-    # ------------------------------------------------------------------ banner and tools
-
-    def _show_banner(self, error: str = "", busy: str = "") -> None:
-        builder_link = " <a href='builder'>Explain the builder's model instead</a>."
-        if self._opened_problem:
-            text = (f"<span style='color:#b3261e'>⚠ This model cannot be explained: "
-                    f"{self._opened_problem}</span>{builder_link}")
-        elif error:
-            text = f"<span style='color:#b3261e'>⚠ {error}</span>"
-        elif busy:
-            text = busy
-        elif self.session.image is None:
-            text = "Choose an input on the left to see what each layer does with it."
-        elif not self.session.trained:
-            text = ("<b>Untrained:</b> the weights are random. <a href='train'>Train it</a>, "
-                    "or watch it learn here while it trains.")
-        elif self.training.running:
-            text = "Training: this view refreshes after every epoch."
-        elif self.session.origin not in ("", "builder", "training"):
-            from pathlib import Path
-
-            text = (f"Explaining {self.session.description} with "
-                    f"<b>{Path(self.session.origin).name}</b>.{builder_link}")
-        else:
-            text = f"Explaining {self.session.description}."
-        self.banner.setText(text)
-        self.lesson.set_random_weights(not self.session.trained)
-
-    def _banner_link(self, link: str) -> None:
-        if link == "builder":
-            self.explain_builder_model()
-        elif link == "train":
-            window = self.window()
-            if hasattr(window, "actions") and "view_train" in window.actions:
-                window.actions["view_train"].trigger()
+    # ------------------------------------------------------------------ tools
 
     def _update_tools(self) -> None:
         self.gif_button.setEnabled(self.views.animated)

@@ -12,101 +12,27 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, Signal
-from PySide6.QtGui import (QColor, QDragEnterEvent, QDropEvent, QKeyEvent, QPainter, QPaintEvent,
-                           QPalette)
-from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
-                               QSpinBox, QTabWidget, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSpinBox, QTabWidget,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from cnnviz.core.errors import CnnvizError
 from cnnviz.core.input_images import (dataset_input, describe_shape, explain_split,
-                                      image_file_to_input, input_mismatch, prepare_drawing)
-from cnnviz.ui import dialogs
+                                      input_mismatch, prepare_drawing)
 from cnnviz.ui.drawing_canvas import DrawingCanvas
-from cnnviz.ui.value_colors import gray_image
-
-IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff *.ppm *.pgm);;"
-                "All files (*)")
-DATASET, DRAW, FILE = 0, 1, 2
-ERROR_STYLE = "color: #b3261e;"
-MUTED_STYLE = "color: #5f6368;"
+from cnnviz.ui.input_file_mode import InputFileModeMixin
+from cnnviz.ui.input_picker_common import (DATASET, DRAW, FILE, MUTED_STYLE, escape_html,
+                                           message_label, show_message)
+from cnnviz.ui.pixel_view import PixelView
 
 
-def _message_label(style: str = ERROR_STYLE) -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setStyleSheet(style)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.hide()
-    return label
-
-
-def _show_message(label: QLabel, text: str | None) -> None:
-    label.setText(text or "")
-    label.setVisible(bool(text))
-
-
-class PixelView(QWidget):
-    """An input image drawn large with visible pixels (nearest-neighbour, whole multiples)."""
-
-    def __init__(self, minimum_side: int, parent: QWidget | None = None,
-                 empty_color: QColor | None = None) -> None:
-        super().__init__(parent)
-        self._image = None
-        self._placeholder = ""
-        self._empty_color = empty_color
-        self.setMinimumSize(minimum_side, minimum_side)
-        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        policy.setHeightForWidth(True)  # square: as tall as the column is wide
-        self.setSizePolicy(policy)
-        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # so the page's keys reach the picker
-
-    def set_image(self, pixels: np.ndarray | None, placeholder: str = "") -> None:
-        """Show float (H, W, C) pixels in [0, 1]; None shows `placeholder` instead."""
-        self._image = None if pixels is None else gray_image(pixels)
-        self._placeholder = placeholder
-        self.update()
-
-    def has_image(self) -> bool:
-        return self._image is not None
-
-    def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(self.minimumWidth(), self.minimumHeight())
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802
-        return True
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802
-        return max(self.minimumHeight(), width)
-
-    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802
-        painter = QPainter(self)
-        if self._image is None:
-            painter.fillRect(self.rect(), self._empty_color
-                             or self.palette().color(QPalette.ColorRole.Base))
-            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(self.rect().adjusted(6, 6, -6, -6),
-                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                             self._placeholder)
-            return
-        width, height = self._image.width(), self._image.height()
-        scale = min(self.width() / width, self.height() / height)
-        if scale >= 1:
-            scale = int(scale)  # every input pixel the same size on screen
-        shown_w, shown_h = max(1, int(width * scale)), max(1, int(height * scale))
-        target = QRect((self.width() - shown_w) // 2, (self.height() - shown_h) // 2,
-                       shown_w, shown_h)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1)
-        painter.drawImage(target, self._image)
-        painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
-        painter.drawRect(target.adjusted(-1, -1, 0, 0))
-
-
-class InputPicker(QWidget):
+class InputPicker(InputFileModeMixin, QWidget):
     """Three ways to choose the input to explain: Dataset images, Draw, Image file.
 
     Call `set_input_shape((H, W, C))` with the model's input, `set_dataset(dataset)` with
     the loaded data, and `set_prediction(...)` once the model has seen the emitted input.
+    The File mode (open or drop an image file) is in input_file_mode.py.
     """
 
     input_chosen = Signal(object, str, object)  # float32 (H, W, C) image, description, label|None
@@ -174,7 +100,7 @@ class InputPicker(QWidget):
         self.dataset_view = PixelView(160)
         self.true_label = QLabel()
         self.true_label.setWordWrap(True)
-        self.dataset_message = _message_label()
+        self.dataset_message = message_label()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.split_label)
@@ -187,7 +113,7 @@ class InputPicker(QWidget):
 
     def _build_draw_page(self) -> QWidget:
         page = QWidget()
-        self.draw_reason = _message_label(MUTED_STYLE)
+        self.draw_reason = message_label(MUTED_STYLE)
         self.canvas = DrawingCanvas()
         self.canvas.drawing_changed.connect(self._drawing_changed)
         self.clear_button = QPushButton("Clear")
@@ -218,33 +144,6 @@ class InputPicker(QWidget):
         layout.addStretch(1)
         return page
 
-    def _build_file_page(self) -> QWidget:
-        page = QWidget()
-        self.open_button = QPushButton("Open image…")
-        self.open_button.clicked.connect(self.open_file)
-        hint = QLabel("or drop an image file here")
-        hint.setStyleSheet(MUTED_STYLE)
-        hint.setWordWrap(True)
-        row = QHBoxLayout()
-        row.addWidget(self.open_button)
-        row.addWidget(hint, 1)
-        self.file_name_label = QLabel()
-        self.file_name_label.setWordWrap(True)
-        self.file_view = PixelView(160)
-        self.file_caption = QLabel()
-        self.file_caption.setWordWrap(True)
-        self.file_caption.setStyleSheet(MUTED_STYLE)
-        self.file_message = _message_label()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(row)
-        layout.addWidget(self.file_name_label)
-        layout.addWidget(self.file_view)
-        layout.addWidget(self.file_caption)
-        layout.addWidget(self.file_message)
-        layout.addStretch(1)
-        return page
-
     # -- what the owner tells us -------------------------------------------------------
     def set_input_shape(self, shape: tuple[int, int, int] | None) -> None:
         """The model's input (height, width, channels); None when there is no model yet.
@@ -263,7 +162,7 @@ class InputPicker(QWidget):
         self.canvas.setEnabled(can_draw)
         self.clear_button.setEnabled(can_draw)
         self.draw_area.setVisible(can_draw)
-        _show_message(self.draw_reason, None if can_draw else (
+        show_message(self.draw_reason, None if can_draw else (
             f"Drawing works for grayscale models only. This model takes "
             f"{describe_shape(self._input_shape)} colour images: choose a dataset image "
             f"or an image file instead." if channels == 3 else
@@ -311,7 +210,7 @@ class InputPicker(QWidget):
         mark = {True: "<span style='color:#1e7d32'>✓ correct</span>",
                 False: "<span style='color:#b3261e'>✗ wrong</span>", None: ""}[correct]
         self.prediction_label.setText(
-            f"Predicted: <b>{_escape(class_name)}</b> ({probability:.1%}) {mark}".rstrip())
+            f"Predicted: <b>{escape_html(class_name)}</b> ({probability:.1%}) {mark}".rstrip())
 
     def clear_prediction(self) -> None:
         """Forget the prediction (a new input was chosen and the model has not seen it yet)."""
@@ -350,22 +249,6 @@ class InputPicker(QWidget):
         """Show dataset image `index` (counting from 0)."""
         self.index_spin.setValue(index + 1)
 
-    def open_file(self) -> None:
-        """Ask for an image file and load it."""
-        folder = str(self._file_path.parent) if self._file_path else ""
-        path = dialogs.get_open_path(self, "Open an image to explain", folder, IMAGE_FILTER)
-        if path:
-            self.load_file(path)
-
-    def load_file(self, path: str | Path) -> bool:
-        """Convert the image file at `path` for the model and choose it; False on a problem."""
-        self.tabs.setCurrentIndex(FILE)
-        if self._input_shape is None:
-            _show_message(self.file_message, "Build or load a model first: the image is "
-                                             "converted to the model's input size.")
-            return False
-        return self._convert_file(Path(path), emit=True)
-
     # -- internals ----------------------------------------------------------------------
     def _draw_size(self) -> tuple[int, int]:
         return self._input_shape[:2] if self._input_shape else (28, 28)
@@ -382,22 +265,23 @@ class InputPicker(QWidget):
         if split is None or split.count == 0:
             self.dataset_view.set_image(None, "No images to show.")
             self.true_label.clear()
-            _show_message(self.dataset_message, None)
+            show_message(self.dataset_message, None)
             return
         index = self.current_index()
         try:
             image, label = dataset_input(self._dataset, self._split_name, index)
         except CnnvizError as exc:
             self.dataset_view.set_image(None)
-            _show_message(self.dataset_message, str(exc))
+            show_message(self.dataset_message, str(exc))
             return
         names = self._dataset.class_names
         class_name = names[label] if 0 <= label < len(names) else str(label)
         self.dataset_view.set_image(image)
-        self.true_label.setText(f"Image {index + 1:,} · true label: <b>{_escape(class_name)}</b>")
+        self.true_label.setText(
+            f"Image {index + 1:,} · true label: <b>{escape_html(class_name)}</b>")
         problem = (input_mismatch(image.shape, self._input_shape)
                    if self._input_shape is not None else None)
-        _show_message(self.dataset_message, problem)
+        show_message(self.dataset_message, problem)
         if problem is None:
             description = (f"{self._split_name.capitalize()} image {index + 1:,} of "
                            f"{split.count:,} ({class_name})")
@@ -423,30 +307,7 @@ class InputPicker(QWidget):
         if emit and self.tabs.currentIndex() == DRAW:
             self.emit_current()
 
-    def _convert_file(self, path: Path, emit: bool) -> bool:
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            image = image_file_to_input(path, self._input_shape)
-        except CnnvizError as exc:
-            still_chosen = self._choices[FILE] is not None
-            if not still_chosen:
-                self.file_view.set_image(None)
-            _show_message(self.file_message, str(exc) + (
-                " The previous image is still chosen." if still_chosen else ""))
-            return False
-        finally:
-            QApplication.restoreOverrideCursor()
-        self._file_path = path
-        _show_message(self.file_message, None)
-        self.file_name_label.setText(f"<b>{_escape(path.name)}</b>")
-        self.file_name_label.setToolTip(str(path))
-        self.file_view.set_image(image)
-        self._choices[FILE] = (image, f"Image file {path.name}", None)
-        if emit and self.tabs.currentIndex() == FILE:
-            self.emit_current()
-        return True
-
-    # -- keys and drops -----------------------------------------------------------------
+    # -- keys -----------------------------------------------------------------------
     def _browse_key(self, event: QKeyEvent) -> bool:
         """PageUp/PageDown browse the dataset; True when the key was used."""
         if self.tabs.currentIndex() != DATASET:
@@ -469,23 +330,3 @@ class InputPicker(QWidget):
             if self._browse_key(event):  # type: ignore[arg-type]
                 return True
         return super().eventFilter(watched, event)
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        if _dropped_file(event) is not None:
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        path = _dropped_file(event)
-        if path is not None:
-            event.acceptProposedAction()
-            self.load_file(path)
-
-
-def _dropped_file(event: QDropEvent | QDragEnterEvent) -> str | None:
-    urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
-    local = [url.toLocalFile() for url in urls if url.isLocalFile()]
-    return local[0] if local else None
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
