@@ -1,4 +1,8 @@
-"""The main window: menus, file handling (New/Open/Save/Save As/Export/recent) and views."""
+"""The main window: menus, file handling (New/Open/Save/Save As/Export/recent) and views.
+
+What it does with an opened saved model (and dropped files) is in opened_model_actions.py;
+the Help dialogs are in help_dialogs.py.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,19 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QLabel, QMainWindow, QMenu, QMessageBox, QTabWidget, QVBoxLayout, QWidget,
+    QLabel, QMainWindow, QMenu, QTabWidget, QVBoxLayout, QWidget,
 )
 
-from cnnviz import __version__
 from cnnviz.core.errors import CnnvizError
 from cnnviz.core.presets import preset_spec
 from cnnviz.core.spec import ModelSpec, load_spec, save_spec, save_text_atomically
 from cnnviz.ui import dialogs
 from cnnviz.ui.builder_panel import BuilderPanel
+from cnnviz.ui.help_dialogs import show_about, show_shortcuts
 from cnnviz.ui.model_tab import MODEL_FILTER, ModelTab
+from cnnviz.ui.opened_model_actions import (  # noqa: F401 - OPENABLE_SUFFIXES: re-exported
+    OPENABLE_SUFFIXES, OpenedModelActionsMixin, is_model_file,
+)
 from cnnviz.ui.spec_document import SpecDocument
 from cnnviz.ui.training_panel import TrainingPanel
 
@@ -31,7 +38,7 @@ def settings() -> QSettings:
     return QSettings("cnnviz", os.environ.get("CNNVIZ_SETTINGS_SCOPE", "cnnviz"))
 
 
-class MainWindow(QMainWindow):
+class MainWindow(OpenedModelActionsMixin, QMainWindow):
     """One document (a model spec) and the views on it."""
 
     def __init__(self) -> None:
@@ -313,107 +320,16 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ help
 
     def _show_shortcuts(self) -> None:
-        QMessageBox.information(self, "Keyboard shortcuts", (
-            "<table cellpadding=3>"
-            "<tr><td><b>Ctrl+Z</b> / <b>Ctrl+Shift+Z</b></td><td>Undo / redo</td></tr>"
-            "<tr><td><b>Enter</b> in the palette</td><td>Add that layer below the selected one</td></tr>"
-            "<tr><td><b>Delete</b></td><td>Delete the selected layer</td></tr>"
-            "<tr><td><b>Ctrl+D</b></td><td>Duplicate the selected layer</td></tr>"
-            "<tr><td><b>Alt+Up</b> / <b>Alt+Down</b></td><td>Move the selected layer</td></tr>"
-            "<tr><td><b>Ctrl+N / O / S</b></td><td>New / open / save spec</td></tr>"
-            "<tr><td><b>Ctrl+Shift+S</b></td><td>Save as</td></tr>"
-            "<tr><td><b>Ctrl+E</b></td><td>Export Python code</td></tr>"
-            "<tr><td><b>Ctrl+1</b> / <b>Ctrl+2</b> / <b>Ctrl+3</b></td>"
-            "<td>Build / Train / Explain view</td></tr>"
-            "<tr><td><b>Space</b>, <b>Left</b> / <b>Right</b>, <b>Home</b> / <b>End</b></td>"
-            "<td>Explain: play or pause, step back / forward, first / last step</td></tr>"
-            "<tr><td><b>Ctrl+Left</b> / <b>Ctrl+Right</b></td><td>Explain: previous / next layer</td></tr>"
-            "<tr><td><b>PageUp</b> / <b>PageDown</b></td><td>Explain: previous / next image</td></tr>"
-            "<tr><td><b>F2</b></td><td>Explain: show or hide the words about the layer</td></tr>"
-            "<tr><td><b>F5</b></td><td>Start training (or train more)</td></tr>"
-            "<tr><td><b>F6</b></td><td>Pause / resume training</td></tr>"
-            "<tr><td><b>Shift+F5</b></td><td>Stop training (weights kept)</td></tr>"
-            "</table>"))
+        show_shortcuts(self)
 
     def _show_about(self) -> None:
-        QMessageBox.about(self, "About cnnviz", (
-            f"<b>cnnviz {__version__}</b><br>Build, train, explain and inspect convolutional "
-            "neural networks on your own data."))
+        show_about(self)
 
     # ------------------------------------------------------------------ closing
 
     def _start_training(self) -> None:
         self.tabs.setCurrentWidget(self.training)
         self.training.start()
-
-    # ------------------------------------------------------------------ opened models
-
-    def _model_opened(self, opened: Any, info: Any) -> None:
-        self._remember_recent(Path(opened.path).resolve())
-        self.statusBar().showMessage(f"Opened {Path(opened.path).name}", 4000)
-        if self.explain is not None:
-            self.explain.offer_opened_model(opened, info)
-
-    def explain_opened_model(self) -> None:
-        if self.models.opened is None:
-            return
-        explain = self.ensure_explain()
-        explain.use_opened_model(self.models.opened, self.models.info)
-        self.tabs.setCurrentIndex(2)
-
-    def explain_opened_layer(self, name: str) -> None:
-        """A layer double-clicked in the Inspect view: explain the opened model at that layer."""
-        if self.models.opened is None or self.models.info.explain_problem:
-            return
-        self.explain_opened_model()
-        self.explain.select_layer_named(name)
-
-    def explain_example(self, dataset: Any, split: str, index: int) -> None:
-        """An image clicked in the evaluation: explain the opened model on it."""
-        if dataset is None or self.models.opened is None or self.models.info.explain_problem:
-            return
-        from cnnviz.core.input_images import dataset_input
-
-        image, label = dataset_input(dataset, split, index)
-        self.explain_opened_model()
-        self.explain.show_input(image, f"{split} image {index + 1} of {dataset.name}", label)
-
-    def fine_tune_opened_model(self) -> None:
-        opened = self.models.opened
-        if opened is None:
-            return
-        if self.training.running:
-            dialogs.show_error(self, "Training is running", "Stop the current training first.")
-            return
-        self.training.use_opened_model(opened.model, Path(opened.path).name)
-        self.tabs.setCurrentWidget(self.training)
-
-    def edit_copy_of_opened_model(self) -> None:
-        """Put an editable copy of the opened (Sequential-style) model into the builder."""
-        opened = self.models.opened
-        if opened is None or not self._confirm_discard():
-            return
-        from cnnviz.core.spec_from_keras import model_to_spec
-
-        try:
-            spec = model_to_spec(opened.model)
-        except CnnvizError as exc:
-            dialogs.show_error(self, "Cannot edit this model", str(exc))
-            return
-        self.document.reset(spec, None)
-        self.tabs.setCurrentIndex(0)
-        self.statusBar().showMessage(f"A copy of {Path(opened.path).name} is in the builder "
-                                     "(its layers only: the weights stay with the file)", 6000)
-
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if _dropped_paths(event):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # noqa: N802
-        paths = _dropped_paths(event)
-        if paths:
-            event.acceptProposedAction()
-            self.open_path(paths[0])
 
     def preload_tensorflow(self) -> None:
         """Import TensorFlow and Keras in the background once the window is up, so the first
@@ -458,27 +374,3 @@ class MainWindow(QMainWindow):
             event.accept()
         else:
             event.ignore()
-
-
-OPENABLE_SUFFIXES = (".json", ".keras", ".h5", ".hdf5")
-
-
-def is_model_file(path: Path) -> bool:
-    """A saved Keras model (or a Keras architecture JSON) rather than a cnnviz spec."""
-    suffix = path.suffix.lower()
-    if suffix in (".keras", ".h5", ".hdf5"):
-        return True
-    if suffix == ".json" and path.is_file():
-        from cnnviz.core.model_files import is_architecture_json
-
-        return is_architecture_json(path)
-    return False
-
-
-def _dropped_paths(event: Any) -> list[Path]:
-    """Local files with a suffix cnnviz opens, from a drag-and-drop event."""
-    data = event.mimeData()
-    if not data.hasUrls():
-        return []
-    paths = [Path(url.toLocalFile()) for url in data.urls() if url.isLocalFile()]
-    return [p for p in paths if p.suffix.lower() in OPENABLE_SUFFIXES]

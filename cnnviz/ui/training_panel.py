@@ -1,12 +1,13 @@
 """The Train view: data, settings, Start/Pause/Stop, progress, live charts, and saving.
 
-The model trained here is built from the builder's spec. Training runs in a
-TrainingWorker; this panel only turns its signals into pixels and clicks into calls.
+The model trained here is built from the builder's spec (or opened from a file). Training
+runs in a TrainingWorker; this panel only turns its signals into pixels and clicks into
+calls. Checking the model against the data is in training_fit.py, saving in
+training_outputs.py.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -20,29 +21,13 @@ from cnnviz.ui import dialogs
 from cnnviz.ui.dataset_chooser import DatasetChooser, LoadedData
 from cnnviz.ui.dataset_preview import DatasetPreview
 from cnnviz.ui.spec_document import SpecDocument
+from cnnviz.ui.training_fit import MismatchBanner, TrainingFitMixin
+from cnnviz.ui.training_outputs import TrainingOutputsMixin
 from cnnviz.ui.training_settings import TrainingSettings
 from cnnviz.ui.workers import BackgroundTask, TrainingOutcome, TrainingWorker
 
 
-class MismatchBanner(QFrame):
-    """Says why the model and the data do not fit, with a one-click fix when one is obvious."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("mismatchBanner")
-        self.setStyleSheet("#mismatchBanner { background: #fdecea; border: 1px solid #f4c7c3;"
-                           " border-radius: 4px; } QLabel { color: #7f1d1d; }")
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.fix_button = QPushButton()
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 6, 8, 6)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(self.fix_button, 0, Qt.AlignmentFlag.AlignVCenter)
-        self.hide()
-
-
-class TrainingPanel(QWidget):
+class TrainingPanel(TrainingFitMixin, TrainingOutputsMixin, QWidget):
     """Trains the document's model on the chosen data, live."""
 
     model_trained = Signal(object)  # the keras.Model after a run (for the explainer)
@@ -183,14 +168,6 @@ class TrainingPanel(QWidget):
     def running(self) -> bool:
         return self.worker is not None
 
-    def _can_continue(self) -> bool:
-        if self.opened_model is not None:
-            return (self.model is self.opened_model and self.data is not None
-                    and _input_shape(self.opened_model) == tuple(self.data.dataset.input_shape))
-        return (self.model is not None and self.model_spec == self.document.spec
-                and self.data is not None
-                and tuple(self.data.dataset.input_shape) == tuple(self.model_spec.input_shape))
-
     def _update_state(self) -> None:
         running = self.running
         model_ok = self.opened_model is not None or self.document.report.ok
@@ -207,83 +184,6 @@ class TrainingPanel(QWidget):
         self.save_charts_button.setEnabled(bool(self.history.batches) and not running)
         self.settings.set_running(running)
         self.chooser.setEnabled(not running)
-
-    def _blocking(self) -> list[Any]:
-        """Mismatches that stop training (warnings are shown but do not block Start)."""
-        return [m for m in self._mismatches if getattr(m, "severity", "error") == "error"]
-
-    def _check_fit(self) -> None:
-        """Compare the builder's model with the data; show what does not fit and the fix."""
-        self._mismatches = []
-        if self.opened_model is not None:
-            self._check_opened_fit()
-            return
-        if not self.document.report.ok:
-            self.banner.label.setText("The model in the builder has a problem: "
-                                      + (self.document.report.error_message() or ""))
-            self.banner.fix_button.hide()
-            self.banner.show()
-            return
-        if self.data is not None:
-            from cnnviz.core.training import check_model_fits_data
-
-            self._mismatches = check_model_fits_data(self.document.spec, self.data.dataset)
-        if not self._mismatches:
-            self.banner.hide()
-            return
-        first = (self._blocking() or self._mismatches)[0]
-        more = f" (and {len(self._mismatches) - 1} more)" if len(self._mismatches) > 1 else ""
-        lead = "The model does not fit this data" if self._blocking() else "Note"
-        self.banner.label.setText(f"{lead}: {first.message}{more}")
-        self.banner.fix_button.setVisible(first.fix is not None)
-        self.banner.fix_button.setText(first.fix_label or "Fix")
-        self.banner.show()
-
-    def _check_opened_fit(self) -> None:
-        if self.data is not None:
-            from cnnviz.core.training import check_model_fits_data
-
-            self._mismatches = check_model_fits_data(self.opened_model, self.data.dataset)
-        if not self._mismatches:
-            self.banner.hide()
-            return
-        first = (self._blocking() or self._mismatches)[0]
-        lead = f"{self.opened_name} does not fit this data" if self._blocking() else "Note"
-        self.banner.label.setText(f"{lead}: {first.message}")
-        self.banner.fix_button.hide()   # an opened model is not edited here
-        self.banner.show()
-
-    def use_opened_model(self, model: Any, name: str) -> bool:
-        """Train (fine-tune) a model opened from a file instead of the builder's model."""
-        if self.running:
-            return False
-        self.opened_model, self.opened_name = model, name
-        self.model, self.model_spec, self.last_outcome = model, None, None
-        self.history = TrainingHistory()
-        if self.charts is not None:
-            self.charts.set_history(self.history)
-        self.status.setText(f"Start continues training <b>{name}</b> from its saved weights "
-                            "(fine-tuning). Editing the model in the builder switches back.")
-        self._check_fit()
-        self._update_state()
-        return True
-
-    def use_builder_model(self) -> None:
-        """Back to training the builder's model (from random weights)."""
-        if self.opened_model is None or self.running:
-            return
-        self.opened_model, self.opened_name = None, ""
-        self.model, self.model_spec, self.last_outcome = None, None, None
-        self._check_fit()
-        self._update_state()
-
-    def _apply_fix(self) -> None:
-        if not self._mismatches:
-            return
-        first = (self._blocking() or self._mismatches)[0]
-        if first.fix is None:
-            return
-        self.document.apply(first.fix(self.document.spec), first.fix_label or "Fix model")
 
     def _data_loaded(self, data: LoadedData) -> None:
         self.data = data
@@ -490,73 +390,3 @@ class TrainingPanel(QWidget):
         self.status.setText(f"<span style='color:#b3261e'>{message}</span>")
         self._update_state()
         dialogs.show_failure(self, "Training failed", message, details)
-
-    # ------------------------------------------------------------------ saving
-
-    def _suggested(self, suffix: str) -> str:
-        base = self.document.path.with_suffix("") if self.document.path else \
-            Path.home() / self.document.spec.name
-        return str(base) + suffix
-
-    def save_model_dialog(self) -> None:
-        path = dialogs.get_save_path(self, "Save trained model", self._suggested(".keras"),
-                                     dialogs.MODEL_SAVE_FILTER)
-        if path:
-            self.save_model(path)
-
-    def save_model(self, path: str) -> BackgroundTask | None:
-        """Save the trained model in the background (.keras unless the name says .h5)."""
-        if self.model is None or self.running:
-            return None
-        from cnnviz.core.builder import save_model_file
-
-        model = self.model
-        task = BackgroundTask(lambda _report: save_model_file(model, path), self)
-        task.succeeded.connect(lambda written: self._saved(f"Saved the model to {written}."))
-        task.failed.connect(lambda message, details: self._save_failed(message, details))
-        self._track(task)
-        self._save_task = task
-        self._update_state()
-        task.start()
-        return task
-
-    def _saved(self, text: str) -> None:
-        self._save_task = None
-        self.status.setText(text)
-        self._update_state()
-
-    def _save_failed(self, message: str, details: str) -> None:
-        self._save_task = None
-        self._update_state()
-        dialogs.show_failure(self, "Cannot save the model", message, details)
-
-    def export_history_dialog(self) -> None:
-        path = dialogs.get_save_path(self, "Export training history", self._suggested("-history.csv"),
-                                     dialogs.CSV_FILTER)
-        if not path:
-            return
-        try:
-            self.history.save_csv(path)
-        except CnnvizError as exc:
-            dialogs.show_error(self, "Cannot export the history", str(exc))
-            return
-        self.status.setText(f"Wrote the history of {self.history.epochs_done} epoch(s) to {path}.")
-
-    def save_charts_dialog(self) -> None:
-        path = dialogs.get_save_path(self, "Save charts", self._suggested("-charts.png"),
-                                     dialogs.CHART_FILTER)
-        if not path:
-            return
-        if not Path(path).suffix:
-            path += ".png"
-        try:
-            self.ensure_charts()
-            self.charts.save_image(path)
-        except CnnvizError as exc:
-            dialogs.show_error(self, "Cannot save the charts", str(exc))
-            return
-        self.status.setText(f"Saved the charts to {path}.")
-
-
-def _input_shape(model: Any) -> tuple[int, ...]:
-    return tuple(int(d) for d in model.inputs[0].shape[1:])
