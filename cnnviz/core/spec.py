@@ -3,7 +3,8 @@
 Layer types and parameter names follow Keras (`Conv2D`, `kernel_size`, `padding`, ...),
 and so do the defaults, so a spec reads like the Keras code it becomes. Specs are saved
 as JSON with a format version; loading checks every key and value and raises
-`SpecError` with a message that names the layer and says what to change.
+`SpecError` with a message that names the layer and says what to change. The layer types and
+their parameters are in spec_params, atomic saving in atomic_save (both re-exported here).
 """
 
 from __future__ import annotations
@@ -11,151 +12,21 @@ from __future__ import annotations
 import copy
 import json
 import os
-import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cnnviz.core.atomic_save import save_text_atomically
 from cnnviz.core.errors import SpecError
+# The layer catalogue and value checks, re-exported: other modules import them from here.
+from cnnviz.core.spec_params import (  # noqa: F401
+    ACTIVATIONS, LAYER_DESCRIPTIONS, LAYER_TYPES, MAX_CHANNELS, MAX_FILTERS, MAX_INPUT_SIDE,
+    MAX_KERNEL, MAX_STRIDE, MAX_UNITS, NAME_STEMS, PADDINGS, ParamDef, _is_int, check_input_shape,
+    check_param, default_params, param_defs,
+)
 
 FORMAT_NAME = "cnnviz-model-spec"
 FORMAT_VERSION = 1
-
-ACTIVATIONS: tuple[str, ...] = (
-    "linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "leaky_relu",
-)
-PADDINGS: tuple[str, ...] = ("valid", "same")
-
-MAX_FILTERS = 4096
-MAX_UNITS = 65536
-MAX_KERNEL = 64
-MAX_STRIDE = 64
-MAX_INPUT_SIDE = 4096
-MAX_CHANNELS = 64
-
-
-@dataclass(frozen=True)
-class ParamDef:
-    """How one layer parameter is typed, bounded and described.
-
-    kind is one of: "int", "float", "bool", "choice", "pair" (two ints, e.g. 3×3),
-    "optional_pair" (a pair or None, meaning "same as another parameter"),
-    "regularizer" (None or {"l1": float, "l2": float}).
-    """
-
-    name: str
-    kind: str
-    default: Any
-    label: str
-    help: str
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[str, ...] = ()
-    # For floats: whether the maximum itself is allowed (Dropout's rate must stay below 1).
-    maximum_inclusive: bool = True
-
-
-def _pair(name: str, default: Any, label: str, help_text: str, maximum: int,
-          optional: bool = False) -> ParamDef:
-    return ParamDef(name, "optional_pair" if optional else "pair", default, label, help_text,
-                    minimum=1, maximum=maximum)
-
-
-_ACTIVATION_HELP = "Function applied to every output value ('linear' means none)."
-_REG_HELP = "Penalty on large weights added to the loss (L1 and/or L2 factors; 0 disables)."
-
-LAYER_TYPES: dict[str, tuple[ParamDef, ...]] = {
-    "Conv2D": (
-        ParamDef("filters", "int", 32, "Filters", "How many filters, i.e. output channels.",
-                 minimum=1, maximum=MAX_FILTERS),
-        _pair("kernel_size", [3, 3], "Kernel size", "Height × width of each filter.", MAX_KERNEL),
-        _pair("strides", [1, 1], "Strides", "How far the filter moves at each step.", MAX_STRIDE),
-        ParamDef("padding", "choice", "valid", "Padding",
-                 "'valid': no border, the map shrinks; 'same': zero border keeps the size "
-                 "(divided by the stride).", choices=PADDINGS),
-        ParamDef("activation", "choice", "linear", "Activation", _ACTIVATION_HELP,
-                 choices=ACTIVATIONS),
-        ParamDef("use_bias", "bool", True, "Use bias", "Add one learned number per filter."),
-        ParamDef("kernel_regularizer", "regularizer", None, "Kernel regulariser", _REG_HELP),
-    ),
-    "Activation": (
-        ParamDef("activation", "choice", "relu", "Function", _ACTIVATION_HELP, choices=ACTIVATIONS),
-    ),
-    "MaxPooling2D": (
-        _pair("pool_size", [2, 2], "Pool size", "Height × width of each pooling window.", MAX_KERNEL),
-        _pair("strides", None, "Strides",
-              "How far the window moves; empty means the same as the pool size.", MAX_STRIDE,
-              optional=True),
-        ParamDef("padding", "choice", "valid", "Padding",
-                 "'valid': windows stay inside; 'same': partial windows at the edge count too.",
-                 choices=PADDINGS),
-    ),
-    "AveragePooling2D": (),  # filled in below: same parameters as MaxPooling2D
-    "GlobalMaxPooling2D": (),
-    "GlobalAveragePooling2D": (),
-    "BatchNormalization": (
-        ParamDef("momentum", "float", 0.99, "Momentum",
-                 "How slowly the running mean and variance follow each batch.",
-                 minimum=0.0, maximum=1.0),
-        ParamDef("epsilon", "float", 0.001, "Epsilon",
-                 "Small number added to the variance so it is never divided by zero.",
-                 minimum=1e-12, maximum=1.0),
-    ),
-    "Dropout": (
-        ParamDef("rate", "float", 0.5, "Rate",
-                 "Fraction of values set to zero during training (from 0 up to, not including, 1).",
-                 minimum=0.0, maximum=1.0, maximum_inclusive=False),
-    ),
-    "Flatten": (),
-    "Dense": (
-        ParamDef("units", "int", 64, "Units", "How many neurons, i.e. output values.",
-                 minimum=1, maximum=MAX_UNITS),
-        ParamDef("activation", "choice", "linear", "Activation", _ACTIVATION_HELP,
-                 choices=ACTIVATIONS),
-        ParamDef("use_bias", "bool", True, "Use bias", "Add one learned number per neuron."),
-        ParamDef("kernel_regularizer", "regularizer", None, "Kernel regulariser", _REG_HELP),
-    ),
-}
-LAYER_TYPES["AveragePooling2D"] = LAYER_TYPES["MaxPooling2D"]
-
-# One-line descriptions for the palette and tooltips.
-LAYER_DESCRIPTIONS: dict[str, str] = {
-    "Conv2D": "Slides small learned filters over the image; each filter makes one feature map.",
-    "Activation": "Applies a function (ReLU, sigmoid, ...) to every value separately.",
-    "MaxPooling2D": "Keeps the largest value of each window, shrinking the maps.",
-    "AveragePooling2D": "Keeps the average of each window, shrinking the maps.",
-    "GlobalMaxPooling2D": "Keeps only the largest value of each whole feature map.",
-    "GlobalAveragePooling2D": "Keeps only the average of each whole feature map.",
-    "BatchNormalization": "Rescales each channel to a steady mean and spread; speeds up training.",
-    "Dropout": "Randomly zeroes values while training so the net cannot rely on any one of them.",
-    "Flatten": "Lays a 3-D volume out as one long vector, ready for Dense layers.",
-    "Dense": "Every output is a weighted sum of every input, plus a bias.",
-}
-
-# Keras's automatic layer-name stems, used to give unnamed layers Keras-like names.
-NAME_STEMS: dict[str, str] = {
-    "Conv2D": "conv2d", "Activation": "activation", "MaxPooling2D": "max_pooling2d",
-    "AveragePooling2D": "average_pooling2d", "GlobalMaxPooling2D": "global_max_pooling2d",
-    "GlobalAveragePooling2D": "global_average_pooling2d",
-    "BatchNormalization": "batch_normalization", "Dropout": "dropout", "Flatten": "flatten",
-    "Dense": "dense",
-}
-
-
-def param_defs(layer_type: str) -> tuple[ParamDef, ...]:
-    """The parameter definitions of a layer type. Raises SpecError for an unknown type."""
-    try:
-        return LAYER_TYPES[layer_type]
-    except KeyError:
-        raise SpecError(
-            f"Unknown layer type '{layer_type}'. Known types: {', '.join(LAYER_TYPES)}."
-        ) from None
-
-
-def default_params(layer_type: str) -> dict[str, Any]:
-    """A fresh dict of Keras's defaults for a layer type."""
-    return {p.name: copy.deepcopy(p.default) for p in param_defs(layer_type)}
 
 
 @dataclass
@@ -249,86 +120,9 @@ class ModelSpec:
         return cls.from_dict(data)
 
 
-# ---------------------------------------------------------------- checking values
 
 
-def _describe(p: ParamDef) -> str:
-    if p.kind == "int":
-        return f"a whole number from {int(p.minimum)} to {int(p.maximum)}"
-    if p.kind == "float":
-        top = "up to" if p.maximum_inclusive else "below"
-        return f"a number from {p.minimum:g} {top} {p.maximum:g}"
-    if p.kind == "bool":
-        return "true or false"
-    if p.kind == "choice":
-        return "one of " + ", ".join(f"'{c}'" for c in p.choices)
-    if p.kind in ("pair", "optional_pair"):
-        text = f"two whole numbers from {int(p.minimum)} to {int(p.maximum)}, like [3, 3]"
-        return text + (" (or null)" if p.kind == "optional_pair" else "")
-    if p.kind == "regularizer":
-        return 'null or {"l1": number ≥ 0, "l2": number ≥ 0}'
-    return p.kind
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def check_param(p: ParamDef, value: Any) -> Any:
-    """Return the value in canonical form, or raise SpecError(message without layer prefix)."""
-    bad = SpecError(f"'{p.name}' must be {_describe(p)}, but is {json.dumps(value)}.")
-    if p.kind == "int":
-        if not _is_int(value) or not p.minimum <= value <= p.maximum:
-            raise bad
-        return value
-    if p.kind == "float":
-        if not _is_number(value) or value != value:  # value != value: NaN
-            raise bad
-        too_high = value > p.maximum if p.maximum_inclusive else value >= p.maximum
-        if value < p.minimum or too_high:
-            raise bad
-        return float(value)
-    if p.kind == "bool":
-        if not isinstance(value, bool):
-            raise bad
-        return value
-    if p.kind == "choice":
-        if value is None and "linear" in p.choices:
-            return "linear"  # Keras writes activation=None as 'linear'
-        if value not in p.choices:
-            raise bad
-        return value
-    if p.kind in ("pair", "optional_pair"):
-        if value is None and p.kind == "optional_pair":
-            return None
-        if _is_int(value):
-            value = [value, value]  # Keras accepts kernel_size=3 for (3, 3)
-        if (not isinstance(value, (list, tuple)) or len(value) != 2
-                or not all(_is_int(v) for v in value)):
-            raise bad
-        if not all(p.minimum <= v <= p.maximum for v in value):
-            if any(v == 0 for v in value) and p.name == "strides":
-                raise SpecError(
-                    f"'strides' of 0 would never move the window. Use 1 or more, got {list(value)}."
-                )
-            raise bad
-        return [int(value[0]), int(value[1])]
-    if p.kind == "regularizer":
-        if value is None:
-            return None
-        if not isinstance(value, dict) or set(value) - {"l1", "l2"}:
-            raise bad
-        out = {"l1": value.get("l1", 0.0), "l2": value.get("l2", 0.0)}
-        if not all(_is_number(v) and v >= 0 and v == v for v in out.values()):
-            raise bad
-        if out["l1"] == 0 and out["l2"] == 0:
-            return None
-        return {"l1": float(out["l1"]), "l2": float(out["l2"])}
-    raise SpecError(f"internal: unknown parameter kind {p.kind}")
+# ---------------------------------------------------------------- checking and parsing
 
 
 def layer_problem(layer: LayerSpec) -> str | None:
@@ -354,22 +148,6 @@ def normalize_layer(layer: LayerSpec) -> LayerSpec:
     return LayerSpec(layer.type, params, layer.name)
 
 
-def check_input_shape(value: Any) -> tuple[int, int, int]:
-    """Validate an input shape [height, width, channels]. Raises SpecError."""
-    if (not isinstance(value, (list, tuple)) or len(value) != 3
-            or not all(_is_int(v) for v in value)):
-        raise SpecError(
-            f"'input_shape' must be three whole numbers [height, width, channels], "
-            f"like [28, 28, 1]; got {json.dumps(value)}."
-        )
-    h, w, c = value
-    if not (1 <= h <= MAX_INPUT_SIDE and 1 <= w <= MAX_INPUT_SIDE):
-        raise SpecError(f"Input height and width must be from 1 to {MAX_INPUT_SIDE}; got {h}×{w}.")
-    if not 1 <= c <= MAX_CHANNELS:
-        raise SpecError(
-            f"Input channels must be from 1 to {MAX_CHANNELS} (1 for grayscale, 3 for colour); got {c}."
-        )
-    return (h, w, c)
 
 
 def _parse_spec(data: Any) -> ModelSpec:
@@ -458,52 +236,6 @@ def load_spec(path: str | os.PathLike[str]) -> ModelSpec:
         raise SpecError(f"Cannot read {path}: {exc.strerror or exc}.") from None
     return ModelSpec.from_json(text)
 
-
-def _mode_for(path: Path) -> int:
-    """The existing file's permissions, or what the umask gives a new file."""
-    try:
-        return stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def save_text_atomically(path: str | os.PathLike[str], text: str) -> None:
-    """Write text to a temporary file beside `path`, then rename it over `path`.
-
-    A crash or a full disk mid-write leaves the previous file intact. Raises SpecError
-    with a readable message when the folder is missing or read-only.
-    """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    # Renaming over a file ignores its own permissions, so honour a read-only file by hand.
-    if path.exists() and not path.stat().st_mode & stat.S_IWUSR:
-        raise SpecError(f"Cannot save: {path} is read-only.")
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except FileNotFoundError:
-        raise SpecError(f"Cannot save: the folder {folder} does not exist (any more).") from None
-    except PermissionError:
-        raise SpecError(f"Cannot save: the folder {folder} is read-only.") from None
-    except OSError as exc:
-        raise SpecError(f"Cannot save to {folder}: {exc.strerror or exc}.") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp makes the file private (0600); give it the mode a plain write would have.
-        os.chmod(tmp_name, _mode_for(path))
-        os.replace(tmp_name, path)
-    except OSError as exc:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        if isinstance(exc, PermissionError):
-            raise SpecError(f"Cannot save: {path} is read-only.") from None
-        raise SpecError(f"Cannot save {path}: {exc.strerror or exc}.") from None
 
 
 def save_spec(spec: ModelSpec, path: str | os.PathLike[str]) -> None:
