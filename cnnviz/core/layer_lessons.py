@@ -120,7 +120,7 @@ _LESSONS: dict[str, Lesson] = {
         "kernels), across its input. At each position it multiplies the values under the "
         "filter by the filter's weights, adds up all the products and adds a bias. That one "
         "number becomes one pixel of an output map.",
-        "Each filter makes its own map, so 32 filters make 32 maps. Training adjusts the "
+        "Each filter makes its own map: a layer of 32 filters makes 32 maps. Training adjusts the "
         "weights until the filters react to useful patterns: early layers often find edges "
         "and spots, later layers combine them into parts of shapes. Red marks places where a "
         "filter's sum is positive, blue where it is negative.",
