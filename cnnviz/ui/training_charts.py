@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 from cnnviz.core.errors import CnnvizError
 from cnnviz.core.training_history import TrainingHistory
 
-REDRAW_INTERVAL_MS = 100  # at most ~10 updates per second, whatever the batch rate
+REDRAW_INTERVAL_MS = 200  # at most 5 updates per second: smooth to the eye, cheap for training
 TRAIN_COLOUR = "#1a73e8"
 VAL_COLOUR = "#e8710a"
 MAX_LINE_POINTS = 600     # the smoothed per-batch line is thinned to this many points

@@ -14,7 +14,7 @@ from cnnviz.ui import dialogs
 
 OPTIMIZERS = (("Adam", "adam"), ("SGD with momentum", "sgd"), ("RMSprop", "rmsprop"))
 DEFAULT_LEARNING_RATES = {"adam": 0.001, "sgd": 0.01, "rmsprop": 0.001}
-GUI_REPORT_INTERVAL = 0.1  # seconds between per-batch reports to the window
+GUI_REPORT_INTERVAL = 0.2  # seconds between per-batch reports to the window (charts draw 5 per s)
 
 
 def _path_row(placeholder: str, pick) -> tuple[QWidget, QLineEdit]:
