@@ -301,6 +301,34 @@ class VectorStrip(QWidget):
         return super().event(event)
 
 
+class FitScrollArea(QScrollArea):
+    """A vertical scroll area whose content (a TileCanvas or VectorStrip) is refitted to the
+    visible width and height whenever the viewport changes size (a scroll bar appearing too)."""
+
+    def __init__(self, content: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(content)
+        self.viewport().installEventFilter(self)
+
+    def show_content(self, content: QWidget) -> None:
+        if self.widget() is not content:
+            self.takeWidget()
+            self.setWidget(content)
+        self.fit()
+
+    def fit(self) -> None:
+        content = self.widget()
+        if content is not None:
+            content.fit_to(self.viewport().width(), self.viewport().height())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit()
+        return super().eventFilter(watched, event)
+
+
 class FeatureMapGrid(QWidget):
     """Every channel of one layer's output (or every unit of a vector), one colour scale."""
 
@@ -323,11 +351,7 @@ class FeatureMapGrid(QWidget):
         self.tiles.tile_clicked.connect(self.channel_clicked)
         self.strip = VectorStrip()
         self.strip.cell_clicked.connect(self.channel_clicked)
-        self.scroll = QScrollArea()
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setWidget(self.tiles)
-        self.scroll.viewport().installEventFilter(self)
+        self.scroll = FitScrollArea(self.tiles)
         header = self.header = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         header.addWidget(self.title_label, 1)
         header.addWidget(self.legend)
@@ -407,19 +431,10 @@ class FeatureMapGrid(QWidget):
         super().resizeEvent(event)
 
     def _show(self, canvas: QWidget) -> None:
-        if self.scroll.widget() is not canvas:
-            self.scroll.takeWidget()
-            self.scroll.setWidget(canvas)
-        self._relayout()
+        self.scroll.show_content(canvas)
 
     def _relayout(self) -> None:
-        viewport = self.scroll.viewport()
-        self.canvas.fit_to(viewport.width(), viewport.height())
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if watched is self.scroll.viewport() and event.type() == QEvent.Type.Resize:
-            self._relayout()
-        return super().eventFilter(watched, event)
+        self.scroll.fit()
 
     def _tile_tooltip(self, channel: int, row: int, col: int) -> str:
         plane = self.output[..., channel]

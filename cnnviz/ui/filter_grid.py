@@ -11,14 +11,13 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
-    QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout,
-    QWidget,
+    QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget,
 )
 
-from cnnviz.ui.feature_map_grid import TileCanvas
+from cnnviz.ui.feature_map_grid import FitScrollArea, TileCanvas
 from cnnviz.ui.value_colors import (
     ColorLegend, diverging_image, format_value, rgb_to_qimage, symmetric_limit, text_color_on,
 )
@@ -71,11 +70,7 @@ class FilterGrid(QWidget):
         self.tiles.tooltip_for = lambda index, _row, _col: self._tooltip(index)
         self.tiles.overlay = self._draw_numbers
         self.tiles.tile_clicked.connect(self.filter_clicked)
-        self.scroll = QScrollArea()
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setWidget(self.tiles)
-        self.scroll.viewport().installEventFilter(self)
+        self.scroll = FitScrollArea(self.tiles)
         controls = QHBoxLayout()
         controls.addWidget(self.channel_row)
         controls.addStretch(1)
@@ -225,10 +220,4 @@ class FilterGrid(QWidget):
         return "<br>".join(parts)
 
     def _relayout(self) -> None:
-        viewport = self.scroll.viewport()
-        self.tiles.fit_to(viewport.width(), viewport.height())
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if watched is self.scroll.viewport() and event.type() == QEvent.Type.Resize:
-            self._relayout()
-        return super().eventFilter(watched, event)
+        self.scroll.fit()
