@@ -92,11 +92,9 @@ class ActivationProbe:
         input shape or with more than one input."""
         import keras
 
-        try:
-            inputs = list(model.inputs or [])
-            outputs = list(model.outputs or [])
-        except (AttributeError, ValueError):
-            inputs, outputs = [], []
+        from cnnviz.core.inspection import model_tensors
+
+        inputs, outputs = model_tensors(model)
         if not inputs or not outputs:
             raise ExplainError("This model does not know its input size yet, so it cannot be "
                                "run on an image. Give its first layer an input shape.")

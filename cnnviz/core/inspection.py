@@ -241,6 +241,15 @@ def _with(activation: str | None) -> str:
 # ---------------------------------------------------------------- public
 
 
+def model_tensors(model: "keras.Model") -> tuple[list[Any], list[Any]]:
+    """The model's input and output tensors; both empty for a model never built (Keras
+    raises instead of answering for those)."""
+    try:
+        return list(model.inputs or []), list(model.outputs or [])
+    except (AttributeError, ValueError):
+        return [], []
+
+
 def inspect_model(model: "keras.Model") -> ModelInfo:
     """The structure of a built Keras model, without reading any weight values.
 
@@ -248,11 +257,7 @@ def inspect_model(model: "keras.Model") -> ModelInfo:
     names of the layers feeding it in this model. Raises ModelFileError for a model that was
     never built (no input shape).
     """
-    try:
-        inputs = list(model.inputs or [])
-        outputs = list(model.outputs or [])
-    except (AttributeError, ValueError):
-        inputs, outputs = [], []
+    inputs, outputs = model_tensors(model)
     if not inputs or not outputs:
         raise ModelFileError(f"The model '{model.name}' has no input shape yet, so its layer "
                              f"sizes are unknown.")
