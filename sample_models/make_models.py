@@ -31,8 +31,8 @@ from typing import Any, Callable
 import numpy as np
 
 from cnnviz.core.augmentation import AugmentConfig
-from cnnviz.core.presets import lenet5
-from cnnviz.core.spec import LayerSpec, ModelSpec, normalize_layer, save_spec
+from cnnviz.core.presets import canonical_layer as _layer, lenet5
+from cnnviz.core.spec import LayerSpec, ModelSpec, save_spec
 from cnnviz.core.training import TrainConfig
 
 SEED = 2024
@@ -40,11 +40,6 @@ DATA_SEED = 1337          # which training images are held out for validation
 VALIDATION_SPLIT = 0.1
 MAX_FILE_BYTES = 2_000_000
 FOLDER = Path(__file__).resolve().parent
-
-
-def _layer(layer_type: str, **params: Any) -> LayerSpec:
-    """A layer in canonical form (every parameter present), as a loaded spec has it."""
-    return normalize_layer(LayerSpec.make(layer_type, **params))
 
 
 def mnist_cnn_small() -> ModelSpec:

@@ -15,7 +15,7 @@ from cnnviz.core.spec import LayerSpec, ModelSpec, normalize_layer
 DEFAULT_PRESET = "mnist_cnn"
 
 
-def _layer(layer_type: str, **params: Any) -> LayerSpec:
+def canonical_layer(layer_type: str, **params: Any) -> LayerSpec:
     """A layer in canonical form (every parameter present), as a loaded spec would have it."""
     return normalize_layer(LayerSpec.make(layer_type, **params))
 
@@ -23,21 +23,21 @@ def _layer(layer_type: str, **params: Any) -> LayerSpec:
 def mnist_cnn() -> ModelSpec:
     """The Keras tutorial CNN for MNIST digits: 515,146 parameters."""
     return ModelSpec((28, 28, 1), [
-        _layer("Conv2D", filters=32, kernel_size=[3, 3], activation="relu"),
-        _layer("MaxPooling2D", pool_size=[2, 2]),
-        _layer("Conv2D", filters=64, kernel_size=[3, 3], activation="relu"),
-        _layer("Flatten"),
-        _layer("Dense", units=64, activation="relu"),
-        _layer("Dense", units=10, activation="softmax"),
+        canonical_layer("Conv2D", filters=32, kernel_size=[3, 3], activation="relu"),
+        canonical_layer("MaxPooling2D", pool_size=[2, 2]),
+        canonical_layer("Conv2D", filters=64, kernel_size=[3, 3], activation="relu"),
+        canonical_layer("Flatten"),
+        canonical_layer("Dense", units=64, activation="relu"),
+        canonical_layer("Dense", units=10, activation="softmax"),
     ], name="mnist_cnn")
 
 
 def dense_baseline() -> ModelSpec:
     """No convolutions at all: the plain dense network CNNs are compared with (101,770)."""
     return ModelSpec((28, 28, 1), [
-        _layer("Flatten"),
-        _layer("Dense", units=128, activation="relu"),
-        _layer("Dense", units=10, activation="softmax"),
+        canonical_layer("Flatten"),
+        canonical_layer("Dense", units=128, activation="relu"),
+        canonical_layer("Dense", units=10, activation="softmax"),
     ], name="dense_baseline")
 
 
@@ -45,12 +45,12 @@ def image_folder_cnn() -> ModelSpec:
     """The classic cats-vs-dogs tutorial CNN: 150×150 colour images, two classes."""
     layers: list[LayerSpec] = []
     for filters in (16, 32, 64):
-        layers.append(_layer("Conv2D", filters=filters, kernel_size=[3, 3], activation="relu"))
-        layers.append(_layer("MaxPooling2D", pool_size=[2, 2]))
+        layers.append(canonical_layer("Conv2D", filters=filters, kernel_size=[3, 3], activation="relu"))
+        layers.append(canonical_layer("MaxPooling2D", pool_size=[2, 2]))
     layers += [
-        _layer("Flatten"),
-        _layer("Dense", units=512, activation="relu"),
-        _layer("Dense", units=1, activation="sigmoid"),
+        canonical_layer("Flatten"),
+        canonical_layer("Dense", units=512, activation="relu"),
+        canonical_layer("Dense", units=1, activation="sigmoid"),
     ]
     return ModelSpec((150, 150, 3), layers, name="image_folder_cnn")
 
@@ -59,14 +59,14 @@ def lenet5() -> ModelSpec:
     """LeNet-5 (LeCun et al., 1998) adapted to 28×28 digits: 'same' padding on the first conv
     stands in for the original's 32×32 input."""
     return ModelSpec((28, 28, 1), [
-        _layer("Conv2D", filters=6, kernel_size=[5, 5], padding="same", activation="tanh"),
-        _layer("AveragePooling2D", pool_size=[2, 2]),
-        _layer("Conv2D", filters=16, kernel_size=[5, 5], activation="tanh"),
-        _layer("AveragePooling2D", pool_size=[2, 2]),
-        _layer("Flatten"),
-        _layer("Dense", units=120, activation="tanh"),
-        _layer("Dense", units=84, activation="tanh"),
-        _layer("Dense", units=10, activation="softmax"),
+        canonical_layer("Conv2D", filters=6, kernel_size=[5, 5], padding="same", activation="tanh"),
+        canonical_layer("AveragePooling2D", pool_size=[2, 2]),
+        canonical_layer("Conv2D", filters=16, kernel_size=[5, 5], activation="tanh"),
+        canonical_layer("AveragePooling2D", pool_size=[2, 2]),
+        canonical_layer("Flatten"),
+        canonical_layer("Dense", units=120, activation="tanh"),
+        canonical_layer("Dense", units=84, activation="tanh"),
+        canonical_layer("Dense", units=10, activation="softmax"),
     ], name="lenet5")
 
 
@@ -75,16 +75,16 @@ def small_vgg_cifar10() -> ModelSpec:
     layers: list[LayerSpec] = []
     for filters, rate in ((32, 0.2), (64, 0.3), (128, 0.4)):
         for _ in range(2):
-            layers.append(_layer("Conv2D", filters=filters, kernel_size=[3, 3],
+            layers.append(canonical_layer("Conv2D", filters=filters, kernel_size=[3, 3],
                                  padding="same", activation="relu"))
-            layers.append(_layer("BatchNormalization"))
-        layers.append(_layer("MaxPooling2D", pool_size=[2, 2]))
-        layers.append(_layer("Dropout", rate=rate))
+            layers.append(canonical_layer("BatchNormalization"))
+        layers.append(canonical_layer("MaxPooling2D", pool_size=[2, 2]))
+        layers.append(canonical_layer("Dropout", rate=rate))
     layers += [
-        _layer("Flatten"),
-        _layer("Dense", units=128, activation="relu"),
-        _layer("Dropout", rate=0.5),
-        _layer("Dense", units=10, activation="softmax"),
+        canonical_layer("Flatten"),
+        canonical_layer("Dense", units=128, activation="relu"),
+        canonical_layer("Dropout", rate=0.5),
+        canonical_layer("Dense", units=10, activation="softmax"),
     ]
     return ModelSpec((32, 32, 3), layers, name="small_vgg_cifar10")
 
