@@ -59,3 +59,13 @@ def shown_main_window(qtbot, tmp_path, monkeypatch, train_limit: int,
     win.show()
     qtbot.waitExposed(win)
     return win
+
+
+def show_step_view(qtbot, view, steps, size: tuple[int, int] = (1000, 600)):
+    """A ConvStepView / PoolStepView showing `steps`, sized and on screen."""
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.set_steps(steps)
+    view.show()
+    qtbot.waitExposed(view)
+    return view

@@ -15,6 +15,7 @@ from cnnviz.ui.conv_step_view import ConvStepView
 from cnnviz.ui.grid_painting import HIGHLIGHT, PADDING_CELL, display_value, operand
 from cnnviz.ui.playback import Playback, bind_step_view, install_playback_shortcuts
 from cnnviz.ui.value_colors import diverging_rgb
+from tests.ui.app_window import show_step_view
 
 
 def keras_conv(shape, filters, kernel, strides=1, padding="valid", activation="relu", seed=0):
@@ -35,13 +36,7 @@ def keras_conv(shape, filters, kernel, strides=1, padding="valid", activation="r
 
 
 def make_view(qtbot, steps, size=(1000, 600)):
-    view = ConvStepView()
-    qtbot.addWidget(view)
-    view.resize(*size)
-    view.set_steps(steps)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
+    return show_step_view(qtbot, ConvStepView(), steps, size)
 
 
 def pixel(image, point) -> QColor:

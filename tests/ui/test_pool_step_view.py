@@ -13,6 +13,7 @@ from cnnviz.ui.animation_export import save_animation_gif, save_view_png
 from cnnviz.ui.grid_painting import PADDING_CELL, PICKED, display_value, operand
 from cnnviz.ui.playback import Playback, bind_step_view, install_playback_shortcuts
 from cnnviz.ui.pool_step_view import PoolStepView
+from tests.ui.app_window import show_step_view
 
 
 def keras_pool(shape, pool=2, strides=None, padding="valid", mode="max", seed=0):
@@ -29,13 +30,7 @@ def keras_pool(shape, pool=2, strides=None, padding="valid", mode="max", seed=0)
 
 
 def make_view(qtbot, steps, size=(1000, 600)):
-    view = PoolStepView()
-    qtbot.addWidget(view)
-    view.resize(*size)
-    view.set_steps(steps)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
+    return show_step_view(qtbot, PoolStepView(), steps, size)
 
 
 def mean_colour(image, rect) -> QColor:
