@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from cnnviz.core.errors import CnnvizError
 
@@ -128,17 +128,6 @@ class _Progress:
 # ---------------------------------------------------------------- command
 
 
-def _load_options(input_shape: Sequence[Any]):  # -> LoadOptions
-    """Image folders are decoded at the model's size and colours (other sources ignore it)."""
-    from cnnviz.core.data_fit import image_shape_for
-    from cnnviz.core.datasets import LoadOptions
-
-    height, width, channels = image_shape_for(input_shape) or (None, None, None)
-    size = (int(height), int(width)) if height and width else None
-    colour = "grayscale" if channels == 1 else "rgb"
-    return LoadOptions(target_size=size, color_mode=colour)
-
-
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Run `cnnviz evaluate`; returns the exit code. Raises CnnvizError for user problems."""
     from cnnviz import cli
@@ -152,7 +141,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
         tf.constant(0.0)
         model, trained = cli.load_model_argument(args.model, args.trust)
-    from cnnviz.core.data_fit import adapt_dataset, can_adapt, fit_problem
+    from cnnviz.core.data_fit import adapt_dataset, can_adapt, fit_problem, load_options_for
     from cnnviz.core.datasets import load_dataset
     from cnnviz.core.evaluation import evaluate_model
     from cnnviz.core.training_checks import keras_io_shapes
@@ -161,7 +150,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         input_shape, _ = keras_io_shapes(model)
     except ValueError as exc:
         raise EvaluateCliError(str(exc)) from None
-    dataset = load_dataset(args.data, _load_options(input_shape), on_progress=progress.loading)
+    dataset = load_dataset(args.data, load_options_for(input_shape), on_progress=progress.loading)
     progress.clear()
     if dataset.report.skipped:
         print(f"skipped {dataset.report.skipped} file(s) that are not readable images",

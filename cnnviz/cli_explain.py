@@ -101,11 +101,10 @@ def _load_input(source: str, index: int, input_shape: tuple[int, int, int]
     if Path(source).suffix.lower() in IMAGE_SUFFIXES:
         image = image_file_to_input(source, input_shape)
         return image, None, None, f"the image {Path(source).name}"
-    from cnnviz.core.datasets import LoadOptions, load_dataset
+    from cnnviz.core.data_fit import load_options_for
+    from cnnviz.core.datasets import load_dataset
 
-    size = (int(input_shape[0]), int(input_shape[1]))
-    color = "grayscale" if int(input_shape[2]) == 1 else "rgb"
-    dataset = load_dataset(source, LoadOptions(target_size=size, color_mode=color))
+    dataset = load_dataset(source, load_options_for(input_shape))
     problem = input_mismatch(tuple(dataset.input_shape), tuple(input_shape))
     if problem:
         raise ExplainCliError(problem)

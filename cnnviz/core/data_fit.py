@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from cnnviz.core.data_splits import DataSplit, FileSplit
-from cnnviz.core.dataset_types import Dataset
+from cnnviz.core.dataset_types import Dataset, LoadOptions
 from cnnviz.core.input_images import describe_shape, input_mismatch
 
 if TYPE_CHECKING:
     import tensorflow as tf
 
 __all__ = ["suggested_source", "fit_problem", "can_adapt", "adapt_dataset", "adapted_shape",
-           "image_shape_for", "image_fit_problem", "AdaptedSplit", "LUMA_WEIGHTS"]
+           "image_shape_for", "image_fit_problem", "load_options_for", "AdaptedSplit",
+           "LUMA_WEIGHTS"]
 
 # The bundled samples by the image shape they have.
 _SAMPLE_FOR_SHAPE = {(28, 28, 1): "mnist-sample", (32, 32, 3): "cifar10-sample"}
@@ -217,3 +218,11 @@ def adapt_dataset(dataset: Dataset, input_shape: Sequence[Any]) -> Dataset:
         validation=_adapt_split(dataset.validation, target),
         test=_adapt_split(dataset.test, target),
     )
+
+
+def load_options_for(input_shape: Sequence[Any]) -> LoadOptions:
+    """Options that make an image folder decode at the model's size and colours (other
+    sources ignore them), so the data fits the model without a second conversion."""
+    height, width, channels = image_shape_for(input_shape) or (None, None, None)
+    size = (int(height), int(width)) if height and width else None
+    return LoadOptions(target_size=size, color_mode="grayscale" if channels == 1 else "rgb")
