@@ -8,7 +8,7 @@ their preset specs with fixed random weights) and one fixed random image in [0, 
 
   plain   a keras.Model with every layer's output as an output, built once and called
           directly: `multi(x, training=False)`. Keras alone.
-  probe   `cnnviz.core.activations.ActivationProbe(model).run(image)`: the same kind of call
+  probe   `cnnviz.core.explain.activations.ActivationProbe(model).run(image)`: the same kind of call
           plus the image check and the numpy conversion of every output into a ForwardPass.
 
 Both are warmed up first (untimed), so TensorFlow's first-call costs are not timed. Then the
@@ -53,9 +53,9 @@ def measure(preset: str, repeats: int, rounds: int) -> tuple[float, float]:
     import keras
     import numpy as np
 
-    from cnnviz.core.activations import ActivationProbe
-    from cnnviz.core.builder import build_model
-    from cnnviz.core.presets import preset_spec
+    from cnnviz.core.explain.activations import ActivationProbe
+    from cnnviz.core.model.builder import build_model
+    from cnnviz.core.model.presets import preset_spec
 
     keras.utils.set_random_seed(0)
     model = build_model(preset_spec(preset))

@@ -6,7 +6,7 @@ Usage:
 Builds the real ConvStepView offscreen (QT_QPA_PLATFORM=offscreen unless set) at 900×560 for
   (a) a 28×28×1 input with a 3×3 Conv2D of 8 filters   (target ≤ 16 ms per step: 60 steps/s)
   (b) a 32×32×3 input with a 3×3 Conv2D of 16 filters  (target ≤ 33 ms per step: 30 steps/s)
-with random weights, explained by cnnviz.core.steps.explain_layer as the app does. Each step is
+with random weights, explained by cnnviz.core.explain.steps.explain_layer as the app does. Each step is
 timed as the app plays it: the Playback advances, its signal calls view.set_step (working out
 the frame in numpy and the written sum), then a synchronous repaint() of the whole view. Every
 output position is timed, `rounds` times; the median and the 95th percentile are printed
@@ -40,7 +40,7 @@ def conv_steps(shape: tuple[int, int, int], filters: int, seed: int = 0):
     """A Conv2D with random weights on a random image, explained as the app explains it."""
     import keras
 
-    from cnnviz.core.steps import explain_layer
+    from cnnviz.core.explain.steps import explain_layer
 
     keras.utils.set_random_seed(seed)
     layer = keras.layers.Conv2D(filters, 3, activation="relu")
@@ -53,8 +53,8 @@ def time_playback(steps, width: int, height: int, rounds: int) -> list[float]:
     """Milliseconds for each playback step over every output position, `rounds` times."""
     from PySide6.QtWidgets import QApplication
 
-    from cnnviz.ui.conv_step_view import ConvStepView
-    from cnnviz.ui.playback import Playback, bind_step_view
+    from cnnviz.ui.explain.views.conv_step_view import ConvStepView
+    from cnnviz.ui.explain.playback import Playback, bind_step_view
 
     app = QApplication.instance() or QApplication([])
     view = ConvStepView()

@@ -92,8 +92,8 @@ mode, path = sys.argv[1], sys.argv[2]
 import tensorflow, keras
 imported = time.time()
 if mode == "cnnviz":
-    from cnnviz.core.inspection import inspect_model, weight_stats
-    from cnnviz.core.model_files import open_model
+    from cnnviz.core.inspect.inspection import inspect_model, weight_stats
+    from cnnviz.core.inspect.model_files import open_model
     opened = open_model(path)
     loaded = time.time()
     info = inspect_model(opened.model)

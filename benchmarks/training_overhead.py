@@ -4,11 +4,11 @@ Usage:  python benchmarks/training_overhead.py [--epochs 1] [--repeats 7] [--sam
                                                [--batch-size 64] [--variants plain,engine]
 
 Every variant trains the same model (the tutorial MNIST CNN, built from its preset spec)
-on the same data (the bundled MNIST sample through `cnnviz.core.datasets`, validation
+on the same data (the bundled MNIST sample through `cnnviz.core.data.datasets`, validation
 split included) with the same batch size, compile settings and tf.data pipelines:
 
   plain         `model.fit(train, validation_data=val, verbose=0)`: Keras alone.
-  engine        `cnnviz.core.training.train` with all its callables attached (on_batch,
+  engine        `cnnviz.core.training.engine.train` with all its callables attached (on_batch,
                 on_epoch, should_stop, is_paused) at the default report throttling, the
                 way the GUI worker calls it.
   gui           the real Train view offscreen (QT_QPA_PLATFORM=offscreen unless set):
@@ -65,7 +65,7 @@ class Bench:
 
     model: Any
     data: Any
-    config: Any                      # cnnviz.core.training.TrainConfig
+    config: Any                      # cnnviz.core.training.engine.TrainConfig
     epoch_counter: list[int] = field(default_factory=lambda: [0])  # next absolute epoch
 
     @property
@@ -109,7 +109,7 @@ class Stopwatch:
 
 def measure_plain(bench: Bench, epochs: int) -> Measurement:
     """Keras alone: model.fit on the engine's own pipelines, no callbacks, verbose=0."""
-    from cnnviz.core.augmentation import evaluation_dataset, training_dataset
+    from cnnviz.core.training.augmentation import evaluation_dataset, training_dataset
 
     config = bench.config
     first = bench.take_epochs(epochs)
@@ -125,7 +125,7 @@ def measure_plain(bench: Bench, epochs: int) -> Measurement:
 def _measure_engine(bench: Bench, epochs: int, report_interval: float | None) -> Measurement:
     from dataclasses import replace
 
-    from cnnviz.core.training import train
+    from cnnviz.core.training.engine import train
 
     config = replace(bench.config, epochs=epochs)
     if report_interval is not None:
@@ -171,11 +171,11 @@ def _gui_panel(bench: Bench) -> Any:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import numpy as np
 
-    from cnnviz.core.presets import mnist_cnn
+    from cnnviz.core.model.presets import mnist_cnn
     from cnnviz.ui.app import create_app
-    from cnnviz.ui.dataset_chooser import LoadedData
-    from cnnviz.ui.spec_document import SpecDocument
-    from cnnviz.ui.training_panel import TrainingPanel
+    from cnnviz.ui.train.dataset_chooser import LoadedData
+    from cnnviz.ui.build.spec_document import SpecDocument
+    from cnnviz.ui.train.training_panel import TrainingPanel
 
     create_app()
     document = SpecDocument(mnist_cnn())
@@ -240,7 +240,7 @@ def _explain_panel(bench: Bench) -> Any:
         return explain
     from PySide6.QtWidgets import QApplication
 
-    from cnnviz.ui.explain_panel import ExplainPanel
+    from cnnviz.ui.explain.explain_panel import ExplainPanel
 
     panel = _gui_panel(bench)
     explain = ExplainPanel(panel.document, panel)
@@ -295,10 +295,10 @@ def make_bench(samples: int | None, batch_size: int, seed: int = 1337) -> Bench:
     """The tutorial MNIST CNN, compiled once, and the bundled MNIST sample."""
     import keras
 
-    from cnnviz.core.builder import build_model
-    from cnnviz.core.datasets import LoadOptions, load_dataset
-    from cnnviz.core.presets import mnist_cnn
-    from cnnviz.core.training import TrainConfig, compile_for_training
+    from cnnviz.core.model.builder import build_model
+    from cnnviz.core.data.datasets import LoadOptions, load_dataset
+    from cnnviz.core.model.presets import mnist_cnn
+    from cnnviz.core.training.engine import TrainConfig, compile_for_training
 
     data = load_dataset("mnist-sample", LoadOptions(limit=samples, seed=seed))
     keras.utils.set_random_seed(seed)

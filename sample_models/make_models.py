@@ -30,10 +30,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from cnnviz.core.augmentation import AugmentConfig
-from cnnviz.core.presets import canonical_layer as _layer, lenet5
-from cnnviz.core.spec import LayerSpec, ModelSpec, save_spec
-from cnnviz.core.training import TrainConfig
+from cnnviz.core.training.augmentation import AugmentConfig
+from cnnviz.core.model.presets import canonical_layer as _layer, lenet5
+from cnnviz.core.model.spec import LayerSpec, ModelSpec, save_spec
+from cnnviz.core.training.engine import TrainConfig
 
 SEED = 2024
 DATA_SEED = 1337          # which training images are held out for validation
@@ -145,9 +145,9 @@ def make(sample: SampleModel, folder: Path) -> dict[str, Any]:
     import keras
     import tensorflow as tf
 
-    from cnnviz.core.builder import build_model, load_model_file, model_to_spec, save_model_file
-    from cnnviz.core.datasets import LoadOptions, load_dataset
-    from cnnviz.core.training import train
+    from cnnviz.core.model.builder import build_model, load_model_file, model_to_spec, save_model_file
+    from cnnviz.core.data.datasets import LoadOptions, load_dataset
+    from cnnviz.core.training.engine import train
 
     tf.config.experimental.enable_op_determinism()
     data = load_dataset(sample.data, LoadOptions(validation_split=VALIDATION_SPLIT,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnnviz.core.presets import PRESETS
-from cnnviz.core.spec import save_spec
+from cnnviz.core.model.presets import PRESETS
+from cnnviz.core.model.spec import save_spec
 
 
 def main() -> None:

@@ -17,17 +17,17 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.core.errors import CnnvizError
-from cnnviz.core.presets import preset_spec
-from cnnviz.core.spec import ModelSpec, load_spec, save_spec, save_text_atomically
-from cnnviz.ui import dialogs
-from cnnviz.ui.builder_panel import BuilderPanel
+from cnnviz.core.model.presets import preset_spec
+from cnnviz.core.model.spec import ModelSpec, load_spec, save_spec, save_text_atomically
+from cnnviz.ui.common import dialogs
+from cnnviz.ui.build.builder_panel import BuilderPanel
 from cnnviz.ui.help_dialogs import show_about, show_shortcuts
-from cnnviz.ui.model_tab import MODEL_FILTER, ModelTab
-from cnnviz.ui.opened_model_actions import (  # noqa: F401 - OPENABLE_SUFFIXES: re-exported
+from cnnviz.ui.inspect.model_tab import MODEL_FILTER, ModelTab
+from cnnviz.ui.inspect.opened_model_actions import (  # noqa: F401 - OPENABLE_SUFFIXES: re-exported
     OPENABLE_SUFFIXES, OpenedModelActionsMixin, is_model_file,
 )
-from cnnviz.ui.spec_document import SpecDocument
-from cnnviz.ui.training_panel import TrainingPanel
+from cnnviz.ui.build.spec_document import SpecDocument
+from cnnviz.ui.train.training_panel import TrainingPanel
 
 DEFAULT_PRESET = "mnist_cnn"
 MAX_RECENT = 8
@@ -266,7 +266,7 @@ class MainWindow(OpenedModelActionsMixin, QMainWindow):
         return True
 
     def export_code(self) -> bool:
-        from cnnviz.core.builder import export_python  # string building only, no TensorFlow
+        from cnnviz.core.model.builder import export_python  # string building only, no TensorFlow
 
         report = self.document.report
         if not report.ok:
@@ -334,7 +334,7 @@ class MainWindow(OpenedModelActionsMixin, QMainWindow):
     def preload_tensorflow(self) -> None:
         """Import TensorFlow and Keras in the background once the window is up, so the first
         model opened, trained or explained does not wait ~3 s for the import."""
-        from cnnviz.ui.workers import BackgroundTask
+        from cnnviz.ui.common.workers import BackgroundTask
 
         def load(_report) -> None:
             import keras  # noqa: F401 - the import is the work
@@ -346,7 +346,7 @@ class MainWindow(OpenedModelActionsMixin, QMainWindow):
     def ensure_explain(self) -> Any:
         """The Explain view (ExplainPanel), made on first use: its imports cost start-up time."""
         if self.explain is None:
-            from cnnviz.ui.explain_panel import ExplainPanel
+            from cnnviz.ui.explain.explain_panel import ExplainPanel
 
             self.explain = ExplainPanel(self.document, self.training)
             self._explain_host.layout().addWidget(self.explain)

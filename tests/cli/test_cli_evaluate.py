@@ -27,9 +27,9 @@ def mnist_model(tmp_path_factory) -> Path:
     """A small CNN trained for one quick epoch on part of the MNIST sample, saved as .keras."""
     import keras
 
-    from cnnviz.core.builder import save_model_file
-    from cnnviz.core.datasets import LoadOptions, load_dataset
-    from cnnviz.core.training import TrainConfig, train
+    from cnnviz.core.model.builder import save_model_file
+    from cnnviz.core.data.datasets import LoadOptions, load_dataset
+    from cnnviz.core.training.engine import TrainConfig, train
 
     keras.utils.set_random_seed(11)
     data = load_dataset("mnist-sample", LoadOptions(limit=1500, validation_split=0))
@@ -68,9 +68,9 @@ def test_evaluate_prints_scores_matrix_and_the_accuracy_last(mnist_model, capsys
     assert lines[-1].startswith("accuracy: ")
     printed = float(lines[-1].split(": ")[1])
 
-    from cnnviz.core.builder import load_model_file
-    from cnnviz.core.datasets import load_dataset
-    from cnnviz.core.evaluation import evaluate_model
+    from cnnviz.core.model.builder import load_model_file
+    from cnnviz.core.data.datasets import load_dataset
+    from cnnviz.core.inspect.evaluation import evaluate_model
 
     expected = evaluate_model(load_model_file(mnist_model), load_dataset("mnist-sample"))
     assert lines[-1] == f"accuracy: {expected.accuracy:.4f}"
@@ -109,7 +109,7 @@ def test_a_mismatch_says_what_does_not_fit_and_adapt_converts(tmp_path, capsys):
 def test_images_that_cannot_be_converted_are_refused_even_with_adapt(tmp_path, capsys):
     import keras
 
-    from cnnviz.core.builder import save_model_file
+    from cnnviz.core.model.builder import save_model_file
 
     model = keras.Sequential([keras.Input((28, 28, 4)), keras.layers.Flatten(),
                               keras.layers.Dense(10, activation="softmax")])
@@ -174,8 +174,8 @@ def test_an_architecture_json_with_its_weights_beside_it_is_evaluated(tmp_path, 
     """`model.to_json()` plus `model.save_weights()` work as MODEL, like a .keras file."""
     import re
 
-    from cnnviz.core.builder import build_model
-    from cnnviz.core.presets import preset_spec
+    from cnnviz.core.model.builder import build_model
+    from cnnviz.core.model.presets import preset_spec
 
     model = build_model(preset_spec("lenet5"))
     (tmp_path / "lenet.json").write_text(model.to_json(), encoding="utf-8")

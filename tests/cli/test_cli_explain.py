@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from cnnviz.cli import main
-from cnnviz.core.builder import build_model, save_model_file
-from cnnviz.core.spec import LayerSpec, ModelSpec
+from cnnviz.core.model.builder import build_model, save_model_file
+from cnnviz.core.model.spec import LayerSpec, ModelSpec
 
 
 def small_spec() -> ModelSpec:

@@ -64,7 +64,7 @@ def test_train_saves_a_model_and_prints_test_accuracy_last(tmp_path, capsys):
     assert [row["epoch"] for row in rows] == ["1", "2", "3", "4"]
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(rows[0])
 
-    from cnnviz.core.builder import load_model_file
+    from cnnviz.core.model.builder import load_model_file
 
     model = load_model_file(out)
     assert model.count_params() == 3 * 3 * 1 * 4 + 4 + 5 * 5 * 4 * 3 + 3

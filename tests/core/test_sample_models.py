@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnnviz.core.activations import ActivationProbe
-from cnnviz.core.datasets import load_dataset
-from cnnviz.core.frames import GenericSteps
-from cnnviz.core.spec import load_spec
-from cnnviz.core.spec_from_keras import model_to_spec
+from cnnviz.core.explain.activations import ActivationProbe
+from cnnviz.core.data.datasets import load_dataset
+from cnnviz.core.explain.frames import GenericSteps
+from cnnviz.core.model.spec import load_spec
+from cnnviz.core.model.spec_from_keras import model_to_spec
 
 FOLDER = Path(__file__).resolve().parents[2] / "sample_models"
 MAX_BYTES = 2_000_000

@@ -6,8 +6,9 @@ import dataclasses
 
 from PySide6.QtCore import QSettings
 
-from cnnviz.core.spec import LayerSpec, ModelSpec
-from cnnviz.ui import dialogs, main_window
+from cnnviz.core.model.spec import LayerSpec, ModelSpec
+from cnnviz.ui.common import dialogs
+from cnnviz.ui import main_window
 from cnnviz.ui.main_window import MainWindow
 
 

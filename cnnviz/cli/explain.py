@@ -1,0 +1,292 @@
+"""`cnnviz explain`: the explainer's pictures and numbers from the command line.
+
+    cnnviz explain MODEL --data SOURCE [--index I] [--layer NAME] --out DIR
+        writes, for the layer (or every layer): its steps, feature maps and filters as PNG,
+        and the sliding-window animation of convolution and pooling layers as a GIF.
+    cnnviz explain MODEL --data SOURCE [--index I] --layer NAME --position Y,X [--filter K] --json
+        prints that one output value worked out (input window, kernel, products, per-channel
+        sums, bias, value before and after the activation) as JSON, for anyone to check.
+
+MODEL is a spec (.json, random weights) or a saved model (.keras, .h5); SOURCE is a data
+source as for `cnnviz train` or an image file. The pictures are drawn by the app's own
+widgets on Qt's offscreen platform, so they look exactly like the Explain view.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cnnviz.core.errors import CnnvizError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm")
+PICTURE_SIZE = (1100, 640)
+
+
+class ExplainCliError(CnnvizError):
+    """A problem with `cnnviz explain`'s arguments, shown as one line."""
+
+
+def add_explain_parser(commands: Any) -> None:
+    """Register the `explain` sub-command on an argparse sub-parsers object."""
+    explain = commands.add_parser(
+        "explain",
+        prog="cnnviz explain",
+        usage="cnnviz explain MODEL --data SOURCE [--index I] [--layer NAME] "
+              "(--out DIR | --position Y,X [--filter K] --json)",
+        help="write the explainer's pictures (PNG, GIF) or print one step as JSON",
+        description="Run one input through a model and explain a layer (or every layer): "
+                    "PNG pictures and a GIF animation in --out DIR, or one output value worked "
+                    "out as JSON with --position and --json.")
+    explain.add_argument("model", metavar="MODEL", help="a spec (.json) or a saved model (.keras, .h5)")
+    explain.add_argument("--data", required=True, metavar="SOURCE",
+                         help="an image file, or a data source as for `cnnviz train` "
+                              "(mnist-sample, cifar10-sample, a folder, ...)")
+    explain.add_argument("--index", type=int, default=0, metavar="I",
+                         help="which image of the data's test split (default 0)")
+    explain.add_argument("--layer", metavar="NAME", help="the layer to explain (default: every layer)")
+    explain.add_argument("--out", metavar="DIR", help="folder for the PNG and GIF files")
+    explain.add_argument("--position", metavar="Y,X", help="with --json: the output cell to work out")
+    explain.add_argument("--filter", type=int, default=0, metavar="K",
+                         help="with --json: the filter (conv), channel (pooling) or unit (dense)")
+    explain.add_argument("--json", action="store_true", help="print one step as JSON")
+    explain.add_argument("--max-frames", type=int, default=400, metavar="N",
+                         help="at most this many frames per GIF (default 400)")
+    explain.add_argument("--trust", action="store_true",
+                         help="allow a saved model that contains Python code (Lambda layers)")
+
+
+def _position(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        y, x = (int(part) for part in text.replace(" ", "").split(","))
+    except ValueError:
+        raise ExplainCliError(f"--position {text}: write it as Y,X, for example 3,5.") from None
+    return y, x
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    if args.json:
+        if args.position is None and args.layer is None:
+            raise ExplainCliError("--json needs --layer NAME (and --position Y,X for a spatial layer).")
+        if args.out:
+            raise ExplainCliError("Use either --out DIR (pictures) or --json (numbers), not both.")
+    elif not args.out:
+        raise ExplainCliError("Give --out DIR for the pictures, or --layer, --position and --json "
+                              "for the numbers of one step.")
+    elif args.position is not None:
+        raise ExplainCliError("--position goes with --json.")
+    if args.index < 0:
+        raise ExplainCliError("--index must be 0 or more.")
+    if args.max_frames < 2:
+        raise ExplainCliError("--max-frames must be at least 2.")
+
+
+# ----------------------------------------------------------------------------- loading
+
+def _load_input(source: str, index: int, input_shape: tuple[int, int, int]
+                ) -> tuple[np.ndarray, int | None, list[str] | None, str]:
+    """(image, label, class names, description) from an image file or a data source."""
+    from cnnviz.core.data.input_images import (
+        dataset_input, explain_split, image_file_to_input, input_mismatch,
+    )
+
+    if Path(source).suffix.lower() in IMAGE_SUFFIXES:
+        image = image_file_to_input(source, input_shape)
+        return image, None, None, f"the image {Path(source).name}"
+    from cnnviz.core.data.data_fit import load_options_for
+    from cnnviz.core.data.datasets import load_dataset
+
+    dataset = load_dataset(source, load_options_for(input_shape))
+    problem = input_mismatch(tuple(dataset.input_shape), tuple(input_shape))
+    if problem:
+        raise ExplainCliError(problem)
+    split = explain_split(dataset)
+    count = dataset.split(split).count
+    if index >= count:
+        raise ExplainCliError(f"--index {index}: the {split} split has {count:,} images "
+                              f"(0 to {count - 1:,}).")
+    image, label = dataset_input(dataset, split, index)
+    name = dataset.class_names[label] if 0 <= label < len(dataset.class_names) else str(label)
+    return image, label, list(dataset.class_names), f"{split} image #{index} (label {name})"
+
+
+def _layer_position(forward: Any, name: str) -> int:
+    names = [record.name for record in forward.layers]
+    if name in names:
+        return names.index(name)
+    raise ExplainCliError(f"There is no layer named {name!r}; the layers are: {', '.join(names)}.")
+
+
+# ----------------------------------------------------------------------------- JSON
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (np.floating, np.integer, np.bool_)):
+        return value.item()
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def dumps_one_key_per_line(result: dict[str, Any]) -> str:
+    """JSON with one key per line and each array on its line: readable, and still plain JSON."""
+    lines = [f" {json.dumps(key)}: {json.dumps(value)}" for key, value in result.items()]
+    return "{\n" + ",\n".join(lines) + "\n}"
+
+
+def frame_json(steps: Any, position: tuple[int, int] | None, index: int) -> dict[str, Any]:
+    """One worked-out step of a layer as a JSON-ready dict."""
+    import dataclasses
+
+    from cnnviz.core.errors import ExplainError
+
+    kind = steps.kind
+    if kind in ("conv", "pool"):
+        if position is None:
+            raise ExplainCliError(f"{steps.name} is a {steps.layer_type} layer: give --position Y,X.")
+        height, width = steps.output.shape[:2]
+        if not (0 <= position[0] < height and 0 <= position[1] < width):
+            raise ExplainCliError(f"--position {position[0]},{position[1]} is outside {steps.name}'s "
+                                  f"{height}×{width} output (rows 0–{height - 1}, columns 0–{width - 1}).")
+        channels = steps.output.shape[2]
+        if not 0 <= index < channels:
+            what = "filter" if kind == "conv" else "channel"
+            raise ExplainCliError(f"--filter {index}: {steps.name} has {channels} {what}s "
+                                  f"(0 to {channels - 1}).")
+        frame = steps.frame(position[0], position[1], index)
+    elif kind == "dense":
+        units = steps.output.shape[0]
+        if not 0 <= index < units:
+            raise ExplainCliError(f"--filter {index}: {steps.name} has {units} units (0 to {units - 1}).")
+        frame = steps.frame(index, top_k=min(16, steps.kernel.shape[0]))
+    else:
+        raise ExplainCliError(f"{steps.name} ({steps.layer_type}) has no single step to print; "
+                              "--json works for Conv2D, pooling and Dense layers.")
+    try:
+        fields = dataclasses.asdict(frame)
+    except ExplainError as exc:  # pragma: no cover - frame() already checked
+        raise ExplainCliError(str(exc)) from None
+    return {"layer": steps.name, "type": steps.layer_type, **_jsonable(fields)}
+
+
+# ----------------------------------------------------------------------------- pictures
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+
+
+def write_pictures(probe: Any, forward: Any, positions: list[int], out: Path,
+                   class_names: list[str] | None, label: int | None, max_frames: int,
+                   report) -> list[Path]:
+    """Draw each layer's views with the app's widgets and save them in `out`."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from cnnviz.ui.explain.animation_export import save_animation_gif, save_view_png
+    from cnnviz.ui.explain.session import answer_of, layer_steps
+    from cnnviz.ui.explain.views.step_views import StepViews
+    from cnnviz.ui.common.feature_map_grid import FeatureMapGrid
+    from cnnviz.ui.common.filter_grid import FilterGrid
+    from cnnviz.ui.explain.probability_chart import ProbabilityChart
+
+    app = QApplication.instance() or QApplication(["cnnviz"])
+    written: list[Path] = []
+
+    def png(widget: Any, path: Path) -> Path:
+        app.processEvents()
+        save_view_png(widget, path)
+        return path
+
+    views, maps, filters = StepViews(), FeatureMapGrid(), FilterGrid()
+    views.set_class_names(class_names or [])
+    for widget in (views, maps, filters):
+        widget.resize(*PICTURE_SIZE)
+    for number, position in enumerate(positions, start=1):
+        steps = layer_steps(probe, forward, position)
+        stem = f"{number:02d}_{_safe(steps.name)}"
+        report(f"Drawing {steps.name} ({steps.layer_type})")
+        views.set_steps(steps)
+        if views.animated:  # show the last step: the whole output computed
+            views.playback.to_end()
+        written.append(png(views.current_view(), out / f"{stem}_steps.png"))
+        if np.ndim(steps.output) in (1, 3):
+            maps.set_maps(steps.output, f"{steps.name}: every channel of its output")
+            written.append(png(maps, out / f"{stem}_feature_maps.png"))
+        if steps.kind == "conv":
+            filters.set_kernel(steps.kernel, f"{steps.name}: its {steps.kernel.shape[3]} filters")
+            written.append(png(filters, out / f"{stem}_filters.png"))
+        if views.animated:
+            report(f"Drawing the animation of {steps.name}")
+            gif = out / f"{stem}_animation.gif"
+            save_animation_gif(views.current_view(), gif, max_frames=max_frames)
+            written.append(gif)
+    probabilities = answer_of(forward)
+    if probabilities is not None:
+        chart = ProbabilityChart()
+        chart.resize(420, max(260, 26 * len(probabilities) + 60))
+        names = class_names if class_names and len(class_names) == len(probabilities) else \
+            [str(i) for i in range(len(probabilities))]
+        chart.set_probabilities(probabilities, names, label)
+        written.append(png(chart, out / "probabilities.png"))
+    return written
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Run `cnnviz explain`; returns the exit code. Raises CnnvizError for problems the user can fix."""
+    from cnnviz import cli
+
+    _check_arguments(args)
+    position = _position(args.position)
+    out = None
+    if args.out:
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise ExplainCliError(f"--out {out} is a file; give a folder.")
+    cli._prepare_tensorflow()
+    with cli._tensorflow_noise_hidden():
+        import tensorflow as tf
+
+        tf.constant(0.0)
+    from cnnviz.core.explain.activations import ActivationProbe
+    from cnnviz.ui.explain.session import layer_steps
+
+    model, trained = cli.load_model_argument(args.model, args.trust)
+    input_shape = tuple(int(d) for d in model.inputs[0].shape[1:])
+    if len(input_shape) != 3:
+        raise ExplainCliError(f"The explainer works on image models; this model's input has "
+                              f"shape {input_shape}.")
+    image, label, class_names, description = _load_input(args.data, args.index, input_shape)
+    probe = ActivationProbe(model)
+    forward = probe.run(image)
+    if not trained:
+        print("note: a spec has random weights; train it (cnnviz train) to see what it learns",
+              file=sys.stderr)
+    if args.json:
+        steps = layer_steps(probe, forward, _layer_position(forward, args.layer))
+        result = {"model": Path(args.model).name, "input": description,
+                  **frame_json(steps, position, args.filter)}
+        print(dumps_one_key_per_line(result))
+        return cli.EXIT_OK
+    positions = ([_layer_position(forward, args.layer)] if args.layer
+                 else list(range(len(forward.layers))))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExplainCliError(f"Cannot create the folder {out}: {exc.strerror or exc}.") from None
+    written = write_pictures(probe, forward, positions, out, class_names, label, args.max_frames,
+                             report=lambda text: print(text, file=sys.stderr, flush=True))
+    print(f"Explained {description}:")
+    for path in written:
+        print(f"  {path}")
+    return cli.EXIT_OK

@@ -1,0 +1,183 @@
+"""`cnnviz train`: train a spec (or a saved model) on a dataset from the command line.
+
+Progress goes to stderr; stdout gets the result, and its last line is the test accuracy,
+so `cnnviz train ... | tail -1` is a number a script can read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from cnnviz.core.errors import CnnvizError
+
+
+class TrainCliError(CnnvizError):
+    """A problem with `cnnviz train`'s arguments, shown as one line."""
+
+
+def add_train_parser(commands: Any) -> None:
+    """Register the `train` sub-command on an argparse sub-parsers object."""
+    train = commands.add_parser(
+        "train",
+        prog="cnnviz train",
+        usage="cnnviz train SPEC --data SOURCE --epochs N --out MODEL.keras [options]",
+        help="train a model spec on a dataset and save the trained model",
+        description="Train a model spec (.json) or a saved model (.keras, .h5) on a dataset, "
+                    "print progress on stderr, save the model, and print the test accuracy last.",
+    )
+    train.add_argument("spec", metavar="SPEC", help="a model spec (.json) or a saved model (.keras, .h5)")
+    train.add_argument("--data", required=True, metavar="SOURCE",
+                       help="mnist, fashion_mnist, cifar10, mnist-sample, cifar10-sample, "
+                            "folder-sample, or a path: an image folder, an IDX folder, a .npz file, "
+                            "a CIFAR-10 archive or folder")
+    train.add_argument("--epochs", type=int, required=True, metavar="N")
+    train.add_argument("--batch-size", type=int, default=64, metavar="B")
+    train.add_argument("--optimizer", default="adam", choices=("adam", "sgd", "rmsprop"))
+    train.add_argument("--lr", type=float, default=None, metavar="X",
+                       help="learning rate (default 0.001; 0.01 for sgd)")
+    train.add_argument("--val-split", type=float, default=0.1, metavar="F",
+                       help="share of the training images held back for validation (default 0.1)")
+    train.add_argument("--augment", action="store_true",
+                       help="random flips, small rotations, zooms and shifts of training images")
+    train.add_argument("--size", metavar="HxW", help="image folders: resize every image to H×W (default 64x64)")
+    train.add_argument("--grayscale", action="store_true", help="image folders: load as grayscale")
+    train.add_argument("--seed", type=int, default=1337, metavar="S")
+    train.add_argument("--out", required=True, metavar="MODEL.keras", help="where to save the trained model")
+    train.add_argument("--history", metavar="FILE.csv", help="also write the per-epoch history as CSV")
+    train.add_argument("--trust", action="store_true",
+                       help="allow a saved model that contains Python code (Lambda layers)")
+
+
+def _size(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    try:
+        height, width = (int(part) for part in text.lower().replace("×", "x").split("x"))
+    except ValueError:
+        raise TrainCliError(f"--size {text}: write it as HxW, for example 64x64.") from None
+    if not (4 <= height <= 2048 and 4 <= width <= 2048):
+        raise TrainCliError(f"--size {text}: height and width must be between 4 and 2048.")
+    return height, width
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    if args.epochs < 1:
+        raise TrainCliError("--epochs must be at least 1.")
+    if args.batch_size < 1:
+        raise TrainCliError("--batch-size must be at least 1.")
+    if args.lr is not None and not (0 < args.lr <= 10):
+        raise TrainCliError("--lr must be a positive number such as 0.001.")
+    if not 0 <= args.val_split < 1:
+        raise TrainCliError("--val-split must be at least 0 and less than 1, for example 0.1.")
+    out = Path(args.out)
+    if out.is_dir():
+        raise TrainCliError(f"--out {out} is a folder; give a file name such as {out / 'model.keras'}.")
+    if out.suffix.lower() not in (".keras", ".h5"):
+        raise TrainCliError(f"--out {out}: the model is saved as a .keras file (or .h5).")
+    if not (out.parent if str(out.parent) else Path(".")).is_dir():
+        raise TrainCliError(f"--out {out}: the folder {out.parent} does not exist.")
+
+
+class _Progress:
+    """Progress lines on stderr: a live line on a terminal, one line per epoch otherwise."""
+
+    def __init__(self, epochs: int) -> None:
+        self.epochs = epochs
+        self.live = sys.stderr.isatty()
+        self.started = time.monotonic()
+
+    def stage(self, text: str, done: int = 0, total: int = 0) -> None:
+        if total > 100_000:
+            text = f"{text} {done / 1e6:.1f}/{total / 1e6:.1f} MB"
+        if self.live:
+            print(f"\r\033[K{text}", end="", file=sys.stderr, flush=True)
+        elif not total or done >= total:
+            print(text, file=sys.stderr, flush=True)
+
+    def batch(self, epoch: int, batch: int, batches: int, logs: dict) -> None:
+        if self.live:
+            acc = f" accuracy {logs['accuracy']:.3f}" if "accuracy" in logs else ""
+            print(f"\r\033[Kepoch {epoch + 1}/{self.epochs} batch {batch + 1}/{batches} "
+                  f"loss {logs.get('loss', float('nan')):.4f}{acc}", end="", file=sys.stderr, flush=True)
+
+    def epoch(self, epoch: int, logs: dict) -> None:
+        parts = [f"epoch {epoch + 1}/{self.epochs}"]
+        parts += [f"{key} {value:.4f}" for key, value in logs.items()
+                  if key in ("loss", "accuracy", "val_loss", "val_accuracy")]
+        parts.append(f"{time.monotonic() - self.started:.1f} s of training")
+        prefix = "\r\033[K" if self.live else ""
+        print(prefix + " · ".join(parts), file=sys.stderr, flush=True)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Run `cnnviz train`; returns the exit code. Raises CnnvizError for problems the user can fix."""
+    from cnnviz import cli
+
+    _check_arguments(args)
+    spec_path = cli._existing_file(args.spec)
+    suffix = spec_path.suffix.lower()
+    if suffix not in cli.SPEC_SUFFIXES + cli.MODEL_SUFFIXES:
+        raise cli._unknown_suffix(spec_path, cli.SPEC_SUFFIXES + cli.MODEL_SUFFIXES)
+    spec = cli._read_spec(spec_path) if suffix in cli.SPEC_SUFFIXES else None
+
+    cli._prepare_tensorflow()
+    progress = _Progress(args.epochs)
+    with cli._tensorflow_noise_hidden():
+        # TensorFlow's native start-up notes come at import and first use; hide just those,
+        # so the progress printed below stays visible.
+        import tensorflow as tf
+
+        tf.constant(0.0)
+    from cnnviz.core.model.builder import build_model, load_model_file, save_model_file
+    from cnnviz.core.data.datasets import LoadOptions, load_dataset
+    from cnnviz.core.training.engine import (AugmentConfig, TrainConfig, check_model_fits_data,
+                                      evaluate_test, train)
+
+    options = LoadOptions(target_size=_size(args.size),
+                          color_mode="grayscale" if args.grayscale else "rgb",
+                          validation_split=args.val_split, seed=args.seed)
+    dataset = load_dataset(args.data, options, on_progress=progress.stage)
+    if progress.live:
+        print("\r\033[K", end="", file=sys.stderr)
+    print(dataset.description, file=sys.stderr)
+    if dataset.report.skipped:
+        print(f"skipped {dataset.report.skipped} file(s) that are not readable images", file=sys.stderr)
+    model = build_model(spec) if spec is not None else load_model_file(spec_path, trust=args.trust)
+    problems = [problem for problem in check_model_fits_data(spec if spec is not None else model, dataset)
+                if problem.severity == "error"]
+    if problems:
+        fix = f" Fix: {problems[0].fix_label}." if problems[0].fix_label else ""
+        raise TrainCliError(f"The model does not fit the data: {problems[0].message}{fix}")
+    learning_rate = args.lr if args.lr is not None else (0.01 if args.optimizer == "sgd" else 0.001)
+    augment = AugmentConfig(flip=True, rotation=0.1 / 3.6, zoom=0.1, translation=0.1) \
+        if args.augment else AugmentConfig()
+    config = TrainConfig(optimizer=args.optimizer, learning_rate=learning_rate,
+                         batch_size=args.batch_size, epochs=args.epochs, augment=augment,
+                         seed=args.seed)
+    progress.started = time.monotonic()  # the times printed are training time only
+    result = train(model, dataset, config, on_batch=progress.batch, on_epoch=progress.epoch)
+    print(f"trained for {time.monotonic() - progress.started:.1f} s", file=sys.stderr)
+    if result.stop_reason:
+        print(f"training ended early: {result.stop_reason}", file=sys.stderr)
+    written = save_model_file(model, args.out)
+    print(f"Saved the trained model to {written}")
+    if args.history:
+        from cnnviz.core.training.history import TrainingHistory
+
+        history = TrainingHistory()
+        for index in range(result.epochs_done):
+            history.add_epoch({key: values[index] for key, values in result.history.items()
+                               if index < len(values)})
+        history.save_csv(args.history)
+        print(f"Wrote the history to {args.history}")
+    if dataset.test is None or dataset.test.count < 1:
+        raise TrainCliError("The model was trained and saved, but this data has no test images, "
+                            "so there is no test accuracy to print.")
+    metrics = evaluate_test(model, dataset)
+    print(f"test loss: {metrics['loss']:.4f}")
+    print(f"test accuracy: {metrics['accuracy']:.4f}")
+    return cli.EXIT_OK

@@ -1,0 +1,106 @@
+"""The plain data every loader returns: options in, a `Dataset` and its `LoadReport` out.
+
+`SourceParts` is what one reader (npz, IDX, CIFAR, image folder, sample, download) hands to
+`datasets.load_dataset`, which applies the options every source shares (limit, validation
+split) and writes the one-line description.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cnnviz.core.data.data_splits import DataSplit
+
+DEFAULT_FOLDER_SIZE = (64, 64)
+COLOR_MODES = ("rgb", "grayscale")
+MAX_SKIPPED_EXAMPLES = 10
+
+
+@dataclass
+class LoadOptions:
+    """How to load a source. target_size and color_mode apply to image folders only."""
+
+    target_size: tuple[int, int] | None = None  # (height, width); None → 64×64 for folders
+    color_mode: str = "rgb"  # "rgb" | "grayscale"
+    validation_split: float = 0.1  # carved from train (seeded) when the source has none; 0 → none
+    seed: int = 1337
+    limit: int | None = None  # at most this many training examples (taken before validation)
+
+
+@dataclass
+class LoadReport:
+    """What the user should be told about loading: skipped files, resized images, notes."""
+
+    skipped: int = 0
+    skipped_examples: list[str] = field(default_factory=list)
+    resized: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def add_skipped(self, path: str, reason: str) -> None:
+        """Count one skipped file, keeping the first few "path: reason" lines as examples."""
+        self.skipped += 1
+        if len(self.skipped_examples) < MAX_SKIPPED_EXAMPLES:
+            self.skipped_examples.append(f"{path}: {reason}")
+
+    def lines(self) -> list[str]:
+        """Everything above as sentences, for a dialog or the command line."""
+        out: list[str] = []
+        if self.skipped:
+            out.append(f"Skipped {self.skipped:,} file{'s' if self.skipped != 1 else ''} "
+                       "that could not be read as images:")
+            out.extend(f"  {line}" for line in self.skipped_examples)
+            if self.skipped > len(self.skipped_examples):
+                out.append(f"  ... and {self.skipped - len(self.skipped_examples):,} more")
+        if self.resized:
+            out.append(f"{self.resized:,} image{'s' if self.resized != 1 else ''} "
+                       "will be resized to the target size.")
+        out.extend(self.notes)
+        return out
+
+
+@dataclass
+class Dataset:
+    """One loaded data source: splits, class names, input shape and what to tell the user."""
+
+    name: str
+    description: str
+    class_names: list[str]
+    input_shape: tuple[int, int, int]  # (height, width, channels)
+    train: DataSplit
+    validation: DataSplit | None
+    test: DataSplit | None
+    report: LoadReport = field(default_factory=LoadReport)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def split(self, name: str) -> DataSplit | None:
+        """The split called "train", "validation" or "test" (None if the source has none)."""
+        if name not in ("train", "validation", "test"):
+            raise ValueError(f"unknown split {name!r}: use 'train', 'validation' or 'test'")
+        return getattr(self, name)
+
+    def class_counts(self, split: str = "train") -> dict[str, int]:
+        """Examples per class name in one split, every class listed; {} if the split is absent."""
+        data = self.split(split)
+        if data is None:
+            return {}
+        counts = np.bincount(data.labels(), minlength=self.num_classes)
+        return {name: int(counts[i]) for i, name in enumerate(self.class_names)}
+
+
+@dataclass
+class SourceParts:
+    """A reader's result before the shared options are applied."""
+
+    name: str
+    class_names: list[str]
+    train: DataSplit
+    validation: DataSplit | None = None
+    test: DataSplit | None = None
+    noun: str = "images"  # "digits" reads better for MNIST
+    origin_note: str = ""  # appended to the description, e.g. "from the MNIST test split"
+    report: LoadReport = field(default_factory=LoadReport)

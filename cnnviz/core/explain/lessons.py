@@ -1,0 +1,257 @@
+"""Words for learners: a short plain-language explanation of each layer type.
+
+Written for a 15-year-old student and their teacher; each lesson stays under ~120 words so it
+fits beside a view and can be read aloud in a minute. The text is plain, with at most <b> and
+<i> tags, so a Qt label, a terminal (after `plain_text`) and the JSON export can all show it.
+No Qt and no TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_WORDS = 120
+
+RANDOM_WEIGHTS_NOTE = (
+    "This model has not been trained yet: its weights are still random numbers, so its maps "
+    "look like noise and its answers are guesses. Train it, then come back and compare."
+)
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A titled explanation: a few short paragraphs (plain text or minimal HTML)."""
+
+    title: str
+    paragraphs: tuple[str, ...]
+
+    def text(self) -> str:
+        """The paragraphs as plain text, separated by blank lines (tags removed)."""
+        return "\n\n".join(plain_text(paragraph) for paragraph in self.paragraphs)
+
+    def word_count(self) -> int:
+        return len(self.text().split())
+
+
+def plain_text(html: str) -> str:
+    """Minimal HTML (as used in the lessons) turned into plain text."""
+    text = re.sub(r"<[^>]+>", "", html)
+    return text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+
+
+# One sentence per activation function, added to the activation lesson.
+ACTIVATION_SENTENCES: dict[str, str] = {
+    "relu": "<b>ReLU</b> keeps positive values exactly as they are and turns every negative "
+            "value into 0. It is simple, fast, and the most common choice in CNNs.",
+    "sigmoid": "<b>Sigmoid</b> squeezes any number into the range 0 to 1: big negative values "
+               "come out close to 0, big positive ones close to 1, and 0 becomes 0.5.",
+    "tanh": "<b>Tanh</b> is an S-shaped curve like sigmoid, but it squeezes values into the "
+            "range −1 to 1, and 0 stays 0.",
+    "softmax": "<b>Softmax</b> is the odd one out: it looks at all the values together and "
+               "turns them into probabilities that are positive and add up to 1.",
+    "elu": "<b>ELU</b> keeps positive values and bends negative ones smoothly towards −1, "
+           "instead of cutting them off sharply at 0 like ReLU.",
+    "selu": "<b>SELU</b> is ELU stretched by two fixed numbers, chosen so that values keep a "
+            "steady spread as they pass through many layers.",
+    "leaky_relu": "<b>Leaky ReLU</b> keeps positive values and, instead of zeroing negative "
+                  "ones, multiplies them by a small number such as 0.2, so a little signal "
+                  "leaks through.",
+    "linear": "<b>Linear</b> means no change at all: the output equals the input. Keras uses "
+              "it when a layer has no activation of its own.",
+}
+
+_FUNCTION_ALIASES = {
+    "leakyrelu": "leaky_relu", "leaky relu": "leaky_relu", "leaky-relu": "leaky_relu",
+    "none": "linear", "identity": "linear", "": "linear",
+    "avg": "average", "mean": "average",
+}
+
+_ACTIVATION_BASE = (
+    "An activation function works on every value on its own: one number goes in, a new number "
+    "comes out, following the curve. Without this bend, stacking layers would be pointless, "
+    "because many layers that only multiply and add can always be squashed into a single "
+    "one. The bend is what lets a network learn complicated shapes."
+)
+
+_POOL_BASE = (
+    "Pooling makes maps smaller. A small window, often 2×2, moves across each map, and "
+    "everything under the window is replaced by one number. Each channel is pooled on its own."
+)
+_POOL_SENTENCES = {
+    "max": "<b>Max pooling</b> keeps the largest value in the window. If a filter found its "
+           "pattern anywhere in that little patch, the strongest signal survives, so the exact "
+           "position matters a bit less.",
+    "average": "<b>Average pooling</b> keeps the mean of the values in the window: a softer "
+               "summary of the patch, where every value has a say.",
+}
+_POOL_END = (
+    "A 2×2 window halves the width and the height, leaving four times fewer numbers for the "
+    "next layers. Pooling has no weights: nothing in it is learned."
+)
+
+_GLOBAL_POOL_BASE = (
+    "Global pooling uses a window as big as the whole map. Each channel's map, whatever its "
+    "size, becomes one single number, so a stack of 64 maps becomes a list of 64 numbers."
+)
+_GLOBAL_POOL_SENTENCES = {
+    "max": "<b>Global max pooling</b> keeps each map's largest value: how strongly the pattern "
+           "appeared at its best spot.",
+    "average": "<b>Global average pooling</b> keeps each map's mean: how strongly the pattern "
+               "appeared over the whole image.",
+}
+_GLOBAL_POOL_END = (
+    "It often replaces Flatten before the last Dense layer. It passes on far fewer numbers, so "
+    "the next layer needs fewer weights, and it no longer matters where in the image a pattern "
+    "was. Nothing here is learned."
+)
+
+_LESSONS: dict[str, Lesson] = {
+    "input": Lesson("The input image", (
+        "This is what the network sees: a grid of numbers, one for each pixel. A grayscale "
+        "image has one channel; a colour image has three (red, green and blue). The values are "
+        "usually scaled to lie between 0 and 1, so black is 0 and white is 1.",
+        "Every later layer only ever works with these numbers. The network does not know it "
+        "is looking at a digit or a cat: it has learned which patterns of numbers tend to go "
+        "with which answer.",
+    )),
+    "conv": Lesson("Convolution", (
+        "A convolution layer slides small grids of weights, called <b>filters</b> (or "
+        "kernels), across its input. At each position it multiplies the values under the "
+        "filter by the filter's weights, adds up all the products and adds a bias. That one "
+        "number becomes one pixel of an output map.",
+        "Each filter makes its own map: a layer of 32 filters makes 32 maps. Training adjusts the "
+        "weights until the filters react to useful patterns: early layers often find edges "
+        "and spots, later layers combine them into parts of shapes. Red marks places where a "
+        "filter's sum is positive, blue where it is negative.",
+    )),
+    "batchnorm": Lesson("Batch normalization", (
+        "During training this layer kept track of each channel's typical average (the "
+        "<b>mean</b>) and spread (the <b>variance</b>). Now it uses them to rescale every "
+        "value: subtract the mean and divide by the standard deviation (the square root of "
+        "the variance), so the channel is centred on 0 with a spread of about 1.",
+        "Then it multiplies by <b>gamma</b> and adds <b>beta</b>, two numbers per channel "
+        "learned in training, so the network can pick the scale it likes best. Altogether "
+        "this is one straight line per channel: y = a·x + b. Steady value ranges make "
+        "training faster and more stable.",
+    )),
+    "dropout": Lesson("Dropout", (
+        "Dropout only acts while the network is training. Then, at every step, it silences a "
+        "random share of the values (the <b>rate</b>, say 50%) by setting them to 0, and "
+        "scales up the rest so the total stays about the same.",
+        "This stops the network from relying on any single value, a bit like a team that "
+        "practises with random players sitting out: it learns sturdier patterns and overfits "
+        "less. When the trained network is used, as here, dropout lets every value through "
+        "unchanged. The output equals the input.",
+    )),
+    "flatten": Lesson("Flatten", (
+        "Dense layers expect one simple list of numbers, but convolution and pooling layers "
+        "produce a stack of maps (height × width × channels). Flatten rearranges the stack "
+        "into one long list without changing any value.",
+        "Keras reads the stack row by row, left to right, and at each pixel it takes all the "
+        "channels of that pixel together before moving on to the next pixel. So a 5×5×64 "
+        "stack becomes a list of 1,600 numbers. Flatten has no weights of its own, but the "
+        "next layer will learn one weight for every position in this list.",
+    )),
+    "dense": Lesson("Dense (fully connected)", (
+        "Each unit of a dense layer is connected to every input value. It multiplies each "
+        "input by its own <b>weight</b>, adds all the products together, adds a <b>bias</b>, "
+        "and passes the sum through its activation function.",
+        "A positive weight means “this input is evidence for me”; a negative weight means "
+        "evidence against. The biggest products show which inputs pushed the unit most, up "
+        "or down. In the last layer there is one unit per class, and the unit with the "
+        "largest output is the network's answer. Dense layers usually hold most of a CNN's "
+        "weights.",
+    )),
+    "softmax": Lesson("Softmax", (
+        "Softmax turns a list of raw scores, called <b>logits</b>, into probabilities. Each "
+        "score x is turned into eˣ (e ≈ 2.718 raised to the power x), which makes every "
+        "number positive and makes big scores stand out even more. Then each result is "
+        "divided by their total, so they add up to exactly 1.",
+        "Subtracting the largest score first does not change the answer; it only stops the "
+        "numbers from growing too big for the computer. A probability of 0.93 means the "
+        "network is 93% sure by its own reckoning. It can still be confidently wrong, "
+        "especially on images unlike the ones it was trained on.",
+    )),
+    "generic": Lesson("Other layers", (
+        "The explainer cannot take this layer apart step by step, so you see only what comes "
+        "out of it: its output maps, drawn with the same colours as everywhere else (red for "
+        "positive, blue for negative, white for zero).",
+        "It still did its work exactly as Keras defines it. The layer's type, and its Keras "
+        "documentation, tell you what it computes. Compare its maps with those of the layer "
+        "before to see what changed.",
+    )),
+}
+
+LESSON_KINDS: tuple[str, ...] = (
+    "input", "conv", "pool", "global_pool", "activation", "batchnorm", "dropout", "flatten",
+    "dense", "softmax", "generic",
+)
+
+
+def normalize_function(function: str | None) -> str | None:
+    """'LeakyReLU' → 'leaky_relu', 'avg' → 'average', None stays None."""
+    if function is None:
+        return None
+    name = function.strip().lower()
+    return _FUNCTION_ALIASES.get(name, name)
+
+
+def _activation_lesson(function: str | None) -> Lesson:
+    if function is None:
+        return Lesson("Activation function", (_ACTIVATION_BASE,))
+    sentence = ACTIVATION_SENTENCES.get(
+        function,
+        f"This layer uses <b>{function}</b>; the curve shows exactly what it does to each value.",
+    )
+    title = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "tanh": "Tanh", "elu": "ELU",
+             "selu": "SELU"}.get(function, function.capitalize())
+    return Lesson(f"Activation: {title}", (_ACTIVATION_BASE, sentence))
+
+
+def _pool_lesson(function: str | None) -> Lesson:
+    if function in _POOL_SENTENCES:
+        title = "Max pooling" if function == "max" else "Average pooling"
+        return Lesson(title, (_POOL_BASE, _POOL_SENTENCES[function], _POOL_END))
+    both = ("<b>Max pooling</b> keeps the largest value in each window; <b>average "
+            "pooling</b> keeps their mean.")
+    return Lesson("Pooling", (_POOL_BASE, both, _POOL_END))
+
+
+def _global_pool_lesson(function: str | None) -> Lesson:
+    if function in _GLOBAL_POOL_SENTENCES:
+        title = "Global max pooling" if function == "max" else "Global average pooling"
+        return Lesson(title, (_GLOBAL_POOL_BASE, _GLOBAL_POOL_SENTENCES[function],
+                              _GLOBAL_POOL_END))
+    both = "It keeps either each map's largest value (max) or its mean (average)."
+    return Lesson("Global pooling", (_GLOBAL_POOL_BASE, both, _GLOBAL_POOL_END))
+
+
+def lesson_for(kind: str, function: str | None = None) -> Lesson:
+    """The lesson for a layer kind (one of LESSON_KINDS; unknown kinds get the generic one).
+
+    `function` refines it: the activation's Keras name for "activation" ("relu", "sigmoid",
+    ...), "max" or "average" for "pool" and "global_pool"; other kinds ignore it.
+    """
+    function = normalize_function(function)
+    if kind == "activation":
+        return _activation_lesson(function)
+    if kind == "pool":
+        return _pool_lesson(function)
+    if kind == "global_pool":
+        return _global_pool_lesson(function)
+    return _LESSONS.get(kind, _LESSONS["generic"])
+
+
+def lesson_for_steps(steps) -> Lesson:
+    """The lesson that fits one explained layer (any `cnnviz.core.explain.frames.LayerSteps`).
+
+    An activation that is softmax gets the softmax lesson; pooling gets its mode's lesson.
+    """
+    kind = steps.kind
+    if kind == "activation":
+        function = normalize_function(getattr(steps, "function", None))
+        return lesson_for("softmax") if function == "softmax" else lesson_for(kind, function)
+    if kind in ("pool", "global_pool"):
+        return lesson_for(kind, getattr(steps, "mode", None))
+    return lesson_for(kind)

@@ -1,0 +1,259 @@
+"""The explainer's spatial layers in numpy: Conv2D, pooling and global pooling, one value at a time.
+
+`explain_conv`, `explain_pool` and `explain_global_pool` read a Keras layer's settings and
+weights once; `conv_frame` and `pool_frame` then work out any single output value cheaply (the
+GUI asks for one per playback step). Padding follows TensorFlow exactly: for 'same' the total
+is max((out − 1)·stride + k − in, 0) and the top/left side gets the smaller half, so an even
+kernel's extra row and column of zeros sit at the bottom and right. No TensorFlow here: the
+layer objects are only read.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from cnnviz.core.explain.activation_functions import activation_function, keras_activation_name
+from cnnviz.core.errors import ExplainError
+from cnnviz.core.explain.frames import (
+    ConvFrame, ConvSteps, GenericSteps, GlobalPoolSteps, LayerSteps, PoolFrame, PoolSteps,
+)
+
+NO_ANIMATION = "The explainer shows its output maps only."
+
+
+def padding_for(size: int, kernel: int, stride: int, padding: str) -> tuple[int, int]:
+    """(output size, zeros before) along one axis, as TensorFlow pads 'valid' and 'same'."""
+    if padding == "same":
+        out = math.ceil(size / stride)
+        total = max((out - 1) * stride + kernel - size, 0)
+        return out, total // 2
+    return max((size - kernel) // stride + 1, 0), 0
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    if isinstance(value, int):
+        return value, value
+    first, second = tuple(value)
+    return int(first), int(second)
+
+
+def _weights(variable: Any) -> np.ndarray:
+    """A float32 copy of a Keras variable's value (copies, so later training cannot change it)."""
+    return np.array(variable.numpy() if hasattr(variable, "numpy") else variable, dtype=np.float32)
+
+
+def _generic(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray, note: str) -> GenericSteps:
+    return GenericSteps(name=layer.name, layer_type=type(layer).__name__, input=layer_input,
+                        output=layer_output, note=note)
+
+
+def _channels_first_note(layer: Any) -> str:
+    return (f"This {type(layer).__name__} layer keeps channels first (data_format="
+            f"'channels_first'); the explainer animates channels-last layers only. {NO_ANIMATION}")
+
+
+def _check_image(layer: Any, array: np.ndarray, what: str) -> None:
+    if array.ndim != 3:
+        raise ExplainError(
+            f"{type(layer).__name__} '{layer.name}' needs its {what} as height × width × channels "
+            f"(no batch axis), but got an array of shape {tuple(array.shape)}.")
+
+
+def _out_of_range(steps: LayerSteps, position: tuple[int, int, int], what: str) -> ExplainError:
+    out_h, out_w, count = steps.output.shape[-3:] if steps.output.ndim >= 3 else (0, 0, 0)
+    y, x, index = position
+    return ExplainError(
+        f"{steps.layer_type} '{steps.name}' has a {out_h}×{out_w} output with {count} {what}s; "
+        f"there is no value at row {y}, column {x}, {what} {index}.")
+
+
+def _check_position(steps: LayerSteps, out_y: int, out_x: int, index: int, limits: tuple[int, ...],
+                    what: str) -> tuple[int, int, int]:
+    position = (out_y, out_x, index)
+    for value, limit in zip(position, limits):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not 0 <= value < limit:
+            raise _out_of_range(steps, position, what)
+    return int(out_y), int(out_x), int(index)
+
+
+def _window(image: np.ndarray, top: int, left: int, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """image[top:top+height, left:left+width] with zeros where it hangs over the border, and the
+    mask of cells over real input. `image` is (H, W) or (H, W, C)."""
+    window = np.zeros((height, width) + image.shape[2:], dtype=np.float32)
+    inside = np.zeros((height, width), dtype=bool)
+    row0, row1 = max(top, 0), min(top + height, image.shape[0])
+    col0, col1 = max(left, 0), min(left + width, image.shape[1])
+    if row0 < row1 and col0 < col1:
+        window[row0 - top:row1 - top, col0 - left:col1 - left] = image[row0:row1, col0:col1]
+        inside[row0 - top:row1 - top, col0 - left:col1 - left] = True
+    return window, inside
+
+
+# ----------------------------------------------------------------------------- convolution
+
+def conv_pre_activation(image: np.ndarray, kernel: np.ndarray, bias: np.ndarray,
+                        strides: tuple[int, int], pad_top: int, pad_left: int,
+                        out_shape: tuple[int, int]) -> np.ndarray:
+    """Every output value before the activation, (OH, OW, F) float32: the image zero-padded,
+    then one matrix product per kernel cell, summed."""
+    kh, kw, channels, filters = kernel.shape
+    (sy, sx), (out_h, out_w) = strides, out_shape
+    height, width = image.shape[:2]
+    padded = np.zeros((max(pad_top + height, (out_h - 1) * sy + kh),
+                       max(pad_left + width, (out_w - 1) * sx + kw), channels), dtype=np.float32)
+    padded[pad_top:pad_top + height, pad_left:pad_left + width] = image
+    total = np.zeros((out_h * out_w, filters), dtype=np.float32)
+    for row in range(kh):
+        for col in range(kw):
+            patch = padded[row:row + (out_h - 1) * sy + 1:sy, col:col + (out_w - 1) * sx + 1:sx]
+            total += patch.reshape(-1, channels) @ kernel[row, col]
+    return (total + bias).reshape(out_h, out_w, filters)
+
+
+def explain_conv(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray) -> LayerSteps:
+    """ConvSteps for a Keras Conv2D layer, or GenericSteps saying why it cannot be animated."""
+    name = type(layer).__name__
+    if getattr(layer, "data_format", "channels_last") != "channels_last":
+        return _generic(layer, layer_input, layer_output, _channels_first_note(layer))
+    dilation = _pair(getattr(layer, "dilation_rate", 1))
+    if dilation != (1, 1):
+        return _generic(layer, layer_input, layer_output, (
+            f"This {name} spreads its kernel out with gaps (dilation_rate={dilation}); the "
+            f"explainer animates ordinary, undilated convolutions only. {NO_ANIMATION}"))
+    groups = int(getattr(layer, "groups", 1))
+    if groups != 1:
+        return _generic(layer, layer_input, layer_output, (
+            f"This {name} splits its channels into {groups} separate groups; the explainer "
+            f"animates convolutions over all channels at once only. {NO_ANIMATION}"))
+    activation = keras_activation_name(getattr(layer, "activation", None))
+    if activation is None:
+        return _generic(layer, layer_input, layer_output, (
+            f"This {name}'s activation function is not a built-in Keras activation the explainer "
+            f"can recompute. {NO_ANIMATION}"))
+    padding = str(layer.padding).lower()
+    if padding not in ("valid", "same"):
+        return _generic(layer, layer_input, layer_output, (
+            f"This {name} uses padding='{padding}'; the explainer animates 'valid' and 'same' "
+            f"padding only. {NO_ANIMATION}"))
+    image = np.asarray(layer_input, dtype=np.float32)
+    _check_image(layer, image, "input")
+    kernel = _weights(layer.kernel)
+    filters = kernel.shape[3]
+    bias = _weights(layer.bias) if getattr(layer, "use_bias", False) and layer.bias is not None \
+        else np.zeros(filters, np.float32)
+    if kernel.shape[2] != image.shape[2]:
+        raise ExplainError(
+            f"{name} '{layer.name}' expects {kernel.shape[2]} input channels, but its input has "
+            f"{image.shape[2]}.")
+    strides = _pair(layer.strides)
+    out_h, pad_top = padding_for(image.shape[0], kernel.shape[0], strides[0], padding)
+    out_w, pad_left = padding_for(image.shape[1], kernel.shape[1], strides[1], padding)
+    output = np.asarray(layer_output)
+    if output.shape != (out_h, out_w, filters):
+        raise ExplainError(
+            f"{name} '{layer.name}': the given output has shape {tuple(output.shape)}, but this "
+            f"layer makes {(out_h, out_w, filters)} from a {tuple(image.shape)} input.")
+    pre_activation = conv_pre_activation(image, kernel, bias, strides, pad_top, pad_left,
+                                         (out_h, out_w))
+    return ConvSteps(name=layer.name, layer_type=name, input=image, output=output, kernel=kernel,
+                     bias=bias, strides=strides, padding=padding, pad_top=pad_top,
+                     pad_left=pad_left, activation=activation, pre_activation=pre_activation)
+
+
+def conv_frame(steps: ConvSteps, out_y: int, out_x: int, filter_index: int) -> ConvFrame:
+    """The worked-out sum behind output[out_y, out_x, filter_index] of a Conv2D layer.
+
+    Raises ExplainError when the position or filter is outside the layer's output.
+    """
+    out_h, out_w, filters = steps.pre_activation.shape
+    out_y, out_x, filter_index = _check_position(
+        steps, out_y, out_x, filter_index, (out_h, out_w, filters), "filter")
+    kh, kw = steps.kernel.shape[:2]
+    top = out_y * steps.strides[0] - steps.pad_top
+    left = out_x * steps.strides[1] - steps.pad_left
+    window, inside = _window(steps.input, top, left, kh, kw)
+    kernel = np.ascontiguousarray(steps.kernel[:, :, :, filter_index])
+    products = window * kernel
+    channel_sums = products.sum(axis=(0, 1), dtype=np.float32)
+    pre_activation = steps.pre_activation[out_y, out_x, filter_index]
+    function = activation_function(steps.activation)
+    if function is None:
+        raise ExplainError(f"Conv2D '{steps.name}': unknown activation '{steps.activation}'.")
+    if steps.activation == "softmax":  # softmax mixes all filters at this position
+        output = function(steps.pre_activation[out_y, out_x])[filter_index]
+    else:
+        output = function(np.array([pre_activation], np.float32))[0]
+    return ConvFrame(out_y=out_y, out_x=out_x, filter=filter_index, top=top, left=left,
+                     window=window, inside=inside, kernel=kernel, products=products,
+                     channel_sums=channel_sums, bias=float(steps.bias[filter_index]),
+                     pre_activation=float(pre_activation), activation=steps.activation,
+                     output=float(output))
+
+
+# ----------------------------------------------------------------------------- pooling
+
+def explain_pool(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray) -> LayerSteps:
+    """PoolSteps for MaxPooling2D / AveragePooling2D, or GenericSteps saying why not."""
+    name = type(layer).__name__
+    if getattr(layer, "data_format", "channels_last") != "channels_last":
+        return _generic(layer, layer_input, layer_output, _channels_first_note(layer))
+    image = np.asarray(layer_input, dtype=np.float32)
+    _check_image(layer, image, "input")
+    pool_size = _pair(layer.pool_size)
+    strides = _pair(layer.strides if layer.strides is not None else layer.pool_size)
+    padding = str(layer.padding).lower()
+    out_h, pad_top = padding_for(image.shape[0], pool_size[0], strides[0], padding)
+    out_w, pad_left = padding_for(image.shape[1], pool_size[1], strides[1], padding)
+    output = np.asarray(layer_output)
+    if output.shape != (out_h, out_w, image.shape[2]):
+        raise ExplainError(
+            f"{name} '{layer.name}': the given output has shape {tuple(output.shape)}, but this "
+            f"layer makes {(out_h, out_w, image.shape[2])} from a {tuple(image.shape)} input.")
+    mode = "max" if name.startswith("Max") else "average"
+    return PoolSteps(name=layer.name, layer_type=name, input=image, output=output, mode=mode,
+                     pool_size=pool_size, strides=strides, padding=padding, pad_top=pad_top,
+                     pad_left=pad_left)
+
+
+def pool_frame(steps: PoolSteps, out_y: int, out_x: int, channel: int) -> PoolFrame:
+    """One pooled value worked out: its window, which cells are real input, and the max's place
+    or the average over real cells only (as Keras averages at a 'same' border).
+
+    Raises ExplainError when the position or channel is outside the layer's output.
+    """
+    out_y, out_x, channel = _check_position(
+        steps, out_y, out_x, channel, tuple(steps.output.shape), "channel")
+    top = out_y * steps.strides[0] - steps.pad_top
+    left = out_x * steps.strides[1] - steps.pad_left
+    window, inside = _window(steps.input[:, :, channel], top, left, *steps.pool_size)
+    count = int(inside.sum())
+    if steps.mode == "max":
+        flat = int(np.argmax(np.where(inside, window, -np.inf)))
+        picked: tuple[int, int] | None = divmod(flat, window.shape[1])
+        output = window[picked]
+    else:
+        picked = None
+        output = window[inside].sum(dtype=np.float32) / np.float32(count)
+    return PoolFrame(out_y=out_y, out_x=out_x, channel=channel, top=top, left=left,
+                     window=window, inside=inside, mode=steps.mode, picked=picked, count=count,
+                     output=float(output))
+
+
+def explain_global_pool(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray) -> LayerSteps:
+    """GlobalPoolSteps for GlobalMaxPooling2D / GlobalAveragePooling2D (picked: each channel's
+    (row, col) of its maximum, for max pooling)."""
+    name = type(layer).__name__
+    if getattr(layer, "data_format", "channels_last") != "channels_last":
+        return _generic(layer, layer_input, layer_output, _channels_first_note(layer))
+    image = np.asarray(layer_input, dtype=np.float32)
+    _check_image(layer, image, "input")
+    mode = "max" if name.startswith("GlobalMax") else "average"
+    picked: list[tuple[int, int]] = []
+    if mode == "max":
+        flat = np.argmax(image.reshape(-1, image.shape[2]), axis=0)
+        picked = [(int(r), int(c)) for r, c in zip(*np.unravel_index(flat, image.shape[:2]))]
+    return GlobalPoolSteps(name=layer.name, layer_type=name, input=image,
+                           output=np.asarray(layer_output), mode=mode, picked=picked)

@@ -1,0 +1,192 @@
+"""A ModelSpec as a plain, runnable Keras script in tutorial style.
+
+The script builds exactly the model `build_model(spec)` builds (same layers, arguments and
+names), prints its summary and compiles it with a loss that fits the last layer. Only
+arguments that differ from Keras's defaults are written, so it reads like a tutorial.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from cnnviz import __version__
+from cnnviz.core.errors import SpecError
+from cnnviz.core.model.shapes import analyze
+from cnnviz.core.model.spec import LayerSpec, ModelSpec, default_params, normalize_layer
+
+# Arguments Keras requires (no default there), written positionally like the tutorials do.
+_POSITIONAL: dict[str, tuple[str, ...]] = {
+    "Conv2D": ("filters", "kernel_size"),
+    "Dense": ("units",),
+    "Dropout": ("rate",),
+    "Activation": ("activation",),
+    "AveragePooling2D": ("pool_size",),
+}
+# Every other parameter's spec default is Keras's own default, so "equal to the spec
+# default" means "leave it out".
+_REGRESSION_LOSSES = {"mse", "mean_squared_error", "mae", "mean_absolute_error", "huber"}
+
+
+def keras_model_name(spec: ModelSpec) -> str:
+    """The spec's name as Keras accepts it (Keras refuses '/' in names)."""
+    return spec.name.replace("/", "_") or "model"
+
+
+def _python_string(text: str) -> str:
+    """A double-quoted Python literal; JSON string syntax is valid Python, and JSON escapes
+    every control character, so no name can break out of its line."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _python_value(value: Any) -> str:
+    """Python source for one argument value (pairs as tuples, strings double-quoted)."""
+    if isinstance(value, (list, tuple)):
+        return "(" + ", ".join(_python_value(v) for v in value) + ")"
+    if isinstance(value, str):
+        return _python_string(value)
+    if isinstance(value, float):
+        return repr(value)  # shortest text that reads back as the same float
+    return repr(value)
+
+
+def _regularizer_source(value: dict[str, float]) -> str:
+    l1, l2 = value.get("l1", 0.0), value.get("l2", 0.0)
+    if l1 and l2:
+        return f"regularizers.L1L2(l1={l1!r}, l2={l2!r})"
+    if l1:
+        return f"regularizers.L1({l1!r})"
+    return f"regularizers.L2({l2!r})"
+
+
+def _layer_source(layer: LayerSpec, name: str) -> list[str]:
+    """`layers.Conv2D(32, (3, 3), activation="relu", name="conv2d"),` for one layer, as lines
+    indented for the Sequential list; one argument per line when it would not fit in 99."""
+    defaults = default_params(layer.type)
+    positional = _POSITIONAL.get(layer.type, ())
+    args = [_python_value(layer.params[key]) for key in positional]
+    for key, value in layer.params.items():
+        if key in positional or value == defaults[key]:
+            continue
+        if key == "kernel_regularizer":
+            args.append(f"kernel_regularizer={_regularizer_source(value)}")
+        else:
+            args.append(f"{key}={_python_value(value)}")
+    args.append(f"name={_python_string(name)}")
+    indent = " " * 8
+    one_line = f"{indent}layers.{layer.type}({', '.join(args)}),"
+    if len(one_line) <= 99:
+        return [one_line]
+    return [f"{indent}layers.{layer.type}(", *(f"{indent}    {arg}," for arg in args),
+            f"{indent}),"]
+
+
+def _final_activation(layers: list[LayerSpec]) -> str:
+    """The function applied last to the output values (Dropout and Flatten keep values)."""
+    for layer in reversed(layers):
+        if layer.type in ("Dropout", "Flatten"):
+            continue
+        return layer.params.get("activation", "linear") if layer.type in (
+            "Dense", "Conv2D", "Activation") else "linear"
+    return "linear"
+
+
+def _suggest_loss(layers: list[LayerSpec], output_shape: tuple[int, ...]) -> tuple[str, str, str]:
+    """(loss source, comment explaining it or "", metrics source) for the model's output."""
+    activation = _final_activation(layers)
+    flat = len(output_shape) == 1
+    units = output_shape[0] if flat else 0
+    if activation == "softmax" and units > 1:
+        return '"sparse_categorical_crossentropy"', "", '["accuracy"]'
+    if activation == "sigmoid" and units == 1:
+        return '"binary_crossentropy"', "", '["accuracy"]'
+    if activation == "sigmoid" and units > 1:
+        return ('"binary_crossentropy"',
+                "# Several sigmoid outputs: each is its own yes/no answer (multi-label).",
+                '["accuracy"]')
+    if activation == "linear" and units > 1:
+        return ("keras.losses.SparseCategoricalCrossentropy(from_logits=True)",
+                "# The last layer has no softmax, so its outputs are raw scores (logits).",
+                '["accuracy"]')
+    if activation == "linear" and units == 1:
+        return ('"mean_squared_error"',
+                "# One plain output: treated as predicting a number (regression).",
+                '["mae"]')
+    return ('"mean_squared_error"',
+            "# The output does not look like a class prediction, so mean squared error is a\n"
+            "# neutral choice. Change it to suit your labels.",
+            '["mae"]')
+
+
+def _labels_hint(loss: str, output_shape: tuple[int, ...]) -> str:
+    if loss == '"sparse_categorical_crossentropy"' or "SparseCategorical" in loss:
+        return f"integer class labels 0..{output_shape[0] - 1}"
+    if loss == '"binary_crossentropy"':
+        return "labels 0 or 1" if output_shape == (1,) else "0/1 labels, one per output"
+    return "targets shaped like the output " + str(output_shape)
+
+
+def export_python(spec: ModelSpec, optimizer: str = "adam", loss: str | None = None) -> str:
+    """A standalone Keras script that builds, summarises and compiles the spec's model.
+
+    Args:
+        spec: a valid spec (the same one `build_model` accepts).
+        optimizer: a Keras optimizer name, e.g. "adam" or "sgd".
+        loss: a Keras loss name; None picks one that fits the last layer.
+    Returns:
+        Python source text. Raises SpecError if the spec is invalid or the names are not
+        plain identifiers Keras knows.
+    """
+    report = analyze(spec)
+    if not report.ok:
+        raise SpecError(report.error_message())
+    for what, value in (("optimizer", optimizer), ("loss", loss)):
+        if value is not None and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", value):
+            raise SpecError(f"The {what} must be a Keras name like 'adam'; got {value!r}.")
+    layers = [normalize_layer(layer) for layer in spec.layers]
+    names = spec.layer_names()
+    output_shape = report.output_shape or tuple(spec.input_shape)
+    if loss is None:
+        loss_source, loss_comment, metrics = _suggest_loss(layers, output_shape)
+    else:
+        loss_source, loss_comment = _python_string(loss), ""
+        metrics = '["mae"]' if loss in _REGRESSION_LOSSES else '["accuracy"]'
+    needs_regularizers = any(layer.params.get("kernel_regularizer") for layer in layers)
+    h, w, c = spec.input_shape
+
+    lines = [
+        f"# Model {_python_string(spec.name)}, exported by cnnviz {__version__}.",
+        "#",
+        "# Run this file to build the model and print its summary. To train it, load your",
+        f"# images into x_train, a NumPy array of shape (N, {h}, {w}, {c}) with values scaled",
+        f"# to 0..1, and {_labels_hint(loss_source, output_shape)} into y_train;",
+        "# then uncomment the model.fit(...) line at the end.",
+        "import keras",
+        "from keras import layers",
+    ]
+    if needs_regularizers:
+        lines.append("from keras import regularizers")
+    lines += ["", "model = keras.Sequential(", "    ["]
+    lines.append(f"        keras.Input(shape=({h}, {w}, {c})),")
+    for layer, name in zip(layers, names):
+        lines += _layer_source(layer, name)
+    lines += [
+        "    ],",
+        f"    name={_python_string(keras_model_name(spec))},",
+        ")",
+        "model.summary()",
+        "",
+    ]
+    if loss_comment:
+        lines += loss_comment.splitlines()
+    lines += [
+        "model.compile(",
+        f"    optimizer={_python_string(optimizer)},",
+        f"    loss={loss_source},",
+        f"    metrics={metrics},",
+        ")",
+        "",
+        "# model.fit(x_train, y_train, epochs=5, batch_size=32, validation_split=0.1)",
+    ]
+    return "\n".join(lines) + "\n"

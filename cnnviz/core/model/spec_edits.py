@@ -1,0 +1,73 @@
+"""Edits of a model spec as pure functions: each returns a new spec, the old one untouched.
+
+The editor's undo stack keeps whole specs, so every edit here must leave its input alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnnviz.core.errors import SpecError
+from cnnviz.core.model.spec import LayerSpec, ModelSpec, check_input_shape, check_param, param_defs
+
+
+def insert_layer(spec: ModelSpec, index: int, layer: LayerSpec) -> ModelSpec:
+    """A copy with `layer` inserted at `index` (clamped to the stack)."""
+    new = spec.copy()
+    index = max(0, min(index, len(new.layers)))
+    new.layers.insert(index, LayerSpec(layer.type, dict(layer.params), layer.name))
+    return new
+
+
+def remove_layer(spec: ModelSpec, index: int) -> ModelSpec:
+    """A copy without the layer at `index`."""
+    new = spec.copy()
+    del new.layers[index]
+    return new
+
+
+def duplicate_layer(spec: ModelSpec, index: int) -> ModelSpec:
+    """A copy with the layer at `index` repeated just below it (an explicit name is not copied)."""
+    new = spec.copy()
+    original = new.layers[index]
+    new.layers.insert(index + 1, LayerSpec(original.type, dict(original.params), None))
+    return new
+
+
+def move_layer(spec: ModelSpec, source: int, target: int) -> ModelSpec:
+    """A copy with the layer at `source` moved so that it ends up at position `target`."""
+    new = spec.copy()
+    target = max(0, min(target, len(new.layers) - 1))
+    layer = new.layers.pop(source)
+    new.layers.insert(target, layer)
+    return new
+
+
+def set_param(spec: ModelSpec, index: int, key: str, value: Any) -> ModelSpec:
+    """A copy with one parameter of one layer changed. Raises SpecError if out of range."""
+    new = spec.copy()
+    layer = new.layers[index]
+    definition = next(p for p in param_defs(layer.type) if p.name == key)
+    layer.params[key] = check_param(definition, value)
+    return new
+
+
+def set_input_shape(spec: ModelSpec, shape: tuple[int, int, int]) -> ModelSpec:
+    """A copy with a new input shape. Raises SpecError if out of range."""
+    new = spec.copy()
+    new.input_shape = check_input_shape(list(shape))
+    return new
+
+
+def rename_layer(spec: ModelSpec, index: int, name: str | None) -> ModelSpec:
+    """A copy with layer `index` named `name` (None or "" returns it to the automatic name)."""
+    new = spec.copy()
+    name = (name or "").strip() or None
+    if name is not None:
+        if not all(ch.isalnum() or ch in "_-." for ch in name):
+            raise SpecError("A layer name may use letters, digits, '_', '-' and '.' only.")
+        others = [n for i, n in enumerate(spec.layer_names()) if i != index]
+        if name in others:
+            raise SpecError(f"Another layer is already called '{name}'.")
+    new.layers[index].name = name
+    return new

@@ -1,0 +1,167 @@
+"""The builder view: palette, layer stack, properties, summary table and diagram together."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+                               QSplitter, QVBoxLayout, QWidget)
+
+from cnnviz.core.model.presets import PRESETS, preset_spec
+from cnnviz.ui.build.architecture_diagram import ArchitectureDiagramView
+from cnnviz.ui.build.layer_palette import LayerPalette
+from cnnviz.ui.build.layer_stack import LayerStackView
+from cnnviz.ui.build.property_editor import InputShapeEditor, PropertyEditor
+from cnnviz.ui.build.spec_document import SpecDocument
+from cnnviz.ui.build.summary_table import SummaryTable
+
+
+def _titled(title: str, widget: QWidget, extra: QWidget | None = None) -> QWidget:
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(6, 6, 6, 6)
+    layout.setSpacing(4)
+    header = QHBoxLayout()
+    label = QLabel(f"<b>{title}</b>")
+    header.addWidget(label)
+    header.addStretch(1)
+    if extra is not None:
+        header.addWidget(extra)
+    layout.addLayout(header)
+    layout.addWidget(widget, 1)
+    return box
+
+
+class BuilderPanel(QWidget):
+    """Compose a CNN: every edit goes through the SpecDocument and refreshes every view."""
+
+    def __init__(self, document: SpecDocument) -> None:
+        super().__init__()
+        self.document = document
+        self.palette = LayerPalette()
+        self.stack = LayerStackView(document)
+        self.properties = PropertyEditor(document)
+        self.input_editor = InputShapeEditor(document)
+        self.summary = SummaryTable()
+        self.diagram = ArchitectureDiagramView()
+
+        self.preset_combo = QComboBox()
+        self.preset_combo.setToolTip("Replace the stack with a well-known architecture "
+                                     "(Ctrl+Z brings yours back).")
+        self.preset_combo.addItem("Start from a preset…", None)
+        for key, preset in PRESETS.items():
+            self.preset_combo.addItem(preset.title, key)
+            self.preset_combo.setItemData(self.preset_combo.count() - 1, preset.description,
+                                          Qt.ItemDataRole.ToolTipRole)
+        self.preset_combo.activated.connect(self._preset_chosen)
+
+        buttons = QHBoxLayout()
+        buttons.setSpacing(4)
+        self.buttons: dict[str, QPushButton] = {}
+        for key, text, tip, slot in (
+            ("up", "Move up", "Move the selected layer up (Alt+Up)", lambda: self.stack.move_current(-1)),
+            ("down", "Move down", "Move the selected layer down (Alt+Down)",
+             lambda: self.stack.move_current(+1)),
+            ("duplicate", "Duplicate", "Duplicate the selected layer (Ctrl+D)", self.stack.duplicate_current),
+            ("delete", "Delete", "Delete the selected layer (Delete)", self.stack.remove_current),
+        ):
+            button = QPushButton(text)
+            button.setToolTip(tip)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+            self.buttons[key] = button
+        buttons.addStretch(1)
+
+        stack_box = QWidget()
+        stack_layout = QVBoxLayout(stack_box)
+        stack_layout.setContentsMargins(6, 6, 6, 6)
+        stack_layout.setSpacing(4)
+        top_row = QHBoxLayout()
+        top_row.addWidget(QLabel("<b>Layers</b>"))
+        top_row.addStretch(1)
+        top_row.addWidget(self.preset_combo)
+        stack_layout.addLayout(top_row)
+        stack_layout.addWidget(self.input_editor)
+        stack_layout.addWidget(self.stack, 1)
+        stack_layout.addLayout(buttons)
+
+        properties_scroll = QScrollArea()
+        properties_scroll.setWidgetResizable(True)
+        properties_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        properties_scroll.setWidget(self.properties)
+
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(_titled("Palette", self.palette))
+        top.addWidget(stack_box)
+        top.addWidget(_titled("Properties", properties_scroll))
+        top.setStretchFactor(0, 0)
+        top.setStretchFactor(1, 1)
+        top.setStretchFactor(2, 0)
+        # Wide enough for the longest layer name and the widest property row, so neither
+        # needs a horizontal scroll bar at the default size or at 1024×640.
+        palette_width = self.palette.sizeHintForColumn(0) + 2 * self.palette.frameWidth() + 6
+        self.palette.setMinimumWidth(palette_width)
+        scrollbar = properties_scroll.verticalScrollBar().sizeHint().width()
+        properties_scroll.setMinimumWidth(self.properties.minimumSizeHint().width() + scrollbar)
+        top.setSizes([palette_width, 520, 340])
+        top.setChildrenCollapsible(False)
+
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(_titled("Architecture", self.diagram))
+        bottom.addWidget(_titled("Summary", self.summary))
+        bottom.setStretchFactor(0, 3)
+        bottom.setStretchFactor(1, 2)
+        bottom.setSizes([600, 420])
+        bottom.setChildrenCollapsible(False)
+
+        outer = QSplitter(Qt.Orientation.Vertical)
+        outer.addWidget(top)
+        outer.addWidget(bottom)
+        outer.setStretchFactor(0, 3)
+        outer.setStretchFactor(1, 2)
+        outer.setChildrenCollapsible(False)
+        self.splitters = (outer, top, bottom)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(outer)
+
+        self.palette.add_requested.connect(self.stack.insert_layer)
+        self.stack.current_layer_changed.connect(self._layer_selected)
+        self.summary.layer_activated.connect(self.stack.select_layer)
+        self.diagram.layer_clicked.connect(self.stack.select_layer)
+        document.changed.connect(self._refresh)
+        self._refresh()
+        self._layer_selected(self.stack.current_layer())
+
+    def _refresh(self) -> None:
+        report = self.document.report
+        self.summary.set_report(report)
+        self.diagram.set_report(report)
+        row = self.stack.current_layer()
+        self._update_buttons(row)
+
+    def _layer_selected(self, row: int) -> None:
+        self.properties.show_layer(row)
+        self.summary.select_layer(row)
+        self.diagram.set_selected(row)
+        self._update_buttons(row)
+
+    def _update_buttons(self, row: int) -> None:
+        count = len(self.document.spec.layers)
+        self.buttons["up"].setEnabled(row > 0)
+        self.buttons["down"].setEnabled(0 <= row < count - 1)
+        self.buttons["duplicate"].setEnabled(row >= 0)
+        self.buttons["delete"].setEnabled(row >= 0)
+
+    def _preset_chosen(self, combo_index: int) -> None:
+        key = self.preset_combo.itemData(combo_index)
+        self.preset_combo.setCurrentIndex(0)
+        if key is None:
+            return
+        self.apply_preset(key)
+
+    def apply_preset(self, key: str) -> None:
+        """Replace the stack with a preset, as one undoable edit."""
+        self.document.apply(preset_spec(key), f"Preset {PRESETS[key].title}", select=0,
+                            current=self.stack.current_layer())

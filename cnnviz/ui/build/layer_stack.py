@@ -1,0 +1,317 @@
+"""The layer stack: an ordered list of layers with drag-and-drop and keyboard editing.
+
+The model reads the SpecDocument; every change (drop, key) becomes one undoable
+document edit, so the list never holds state of its own.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import (QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex,
+                            QRect, QSize, Qt, Signal)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import (QAbstractItemView, QListView, QStyle, QStyledItemDelegate,
+                               QStyleOptionViewItem)
+
+from cnnviz.core.model import spec_edits
+from cnnviz.core.model.layer_text import layer_summary
+from cnnviz.core.model.shapes import LayerReport
+from cnnviz.core.model.spec import LAYER_DESCRIPTIONS, LayerSpec
+from cnnviz.ui.common.layer_style import layer_color
+from cnnviz.ui.build.spec_document import SpecDocument
+
+ROW_MIME = "application/x-cnnviz-layer-row"
+TYPE_MIME = "application/x-cnnviz-layer-type"
+
+REPORT_ROLE = Qt.ItemDataRole.UserRole + 1
+LAYER_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+def shape_text(shape: tuple[int, ...] | None) -> str:
+    return "×".join(str(d) for d in shape) if shape else "—"
+
+
+class LayerStackModel(QAbstractListModel):
+    """A list model over the document's layers; drops become document edits."""
+
+    def __init__(self, document: SpecDocument) -> None:
+        super().__init__()
+        self._document = document
+        self._count = len(document.spec.layers)
+        document.changed.connect(self._reload)
+
+    def _reload(self) -> None:
+        count = len(self._document.spec.layers)
+        if count == self._count and count:
+            # Same rows, new contents: keep the selection (and the property editor's focus).
+            self.dataChanged.emit(self.index(0), self.index(count - 1))
+        else:
+            self.beginResetModel()
+            self._count = count
+            self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._document.spec.layers)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self._document.spec.layers):
+            return None
+        layer = self._document.spec.layers[index.row()]
+        report = self._document.report.layers[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{layer.type} {layer_summary(layer)} → {shape_text(report.output_shape)}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            tip = f"<b>{report.name}</b> ({layer.type})<br>{LAYER_DESCRIPTIONS.get(layer.type, '')}"
+            if report.error:
+                tip += f"<br><br><span style='color:#b3261e'>⚠ {report.error}</span>"
+            elif report.warning:
+                tip += f"<br><br>⚠ {report.warning}"
+            return tip
+        if role == REPORT_ROLE:
+            return report
+        if role == LAYER_ROLE:
+            return layer
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        base = Qt.ItemFlag.ItemIsDropEnabled
+        if not index.isValid():
+            return base
+        return (base | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemIsDragEnabled) & ~Qt.ItemFlag.ItemIsDropEnabled
+
+    def supportedDropActions(self) -> Qt.DropAction:  # noqa: N802
+        return Qt.DropAction.MoveAction | Qt.DropAction.CopyAction
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802
+        return [ROW_MIME, TYPE_MIME]
+
+    def mimeData(self, indexes) -> QMimeData:  # noqa: N802
+        data = QMimeData()
+        if indexes:
+            data.setData(ROW_MIME, str(indexes[0].row()).encode())
+        return data
+
+    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,  # noqa: N802
+                     parent: QModelIndex | QPersistentModelIndex) -> bool:
+        count = len(self._document.spec.layers)
+        if row < 0:
+            row = parent.row() if parent.isValid() else count
+        spec = self._document.spec
+        if data.hasFormat(ROW_MIME):
+            source = int(bytes(data.data(ROW_MIME)).decode())
+            target = row if row <= source else row - 1
+            if not 0 <= source < count or target == source:
+                return False
+            name = self._document.report.layers[source].name
+            self._document.apply(spec_edits.move_layer(spec, source, target),
+                                 f"Move {name}", select=target, current=source)
+            return True
+        if data.hasFormat(TYPE_MIME):
+            layer_type = bytes(data.data(TYPE_MIME)).decode()
+            self._document.apply(spec_edits.insert_layer(spec, row, LayerSpec.make(layer_type)),
+                                 f"Add {layer_type}", select=row)
+            return True
+        return False
+
+
+class LayerRowDelegate(QStyledItemDelegate):
+    """Paints a row: number, colour chip, type, settings, output shape, and any error below."""
+
+    PAD = 6
+    NUMBER_WIDTH = 26
+    CHIP_WIDTH = 6
+
+    def __init__(self, view: QListView) -> None:
+        super().__init__(view)
+        self._view = view
+
+    def _error_rect_width(self) -> int:
+        return max(80, self._view.viewport().width() - self.NUMBER_WIDTH - self.CHIP_WIDTH
+                   - 4 * self.PAD)
+
+    def _message(self, report: LayerReport) -> str | None:
+        if report.error:
+            return "⚠ " + report.error
+        if report.warning:
+            return "⚠ " + report.warning
+        return None
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
+        metrics = QFontMetrics(option.font)
+        height = metrics.height() + 2 * self.PAD + 2
+        report: LayerReport | None = index.data(REPORT_ROLE)
+        message = self._message(report) if report else None
+        if message:
+            bounds = metrics.boundingRect(QRect(0, 0, self._error_rect_width(), 2000),
+                                          Qt.TextFlag.TextWordWrap, message)
+            height += bounds.height() + 2
+        return QSize(200, height)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        report: LayerReport | None = index.data(REPORT_ROLE)
+        layer: LayerSpec | None = index.data(LAYER_ROLE)
+        if report is None or layer is None:
+            return
+        painter.save()
+        palette = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        rect = option.rect
+        if selected:
+            painter.fillRect(rect, palette.color(QPalette.ColorRole.Highlight))
+        elif report.error:
+            painter.fillRect(rect, QColor(253, 236, 234))
+        elif index.row() % 2:
+            painter.fillRect(rect, palette.color(QPalette.ColorRole.AlternateBase))
+        text_color = palette.color(QPalette.ColorRole.HighlightedText if selected
+                                   else QPalette.ColorRole.Text)
+        muted = QColor(text_color)
+        muted.setAlpha(150)
+        metrics = QFontMetrics(option.font)
+        line_h = metrics.height()
+        top = rect.top() + self.PAD
+        x = rect.left() + self.PAD
+
+        painter.setPen(muted)
+        painter.drawText(QRect(x, top, self.NUMBER_WIDTH - 4, line_h),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                         str(index.row() + 1))
+        x += self.NUMBER_WIDTH
+        chip = QColor(211, 47, 47) if report.error else layer_color(layer.type)
+        painter.fillRect(QRect(x, rect.top() + 3, self.CHIP_WIDTH, rect.height() - 6), chip)
+        x += self.CHIP_WIDTH + self.PAD
+
+        shape = shape_text(report.output_shape)
+        bold = QFont(option.font)
+        bold.setBold(True)
+        shape_w = QFontMetrics(bold).horizontalAdvance(shape) + self.PAD
+        right = rect.right() - self.PAD
+        painter.setFont(bold)
+        painter.setPen(text_color)
+        painter.drawText(QRect(right - shape_w, top, shape_w, line_h),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, shape)
+        type_w = QFontMetrics(bold).horizontalAdvance(layer.type)
+        painter.drawText(QRect(x, top, type_w + 2, line_h), Qt.AlignmentFlag.AlignVCenter, layer.type)
+        painter.setFont(option.font)
+        painter.setPen(muted)
+        summary_rect = QRect(x + type_w + 8, top, max(0, right - shape_w - x - type_w - 12), line_h)
+        painter.drawText(summary_rect, Qt.AlignmentFlag.AlignVCenter,
+                         metrics.elidedText(layer_summary(layer), Qt.TextElideMode.ElideRight,
+                                            summary_rect.width()))
+        message = self._message(report)
+        if message:
+            painter.setPen(text_color if selected else
+                           (QColor(179, 38, 30) if report.error else QColor(138, 90, 0)))
+            painter.drawText(QRect(x, top + line_h + 2, self._error_rect_width(), 2000),
+                             Qt.TextFlag.TextWordWrap, message)
+        painter.restore()
+
+
+class LayerStackView(QListView):
+    """The stack list. Keys: Delete removes, Ctrl+D duplicates, Alt+Up/Down move."""
+
+    current_layer_changed = Signal(int)  # -1 when nothing is selected
+
+    def __init__(self, document: SpecDocument) -> None:
+        super().__init__()
+        self._document = document
+        self.setModel(LayerStackModel(document))
+        self.setItemDelegate(LayerRowDelegate(self))
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setDropIndicatorShown(True)
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setUniformItemSizes(False)
+        self.setWordWrap(True)
+        self.setAccessibleName("Layer stack")
+        self.setToolTip("")
+        self.selectionModel().currentChanged.connect(
+            lambda current, _previous: self.current_layer_changed.emit(
+                current.row() if current.isValid() else -1))
+        document.selection_hint.connect(self.select_layer)
+        document.changed.connect(self.scheduleDelayedItemsLayout)  # row heights follow errors
+        self.model().modelAboutToBeReset.connect(self._remember_selection)
+        self.model().modelReset.connect(self._after_reset)
+        self._pending_selection = -1
+
+    def current_layer(self) -> int:
+        index = self.currentIndex()
+        return index.row() if index.isValid() else -1
+
+    def select_layer(self, row: int) -> None:
+        """Select and show a layer (clamped to the stack); -1 clears the selection."""
+        count = self.model().rowCount()
+        if count == 0 or row < 0:
+            self.selectionModel().clearSelection()
+            self.setCurrentIndex(QModelIndex())
+            self.current_layer_changed.emit(-1)
+            return
+        row = min(row, count - 1)
+        index = self.model().index(row, 0)
+        self.setCurrentIndex(index)
+        self.scrollTo(index)
+
+    def _remember_selection(self) -> None:
+        self._pending_selection = self.current_layer()
+
+    def _after_reset(self) -> None:
+        # Keep the selection on the same row; a selection_hint may move it right after.
+        self.select_layer(self._pending_selection)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.scheduleDelayedItemsLayout()  # error lines re-wrap to the new width
+
+    # ------------------------------------------------------------- keyboard edits
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        row = self.current_layer()
+        key = event.key()
+        alt = event.modifiers() & Qt.KeyboardModifier.AltModifier
+        if row >= 0 and key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.remove_current()
+        elif row >= 0 and alt and key == Qt.Key.Key_Up:
+            self.move_current(-1)
+        elif row >= 0 and alt and key == Qt.Key.Key_Down:
+            self.move_current(+1)
+        elif row >= 0 and key == Qt.Key.Key_D and (
+                event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            self.duplicate_current()
+        else:
+            super().keyPressEvent(event)
+
+    def remove_current(self) -> None:
+        row = self.current_layer()
+        if row < 0:
+            return
+        spec = self._document.spec
+        name = self._document.report.layers[row].name
+        self._document.apply(spec_edits.remove_layer(spec, row), f"Delete {name}",
+                             select=min(row, len(spec.layers) - 2), current=row)
+
+    def duplicate_current(self) -> None:
+        row = self.current_layer()
+        if row < 0:
+            return
+        name = self._document.report.layers[row].name
+        self._document.apply(spec_edits.duplicate_layer(self._document.spec, row),
+                             f"Duplicate {name}", select=row + 1, current=row)
+
+    def move_current(self, delta: int) -> None:
+        row = self.current_layer()
+        target = row + delta
+        if row < 0 or not 0 <= target < len(self._document.spec.layers):
+            return
+        name = self._document.report.layers[row].name
+        self._document.apply(spec_edits.move_layer(self._document.spec, row, target),
+                             f"Move {name}", select=target, current=row)
+
+    def insert_layer(self, layer_type: str) -> None:
+        """Add a layer of this type below the selected one (at the end if none)."""
+        row = self.current_layer()
+        at = row + 1 if row >= 0 else len(self._document.spec.layers)
+        self._document.apply(
+            spec_edits.insert_layer(self._document.spec, at, LayerSpec.make(layer_type)),
+            f"Add {layer_type}", select=at, current=row)

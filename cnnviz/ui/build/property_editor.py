@@ -1,0 +1,301 @@
+"""The property editor for the selected layer, and the input-shape editor.
+
+Widgets are built from the parameter definitions in core/spec.py, so each one has
+exactly the valid range Keras accepts. Every change becomes one undoable edit; typing
+in one field merges into a single undo step.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget)
+
+from cnnviz.core.model import spec_edits
+from cnnviz.core.errors import SpecError
+from cnnviz.core.model.spec import LAYER_DESCRIPTIONS, MAX_CHANNELS, MAX_INPUT_SIDE, ParamDef, param_defs
+from cnnviz.ui.build.spec_document import SpecDocument
+
+
+def _spin(minimum: int, maximum: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(minimum, maximum)
+    box.setToolTip(tip)
+    box.setKeyboardTracking(True)
+    box.setAccelerated(True)
+    return box
+
+
+class _ParamField:
+    """One parameter's widget(s): reads and writes its value without emitting signals."""
+
+    def __init__(self, definition: ParamDef, on_change: Callable[[Any], None]) -> None:
+        self.definition = definition
+        self.widget = QWidget()
+        self._on_change = on_change
+        self._boxes: list[QWidget] = []
+        layout = QHBoxLayout(self.widget)
+        layout.setContentsMargins(0, 0, 0, 0)
+        d = definition
+        if d.kind == "int":
+            box = _spin(int(d.minimum), int(d.maximum), d.help)
+            box.valueChanged.connect(lambda _v: self._emit())
+            self._boxes = [box]
+        elif d.kind == "float":
+            box = QDoubleSpinBox()
+            box.setDecimals(6 if d.name == "epsilon" else 3)
+            top = d.maximum if d.maximum_inclusive else d.maximum - 10 ** -box.decimals()
+            box.setRange(d.minimum, top)
+            box.setSingleStep(0.0001 if d.name == "epsilon" else 0.05)
+            box.setToolTip(d.help)
+            box.valueChanged.connect(lambda _v: self._emit())
+            self._boxes = [box]
+        elif d.kind == "bool":
+            box = QCheckBox()
+            box.setToolTip(d.help)
+            box.toggled.connect(lambda _v: self._emit())
+            self._boxes = [box]
+        elif d.kind == "choice":
+            box = QComboBox()
+            box.addItems(list(d.choices))
+            box.setToolTip(d.help)
+            box.currentTextChanged.connect(lambda _v: self._emit())
+            self._boxes = [box]
+        elif d.kind in ("pair", "optional_pair"):
+            if d.kind == "optional_pair":
+                auto = QCheckBox("auto")
+                auto.setToolTip("Same as the pool size (Keras's default).")
+                auto.toggled.connect(self._auto_toggled)
+                self._boxes.append(auto)
+            for _ in range(2):
+                box = _spin(int(d.minimum), int(d.maximum), d.help)
+                box.valueChanged.connect(lambda _v: self._emit())
+                self._boxes.append(box)
+        elif d.kind == "regularizer":
+            for label in ("L1", "L2"):
+                box = QDoubleSpinBox()
+                box.setDecimals(5)
+                box.setRange(0.0, 10.0)
+                box.setSingleStep(0.0001)
+                box.setPrefix(f"{label} ")
+                box.setToolTip(d.help)
+                box.valueChanged.connect(lambda _v: self._emit())
+                self._boxes.append(box)
+        for i, box in enumerate(self._boxes):
+            if d.kind in ("pair", "optional_pair") and i == len(self._boxes) - 1:
+                layout.addWidget(QLabel("×"))
+            layout.addWidget(box, 1)
+
+    def _auto_toggled(self, checked: bool) -> None:
+        for box in self._boxes[1:]:
+            box.setEnabled(not checked)
+        self._emit()
+
+    def set_value(self, value: Any) -> None:
+        for box in self._boxes:
+            box.blockSignals(True)
+        try:
+            kind = self.definition.kind
+            if kind in ("int", "float"):
+                self._boxes[0].setValue(value)
+            elif kind == "bool":
+                self._boxes[0].setChecked(bool(value))
+            elif kind == "choice":
+                self._boxes[0].setCurrentText(str(value))
+            elif kind == "pair":
+                self._boxes[0].setValue(value[0])
+                self._boxes[1].setValue(value[1])
+            elif kind == "optional_pair":
+                auto, first, second = self._boxes
+                auto.setChecked(value is None)
+                first.setEnabled(value is not None)
+                second.setEnabled(value is not None)
+                if value is not None:
+                    first.setValue(value[0])
+                    second.setValue(value[1])
+            elif kind == "regularizer":
+                value = value or {"l1": 0.0, "l2": 0.0}
+                self._boxes[0].setValue(value["l1"])
+                self._boxes[1].setValue(value["l2"])
+        finally:
+            for box in self._boxes:
+                box.blockSignals(False)
+
+    def value(self) -> Any:
+        kind = self.definition.kind
+        boxes = self._boxes
+        if kind in ("int", "float"):
+            return boxes[0].value()
+        if kind == "bool":
+            return boxes[0].isChecked()
+        if kind == "choice":
+            return boxes[0].currentText()
+        if kind == "pair":
+            return [boxes[0].value(), boxes[1].value()]
+        if kind == "optional_pair":
+            return None if boxes[0].isChecked() else [boxes[1].value(), boxes[2].value()]
+        return {"l1": boxes[0].value(), "l2": boxes[1].value()}
+
+    def editors(self) -> list[QWidget]:
+        return self._boxes
+
+    def _emit(self) -> None:
+        self._on_change(self.value())
+
+
+class PropertyEditor(QWidget):
+    """Edits the parameters of one layer of the document."""
+
+    def __init__(self, document: SpecDocument) -> None:
+        super().__init__()
+        self._document = document
+        self._row = -1
+        self._type: str | None = None
+        self._fields: dict[str, _ParamField] = {}
+        self._title = QLabel()
+        self._title.setStyleSheet("font-weight: 600; font-size: 11pt;")
+        self._description = QLabel()
+        self._description.setWordWrap(True)
+        self._description.setStyleSheet("color: #5f6368;")
+        self._form_host = QWidget()
+        self._form = QFormLayout(self._form_host)
+        self._form.setContentsMargins(0, 4, 0, 0)
+        self._form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # In a narrow panel a long row (the two regulariser boxes) goes below its label
+        # instead of pushing the panel wider than the window.
+        self._form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self._message = QLabel()
+        self._message.setWordWrap(True)
+        self._message.setObjectName("layerMessage")
+        self._message.setStyleSheet("color: #b3261e;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self._title)
+        layout.addWidget(self._description)
+        layout.addWidget(self._form_host)
+        layout.addWidget(self._message)
+        layout.addStretch(1)
+        document.changed.connect(self._refresh)
+        self.show_layer(-1)
+
+    def field(self, name: str) -> _ParamField:
+        """The field editing parameter `name` of the shown layer (for tests and shortcuts)."""
+        return self._fields[name]
+
+    def show_layer(self, row: int) -> None:
+        """Show the parameters of layer `row` (-1: nothing selected)."""
+        layers = self._document.spec.layers
+        row = row if 0 <= row < len(layers) else -1
+        layer_type = layers[row].type if row >= 0 else None
+        if row != self._row or layer_type != self._type:
+            self._row, self._type = row, layer_type
+            self._document.break_merge()
+            self._rebuild()
+        self._refresh()
+
+    def _rebuild(self) -> None:
+        while self._form.rowCount():
+            self._form.removeRow(0)
+        self._fields.clear()
+        if self._row < 0:
+            return
+        self._name_edit = QLineEdit()
+        self._name_edit.setToolTip("The layer's name in Keras. Leave empty for the automatic one.")
+        self._name_edit.editingFinished.connect(self._rename)
+        self._form.addRow("Name", self._name_edit)
+        for definition in param_defs(self._type):
+            field = _ParamField(definition, lambda value, key=definition.name: self._set(key, value))
+            self._fields[definition.name] = field
+            label = QLabel(definition.label)
+            label.setToolTip(definition.help)
+            self._form.addRow(label, field.widget)
+
+    def _refresh(self) -> None:
+        layers = self._document.spec.layers
+        if self._row >= len(layers) or (self._row >= 0 and layers[self._row].type != self._type):
+            self.show_layer(min(self._row, len(layers) - 1))
+            return
+        if self._row < 0:
+            self._title.setText("No layer selected")
+            self._description.setText("Pick a layer in the stack to edit it, or add one from "
+                                      "the palette on the left.")
+            self._message.clear()
+            return
+        layer = layers[self._row]
+        report = self._document.report.layers[self._row]
+        self._title.setText(f"{self._row + 1}. {layer.type}")
+        self._description.setText(LAYER_DESCRIPTIONS.get(layer.type, ""))
+        if not self._name_edit.hasFocus():
+            self._name_edit.setText(layer.name or "")
+            self._name_edit.setPlaceholderText(report.name)
+        for key, field in self._fields.items():
+            if field.value() != layer.get(key):
+                field.set_value(layer.get(key))
+        self._message.setText(("⚠ " + report.error) if report.error else
+                              ("⚠ " + report.warning) if report.warning else "")
+
+    def _set(self, key: str, value: Any) -> None:
+        row = self._row
+        try:
+            new = spec_edits.set_param(self._document.spec, row, key, value)
+        except SpecError as exc:
+            self._message.setText("⚠ " + str(exc))
+            return
+        name = self._document.report.layers[row].name
+        self._document.apply(new, f"Change {key} of {name}", merge_key=f"param:{row}:{key}",
+                             select=row, current=row)
+
+    def _rename(self) -> None:
+        row = self._row
+        if row < 0:
+            return
+        try:
+            new = spec_edits.rename_layer(self._document.spec, row, self._name_edit.text())
+        except SpecError as exc:
+            self._message.setText("⚠ " + str(exc))
+            self._name_edit.setText(self._document.spec.layers[row].name or "")
+            return
+        self._document.apply(new, "Rename layer", select=row, current=row)
+
+
+class InputShapeEditor(QWidget):
+    """Height × width × channels of the model's input."""
+
+    def __init__(self, document: SpecDocument) -> None:
+        super().__init__()
+        self._document = document
+        self.height_box = _spin(1, MAX_INPUT_SIDE, "Input height in pixels.")
+        self.width_box = _spin(1, MAX_INPUT_SIDE, "Input width in pixels.")
+        self.channels_box = _spin(1, MAX_CHANNELS, "Channels: 1 for grayscale, 3 for colour (RGB).")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        title = QLabel("<b>Input</b>")
+        layout.addWidget(title)
+        for label, box in (("H", self.height_box), ("W", self.width_box), ("C", self.channels_box)):
+            caption = QLabel(label)
+            caption.setToolTip(box.toolTip())
+            caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            layout.addWidget(caption)
+            layout.addWidget(box)
+            box.valueChanged.connect(self._changed)
+        layout.addStretch(1)
+        document.changed.connect(self._refresh)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        shape = self._document.spec.input_shape
+        for box, value in zip((self.height_box, self.width_box, self.channels_box), shape):
+            if box.value() != value:
+                box.blockSignals(True)
+                box.setValue(value)
+                box.blockSignals(False)
+
+    def _changed(self) -> None:
+        shape = (self.height_box.value(), self.width_box.value(), self.channels_box.value())
+        try:
+            new = spec_edits.set_input_shape(self._document.spec, shape)
+        except SpecError:
+            return  # the spin boxes' ranges already keep values valid
+        self._document.apply(new, "Change input shape", merge_key="input_shape")

@@ -1,0 +1,267 @@
+"""A live `model.summary()`: one row per layer with its output shape and parameter count.
+
+The table is refreshed on every keystroke in the editor, so `set_report` only rewrites the
+texts and colours of existing items; rows are added or removed only when the stack's length
+changes.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QIcon
+from PySide6.QtWidgets import (
+    QAbstractItemView, QHeaderView, QLabel, QStyle, QTableWidget, QTableWidgetItem, QVBoxLayout,
+    QWidget,
+)
+
+from cnnviz.core.model.shapes import StackReport, format_shape
+
+COLUMNS = ("Layer", "Type", "Output shape", "Param #")
+NAME, TYPE, SHAPE, PARAMS = range(4)
+UNKNOWN = "—"
+BYTES_PER_PARAM = 4  # float32 weights, as Keras's summary assumes for a default model
+
+ERROR_BACKGROUND = QColor("#fdecea")
+ERROR_TEXT = QColor("#b3261e")
+UNKNOWN_TEXT = QColor("#8a8f98")
+UNKNOWN_TOOLTIP = "Unknown until the error above is fixed."
+
+
+def readable_size(num_bytes: float) -> str:
+    """A byte count the way Keras's summary writes it: 1024-based, two decimals ("1.97 MB")."""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if num_bytes / 1024 < 1:
+            return f"{num_bytes:.2f} {unit}"
+        num_bytes /= 1024
+    return f"{num_bytes:.2f} PB"
+
+
+def params_with_size(count: int) -> str:
+    """"515,146 (1.97 MB)": a parameter count and its float32 weight size."""
+    return f"{count:,} ({readable_size(count * BYTES_PER_PARAM)})"
+
+
+def totals_text(report: StackReport) -> str:
+    """The footer line under the table, like the three total lines of `model.summary()`."""
+    if not report.ok:
+        # Keras could not build this model, so partial totals would mislead.
+        return (f"Total params: {UNKNOWN} · Trainable: {UNKNOWN} · Non-trainable: {UNKNOWN}"
+                f"  (fix the marked row first)")
+    return (f"Total params: {params_with_size(report.total_params)} · "
+            f"Trainable: {params_with_size(report.trainable_params)} · "
+            f"Non-trainable: {params_with_size(report.non_trainable_params)}")
+
+
+class SummaryTable(QWidget):
+    """A read-only table of the stack (Input row first) with a totals line below it.
+
+    Signals:
+        layer_activated(int): the user clicked (or moved the keyboard cursor to) a layer row;
+            the argument is the 0-based index in the stack. The Input row emits nothing.
+    """
+
+    layer_activated = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._report: StackReport | None = None
+        self._programmatic = False  # True while we move the selection ourselves
+        self._row_changed_by_cursor: int | None = None
+        # Our own references to the items, so a refresh never asks Qt for them.
+        self._items: list[list[QTableWidgetItem]] = []
+        self._row_styles: list[tuple[str, str]] = []  # (state, tooltip) last written per row
+
+        self._table = QTableWidget(0, len(COLUMNS), self)
+        self._table.setHorizontalHeaderLabels(COLUMNS)
+        self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self._table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self._table.setAlternatingRowColors(True)
+        self._table.setWordWrap(False)
+        self._table.verticalHeader().setVisible(False)
+        # Compact rows like model.summary(), but tall enough for the error icon.
+        row_height = max(20, self.fontMetrics().height() + 8)
+        self._table.verticalHeader().setDefaultSectionSize(row_height)
+        self._table.setIconSize(QSize(row_height - 6, row_height - 6))
+        header = self._table.horizontalHeader()
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        # Not ResizeToContents: that re-measures every row after each changed cell, which is
+        # slow for long stacks. _fit_columns measures the new texts once per refresh instead.
+        for column in (TYPE, SHAPE, PARAMS):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        params_header = self._table.horizontalHeaderItem(PARAMS)
+        params_header.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+        self._totals = QLabel(self)
+        self._totals.setWordWrap(True)
+        self._totals.setContentsMargins(4, 2, 4, 2)
+        self._totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self._table, 1)
+        layout.addWidget(self._totals)
+
+        style = self.style()
+        self._error_icon: QIcon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical)
+        self._warning_icon: QIcon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+
+        self._table.currentCellChanged.connect(self._on_current_cell_changed)
+        self._table.cellClicked.connect(self._on_cell_clicked)
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def table(self) -> QTableWidget:
+        """The inner table (for tests and for the main window's keyboard focus)."""
+        return self._table
+
+    @property
+    def totals_label(self) -> QLabel:
+        """The footer label with the total parameter counts."""
+        return self._totals
+
+    def report(self) -> StackReport | None:
+        """The report shown, or None before the first `set_report`."""
+        return self._report
+
+    def set_report(self, report: StackReport) -> None:
+        """Show a stack report: Input row, one row per layer, and the totals line."""
+        self._report = report
+        table = self._table
+        self._programmatic = True
+        table.setUpdatesEnabled(False)  # one repaint for the whole refresh, not one per cell
+        try:
+            self._resize_rows(len(report.layers) + 1)
+            rows = [self._input_row(report)]
+            after_error = report.input_error is not None
+            for layer in report.layers:
+                if layer.error:
+                    rows.append(((layer.name, layer.type, UNKNOWN, UNKNOWN), layer.error, "error"))
+                    after_error = True
+                elif after_error or layer.output_shape is None:
+                    rows.append(((layer.name, layer.type, UNKNOWN, UNKNOWN), UNKNOWN_TOOLTIP,
+                                 "unknown"))
+                else:
+                    texts = (layer.name, layer.type, format_shape(layer.output_shape),
+                             f"{layer.params:,}")
+                    rows.append((texts, layer.warning or "", "warning" if layer.warning else "ok"))
+            for row, (texts, tooltip, state) in enumerate(rows):
+                self._fill_row(row, texts, tooltip, state)
+            self._fit_columns([texts for texts, _, _ in rows])
+        finally:
+            table.setUpdatesEnabled(True)
+            self._programmatic = False
+        self._totals.setText(totals_text(report))
+        self._totals.setToolTip(report.error_message() or "")
+
+    def select_layer(self, index: int | None) -> None:
+        """Highlight the row of stack layer `index` (None or out of range clears it).
+
+        Does not emit `layer_activated`: the caller already knows.
+        """
+        self._programmatic = True
+        try:
+            row = -1 if index is None else index + 1
+            if 1 <= row < self._table.rowCount():
+                self._table.setCurrentCell(row, NAME)
+                self._table.selectRow(row)
+                self._table.scrollToItem(self._items[row][NAME])
+            else:
+                self._table.clearSelection()
+                self._table.setCurrentCell(-1, -1)
+        finally:
+            self._programmatic = False
+        self._row_changed_by_cursor = None
+
+    def selected_layer(self) -> int | None:
+        """The stack index of the selected layer row, or None (nothing, or the Input row)."""
+        rows = self._table.selectionModel().selectedRows()
+        if not rows or rows[0].row() == 0:
+            return None
+        return rows[0].row() - 1
+
+    # ------------------------------------------------------------------ filling rows
+
+    @staticmethod
+    def _input_row(report: StackReport) -> tuple[tuple[str, ...], str, str]:
+        texts = ("input", "InputLayer", format_shape(report.input_shape), "0")
+        return texts, report.input_error or "", "error" if report.input_error else "ok"
+
+    def _fit_columns(self, rows: list[tuple[str, ...]]) -> None:
+        """Size the Type, Output shape and Param # columns to their longest text."""
+        metrics = self._table.fontMetrics()
+        header = self._table.horizontalHeader()
+        for column in (TYPE, SHAPE, PARAMS):
+            longest = max(metrics.horizontalAdvance(row[column]) for row in rows)
+            width = max(longest + 20,
+                        header.fontMetrics().horizontalAdvance(COLUMNS[column]) + 24)
+            if header.sectionSize(column) != width:
+                header.resizeSection(column, width)
+
+    def _resize_rows(self, count: int) -> None:
+        """Add or drop rows so the table has `count`; existing rows keep their items."""
+        if len(self._items) == count:
+            return
+        self._table.setRowCount(count)
+        del self._items[count:], self._row_styles[count:]  # Qt deleted those items
+        for row in range(len(self._items), count):
+            items = []
+            for column in range(len(COLUMNS)):
+                item = QTableWidgetItem()
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+                if column == PARAMS:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                self._table.setItem(row, column, item)
+                items.append(item)
+            self._items.append(items)
+            self._row_styles.append(("ok", ""))
+
+    def _fill_row(self, row: int, texts: tuple[str, ...], tooltip: str, state: str) -> None:
+        """Write one row; `state` is "ok", "warning", "error" or "unknown".
+
+        Only what changed is written: a keystroke usually changes a few cells, and every
+        write to an item costs a model signal.
+        """
+        items = self._items[row]
+        for item, text in zip(items, texts):
+            if item.text() != text:
+                item.setText(text)
+        if self._row_styles[row] == (state, tooltip):
+            return
+        self._row_styles[row] = (state, tooltip)
+        if state == "error":
+            foreground, background = QBrush(ERROR_TEXT), QBrush(ERROR_BACKGROUND)
+        elif state == "unknown":
+            foreground, background = QBrush(UNKNOWN_TEXT), QBrush()
+        else:
+            foreground, background = QBrush(), QBrush()
+        for item in items:
+            item.setForeground(foreground)
+            item.setBackground(background)
+            item.setToolTip(tooltip)
+        icon = {"error": self._error_icon, "warning": self._warning_icon}.get(state, QIcon())
+        items[NAME].setIcon(icon)
+
+    # ------------------------------------------------------------------ user input
+
+    def _on_current_cell_changed(self, row: int, _column: int, previous_row: int,
+                                 _previous_column: int) -> None:
+        # Covers keyboard navigation and the press of a click on a new row; the click's own
+        # cellClicked signal then knows the row was already announced.
+        if self._programmatic or row == previous_row or row < 1:
+            return
+        self._row_changed_by_cursor = row
+        self.layer_activated.emit(row - 1)
+
+    def _on_cell_clicked(self, row: int, _column: int) -> None:
+        if self._row_changed_by_cursor == row:
+            self._row_changed_by_cursor = None
+            return
+        self._row_changed_by_cursor = None
+        if row >= 1:
+            self.layer_activated.emit(row - 1)

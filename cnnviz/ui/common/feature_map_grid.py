@@ -1,0 +1,444 @@
+"""All channels of one layer's output as a grid of small maps, on one shared colour scale.
+
+A (H, W, C) output becomes C tiles, each labelled with its channel number; a (N,) vector
+(Flatten, Dense) becomes rows of cells. Every tile uses the same zero-centred limit, so a
+strong map looks strong next to a weak one. Tiles grow to fill the space when there are
+few of them and shrink (down to a readable minimum, then scroll) when there are many.
+`TileCanvas` is shared with the filter grid.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPen
+from PySide6.QtWidgets import (
+    QBoxLayout, QFrame, QLabel, QScrollArea, QSizePolicy, QToolTip, QVBoxLayout, QWidget,
+)
+
+from cnnviz.ui.common.value_colors import (
+    ColorLegend, diverging_image, format_value, symmetric_limit, text_color_on,
+)
+
+SELECTED_COLOUR = QColor(255, 176, 0)     # the explainer's amber: clear on blue, white and red
+EMPTY_COLOUR = QColor(150, 150, 150)
+GAP = 6                                   # pixels between tiles
+MIN_TILE_SIDE = 36                        # below this, scroll instead of shrinking
+MAX_TILE_SIDE = 320
+
+
+@dataclass
+class TileLayout:
+    """Where the tiles go: `cols` × `rows` cells of `cell_w` × `cell_h`, centred."""
+
+    cols: int
+    rows: int
+    tile_w: int
+    tile_h: int
+    label_h: int
+    left: int
+    width: int
+    height: int
+
+    @property
+    def cell_w(self) -> int:
+        return self.tile_w + GAP
+
+    @property
+    def cell_h(self) -> int:
+        return self.tile_h + self.label_h + GAP
+
+    def tile_rect(self, index: int) -> QRect:
+        row, col = divmod(index, self.cols)
+        return QRect(self.left + col * self.cell_w, GAP + row * self.cell_h,
+                     self.tile_w, self.tile_h)
+
+
+def _nice_scale(scale: float) -> float:
+    """A whole-number zoom when it costs little size, so every map pixel is equally big."""
+    whole = math.floor(scale)
+    return float(whole) if whole >= 1 and whole >= 0.9 * scale else scale
+
+
+def tile_layout(count: int, src_h: int, src_w: int, avail_w: int, avail_h: int,
+                label_h: int) -> TileLayout:
+    """The biggest tiles that show all `count` maps of src_h × src_w in the space; if that
+    would make them smaller than MIN_TILE_SIDE, tiles of that size in rows that scroll."""
+    count, src_h, src_w = max(count, 1), max(src_h, 1), max(src_w, 1)
+    longest = max(src_h, src_w)
+    best_scale, best_cols = 0.0, 1
+    for cols in range(1, count + 1):
+        rows = math.ceil(count / cols)
+        cell_w = (avail_w - GAP * (cols + 1)) / cols
+        cell_h = (avail_h - GAP * (rows + 1)) / rows - label_h
+        scale = min(cell_w / src_w, cell_h / src_h)
+        if scale > best_scale:
+            best_scale, best_cols = scale, cols
+    scale = min(best_scale, MAX_TILE_SIDE / longest)
+    if scale * longest < MIN_TILE_SIDE:
+        scale = MIN_TILE_SIDE / longest
+        scale = math.ceil(scale) if scale >= 1 else scale
+        tile_w = max(1, round(src_w * scale))
+        best_cols = max(1, min(count, (avail_w - GAP) // (tile_w + GAP)))
+    else:
+        scale = _nice_scale(scale)
+    # Rounded down: a pixel more per tile, times the rows, would bring a needless scroll bar.
+    tile_w, tile_h = max(1, int(src_w * scale + 1e-6)), max(1, int(src_h * scale + 1e-6))
+    cols = best_cols
+    rows = math.ceil(count / cols)
+    used_w = cols * (tile_w + GAP) + GAP
+    height = rows * (tile_h + label_h + GAP) + GAP
+    left = GAP + max(0, (avail_w - used_w) // 2)
+    return TileLayout(cols, rows, tile_w, tile_h, label_h, left, max(avail_w, used_w), height)
+
+
+class TileCanvas(QWidget):
+    """Draws equal-sized images in a grid with a label under each; click selects one."""
+
+    tile_clicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.images: list[QImage] = []
+        self.labels: list[str] = []
+        self.source_size = (1, 1)                 # (rows, cols) of each image's data
+        self.selected: int | None = None
+        self.tooltip_for: Callable[[int, int, int], str] | None = None
+        self.overlay: Callable[[QPainter, int, QRect], None] | None = None
+        self.empty_text = "Nothing to show yet"
+        self.layout_info = tile_layout(1, 1, 1, 200, 200, 0)
+        self.setMouseTracking(True)
+
+    def set_tiles(self, images: list[QImage], labels: list[str],
+                  source_size: tuple[int, int]) -> None:
+        self.images, self.labels, self.source_size = images, labels, source_size
+        if self.selected is not None and self.selected >= len(images):
+            self.selected = None
+        self.update()
+
+    def fit_to(self, width: int, height: int) -> None:
+        """Lay the tiles out for a viewport of width × height and take the height needed."""
+        label_h = self.fontMetrics().height() + 2
+        self.layout_info = tile_layout(len(self.images), *self.source_size, width, height,
+                                       label_h)
+        self.resize(width, max(height, self.layout_info.height) if self.images else height)
+        self.update()
+
+    def tile_rect(self, index: int) -> QRect:
+        return self.layout_info.tile_rect(index) if 0 <= index < len(self.images) else QRect()
+
+    def hit(self, pos: QPoint) -> tuple[int, int, int] | None:
+        """(tile, source row, source column) under `pos`, None between tiles."""
+        info = self.layout_info
+        col, x = divmod(pos.x() - info.left, info.cell_w)
+        row, y = divmod(pos.y() - GAP, info.cell_h)
+        index = row * info.cols + col
+        if not (0 <= col < info.cols and row >= 0 and 0 <= index < len(self.images)):
+            return None
+        if x >= info.tile_w or y >= info.tile_h:
+            return None
+        src_h, src_w = self.source_size
+        return (index, min(src_h - 1, y * src_h // info.tile_h),
+                min(src_w - 1, x * src_w // info.tile_w))
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        if not self.images:
+            painter.setPen(EMPTY_COLOUR)
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.empty_text)
+            return
+        info = self.layout_info
+        downscale = info.tile_h < self.source_size[0]
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, downscale)
+        label_font = QFont(self.font())
+        label_colour = self.palette().windowText().color()
+        frame = QPen(QColor(160, 160, 160), 1)
+        for index, image in enumerate(self.images):
+            rect = info.tile_rect(index)
+            if not rect.intersects(event.rect()):
+                continue
+            painter.drawImage(rect, image)
+            painter.setFont(self.font())
+            if self.overlay is not None:
+                self.overlay(painter, index, rect)
+            selected = index == self.selected
+            painter.setPen(QPen(SELECTED_COLOUR, 3) if selected else frame)
+            outline = rect.adjusted(-2, -2, 1, 1) if selected else rect.adjusted(-1, -1, 0, 0)
+            painter.drawRect(outline)
+            label_font.setBold(selected)
+            painter.setFont(label_font)
+            painter.setPen(label_colour)
+            painter.drawText(QRect(rect.left() - GAP // 2, rect.bottom() + 2, rect.width() + GAP,
+                                   info.label_h), Qt.AlignmentFlag.AlignHCenter, self.labels[index])
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        hit = self.hit(event.position().toPoint())
+        if hit is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.selected = hit[0]
+            self.update()
+            self.tile_clicked.emit(hit[0])
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            hit = self.hit(event.pos())
+            if hit is not None and self.tooltip_for is not None:
+                QToolTip.showText(event.globalPos(), self.tooltip_for(*hit), self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
+
+
+class VectorStrip(QWidget):
+    """A (N,) vector as rows of square cells, index of each row's first cell on the left."""
+
+    cell_clicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.values = np.zeros(0, np.float32)
+        self.limit = 1.0
+        self.image = QImage()
+        self.selected: int | None = None
+        self.cell, self.per_row, self.gutter = 8, 1, 40
+        self.setMouseTracking(True)
+
+    def set_values(self, values: np.ndarray, limit: float) -> None:
+        self.values, self.limit = np.asarray(values, np.float32).reshape(-1), limit
+        if self.selected is not None and self.selected >= self.values.size:
+            self.selected = None
+        self.update()
+
+    def fit_to(self, width: int, height: int) -> None:
+        count = max(1, self.values.size)
+        self.gutter = self.fontMetrics().horizontalAdvance(str(count)) + 10
+        usable_w, usable_h = width - self.gutter - GAP, height - 2 * GAP
+        cell = 3
+        if usable_w // count >= 36:      # a few values read best in one row
+            cell = min(64, usable_w // count)
+        else:
+            for size in range(64, 2, -1):   # the biggest cells that fit without scrolling
+                per_row = max(1, usable_w // size)
+                if math.ceil(count / per_row) * size <= usable_h:
+                    cell = size
+                    break
+        self.cell, self.per_row = cell, max(1, min(count, usable_w // cell))
+        rows = math.ceil(count / self.per_row)
+        padded = np.full(rows * self.per_row, 0.0, np.float32)
+        padded[:self.values.size] = self.values
+        self.image = diverging_image(padded.reshape(rows, self.per_row), self.limit)
+        self.resize(width, max(height, rows * cell + 2 * GAP))
+        self.update()
+
+    def cell_rect(self, index: int) -> QRect:
+        row, col = divmod(index, self.per_row)
+        return QRect(self.gutter + col * self.cell, GAP + row * self.cell, self.cell, self.cell)
+
+    def index_at(self, pos: QPoint) -> int | None:
+        col = (pos.x() - self.gutter) // self.cell
+        row = (pos.y() - GAP) // self.cell
+        index = row * self.per_row + col
+        if 0 <= col < self.per_row and row >= 0 and index < self.values.size:
+            return index
+        return None
+
+    def paintEvent(self, _event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        count = self.values.size
+        if count == 0:
+            return
+        rows = math.ceil(count / self.per_row)
+        painter.drawImage(QRect(self.gutter, GAP, self.per_row * self.cell, rows * self.cell),
+                          self.image)
+        spare = rows * self.per_row - count    # the last row's unused cells
+        if spare:
+            painter.fillRect(self.cell_rect(count).united(self.cell_rect(rows * self.per_row - 1)),
+                             self.palette().window())
+        painter.setPen(self.palette().windowText().color())
+        label_every = max(1, math.ceil(self.fontMetrics().height() / self.cell))
+        vertical = (Qt.AlignmentFlag.AlignVCenter if label_every == 1
+                    else Qt.AlignmentFlag.AlignTop)
+        for row in range(0, rows, label_every):
+            line_h = max(self.cell, self.fontMetrics().height())
+            painter.drawText(QRect(0, GAP + row * self.cell, self.gutter - 6, line_h),
+                             Qt.AlignmentFlag.AlignRight | vertical, str(row * self.per_row))
+        if self.cell >= 12:
+            painter.setPen(QPen(QColor(200, 200, 200), 1))
+            for index in range(count):
+                painter.drawRect(self.cell_rect(index).adjusted(0, 0, -1, -1))
+        metrics = self.fontMetrics()
+        if self.cell >= 36:
+            for index, value in enumerate(self.values):
+                text = format_value(value, 2)
+                if metrics.horizontalAdvance(text) <= self.cell - 4:
+                    painter.setPen(text_color_on(value, self.limit))
+                    painter.drawText(self.cell_rect(index), Qt.AlignmentFlag.AlignCenter, text)
+        if self.selected is not None:
+            painter.setPen(QPen(SELECTED_COLOUR, 3))
+            painter.drawRect(self.cell_rect(self.selected).adjusted(-1, -1, 0, 0))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        index = self.index_at(event.position().toPoint())
+        if index is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.selected = index
+            self.update()
+            self.cell_clicked.emit(index)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            index = self.index_at(event.pos())
+            if index is not None:
+                QToolTip.showText(event.globalPos(),
+                                  f"Unit {index}: {format_value(self.values[index], 4)}", self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(event)
+
+
+class FitScrollArea(QScrollArea):
+    """A vertical scroll area whose content (a TileCanvas or VectorStrip) is refitted to the
+    visible width and height whenever the viewport changes size (a scroll bar appearing too)."""
+
+    def __init__(self, content: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(content)
+        self.viewport().installEventFilter(self)
+
+    def show_content(self, content: QWidget) -> None:
+        if self.widget() is not content:
+            self.takeWidget()
+            self.setWidget(content)
+        self.fit()
+
+    def fit(self) -> None:
+        content = self.widget()
+        if content is not None:
+            content.fit_to(self.viewport().width(), self.viewport().height())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit()
+        return super().eventFilter(watched, event)
+
+
+class FeatureMapGrid(QWidget):
+    """Every channel of one layer's output (or every unit of a vector), one colour scale."""
+
+    channel_clicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.output = np.zeros((0, 0, 0), np.float32)
+        self.limit = 1.0
+        self.title_label = QLabel()
+        self.title_label.setWordWrap(True)
+        bold = self.title_label.font()
+        bold.setBold(True)
+        self.title_label.setFont(bold)
+        self.legend = ColorLegend()
+        self.legend.setMinimumWidth(140)
+        self.legend.setMaximumWidth(240)
+        self.tiles = TileCanvas()
+        self.tiles.tooltip_for = self._tile_tooltip
+        self.tiles.tile_clicked.connect(self.channel_clicked)
+        self.strip = VectorStrip()
+        self.strip.cell_clicked.connect(self.channel_clicked)
+        self.scroll = FitScrollArea(self.tiles)
+        header = self.header = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        header.addWidget(self.title_label, 1)
+        header.addWidget(self.legend)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(header)
+        layout.addWidget(self.scroll, 1)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    # ------------------------------------------------------------------ public
+
+    def set_maps(self, output: np.ndarray, title: str = "") -> None:
+        """Show a layer's output: (H, W, C) maps, (H, W) one map, or (N,) values.
+        A leading batch axis of 1 is dropped. Raises ValueError for other shapes."""
+        array = np.asarray(output, np.float32)
+        if array.ndim in (2, 4) and array.shape[0] == 1:   # a batch of one
+            array = array[0]
+        if array.ndim == 2:
+            array = array[..., None]
+        if array.ndim not in (1, 3):
+            raise ValueError(f"Cannot draw an output of shape {np.shape(output)} as maps.")
+        self.output = array
+        self.limit = symmetric_limit(array)
+        self.legend.set_limit(self.limit)
+        if array.ndim == 3:
+            height, width, channels = array.shape
+            images = [diverging_image(array[..., c], self.limit) for c in range(channels)]
+            self.tiles.set_tiles(images, [str(c) for c in range(channels)], (height, width))
+            what = f"{channels} feature map{'s' if channels != 1 else ''} of {height}×{width}"
+            self._show(self.tiles)
+        else:
+            self.strip.set_values(array, self.limit)
+            what = f"{array.size} values (hover for each)"
+            self._show(self.strip)
+        self.title_label.setText(f"{title}  ·  {what}" if title else what)
+
+    def clear(self) -> None:
+        self.output = np.zeros((0, 0, 0), np.float32)
+        self.tiles.set_tiles([], [], (1, 1))
+        self.title_label.setText("")
+        self._show(self.tiles)
+
+    def set_selected_channel(self, channel: int | None) -> None:
+        """Outline one channel (or unit) without emitting `channel_clicked`; None for none."""
+        self.tiles.selected = channel
+        self.strip.selected = channel
+        self.canvas.update()
+        if channel is not None and not self.is_vector() and self.tiles.images:
+            self.scroll.ensureVisible(self.tiles.tile_rect(channel).center().x(),
+                                      self.tiles.tile_rect(channel).center().y(), 0, 60)
+
+    def selected_channel(self) -> int | None:
+        return self.strip.selected if self.is_vector() else self.tiles.selected
+
+    def is_vector(self) -> bool:
+        return self.output.ndim == 1
+
+    @property
+    def canvas(self) -> QWidget:
+        """The widget the tiles (or vector cells) are drawn on: clicks and tooltips go there."""
+        return self.scroll.widget()
+
+    def tile_rect(self, channel: int) -> QRect:
+        """Where channel `channel` is drawn, in `canvas` coordinates."""
+        return self.strip.cell_rect(channel) if self.is_vector() else self.tiles.tile_rect(channel)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(600, 400)
+
+    # ------------------------------------------------------------------ private
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        # Narrow: the legend goes under the title rather than squeezing it into a column.
+        narrow = event.size().width() < 480
+        self.header.setDirection(QBoxLayout.Direction.TopToBottom if narrow
+                                 else QBoxLayout.Direction.LeftToRight)
+        super().resizeEvent(event)
+
+    def _show(self, canvas: QWidget) -> None:
+        self.scroll.show_content(canvas)
+
+    def _relayout(self) -> None:
+        self.scroll.fit()
+
+    def _tile_tooltip(self, channel: int, row: int, col: int) -> str:
+        plane = self.output[..., channel]
+        return (f"Channel {channel}\n"
+                f"value at row {row}, column {col}: {format_value(plane[row, col], 4)}\n"
+                f"min {format_value(plane.min())} · max {format_value(plane.max())}"
+                f" · mean {format_value(plane.mean())}")

@@ -1,0 +1,320 @@
+"""The Explain view: pick an input, then step through the real forward pass layer by layer.
+
+Left: the input picker and the model's answer. Centre: the strip of layers, and for the chosen
+layer its steps (animated for convolution and pooling), all its feature maps, and its filters.
+Right: a few plain words about the layer, which a teacher can hide.
+
+The model is the one in the Train view (live while it trains), or, before any training, the
+builder's model with random weights. Forward passes run in the background (ExplainSession);
+results of an input or layer the user has already left are dropped by generation number.
+While training runs, `observe` is called on the training thread between batches: it takes a
+snapshot for the learning replay and refreshes the view for the current input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget,
+)
+
+from cnnviz.core.explain.lessons import lesson_for_steps
+from cnnviz.core.explain.learning_snapshots import LearningHistory
+from cnnviz.ui.explain import exports as explain_exports
+from cnnviz.ui.explain.learning import ExplainLearningMixin
+from cnnviz.ui.explain.model_choice import ExplainModelChoiceMixin
+from cnnviz.ui.explain.session import ExplainSession, ForwardResult
+from cnnviz.ui.explain.views.step_views import StepViews
+from cnnviz.ui.explain.layer_strip import LayerChip, LayerStrip
+
+
+class ExplainPanel(ExplainLearningMixin, ExplainModelChoiceMixin, QWidget):
+    """Explains the current model on one input, layer by layer.
+
+    Training and the learning replay are in explain_learning.py; which model is explained,
+    and the banner, in explain_model_choice.py.
+    """
+
+    def __init__(self, document: Any, training: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from cnnviz.ui.common.feature_map_grid import FeatureMapGrid
+        from cnnviz.ui.common.filter_grid import FilterGrid
+        from cnnviz.ui.explain.input_picker import InputPicker
+        from cnnviz.ui.explain.lesson_panel import LessonPanel
+        from cnnviz.ui.explain.probability_chart import ProbabilityChart
+
+        self.document = document
+        self.training = training
+        self.history = LearningHistory()
+        self.session = ExplainSession(self)
+        self.session.forward_ready.connect(self._forward_ready)
+        self.session.steps_ready.connect(self._steps_ready)
+        self.session.failed.connect(self._failed)
+        self.session.busy_changed.connect(self._busy)
+        self._class_names: list[str] = []
+        self._replaying: int | None = None   # the replayed epoch, None when showing the live model
+        self._history_input = ""             # which input the replay's feature maps were made for
+        self._history_label: int | None = None
+        self._needs_refresh = False
+        self._opened_problem: str | None = None   # why an opened model cannot be explained
+
+        # Left: the input and the answer.
+        self.picker = InputPicker()
+        self.picker.input_chosen.connect(self._input_chosen)
+        self.chart = ProbabilityChart()
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.picker)
+        left.addWidget(self.chart)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 2)
+        left.setChildrenCollapsible(False)
+
+        # Centre: status line, layer strip, pages, replay.
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
+        self.banner.linkActivated.connect(self._banner_link)
+        self.strip = LayerStrip()
+        self.strip.layer_selected.connect(self._layer_selected)
+        self.views = StepViews()
+        self.maps = FeatureMapGrid()
+        self.filters = FilterGrid()
+        self.maps.channel_clicked.connect(self._map_clicked)
+        self.filters.filter_clicked.connect(self.views.select_filter)
+        self.views.filter_changed.connect(self._follow_filter)
+        self.pages = QTabWidget()
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(self.views, "Step by step")
+        self.pages.addTab(self.maps, "Feature maps")
+        self.pages.addTab(self.filters, "Filters")
+        # Pages out of sight are redrawn when they are shown, not on every refresh.
+        self._pending_pages: dict[int, Any] = {}
+        self.pages.currentChanged.connect(self._flush_page)
+
+        self.lesson_button = QToolButton()
+        self.lesson_button.setText("About this layer")
+        self.lesson_button.setCheckable(True)
+        self.lesson_button.setChecked(True)
+        self.lesson_button.setToolTip("Show or hide the plain-words explanation (F2)")
+        self.png_button = QPushButton("Save view…")
+        self.png_button.setToolTip("Save what the page shows as a PNG image (Ctrl+Shift+P)")
+        self.png_button.clicked.connect(self.save_png_dialog)
+        self.gif_button = QPushButton("Save animation…")
+        self.gif_button.setToolTip("Save the sliding-window animation as an animated GIF for slides")
+        self.gif_button.clicked.connect(self.save_gif_dialog)
+        tools = QHBoxLayout()
+        tools.setContentsMargins(0, 0, 0, 0)
+        tools.addWidget(self.banner, 1)
+        tools.addWidget(self.png_button)
+        tools.addWidget(self.gif_button)
+        tools.addWidget(self.lesson_button)
+
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(6, 6, 6, 4)
+        centre_layout.setSpacing(4)
+        centre_layout.addLayout(tools)
+        centre_layout.addWidget(self.strip)
+        centre_layout.addWidget(self.pages, 1)
+        centre_layout.addLayout(self._build_replay_row())
+
+        # Right: words for learners.
+        self.lesson = LessonPanel()
+        self.lesson_button.toggled.connect(self.lesson.setVisible)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(centre)
+        splitter.addWidget(self.lesson)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(2, 0)
+        splitter.setChildrenCollapsible(False)
+        left.setMinimumWidth(220)
+        left.setMaximumWidth(340)
+        self.lesson.setMinimumWidth(170)
+        self.lesson.setMaximumWidth(340)
+        self.splitter = splitter
+        self._sized = False
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+        self._shortcuts()
+        self._connect_training()
+        document.changed.connect(self._spec_changed)
+        self._update_tools()
+        self._show_banner()
+
+    # ------------------------------------------------------------------ set-up
+
+    def _shortcuts(self) -> None:
+        from cnnviz.ui.explain.playback import install_playback_shortcuts
+
+        install_playback_shortcuts(self.views, self.views.playback)
+        for keys, slot in (("Ctrl+Left", lambda: self.strip.select_neighbour(-1)),
+                           ("Ctrl+Right", lambda: self.strip.select_neighbour(+1)),
+                           ("F2", self.lesson_button.toggle),
+                           ("Ctrl+Shift+P", self.save_png_dialog)):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._sized:  # the first time: give the centre what the sides can spare
+            self._sized = True
+            narrow = self.width() < 1200
+            side, lesson = (240, 190) if narrow else (270, 240)
+            self.splitter.setSizes([side, max(400, self.width() - side - lesson), lesson])
+        self.views.setFocus()
+        chooser = self.training.chooser
+        if chooser.current is None and not chooser.busy:
+            chooser.load()  # the same default data as the Train view
+        session = self.session
+        if session.model is None and session.spec is None:
+            session.use_spec(self.document.spec.copy())
+        # Whatever changed while the view was hidden (a new model, input or epoch) shows now.
+        stale = session.forward is None or self._needs_refresh
+        if session.image is not None and stale and not session.busy and not self._opened_problem:
+            session.compute(keep_place=self._needs_refresh)
+        self._needs_refresh = False
+
+    def shutdown(self) -> None:
+        """Wait for background work (the window is closing)."""
+        self.training.observer = None
+        self.session.shutdown()
+
+    # ------------------------------------------------------------------ model and data
+
+    def _data_loaded(self, loaded: Any) -> None:
+        dataset = loaded.dataset
+        self._class_names = list(dataset.class_names)
+        self.views.set_class_names(self._class_names)
+        self.picker.set_input_shape(tuple(self._model_input_shape()))
+        self.picker.set_dataset(dataset)
+
+    def _input_chosen(self, image: Any, description: str, label: Any) -> None:
+        self.session.set_input(image, description, label)
+        if self._replaying is not None:
+            self.replay.set_live(True)   # a new input is seen through the current model
+        if self.session.model is None:
+            self.session.use_spec(self.document.spec.copy())
+        if self.isVisible():
+            self.session.compute()
+
+    # ------------------------------------------------------------------ results
+
+    def _forward_ready(self, result: ForwardResult) -> None:
+        forward = result.forward
+        chips = [LayerChip(-1, "input", "Input", tuple(forward.image.shape))]
+        chips += [LayerChip(position, record.name, record.layer_type, tuple(record.output.shape))
+                  for position, record in enumerate(forward.layers)
+                  if record.layer_type != "InputLayer"]  # the input has its own chip
+        if chips != self.strip.chips():
+            self.strip.set_layers(chips)
+        self.strip.select(self.session.layer_index, emit=False)
+        self._show_answer(result.probabilities, result.label)
+        if result.steps is not None:
+            self._steps_ready(result.steps, result.keep_place)
+        self._show_banner()
+        self._update_tools()
+
+    def _show_answer(self, probabilities: Any, label: Any) -> None:
+        if probabilities is None:
+            self.chart.setEnabled(False)
+            return
+        self.chart.setEnabled(True)
+        names = self._names_for(probabilities)
+        self.chart.set_probabilities(probabilities, names, label)
+        best = int(probabilities.argmax())
+        correct = None if label is None else best == int(label)
+        self.picker.set_prediction(names[best], float(probabilities[best]), correct)
+
+    def _names_for(self, probabilities: Any) -> list[str]:
+        if len(self._class_names) == len(probabilities):
+            return self._class_names
+        return [str(i) for i in range(len(probabilities))]
+
+    def _steps_ready(self, steps: Any, keep_place: bool = False) -> None:
+        self.views.set_steps(steps, keep_place=keep_place)
+        lesson = lesson_for_steps(steps)
+        if lesson != self.lesson.lesson():   # a live refresh of the same layer: keep the text
+            self.lesson.show_lesson(lesson)
+        if self._replaying is None:
+            self._show_maps(steps.output, steps.name)
+            kernel = steps.kernel if steps.kind == "conv" else None
+            self._show_filters(kernel, steps.name)
+        else:
+            self._replay_epoch(self._replaying)
+        self._update_tools()
+
+    def _show_maps(self, output: Any, name: str) -> None:
+        if output is None:
+            self.pages.setTabEnabled(1, False)
+            return
+        self.pages.setTabEnabled(1, True)
+        self._defer_page(1, lambda: self.maps.set_maps(output, f"{name}: every channel of its output"))
+
+    def _show_filters(self, kernel: Any, name: str) -> None:
+        has_filters = kernel is not None
+        self.pages.setTabEnabled(2, has_filters)
+        self.pages.setTabToolTip(2, "" if has_filters else "Only convolution layers have filters")
+        if has_filters:
+            self._defer_page(2, lambda: self.filters.set_kernel(
+                kernel, f"{name}: its {kernel.shape[3]} filters"))
+
+    def _defer_page(self, index: int, update: Any) -> None:
+        if self.pages.currentIndex() == index:
+            self._pending_pages.pop(index, None)
+            update()
+        else:
+            self._pending_pages[index] = update
+
+    def _flush_page(self, index: int) -> None:
+        update = self._pending_pages.pop(index, None)
+        if update is not None:
+            update()
+
+    def _layer_selected(self, index: int) -> None:
+        self.session.select_layer(index)
+
+    def _map_clicked(self, channel: int) -> None:
+        steps = self.views.steps
+        if steps is not None and steps.kind == "conv":
+            self.views.select_filter(channel)   # a conv output channel is a filter's map
+        else:
+            self.views.select_channel(channel)
+        self.pages.setCurrentIndex(0)
+
+    def _follow_filter(self, index: int) -> None:
+        self.maps.set_selected_channel(index)
+        self.filters.set_selected_filter(index)
+
+    def _failed(self, message: str, details: str) -> None:
+        self._show_banner(error=message)
+
+    def _busy(self, text: str) -> None:
+        self._show_banner(busy=text)
+
+    # ------------------------------------------------------------------ tools
+
+    def _update_tools(self) -> None:
+        self.gif_button.setEnabled(self.views.animated)
+        self.png_button.setEnabled(self.views.steps is not None)
+
+    # Exports live in explain_exports.py; these keep the panel's interface.
+    def save_png_dialog(self) -> None:
+        explain_exports.save_png_dialog(self)
+
+    def save_png(self, path: str) -> bool:
+        return explain_exports.save_png(self, path)
+
+    def save_gif_dialog(self) -> None:
+        explain_exports.save_gif_dialog(self)
+
+    def save_gif(self, path: str) -> bool:
+        return explain_exports.save_gif(self, path)

@@ -1,0 +1,206 @@
+"""The "Step by step" page of the explainer: the right view for each layer kind, its selectors,
+and the playback bar for the animated kinds (convolution and pooling)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox, QHBoxLayout, QLabel, QSpinBox, QStackedWidget, QVBoxLayout, QWidget,
+)
+
+from cnnviz.core.explain.frames import LayerSteps
+from cnnviz.ui.explain.playback import Playback, PlaybackBar, bind_step_view
+
+ANIMATED_KINDS = ("conv", "pool")
+RGB_NAMES = ("red", "green", "blue")
+
+
+# Which view draws each layer kind: (module in cnnviz.ui.explain.views, class). Imported on first use.
+_VIEWS: dict[str, tuple[str, str]] = {
+    "conv": ("conv_step_view", "ConvStepView"),
+    "pool": ("pool_step_view", "PoolStepView"),
+    "activation": ("activation_view", "ActivationView"),
+    "batchnorm": ("batchnorm_view", "BatchNormView"),
+    "dense": ("dense_view", "DenseView"),
+    "global_pool": ("vector_views", "GlobalPoolView"),
+    "dropout": ("vector_views", "DropoutView"),
+    "flatten": ("flatten_view", "FlattenView"),
+}
+
+
+def _make_view(kind: str) -> QWidget:
+    """One view per layer kind, created the first time that kind is shown."""
+    module, name = _VIEWS.get(kind, ("generic_view", "GenericLayerView"))
+    return getattr(importlib.import_module(f"cnnviz.ui.explain.views.{module}"), name)()
+
+
+def channel_names(count: int) -> list[str]:
+    """How the channel selector names channels: red/green/blue for a colour image."""
+    if count == 3:
+        return [f"{i}: {RGB_NAMES[i]}" for i in range(3)]
+    return [f"channel {i}" for i in range(count)]
+
+
+class StepViews(QWidget):
+    """Shows one layer's steps: picks the view, fills the filter/channel selectors, plays."""
+
+    filter_changed = Signal(int)
+    channel_changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.steps: LayerSteps | None = None
+        self.class_names: list[str] = []
+        self._views: dict[str, QWidget] = {}
+        self._bound: set[str] = set()
+
+        self.filter_label = QLabel("Filter")
+        self.filter_box = QSpinBox()
+        self.filter_box.setToolTip("Which filter (output channel) of the convolution to follow")
+        self.filter_box.valueChanged.connect(self._filter_picked)
+        self.channel_label = QLabel("Input channel")
+        self.channel_box = QComboBox()
+        self.channel_box.setMinimumContentsLength(10)
+        self.channel_box.currentIndexChanged.connect(self._channel_picked)
+        self.caption = QLabel()
+        self.caption.setTextFormat(Qt.TextFormat.PlainText)
+        self.caption.setStyleSheet("color: palette(mid)")
+
+        selectors = QHBoxLayout()
+        selectors.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.filter_label, self.filter_box, self.channel_label, self.channel_box):
+            selectors.addWidget(widget)
+        selectors.addSpacing(8)
+        selectors.addWidget(self.caption, 1)
+        self.caption.setMinimumHeight(self.filter_box.sizeHint().height())
+
+        self.stack = QStackedWidget()
+        self.playback = Playback(parent=self)
+        self.bar = PlaybackBar(self.playback)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(selectors)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.bar)
+        self._show_selectors(filters=0, channels=0)
+
+    # ------------------------------------------------------------------ views
+
+    def view(self, kind: str | None = None) -> QWidget:
+        kind = kind or (self.steps.kind if self.steps is not None else "generic")
+        if kind not in self._views:
+            view = _make_view(kind)
+            self._views[kind] = view
+            self.stack.addWidget(view)
+        return self._views[kind]
+
+    def current_view(self) -> QWidget | None:
+        return self.stack.currentWidget()
+
+    @property
+    def animated(self) -> bool:
+        return self.steps is not None and self.steps.kind in ANIMATED_KINDS
+
+    def set_class_names(self, names: list[str]) -> None:
+        self.class_names = list(names)
+        for view in self._views.values():
+            if hasattr(view, "set_class_names"):
+                view.set_class_names(self.class_names)
+
+    def set_steps(self, steps: LayerSteps, keep_place: bool = False) -> None:
+        """Show `steps`; `keep_place` keeps filter, channel and step (a refresh of the same layer)."""
+        previous = self.steps
+        same_layer = (keep_place and previous is not None and previous.name == steps.name
+                      and previous.kind == steps.kind)
+        position = self.playback.position() if same_layer else 0
+        self.playback.pause()
+        self.steps = steps
+        kind = steps.kind
+        view = self.view(kind)
+        if hasattr(view, "set_class_names"):
+            view.set_class_names(self.class_names)
+        view.set_steps(steps)
+        self.stack.setCurrentWidget(view)
+        self._fill_selectors(steps, same_layer)
+        if kind in ANIMATED_KINDS:
+            if kind not in self._bound:
+                bind_step_view(view, self.playback)
+                self._bound.add(kind)
+            self.playback.set_count(view.step_count())
+            self.playback.set_position(min(position, max(0, view.step_count() - 1)), force=True)
+        self.bar.setVisible(kind in ANIMATED_KINDS)
+        self.caption.setText(self._caption(steps))
+
+    def _caption(self, steps: LayerSteps) -> str:
+        shape_in = "×".join(str(d) for d in np.shape(steps.input))
+        shape_out = "×".join(str(d) for d in np.shape(steps.output))
+        return f"{steps.name}: {shape_in} → {shape_out}"
+
+    # ------------------------------------------------------------------ selectors
+
+    def _show_selectors(self, filters: int, channels: int) -> None:
+        self.filter_label.setVisible(filters > 0)
+        self.filter_box.setVisible(filters > 0)
+        self.channel_label.setVisible(channels > 1)
+        self.channel_box.setVisible(channels > 1)
+
+    def _fill_selectors(self, steps: LayerSteps, keep: bool) -> None:
+        kind = steps.kind
+        view = self.view(kind)
+        filters = int(steps.kernel.shape[3]) if kind == "conv" else 0
+        channels = 0
+        # Activation, batch-norm and dropout views carry their own channel picker.
+        if kind in ("conv", "pool") and np.ndim(steps.input) == 3:
+            channels = int(np.shape(steps.input)[2])
+        self.channel_label.setText("Input channel" if kind == "conv" else "Channel")
+        self.filter_box.blockSignals(True)
+        old_filter = self.filter_box.value()
+        self.filter_box.setRange(0, max(0, filters - 1))
+        self.filter_box.setValue(old_filter if keep and old_filter < filters else 0)
+        self.filter_box.blockSignals(False)
+        self.channel_box.blockSignals(True)
+        old_channel = self.channel_box.currentIndex()
+        self.channel_box.clear()
+        self.channel_box.addItems(channel_names(channels))
+        self.channel_box.setCurrentIndex(old_channel if keep and 0 <= old_channel < channels else 0)
+        self.channel_box.blockSignals(False)
+        self._show_selectors(filters, channels)
+        if filters and hasattr(view, "set_filter"):
+            view.set_filter(self.filter_box.value())
+        if channels and hasattr(view, "set_channel"):
+            view.set_channel(max(0, self.channel_box.currentIndex()))
+
+    def select_filter(self, index: int) -> None:
+        """Follow filter `index` (from a click in the filter or feature-map grid)."""
+        if self.filter_box.isVisible() and 0 <= index <= self.filter_box.maximum():
+            self.filter_box.setValue(index)
+
+    def select_channel(self, index: int) -> None:
+        if 0 <= index < self.channel_box.count():
+            self.channel_box.setCurrentIndex(index)
+
+    def _filter_picked(self, index: int) -> None:
+        view = self.current_view()
+        if self.steps is not None and self.steps.kind == "conv" and hasattr(view, "set_filter"):
+            view.set_filter(index)
+        self.filter_changed.emit(index)
+
+    def _channel_picked(self, index: int) -> None:
+        view = self.current_view()
+        if index >= 0 and hasattr(view, "set_channel"):
+            view.set_channel(index)
+        self.channel_changed.emit(index)
+
+    def summary(self) -> dict[str, Any]:
+        """What is on show, for tests and the status line."""
+        return {"kind": None if self.steps is None else self.steps.kind,
+                "layer": None if self.steps is None else self.steps.name,
+                "filter": self.filter_box.value() if self.filter_box.isVisible() else None,
+                "channel": self.channel_box.currentIndex() if self.channel_box.isVisible() else None,
+                "step": self.playback.position(), "steps": self.playback.count()}

@@ -1,0 +1,225 @@
+"""What the explain views share: label makers, number formatting, array indexing helpers,
+`ChannelPicker` and `MapRow`, the before/after strip the elementwise views use."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+
+from cnnviz.ui.common.value_colors import ColorLegend, ValueMap, symmetric_limit
+
+
+def headline_label(parent: QWidget | None = None) -> QLabel:
+    """The bold one-line statement at the top of every view (wraps when narrow)."""
+    label = QLabel(parent)
+    font = QFont(label.font())
+    font.setBold(True)
+    font.setPointSizeF(font.pointSizeF() * 1.25)
+    label.setFont(font)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+def note_label(parent: QWidget | None = None, rich: bool = False) -> QLabel:
+    label = QLabel(parent)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
+    return label
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return " × ".join(str(size) for size in shape)
+
+
+def count_text(count: int) -> str:
+    return f"{count:,}"
+
+
+def percent_text(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.0f}%" if whole else "0%"
+
+
+def channel_of(array: np.ndarray, channel: int) -> np.ndarray:
+    """What one panel draws: the channel of a (H, W, C) tensor, a (H, W) map or a vector."""
+    if array.ndim == 3:
+        return array[:, :, channel]
+    return array
+
+
+def full_position(array: np.ndarray, position: tuple[int, ...], channel: int) -> tuple[int, ...]:
+    """A ValueMap position turned into an index into the whole array."""
+    return (*position, channel) if array.ndim == 3 else tuple(position)
+
+
+def most_varied_channel(array: np.ndarray) -> int:
+    """The channel of a (H, W, C) tensor whose values spread the most (0 for other shapes):
+    a better first look than channel 0, which may be all zeros."""
+    if array.ndim != 3 or array.shape[2] < 2:
+        return 0
+    return int(np.argmax(array.reshape(-1, array.shape[2]).std(axis=0)))
+
+
+def position_text(position: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(i) for i in position) + "]"
+
+
+class ChannelPicker(QWidget):
+    """'Channel [ 3 ] of 32': a spin box that only shows when there is more than one channel."""
+
+    channel_changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None, noun: str = "Channel") -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.spin = QSpinBox()
+        self.spin.setPrefix(f"{noun} ")
+        self.spin.setAccelerated(True)
+        self.spin.setMinimumWidth(self.spin.fontMetrics().horizontalAdvance(f"{noun} 0000") + 40)
+        self.total = QLabel()
+        layout.addWidget(self.spin)
+        layout.addWidget(self.total)
+        self.spin.valueChanged.connect(self.channel_changed)
+
+    def set_count(self, count: int, channel: int = 0) -> None:
+        self.spin.blockSignals(True)
+        self.spin.setRange(0, max(count - 1, 0))
+        self.spin.setValue(min(max(channel, 0), max(count - 1, 0)))
+        self.spin.blockSignals(False)
+        self.total.setText(f"of {count}" if count > 1 else "")
+        self.spin.setToolTip(f"Numbered from 0 to {count - 1}")
+        self.setVisible(count > 1)
+
+    def value(self) -> int:
+        return self.spin.value()
+
+    def set_value(self, channel: int) -> None:
+        self.spin.setValue(channel)
+
+
+class MapRow(QWidget):
+    """Same-shaped arrays side by side, one channel of each, on one shared colour scale.
+
+    `set_panels([(title, array), ...], gaps)` puts a caption between neighbours ("ReLU →");
+    a gap of None draws a separating line instead. Hover and click positions are reported as
+    indexes into the arrays: (y, x, c) for (H, W, C) tensors, (y, x) for maps, (i,) for vectors.
+    """
+
+    channel_changed = Signal(int)
+    cell_hovered = Signal(object)
+    cell_clicked = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None, show_picker: bool = True) -> None:
+        super().__init__(parent)
+        self._show_picker = show_picker
+        self._arrays: list[np.ndarray] = []
+        self._titles: list[str] = []
+        self._gaps: list[str | None] = []
+        self.maps: list[ValueMap] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        top = QHBoxLayout()
+        self.picker = ChannelPicker()
+        self.note = note_label()
+        top.addWidget(self.picker)
+        top.addWidget(self.note, 1)
+        layout.addLayout(top)
+        self._row = QHBoxLayout()
+        self._row.setSpacing(4)
+        layout.addLayout(self._row, 1)
+        self.legend = ColorLegend()
+        self.legend.setMaximumWidth(420)
+        layout.addWidget(self.legend, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.picker.channel_changed.connect(self._show_channel)
+
+    def set_panels(self, panels: list[tuple[str, np.ndarray]], gaps: list[str | None],
+                   channel: int = 0) -> None:
+        gaps = [gaps[i] if i < len(gaps) else None for i in range(max(len(panels) - 1, 0))]
+        titles = [title for title, _array in panels]
+        if (titles, gaps) != (self._titles, self._gaps):  # a new layout; else reuse the maps
+            while self._row.count():
+                item = self._row.takeAt(0)
+                if item.widget() is not None:
+                    item.widget().deleteLater()
+            self.maps = []
+            for index, title in enumerate(titles):
+                if index:
+                    self._row.addWidget(self._gap_widget(gaps[index - 1]))
+                value_map = ValueMap(title=title)
+                value_map.cell_hovered.connect(self._on_hover)
+                value_map.cell_clicked.connect(self._on_click)
+                self.maps.append(value_map)
+                self._row.addWidget(value_map, 1)
+            self._titles, self._gaps = titles, gaps
+        self._arrays = [np.asarray(array, np.float32) for _title, array in panels]
+        first = self._arrays[0] if self._arrays else np.zeros((1, 1), np.float32)
+        self.picker.set_count(first.shape[2] if first.ndim == 3 else 1, channel)
+        if not self._show_picker:
+            self.picker.hide()
+        self._show_channel(self.picker.value())
+
+    def _gap_widget(self, caption: str | None) -> QWidget:
+        if caption is None:
+            line = QFrame()
+            line.setFrameShape(QFrame.Shape.VLine)
+            line.setFrameShadow(QFrame.Shadow.Sunken)
+            return line
+        label = QLabel(f"{caption}\n→" if caption else "→")
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        font = QFont(label.font())
+        font.setBold(True)
+        label.setFont(font)
+        caption_width = label.fontMetrics().horizontalAdvance(caption or "→") + 10
+        label.setMinimumWidth(min(caption_width, 100))
+        label.setMaximumWidth(max(caption_width, 40) if caption_width <= 100 else 100)
+        label.setWordWrap(caption_width > 100)
+        return label
+
+    def channel(self) -> int:
+        return self.picker.value()
+
+    def set_picker_visible(self, visible: bool) -> None:
+        """Hide the channel picker when the owner has a channel selector of its own."""
+        self._show_picker = visible
+        self.picker.setVisible(visible and self.picker.spin.maximum() > 0)
+
+    def set_channel(self, channel: int) -> None:
+        self.picker.set_value(channel)
+        self._show_channel(self.picker.value())
+
+    def channel_values(self, index: int) -> np.ndarray:
+        """What panel `index` draws for the current channel."""
+        return channel_of(self._arrays[index], self.channel())
+
+    def limit(self) -> float:
+        return self.legend.limit()
+
+    def _show_channel(self, channel: int) -> None:
+        shown = [channel_of(array, channel) for array in self._arrays]
+        limit = symmetric_limit(*shown)
+        for value_map, values in zip(self.maps, shown):
+            value_map.set_values(values, limit)
+        self.legend.set_limit(limit)
+        self.channel_changed.emit(channel)
+
+    def set_highlight(self, position: tuple[int, ...] | None) -> None:
+        """Outline the same cell in every panel (position as in the signals)."""
+        local = None
+        if position is not None and self._arrays:
+            local = tuple(position[:2]) if self._arrays[0].ndim == 3 else tuple(position)
+        for value_map in self.maps:
+            value_map.set_highlight(local)
+
+    def _full(self, position: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if position is None or not self._arrays:
+            return None
+        return full_position(self._arrays[0], position, self.channel())
+
+    def _on_hover(self, position) -> None:
+        self.cell_hovered.emit(self._full(position))
+
+    def _on_click(self, position) -> None:
+        self.cell_clicked.emit(self._full(position))

@@ -1,0 +1,373 @@
+"""Example images of an evaluation: the most confident mistakes, or one confusion-matrix cell.
+
+Each tile shows the image with its true class and the model's top three answers with their
+probabilities. Pixels are read from the dataset split a page (60 examples) at a time, so an
+image-folder source is never decoded whole; files are decoded off the GUI thread, and a page
+that arrives after the user asked for something else is dropped by its generation number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
+                               QToolTip, QVBoxLayout, QWidget)
+
+from cnnviz.core.data.data_splits import ArraySplit
+from cnnviz.ui.train.dataset_preview import array_to_qimage
+from cnnviz.ui.explain.probability_chart import RIGHT, WRONG, percent_text
+from cnnviz.ui.common.workers import BackgroundTask
+
+PAGE_SIZE = 60
+LOAD_CHUNK = 20           # examples decoded per step, so a cancelled page stops early
+GAP = 8
+MIN_TILE_WIDTH = 118
+LINE_PIXELS = 11
+ORDINALS = ("predicted", "2nd", "3rd")
+
+
+def tile_text(evaluation: Any, index: int) -> str:
+    """"true: 7 · predicted: 2 (81%) · 2nd: 7 (12%) · 3rd: 3 (4%)" for one example."""
+    names = evaluation.class_names
+    parts = [f"true: {names[int(evaluation.labels[index])]}"]
+    for rank, (cls, probability) in enumerate(zip(evaluation.top3[index],
+                                                  evaluation.top3_probabilities[index])):
+        parts.append(f"{ORDINALS[rank]}: {names[int(cls)]} ({percent_text(probability)})")
+    return " · ".join(parts)
+
+
+@dataclass
+class Tile:
+    index: int                  # the example's index in its split
+    lines: list[str]
+    correct: bool
+    image: QImage | None = None  # None until its page is loaded
+
+
+def load_images(split: Any, indices: Sequence[int], report) -> np.ndarray:
+    """uint8 images of `indices`, read LOAD_CHUNK at a time (worker thread)."""
+    chunks = []
+    for start in range(0, len(indices), LOAD_CHUNK):
+        report("Loading images…", start, len(indices))
+        chunks.append(split.images(list(indices[start:start + LOAD_CHUNK])))
+    return np.concatenate(chunks) if chunks else np.zeros((0, 1, 1, 1), np.uint8)
+
+
+class TileCanvas(QWidget):
+    """The painted tiles; grows in height with the number of rows it needs."""
+
+    tile_clicked = Signal(int)          # position in the tile list
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tiles: list[Tile] = []
+        self.selected: int | None = None
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+
+    def _font(self) -> QFont:
+        font = QFont(self.font())
+        font.setPixelSize(LINE_PIXELS)
+        return font
+
+    def _geometry(self, width: int) -> tuple[int, int, int, int]:
+        """(columns, tile width, tile height, image size) for a canvas `width` wide."""
+        columns = max(1, (width - GAP) // (MIN_TILE_WIDTH + GAP))
+        tile_w = max(MIN_TILE_WIDTH, (width - GAP) // columns - GAP)
+        image = int(np.clip(tile_w - 24, 56, 84))
+        lines = max((len(t.lines) for t in self.tiles), default=4)
+        tile_h = image + 6 + lines * QFontMetrics(self._font()).height() + 6
+        return columns, tile_w, tile_h, image
+
+    def required_height(self, width: int) -> int:
+        columns, _w, tile_h, _i = self._geometry(width)
+        rows = -(-len(self.tiles) // columns)
+        return GAP + rows * (tile_h + GAP)
+
+    def tile_rect(self, position: int) -> QRect:
+        columns, tile_w, tile_h, _i = self._geometry(self.width())
+        row, column = divmod(position, columns)
+        return QRect(GAP + column * (tile_w + GAP), GAP + row * (tile_h + GAP), tile_w, tile_h)
+
+    def tile_at(self, point: QPoint) -> int | None:
+        for position in range(len(self.tiles)):
+            if self.tile_rect(position).contains(point):
+                return position
+        return None
+
+    def refit(self) -> None:
+        needed = self.required_height(self.width())
+        if self.minimumHeight() != needed:
+            self.setMinimumHeight(needed)
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(400, self.required_height(400))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.refit()
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        position = self.tile_at(event.position().toPoint())
+        if position is None:
+            QToolTip.hideText()
+        else:
+            text = "\n".join(self.tiles[position].lines) + "\nClick to explain this image."
+            QToolTip.showText(event.globalPosition().toPoint(), text, self)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        position = self.tile_at(event.position().toPoint())
+        if position is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.selected = position
+            self.update()
+            self.tile_clicked.emit(position)
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        palette = self.palette()
+        painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
+        if not self.tiles:
+            painter.end()
+            return
+        font = self._font()
+        bold = QFont(font)
+        bold.setBold(True)
+        metrics = QFontMetrics(font)
+        _c, tile_w, _h, image_size = self._geometry(self.width())
+        text_color = palette.color(QPalette.ColorRole.Text)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        for position, tile in enumerate(self.tiles):
+            rect = self.tile_rect(position)
+            if not rect.intersects(event.rect()):
+                continue
+            painter.fillRect(rect, palette.color(QPalette.ColorRole.AlternateBase))
+            picture = QRect(rect.left() + (tile_w - image_size) // 2, rect.top() + 4,
+                            image_size, image_size)
+            if tile.image is None:
+                painter.fillRect(picture, QColor(215, 215, 215))
+            else:
+                painter.drawImage(picture, tile.image)
+            y = picture.bottom() + 5
+            for number, line in enumerate(tile.lines):
+                if number == 1:    # the prediction: green when right, red when wrong
+                    painter.setFont(bold)
+                    painter.setPen(RIGHT if tile.correct else WRONG)
+                else:
+                    painter.setFont(font)
+                    painter.setPen(text_color)
+                elided = QFontMetrics(painter.font()).elidedText(
+                    line, Qt.TextElideMode.ElideRight, tile_w - 6)
+                painter.drawText(QRect(rect.left() + 3, y, tile_w - 6, metrics.height()),
+                                 Qt.AlignmentFlag.AlignHCenter, elided)
+                y += metrics.height()
+            if position == self.selected:
+                painter.setPen(QPen(QColor(255, 200, 0), 3))
+                painter.drawRect(rect.adjusted(1, 1, -2, -2))
+        painter.end()
+
+
+class MisclassifiedGallery(QWidget):
+    """A titled, scrollable page of example tiles with a "Show more" button."""
+
+    example_clicked = Signal(int)       # the example's index in the evaluated split
+    images_loaded = Signal()            # a page of pixels arrived (or had nothing to load)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._evaluation: Any = None
+        self._dataset: Any = None
+        self._indices = np.zeros(0, np.int64)
+        self._shown = 0
+        self._generation = 0
+        self._loading = 0
+        self._tasks: set[BackgroundTask] = set()
+        self.cell: tuple[int, int] | None = None     # None: the mistakes are shown
+
+        self.title = QLabel("Evaluate the model to see the images it gets wrong.")
+        self.title.setWordWrap(True)
+        title_font = QFont(self.title.font())
+        title_font.setBold(True)
+        self.title.setFont(title_font)
+        self.all_mistakes_button = QPushButton("All mistakes")
+        self.all_mistakes_button.setToolTip("Back to every mistake, most confident first")
+        self.all_mistakes_button.clicked.connect(self._back_to_mistakes)
+        self.all_mistakes_button.hide()
+        self.canvas = TileCanvas()
+        self.canvas.tile_clicked.connect(self._tile_clicked)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.canvas)
+        self.more_button = QPushButton()
+        self.more_button.clicked.connect(self.show_more)
+        self.more_button.hide()
+
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(self.title, 1)
+        header.addWidget(self.all_mistakes_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(header)
+        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.more_button, 0, Qt.AlignmentFlag.AlignRight)
+
+    # ------------------------------------------------------------------ what is shown
+
+    def show_misclassified(self, evaluation: Any, dataset: Any) -> None:
+        """The mistakes of `evaluation`, most confident first, a page at a time."""
+        self.cell = None
+        wrong = np.asarray(evaluation.misclassified(), np.int64)
+        split = _split_words(evaluation)
+        if wrong.size:
+            title = (f"Mistakes: {wrong.size:,} of {evaluation.count:,} {split}, "
+                     "most confident first")
+        else:
+            title = f"No mistakes: all {evaluation.count:,} {split} are right."
+        self._start(evaluation, dataset, wrong, title)
+
+    def show_cell(self, evaluation: Any, dataset: Any, true: int, predicted: int) -> None:
+        """The examples of one confusion-matrix cell (the right answers when true == predicted)."""
+        self.cell = (int(true), int(predicted))
+        indices = np.asarray(evaluation.cell_indices(int(true), int(predicted)), np.int64)
+        names = evaluation.class_names
+        count = f"{indices.size:,} image{'s' if indices.size != 1 else ''}"
+        verdict = " (right)" if true == predicted else ""
+        title = f"True {names[true]}, predicted {names[predicted]}{verdict}: {count}"
+        self._start(evaluation, dataset, indices, title)
+
+    def clear(self, message: str = "Evaluate the model to see the images it gets wrong.") -> None:
+        self._generation += 1
+        self._evaluation = self._dataset = None
+        self._indices = np.zeros(0, np.int64)
+        self._shown = 0
+        self.cell = None
+        self.title.setText(message)
+        self.canvas.tiles = []
+        self.canvas.selected = None
+        self.canvas.refit()
+        self.more_button.hide()
+        self.all_mistakes_button.hide()
+
+    def show_more(self) -> None:
+        """Add the next page of tiles."""
+        if self._evaluation is None or self._shown >= self._indices.size:
+            return
+        page = self._indices[self._shown:self._shown + PAGE_SIZE]
+        first = len(self.canvas.tiles)
+        evaluation = self._evaluation
+        for index in page:
+            correct = int(evaluation.predictions[index]) == int(evaluation.labels[index])
+            lines = tile_text(evaluation, int(index)).split(" · ")
+            self.canvas.tiles.append(Tile(int(index), lines, correct))
+        self._shown += page.size
+        self._update_more_button()
+        self.canvas.refit()
+        self._load_page(first, page)
+
+    # ------------------------------------------------------------------ for tests and owners
+
+    def tile_indices(self) -> list[int]:
+        return [tile.index for tile in self.canvas.tiles]
+
+    def tile_text(self, position: int) -> str:
+        return " · ".join(self.canvas.tiles[position].lines)
+
+    def tile_rect(self, position: int) -> QRect:
+        """A tile's rectangle in canvas coordinates (click `gallery.canvas` there)."""
+        return self.canvas.tile_rect(position)
+
+    def tile_has_image(self, position: int) -> bool:
+        return self.canvas.tiles[position].image is not None
+
+    @property
+    def loading(self) -> bool:
+        return self._loading > 0
+
+    def shutdown(self) -> None:
+        for task in list(self._tasks):
+            task.finish()
+        self._tasks.clear()
+
+    # ------------------------------------------------------------------ inside
+
+    def _start(self, evaluation: Any, dataset: Any, indices: np.ndarray, title: str) -> None:
+        self._generation += 1
+        for task in list(self._tasks):
+            task.cancel()
+        self._evaluation, self._dataset = evaluation, dataset
+        self._indices = indices
+        self._shown = 0
+        self.title.setText(title)
+        self.title.setToolTip(title)
+        self.canvas.tiles = []
+        self.canvas.selected = None
+        self.all_mistakes_button.setVisible(self.cell is not None)
+        self.scroll.verticalScrollBar().setValue(0)
+        self.show_more()
+        if not indices.size:
+            self.canvas.refit()
+            self.images_loaded.emit()
+
+    def _update_more_button(self) -> None:
+        remaining = self._indices.size - self._shown
+        self.more_button.setVisible(remaining > 0)
+        if remaining > 0:
+            self.more_button.setText(f"Show {min(PAGE_SIZE, remaining)} more "
+                                     f"({self._shown:,} of {self._indices.size:,} shown)")
+
+    def _load_page(self, first: int, page: np.ndarray) -> None:
+        split = self._dataset.split(self._evaluation.split) if self._dataset is not None else None
+        if split is None or not page.size:
+            self.images_loaded.emit()
+            return
+        if isinstance(split, ArraySplit):      # already in memory: nothing to decode
+            self._deliver(self._generation, first, split.images(page))
+            return
+        generation = self._generation
+        indices = page.copy()
+        # No Qt parent: self._tasks keeps it alive until `finished`, then deleteLater()
+        task = BackgroundTask(lambda report: load_images(split, indices, report))
+        task.succeeded.connect(lambda images: self._deliver(generation, first, images))
+        task.failed.connect(lambda message, _details: self._load_failed(generation, message))
+        task.finished.connect(lambda: self._task_ended(task))
+        self._tasks.add(task)
+        self._loading += 1
+        task.start()
+
+    def _task_ended(self, task: BackgroundTask) -> None:
+        if task in self._tasks:
+            self._tasks.discard(task)
+            self._loading = max(0, self._loading - 1)
+        task.deleteLater()
+
+    def _deliver(self, generation: int, first: int, images: np.ndarray) -> None:
+        if generation != self._generation:
+            return                               # the user has moved on
+        for offset, pixels in enumerate(images):
+            if first + offset < len(self.canvas.tiles):
+                self.canvas.tiles[first + offset].image = array_to_qimage(pixels)
+        self.canvas.update()
+        self.images_loaded.emit()
+
+    def _load_failed(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self.title.setText(f"{self.title.text()} — the images could not be read: {message}")
+            self.images_loaded.emit()
+
+    def _tile_clicked(self, position: int) -> None:
+        self.example_clicked.emit(self.canvas.tiles[position].index)
+
+    def _back_to_mistakes(self) -> None:
+        if self._evaluation is not None:
+            self.show_misclassified(self._evaluation, self._dataset)
+
+
+def _split_words(evaluation: Any) -> str:
+    """"test images", "validation images", "training images"."""
+    return {"train": "training"}.get(evaluation.split, evaluation.split) + " images"

@@ -1,0 +1,331 @@
+"""The Inspect view: a saved Keras model opened from a file, its structure and its evaluation.
+
+Opening runs in the background (TensorFlow may still be loading): the structure appears as
+soon as the file is read; weight statistics fill in later (InspectPanel). A file carrying
+Python code is refused with the reason, and opened only after an explicit "I trust this
+file". The data offered for evaluation is the Train view's; when it does not fit the model,
+the view says so and offers the bundled sample that fits, or resizing/converting the images.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout, QLabel, QPushButton, QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
+)
+
+from cnnviz.ui.common import dialogs
+from cnnviz.ui.common.workers import BackgroundTask
+
+EMPTY_TEXT = (
+    "<h3>Open a saved Keras model to see what is inside</h3>"
+    "<p>A <b>.keras</b> or <b>.h5</b> file (older Keras 2 / tf.keras files too), or an "
+    "architecture <b>.json</b> from <code>model.to_json()</code> with its weights file "
+    "beside it.</p><p>Use <b>File → Open</b> (Ctrl+O), drag the file onto this window, "
+    "or start with <code>cnnviz path/to/model.keras</code>.</p>")
+MODEL_FILTER = ("Keras models and specs (*.keras *.h5 *.hdf5 *.json);;Keras models (*.keras *.h5 "
+                "*.hdf5);;Architecture or spec JSON (*.json);;All files (*)")
+
+
+@dataclass
+class OpenResult:
+    """What the background open hands back: the model and its structure, or why not."""
+
+    opened: Any = None          # core.model_files.OpenedModel
+    info: Any = None            # core.inspection.ModelInfo
+    untrusted: str = ""         # the refusal message of a file that carries code
+    not_editable: list = None   # (name, type, why) of layers the builder cannot hold
+
+
+def open_and_inspect(path: str, weights: str | None, trust: bool) -> OpenResult:
+    """Open a model file and read its structure (worker thread)."""
+    from cnnviz.core.inspect.inspection import inspect_model
+    from cnnviz.core.inspect.model_files import UntrustedModelError, open_model, suggest_weights_file
+
+    if weights is None and Path(path).suffix.lower() == ".json":
+        found = suggest_weights_file(path)   # model.json → model.weights.h5 beside it
+        weights = str(found) if found else None
+    try:
+        opened = open_model(path, weights_path=weights, trust=trust)
+    except UntrustedModelError as exc:
+        return OpenResult(untrusted=str(exc))
+    from cnnviz.core.model.spec_from_keras import unsupported_layers
+
+    # Work the GUI thread would otherwise do while the window waits: the builder check, and
+    # the modules of the views about to be shown (importing them here creates no widget).
+    import cnnviz.core.data.datasets  # noqa: F401
+    import cnnviz.ui.inspect.evaluation_panel  # noqa: F401
+    import cnnviz.ui.inspect.inspect_panel  # noqa: F401
+    return OpenResult(opened, inspect_model(opened.model),
+                      not_editable=unsupported_layers(opened.model))
+
+
+class ModelTab(QWidget):
+    """Opens model files and shows them: structure (InspectPanel) and evaluation."""
+
+    model_opened = Signal(object, object)   # OpenedModel, ModelInfo
+    open_failed = Signal(str)
+    explain_requested = Signal()
+    fine_tune_requested = Signal()
+    edit_copy_requested = Signal()
+    layer_activated = Signal(str)           # a double-clicked layer, to explain
+    example_clicked = Signal(object, str, int)  # dataset, split, index: an image to explain
+
+    def __init__(self, training: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.training = training
+        self.opened: Any = None
+        self.info: Any = None
+        self._task: BackgroundTask | None = None
+        self._generation = 0
+        self._adapted_for: Any = None    # the dataset the user chose to resize/convert
+        self._suggested_for: Any = None  # the model whose fitting sample was already loaded
+
+        self.empty = QLabel(EMPTY_TEXT)
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.open_button = QPushButton("Open model…")
+        self.open_button.clicked.connect(self.open_dialog)
+        empty_page = QWidget()
+        empty_layout = QVBoxLayout(empty_page)
+        empty_layout.addStretch(1)
+        empty_layout.addWidget(self.empty)
+        empty_layout.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        empty_layout.addStretch(2)
+
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.RichText)
+        self.status.linkActivated.connect(self._link)
+        self.explain_button = QPushButton("Explain it…")
+        self.explain_button.setToolTip("Step through this model's forward pass (Explain view)")
+        self.explain_button.clicked.connect(self.explain_requested)
+        self.fine_tune_button = QPushButton("Fine-tune it…")
+        self.fine_tune_button.setToolTip("Continue training this model on a dataset (Train view)")
+        self.fine_tune_button.clicked.connect(self.fine_tune_requested)
+        actions = QHBoxLayout()
+        actions.setContentsMargins(6, 6, 6, 0)
+        actions.addWidget(self.status, 1)
+        actions.addWidget(self.explain_button)
+        actions.addWidget(self.fine_tune_button)
+
+        self.pages = QTabWidget()
+        self.pages.setDocumentMode(True)
+        self.inspect: Any = None
+        self.evaluation: Any = None
+        model_page = QWidget()
+        model_layout = QVBoxLayout(model_page)
+        model_layout.setContentsMargins(0, 0, 0, 0)
+        model_layout.addLayout(actions)
+        model_layout.addWidget(self.pages, 1)
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(empty_page)
+        self.stack.addWidget(model_page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+        training.chooser.loaded.connect(self._data_loaded)
+        training.model_trained.connect(self._model_trained)
+
+    # ------------------------------------------------------------------ opening
+
+    def open_dialog(self) -> None:
+        path = dialogs.get_open_path(self, "Open a Keras model", str(Path.home()), MODEL_FILTER)
+        if path:
+            self.open_file(path)
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None
+
+    def shutdown(self) -> None:
+        """Wait for an open or an evaluation in progress (the window is closing)."""
+        if self._task is not None:
+            self._task.finish()
+            self._task = None
+        if self.evaluation is not None:
+            self.evaluation.shutdown()
+        if self.inspect is not None:
+            self.inspect.shutdown()
+
+    def open_file(self, path: str, trust: bool = False, weights: str | None = None) -> None:
+        """Open `path` in the background; `model_opened` or `open_failed` follows."""
+        self._generation += 1
+        generation = self._generation
+        if self._task is not None:
+            self._task.cancel()
+        task = BackgroundTask(lambda report: open_and_inspect(str(path), weights, trust), self)
+        task.succeeded.connect(lambda result: self._opened(generation, str(path), result))
+        task.failed.connect(lambda message, _details: self._failed(generation, str(path), message))
+        task.finished.connect(task.deleteLater)
+        self._task = task
+        self.open_button.setEnabled(False)
+        self.empty.setText(f"<h3>Opening {Path(path).name}…</h3>")
+        self.stack.setCurrentIndex(0)
+        task.start()
+
+    def _done(self, generation: int) -> bool:
+        if generation != self._generation:
+            return False   # another file was opened meanwhile
+        self._task = None
+        self.open_button.setEnabled(True)
+        return True
+
+    def _opened(self, generation: int, path: str, result: OpenResult) -> None:
+        if not self._done(generation):
+            return
+        if result.untrusted:
+            question = (f"{result.untrusted}\n\nOpen it anyway? Only do this if you trust where "
+                        "the file came from: its code will run on this computer.")
+            if dialogs.ask_yes_no(self, "This model contains code", question):
+                self.open_file(path, trust=True)
+            else:
+                self._show_empty()
+            return
+        self.show_model(result.opened, result.info, result.not_editable)
+
+    def _failed(self, generation: int, path: str, message: str) -> None:
+        if not self._done(generation):
+            return
+        self._show_empty()
+        dialogs.show_error(self, "Cannot open this model", f"{path}\n\n{message}")
+        self.open_failed.emit(message)
+
+    def _show_empty(self) -> None:
+        """After a failed or refused open: the model shown before, or the invitation."""
+        self.empty.setText(EMPTY_TEXT)
+        self.stack.setCurrentIndex(0 if self.opened is None else 1)
+
+    def _ensure_pages(self) -> None:
+        if self.inspect is not None:
+            return
+        from cnnviz.ui.inspect.evaluation_panel import EvaluationPanel
+        from cnnviz.ui.inspect.inspect_panel import InspectPanel
+
+        self.inspect = InspectPanel()
+        self.inspect.edit_copy_requested.connect(self.edit_copy_requested)
+        self.inspect.layer_activated.connect(self.layer_activated)
+        self.evaluation = EvaluationPanel()
+        self.evaluation.example_clicked.connect(
+            lambda split, index: self.example_clicked.emit(self.evaluation.dataset, split, index))
+        self.pages.addTab(self.inspect, "Structure")
+        self.pages.addTab(self.evaluation, "Evaluate")
+
+    def show_model(self, opened: Any, info: Any, not_editable: list | None = None) -> None:
+        """Show an opened model; `not_editable` is unsupported_layers(model) if known."""
+        self._ensure_pages()
+        self.opened, self.info = opened, info
+        notes = list(getattr(opened, "notes", []) or [])
+        if getattr(opened, "trusted", False):
+            notes.append("Opened with “I trust this file”: its code was allowed to run.")
+        self.inspect.set_model(opened.model, info, Path(opened.path).name, notes)
+        editable, reason = self._edit_copy_state(opened.model, not_editable)
+        self.inspect.set_edit_copy(editable, reason)
+        self.evaluation.set_model(opened.model, info.evaluate_problem)
+        self.explain_button.setEnabled(info.explain_problem is None)
+        self.explain_button.setToolTip(info.explain_problem or "Step through this model's "
+                                       "forward pass (Explain view)")
+        self.fine_tune_button.setEnabled(info.evaluate_problem is None)
+        self.fine_tune_button.setToolTip(info.evaluate_problem or "Continue training this "
+                                         "model on a dataset (Train view)")
+        self.stack.setCurrentIndex(1)
+        self._offer_data()
+        self.model_opened.emit(opened, info)
+
+    @staticmethod
+    def _edit_copy_state(model: Any, problems: list | None) -> tuple[bool, str]:
+        if problems is None:
+            from cnnviz.core.model.spec_from_keras import unsupported_layers
+
+            problems = unsupported_layers(model)
+        if not problems:
+            return True, "Open an editable copy of this model in the builder"
+        names = "; ".join(f"{name} ({kind}): {why}" for name, kind, why in problems[:6])
+        more = f" and {len(problems) - 6} more" if len(problems) > 6 else ""
+        return False, f"The builder cannot hold every layer of this model: {names}{more}."
+
+    # ------------------------------------------------------------------ data for evaluation
+
+    def model_input_shape(self) -> tuple[int, ...] | None:
+        if self.opened is None or not self.info.input_shapes:
+            return None
+        return tuple(int(d) if d is not None else None for d in self.info.input_shapes[0])
+
+    def _model_trained(self, model: Any) -> None:
+        """Fine-tuning changed the opened model's weights: old evaluations no longer hold."""
+        if self.opened is not None and model is self.opened.model and self.evaluation is not None:
+            self.evaluation.forget_results()
+            self.inspect.set_model(model, self.info, Path(self.opened.path).name,
+                                   ["Fine-tuned in the Train view since it was opened; "
+                                    "save it there to keep the new weights."])
+
+    def _data_loaded(self, _loaded: Any) -> None:
+        if self.opened is not None:
+            self._offer_data()
+
+    def _offer_data(self) -> None:
+        """Give the evaluation the Train view's data if it fits; otherwise say what would."""
+        from cnnviz.core.data.data_fit import can_adapt, fit_problem, suggested_source
+
+        shape = self.model_input_shape()
+        loaded = self.training.data
+        if shape is None or self.info.evaluate_problem:
+            self.evaluation.set_dataset(None)
+            self.status.setText(self._summary_text())
+            return
+        if loaded is None:
+            self.evaluation.set_dataset(None)
+            suggestion = suggested_source(shape)
+            if suggestion and not self.training.chooser.busy:
+                self._suggested_for = self.opened
+                self.training.chooser.select_source(suggestion)
+            self.status.setText(self._summary_text() + " · loading data…")
+            return
+        dataset = loaded.dataset
+        problem = fit_problem(dataset, shape)
+        if problem is None:
+            self.evaluation.set_dataset(dataset)
+            self.status.setText(self._summary_text() + f" · data: {dataset.name}")
+            return
+        suggestion = suggested_source(shape)
+        if suggestion and self._suggested_for is not self.opened:
+            # Offer the data that fits, once per model: the bundled sample of its shape.
+            self._suggested_for = self.opened
+            self.evaluation.set_dataset(None)
+            self.training.chooser.select_source(suggestion)
+            self.status.setText(self._summary_text() + f" · loading {suggestion}, which fits "
+                                "this model…")
+            return
+        if self._adapted_for is dataset and can_adapt(dataset, shape):
+            from cnnviz.core.data.data_fit import adapt_dataset
+
+            self.evaluation.set_dataset(adapt_dataset(dataset, shape))
+            self.status.setText(self._summary_text() + f" · data: {dataset.name}, resized and "
+                                "converted to fit")
+            return
+        self.evaluation.set_dataset(None)
+        links = []
+        if suggestion:
+            links.append(f"<a href='source:{suggestion}'>use the {suggestion} data</a>")
+        if can_adapt(dataset, shape):
+            links.append("<a href='adapt'>resize and convert these images</a>")
+        offer = (" You can " + " or ".join(links) + ".") if links else \
+            " Choose other data in the Train view."
+        self.status.setText(f"<span style='color:#b3261e'>{problem}</span>{offer}")
+
+    def _link(self, link: str) -> None:
+        if link.startswith("source:"):
+            self.training.chooser.select_source(link.split(":", 1)[1])
+        elif link == "adapt" and self.training.data is not None:
+            self._adapted_for = self.training.data.dataset
+            self._offer_data()
+
+    def _summary_text(self) -> str:
+        info = self.info
+        return (f"<b>{Path(self.opened.path).name}</b> · {len(info.layers)} layers · "
+                f"{info.total_params:,} parameters")

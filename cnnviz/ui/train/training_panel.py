@@ -1,0 +1,392 @@
+"""The Train view: data, settings, Start/Pause/Stop, progress, live charts, and saving.
+
+The model trained here is built from the builder's spec (or opened from a file). Training
+runs in a TrainingWorker; this panel only turns its signals into pixels and clicks into
+calls. Checking the model against the data is in training_fit.py, saving in
+training_outputs.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+                               QScrollArea, QSplitter, QVBoxLayout, QWidget)
+
+from cnnviz.core.errors import CnnvizError
+from cnnviz.core.model.spec import ModelSpec
+from cnnviz.core.training.history import ThroughputClock, TrainingHistory, format_duration
+from cnnviz.ui.common import dialogs
+from cnnviz.ui.train.dataset_chooser import DatasetChooser, LoadedData
+from cnnviz.ui.train.dataset_preview import DatasetPreview
+from cnnviz.ui.build.spec_document import SpecDocument
+from cnnviz.ui.train.training_fit import MismatchBanner, TrainingFitMixin
+from cnnviz.ui.train.training_outputs import TrainingOutputsMixin
+from cnnviz.ui.train.training_settings import TrainingSettings
+from cnnviz.ui.common.workers import BackgroundTask, TrainingOutcome, TrainingWorker
+
+
+class TrainingPanel(TrainingFitMixin, TrainingOutputsMixin, QWidget):
+    """Trains the document's model on the chosen data, live."""
+
+    model_trained = Signal(object)  # the keras.Model after a run (for the explainer)
+    model_ready = Signal(object)    # the keras.Model about to be trained (live, for the explainer)
+    observed = Signal(object)       # what `observer` returned (from the training thread)
+
+    def __init__(self, document: SpecDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.data: LoadedData | None = None
+        self.model: Any = None                  # the keras.Model being trained / last trained
+        self.model_spec: ModelSpec | None = None  # the spec it was built from
+        self.history = TrainingHistory()
+        self.worker: TrainingWorker | None = None
+        self.last_outcome: TrainingOutcome | None = None
+        self._mismatches: list[Any] = []
+        self._clock = ThroughputClock()
+        self._run_first_epoch = 0
+        self._run_epochs = 0
+        self._run_batch_size = 1
+        self._save_task: BackgroundTask | None = None
+        self._threads: set[Any] = set()  # every thread started here that has not yet ended
+        # Measure test accuracy after each run (the benchmark turns it off to time training alone).
+        self.evaluate_after_training = True
+        # The explainer's look at the weights, run on the training thread between batches:
+        # observer(model, epoch, logs) at the start, after each epoch and every N batches.
+        self.observer: Any = None
+        self.observe_every_batches = 0
+        self.live_model: Any = None  # the model of the current run, from its first moment
+        # A model opened from a file (fine-tuning) instead of the builder's spec; None = builder.
+        self.opened_model: Any = None
+        self.opened_name = ""
+
+        self.chooser = DatasetChooser()
+        self.settings = TrainingSettings()
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(6, 6, 6, 6)
+        left_layout.addWidget(self.chooser)
+        left_layout.addWidget(self.settings)
+        left_layout.addStretch(1)
+        left_scroll = QScrollArea()
+        left_scroll.setWidget(left)
+        left_scroll.setWidgetResizable(True)
+        left_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        left_scroll.setMinimumWidth(left.sizeHint().width() + 16)
+
+        self.preview = DatasetPreview()
+        self.banner = MismatchBanner()
+        self.banner.fix_button.clicked.connect(self._apply_fix)
+        self.start_button = QPushButton("Start")
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        self.reset_button = QPushButton("New weights")
+        self.start_button.setToolTip("Train the model in the builder on this data (F5)")
+        self.pause_button.setToolTip("Pause between two batches; press again to go on (F6)")
+        self.stop_button.setToolTip("Stop after the current batch; the weights learnt so far are kept (Shift+F5)")
+        self.reset_button.setToolTip("Forget the trained weights and history; the next Start begins "
+                                     "from random weights")
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+        self.reset_button.clicked.connect(self.reset_training)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("Ready")
+        self.progress.setMinimumWidth(200)
+        controls = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.stop_button):
+            controls.addWidget(button)
+        controls.addWidget(self.progress, 1)
+        controls.addWidget(self.reset_button)
+
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._charts_host = QVBoxLayout()
+        self.charts: Any = None  # TrainingCharts, made on first show (imports matplotlib)
+        self.save_model_button = QPushButton("Save model…")
+        self.export_csv_button = QPushButton("Export history (CSV)…")
+        self.save_charts_button = QPushButton("Save charts…")
+        self.save_model_button.clicked.connect(self.save_model_dialog)
+        self.export_csv_button.clicked.connect(self.export_history_dialog)
+        self.save_charts_button.clicked.connect(self.save_charts_dialog)
+        after = QHBoxLayout()
+        after.addWidget(self.save_model_button)
+        after.addWidget(self.export_csv_button)
+        after.addWidget(self.save_charts_button)
+        after.addStretch(1)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(6, 6, 6, 6)
+        right_layout.addWidget(QLabel("<b>Sample images</b>"))
+        right_layout.addWidget(self.preview)
+        right_layout.addWidget(self.banner)
+        right_layout.addLayout(controls)
+        right_layout.addWidget(self.status)
+        right_layout.addLayout(self._charts_host, 1)
+        right_layout.addLayout(after)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left_scroll)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+        self.chooser.loaded.connect(self._data_loaded)
+        self.chooser.cleared.connect(self._data_cleared)
+        document.changed.connect(self._spec_changed)
+        self._update_state()
+
+    # ------------------------------------------------------------------ showing
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.ensure_charts()
+        if self.chooser.current is None and not self.chooser.busy:
+            self.chooser.load()  # the first visit loads the default (bundled) sample
+
+    def ensure_charts(self) -> None:
+        if self.charts is None:
+            from cnnviz.ui.train.training_charts import TrainingCharts
+
+            self.charts = TrainingCharts()
+            self.charts.set_history(self.history)
+            self._charts_host.addWidget(self.charts, 1)
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def _update_state(self) -> None:
+        running = self.running
+        model_ok = self.opened_model is not None or self.document.report.ok
+        ready = self.data is not None and not self._blocking() and model_ok
+        self.start_button.setEnabled(ready and not running)
+        self.start_button.setText("Train more" if self._can_continue() else "Start")
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.reset_button.setEnabled(not running and (self.model is not None or bool(self.history.epochs)))
+        self.pause_button.setText("Resume" if running and self.worker.paused else "Pause")
+        has_model = self.model is not None and not running
+        self.save_model_button.setEnabled(has_model and self._save_task is None)
+        self.export_csv_button.setEnabled(bool(self.history.epochs) and not running)
+        self.save_charts_button.setEnabled(bool(self.history.batches) and not running)
+        self.settings.set_running(running)
+        self.chooser.setEnabled(not running)
+
+    def _data_loaded(self, data: LoadedData) -> None:
+        self.data = data
+        self.preview.set_samples(data.preview_images, data.preview_labels)
+        self._check_fit()
+        self._update_state()
+
+    def _data_cleared(self) -> None:
+        self.data = None
+        self.preview.show_message("Loading…")
+        self.banner.hide()
+        self._update_state()
+
+    def _spec_changed(self) -> None:
+        if self.opened_model is not None and not self.running:
+            name = self.opened_name
+            self.use_builder_model()
+            self.status.setText(f"The builder's model changed: Start trains it from random "
+                                f"weights ({name} stays open in the Inspect view).")
+        if not self.running:
+            self._check_fit()
+            if self.model is not None and self.model_spec != self.document.spec:
+                self.status.setText("The model changed in the builder: Start trains the new "
+                                    "model from random weights.")
+        self._update_state()
+
+    # ------------------------------------------------------------------ training
+
+    def start(self) -> None:
+        """Start (or continue) training in the background."""
+        if self.running or self.data is None:
+            return
+        self._check_fit()
+        if self._blocking() or (self.opened_model is None and not self.document.report.ok):
+            self._update_state()
+            return
+        try:
+            config = self.settings.config()
+        except CnnvizError as exc:
+            dialogs.show_error(self, "Cannot start training", str(exc))
+            return
+        if self._can_continue():
+            model, first_epoch = self.model, self.history.epochs_done
+        else:
+            spec = self.document.spec.copy()
+            self.model, self.model_spec = None, spec
+            self.history = TrainingHistory()
+            if self.charts is not None:
+                self.charts.set_history(self.history)
+            model, first_epoch = None, 0
+
+        def make_model(existing=model, spec=self.model_spec):
+            if existing is not None:
+                return existing
+            from cnnviz.core.model.builder import build_model
+            return build_model(spec)
+
+        self._run_first_epoch, self._run_epochs = first_epoch, config.epochs
+        self._run_batch_size = config.batch_size
+        self._clock = ThroughputClock()
+        # Parented to the panel: the QThread object must outlive its run() even after we
+        # drop our reference at `finished_training` (deleteLater runs once it has ended).
+        worker = TrainingWorker(make_model, self.data.dataset, config, initial_epoch=first_epoch,
+                                evaluate=self.evaluate_after_training, parent=self,
+                                observer=self._call_observer,
+                                observe_every_batches=self.observe_every_batches)
+        worker.model_ready.connect(self._model_ready)
+        worker.observed.connect(self._observed)
+        worker.stage.connect(self._stage)
+        worker.batch_reported.connect(self._batch)
+        worker.epoch_ended.connect(self._epoch)
+        worker.finished_training.connect(self._finished)
+        worker.failed.connect(self._failed)
+        self._track(worker)
+        self.worker = worker
+        self.progress.setValue(0)
+        self.progress.setFormat("Starting…")
+        self.status.setText("")
+        self._update_state()
+        worker.start()
+        if self.charts is not None:  # after the start: the redraw overlaps TensorFlow's set-up
+            self.charts.set_planned_epochs(first_epoch + config.epochs)
+
+    def toggle_pause(self) -> None:
+        if not self.running:
+            return
+        paused = not self.worker.paused
+        self.worker.set_paused(paused)
+        if paused:
+            self.progress.setFormat(self.progress.format().split("  ·  paused")[0] + "  ·  paused")
+        else:
+            self._clock.skip_gap()
+        self._update_state()
+
+    def stop(self) -> None:
+        if self.running:
+            self.worker.request_stop()
+            self.progress.setFormat("Stopping after this batch…")
+            self.pause_button.setEnabled(False)
+            self.stop_button.setEnabled(False)
+
+    def reset_training(self) -> None:
+        if self.running:
+            return
+        self.opened_model, self.opened_name = None, ""   # new weights: the builder's model
+        self.model, self.model_spec, self.last_outcome = None, None, None
+        self.history = TrainingHistory()
+        if self.charts is not None:
+            self.charts.set_history(self.history)
+        self.progress.setValue(0)
+        self.progress.setFormat("Ready")
+        self.status.setText("Weights forgotten: the next Start begins from random weights.")
+        self._update_state()
+
+    def _track(self, thread: Any) -> None:
+        """Keep a thread until it has really ended (its last signal comes a moment before)."""
+        self._threads.add(thread)
+        thread.finished.connect(lambda: self._threads.discard(thread))
+        thread.finished.connect(thread.deleteLater)
+
+    def shutdown(self, wait_ms: int = 10_000) -> None:
+        """Stop training, loading and saving, and wait for their threads (the window is closing).
+
+        A QThread destroyed while it runs takes the whole app down, so none may outlive us.
+        """
+        worker = self.worker
+        if worker is not None:
+            worker.request_stop()
+            worker.wait(wait_ms)
+        self.chooser.shutdown()
+        for thread in list(self._threads):
+            thread.wait()  # never cut a model file short, nor a thread's last moments
+        self._threads.clear()
+
+    def _call_observer(self, model: Any, epoch: int, logs: dict) -> Any:
+        """Runs on the training thread; the observer may be attached after training started."""
+        observer = self.observer
+        return None if observer is None else observer(model, epoch, logs)
+
+    def _model_ready(self, model: Any) -> None:
+        self.live_model = model
+        self.model_ready.emit(model)
+
+    def _observed(self, observation: Any) -> None:
+        if observation is not None:
+            self.observed.emit(observation)
+
+    def _stage(self, text: str) -> None:
+        if self.running:
+            self.progress.setFormat(text)
+
+    def _batch(self, epoch: int, batch: int, batches: int, logs: dict, reported_at: float) -> None:
+        self.history.add_batch(epoch, batch, batches, logs)
+        train_count = self.data.dataset.train.count if self.data else 0
+        in_epoch = min(train_count, (batch + 1) * self._run_batch_size)
+        done = (epoch - self._run_first_epoch) * train_count + in_epoch
+        total = self._run_epochs * train_count
+        self._clock.update(done, now=reported_at)
+        self.progress.setValue(int(1000 * done / max(1, total)))
+        last_epoch = self._run_first_epoch + self._run_epochs
+        paused = "  ·  paused" if self.worker is not None and self.worker.paused else ""
+        self.progress.setFormat(
+            f"Epoch {epoch + 1}/{last_epoch} · batch {batch + 1}/{batches} · "
+            f"{self._clock.samples_per_second:,.0f} images/s · "
+            f"{format_duration(self._clock.seconds_left(total))} left{paused}")
+        if self.charts is not None:
+            self.charts.refresh()
+
+    def _epoch(self, epoch: int, logs: dict) -> None:
+        self.history.add_epoch(logs)
+        parts = [f"Epoch {epoch + 1}: loss {logs.get('loss', float('nan')):.4f}"]
+        if "accuracy" in logs:
+            parts.append(f"accuracy {logs['accuracy']:.1%}")
+        if "val_accuracy" in logs:
+            parts.append(f"validation accuracy {logs['val_accuracy']:.1%}")
+        self.status.setText(" · ".join(parts))
+        if self.charts is not None:
+            self.charts.refresh()
+
+    def _finished(self, outcome: TrainingOutcome) -> None:
+        self.worker = None
+        self.model, self.last_outcome = outcome.model, outcome
+        result = outcome.result
+        lines = []
+        if result.stop_reason:
+            lines.append(f"Training ended early: {result.stop_reason}.")
+        else:
+            lines.append(f"Training finished after {self.history.epochs_done} epoch(s).")
+        if outcome.test_metrics:
+            lines.append(f"<b>Test accuracy {outcome.test_metrics['accuracy']:.2%}</b> "
+                         f"(loss {outcome.test_metrics['loss']:.4f}) on "
+                         f"{self.data.dataset.test.count:,} test images it never trained on.")
+        self.status.setText(" ".join(lines))
+        self.progress.setValue(1000 if not result.stopped else self.progress.value())
+        self.progress.setFormat("Stopped" if result.stopped else "Done")
+        if self.charts is not None:
+            self.charts.refresh()  # the last points appear at the next tick, cheaply
+        self._update_state()
+        self.model_trained.emit(outcome.model)
+
+    def _failed(self, message: str, details: str) -> None:
+        self.worker = None
+        self.progress.setFormat("Failed")
+        self.status.setText(f"<span style='color:#b3261e'>{message}</span>")
+        self._update_state()
+        dialogs.show_failure(self, "Training failed", message, details)

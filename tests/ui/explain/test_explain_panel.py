@@ -1,0 +1,145 @@
+"""The Explain view driven through its real widgets: real forward passes, real (tiny) training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from cnnviz.core.model.spec import ModelSpec
+from cnnviz.ui.common import dialogs
+from cnnviz.ui.common.value_colors import format_value
+from tests.ui.app_window import shown_main_window, tiny_spec
+
+TRAIN_LIMIT = 256
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    return shown_main_window(qtbot, tmp_path, monkeypatch, TRAIN_LIMIT, size=(1280, 800))
+
+
+def open_explain(win, qtbot, spec: ModelSpec | None = None):
+    if spec is not None:
+        win.document.reset(spec, None)
+    win.actions["view_explain"].trigger()
+    panel = win.explain
+    qtbot.waitUntil(lambda: panel.session.forward is not None and panel.views.steps is not None,
+                    timeout=90_000)
+    return panel
+
+
+def wait_for_layer(panel, qtbot, name: str):
+    qtbot.waitUntil(lambda: panel.views.steps is not None and panel.views.steps.name == name,
+                    timeout=30_000)
+
+
+def test_first_visit_runs_a_test_image_through_the_untrained_builder_model(window, qtbot):
+    panel = open_explain(window, qtbot)
+    chips = panel.strip.chips()
+    assert [c.layer_type for c in chips] == ["Input", "Conv2D", "MaxPooling2D", "Conv2D",
+                                              "Flatten", "Dense", "Dense"]
+    assert [c.shape for c in chips][1] == (26, 26, 32)
+    assert panel.views.summary()["kind"] == "conv" and panel.views.playback.count() == 26 * 26
+    assert "Untrained" in panel.banner.text()
+    # The number on screen is Keras's: the first conv layer on the input, at the shown cell.
+    model, image = panel.session.model, panel.session.image
+    panel.views.playback.set_position(26 * 13 + 11)
+    expected = np.asarray(model.layers[0](image[None]))[0, 13, 11, 0]
+    assert format_value(expected) in panel.views.current_view().calculation_text()
+    chart_sum = float(np.sum(panel.session.forward.probabilities))
+    assert chart_sum == pytest.approx(1.0, abs=1e-5)
+
+
+def test_layers_by_click_and_keys_and_playback_by_keys(window, qtbot):
+    panel = open_explain(window, qtbot, tiny_spec())
+    strip = panel.strip
+    QTest.mouseClick(strip.chip_widget(), Qt.MouseButton.LeftButton, pos=strip.chip_center(1))
+    wait_for_layer(panel, qtbot, "max_pooling2d")
+    assert panel.views.summary()["kind"] == "pool" and panel.views.playback.count() == 36
+    assert not panel.pages.isTabEnabled(2)          # pooling has no filters
+    panel.views.setFocus()
+    QTest.keyClick(panel.views, Qt.Key.Key_End)
+    assert panel.views.playback.position() == 35
+    QTest.keyClick(panel.views, Qt.Key.Key_Left)
+    assert panel.views.playback.position() == 34
+    QTest.keyClick(panel.views, Qt.Key.Key_Home)
+    assert panel.views.playback.position() == 0
+    QTest.keyClick(panel.views, Qt.Key.Key_Space)
+    assert panel.views.playback.is_playing()
+    qtbot.waitUntil(lambda: panel.views.playback.position() > 0, timeout=5_000)
+    QTest.keyClick(panel.views, Qt.Key.Key_Space)
+    assert not panel.views.playback.is_playing()
+    QTest.keyClick(panel.views, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    wait_for_layer(panel, qtbot, "flatten")
+    QTest.keyClick(panel.views, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(panel.views, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier)
+    wait_for_layer(panel, qtbot, "conv2d")
+    assert panel.pages.isTabEnabled(2)
+    # A click on a feature map follows that filter in the step view.
+    panel.maps.channel_clicked.emit(3)
+    assert panel.views.summary()["filter"] == 3 and panel.pages.currentIndex() == 0
+
+
+def test_the_newest_input_wins_when_inputs_change_quickly(window, qtbot):
+    panel = open_explain(window, qtbot, tiny_spec())
+    for _ in range(4):
+        panel.picker.browse(1)
+    dataset = window.training.data.dataset
+    from cnnviz.core.data.input_images import dataset_input, explain_split
+
+    expected, _label = dataset_input(dataset, explain_split(dataset), 4)
+    qtbot.waitUntil(lambda: np.array_equal(panel.session.forward.image, expected), timeout=30_000)
+    qtbot.wait(300)   # later, stale results must not replace it
+    assert np.array_equal(panel.session.forward.image, expected)
+    assert not panel.session.busy
+
+
+def test_training_refreshes_the_view_and_records_epochs_for_the_replay(window, qtbot):
+    panel = open_explain(window, qtbot, tiny_spec())
+    training = window.training
+    training.settings.epochs.setValue(2)
+    refreshed = []
+    panel.session.forward_ready.connect(lambda result: refreshed.append(result.keep_place))
+    with qtbot.waitSignal(training.model_trained, timeout=120_000):
+        training.start()
+    qtbot.waitUntil(lambda: panel.history.epochs() == [0, 1, 2], timeout=10_000)
+    assert sum(refreshed) >= 3, "the view did not refresh during training"
+    assert "Untrained" not in panel.banner.text()
+    start, end = panel.history.at(0), panel.history.at(2)
+    assert not np.allclose(start.kernels["conv2d"], end.kernels["conv2d"])
+    np.testing.assert_allclose(end.kernels["conv2d"],
+                               training.model.get_layer("conv2d").get_weights()[0])
+    # Replaying the random start shows its filters; the newest epoch is live again.
+    panel.pages.setCurrentWidget(panel.filters)
+    panel.replay.select_epoch(0)
+    np.testing.assert_allclose(panel.filters.kernel, start.kernels["conv2d"])
+    panel.replay.select_epoch(2)
+    qtbot.waitUntil(lambda: panel._replaying is None, timeout=5_000)
+    np.testing.assert_allclose(panel.filters.kernel, end.kernels["conv2d"], rtol=1e-6)
+
+
+def test_the_view_is_saved_as_png_and_the_animation_as_gif(window, qtbot, tmp_path, monkeypatch):
+    from PIL import Image
+
+    panel = open_explain(window, qtbot, tiny_spec())
+    panel.strip.select(1)
+    wait_for_layer(panel, qtbot, "max_pooling2d")
+    targets = iter([str(tmp_path / "view.png"), str(tmp_path / "pooling.gif")])
+    monkeypatch.setattr(dialogs, "get_save_path", lambda *_a: next(targets))
+    panel.png_button.click()
+    panel.gif_button.click()
+    with Image.open(tmp_path / "view.png") as png:
+        assert png.width > 400 and png.height > 300
+    with Image.open(tmp_path / "pooling.gif") as gif:
+        assert gif.n_frames == 36
+    assert window.failures == []
+    read_only = tmp_path / "locked"
+    read_only.mkdir()
+    read_only.chmod(0o500)
+    try:
+        assert not panel.save_png(str(read_only / "view.png"))
+    finally:
+        read_only.chmod(0o700)
+    assert window.failures and "locked" in window.failures[-1]
