@@ -174,7 +174,7 @@ def _gui_panel(bench: Bench) -> Any:
     from cnnviz.core.model.presets import mnist_cnn
     from cnnviz.ui.app import create_app
     from cnnviz.ui.train.dataset_chooser import LoadedData
-    from cnnviz.ui.build.spec_document import SpecDocument
+    from cnnviz.workspace import SpecDocument
     from cnnviz.ui.train.training_panel import TrainingPanel
 
     create_app()

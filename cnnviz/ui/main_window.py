@@ -20,14 +20,16 @@ from cnnviz.core.errors import CnnvizError
 from cnnviz.core.model.presets import preset_spec
 from cnnviz.core.model.spec import ModelSpec, load_spec, save_spec, save_text_atomically
 from cnnviz.ui.common import dialogs
+from cnnviz.ui.common.undo_actions import undo_redo_actions
 from cnnviz.ui.build.builder_panel import BuilderPanel
 from cnnviz.ui.help_dialogs import show_about, show_shortcuts
 from cnnviz.ui.inspect.model_tab import MODEL_FILTER, ModelTab
 from cnnviz.ui.inspect.opened_model_actions import (  # noqa: F401 - OPENABLE_SUFFIXES: re-exported
     OPENABLE_SUFFIXES, OpenedModelActionsMixin, is_model_file,
 )
-from cnnviz.ui.build.spec_document import SpecDocument
+from cnnviz.workspace import SpecDocument
 from cnnviz.ui.train.training_panel import TrainingPanel
+from cnnviz.workspace import Workspace
 
 DEFAULT_PRESET = "mnist_cnn"
 MAX_RECENT = 8
@@ -43,7 +45,8 @@ class MainWindow(OpenedModelActionsMixin, QMainWindow):
 
     def __init__(self) -> None:
         super().__init__()
-        self.document = SpecDocument(preset_spec(DEFAULT_PRESET))
+        self.workspace = Workspace(preset_spec(DEFAULT_PRESET))
+        self.document = self.workspace.document
         self.builder = BuilderPanel(self.document)
         self.training = TrainingPanel(self.document)
         self.tabs = QTabWidget()
@@ -121,10 +124,7 @@ class MainWindow(OpenedModelActionsMixin, QMainWindow):
         a["quit"] = self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         edit_menu = bar.addMenu("&Edit")
-        undo = self.document.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.document.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        undo, redo = undo_redo_actions(self.document, self)
         edit_menu.addAction(undo)
         edit_menu.addAction(redo)
         a["undo"], a["redo"] = undo, redo

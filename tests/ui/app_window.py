@@ -45,7 +45,7 @@ def open_main_window(qtbot, tmp_path, monkeypatch, train_limit: int) -> MainWind
         if w.explain is not None:
             w.explain.shutdown()
         w.training.shutdown()
-        w.document.undo_stack.setClean()
+        w.document.mark_saved(w.document.path)
 
     qtbot.addWidget(win, before_close_func=before_close)
     return win

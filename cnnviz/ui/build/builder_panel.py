@@ -11,7 +11,7 @@ from cnnviz.ui.build.architecture_diagram import ArchitectureDiagramView
 from cnnviz.ui.build.layer_palette import LayerPalette
 from cnnviz.ui.build.layer_stack import LayerStackView
 from cnnviz.ui.build.property_editor import InputShapeEditor, PropertyEditor
-from cnnviz.ui.build.spec_document import SpecDocument
+from cnnviz.workspace import SpecDocument
 from cnnviz.ui.build.summary_table import SummaryTable
 
 

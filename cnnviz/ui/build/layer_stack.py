@@ -17,7 +17,7 @@ from cnnviz.core.model.layer_text import layer_summary
 from cnnviz.core.model.shapes import LayerReport
 from cnnviz.core.model.spec import LAYER_DESCRIPTIONS, LayerSpec
 from cnnviz.ui.common.layer_style import layer_color
-from cnnviz.ui.build.spec_document import SpecDocument
+from cnnviz.workspace import SpecDocument
 
 ROW_MIME = "application/x-cnnviz-layer-row"
 TYPE_MIME = "application/x-cnnviz-layer-type"
@@ -231,10 +231,14 @@ class LayerStackView(QListView):
             lambda current, _previous: self.current_layer_changed.emit(
                 current.row() if current.isValid() else -1))
         document.selection_hint.connect(self.select_layer)
-        document.changed.connect(self.scheduleDelayedItemsLayout)  # row heights follow errors
+        document.changed.connect(self._relayout_rows)
         self.model().modelAboutToBeReset.connect(self._remember_selection)
         self.model().modelReset.connect(self._after_reset)
         self._pending_selection = -1
+
+    def _relayout_rows(self) -> None:
+        """Row heights follow the errors shown under the layers."""
+        self.scheduleDelayedItemsLayout()
 
     def current_layer(self) -> int:
         index = self.currentIndex()

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 from cnnviz.core.model import spec_edits
 from cnnviz.core.errors import SpecError
 from cnnviz.core.model.spec import LAYER_DESCRIPTIONS, MAX_CHANNELS, MAX_INPUT_SIDE, ParamDef, param_defs
-from cnnviz.ui.build.spec_document import SpecDocument
+from cnnviz.workspace import SpecDocument
 
 
 def _spin(minimum: int, maximum: int, tip: str) -> QSpinBox:

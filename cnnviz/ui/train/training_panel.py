@@ -20,7 +20,7 @@ from cnnviz.core.training.history import ThroughputClock, TrainingHistory, forma
 from cnnviz.ui.common import dialogs
 from cnnviz.ui.train.dataset_chooser import DatasetChooser, LoadedData
 from cnnviz.ui.train.dataset_preview import DatasetPreview
-from cnnviz.ui.build.spec_document import SpecDocument
+from cnnviz.workspace import SpecDocument
 from cnnviz.ui.train.training_fit import MismatchBanner, TrainingFitMixin
 from cnnviz.ui.train.training_outputs import TrainingOutputsMixin
 from cnnviz.ui.train.training_settings import TrainingSettings

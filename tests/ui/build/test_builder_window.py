@@ -29,7 +29,7 @@ def window(qtbot, tmp_path, monkeypatch):
     win.errors = errors
     # pytest-qt closes its widgets before fixtures tear down, so mark the document clean
     # right before the close: no "save changes?" question on teardown.
-    qtbot.addWidget(win, before_close_func=lambda w: w.document.undo_stack.setClean())
+    qtbot.addWidget(win, before_close_func=lambda w: w.document.mark_saved(w.document.path))
     win.show()
     qtbot.waitExposed(win)
     return win
@@ -75,7 +75,7 @@ def test_typing_a_value_updates_shapes_params_and_undoes_in_one_step(window, qtb
     assert report.layers[2].params == 3 * 3 * 32 * 16 + 16
     assert report.layers[4].params == 11 * 11 * 16 * 64 + 64  # the Dense after Flatten follows
     assert stack.current_layer() == 2 and box.hasFocus()  # editing does not steal focus
-    window.document.undo_stack.undo()  # "1" then "16" were one edit of one field
+    window.document.undo()  # "1" then "16" were one edit of one field
     assert window.document.spec.layers[2].params["filters"] == 64
     assert box.value() == 64
 
@@ -148,7 +148,7 @@ def test_preset_is_one_undoable_edit(window):
     window.builder.apply_preset("dense_baseline")
     assert types(window) == ["Flatten", "Dense", "Dense"]
     assert window.document.report.total_params == 101_770
-    window.document.undo_stack.undo()
+    window.document.undo()
     assert window.document.report.total_params == 515_146
 
 
@@ -179,7 +179,7 @@ def test_save_then_open_round_trip_with_non_ascii_path(window, tmp_path, monkeyp
     assert window.open_path(target)
     assert window.document.spec == saved
     assert window.recent_files()[0] == str(target.resolve())
-    assert not window.document.undo_stack.canUndo()  # opening starts a fresh history
+    assert not window.document.can_undo  # opening starts a fresh history
 
 
 def test_unsaved_changes_prompt_cancel_keeps_and_discard_replaces(window, monkeypatch):

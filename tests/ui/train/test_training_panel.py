@@ -50,7 +50,7 @@ def test_mismatch_is_explained_and_fixed_in_one_undoable_click(window, qtbot):
     assert list(window.document.spec.input_shape) == [32, 32, 3]
     assert not panel.banner.isVisible()
     assert panel.start_button.isEnabled()
-    window.document.undo_stack.undo()
+    window.document.undo()
     assert list(window.document.spec.input_shape) == [28, 28, 1]
     assert panel.banner.isVisible()
 
