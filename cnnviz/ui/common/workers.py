@@ -13,7 +13,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal
 
 from cnnviz.core.errors import CnnvizError
 
@@ -74,6 +74,139 @@ class BackgroundTask(QThread):
         if self._cancelled.is_set():
             raise TaskCancelled()
         self.progress.emit(stage, int(done), int(total))
+
+
+Report = Callable[[str, int, int], None]
+
+
+class NewestRequest(QObject):
+    """"Only the newest request counts" for one widget's background work.
+
+    `submit(work, on_result)` numbers the request and runs `work(report)` in a
+    BackgroundTask; `on_result`, `on_failure` and `on_progress` are called on the GUI thread
+    only while that request is still the newest: a later `submit` or `supersede()` drops
+    it (and cancels it at its next `report`). Every task stays referenced until its thread
+    ends, so none is destroyed while running.
+
+    one_at_a_time: run a single task at a time (for work too heavy to overlap on two cores);
+    while one runs, the newest request waits and older waiting ones are forgotten.
+    """
+
+    busy_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None, one_at_a_time: bool = False) -> None:
+        super().__init__(parent)
+        self._number = 0
+        self._one_at_a_time = one_at_a_time
+        self._tasks: set[BackgroundTask] = set()
+        self._current: BackgroundTask | None = None
+        self._waiting: tuple[int, Callable[[Report], Any], Callable[[Any], None],
+                             Callable[[str, str], None] | None, Report | None] | None = None
+        self._announced_busy = False
+
+    @property
+    def number(self) -> int:
+        """The newest request's number (it grows with every submit and supersede)."""
+        return self._number
+
+    @property
+    def busy(self) -> bool:
+        """A request that still counts is running or waiting."""
+        return self._current is not None or self._waiting is not None
+
+    @property
+    def threads_alive(self) -> int:
+        """Tasks whose threads have not ended yet, superseded ones included."""
+        return len(self._tasks)
+
+    def is_newest(self, number: int) -> bool:
+        return number == self._number
+
+    def supersede(self) -> int:
+        """The user moved on: drop whatever is running or waiting. Returns the new number."""
+        self._number += 1
+        if self._current is not None:
+            self._current.cancel()
+            self._current = None
+        self._waiting = None
+        self._announce()
+        return self._number
+
+    def submit(self, work: Callable[[Report], Any], on_result: Callable[[Any], None],
+               on_failure: Callable[[str, str], None] | None = None,
+               on_progress: Report | None = None) -> int:
+        """Start `work(report)` as the newest request; returns its number."""
+        self._number += 1
+        if self._current is not None:
+            self._current.cancel()
+            self._current = None
+        number = self._number
+        if self._one_at_a_time and self._tasks:
+            self._waiting = (number, work, on_result, on_failure, on_progress)
+        else:
+            self._waiting = None
+            self._start(number, work, on_result, on_failure, on_progress)
+        self._announce()
+        return number
+
+    def shutdown(self, wait_ms: int = 30_000) -> None:
+        """Cancel everything and wait for the threads (the window is closing)."""
+        self.supersede()
+        for task in list(self._tasks):
+            task.finish(wait_ms)
+        self._tasks.clear()
+
+    def _announce(self) -> None:
+        if self.busy != self._announced_busy:
+            self._announced_busy = self.busy
+            self.busy_changed.emit(self._announced_busy)
+
+    def _start(self, number: int, work: Callable[[Report], Any], on_result: Callable[[Any], None],
+               on_failure: Callable[[str, str], None] | None, on_progress: Report | None) -> None:
+        task = BackgroundTask(work)
+        self._tasks.add(task)
+        self._current = task
+        # These run on the GUI thread: the task object lives there, so Qt queues its signals.
+        task.progress.connect(lambda stage, done, total: self._progress(
+            number, on_progress, stage, done, total))
+        task.succeeded.connect(lambda result: self._succeeded(number, on_result, result))
+        task.failed.connect(lambda message, details: self._failed(
+            number, on_failure, message, details))
+        task.finished.connect(lambda: self._ended(task))
+        task.start()
+
+    def _progress(self, number: int, on_progress: Report | None, stage: str, done: int,
+                  total: int) -> None:
+        if on_progress is not None and number == self._number:
+            on_progress(stage, done, total)
+
+    def _succeeded(self, number: int, on_result: Callable[[Any], None], result: Any) -> None:
+        if number == self._number:
+            self._finish_current()
+            on_result(result)
+
+    def _failed(self, number: int, on_failure: Callable[[str, str], None] | None, message: str,
+                details: str) -> None:
+        if number == self._number:
+            self._finish_current()
+            if on_failure is not None:
+                on_failure(message, details)
+
+    def _finish_current(self) -> None:
+        self._current = None
+        self._announce()
+
+    def _ended(self, task: BackgroundTask) -> None:
+        self._tasks.discard(task)
+        task.deleteLater()
+        if task is self._current:   # ended without reporting (cancelled by its own work)
+            self._current = None
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None and waiting[0] == self._number and not self._tasks:
+            self._start(*waiting)
+        elif waiting is not None and waiting[0] == self._number:
+            self._waiting = waiting    # another superseded task is still winding down
+        self._announce()
 
 
 @dataclass
