@@ -60,7 +60,8 @@ def child(folder: str, fit: bool) -> None:
     # Keras brings TensorFlow in up front, so its memory is part of every figure below.
     import keras
 
-    from cnnviz.core.data.datasets import LoadOptions, load_dataset
+    from cnnviz.core.data.dataset_types import LoadOptions
+    from cnnviz.core.data.datasets import load_dataset
 
     result: dict[str, float] = {"after_import_mb": peak_rss_mb()}
     start = time.perf_counter()

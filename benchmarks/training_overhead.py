@@ -296,7 +296,8 @@ def make_bench(samples: int | None, batch_size: int, seed: int = 1337) -> Bench:
     import keras
 
     from cnnviz.core.model.builder import build_model
-    from cnnviz.core.data.datasets import LoadOptions, load_dataset
+    from cnnviz.core.data.dataset_types import LoadOptions
+    from cnnviz.core.data.datasets import load_dataset
     from cnnviz.core.model.presets import mnist_cnn
     from cnnviz.core.training.engine import TrainConfig, compile_for_training
 

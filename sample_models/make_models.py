@@ -145,8 +145,10 @@ def make(sample: SampleModel, folder: Path) -> dict[str, Any]:
     import keras
     import tensorflow as tf
 
-    from cnnviz.core.model.builder import build_model, load_model_file, model_to_spec, save_model_file
-    from cnnviz.core.data.datasets import LoadOptions, load_dataset
+    from cnnviz.core.model.builder import build_model, load_model_file, save_model_file
+    from cnnviz.core.model.spec_from_keras import model_to_spec
+    from cnnviz.core.data.dataset_types import LoadOptions
+    from cnnviz.core.data.datasets import load_dataset
     from cnnviz.core.training.engine import train
 
     tf.config.experimental.enable_op_determinism()

@@ -299,13 +299,13 @@ def cmd_export_code(spec_text: str, output: str | None = None) -> int:
     if problem:
         # The script would fail as soon as it ran; say why now instead.
         raise CliError(problem)
-    from cnnviz.core.model.builder import export_python  # writes text; imports no TensorFlow
+    from cnnviz.core.model.codegen import export_python  # writes text; imports no TensorFlow
 
     code = export_python(spec)
     if output is None:
         sys.stdout.write(code if code.endswith("\n") else code + "\n")
         return EXIT_OK
-    from cnnviz.core.model.spec import save_text_atomically
+    from cnnviz.core.atomic_save import save_text_atomically
 
     target = Path(output)
     if target.is_dir():

@@ -133,9 +133,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         tf.constant(0.0)
     from cnnviz.core.model.builder import build_model, load_model_file, save_model_file
-    from cnnviz.core.data.datasets import LoadOptions, load_dataset
-    from cnnviz.core.training.engine import (AugmentConfig, TrainConfig, check_model_fits_data,
-                                      evaluate_test, train)
+    from cnnviz.core.data.dataset_types import LoadOptions
+    from cnnviz.core.data.datasets import load_dataset
+    from cnnviz.core.training.augmentation import AugmentConfig
+    from cnnviz.core.training.engine import TrainConfig, evaluate_test, train
+    from cnnviz.core.training.checks import check_model_fits_data
 
     options = LoadOptions(target_size=_size(args.size),
                           color_mode="grayscale" if args.grayscale else "rgb",

@@ -18,16 +18,14 @@ from PySide6.QtWidgets import (
 
 from cnnviz.core.errors import CnnvizError
 from cnnviz.core.model.presets import preset_spec
-from cnnviz.core.model.spec import ModelSpec, load_spec, save_spec, save_text_atomically
+from cnnviz.core.model.spec import load_spec, save_spec
+from cnnviz.core.atomic_save import save_text_atomically
 from cnnviz.ui.common import dialogs
 from cnnviz.ui.common.undo_actions import undo_redo_actions
 from cnnviz.ui.build.builder_panel import BuilderPanel
 from cnnviz.ui.help_dialogs import show_about, show_shortcuts
 from cnnviz.ui.inspect.model_tab import MODEL_FILTER, ModelTab
-from cnnviz.ui.inspect.opened_model_actions import (  # noqa: F401 - OPENABLE_SUFFIXES: re-exported
-    OPENABLE_SUFFIXES, OpenedModelActionsMixin, is_model_file,
-)
-from cnnviz.workspace import SpecDocument
+from cnnviz.ui.inspect.opened_model_actions import OpenedModelActionsMixin, is_model_file
 from cnnviz.ui.train.training_panel import TrainingPanel
 from cnnviz.workspace import Workspace
 
@@ -266,7 +264,7 @@ class MainWindow(OpenedModelActionsMixin, QMainWindow):
         return True
 
     def export_code(self) -> bool:
-        from cnnviz.core.model.builder import export_python  # string building only, no TensorFlow
+        from cnnviz.core.model.codegen import export_python  # string building only, no TensorFlow
 
         report = self.document.report
         if not report.ok:

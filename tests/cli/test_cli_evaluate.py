@@ -28,7 +28,8 @@ def mnist_model(tmp_path_factory) -> Path:
     import keras
 
     from cnnviz.core.model.builder import save_model_file
-    from cnnviz.core.data.datasets import LoadOptions, load_dataset
+    from cnnviz.core.data.dataset_types import LoadOptions
+    from cnnviz.core.data.datasets import load_dataset
     from cnnviz.core.training.engine import TrainConfig, train
 
     keras.utils.set_random_seed(11)

@@ -70,7 +70,7 @@ class ConvSteps(LayerSteps):
 
     def frame(self, out_y: int, out_x: int, filter_index: int) -> ConvFrame:
         """The worked-out sum behind output[out_y, out_x, filter_index]."""
-        from cnnviz.core.explain.steps import conv_frame
+        from cnnviz.core.explain.steps_spatial import conv_frame
 
         return conv_frame(self, out_y, out_x, filter_index)
 
@@ -110,7 +110,7 @@ class PoolSteps(LayerSteps):
         return "pool"
 
     def frame(self, out_y: int, out_x: int, channel: int) -> PoolFrame:
-        from cnnviz.core.explain.steps import pool_frame
+        from cnnviz.core.explain.steps_spatial import pool_frame
 
         return pool_frame(self, out_y, out_x, channel)
 

@@ -14,7 +14,8 @@ from typing import Any
 from cnnviz import __version__
 from cnnviz.core.errors import SpecError
 from cnnviz.core.model.shapes import analyze
-from cnnviz.core.model.spec import LayerSpec, ModelSpec, default_params, normalize_layer
+from cnnviz.core.model.spec import LayerSpec, ModelSpec, normalize_layer
+from cnnviz.core.model.spec_params import default_params
 
 # Arguments Keras requires (no default there), written positionally like the tutorials do.
 _POSITIONAL: dict[str, tuple[str, ...]] = {

@@ -11,7 +11,8 @@ import math
 from dataclasses import dataclass, field
 
 from cnnviz.core.errors import SpecError
-from cnnviz.core.model.spec import LayerSpec, ModelSpec, check_input_shape, normalize_layer
+from cnnviz.core.model.spec import LayerSpec, ModelSpec, normalize_layer
+from cnnviz.core.model.spec_params import check_input_shape
 
 Shape = tuple[int, ...]
 

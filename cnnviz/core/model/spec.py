@@ -18,10 +18,8 @@ from typing import Any
 
 from cnnviz.core.atomic_save import save_text_atomically
 from cnnviz.core.errors import SpecError
-# The layer catalogue and value checks, re-exported: other modules import them from here.
-from cnnviz.core.model.spec_params import (  # noqa: F401
-    ACTIVATIONS, LAYER_DESCRIPTIONS, LAYER_TYPES, MAX_CHANNELS, MAX_FILTERS, MAX_INPUT_SIDE,
-    MAX_KERNEL, MAX_STRIDE, MAX_UNITS, NAME_STEMS, PADDINGS, ParamDef, _is_int, check_input_shape,
+from cnnviz.core.model.spec_params import (
+    NAME_STEMS, _is_int, check_input_shape,
     check_param, default_params, param_defs,
 )
 

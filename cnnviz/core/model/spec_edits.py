@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from cnnviz.core.errors import SpecError
-from cnnviz.core.model.spec import LayerSpec, ModelSpec, check_input_shape, check_param, param_defs
+from cnnviz.core.model.spec import LayerSpec, ModelSpec
+from cnnviz.core.model.spec_params import check_input_shape, check_param, param_defs
 
 
 def insert_layer(spec: ModelSpec, index: int, layer: LayerSpec) -> ModelSpec:

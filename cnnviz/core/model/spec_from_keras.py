@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from cnnviz.core.errors import SpecError, UnsupportedLayerError
 # The per-layer arithmetic behind analyze(), used here with Keras's own input shapes.
 from cnnviz.core.model.shapes import _layer_arithmetic, _LayerProblem, analyze
-from cnnviz.core.model.spec import ACTIVATIONS, LayerSpec, ModelSpec, check_input_shape, normalize_layer
+from cnnviz.core.model.spec_params import ACTIVATIONS, check_input_shape
+from cnnviz.core.model.spec import LayerSpec, ModelSpec, normalize_layer
 
 if TYPE_CHECKING:
     import keras

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from cnnviz.core.errors import SpecError
 from cnnviz.core.model.shapes import analyze
-from cnnviz.core.model.spec import LayerSpec, ModelSpec, check_input_shape, normalize_layer
+from cnnviz.core.model.spec import LayerSpec, ModelSpec, normalize_layer
+from cnnviz.core.model.spec_params import check_input_shape
 from cnnviz.core.model.spec_edits import set_input_shape
 
 if TYPE_CHECKING:

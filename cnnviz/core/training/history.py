@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnnviz.core.errors import CnnvizError
-from cnnviz.core.model.spec import save_text_atomically
+from cnnviz.core.atomic_save import save_text_atomically
 
 
 @dataclass

@@ -6,7 +6,7 @@ from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
 
-from cnnviz.core.model.spec import LAYER_DESCRIPTIONS, LAYER_TYPES
+from cnnviz.core.model.spec_params import LAYER_DESCRIPTIONS, LAYER_TYPES
 from cnnviz.ui.build.layer_stack import TYPE_MIME
 from cnnviz.ui.common.layer_style import layer_color
 

@@ -15,7 +15,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QListView, QStyle, QStyledItem
 from cnnviz.core.model import spec_edits
 from cnnviz.core.model.layer_text import layer_summary
 from cnnviz.core.model.shapes import LayerReport
-from cnnviz.core.model.spec import LAYER_DESCRIPTIONS, LayerSpec
+from cnnviz.core.model.spec_params import LAYER_DESCRIPTIONS
+from cnnviz.core.model.spec import LayerSpec
 from cnnviz.ui.common.layer_style import layer_color
 from cnnviz.workspace import SpecDocument
 

@@ -15,7 +15,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 
 from cnnviz.core.model import spec_edits
 from cnnviz.core.errors import SpecError
-from cnnviz.core.model.spec import LAYER_DESCRIPTIONS, MAX_CHANNELS, MAX_INPUT_SIDE, ParamDef, param_defs
+from cnnviz.core.model.spec_params import (
+    LAYER_DESCRIPTIONS, MAX_CHANNELS, MAX_INPUT_SIDE, ParamDef, param_defs,
+)
 from cnnviz.workspace import SpecDocument
 
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.ui.common.filter_grid import FilterGrid
-from cnnviz.ui.inspect.inspect_stats import HISTOGRAM_BINS, InspectStatsMixin  # noqa: F401
+from cnnviz.ui.inspect.inspect_stats import InspectStatsMixin
 from cnnviz.ui.inspect.model_graph import ModelGraph, shape_text
 from cnnviz.ui.build.summary_table import params_with_size
 from cnnviz.ui.inspect.weight_histogram import (

@@ -44,7 +44,8 @@ class OpenResult:
 def open_and_inspect(path: str, weights: str | None, trust: bool) -> OpenResult:
     """Open a model file and read its structure (worker thread)."""
     from cnnviz.core.inspect.inspection import inspect_model
-    from cnnviz.core.inspect.model_files import UntrustedModelError, open_model, suggest_weights_file
+    from cnnviz.core.inspect.model_file_errors import UntrustedModelError
+    from cnnviz.core.inspect.model_files import open_model, suggest_weights_file
 
     if weights is None and Path(path).suffix.lower() == ".json":
         found = suggest_weights_file(path)   # model.json → model.weights.h5 beside it

@@ -144,7 +144,7 @@ class DatasetChooser(QGroupBox):
         return self._custom_path if choice in (FOLDER_CHOICE, FILE_CHOICE) else choice
 
     def options(self) -> Any:
-        from cnnviz.core.data.datasets import LoadOptions
+        from cnnviz.core.data.dataset_types import LoadOptions
 
         folder = self.source_combo.currentData() in FOLDER_SOURCES or \
             (self._custom_path and Path(self._custom_path).is_dir()

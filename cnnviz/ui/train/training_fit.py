@@ -61,7 +61,7 @@ class TrainingFitMixin:
             self.banner.show()
             return
         if self.data is not None:
-            from cnnviz.core.training.engine import check_model_fits_data
+            from cnnviz.core.training.checks import check_model_fits_data
 
             self._mismatches = check_model_fits_data(self.document.spec, self.data.dataset)
         if not self._mismatches:
@@ -77,7 +77,7 @@ class TrainingFitMixin:
 
     def _check_opened_fit(self) -> None:
         if self.data is not None:
-            from cnnviz.core.training.engine import check_model_fits_data
+            from cnnviz.core.training.checks import check_model_fits_data
 
             self._mismatches = check_model_fits_data(self.opened_model, self.data.dataset)
         if not self._mismatches:

@@ -154,7 +154,8 @@ class TrainingSettings(QWidget):
     def config(self) -> Any:
         """The TrainConfig these settings describe (raises CnnvizError for a missing path)."""
         from cnnviz.core.errors import CnnvizError
-        from cnnviz.core.training.engine import AugmentConfig, TrainConfig
+        from cnnviz.core.training.augmentation import AugmentConfig
+        from cnnviz.core.training.engine import TrainConfig
 
         checkpoint = self.checkpoint_path.text().strip() if self.checkpoint.isChecked() else ""
         logs = self.tensorboard_dir.text().strip() if self.tensorboard.isChecked() else ""

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from cnnviz.core.data import bundled_samples
-from cnnviz.core.data.datasets import (
-    SOURCE_NAMES, ArraySplit, Dataset, FileSplit, LoadOptions, load_dataset)
+from cnnviz.core.data.datasets import SOURCE_NAMES, load_dataset
+from cnnviz.core.data.data_splits import ArraySplit, FileSplit
+from cnnviz.core.data.dataset_types import Dataset, LoadOptions
 from cnnviz.core.errors import DatasetError
 from tests.core.data.dataset_fixtures import save_image, write_idx_folder
 

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from cnnviz.core.data import keras_downloads
-from cnnviz.core.data.datasets import LoadOptions, load_dataset
+from cnnviz.core.data.dataset_types import LoadOptions
+from cnnviz.core.data.datasets import load_dataset
 from cnnviz.core.errors import DatasetError
 from tests.core.data.dataset_fixtures import (
     cifar_members, digits, idx_bytes, write_cifar_folder, write_idx_folder, write_tar_gz)

@@ -15,7 +15,9 @@ import tarfile
 import numpy as np
 import pytest
 
-from cnnviz.core.data.datasets import ArraySplit, LoadOptions, load_dataset
+from cnnviz.core.data.data_splits import ArraySplit
+from cnnviz.core.data.dataset_types import LoadOptions
+from cnnviz.core.data.datasets import load_dataset
 from cnnviz.core.errors import CnnvizError, DatasetError
 from tests.core.data.dataset_fixtures import (
     cifar_members, digits, idx_bytes, python2_pickle, write_cifar_folder,

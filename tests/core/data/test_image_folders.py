@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.core.data.datasets import FileSplit, LoadOptions, load_dataset
+from cnnviz.core.data.data_splits import FileSplit
+from cnnviz.core.data.dataset_types import LoadOptions
+from cnnviz.core.data.datasets import load_dataset
 from cnnviz.core.errors import DatasetError
 from tests.core.data.dataset_fixtures import save_image, write_image_folder
 

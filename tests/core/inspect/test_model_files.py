@@ -17,9 +17,9 @@ import pytest
 from cnnviz.core.model.builder import build_model
 from cnnviz.core.errors import CnnvizError, ModelFileError
 from cnnviz.core.inspect.model_files import (
-    MODEL_FILE_SUFFIXES, CustomCodeError, OpenedModel, UntrustedModelError,
-    is_architecture_json, open_model, suggest_weights_file,
+    MODEL_FILE_SUFFIXES, OpenedModel, is_architecture_json, open_model, suggest_weights_file,
 )
+from cnnviz.core.inspect.model_file_errors import CustomCodeError, UntrustedModelError
 from cnnviz.core.model.presets import preset_spec
 from cnnviz.core.model.spec import LayerSpec, ModelSpec
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnviz.core.model.spec import ACTIVATIONS, PADDINGS, LayerSpec, ModelSpec, normalize_layer
+from cnnviz.core.model.spec_params import ACTIVATIONS, PADDINGS
+from cnnviz.core.model.spec import LayerSpec, ModelSpec, normalize_layer
 
 IMAGE_LAYERS = ("Conv2D", "Conv2D", "Conv2D", "MaxPooling2D", "AveragePooling2D",
                 "BatchNormalization", "Dropout", "Activation", "Flatten",

@@ -11,10 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnnviz.core.model.builder import (
-    build_model, export_python, load_model_file, model_to_spec, summarize_keras_model,
-    unsupported_layers,
-)
+from cnnviz.core.model.builder import build_model, load_model_file, summarize_keras_model
+from cnnviz.core.model.codegen import export_python
+from cnnviz.core.model.spec_from_keras import model_to_spec, unsupported_layers
 from cnnviz.core.errors import CnnvizError, ModelFileError, SpecError, UnsupportedLayerError
 from cnnviz.core.model.presets import PRESETS, preset_spec
 from cnnviz.core.model.shapes import analyze

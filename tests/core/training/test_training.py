@@ -11,9 +11,8 @@ import pytest
 
 from cnnviz.core.training.augmentation import evaluation_dataset, training_dataset
 from cnnviz.core.errors import CnnvizError, TrainingError
-from cnnviz.core.training.engine import (
-    AugmentConfig, TrainConfig, TrainResult, evaluate_test, loss_for, train,
-)
+from cnnviz.core.training.augmentation import AugmentConfig
+from cnnviz.core.training.engine import TrainConfig, TrainResult, evaluate_test, loss_for, train
 from tests.core.training.training_fixtures import (
     ArrayData, ArraySplit, asymmetric_images, make_data, tiny_model, tiny_spec,
 )
@@ -439,9 +438,10 @@ def test_tutorial_cnn_learns_the_bundled_mnist_sample():
     import keras
 
     from cnnviz.core.model.builder import build_model
-    from cnnviz.core.data.datasets import LoadOptions, load_dataset
+    from cnnviz.core.data.dataset_types import LoadOptions
+    from cnnviz.core.data.datasets import load_dataset
     from cnnviz.core.model.presets import mnist_cnn
-    from cnnviz.core.training.engine import check_model_fits_data
+    from cnnviz.core.training.checks import check_model_fits_data
 
     data = load_dataset("mnist-sample", LoadOptions(limit=600))
     assert check_model_fits_data(mnist_cnn(), data) == []

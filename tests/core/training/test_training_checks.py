@@ -8,7 +8,7 @@ import pytest
 from cnnviz.core.model.presets import mnist_cnn
 from cnnviz.core.model.shapes import analyze
 from cnnviz.core.model.spec import ModelSpec
-from cnnviz.core.training.engine import Mismatch, check_model_fits_data
+from cnnviz.core.training.checks import Mismatch, check_model_fits_data
 from tests.core.training.training_fixtures import layer, make_data, tiny_model, tiny_spec
 
 

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QWidget
 
 from cnnviz.core.explain.frames import ConvFrame, ConvSteps
 from cnnviz.ui.explain.views.grid_painting import Run, ValueGrid, cell_label, display_value, operand
-from cnnviz.ui.explain.views.step_view_base import StepViewBase, Table
+from cnnviz.ui.explain.views.step_view_base import StepViewBase
+from cnnviz.ui.explain.views.step_view_layout import Table
 from cnnviz.ui.common.value_colors import symmetric_limit
 
 MAX_WRITTEN_TERMS = 9        # a 3×3 channel's sum is written in full; longer ones are shortened

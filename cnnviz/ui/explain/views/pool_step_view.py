@@ -17,7 +17,8 @@ from cnnviz.ui.explain.views.conv_step_view import padded_shape
 from cnnviz.ui.explain.views.grid_painting import (
     PICKED, Run, ValueGrid, cell_label, display_value, draw_highlight, operand,
 )
-from cnnviz.ui.explain.views.step_view_base import StepViewBase, Table
+from cnnviz.ui.explain.views.step_view_base import StepViewBase
+from cnnviz.ui.explain.views.step_view_layout import Table
 from cnnviz.ui.common.value_colors import symmetric_limit
 
 MAX_WRITTEN_VALUES = 9
