@@ -161,6 +161,7 @@ def measure_engine_every_batch(bench: Bench, epochs: int) -> Measurement:
 HEARTBEAT_MS = 10
 HEARTBEAT_TARGET_MS = 50.0
 _gui_panels: dict[int, Any] = {}  # one TrainingPanel per Bench, made on first use
+_gui_workspaces: dict[int, Any] = {}  # and the Workspace it trains in
 
 
 def _gui_panel(bench: Bench) -> Any:
@@ -174,24 +175,26 @@ def _gui_panel(bench: Bench) -> Any:
     from cnnviz.core.model.presets import mnist_cnn
     from cnnviz.ui.app import create_app
     from cnnviz.ui.train.dataset_chooser import LoadedData
-    from cnnviz.workspace import SpecDocument
     from cnnviz.ui.train.training_panel import TrainingPanel
+    from cnnviz.workspace import Workspace
 
     create_app()
-    document = SpecDocument(mnist_cnn())
-    panel = TrainingPanel(document)
+    workspace = Workspace(mnist_cnn())
+    panel = TrainingPanel(workspace)
     panel.evaluate_after_training = False  # time training, as the other variants do
     panel.chooser.load = lambda: None      # the bench's data is handed over below
     panel.resize(1280, 800)
     panel.show()
     picks = list(range(0, bench.train_count, max(1, bench.train_count // 32)))[:32]
     labels = bench.data.train.labels()
-    panel._data_loaded(LoadedData(bench.data, "mnist-sample", bench.data.train.images(picks),
-                                  [bench.data.class_names[int(labels[i])] for i in picks]))
+    workspace.data.set_loaded(LoadedData(bench.data, "mnist-sample", bench.data.train.images(picks),
+                                         [bench.data.class_names[int(labels[i])] for i in picks]))
     # The bench's compiled model is the one to train ("Train more" on the same network).
-    panel.model, panel.model_spec = bench.model, document.spec.copy()
+    workspace.run.set_model(bench.model)
+    panel.model_spec = workspace.document.spec.copy()
     panel.settings.batch_size.setValue(bench.config.batch_size)
     _gui_panels[id(bench)] = panel
+    _gui_workspaces[id(bench)] = workspace
     return panel
 
 
@@ -208,7 +211,7 @@ def measure_gui(bench: Bench, epochs: int) -> Measurement:
     heartbeat.setInterval(HEARTBEAT_MS)
     heartbeat.timeout.connect(lambda: ticks.append(time.perf_counter()))
     loop = QEventLoop()
-    panel.model_trained.connect(loop.quit)
+    panel.run.finished.connect(loop.quit)
     draws_before, updates_before = panel.charts.redraw_count, panel.charts.update_count
     gui_cpu = time.thread_time()
     with Stopwatch() as watch:
@@ -217,7 +220,7 @@ def measure_gui(bench: Bench, epochs: int) -> Measurement:
         loop.exec()
         heartbeat.stop()
     gui_cpu = time.thread_time() - gui_cpu
-    panel.model_trained.disconnect(loop.quit)
+    panel.run.finished.disconnect(loop.quit)
     if panel.last_outcome is None or panel.last_outcome.result.stopped:
         raise RuntimeError("the GUI run did not finish its epochs")
     gaps = sorted((b - a) * 1000 for a, b in zip(ticks, ticks[1:]))
@@ -243,8 +246,8 @@ def _explain_panel(bench: Bench) -> Any:
     from cnnviz.ui.explain.explain_panel import ExplainPanel
 
     panel = _gui_panel(bench)
-    explain = ExplainPanel(panel.document, panel)
-    panel.observer = None  # only the gui-explain variant lets it look during training
+    explain = ExplainPanel(_gui_workspaces[id(bench)])
+    panel.run.observer = None  # only the gui-explain variant lets it look during training
     explain.resize(1280, 800)
     explain.show()
     deadline = time.monotonic() + 120
@@ -264,13 +267,14 @@ def measure_gui_explain(bench: Bench, epochs: int, every_batches: int = 0) -> Me
     explain = _explain_panel(bench)
     panel = _gui_panel(bench)
     refreshes: list[int] = []
-    panel.observed.connect(refreshes.append)
-    panel.observer, panel.observe_every_batches = explain.session.observe, every_batches
+    run = panel.run
+    run.observed.connect(refreshes.append)
+    run.observer, run.observe_every_batches = explain.session.observe, every_batches
     try:
         measurement = measure_gui(bench, epochs)
     finally:
-        panel.observer, panel.observe_every_batches = None, 0
-        panel.observed.disconnect(refreshes.append)
+        run.observer, run.observe_every_batches = None, 0
+        run.observed.disconnect(refreshes.append)
     measurement.extra["explainer refreshes"] = len(refreshes)
     return measurement
 

@@ -180,7 +180,7 @@ class DataChoice:
     """
 
     changed = Signal(object)            # the loaded data, or None when cleared
-    source_requested = Signal(str)      # a source name or path some view asks for
+    source_requested = Signal(object)   # a source name or path some view asks for; None: the default
     busy_changed = Signal(bool)         # a load is under way
 
     def __init__(self) -> None:
@@ -199,7 +199,8 @@ class DataChoice:
             self.busy = busy
             self.busy_changed.emit(busy)
 
-    def request_source(self, source: str) -> None:
+    def request_source(self, source: str | None = None) -> None:
+        """Ask for `source` (a name or a path) to be loaded; None: the data chooser's choice."""
         self.source_requested.emit(source)
 
     @property
@@ -233,14 +234,19 @@ class TrainingRun:
         self.observer: Observer | None = None
         self.observe_every_batches = 0
 
-    def begin(self, model: Any) -> None:
-        self.running, self.paused, self.live_model = True, False, model
-        self.started.emit(model)
+    def begin(self) -> None:
+        """A run was started (its model is being built or prepared)."""
+        self.running, self.paused, self.live_model = True, False, None
         self.state_changed.emit()
+
+    def model_ready(self, model: Any) -> None:
+        """The run's model exists and is about to be trained."""
+        self.live_model = model
+        self.started.emit(model)
 
     def end(self, model: Any) -> None:
         """The run ended; `model` is the trained model (None when it failed)."""
-        self.running, self.paused = False, False
+        self.running, self.paused, self.live_model = False, False, None
         if model is not None:
             self.model = model
         self.state_changed.emit()
@@ -252,10 +258,11 @@ class TrainingRun:
             self.paused = paused
             self.state_changed.emit()
 
-    def forget_model(self) -> None:
-        """Training starts afresh: no trained model any more."""
-        self.model, self.live_model = None, None
-        self.state_changed.emit()
+    def set_model(self, model: Any) -> None:
+        """The model the next run continues (None: the next run starts from a new build)."""
+        if model is not self.model:
+            self.model = model
+            self.state_changed.emit()
 
     def deliver(self, observation: Any) -> None:
         """Hand an observer's result (already on the GUI thread) to the views."""

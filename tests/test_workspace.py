@@ -81,12 +81,15 @@ def test_run_data_and_opened_model_signal_their_changes():
     workspace.data.source_requested.connect(lambda s: events.append(("source", s)))
     workspace.opened.explain_requested.connect(lambda layer, ex: events.append(("explain", layer, ex)))
 
-    workspace.run.begin("model")
-    assert workspace.run.running and workspace.run.live_model == "model"
+    workspace.run.begin()
+    assert workspace.run.running and workspace.run.live_model is None
+    workspace.run.model_ready("model")
+    assert workspace.run.live_model == "model"
     workspace.run.observer = lambda model, epoch, logs: (model, epoch)
     assert workspace.run.call_observer("model", 2, {}) == ("model", 2)
     workspace.run.end("model")
     assert not workspace.run.running and workspace.run.model == "model"
+    assert workspace.run.live_model is None
 
     workspace.data.request_source("mnist-sample")
     workspace.opened.request_explain("conv2d")          # nothing opened: no request

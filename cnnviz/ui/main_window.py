@@ -1,7 +1,8 @@
 """The main window: menus, file handling (New/Open/Save/Save As/Export/recent) and views.
 
-What it does with an opened saved model (and dropped files) is in opened_model_actions.py;
-the Help dialogs are in help_dialogs.py.
+The views share one Workspace (cnnviz/workspace.py) and never hold each other; the window
+builds them, switches between them, and carries out the requests about an opened saved
+model through OpenedModelActions. The Help dialogs are in help_dialogs.py.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from cnnviz.ui.common.undo_actions import undo_redo_actions
 from cnnviz.ui.build.builder_panel import BuilderPanel
 from cnnviz.ui.help_dialogs import show_about, show_shortcuts
 from cnnviz.ui.inspect.model_tab import MODEL_FILTER, ModelTab
-from cnnviz.ui.inspect.opened_model_actions import OpenedModelActionsMixin, is_model_file
+from cnnviz.ui.opened_model_actions import (
+    BUILD, EXPLAIN, TRAIN, OpenedModelActions, dropped_paths, is_model_file,
+)
 from cnnviz.ui.train.training_panel import TrainingPanel
 from cnnviz.workspace import Workspace
 
@@ -38,7 +41,7 @@ def settings() -> QSettings:
     return QSettings("cnnviz", os.environ.get("CNNVIZ_SETTINGS_SCOPE", "cnnviz"))
 
 
-class MainWindow(OpenedModelActionsMixin, QMainWindow):
+class MainWindow(QMainWindow):
     """One document (a model spec) and the views on it."""
 
     def __init__(self) -> None:
@@ -46,7 +49,7 @@ class MainWindow(OpenedModelActionsMixin, QMainWindow):
         self.workspace = Workspace(preset_spec(DEFAULT_PRESET))
         self.document = self.workspace.document
         self.builder = BuilderPanel(self.document)
-        self.training = TrainingPanel(self.document)
+        self.training = TrainingPanel(self.workspace)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.builder, "1  Build")
@@ -56,14 +59,12 @@ class MainWindow(OpenedModelActionsMixin, QMainWindow):
         self._explain_host = QWidget()
         QVBoxLayout(self._explain_host).setContentsMargins(0, 0, 0, 0)
         self.tabs.addTab(self._explain_host, "3  Explain")
-        self.models = ModelTab(self.training)
+        self.models = ModelTab(self.workspace)
         self.tabs.addTab(self.models, "4  Inspect")
-        self.models.model_opened.connect(self._model_opened)
-        self.models.explain_requested.connect(self.explain_opened_model)
-        self.models.fine_tune_requested.connect(self.fine_tune_opened_model)
-        self.models.edit_copy_requested.connect(self.edit_copy_of_opened_model)
-        self.models.layer_activated.connect(self.explain_opened_layer)
-        self.models.example_clicked.connect(self.explain_example)
+        self.opened_actions = OpenedModelActions(
+            self, self.workspace, self.ensure_explain, self.training, self.show_view,
+            self._confirm_discard, self._remember_recent,
+            lambda text: self.statusBar().showMessage(text, 6000))
         self.setAcceptDrops(True)
         self.tabs.currentChanged.connect(self._tab_changed)
         self.setCentralWidget(self.tabs)
@@ -155,16 +156,16 @@ class MainWindow(OpenedModelActionsMixin, QMainWindow):
                                          "Ctrl+4", "Look inside and evaluate a saved model")
 
         train_menu = bar.addMenu("&Train")
-        training = self.training
+        training, outputs = self.training, self.training.outputs
         a["train_start"] = self._action(train_menu, "&Start / Train More", self._start_training, "F5")
         a["train_pause"] = self._action(train_menu, "&Pause / Resume", training.toggle_pause, "F6")
         a["train_stop"] = self._action(train_menu, "S&top", training.stop, "Shift+F5")
         train_menu.addSeparator()
-        a["train_save"] = self._action(train_menu, "Save Trained &Model…", training.save_model_dialog,
+        a["train_save"] = self._action(train_menu, "Save Trained &Model…", outputs.save_model_dialog,
                                        "Ctrl+Shift+M")
         a["train_csv"] = self._action(train_menu, "Export &History (CSV)…",
-                                      training.export_history_dialog)
-        a["train_charts"] = self._action(train_menu, "Save &Charts…", training.save_charts_dialog)
+                                      outputs.export_history_dialog)
+        a["train_charts"] = self._action(train_menu, "Save &Charts…", outputs.save_charts_dialog)
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard Shortcuts", self._show_shortcuts, "F1")
@@ -346,11 +347,25 @@ class MainWindow(OpenedModelActionsMixin, QMainWindow):
         if self.explain is None:
             from cnnviz.ui.explain.explain_panel import ExplainPanel
 
-            self.explain = ExplainPanel(self.document, self.training)
+            self.explain = ExplainPanel(self.workspace)
             self._explain_host.layout().addWidget(self.explain)
-            if self.models.opened is not None:   # explain the model the user opened
-                self.explain.use_opened_model(self.models.opened, self.models.info)
         return self.explain
+
+    def show_view(self, name: str) -> None:
+        """Bring the Build, Train or Explain view to the front."""
+        if name == EXPLAIN:
+            self.ensure_explain()
+        self.tabs.setCurrentIndex({BUILD: 0, TRAIN: 1, EXPLAIN: 2}[name])
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if dropped_paths(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        paths = dropped_paths(event)
+        if paths:
+            event.acceptProposedAction()
+            self.open_path(paths[0])
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self._explain_host:

@@ -4,15 +4,17 @@ Left: the input picker and the model's answer. Centre: the strip of layers, and 
 layer its steps (animated for convolution and pooling), all its feature maps, and its filters.
 Right: a few plain words about the layer, which a teacher can hide.
 
-The model is the one in the Train view (live while it trains), or, before any training, the
-builder's model with random weights. Forward passes run in the background (ExplainSession);
-results of an input or layer the user has already left are dropped by generation number.
-While training runs, `observe` is called on the training thread between batches: it takes a
-snapshot for the learning replay and refreshes the view for the current input.
+The model is the workspace's training run (live while it trains), a saved model opened in
+the Inspect view, or, before any training, the builder's model with random weights. Forward
+passes run in the background (ExplainSession), where only the newest request counts. While
+training runs, the session looks at the weights on the training thread between batches
+(LearningFollower, learning.py): a snapshot for the learning replay and a refresh of the view
+for the current input.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -22,23 +24,19 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.core.explain.lessons import lesson_for_steps
-from cnnviz.core.explain.learning_snapshots import LearningHistory
+from cnnviz.core.explain.learning_snapshots import EpochSnapshot
 from cnnviz.ui.explain import exports as explain_exports
-from cnnviz.ui.explain.learning import ExplainLearningMixin
-from cnnviz.ui.explain.model_choice import ExplainModelChoiceMixin
-from cnnviz.ui.explain.session import ExplainSession, ForwardResult
+from cnnviz.ui.explain.learning import LearningFollower
+from cnnviz.ui.explain.session import ExplainSession, ForwardResult, answer_of
 from cnnviz.ui.explain.views.step_views import StepViews
 from cnnviz.ui.explain.layer_strip import LayerChip, LayerStrip
+from cnnviz.workspace import Workspace
 
 
-class ExplainPanel(ExplainLearningMixin, ExplainModelChoiceMixin, QWidget):
-    """Explains the current model on one input, layer by layer.
+class ExplainPanel(QWidget):
+    """Explains the current model on one input, layer by layer."""
 
-    Training and the learning replay are in explain_learning.py; which model is explained,
-    and the banner, in explain_model_choice.py.
-    """
-
-    def __init__(self, document: Any, training: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         from cnnviz.ui.common.feature_map_grid import FeatureMapGrid
         from cnnviz.ui.common.filter_grid import FilterGrid
@@ -46,19 +44,15 @@ class ExplainPanel(ExplainLearningMixin, ExplainModelChoiceMixin, QWidget):
         from cnnviz.ui.explain.lesson_panel import LessonPanel
         from cnnviz.ui.explain.probability_chart import ProbabilityChart
 
-        self.document = document
-        self.training = training
-        self.history = LearningHistory()
+        self.document = workspace.document
+        self.data_choice = workspace.data
+        self.run = workspace.run
         self.session = ExplainSession(self)
         self.session.forward_ready.connect(self._forward_ready)
         self.session.steps_ready.connect(self._steps_ready)
         self.session.failed.connect(self._failed)
         self.session.busy_changed.connect(self._busy)
         self._class_names: list[str] = []
-        self._replaying: int | None = None   # the replayed epoch, None when showing the live model
-        self._history_input = ""             # which input the replay's feature maps were made for
-        self._history_label: int | None = None
-        self._needs_refresh = False
         self._opened_problem: str | None = None   # why an opened model cannot be explained
 
         # Left: the input and the answer.
@@ -119,7 +113,10 @@ class ExplainPanel(ExplainLearningMixin, ExplainModelChoiceMixin, QWidget):
         centre_layout.addLayout(tools)
         centre_layout.addWidget(self.strip)
         centre_layout.addWidget(self.pages, 1)
-        centre_layout.addLayout(self._build_replay_row())
+        self.learning = LearningFollower(self.run, self.session, self.isVisible,
+                                         self._show_banner, self._show_epoch, self._show_current)
+        self.replay = self.learning.replay
+        centre_layout.addLayout(self.learning.row)
 
         # Right: words for learners.
         self.lesson = LessonPanel()
@@ -144,10 +141,21 @@ class ExplainPanel(ExplainLearningMixin, ExplainModelChoiceMixin, QWidget):
         layout.addWidget(splitter)
 
         self._shortcuts()
-        self._connect_training()
-        document.changed.connect(self._spec_changed)
+        self.data_choice.changed.connect(self._data_changed)
+        if self.data_choice.loaded is not None:
+            self._data_changed(self.data_choice.loaded)
+        self.learning.attach()
+        self.document.changed.connect(self._spec_changed)
+        workspace.opened.changed.connect(self.offer_opened_model)
+        if workspace.opened.opened is not None:   # explain the model the user opened
+            self.use_opened_model(workspace.opened.opened, workspace.opened.info)
         self._update_tools()
         self._show_banner()
+
+    @property
+    def history(self) -> Any:
+        """The learning replay's epochs (LearningHistory)."""
+        return self.learning.history
 
     # ------------------------------------------------------------------ set-up
 
@@ -171,26 +179,28 @@ class ExplainPanel(ExplainLearningMixin, ExplainModelChoiceMixin, QWidget):
             side, lesson = (240, 190) if narrow else (270, 240)
             self.splitter.setSizes([side, max(400, self.width() - side - lesson), lesson])
         self.views.setFocus()
-        chooser = self.training.chooser
-        if chooser.current is None and not chooser.busy:
-            chooser.load()  # the same default data as the Train view
+        if self.data_choice.loaded is None and not self.data_choice.busy:
+            self.data_choice.request_source()  # the same default data as the Train view
         session = self.session
         if session.model is None and session.spec is None:
             session.use_spec(self.document.spec.copy())
         # Whatever changed while the view was hidden (a new model, input or epoch) shows now.
-        stale = session.forward is None or self._needs_refresh
+        refresh = self.learning.needs_refresh
+        stale = session.forward is None or refresh
         if session.image is not None and stale and not session.busy and not self._opened_problem:
-            session.compute(keep_place=self._needs_refresh)
-        self._needs_refresh = False
+            session.compute(keep_place=refresh)
+        self.learning.needs_refresh = False
 
     def shutdown(self) -> None:
         """Wait for background work (the window is closing)."""
-        self.training.observer = None
+        self.learning.detach()
         self.session.shutdown()
 
     # ------------------------------------------------------------------ model and data
 
-    def _data_loaded(self, loaded: Any) -> None:
+    def _data_changed(self, loaded: Any) -> None:
+        if loaded is None:
+            return
         dataset = loaded.dataset
         self._class_names = list(dataset.class_names)
         self.views.set_class_names(self._class_names)
@@ -199,8 +209,7 @@ class ExplainPanel(ExplainLearningMixin, ExplainModelChoiceMixin, QWidget):
 
     def _input_chosen(self, image: Any, description: str, label: Any) -> None:
         self.session.set_input(image, description, label)
-        if self._replaying is not None:
-            self.replay.set_live(True)   # a new input is seen through the current model
+        self.learning.follow_live()
         if self.session.model is None:
             self.session.use_spec(self.document.spec.copy())
         if self.isVisible():
@@ -244,12 +253,12 @@ class ExplainPanel(ExplainLearningMixin, ExplainModelChoiceMixin, QWidget):
         lesson = lesson_for_steps(steps)
         if lesson != self.lesson.lesson():   # a live refresh of the same layer: keep the text
             self.lesson.show_lesson(lesson)
-        if self._replaying is None:
+        if self.learning.replaying is None:
             self._show_maps(steps.output, steps.name)
             kernel = steps.kernel if steps.kind == "conv" else None
             self._show_filters(kernel, steps.name)
         else:
-            self._replay_epoch(self._replaying)
+            self.learning.show_replayed()
         self._update_tools()
 
     def _show_maps(self, output: Any, name: str) -> None:
@@ -299,6 +308,123 @@ class ExplainPanel(ExplainLearningMixin, ExplainModelChoiceMixin, QWidget):
 
     def _busy(self, text: str) -> None:
         self._show_banner(busy=text)
+
+    # ------------------------------------------------------------------ the learning replay
+
+    def _show_epoch(self, snapshot: EpochSnapshot, label: str, input_text: str,
+                    input_label: int | None) -> None:
+        """Draw a past epoch's maps, filters and answer for the current layer."""
+        steps = self.views.steps
+        if steps is None:
+            return
+        maps = snapshot.feature_maps.get(steps.name)
+        if maps is not None:
+            # The maps were recorded for the input shown while training ran.
+            title = f"{steps.name} · {label} · {input_text}"
+            self._defer_page(1, lambda: self.maps.set_maps(maps, title))
+        kernel = snapshot.kernels.get(steps.name)
+        if kernel is not None:
+            self._defer_page(2, lambda: self.filters.set_kernel(kernel, f"{steps.name} · {label}"))
+        if snapshot.probabilities is not None:
+            self.chart.set_probabilities(snapshot.probabilities, self._names_for(
+                snapshot.probabilities), input_label)
+
+    def _show_current(self) -> None:
+        """Back from a replay: the current model's maps, filters and answer."""
+        steps = self.views.steps
+        if steps is not None:
+            self._show_maps(steps.output, steps.name)
+            self._show_filters(steps.kernel if steps.kind == "conv" else None, steps.name)
+        if self.session.forward is not None:
+            self._show_answer(answer_of(self.session.forward), self.session.label)
+
+    # ------------------------------------------------------------------ which model
+
+    def _model_input_shape(self) -> tuple[int, int, int]:
+        return tuple(int(d) for d in self.session.input_shape() or self.document.spec.input_shape)
+
+    def _spec_changed(self) -> None:
+        if self.session.origin == "builder" or self.session.model is None:
+            self.session.use_spec(self.document.spec.copy())
+            self.picker.set_input_shape(self._model_input_shape())
+            if self.isVisible() and self.session.image is not None:
+                self.session.compute()
+            self._show_banner()
+
+    def use_opened_model(self, opened: Any, info: Any) -> None:
+        """Explain a model opened from a file (its real, trained weights)."""
+        self._opened_problem = info.explain_problem
+        if info.explain_problem:
+            self._show_banner()
+            return
+        self.session.use_model(opened.model, trained=True, origin=str(opened.path))
+        # Start at the first real layer (a functional model lists its InputLayer first).
+        types = [type(layer).__name__ for layer in opened.model.layers]
+        self.session.layer_index = next(
+            (i for i, kind in enumerate(types) if kind != "InputLayer"), 0)
+        self.learning.forget()
+        self.picker.set_input_shape(self._model_input_shape())
+        self._show_banner()
+        if self.session.image is not None and self.isVisible():
+            self.session.compute()
+
+    def offer_opened_model(self, opened: Any, info: Any) -> None:
+        """A model was opened while this view shows another one: explain the new one."""
+        if self.session.origin not in ("", "builder", "training") or self.session.model is None:
+            self.use_opened_model(opened, info)
+
+    def show_input(self, image: Any, description: str, label: Any) -> None:
+        """Explain this input (an image picked elsewhere, e.g. a mistake in the evaluation)."""
+        self._input_chosen(image, description, label)
+
+    def select_layer_named(self, name: str) -> None:
+        """Explain the layer called `name` (now, or once the forward pass arrives)."""
+        names = [layer.name for layer in getattr(self.session.model, "layers", [])]
+        if name in names:
+            self.session.select_layer(names.index(name))
+            self.strip.select(names.index(name), emit=False)
+
+    def explain_builder_model(self) -> None:
+        self._opened_problem = None
+        self.session.use_spec(self.document.spec.copy())
+        self.picker.set_input_shape(self._model_input_shape())
+        self._show_banner()
+        if self.session.image is not None:
+            self.session.compute()
+
+    # ------------------------------------------------------------------ banner
+
+    def _show_banner(self, error: str = "", busy: str = "") -> None:
+        builder_link = " <a href='builder'>Explain the builder's model instead</a>."
+        if self._opened_problem:
+            text = (f"<span style='color:#b3261e'>⚠ This model cannot be explained: "
+                    f"{self._opened_problem}</span>{builder_link}")
+        elif error:
+            text = f"<span style='color:#b3261e'>⚠ {error}</span>"
+        elif busy:
+            text = busy
+        elif self.session.image is None:
+            text = "Choose an input on the left to see what each layer does with it."
+        elif not self.session.trained:
+            text = ("<b>Untrained:</b> the weights are random. <a href='train'>Train it</a>, "
+                    "or watch it learn here while it trains.")
+        elif self.run.running:
+            text = "Training: this view refreshes after every epoch."
+        elif self.session.origin not in ("", "builder", "training"):
+            text = (f"Explaining {self.session.description} with "
+                    f"<b>{Path(self.session.origin).name}</b>.{builder_link}")
+        else:
+            text = f"Explaining {self.session.description}."
+        self.banner.setText(text)
+        self.lesson.set_random_weights(not self.session.trained)
+
+    def _banner_link(self, link: str) -> None:
+        if link == "builder":
+            self.explain_builder_model()
+        elif link == "train":
+            window = self.window()
+            if hasattr(window, "actions") and "view_train" in window.actions:
+                window.actions["view_train"].trigger()
 
     # ------------------------------------------------------------------ tools
 

@@ -1,29 +1,51 @@
-"""Learning, visible: the Explain view while the model trains, and replaying past epochs.
+"""Learning, visible: the Explain view follows the training run and replays past epochs.
 
-A mixin of ExplainPanel (see explain_panel.py): it builds the replay row (the epoch slider
-and how often to refresh while training), follows the training panel's model, takes the
-training thread's observations, and shows a past epoch's maps, filters and answer.
+LearningFollower attaches the explain session to the workspace's training run (its observer
+runs on the training thread between batches), keeps each epoch's snapshot for the replay, and
+owns the replay row (the epoch slider and how often to refresh while training). What a
+replayed epoch looks like is drawn by the panel, through the callbacks it gives.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox
 
-from cnnviz.ui.explain.session import Observation
+from cnnviz.core.explain.learning_snapshots import EpochSnapshot, LearningHistory
+from cnnviz.ui.explain.learning_replay import LearningReplay
+from cnnviz.ui.explain.session import ExplainSession, Observation
+from cnnviz.workspace import TrainingRun
+
+# show_epoch(snapshot, epoch label, which input the maps were made for, that input's label)
+ShowEpoch = Callable[[EpochSnapshot, str, str, "int | None"], None]
 
 
-class ExplainLearningMixin:
-    """Training and replay methods of ExplainPanel (a QWidget); they use its session and pages."""
+class LearningFollower:
+    """Follows the training run for the explain session and keeps the learning replay.
 
-    def _build_replay_row(self) -> QHBoxLayout:
-        """The learning replay and the refresh-while-training box, side by side."""
-        from cnnviz.ui.explain.learning_replay import LearningReplay
+    is_visible: whether the Explain view is on screen; model_changed: the explained model
+    changed (redraw the banner); show_epoch / show_live: draw a past epoch, or the live model.
+    """
+
+    def __init__(self, run: TrainingRun, session: ExplainSession,
+                 is_visible: Callable[[], bool], model_changed: Callable[[], None],
+                 show_epoch: ShowEpoch, show_live: Callable[[], None]) -> None:
+        self._run = run
+        self._session = session
+        self._is_visible = is_visible
+        self._model_changed = model_changed
+        self._show_epoch = show_epoch
+        self._show_live = show_live
+        self.history = LearningHistory()
+        self.replaying: int | None = None   # the replayed epoch; None: the live model
+        self.needs_refresh = False          # observations arrived while the view was hidden
+        self._history_input = ""            # which input the replay's feature maps were made for
+        self._history_label: int | None = None
 
         self.replay = LearningReplay()
         self.replay.set_history(self.history)
-        self.replay.epoch_selected.connect(self._replay_epoch)
+        self.replay.epoch_selected.connect(self.show_epoch)
         self.refresh_box = QSpinBox()
         self.refresh_box.setRange(0, 1000)
         self.refresh_box.setSpecialValueText("each epoch")
@@ -33,93 +55,85 @@ class ExplainLearningMixin:
         self.refresh_box.valueChanged.connect(self._refresh_rate_changed)
         refresh_label = QLabel("Refresh while training:")
         refresh_label.setBuddy(self.refresh_box)
-        replay_row = QHBoxLayout()
-        replay_row.setContentsMargins(0, 0, 0, 0)
-        replay_row.addWidget(self.replay, 1)
-        replay_row.addWidget(refresh_label)
-        replay_row.addWidget(self.refresh_box)
-        return replay_row
+        self.row = QHBoxLayout()
+        self.row.setContentsMargins(0, 0, 0, 0)
+        self.row.addWidget(self.replay, 1)
+        self.row.addWidget(refresh_label)
+        self.row.addWidget(self.refresh_box)
 
-    def _connect_training(self) -> None:
-        training = self.training
-        training.observer = self.session.observe
-        training.model_ready.connect(self._training_started)
-        training.model_trained.connect(self._training_finished)
-        training.observed.connect(self._observed)
-        training.chooser.loaded.connect(self._data_loaded)
-        if training.data is not None:
-            self._data_loaded(training.data)
-        if training.running and training.live_model is not None:
-            self._training_started(training.live_model)
-        elif training.model is not None:
-            self._training_finished(training.model)
+    def attach(self) -> None:
+        """Watch the run from now on, catching up with one already under way or finished."""
+        run = self._run
+        run.observer = self._session.observe
+        run.started.connect(self._training_started)
+        run.finished.connect(self._training_finished)
+        run.observed.connect(self._observed)
+        if run.running and run.live_model is not None:
+            self._training_started(run.live_model)
+        elif run.model is not None:
+            self._training_finished(run.model)
+
+    def detach(self) -> None:
+        """Stop looking at the weights during training (the window is closing)."""
+        if self._run.observer == self._session.observe:
+            self._run.observer = None
+
+    def forget(self) -> None:
+        """Another model is explained: its past epochs are not this history's."""
+        self.history.clear()
+        self.replay.history_updated()
+
+    def follow_live(self) -> None:
+        """Show the live model again (a new input is seen through the current model)."""
+        if self.replaying is not None:
+            self.replay.set_live(True)
 
     def _refresh_rate_changed(self, batches: int) -> None:
         # Read by the next Start; a run already going keeps its rate.
-        self.training.observe_every_batches = int(batches)
+        self._run.observe_every_batches = int(batches)
 
     def _training_started(self, model: Any) -> None:
-        if self.session.model is not model:
-            self.history.clear()
-            self.replay.history_updated()
-        self.session.use_model(model, trained=self.session.model is model and self.session.trained,
-                               origin="training")
-        self._show_banner()
+        session = self._session
+        if session.model is not model:
+            self.forget()
+        session.use_model(model, trained=session.model is model and session.trained,
+                          origin="training")
+        self._model_changed()
 
     def _training_finished(self, model: Any) -> None:
-        self.session.use_model(model, trained=True, origin="training")
-        self._show_banner()
-        if self.session.image is not None:
-            self.session.compute(keep_place=True)
+        self._session.use_model(model, trained=True, origin="training")
+        self._model_changed()
+        if self._session.image is not None:
+            self._session.compute(keep_place=True)
 
-    def _observed(self, observation: Observation) -> None:
+    def _observed(self, observation: Observation | None) -> None:
         if observation is None:
             return
         if observation.snapshot is not None:
             self.history.add(observation.snapshot)
-            self._history_input = f"for {self.session.description}"
-            self._history_label = self.session.label
+            self._history_input = f"for {self._session.description}"
+            self._history_label = self._session.label
             self.replay.history_updated()
-        if self._replaying is None and self.isVisible():
-            self.session.accept_observation(observation)
-        elif not self.isVisible():
-            self._needs_refresh = True   # nobody is looking: catch up when the view is shown
+        if self.replaying is None and self._is_visible():
+            self._session.accept_observation(observation)
+        elif not self._is_visible():
+            self.needs_refresh = True   # nobody is looking: catch up when the view is shown
 
-    def _replay_epoch(self, epoch: int) -> None:
-        """Show the filters, maps and answer of a past epoch; the newest means live again."""
+    def show_epoch(self, epoch: int | None) -> None:
+        """Show a past epoch's filters, maps and answer; the newest means live again."""
         latest = self.history.latest()
         if latest is None or epoch is None or epoch >= latest.epoch:
-            if self._replaying is not None:
-                self._replaying = None
-                self._show_current()
+            if self.replaying is not None:
+                self.replaying = None
+                self._show_live()
             return
-        self._replaying = epoch
+        self.replaying = epoch
         if self.replay.is_live():
             self.replay.set_live(False)   # looking back: new epochs must not pull us forward
-        snapshot = self.history.at(epoch)
-        steps = self.views.steps
-        if steps is None:
-            return
-        label = self.history.label(epoch)
-        maps = snapshot.feature_maps.get(steps.name)
-        if maps is not None:
-            # The maps were recorded for the input shown while training ran.
-            title = f"{steps.name} · {label} · {self._history_input}"
-            self._defer_page(1, lambda: self.maps.set_maps(maps, title))
-        kernel = snapshot.kernels.get(steps.name)
-        if kernel is not None:
-            self._defer_page(2, lambda: self.filters.set_kernel(kernel, f"{steps.name} · {label}"))
-        if snapshot.probabilities is not None:
-            self.chart.set_probabilities(snapshot.probabilities, self._names_for(
-                snapshot.probabilities), self._history_label)
+        self._show_epoch(self.history.at(epoch), self.history.label(epoch),
+                         self._history_input, self._history_label)
 
-    def _show_current(self) -> None:
-        """Back from a replay: the current model's maps, filters and answer."""
-        steps = self.views.steps
-        if steps is not None:
-            self._show_maps(steps.output, steps.name)
-            self._show_filters(steps.kernel if steps.kind == "conv" else None, steps.name)
-        if self.session.forward is not None:
-            from cnnviz.ui.explain.session import answer_of
-
-            self._show_answer(answer_of(self.session.forward), self.session.label)
+    def show_replayed(self) -> None:
+        """Redraw the replayed epoch (the layer changed while looking back)."""
+        if self.replaying is not None:
+            self.show_epoch(self.replaying)

@@ -3,7 +3,9 @@
 Opening runs in the background (TensorFlow may still be loading): the structure appears as
 soon as the file is read; weight statistics fill in later (InspectPanel). A file carrying
 Python code is refused with the reason, and opened only after an explicit "I trust this
-file". The data offered for evaluation is the Train view's; when it does not fit the model,
+file". The opened model goes into the workspace, and what the user asks of it (explain it,
+fine-tune it, edit a copy) is a workspace request the window carries out. The data offered
+for evaluation is the workspace's (chosen in the Train view); when it does not fit the model,
 the view says so and offers the bundled sample that fits, or resizing/converting the images.
 """
 
@@ -13,13 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QPushButton, QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from cnnviz.ui.common import dialogs
-from cnnviz.ui.common.workers import BackgroundTask
+from cnnviz.ui.common.workers import NewestRequest
+from cnnviz.workspace import ExampleRef, Workspace
 
 EMPTY_TEXT = (
     "<h3>Open a saved Keras model to see what is inside</h3>"
@@ -68,21 +71,11 @@ def open_and_inspect(path: str, weights: str | None, trust: bool) -> OpenResult:
 class ModelTab(QWidget):
     """Opens model files and shows them: structure (InspectPanel) and evaluation."""
 
-    model_opened = Signal(object, object)   # OpenedModel, ModelInfo
-    open_failed = Signal(str)
-    explain_requested = Signal()
-    fine_tune_requested = Signal()
-    edit_copy_requested = Signal()
-    layer_activated = Signal(str)           # a double-clicked layer, to explain
-    example_clicked = Signal(object, str, int)  # dataset, split, index: an image to explain
-
-    def __init__(self, training: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.training = training
-        self.opened: Any = None
-        self.info: Any = None
-        self._task: BackgroundTask | None = None
-        self._generation = 0
+        self.data_choice = workspace.data
+        self.opened_model = workspace.opened
+        self._opening = NewestRequest(self)   # opening another file drops the earlier one
         self._adapted_for: Any = None    # the dataset the user chose to resize/convert
         self._suggested_for: Any = None  # the model whose fitting sample was already loaded
 
@@ -104,10 +97,10 @@ class ModelTab(QWidget):
         self.status.linkActivated.connect(self._link)
         self.explain_button = QPushButton("Explain it…")
         self.explain_button.setToolTip("Step through this model's forward pass (Explain view)")
-        self.explain_button.clicked.connect(self.explain_requested)
+        self.explain_button.clicked.connect(lambda: self.opened_model.request_explain())
         self.fine_tune_button = QPushButton("Fine-tune it…")
         self.fine_tune_button.setToolTip("Continue training this model on a dataset (Train view)")
-        self.fine_tune_button.clicked.connect(self.fine_tune_requested)
+        self.fine_tune_button.clicked.connect(self.opened_model.request_fine_tune)
         actions = QHBoxLayout()
         actions.setContentsMargins(6, 6, 6, 0)
         actions.addWidget(self.status, 1)
@@ -130,8 +123,8 @@ class ModelTab(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
-        training.chooser.loaded.connect(self._data_loaded)
-        training.model_trained.connect(self._model_trained)
+        self.data_choice.changed.connect(self._data_changed)
+        workspace.run.finished.connect(self._model_trained)
 
     # ------------------------------------------------------------------ opening
 
@@ -141,45 +134,40 @@ class ModelTab(QWidget):
             self.open_file(path)
 
     @property
+    def opened(self) -> Any:
+        """The opened model (core OpenedModel), or None."""
+        return self.opened_model.opened
+
+    @property
+    def info(self) -> Any:
+        """Its structure (core ModelInfo), or None."""
+        return self.opened_model.info
+
+    @property
     def busy(self) -> bool:
-        return self._task is not None
+        return self._opening.busy
 
     def shutdown(self) -> None:
         """Wait for an open or an evaluation in progress (the window is closing)."""
-        if self._task is not None:
-            self._task.finish()
-            self._task = None
+        self._opening.shutdown()
         if self.evaluation is not None:
             self.evaluation.shutdown()
         if self.inspect is not None:
             self.inspect.shutdown()
 
     def open_file(self, path: str, trust: bool = False, weights: str | None = None) -> None:
-        """Open `path` in the background; `model_opened` or `open_failed` follows."""
-        self._generation += 1
-        generation = self._generation
-        if self._task is not None:
-            self._task.cancel()
-        task = BackgroundTask(lambda report: open_and_inspect(str(path), weights, trust), self)
-        task.succeeded.connect(lambda result: self._opened(generation, str(path), result))
-        task.failed.connect(lambda message, _details: self._failed(generation, str(path), message))
-        task.finished.connect(task.deleteLater)
-        self._task = task
+        """Open `path` in the background; the workspace's opened model changes when it is read,
+        or an error dialog says why not."""
+        path = str(path)
+        self._opening.submit(lambda report: open_and_inspect(path, weights, trust),
+                             lambda result: self._opened(path, result),
+                             lambda message, _details: self._failed(path, message))
         self.open_button.setEnabled(False)
         self.empty.setText(f"<h3>Opening {Path(path).name}…</h3>")
         self.stack.setCurrentIndex(0)
-        task.start()
 
-    def _done(self, generation: int) -> bool:
-        if generation != self._generation:
-            return False   # another file was opened meanwhile
-        self._task = None
+    def _opened(self, path: str, result: OpenResult) -> None:
         self.open_button.setEnabled(True)
-        return True
-
-    def _opened(self, generation: int, path: str, result: OpenResult) -> None:
-        if not self._done(generation):
-            return
         if result.untrusted:
             question = (f"{result.untrusted}\n\nOpen it anyway? Only do this if you trust where "
                         "the file came from: its code will run on this computer.")
@@ -190,12 +178,10 @@ class ModelTab(QWidget):
             return
         self.show_model(result.opened, result.info, result.not_editable)
 
-    def _failed(self, generation: int, path: str, message: str) -> None:
-        if not self._done(generation):
-            return
+    def _failed(self, path: str, message: str) -> None:
+        self.open_button.setEnabled(True)
         self._show_empty()
         dialogs.show_error(self, "Cannot open this model", f"{path}\n\n{message}")
-        self.open_failed.emit(message)
 
     def _show_empty(self) -> None:
         """After a failed or refused open: the model shown before, or the invitation."""
@@ -209,18 +195,19 @@ class ModelTab(QWidget):
         from cnnviz.ui.inspect.inspect_panel import InspectPanel
 
         self.inspect = InspectPanel()
-        self.inspect.edit_copy_requested.connect(self.edit_copy_requested)
-        self.inspect.layer_activated.connect(self.layer_activated)
+        self.inspect.edit_copy_requested.connect(self.opened_model.request_edit_copy)
+        self.inspect.layer_activated.connect(
+            lambda name: self.opened_model.request_explain(layer=name))
         self.evaluation = EvaluationPanel()
         self.evaluation.example_clicked.connect(
-            lambda split, index: self.example_clicked.emit(self.evaluation.dataset, split, index))
+            lambda split, index: self.opened_model.request_explain(
+                example=ExampleRef(self.evaluation.dataset, split, index)))
         self.pages.addTab(self.inspect, "Structure")
         self.pages.addTab(self.evaluation, "Evaluate")
 
     def show_model(self, opened: Any, info: Any, not_editable: list | None = None) -> None:
         """Show an opened model; `not_editable` is unsupported_layers(model) if known."""
         self._ensure_pages()
-        self.opened, self.info = opened, info
         notes = list(getattr(opened, "notes", []) or [])
         if getattr(opened, "trusted", False):
             notes.append("Opened with “I trust this file”: its code was allowed to run.")
@@ -235,8 +222,8 @@ class ModelTab(QWidget):
         self.fine_tune_button.setToolTip(info.evaluate_problem or "Continue training this "
                                          "model on a dataset (Train view)")
         self.stack.setCurrentIndex(1)
+        self.opened_model.set_opened(opened, info)
         self._offer_data()
-        self.model_opened.emit(opened, info)
 
     @staticmethod
     def _edit_copy_state(model: Any, problems: list | None) -> tuple[bool, str]:
@@ -265,8 +252,8 @@ class ModelTab(QWidget):
                                    ["Fine-tuned in the Train view since it was opened; "
                                     "save it there to keep the new weights."])
 
-    def _data_loaded(self, _loaded: Any) -> None:
-        if self.opened is not None:
+    def _data_changed(self, loaded: Any) -> None:
+        if loaded is not None and self.opened is not None:
             self._offer_data()
 
     def _offer_data(self) -> None:
@@ -274,7 +261,7 @@ class ModelTab(QWidget):
         from cnnviz.core.data.data_fit import can_adapt, fit_problem, suggested_source
 
         shape = self.model_input_shape()
-        loaded = self.training.data
+        loaded = self.data_choice.loaded
         if shape is None or self.info.evaluate_problem:
             self.evaluation.set_dataset(None)
             self.status.setText(self._summary_text())
@@ -282,9 +269,9 @@ class ModelTab(QWidget):
         if loaded is None:
             self.evaluation.set_dataset(None)
             suggestion = suggested_source(shape)
-            if suggestion and not self.training.chooser.busy:
+            if suggestion and not self.data_choice.busy:
                 self._suggested_for = self.opened
-                self.training.chooser.select_source(suggestion)
+                self.data_choice.request_source(suggestion)
             self.status.setText(self._summary_text() + " · loading data…")
             return
         dataset = loaded.dataset
@@ -298,7 +285,7 @@ class ModelTab(QWidget):
             # Offer the data that fits, once per model: the bundled sample of its shape.
             self._suggested_for = self.opened
             self.evaluation.set_dataset(None)
-            self.training.chooser.select_source(suggestion)
+            self.data_choice.request_source(suggestion)
             self.status.setText(self._summary_text() + f" · loading {suggestion}, which fits "
                                 "this model…")
             return
@@ -321,9 +308,9 @@ class ModelTab(QWidget):
 
     def _link(self, link: str) -> None:
         if link.startswith("source:"):
-            self.training.chooser.select_source(link.split(":", 1)[1])
-        elif link == "adapt" and self.training.data is not None:
-            self._adapted_for = self.training.data.dataset
+            self.data_choice.request_source(link.split(":", 1)[1])
+        elif link == "adapt" and self.data_choice.loaded is not None:
+            self._adapted_for = self.data_choice.loaded.dataset
             self._offer_data()
 
     def _summary_text(self) -> str:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox
                                QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from cnnviz.ui.common import dialogs
-from cnnviz.ui.common.workers import BackgroundTask
+from cnnviz.ui.common.workers import NewestRequest
 
 PREVIEW_COUNT = 32
 FOLDER_CHOICE = "<folder>"
@@ -68,9 +68,8 @@ class DatasetChooser(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Data", parent)
-        self._generation = 0
-        self._task: BackgroundTask | None = None
-        self._running: set[BackgroundTask] = set()
+        # A newer load supersedes an older one: its result is dropped, a download stops early.
+        self._loads = NewestRequest(self)
         self._custom_path = ""
         self.current: LoadedData | None = None
 
@@ -196,14 +195,16 @@ class DatasetChooser(QGroupBox):
 
     @property
     def busy(self) -> bool:
-        return self._task is not None
+        return self._loads.busy
+
+    @property
+    def busy_changed(self) -> Any:
+        """Emitted with True when a load starts and False when none is under way."""
+        return self._loads.busy_changed
 
     def shutdown(self) -> None:
         """Cancel running loads and wait for their threads (the window is closing)."""
-        for task in list(self._running):
-            task.finish()
-        self._running.clear()
-        self._task = None
+        self._loads.shutdown()
 
     def load(self) -> None:
         """Load the chosen source in the background (an older load's result will be ignored)."""
@@ -211,8 +212,6 @@ class DatasetChooser(QGroupBox):
         if not source:
             self.info.setText("Choose a folder or file first.")
             return
-        self._generation += 1
-        generation = self._generation
         options = self.options()
         self.current = None
         self.cleared.emit()
@@ -220,23 +219,10 @@ class DatasetChooser(QGroupBox):
         self.progress.setFormat("Loading…")
         self.progress.show()
         self.info.setText("")
-        task = BackgroundTask(lambda report: load_with_preview(source, options, report), self)
-        task.progress.connect(lambda stage, done, total: self._progress(generation, stage, done, total))
-        task.succeeded.connect(lambda result: self._loaded(generation, result))
-        task.failed.connect(lambda message, details: self._failed(generation, message, details))
-        # A superseded load keeps running until its next progress report; it stays
-        # referenced until its thread ends, so it is never destroyed while running.
-        self._running.add(task)
-        task.finished.connect(lambda: self._running.discard(task))
-        task.finished.connect(task.deleteLater)
-        if self._task is not None:
-            self._task.cancel()  # its result would be dropped anyway; stop a download early
-        self._task = task
-        task.start()
+        self._loads.submit(lambda report: load_with_preview(source, options, report),
+                           self._loaded, self._failed, self._progress)
 
-    def _progress(self, generation: int, stage: str, done: int, total: int) -> None:
-        if generation != self._generation:
-            return
+    def _progress(self, stage: str, done: int, total: int) -> None:
         if total > 0:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * min(done, total) / total))
@@ -248,23 +234,14 @@ class DatasetChooser(QGroupBox):
             self.progress.setRange(0, 0)
             self.progress.setFormat(stage)
 
-    def _finish(self, generation: int) -> bool:
-        if generation != self._generation:
-            return False
-        self._task = None
+    def _loaded(self, result: LoadedData) -> None:
         self.progress.hide()
-        return True
-
-    def _loaded(self, generation: int, result: LoadedData) -> None:
-        if not self._finish(generation):
-            return
         self.current = result
         self.info.setText(describe_loaded(result.dataset))
         self.loaded.emit(result)
 
-    def _failed(self, generation: int, message: str, details: str) -> None:
-        if not self._finish(generation):
-            return
+    def _failed(self, message: str, details: str) -> None:
+        self.progress.hide()
         self.info.setText(f"<span style='color:#b3261e'>{_escape(message)}</span>")
         if details:
             dialogs.show_failure(self, "Cannot load the data", message, details)

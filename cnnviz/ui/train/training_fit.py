@@ -1,8 +1,8 @@
-"""Does the model fit the data? The Train view's mismatch banner and its model choice.
+"""Does the model fit the data? The Train view's mismatch banner and its one-click fix.
 
-A mixin of TrainingPanel (see training_panel.py): compares the builder's model (or a
-model opened from a file for fine-tuning) with the loaded data, shows what does not fit
-with a one-click fix when one is obvious, and switches between the two models.
+FitCheck compares the builder's model (or a model opened from a file for fine-tuning) with
+the loaded data and shows what does not fit, with a fix when one is obvious; the fix is an
+ordinary undoable edit of the spec.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from cnnviz.core.training.history import TrainingHistory
+from cnnviz.workspace import SpecDocument
 
 
 class MismatchBanner(QFrame):
@@ -33,94 +33,75 @@ class MismatchBanner(QFrame):
         self.hide()
 
 
-class TrainingFitMixin:
-    """Fit-checking and model-choosing methods of TrainingPanel (a QWidget)."""
+class FitCheck:
+    """Checks a model against the data and keeps the banner saying what does not fit."""
 
-    def _can_continue(self) -> bool:
-        if self.opened_model is not None:
-            return (self.model is self.opened_model and self.data is not None
-                    and _input_shape(self.opened_model) == tuple(self.data.dataset.input_shape))
-        return (self.model is not None and self.model_spec == self.document.spec
-                and self.data is not None
-                and tuple(self.data.dataset.input_shape) == tuple(self.model_spec.input_shape))
+    def __init__(self, document: SpecDocument, banner: MismatchBanner) -> None:
+        self.document = document
+        self.banner = banner
+        self.mismatches: list[Any] = []
+        banner.fix_button.clicked.connect(self.apply_fix)
 
-    def _blocking(self) -> list[Any]:
+    def blocking(self) -> list[Any]:
         """Mismatches that stop training (warnings are shown but do not block Start)."""
-        return [m for m in self._mismatches if getattr(m, "severity", "error") == "error"]
+        return [m for m in self.mismatches if getattr(m, "severity", "error") == "error"]
 
-    def _check_fit(self) -> None:
-        """Compare the builder's model with the data; show what does not fit and the fix."""
-        self._mismatches = []
-        if self.opened_model is not None:
-            self._check_opened_fit()
-            return
-        if not self.document.report.ok:
+    def check_builder_model(self, dataset: Any) -> None:
+        """Compare the builder's spec with `dataset` (None: no data yet)."""
+        self.mismatches = []
+        report = self.document.report
+        if not report.ok:
             self.banner.label.setText("The model in the builder has a problem: "
-                                      + (self.document.report.error_message() or ""))
+                                      + (report.error_message() or ""))
             self.banner.fix_button.hide()
             self.banner.show()
             return
-        if self.data is not None:
+        if dataset is not None:
             from cnnviz.core.training.checks import check_model_fits_data
 
-            self._mismatches = check_model_fits_data(self.document.spec, self.data.dataset)
-        if not self._mismatches:
+            self.mismatches = check_model_fits_data(self.document.spec, dataset)
+        if not self.mismatches:
             self.banner.hide()
             return
-        first = (self._blocking() or self._mismatches)[0]
-        more = f" (and {len(self._mismatches) - 1} more)" if len(self._mismatches) > 1 else ""
-        lead = "The model does not fit this data" if self._blocking() else "Note"
+        first = self._first()
+        more = f" (and {len(self.mismatches) - 1} more)" if len(self.mismatches) > 1 else ""
+        lead = "The model does not fit this data" if self.blocking() else "Note"
         self.banner.label.setText(f"{lead}: {first.message}{more}")
         self.banner.fix_button.setVisible(first.fix is not None)
         self.banner.fix_button.setText(first.fix_label or "Fix")
         self.banner.show()
 
-    def _check_opened_fit(self) -> None:
-        if self.data is not None:
+    def check_opened_model(self, model: Any, name: str, dataset: Any) -> None:
+        """Compare a model opened from a file with `dataset`; it is not edited here, so no fix."""
+        self.mismatches = []
+        if dataset is not None:
             from cnnviz.core.training.checks import check_model_fits_data
 
-            self._mismatches = check_model_fits_data(self.opened_model, self.data.dataset)
-        if not self._mismatches:
+            self.mismatches = check_model_fits_data(model, dataset)
+        if not self.mismatches:
             self.banner.hide()
             return
-        first = (self._blocking() or self._mismatches)[0]
-        lead = f"{self.opened_name} does not fit this data" if self._blocking() else "Note"
+        first = self._first()
+        lead = f"{name} does not fit this data" if self.blocking() else "Note"
         self.banner.label.setText(f"{lead}: {first.message}")
-        self.banner.fix_button.hide()   # an opened model is not edited here
+        self.banner.fix_button.hide()
         self.banner.show()
 
-    def use_opened_model(self, model: Any, name: str) -> bool:
-        """Train (fine-tune) a model opened from a file instead of the builder's model."""
-        if self.running:
-            return False
-        self.opened_model, self.opened_name = model, name
-        self.model, self.model_spec, self.last_outcome = model, None, None
-        self.history = TrainingHistory()
-        if self.charts is not None:
-            self.charts.set_history(self.history)
-        self.status.setText(f"Start continues training <b>{name}</b> from its saved weights "
-                            "(fine-tuning). Editing the model in the builder switches back.")
-        self._check_fit()
-        self._update_state()
-        return True
+    def hide(self) -> None:
+        self.banner.hide()
 
-    def use_builder_model(self) -> None:
-        """Back to training the builder's model (from random weights)."""
-        if self.opened_model is None or self.running:
+    def apply_fix(self) -> None:
+        if not self.mismatches:
             return
-        self.opened_model, self.opened_name = None, ""
-        self.model, self.model_spec, self.last_outcome = None, None, None
-        self._check_fit()
-        self._update_state()
-
-    def _apply_fix(self) -> None:
-        if not self._mismatches:
-            return
-        first = (self._blocking() or self._mismatches)[0]
+        first = self._first()
         if first.fix is None:
             return
         self.document.apply(first.fix(self.document.spec), first.fix_label or "Fix model")
 
+    def _first(self) -> Any:
+        return (self.blocking() or self.mismatches)[0]
 
-def _input_shape(model: Any) -> tuple[int, ...]:
+
+def model_input_shape(model: Any) -> tuple[int, ...]:
+    """The (height, width, channels) a built Keras model takes."""
     return tuple(int(d) for d in model.inputs[0].shape[1:])

@@ -2,15 +2,16 @@
 
 The model trained here is built from the builder's spec (or opened from a file). Training
 runs in a TrainingWorker; this panel only turns its signals into pixels and clicks into
-calls. Checking the model against the data is in training_fit.py, saving in
-training_outputs.py.
+calls, and writes the data and the run into the workspace, where the other views see them.
+Checking the model against the data is FitCheck (training_fit.py), saving is
+TrainingExporter (training_outputs.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton,
                                QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
@@ -20,43 +21,32 @@ from cnnviz.core.training.history import ThroughputClock, TrainingHistory, forma
 from cnnviz.ui.common import dialogs
 from cnnviz.ui.train.dataset_chooser import DatasetChooser, LoadedData
 from cnnviz.ui.train.dataset_preview import DatasetPreview
-from cnnviz.workspace import SpecDocument
-from cnnviz.ui.train.training_fit import MismatchBanner, TrainingFitMixin
-from cnnviz.ui.train.training_outputs import TrainingOutputsMixin
+from cnnviz.ui.train.training_fit import FitCheck, MismatchBanner, model_input_shape
+from cnnviz.ui.train.training_outputs import TrainingExporter
 from cnnviz.ui.train.training_settings import TrainingSettings
-from cnnviz.ui.common.workers import BackgroundTask, TrainingOutcome, TrainingWorker
+from cnnviz.ui.common.workers import TrainingOutcome, TrainingWorker
+from cnnviz.workspace import Workspace
 
 
-class TrainingPanel(TrainingFitMixin, TrainingOutputsMixin, QWidget):
-    """Trains the document's model on the chosen data, live."""
+class TrainingPanel(QWidget):
+    """Trains the workspace's model on the chosen data, live."""
 
-    model_trained = Signal(object)  # the keras.Model after a run (for the explainer)
-    model_ready = Signal(object)    # the keras.Model about to be trained (live, for the explainer)
-    observed = Signal(object)       # what `observer` returned (from the training thread)
-
-    def __init__(self, document: SpecDocument, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.document = document
-        self.data: LoadedData | None = None
-        self.model: Any = None                  # the keras.Model being trained / last trained
-        self.model_spec: ModelSpec | None = None  # the spec it was built from
-        self.history = TrainingHistory()
+        self.document = workspace.document
+        self.data_choice = workspace.data
+        self.run = workspace.run            # the model, its history, who watches the run
+        self.run.history = TrainingHistory()
+        self.model_spec: ModelSpec | None = None  # the spec the run's model was built from
         self.worker: TrainingWorker | None = None
         self.last_outcome: TrainingOutcome | None = None
-        self._mismatches: list[Any] = []
         self._clock = ThroughputClock()
         self._run_first_epoch = 0
         self._run_epochs = 0
         self._run_batch_size = 1
-        self._save_task: BackgroundTask | None = None
         self._threads: set[Any] = set()  # every thread started here that has not yet ended
         # Measure test accuracy after each run (the benchmark turns it off to time training alone).
         self.evaluate_after_training = True
-        # The explainer's look at the weights, run on the training thread between batches:
-        # observer(model, epoch, logs) at the start, after each epoch and every N batches.
-        self.observer: Any = None
-        self.observe_every_batches = 0
-        self.live_model: Any = None  # the model of the current run, from its first moment
         # A model opened from a file (fine-tuning) instead of the builder's spec; None = builder.
         self.opened_model: Any = None
         self.opened_name = ""
@@ -78,7 +68,7 @@ class TrainingPanel(TrainingFitMixin, TrainingOutputsMixin, QWidget):
 
         self.preview = DatasetPreview()
         self.banner = MismatchBanner()
-        self.banner.fix_button.clicked.connect(self._apply_fix)
+        self.fit = FitCheck(self.document, self.banner)
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop")
@@ -111,9 +101,11 @@ class TrainingPanel(TrainingFitMixin, TrainingOutputsMixin, QWidget):
         self.save_model_button = QPushButton("Save model…")
         self.export_csv_button = QPushButton("Export history (CSV)…")
         self.save_charts_button = QPushButton("Save charts…")
-        self.save_model_button.clicked.connect(self.save_model_dialog)
-        self.export_csv_button.clicked.connect(self.export_history_dialog)
-        self.save_charts_button.clicked.connect(self.save_charts_dialog)
+        self.outputs = TrainingExporter(self, self.document, self.run, self.ensure_charts,
+                                        self.status.setText, self._track, self._update_state)
+        self.save_model_button.clicked.connect(self.outputs.save_model_dialog)
+        self.export_csv_button.clicked.connect(self.outputs.export_history_dialog)
+        self.save_charts_button.clicked.connect(self.outputs.save_charts_dialog)
         after = QHBoxLayout()
         after.addWidget(self.save_model_button)
         after.addWidget(self.export_csv_button)
@@ -141,9 +133,13 @@ class TrainingPanel(TrainingFitMixin, TrainingOutputsMixin, QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
 
-        self.chooser.loaded.connect(self._data_loaded)
-        self.chooser.cleared.connect(self._data_cleared)
-        document.changed.connect(self._spec_changed)
+        # The chooser loads; the workspace holds what it loaded for every view.
+        self.chooser.loaded.connect(self.data_choice.set_loaded)
+        self.chooser.cleared.connect(self.data_choice.clear)
+        self.chooser.busy_changed.connect(self.data_choice.set_busy)
+        self.data_choice.changed.connect(self._data_changed)
+        self.data_choice.source_requested.connect(self._source_requested)
+        self.document.changed.connect(self._spec_changed)
         self._update_state()
 
     # ------------------------------------------------------------------ showing
@@ -154,24 +150,45 @@ class TrainingPanel(TrainingFitMixin, TrainingOutputsMixin, QWidget):
         if self.chooser.current is None and not self.chooser.busy:
             self.chooser.load()  # the first visit loads the default (bundled) sample
 
-    def ensure_charts(self) -> None:
+    def ensure_charts(self) -> Any:
+        """The live charts (TrainingCharts), made on first use: they import matplotlib."""
         if self.charts is None:
             from cnnviz.ui.train.training_charts import TrainingCharts
 
             self.charts = TrainingCharts()
             self.charts.set_history(self.history)
             self._charts_host.addWidget(self.charts, 1)
+        return self.charts
 
     # ------------------------------------------------------------------ state
+
+    @property
+    def data(self) -> Any:
+        """The loaded data (LoadedData) from the workspace, or None."""
+        return self.data_choice.loaded
+
+    @property
+    def model(self) -> Any:
+        """The keras.Model being trained or last trained (the workspace's run model)."""
+        return self.run.model
+
+    @property
+    def history(self) -> TrainingHistory:
+        return self.run.history
 
     @property
     def running(self) -> bool:
         return self.worker is not None
 
+    def _new_history(self) -> None:
+        self.run.history = TrainingHistory()
+        if self.charts is not None:
+            self.charts.set_history(self.history)
+
     def _update_state(self) -> None:
         running = self.running
         model_ok = self.opened_model is not None or self.document.report.ok
-        ready = self.data is not None and not self._blocking() and model_ok
+        ready = self.data is not None and not self.fit.blocking() and model_ok
         self.start_button.setEnabled(ready and not running)
         self.start_button.setText("Train more" if self._can_continue() else "Start")
         self.pause_button.setEnabled(running)
@@ -179,22 +196,67 @@ class TrainingPanel(TrainingFitMixin, TrainingOutputsMixin, QWidget):
         self.reset_button.setEnabled(not running and (self.model is not None or bool(self.history.epochs)))
         self.pause_button.setText("Resume" if running and self.worker.paused else "Pause")
         has_model = self.model is not None and not running
-        self.save_model_button.setEnabled(has_model and self._save_task is None)
+        self.save_model_button.setEnabled(has_model and not self.outputs.saving)
         self.export_csv_button.setEnabled(bool(self.history.epochs) and not running)
         self.save_charts_button.setEnabled(bool(self.history.batches) and not running)
         self.settings.set_running(running)
         self.chooser.setEnabled(not running)
 
-    def _data_loaded(self, data: LoadedData) -> None:
-        self.data = data
-        self.preview.set_samples(data.preview_images, data.preview_labels)
-        self._check_fit()
+    def _data_changed(self, data: LoadedData | None) -> None:
+        if data is None:
+            self.preview.show_message("Loading…")
+            self.fit.hide()
+        else:
+            self.preview.set_samples(data.preview_images, data.preview_labels)
+            self._check_fit()
         self._update_state()
 
-    def _data_cleared(self) -> None:
-        self.data = None
-        self.preview.show_message("Loading…")
-        self.banner.hide()
+    def _source_requested(self, source: str | None) -> None:
+        """Another view asked for data: load it here, where the user sees and can change it."""
+        if source is None:
+            self.chooser.load()
+        else:
+            self.chooser.select_source(source)
+
+    def _check_fit(self) -> None:
+        dataset = None if self.data is None else self.data.dataset
+        if self.opened_model is not None:
+            self.fit.check_opened_model(self.opened_model, self.opened_name, dataset)
+        else:
+            self.fit.check_builder_model(dataset)
+
+    def _can_continue(self) -> bool:
+        """Start trains the run's model further instead of building a new one."""
+        if self.model is None or self.data is None:
+            return False
+        data_shape = tuple(self.data.dataset.input_shape)
+        if self.opened_model is not None:
+            return self.model is self.opened_model and model_input_shape(self.model) == data_shape
+        return (self.model_spec == self.document.spec
+                and data_shape == tuple(self.model_spec.input_shape))
+
+    def use_opened_model(self, model: Any, name: str) -> bool:
+        """Train (fine-tune) a model opened from a file instead of the builder's model."""
+        if self.running:
+            return False
+        self.opened_model, self.opened_name = model, name
+        self.run.set_model(model)
+        self.model_spec, self.last_outcome = None, None
+        self._new_history()
+        self.status.setText(f"Start continues training <b>{name}</b> from its saved weights "
+                            "(fine-tuning). Editing the model in the builder switches back.")
+        self._check_fit()
+        self._update_state()
+        return True
+
+    def use_builder_model(self) -> None:
+        """Back to training the builder's model (from random weights)."""
+        if self.opened_model is None or self.running:
+            return
+        self.opened_model, self.opened_name = None, ""
+        self.run.set_model(None)
+        self.model_spec, self.last_outcome = None, None
+        self._check_fit()
         self._update_state()
 
     def _spec_changed(self) -> None:
@@ -217,7 +279,7 @@ class TrainingPanel(TrainingFitMixin, TrainingOutputsMixin, QWidget):
         if self.running or self.data is None:
             return
         self._check_fit()
-        if self._blocking() or (self.opened_model is None and not self.document.report.ok):
+        if self.fit.blocking() or (self.opened_model is None and not self.document.report.ok):
             self._update_state()
             return
         try:
@@ -229,10 +291,9 @@ class TrainingPanel(TrainingFitMixin, TrainingOutputsMixin, QWidget):
             model, first_epoch = self.model, self.history.epochs_done
         else:
             spec = self.document.spec.copy()
-            self.model, self.model_spec = None, spec
-            self.history = TrainingHistory()
-            if self.charts is not None:
-                self.charts.set_history(self.history)
+            self.run.set_model(None)
+            self.model_spec = spec
+            self._new_history()
             model, first_epoch = None, 0
 
         def make_model(existing=model, spec=self.model_spec):
@@ -248,8 +309,8 @@ class TrainingPanel(TrainingFitMixin, TrainingOutputsMixin, QWidget):
         # drop our reference at `finished_training` (deleteLater runs once it has ended).
         worker = TrainingWorker(make_model, self.data.dataset, config, initial_epoch=first_epoch,
                                 evaluate=self.evaluate_after_training, parent=self,
-                                observer=self._call_observer,
-                                observe_every_batches=self.observe_every_batches)
+                                observer=self.run.call_observer,
+                                observe_every_batches=self.run.observe_every_batches)
         worker.model_ready.connect(self._model_ready)
         worker.observed.connect(self._observed)
         worker.stage.connect(self._stage)
@@ -259,6 +320,7 @@ class TrainingPanel(TrainingFitMixin, TrainingOutputsMixin, QWidget):
         worker.failed.connect(self._failed)
         self._track(worker)
         self.worker = worker
+        self.run.begin()
         self.progress.setValue(0)
         self.progress.setFormat("Starting…")
         self.status.setText("")
@@ -272,6 +334,7 @@ class TrainingPanel(TrainingFitMixin, TrainingOutputsMixin, QWidget):
             return
         paused = not self.worker.paused
         self.worker.set_paused(paused)
+        self.run.set_paused(paused)
         if paused:
             self.progress.setFormat(self.progress.format().split("  ·  paused")[0] + "  ·  paused")
         else:
@@ -289,10 +352,9 @@ class TrainingPanel(TrainingFitMixin, TrainingOutputsMixin, QWidget):
         if self.running:
             return
         self.opened_model, self.opened_name = None, ""   # new weights: the builder's model
-        self.model, self.model_spec, self.last_outcome = None, None, None
-        self.history = TrainingHistory()
-        if self.charts is not None:
-            self.charts.set_history(self.history)
+        self.run.set_model(None)
+        self.model_spec, self.last_outcome = None, None
+        self._new_history()
         self.progress.setValue(0)
         self.progress.setFormat("Ready")
         self.status.setText("Weights forgotten: the next Start begins from random weights.")
@@ -318,18 +380,12 @@ class TrainingPanel(TrainingFitMixin, TrainingOutputsMixin, QWidget):
             thread.wait()  # never cut a model file short, nor a thread's last moments
         self._threads.clear()
 
-    def _call_observer(self, model: Any, epoch: int, logs: dict) -> Any:
-        """Runs on the training thread; the observer may be attached after training started."""
-        observer = self.observer
-        return None if observer is None else observer(model, epoch, logs)
-
     def _model_ready(self, model: Any) -> None:
-        self.live_model = model
-        self.model_ready.emit(model)
+        self.run.model_ready(model)
 
     def _observed(self, observation: Any) -> None:
         if observation is not None:
-            self.observed.emit(observation)
+            self.run.deliver(observation)
 
     def _stage(self, text: str) -> None:
         if self.running:
@@ -365,7 +421,7 @@ class TrainingPanel(TrainingFitMixin, TrainingOutputsMixin, QWidget):
 
     def _finished(self, outcome: TrainingOutcome) -> None:
         self.worker = None
-        self.model, self.last_outcome = outcome.model, outcome
+        self.last_outcome = outcome
         result = outcome.result
         lines = []
         if result.stop_reason:
@@ -381,11 +437,12 @@ class TrainingPanel(TrainingFitMixin, TrainingOutputsMixin, QWidget):
         self.progress.setFormat("Stopped" if result.stopped else "Done")
         if self.charts is not None:
             self.charts.refresh()  # the last points appear at the next tick, cheaply
+        self.run.end(outcome.model)   # the other views see the trained model
         self._update_state()
-        self.model_trained.emit(outcome.model)
 
     def _failed(self, message: str, details: str) -> None:
         self.worker = None
+        self.run.end(None)
         self.progress.setFormat("Failed")
         self.status.setText(f"<span style='color:#b3261e'>{message}</span>")
         self._update_state()

@@ -102,7 +102,7 @@ def test_training_refreshes_the_view_and_records_epochs_for_the_replay(window, q
     training.settings.epochs.setValue(2)
     refreshed = []
     panel.session.forward_ready.connect(lambda result: refreshed.append(result.keep_place))
-    with qtbot.waitSignal(training.model_trained, timeout=120_000):
+    with qtbot.waitSignal(window.workspace.run.finished, timeout=120_000):
         training.start()
     qtbot.waitUntil(lambda: panel.history.epochs() == [0, 1, 2], timeout=10_000)
     assert sum(refreshed) >= 3, "the view did not refresh during training"
@@ -116,7 +116,7 @@ def test_training_refreshes_the_view_and_records_epochs_for_the_replay(window, q
     panel.replay.select_epoch(0)
     np.testing.assert_allclose(panel.filters.kernel, start.kernels["conv2d"])
     panel.replay.select_epoch(2)
-    qtbot.waitUntil(lambda: panel._replaying is None, timeout=5_000)
+    qtbot.waitUntil(lambda: panel.learning.replaying is None, timeout=5_000)
     np.testing.assert_allclose(panel.filters.kernel, end.kernels["conv2d"], rtol=1e-6)
 
 

@@ -96,11 +96,11 @@ def test_explain_fine_tune_and_edit_a_copy_of_the_opened_model(window, qtbot, sa
     qtbot.waitUntil(lambda: training.data is not None, timeout=60_000)
     assert training.start_button.text() == "Train more"
     training.settings.epochs.setValue(1)
-    with qtbot.waitSignal(training.model_trained, timeout=120_000):
+    with qtbot.waitSignal(window.workspace.run.finished, timeout=120_000):
         training.start()
     assert training.model is opened_model
     assert not np.allclose(before, opened_model.layers[0].get_weights()[0])
-    window.edit_copy_of_opened_model()
+    window.opened_actions.edit_copy()
     assert window.tabs.currentIndex() == 0
     assert [layer.type for layer in window.document.spec.layers] == \
         ["Conv2D", "MaxPooling2D", "Flatten", "Dense"]

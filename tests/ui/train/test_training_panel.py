@@ -63,7 +63,7 @@ def test_start_trains_live_then_saves_model_history_and_charts(window, qtbot, tm
     batches, epochs = [], []
     panel.ensure_charts()
     draws_before = panel.charts.redraw_count
-    with qtbot.waitSignal(panel.model_trained, timeout=120_000):
+    with qtbot.waitSignal(window.workspace.run.finished, timeout=120_000):
         panel.start_button.click()
         assert panel.running and not panel.start_button.isEnabled()
         panel.worker.batch_reported.connect(lambda *a: batches.append(a))
@@ -80,7 +80,7 @@ def test_start_trains_live_then_saves_model_history_and_charts(window, qtbot, tm
 
     # Save the model in the background, then load it back and compare predictions.
     target = tmp_path / "trained.keras"
-    task = panel.save_model(str(target))
+    task = panel.outputs.save_model(str(target))
     with qtbot.waitSignal(task.succeeded, timeout=60_000):
         pass
     import numpy as np
@@ -106,7 +106,7 @@ def qtbot_monkey_save(panel, method: str, path) -> None:
     original = dialogs.get_save_path
     dialogs.get_save_path = lambda *_a: str(path)
     try:
-        getattr(panel, method)()
+        getattr(panel.outputs, method)()
     finally:
         dialogs.get_save_path = original
 
@@ -139,7 +139,7 @@ def test_pause_holds_training_stop_keeps_weights_and_train_more_continues(window
     assert panel.start_button.text() == "Train more"
 
     panel.settings.epochs.setValue(1)
-    with qtbot.waitSignal(panel.model_trained, timeout=120_000):
+    with qtbot.waitSignal(window.workspace.run.finished, timeout=120_000):
         panel.start_button.click()
     assert panel.model is outcome.model  # the same network went on learning
     assert panel.history.epochs_done == epochs_before + 1
@@ -165,7 +165,7 @@ def test_changing_the_model_after_training_starts_afresh(window, qtbot):
     use_tiny_model(window)
     panel = open_train_tab(window, qtbot)
     panel.settings.epochs.setValue(1)
-    with qtbot.waitSignal(panel.model_trained, timeout=120_000):
+    with qtbot.waitSignal(window.workspace.run.finished, timeout=120_000):
         panel.start_button.click()
     assert panel.start_button.text() == "Train more"
     from cnnviz.core.model import spec_edits
@@ -219,13 +219,14 @@ def test_observer_sees_the_start_each_epoch_and_every_n_batches_on_the_training_
     panel.settings.batch_size.setValue(64)   # 384 images → 6 batches per epoch
     gui_thread = threading.get_ident()
     seen: list[tuple[int, dict, bool, np.ndarray]] = []
-    panel.observer = lambda model, epoch, logs: (
+    run = window.workspace.run
+    run.observer = lambda model, epoch, logs: (
         epoch, logs, threading.get_ident() != gui_thread, model.layers[0].get_weights()[0].copy())
-    panel.observe_every_batches = 4
-    panel.observed.connect(seen.append)
+    run.observe_every_batches = 4
+    run.observed.connect(seen.append)
     live_models = []
-    panel.model_ready.connect(live_models.append)
-    with qtbot.waitSignal(panel.model_trained, timeout=120_000):
+    run.started.connect(live_models.append)
+    with qtbot.waitSignal(window.workspace.run.finished, timeout=120_000):
         panel.start_button.click()
     qtbot.wait(50)  # queued `observed` signals sent before the last one are delivered
     epochs = [epoch for epoch, logs, _t, _k in seen if "batch" not in logs]
