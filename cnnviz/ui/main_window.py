@@ -348,6 +348,7 @@ class MainWindow(QMainWindow):
             from cnnviz.ui.explain.explain_panel import ExplainPanel
 
             self.explain = ExplainPanel(self.workspace)
+            self.explain.train_requested.connect(lambda: self.show_view(TRAIN))
             self._explain_host.layout().addWidget(self.explain)
         return self.explain
 

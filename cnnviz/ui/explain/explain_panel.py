@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget,
@@ -35,6 +35,8 @@ from cnnviz.workspace import Workspace
 
 class ExplainPanel(QWidget):
     """Explains the current model on one input, layer by layer."""
+
+    train_requested = Signal()   # "Train it": the window shows the Train view
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -422,9 +424,7 @@ class ExplainPanel(QWidget):
         if link == "builder":
             self.explain_builder_model()
         elif link == "train":
-            window = self.window()
-            if hasattr(window, "actions") and "view_train" in window.actions:
-                window.actions["view_train"].trigger()
+            self.train_requested.emit()
 
     # ------------------------------------------------------------------ tools
 
