@@ -1,8 +1,8 @@
 """Evaluating a saved or trained classifier: loss and accuracy on a split, the confusion
 matrix, per-class precision and recall, and the images it gets wrong.
 
-Evaluation runs in a BackgroundTask with a progress bar and Cancel; a result that arrives
-after the model, the data or the split changed is dropped by its generation number. Results
+Evaluation runs in the background (NewestRequest) with a progress bar and Cancel; a result
+that arrives after the model, the data or the split changed is dropped. Results
 are kept per split while the model and data objects stay the same, so switching back to a
 split already evaluated is instant. The same model object trained further is a different
 model to a student: call `forget_results()` then.
@@ -26,7 +26,7 @@ from cnnviz.core.training.checks import keras_io_shapes
 from cnnviz.ui.inspect.confusion_matrix import ConfusionMatrix
 from cnnviz.ui.inspect.misclassified_gallery import MisclassifiedGallery
 from cnnviz.ui.common.value_colors import format_value
-from cnnviz.ui.common.workers import BackgroundTask
+from cnnviz.ui.common.workers import NewestRequest
 
 SPLIT_TITLES = {"test": "Test", "validation": "Validation", "train": "Training"}
 SPLIT_WORDS = {"test": "test", "validation": "validation", "train": "training"}
@@ -59,10 +59,8 @@ class EvaluationPanel(QWidget):
         self.disabled_reason: str | None = None
         self.current: Any = None                      # the Evaluation on screen
         self._results: dict[str, Any] = {}
-        self._generation = 0
-        self._task: BackgroundTask | None = None
-        self._stop: threading.Event | None = None
-        self._tasks: set[BackgroundTask] = set()
+        self._requests = NewestRequest(self)
+        self._stop: threading.Event | None = None      # the running evaluation's stop flag
         self._filling_splits = False
         self._build()
         self._update_state()
@@ -186,19 +184,19 @@ class EvaluationPanel(QWidget):
 
     @property
     def running(self) -> bool:
-        return self._task is not None
+        return self._requests.busy
 
     # ------------------------------------------------------------------ evaluating
 
-    def evaluate(self) -> BackgroundTask | None:
-        """Evaluate the model on the chosen split in the background (None if it cannot)."""
+    def evaluate(self) -> int | None:
+        """Evaluate the model on the chosen split in the background; returns the request's
+        number, or None if it cannot."""
         split = self.split()
         if self.blocked_reason() is not None or split is None:
             self._update_state()
             return None
         self._cancel_task()
-        self._generation += 1
-        generation, model, dataset = self._generation, self.model, self.dataset
+        model, dataset = self.model, self.dataset
         stop = threading.Event()
 
         def work(report):
@@ -208,25 +206,18 @@ class EvaluationPanel(QWidget):
                                                                          total),
                                   should_stop=stop.is_set)
 
-        task = BackgroundTask(work)   # kept in self._tasks; deleted once finished
-        task.progress.connect(self._progress)
-        task.succeeded.connect(lambda result: self._succeeded(generation, result))
-        task.failed.connect(lambda message, _details: self._failed(generation, message))
-        task.finished.connect(lambda: self._ended(task))
-        self._tasks.add(task)
-        self._task, self._stop = task, stop
+        self._stop = stop
+        number = self._requests.submit(work, self._succeeded, self._failed, self._progress)
         self.progress.setRange(0, 0)
         self.progress.setFormat("Starting…")
         self._show_status("")
         self._update_state()
-        task.start()
-        return task
+        return number
 
     def cancel(self) -> None:
         """Stop a running evaluation (its result, if any, is dropped)."""
-        if self._task is None:
+        if not self.running:
             return
-        self._generation += 1
         self._cancel_task()
         self._show_status("Evaluation cancelled.")
         self._update_state()
@@ -235,16 +226,14 @@ class EvaluationPanel(QWidget):
         """Stop and wait for background work (before the window closes)."""
         self._cancel_task()
         self.gallery.shutdown()
-        for task in list(self._tasks):
-            task.finish()
-        self._tasks.clear()
+        self._requests.shutdown()
 
     def _cancel_task(self) -> None:
+        """Drop the running evaluation's result and make it stop at its next batch."""
         if self._stop is not None:
             self._stop.set()
-        if self._task is not None:
-            self._task.cancel()
-        self._task, self._stop = None, None
+        self._stop = None
+        self._requests.supersede()
 
     def _progress(self, stage: str, done: int, total: int) -> None:
         if total > 0:
@@ -255,26 +244,18 @@ class EvaluationPanel(QWidget):
             self.progress.setRange(0, 0)
             self.progress.setFormat(stage)
 
-    def _succeeded(self, generation: int, evaluation: Any) -> None:
-        if generation != self._generation:
-            return  # the model, data or split changed meanwhile
-        self._task, self._stop = None, None
+    def _succeeded(self, evaluation: Any) -> None:
+        self._stop = None
         self._results[evaluation.split] = evaluation
         self._show(evaluation)
         self._update_state()
         self.evaluated.emit(evaluation)
 
-    def _failed(self, generation: int, message: str) -> None:
-        if generation != self._generation:
-            return
-        self._task, self._stop = None, None
+    def _failed(self, message: str, _details: str) -> None:
+        self._stop = None
         self._show(None)
         self._show_status(message, error=True)
         self._update_state()
-
-    def _ended(self, task: BackgroundTask) -> None:
-        self._tasks.discard(task)
-        task.deleteLater()
 
     # ------------------------------------------------------------------ showing
 
@@ -348,8 +329,7 @@ class EvaluationPanel(QWidget):
 
     def _forget(self) -> None:
         self._results.clear()
-        if self._task is not None:
-            self._generation += 1
+        if self.running:
             self._cancel_task()
         self._show(None)
         self._show_status("")
@@ -371,8 +351,7 @@ class EvaluationPanel(QWidget):
             return
         split = self.split()
         if split in self._results:
-            if self._task is not None:
-                self._generation += 1
+            if self.running:
                 self._cancel_task()
             self._show(self._results[split])
             self._update_state()
@@ -383,7 +362,7 @@ class EvaluationPanel(QWidget):
             self._update_state()
 
     def _update_state(self) -> None:
-        running = self._task is not None
+        running = self.running
         reason = self.blocked_reason()
         self.evaluate_button.setEnabled(reason is None and not running)
         self.evaluate_button.setToolTip(reason or "Run every image of the split through the "
