@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from cnnviz.core.inspect.evaluation import SPLIT_NAMES, classifier_output, evaluate_model
 from cnnviz.core.data.input_images import input_mismatch
+from cnnviz.core.formatting import count_text, format_value
 from cnnviz.core.training.checks import keras_io_shapes
 from cnnviz.ui.inspect.confusion_matrix import ConfusionMatrix
 from cnnviz.ui.inspect.misclassified_gallery import MisclassifiedGallery
-from cnnviz.ui.common.value_colors import format_value
 from cnnviz.ui.common.workers import NewestRequest
 
 SPLIT_TITLES = {"test": "Test", "validation": "Validation", "train": "Training"}
@@ -42,7 +42,7 @@ def percent(value: float) -> str:
 def headline_text(evaluation: Any) -> str:
     """"Accuracy 97.3% · loss 0.081 on 2,000 test images"."""
     return (f"Accuracy {percent(evaluation.accuracy)} · loss {format_value(evaluation.loss)} "
-            f"on {evaluation.count:,} {SPLIT_WORDS.get(evaluation.split, evaluation.split)} "
+            f"on {count_text(evaluation.count)} {SPLIT_WORDS.get(evaluation.split, evaluation.split)} "
             "images")
 
 
@@ -239,7 +239,7 @@ class EvaluationPanel(QWidget):
         if total > 0:
             self.progress.setRange(0, total)
             self.progress.setValue(done)
-            self.progress.setFormat(f"{stage}: {done:,} of {total:,} images")
+            self.progress.setFormat(f"{stage}: {count_text(done)} of {count_text(total)} images")
         else:
             self.progress.setRange(0, 0)
             self.progress.setFormat(stage)
@@ -269,7 +269,7 @@ class EvaluationPanel(QWidget):
             return
         self.headline.setText(headline_text(evaluation))
         wrong = evaluation.count - evaluation.correct
-        self._show_status(f"{wrong:,} mistake{'s' if wrong != 1 else ''}. Click a cell of the "
+        self._show_status(f"{count_text(wrong)} mistake{'s' if wrong != 1 else ''}. Click a cell of the "
                           "matrix to see its images; click an image to explain it.")
         self.gallery.show_misclassified(evaluation, self.dataset)
 
@@ -282,7 +282,7 @@ class EvaluationPanel(QWidget):
         right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         for row, name in enumerate(evaluation.class_names):
             cells = (name, percent(evaluation.precision[row]), percent(evaluation.recall[row]),
-                     f"{int(evaluation.support[row]):,}")
+                     count_text(evaluation.support[row]))
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if column:
@@ -341,7 +341,7 @@ class EvaluationPanel(QWidget):
         for name in SPLIT_NAMES:
             data = self.dataset.split(name) if self.dataset is not None else None
             if data is not None and data.count > 0:
-                self.split_combo.addItem(f"{SPLIT_TITLES[name]} ({data.count:,} images)", name)
+                self.split_combo.addItem(f"{SPLIT_TITLES[name]} ({count_text(data.count)} images)", name)
         index = self.split_combo.findData(previous)
         self.split_combo.setCurrentIndex(max(index, 0) if self.split_combo.count() else -1)
         self._filling_splits = False

@@ -15,10 +15,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
+from cnnviz.core.formatting import count_text, keras_shape, params_with_size
 from cnnviz.ui.common.filter_grid import FilterGrid
 from cnnviz.ui.inspect.inspect_stats import WeightStatsController
-from cnnviz.ui.inspect.model_graph import ModelGraph, shape_text
-from cnnviz.ui.build.summary_table import params_with_size
+from cnnviz.ui.inspect.model_graph import ModelGraph
 from cnnviz.ui.inspect.weight_histogram import (
     ALIGN_RIGHT, WeightStatsView, fit_columns, natural_widths, read_only_table, table_item,
 )
@@ -230,8 +230,8 @@ class InspectPanel(QWidget):
     def _fill_header(self, info: Any, title: str, notes: list[str]) -> None:
         name = info.name or "model"
         self.title_label.setText(f"{title}  —  {name}" if title and title != name else name)
-        inputs = ", ".join(shape_text(s) for s in info.input_shapes) or "—"
-        outputs = ", ".join(shape_text(s) for s in info.output_shapes) or "—"
+        inputs = ", ".join(keras_shape(s) for s in info.input_shapes) or "—"
+        outputs = ", ".join(keras_shape(s) for s in info.output_shapes) or "—"
         count = len(info.layers)
         kind = ("a chain of layers, one after another" if info.is_chain
                 else "a graph with branches and merges")
@@ -264,8 +264,8 @@ class InspectPanel(QWidget):
             rows: list[tuple[str, ...]] = []
             for row, layer in enumerate(info.layers):
                 # A merge lists one input per line: a taller row that stands out, never cut.
-                texts = (str(row), layer.name, layer.layer_type, shape_text(layer.output_shape),
-                         f"{layer.params:,}", layer.activation or "",
+                texts = (str(row), layer.name, layer.layer_type, keras_shape(layer.output_shape),
+                         count_text(layer.params), layer.activation or "",
                          "\n".join(layer.inbound or []))
                 rows.append(texts)
                 for column, text in enumerate(texts):
@@ -273,8 +273,8 @@ class InspectPanel(QWidget):
                     if column in (NAME, SHAPE, INBOUND):
                         item.setToolTip(text)
                     if column == PARAMS:
-                        item.setToolTip(f"{layer.trainable_params:,} trainable, "
-                                        f"{layer.params - layer.trainable_params:,} not")
+                        item.setToolTip(f"{count_text(layer.trainable_params)} trainable, "
+                                        f"{count_text(layer.params - layer.trainable_params)} not")
                     elif column == INBOUND and len(layer.inbound or []) > 1:
                         item.setToolTip(f"{layer.name} merges {len(layer.inbound)} inputs: "
                                         + ", ".join(layer.inbound))
@@ -316,7 +316,7 @@ class InspectPanel(QWidget):
             return
         layer = info.layers[index]
         self.layer_title.setText(f"{index}  {layer.name}  ·  {layer.layer_type}")
-        summary = [f"output {shape_text(layer.output_shape)}", f"{layer.params:,} parameters"]
+        summary = [f"output {keras_shape(layer.output_shape)}", f"{count_text(layer.params)} parameters"]
         if layer.activation:
             summary.append(f"activation {layer.activation}")
         if layer.inbound and not info.is_chain:

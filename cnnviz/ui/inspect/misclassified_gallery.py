@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QS
                                QToolTip, QVBoxLayout, QWidget)
 
 from cnnviz.core.data.data_splits import ArraySplit
+from cnnviz.core.formatting import count_text
 from cnnviz.ui.train.dataset_preview import array_to_qimage
 from cnnviz.ui.explain.probability_chart import RIGHT, WRONG, percent_text
 from cnnviz.ui.common.workers import NewestRequest
@@ -224,10 +225,10 @@ class MisclassifiedGallery(QWidget):
         wrong = np.asarray(evaluation.misclassified(), np.int64)
         split = _split_words(evaluation)
         if wrong.size:
-            title = (f"Mistakes: {wrong.size:,} of {evaluation.count:,} {split}, "
+            title = (f"Mistakes: {count_text(wrong.size)} of {count_text(evaluation.count)} {split}, "
                      "most confident first")
         else:
-            title = f"No mistakes: all {evaluation.count:,} {split} are right."
+            title = f"No mistakes: all {count_text(evaluation.count)} {split} are right."
         self._start(evaluation, dataset, wrong, title)
 
     def show_cell(self, evaluation: Any, dataset: Any, true: int, predicted: int) -> None:
@@ -235,7 +236,7 @@ class MisclassifiedGallery(QWidget):
         self.cell = (int(true), int(predicted))
         indices = np.asarray(evaluation.cell_indices(int(true), int(predicted)), np.int64)
         names = evaluation.class_names
-        count = f"{indices.size:,} image{'s' if indices.size != 1 else ''}"
+        count = f"{count_text(indices.size)} image{'s' if indices.size != 1 else ''}"
         verdict = " (right)" if true == predicted else ""
         title = f"True {names[true]}, predicted {names[predicted]}{verdict}: {count}"
         self._start(evaluation, dataset, indices, title)
@@ -317,7 +318,7 @@ class MisclassifiedGallery(QWidget):
         self.more_button.setVisible(remaining > 0)
         if remaining > 0:
             self.more_button.setText(f"Show {min(PAGE_SIZE, remaining)} more "
-                                     f"({self._shown:,} of {self._indices.size:,} shown)")
+                                     f"({count_text(self._shown)} of {count_text(self._indices.size)} shown)")
 
     def _load_page(self, page: np.ndarray) -> None:
         """Read the pixels of the page just added (the last `page.size` tiles)."""

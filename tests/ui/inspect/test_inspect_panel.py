@@ -15,7 +15,7 @@ from cnnviz.core.inspect.inspection import inspect_model
 from cnnviz.ui.inspect.inspect_panel import INBOUND, NAME, PARAMS, SHAPE, TYPE, InspectPanel
 from cnnviz.ui.inspect.inspect_stats import COMPUTING
 from cnnviz.ui.common.layer_style import layer_color
-from cnnviz.ui.build.summary_table import readable_size
+from cnnviz.core.formatting import readable_size
 from cnnviz.ui.inspect.weight_histogram import ZERO_LINE, WeightHistogram, nice_ticks
 
 WAIT_MS = 20_000
