@@ -259,7 +259,6 @@ class MisclassifiedGallery(QWidget):
         if self._evaluation is None or self._shown >= self._indices.size:
             return
         page = self._indices[self._shown:self._shown + PAGE_SIZE]
-        first = len(self.canvas.tiles)
         evaluation = self._evaluation
         for index in page:
             correct = int(evaluation.predictions[index]) == int(evaluation.labels[index])
