@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QListView, QStyle, QStyledItemDelegate,
                                QStyleOptionViewItem)
 
+from cnnviz.core.formatting import dims_text
 from cnnviz.core.model import spec_edits
 from cnnviz.core.model.layer_text import layer_summary
 from cnnviz.core.model.shapes import LayerReport
@@ -25,10 +26,6 @@ TYPE_MIME = "application/x-cnnviz-layer-type"
 
 REPORT_ROLE = Qt.ItemDataRole.UserRole + 1
 LAYER_ROLE = Qt.ItemDataRole.UserRole + 2
-
-
-def shape_text(shape: tuple[int, ...] | None) -> str:
-    return "×".join(str(d) for d in shape) if shape else "—"
 
 
 class LayerStackModel(QAbstractListModel):
@@ -59,7 +56,7 @@ class LayerStackModel(QAbstractListModel):
         layer = self._document.spec.layers[index.row()]
         report = self._document.report.layers[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{layer.type} {layer_summary(layer)} → {shape_text(report.output_shape)}"
+            return f"{layer.type} {layer_summary(layer)} → {dims_text(report.output_shape)}"
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = f"<b>{report.name}</b> ({layer.type})<br>{LAYER_DESCRIPTIONS.get(layer.type, '')}"
             if report.error:
@@ -181,7 +178,7 @@ class LayerRowDelegate(QStyledItemDelegate):
         painter.fillRect(QRect(x, rect.top() + 3, self.CHIP_WIDTH, rect.height() - 6), chip)
         x += self.CHIP_WIDTH + self.PAD
 
-        shape = shape_text(report.output_shape)
+        shape = dims_text(report.output_shape)
         bold = QFont(option.font)
         bold.setBold(True)
         shape_w = QFontMetrics(bold).horizontalAdvance(shape) + self.PAD

@@ -14,31 +14,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnviz.core.formatting import count_text, params_with_size
 from cnnviz.core.model.shapes import StackReport, format_shape
 
 COLUMNS = ("Layer", "Type", "Output shape", "Param #")
 NAME, TYPE, SHAPE, PARAMS = range(4)
 UNKNOWN = "—"
-BYTES_PER_PARAM = 4  # float32 weights, as Keras's summary assumes for a default model
 
 ERROR_BACKGROUND = QColor("#fdecea")
 ERROR_TEXT = QColor("#b3261e")
 UNKNOWN_TEXT = QColor("#8a8f98")
 UNKNOWN_TOOLTIP = "Unknown until the error above is fixed."
-
-
-def readable_size(num_bytes: float) -> str:
-    """A byte count the way Keras's summary writes it: 1024-based, two decimals ("1.97 MB")."""
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if num_bytes / 1024 < 1:
-            return f"{num_bytes:.2f} {unit}"
-        num_bytes /= 1024
-    return f"{num_bytes:.2f} PB"
-
-
-def params_with_size(count: int) -> str:
-    """"515,146 (1.97 MB)": a parameter count and its float32 weight size."""
-    return f"{count:,} ({readable_size(count * BYTES_PER_PARAM)})"
 
 
 def totals_text(report: StackReport) -> str:
@@ -147,7 +133,7 @@ class SummaryTable(QWidget):
                                  "unknown"))
                 else:
                     texts = (layer.name, layer.type, format_shape(layer.output_shape),
-                             f"{layer.params:,}")
+                             count_text(layer.params))
                     rows.append((texts, layer.warning or "", "warning" if layer.warning else "ok"))
             for row, (texts, tooltip, state) in enumerate(rows):
                 self._fill_row(row, texts, tooltip, state)

@@ -16,6 +16,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from cnnviz.core.formatting import count_text
 from cnnviz.ui.common.value_colors import cell_font
 
 RIGHT_COLOR = np.array([31, 97, 170], np.float32)     # blue: the diagonal
@@ -97,7 +98,7 @@ class ConfusionMatrix(QWidget):
 
     def cell_text(self, true: int, predicted: int) -> str:
         """The count as written in the cell ("1,024")."""
-        return f"{self.count(true, predicted):,}"
+        return count_text(self.count(true, predicted))
 
     def cell_tooltip(self, true: int, predicted: int) -> str:
         """"true cat, predicted dog: 12 images (8% of the cat images)"."""
@@ -108,9 +109,9 @@ class ConfusionMatrix(QWidget):
         if total == 0:
             share = f"there are no {name_true} images in this split"
         else:
-            share = f"{share_text(count / total)} of the {total:,} {name_true} images"
+            share = f"{share_text(count / total)} of the {count_text(total)} {name_true} images"
         verdict = " — right" if true == predicted else ""
-        return (f"true {name_true}, predicted {name_predicted}: {count:,} {noun} "
+        return (f"true {name_true}, predicted {name_predicted}: {count_text(count)} {noun} "
                 f"({share}){verdict}")
 
     # ------------------------------------------------------------------ geometry

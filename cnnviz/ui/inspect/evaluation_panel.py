@@ -1,8 +1,8 @@
 """Evaluating a saved or trained classifier: loss and accuracy on a split, the confusion
 matrix, per-class precision and recall, and the images it gets wrong.
 
-Evaluation runs in a BackgroundTask with a progress bar and Cancel; a result that arrives
-after the model, the data or the split changed is dropped by its generation number. Results
+Evaluation runs in the background (NewestRequest) with a progress bar and Cancel; a result
+that arrives after the model, the data or the split changed is dropped. Results
 are kept per split while the model and data objects stay the same, so switching back to a
 split already evaluated is instant. The same model object trained further is a different
 model to a student: call `forget_results()` then.
@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from cnnviz.core.inspect.evaluation import SPLIT_NAMES, classifier_output, evaluate_model
 from cnnviz.core.data.input_images import input_mismatch
+from cnnviz.core.formatting import count_text, format_value
 from cnnviz.core.training.checks import keras_io_shapes
 from cnnviz.ui.inspect.confusion_matrix import ConfusionMatrix
 from cnnviz.ui.inspect.misclassified_gallery import MisclassifiedGallery
-from cnnviz.ui.common.value_colors import format_value
-from cnnviz.ui.common.workers import BackgroundTask
+from cnnviz.ui.common.workers import NewestRequest
 
 SPLIT_TITLES = {"test": "Test", "validation": "Validation", "train": "Training"}
 SPLIT_WORDS = {"test": "test", "validation": "validation", "train": "training"}
@@ -42,7 +42,7 @@ def percent(value: float) -> str:
 def headline_text(evaluation: Any) -> str:
     """"Accuracy 97.3% · loss 0.081 on 2,000 test images"."""
     return (f"Accuracy {percent(evaluation.accuracy)} · loss {format_value(evaluation.loss)} "
-            f"on {evaluation.count:,} {SPLIT_WORDS.get(evaluation.split, evaluation.split)} "
+            f"on {count_text(evaluation.count)} {SPLIT_WORDS.get(evaluation.split, evaluation.split)} "
             "images")
 
 
@@ -59,10 +59,8 @@ class EvaluationPanel(QWidget):
         self.disabled_reason: str | None = None
         self.current: Any = None                      # the Evaluation on screen
         self._results: dict[str, Any] = {}
-        self._generation = 0
-        self._task: BackgroundTask | None = None
-        self._stop: threading.Event | None = None
-        self._tasks: set[BackgroundTask] = set()
+        self._requests = NewestRequest(self)
+        self._stop: threading.Event | None = None      # the running evaluation's stop flag
         self._filling_splits = False
         self._build()
         self._update_state()
@@ -186,19 +184,19 @@ class EvaluationPanel(QWidget):
 
     @property
     def running(self) -> bool:
-        return self._task is not None
+        return self._requests.busy
 
     # ------------------------------------------------------------------ evaluating
 
-    def evaluate(self) -> BackgroundTask | None:
-        """Evaluate the model on the chosen split in the background (None if it cannot)."""
+    def evaluate(self) -> int | None:
+        """Evaluate the model on the chosen split in the background; returns the request's
+        number, or None if it cannot."""
         split = self.split()
         if self.blocked_reason() is not None or split is None:
             self._update_state()
             return None
         self._cancel_task()
-        self._generation += 1
-        generation, model, dataset = self._generation, self.model, self.dataset
+        model, dataset = self.model, self.dataset
         stop = threading.Event()
 
         def work(report):
@@ -208,25 +206,18 @@ class EvaluationPanel(QWidget):
                                                                          total),
                                   should_stop=stop.is_set)
 
-        task = BackgroundTask(work)   # kept in self._tasks; deleted once finished
-        task.progress.connect(self._progress)
-        task.succeeded.connect(lambda result: self._succeeded(generation, result))
-        task.failed.connect(lambda message, _details: self._failed(generation, message))
-        task.finished.connect(lambda: self._ended(task))
-        self._tasks.add(task)
-        self._task, self._stop = task, stop
+        self._stop = stop
+        number = self._requests.submit(work, self._succeeded, self._failed, self._progress)
         self.progress.setRange(0, 0)
         self.progress.setFormat("Starting…")
         self._show_status("")
         self._update_state()
-        task.start()
-        return task
+        return number
 
     def cancel(self) -> None:
         """Stop a running evaluation (its result, if any, is dropped)."""
-        if self._task is None:
+        if not self.running:
             return
-        self._generation += 1
         self._cancel_task()
         self._show_status("Evaluation cancelled.")
         self._update_state()
@@ -235,46 +226,36 @@ class EvaluationPanel(QWidget):
         """Stop and wait for background work (before the window closes)."""
         self._cancel_task()
         self.gallery.shutdown()
-        for task in list(self._tasks):
-            task.finish()
-        self._tasks.clear()
+        self._requests.shutdown()
 
     def _cancel_task(self) -> None:
+        """Drop the running evaluation's result and make it stop at its next batch."""
         if self._stop is not None:
             self._stop.set()
-        if self._task is not None:
-            self._task.cancel()
-        self._task, self._stop = None, None
+        self._stop = None
+        self._requests.supersede()
 
     def _progress(self, stage: str, done: int, total: int) -> None:
         if total > 0:
             self.progress.setRange(0, total)
             self.progress.setValue(done)
-            self.progress.setFormat(f"{stage}: {done:,} of {total:,} images")
+            self.progress.setFormat(f"{stage}: {count_text(done)} of {count_text(total)} images")
         else:
             self.progress.setRange(0, 0)
             self.progress.setFormat(stage)
 
-    def _succeeded(self, generation: int, evaluation: Any) -> None:
-        if generation != self._generation:
-            return  # the model, data or split changed meanwhile
-        self._task, self._stop = None, None
+    def _succeeded(self, evaluation: Any) -> None:
+        self._stop = None
         self._results[evaluation.split] = evaluation
         self._show(evaluation)
         self._update_state()
         self.evaluated.emit(evaluation)
 
-    def _failed(self, generation: int, message: str) -> None:
-        if generation != self._generation:
-            return
-        self._task, self._stop = None, None
+    def _failed(self, message: str, _details: str) -> None:
+        self._stop = None
         self._show(None)
         self._show_status(message, error=True)
         self._update_state()
-
-    def _ended(self, task: BackgroundTask) -> None:
-        self._tasks.discard(task)
-        task.deleteLater()
 
     # ------------------------------------------------------------------ showing
 
@@ -288,7 +269,7 @@ class EvaluationPanel(QWidget):
             return
         self.headline.setText(headline_text(evaluation))
         wrong = evaluation.count - evaluation.correct
-        self._show_status(f"{wrong:,} mistake{'s' if wrong != 1 else ''}. Click a cell of the "
+        self._show_status(f"{count_text(wrong)} mistake{'s' if wrong != 1 else ''}. Click a cell of the "
                           "matrix to see its images; click an image to explain it.")
         self.gallery.show_misclassified(evaluation, self.dataset)
 
@@ -301,7 +282,7 @@ class EvaluationPanel(QWidget):
         right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         for row, name in enumerate(evaluation.class_names):
             cells = (name, percent(evaluation.precision[row]), percent(evaluation.recall[row]),
-                     f"{int(evaluation.support[row]):,}")
+                     count_text(evaluation.support[row]))
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if column:
@@ -348,8 +329,7 @@ class EvaluationPanel(QWidget):
 
     def _forget(self) -> None:
         self._results.clear()
-        if self._task is not None:
-            self._generation += 1
+        if self.running:
             self._cancel_task()
         self._show(None)
         self._show_status("")
@@ -361,7 +341,7 @@ class EvaluationPanel(QWidget):
         for name in SPLIT_NAMES:
             data = self.dataset.split(name) if self.dataset is not None else None
             if data is not None and data.count > 0:
-                self.split_combo.addItem(f"{SPLIT_TITLES[name]} ({data.count:,} images)", name)
+                self.split_combo.addItem(f"{SPLIT_TITLES[name]} ({count_text(data.count)} images)", name)
         index = self.split_combo.findData(previous)
         self.split_combo.setCurrentIndex(max(index, 0) if self.split_combo.count() else -1)
         self._filling_splits = False
@@ -371,8 +351,7 @@ class EvaluationPanel(QWidget):
             return
         split = self.split()
         if split in self._results:
-            if self._task is not None:
-                self._generation += 1
+            if self.running:
                 self._cancel_task()
             self._show(self._results[split])
             self._update_state()
@@ -383,7 +362,7 @@ class EvaluationPanel(QWidget):
             self._update_state()
 
     def _update_state(self) -> None:
-        running = self._task is not None
+        running = self.running
         reason = self.blocked_reason()
         self.evaluate_button.setEnabled(reason is None and not running)
         self.evaluate_button.setToolTip(reason or "Run every image of the split through the "

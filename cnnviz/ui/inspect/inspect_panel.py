@@ -1,40 +1,35 @@
 """The inspector: a saved model's structure at once, its weights' statistics a moment later.
 
 `set_model` shows everything `core.inspection.inspect_model` already worked out (header,
-layer table, graph) without touching the weights. Picking a layer starts a BackgroundTask
-for its weight statistics (and, for Conv2D, its kernel); each pick bumps a generation
-number, so a late result for a layer the user already left is kept for later but not shown.
-One task runs at a time; while it does, only the newest request waits (inspect_stats).
+layer table, graph) without touching the weights. Picking a layer asks the panel's
+WeightStatsController (inspect_stats) for its weight statistics, computed in the background.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
+from cnnviz.core.formatting import count_text, keras_shape, params_with_size
 from cnnviz.ui.common.filter_grid import FilterGrid
-from cnnviz.ui.inspect.inspect_stats import InspectStatsMixin
-from cnnviz.ui.inspect.model_graph import ModelGraph, shape_text
-from cnnviz.ui.build.summary_table import params_with_size
+from cnnviz.ui.inspect.inspect_stats import WeightStatsController
+from cnnviz.ui.inspect.model_graph import ModelGraph
 from cnnviz.ui.inspect.weight_histogram import (
     ALIGN_RIGHT, WeightStatsView, fit_columns, natural_widths, read_only_table, table_item,
 )
-from cnnviz.ui.common.workers import BackgroundTask
 
 LAYER_COLUMNS = ("#", "Name", "Type", "Output shape", "Params", "Activation", "Inputs from")
 NUMBER, NAME, TYPE, SHAPE, PARAMS, ACTIVATION, INBOUND = range(7)
-COMPUTING = "Computing statistics…"
 PROBLEM_STYLE = "QLabel { background: #fff4e5; color: #7a4b00; padding: 3px 6px; }"
 MUTED_STYLE = "color: #5f6670;"
 
 
-class InspectPanel(InspectStatsMixin, QWidget):
+class InspectPanel(QWidget):
     """A loaded Keras model: header, layer table / graph, and the picked layer's weights.
 
     Signals:
@@ -52,11 +47,6 @@ class InspectPanel(InspectStatsMixin, QWidget):
         self._model: Any = None
         self._info: Any = None
         self._keras_layers: dict[str, Any] = {}
-        self._generation = 0
-        self._cache: dict[int, tuple[list, np.ndarray | None, np.ndarray | None]] = {}
-        self._tasks: set[BackgroundTask] = set()
-        self._running: BackgroundTask | None = None
-        self._pending: tuple | None = None     # the newest request waiting for _running
         self._programmatic = False
         self._shown_layer: int | None = None
         self._layer_widths: list[int] = []
@@ -65,6 +55,9 @@ class InspectPanel(InspectStatsMixin, QWidget):
         self._build_header()
         self._build_structure()
         self._build_details()
+        self.weight_stats = WeightStatsController(self.weights_view, self.histogram,
+                                                  self.status_label, self.filter_grid,
+                                                  self.stats_shown.emit, parent=self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.tabs)
         self.splitter.addWidget(self.details)
@@ -171,10 +164,9 @@ class InspectPanel(InspectStatsMixin, QWidget):
         `title` names it (the file name); `notes` are shown in a line under the header.
         Nothing heavy runs here: weight statistics are computed when a layer is picked.
         """
-        self._generation += 1
+        self.weight_stats.forget_model()
         self._model, self._info = model, info
         self._keras_layers = {layer.name: layer for layer in getattr(model, "layers", [])}
-        self._cache = {}
         self._fill_header(info, title, notes or [])
         self._fill_layer_table(info)
         self.graph.set_info(info)
@@ -182,8 +174,8 @@ class InspectPanel(InspectStatsMixin, QWidget):
 
     def clear(self) -> None:
         """Show nothing (no model open)."""
-        self._generation += 1
-        self._model, self._info, self._keras_layers, self._cache = None, None, {}, {}
+        self.weight_stats.forget_model()
+        self._model, self._info, self._keras_layers = None, None, {}
         self.title_label.setText("No model open")
         self.shapes_label.setText("Open a saved Keras model (.keras or .h5) to inspect it.")
         for label in (self.totals_label, self.notes_label, self.problems_label):
@@ -227,24 +219,19 @@ class InspectPanel(InspectStatsMixin, QWidget):
     @property
     def busy(self) -> bool:
         """True while a statistics task runs or waits to run."""
-        return bool(self._tasks) or self._pending is not None
+        return self.weight_stats.busy
 
     def shutdown(self) -> None:
         """Stop background work (call before the panel is destroyed)."""
-        self._generation += 1
-        self._pending = None
-        for task in list(self._tasks):
-            task.finish()
-        self._tasks.clear()
-        self._running = None
+        self.weight_stats.shutdown()
 
     # ------------------------------------------------------------------ header and table
 
     def _fill_header(self, info: Any, title: str, notes: list[str]) -> None:
         name = info.name or "model"
         self.title_label.setText(f"{title}  —  {name}" if title and title != name else name)
-        inputs = ", ".join(shape_text(s) for s in info.input_shapes) or "—"
-        outputs = ", ".join(shape_text(s) for s in info.output_shapes) or "—"
+        inputs = ", ".join(keras_shape(s) for s in info.input_shapes) or "—"
+        outputs = ", ".join(keras_shape(s) for s in info.output_shapes) or "—"
         count = len(info.layers)
         kind = ("a chain of layers, one after another" if info.is_chain
                 else "a graph with branches and merges")
@@ -277,8 +264,8 @@ class InspectPanel(InspectStatsMixin, QWidget):
             rows: list[tuple[str, ...]] = []
             for row, layer in enumerate(info.layers):
                 # A merge lists one input per line: a taller row that stands out, never cut.
-                texts = (str(row), layer.name, layer.layer_type, shape_text(layer.output_shape),
-                         f"{layer.params:,}", layer.activation or "",
+                texts = (str(row), layer.name, layer.layer_type, keras_shape(layer.output_shape),
+                         count_text(layer.params), layer.activation or "",
                          "\n".join(layer.inbound or []))
                 rows.append(texts)
                 for column, text in enumerate(texts):
@@ -286,8 +273,8 @@ class InspectPanel(InspectStatsMixin, QWidget):
                     if column in (NAME, SHAPE, INBOUND):
                         item.setToolTip(text)
                     if column == PARAMS:
-                        item.setToolTip(f"{layer.trainable_params:,} trainable, "
-                                        f"{layer.params - layer.trainable_params:,} not")
+                        item.setToolTip(f"{count_text(layer.trainable_params)} trainable, "
+                                        f"{count_text(layer.params - layer.trainable_params)} not")
                     elif column == INBOUND and len(layer.inbound or []) > 1:
                         item.setToolTip(f"{layer.name} merges {len(layer.inbound)} inputs: "
                                         + ", ".join(layer.inbound))
@@ -320,38 +307,23 @@ class InspectPanel(InspectStatsMixin, QWidget):
         info = self._info
         if info is None or index is None or not 0 <= index < len(info.layers):
             index = None
-        self._generation += 1
         self._shown_layer = index
         self._sync_selection(index)
-        self._set_stats([], None, None)
         if index is None:
             self.layer_title.setText("")
             self.layer_summary.setText("")
-            self.status_label.setText("Pick a layer to see its weights." if info else "")
-            self.histogram.clear("")
+            self.weight_stats.show_nothing("Pick a layer to see its weights." if info else "")
             return
         layer = info.layers[index]
         self.layer_title.setText(f"{index}  {layer.name}  ·  {layer.layer_type}")
-        summary = [f"output {shape_text(layer.output_shape)}", f"{layer.params:,} parameters"]
+        summary = [f"output {keras_shape(layer.output_shape)}", f"{count_text(layer.params)} parameters"]
         if layer.activation:
             summary.append(f"activation {layer.activation}")
         if layer.inbound and not info.is_chain:
             summary.append("inputs from " + ", ".join(layer.inbound))
         self.layer_summary.setText("  ·  ".join(summary))
-        if index in self._cache:
-            self._set_stats(*self._cache[index])
-            self.stats_shown.emit(index)
-            return
-        keras_layer = self._keras_layers.get(layer.name)
-        if keras_layer is None or not keras_layer.weights:
-            self.status_label.setText("This layer has no weights: it computes its output "
-                                      "from its input alone, nothing in it is learned.")
-            self.histogram.clear("No weights")
-            self.stats_shown.emit(index)
-            return
-        self.status_label.setText(COMPUTING)
-        self.histogram.clear(COMPUTING)
-        self._start_stats_task(index, keras_layer, layer.layer_type == "Conv2D")
+        self.weight_stats.show_layer(index, layer.name, self._keras_layers.get(layer.name),
+                                     layer.layer_type == "Conv2D")
 
     def _sync_selection(self, index: int | None) -> None:
         self._programmatic = True

@@ -1,88 +1,139 @@
-"""The inspector's weight statistics: one BackgroundTask at a time computes a layer's
-statistics (and a Conv2D's kernel), late results are cached but shown only if still wanted,
-and the statistics, kernel and warnings go on screen. A mixin of InspectPanel.
+"""The inspector's weight statistics: the picked layer's statistics (and a Conv2D's kernel)
+computed in the background, one task at a time, and put on screen.
+
+A result that arrives after the user picked another layer is kept for its layer (going back
+shows it at once) but not shown.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QLabel
 
-from cnnviz.ui.common.workers import BackgroundTask
+from cnnviz.core.formatting import count_text
+from cnnviz.ui.common.filter_grid import FilterGrid
+from cnnviz.ui.common.workers import NewestRequest
+from cnnviz.ui.inspect.weight_histogram import WeightHistogram, WeightStatsView
 
 HISTOGRAM_BINS = 40
+COMPUTING = "Computing statistics…"
+NO_WEIGHTS = ("This layer has no weights: it computes its output from its input alone, "
+              "nothing in it is learned.")
+
+# (statistics, Conv2D kernel or None, Conv2D bias or None) of one layer
+LayerStats = tuple[list, np.ndarray | None, np.ndarray | None]
 
 
-class InspectStatsMixin:
-    """Computing and showing the picked layer's weight statistics, for InspectPanel."""
+def layer_stats(keras_layer: Any, is_conv: bool) -> LayerStats:
+    """A layer's WeightStats and, for a Conv2D, its kernel and bias (worker thread)."""
+    from cnnviz.core.inspect.inspection import weight_stats
 
-    def _start_stats_task(self, index: int, keras_layer: Any, is_conv: bool) -> None:
-        """Run one statistics task at a time (a big layer's copy is not cheap on two cores):
-        while one runs, the newest request waits and older waiting ones are forgotten."""
-        request = (self._generation, self._cache, index, keras_layer, is_conv)
-        if self._running is not None:
-            self._pending = request
+    stats = weight_stats(keras_layer, bins=HISTOGRAM_BINS)
+    kernel = bias = None
+    if is_conv:
+        arrays = [np.asarray(a) for a in keras_layer.get_weights()]
+        kernel = next((a for a in arrays if a.ndim == 4), None)
+        bias = next((a for a in arrays if a.ndim == 1), None)
+    return stats, kernel, bias
+
+
+class WeightStatsController:
+    """Shows the picked layer's weight statistics in the widgets it is given.
+
+    One statistics task runs at a time (a big layer's copy is not cheap on two cores); while
+    it runs only the newest request waits. Every finished task keeps its result for its layer
+    of the current model, even when the user has moved on, so going back is instant.
+    `on_shown(index)` is called once layer `index`'s statistics (or its "no weights" note)
+    are on screen.
+    """
+
+    def __init__(self, weights_view: WeightStatsView, histogram: WeightHistogram,
+                 status_label: QLabel, filter_grid: FilterGrid,
+                 on_shown: Callable[[int], None], parent: QObject | None = None) -> None:
+        self._weights_view = weights_view
+        self._histogram = histogram
+        self._status_label = status_label
+        self._filter_grid = filter_grid
+        self._on_shown = on_shown
+        self._requests = NewestRequest(parent, one_at_a_time=True)
+        self._cache: dict[int, LayerStats] = {}
+
+    @property
+    def busy(self) -> bool:
+        """A statistics task runs (even one for a layer the user left) or waits to run."""
+        return self._requests.busy or self._requests.threads_alive > 0
+
+    def forget_model(self) -> None:
+        """Another model (or none) is shown: drop the kept results and whatever is pending."""
+        # A new dict: a task still running for the old model fills the old one.
+        self._cache = {}
+        self._requests.supersede()
+
+    def show_nothing(self, message: str) -> None:
+        """No layer is picked: empty statistics and `message` in the status label."""
+        self._requests.supersede()
+        self._set_stats([], None, None)
+        self._status_label.setText(message)
+        self._histogram.clear("")
+
+    def show_layer(self, index: int, name: str, keras_layer: Any, is_conv: bool) -> None:
+        """Show layer `index`'s statistics: at once if known, else once computed.
+
+        `keras_layer` is the Keras layer (None if the model has none by that name), `name`
+        its name for the kernel's title, `is_conv` whether to show its kernel as filters.
+        """
+        self._requests.supersede()
+        self._set_stats([], None, None)
+        if index in self._cache:
+            self._set_stats(*self._cache[index], name)
+            self._on_shown(index)
             return
-        self._run_stats_task(*request)
-
-    def _run_stats_task(self, generation: int, cache: dict, index: int, keras_layer: Any,
-                        is_conv: bool) -> None:
-        def layer_weight_stats(_report):
-            from cnnviz.core.inspect.inspection import weight_stats
-
-            stats = weight_stats(keras_layer, bins=HISTOGRAM_BINS)
-            kernel = bias = None
-            if is_conv:
-                arrays = [np.asarray(a) for a in keras_layer.get_weights()]
-                kernel = next((a for a in arrays if a.ndim == 4), None)
-                bias = next((a for a in arrays if a.ndim == 1), None)
-            return stats, kernel, bias
-
-        task = BackgroundTask(layer_weight_stats)   # kept in self._tasks until it ends
-        task.succeeded.connect(lambda result: self._deliver(generation, cache, index, result))
-        task.failed.connect(lambda message, _details: self._task_failed(generation, message))
-        task.finished.connect(lambda: self._task_ended(task))
-        self._tasks.add(task)
-        self._running = task
-        task.start()
-
-    def _deliver(self, generation: int, cache: dict, index: int, result: tuple) -> None:
-        cache[index] = result  # right for its layer even if the user moved on: reuse later
-        if generation != self._generation:
-            return  # the user picked another layer (or model) meanwhile
-        self._set_stats(*result)
-        self.stats_shown.emit(index)
-
-    def _task_failed(self, generation: int, message: str) -> None:
-        if generation == self._generation:
-            self.status_label.setText(f"Could not compute the statistics: {message}")
-            self.histogram.clear("No statistics")
-
-    def _task_ended(self, task: BackgroundTask) -> None:
-        self._tasks.discard(task)
-        task.deleteLater()
-        if task is not self._running:
+        if keras_layer is None or not keras_layer.weights:
+            self._status_label.setText(NO_WEIGHTS)
+            self._histogram.clear("No weights")
+            self._on_shown(index)
             return
-        self._running, pending, self._pending = None, self._pending, None
-        if pending is None or pending[0] != self._generation:
-            return  # nothing waits, or the user has moved on from what waited
-        generation, cache, index = pending[:3]
-        if index in cache:  # the task that just ended was for this very layer
-            self._deliver(generation, cache, index, cache[index])
-        else:
-            self._run_stats_task(*pending)
+        self._status_label.setText(COMPUTING)
+        self._histogram.clear(COMPUTING)
+        cache = self._cache
 
-    def _set_stats(self, stats: list, kernel: np.ndarray | None,
-                   bias: np.ndarray | None) -> None:
-        self.weights_view.set_stats(stats)
-        unreadable = [f"{stat.name} has {stat.nonfinite:,} NaN or infinite values, left out "
-                      f"of its statistics." for stat in stats if getattr(stat, "nonfinite", 0)]
+        def weight_statistics(_report) -> LayerStats:
+            # Filled here, on the worker thread, so a result the user no longer waits for
+            # (its task superseded, its delivery dropped) is still kept for its layer; a
+            # request that waited behind the task for this very layer finds it at once.
+            if index not in cache:
+                cache[index] = layer_stats(keras_layer, is_conv)
+            return cache[index]
+
+        self._requests.submit(weight_statistics,
+                              lambda result: self._deliver(index, name, result),
+                              self._failed)
+
+    def shutdown(self) -> None:
+        """Cancel and wait for the statistics tasks (before the panel is destroyed)."""
+        self._requests.shutdown()
+
+    def _deliver(self, index: int, name: str, result: LayerStats) -> None:
+        self._set_stats(*result, name)
+        self._on_shown(index)
+
+    def _failed(self, message: str, _details: str) -> None:
+        self._status_label.setText(f"Could not compute the statistics: {message}")
+        self._histogram.clear("No statistics")
+
+    def _set_stats(self, stats: list, kernel: np.ndarray | None, bias: np.ndarray | None,
+                   name: str = "") -> None:
+        self._weights_view.set_stats(stats)
+        unreadable = [f"{stat.name} has {count_text(stat.nonfinite)} NaN or infinite values, "
+                      f"left out of its statistics." for stat in stats
+                      if getattr(stat, "nonfinite", 0)]
         if unreadable:
-            self.status_label.setText("  ".join(unreadable))
-        self.status_label.setVisible(not stats or bool(unreadable))
+            self._status_label.setText("  ".join(unreadable))
+        self._status_label.setVisible(not stats or bool(unreadable))
         if kernel is not None:
-            name = self._info.layers[self._shown_layer].name if self._shown_layer is not None \
-                else ""
-            self.filter_grid.set_kernel(kernel, name, bias=bias)
-        self.filter_grid.setVisible(kernel is not None)
+            self._filter_grid.set_kernel(kernel, name, bias=bias)
+        self._filter_grid.setVisible(kernel is not None)

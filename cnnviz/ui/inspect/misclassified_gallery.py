@@ -2,8 +2,8 @@
 
 Each tile shows the image with its true class and the model's top three answers with their
 probabilities. Pixels are read from the dataset split a page (60 examples) at a time, so an
-image-folder source is never decoded whole; files are decoded off the GUI thread, and a page
-that arrives after the user asked for something else is dropped by its generation number.
+image-folder source is never decoded whole; files are decoded off the GUI thread
+(NewestRequest), and pixels that arrive after the user asked for something else are dropped.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QS
                                QToolTip, QVBoxLayout, QWidget)
 
 from cnnviz.core.data.data_splits import ArraySplit
+from cnnviz.core.formatting import count_text
 from cnnviz.ui.train.dataset_preview import array_to_qimage
 from cnnviz.ui.explain.probability_chart import RIGHT, WRONG, percent_text
-from cnnviz.ui.common.workers import BackgroundTask
+from cnnviz.ui.common.workers import NewestRequest
 
 PAGE_SIZE = 60
 LOAD_CHUNK = 20           # examples decoded per step, so a cancelled page stops early
@@ -183,9 +184,8 @@ class MisclassifiedGallery(QWidget):
         self._dataset: Any = None
         self._indices = np.zeros(0, np.int64)
         self._shown = 0
-        self._generation = 0
-        self._loading = 0
-        self._tasks: set[BackgroundTask] = set()
+        self._requests = NewestRequest(self)
+        self._unloaded_from = 0     # the first tile whose pixels are neither shown nor failed
         self.cell: tuple[int, int] | None = None     # None: the mistakes are shown
 
         self.title = QLabel("Evaluate the model to see the images it gets wrong.")
@@ -225,10 +225,10 @@ class MisclassifiedGallery(QWidget):
         wrong = np.asarray(evaluation.misclassified(), np.int64)
         split = _split_words(evaluation)
         if wrong.size:
-            title = (f"Mistakes: {wrong.size:,} of {evaluation.count:,} {split}, "
+            title = (f"Mistakes: {count_text(wrong.size)} of {count_text(evaluation.count)} {split}, "
                      "most confident first")
         else:
-            title = f"No mistakes: all {evaluation.count:,} {split} are right."
+            title = f"No mistakes: all {count_text(evaluation.count)} {split} are right."
         self._start(evaluation, dataset, wrong, title)
 
     def show_cell(self, evaluation: Any, dataset: Any, true: int, predicted: int) -> None:
@@ -236,13 +236,13 @@ class MisclassifiedGallery(QWidget):
         self.cell = (int(true), int(predicted))
         indices = np.asarray(evaluation.cell_indices(int(true), int(predicted)), np.int64)
         names = evaluation.class_names
-        count = f"{indices.size:,} image{'s' if indices.size != 1 else ''}"
+        count = f"{count_text(indices.size)} image{'s' if indices.size != 1 else ''}"
         verdict = " (right)" if true == predicted else ""
         title = f"True {names[true]}, predicted {names[predicted]}{verdict}: {count}"
         self._start(evaluation, dataset, indices, title)
 
     def clear(self, message: str = "Evaluate the model to see the images it gets wrong.") -> None:
-        self._generation += 1
+        self._requests.supersede()
         self._evaluation = self._dataset = None
         self._indices = np.zeros(0, np.int64)
         self._shown = 0
@@ -259,7 +259,6 @@ class MisclassifiedGallery(QWidget):
         if self._evaluation is None or self._shown >= self._indices.size:
             return
         page = self._indices[self._shown:self._shown + PAGE_SIZE]
-        first = len(self.canvas.tiles)
         evaluation = self._evaluation
         for index in page:
             correct = int(evaluation.predictions[index]) == int(evaluation.labels[index])
@@ -268,7 +267,7 @@ class MisclassifiedGallery(QWidget):
         self._shown += page.size
         self._update_more_button()
         self.canvas.refit()
-        self._load_page(first, page)
+        self._load_page(page)
 
     # ------------------------------------------------------------------ for tests and owners
 
@@ -287,22 +286,21 @@ class MisclassifiedGallery(QWidget):
 
     @property
     def loading(self) -> bool:
-        return self._loading > 0
+        """Pixels of the tiles on screen are being read."""
+        return self._requests.busy
 
     def shutdown(self) -> None:
-        for task in list(self._tasks):
-            task.finish()
-        self._tasks.clear()
+        """Stop and wait for the image reading (before the widget is destroyed)."""
+        self._requests.shutdown()
 
     # ------------------------------------------------------------------ inside
 
     def _start(self, evaluation: Any, dataset: Any, indices: np.ndarray, title: str) -> None:
-        self._generation += 1
-        for task in list(self._tasks):
-            task.cancel()
+        self._requests.supersede()
         self._evaluation, self._dataset = evaluation, dataset
         self._indices = indices
         self._shown = 0
+        self._unloaded_from = 0
         self.title.setText(title)
         self.title.setToolTip(title)
         self.canvas.tiles = []
@@ -319,46 +317,38 @@ class MisclassifiedGallery(QWidget):
         self.more_button.setVisible(remaining > 0)
         if remaining > 0:
             self.more_button.setText(f"Show {min(PAGE_SIZE, remaining)} more "
-                                     f"({self._shown:,} of {self._indices.size:,} shown)")
+                                     f"({count_text(self._shown)} of {count_text(self._indices.size)} shown)")
 
-    def _load_page(self, first: int, page: np.ndarray) -> None:
+    def _load_page(self, page: np.ndarray) -> None:
+        """Read the pixels of the page just added (the last `page.size` tiles)."""
         split = self._dataset.split(self._evaluation.split) if self._dataset is not None else None
         if split is None or not page.size:
             self.images_loaded.emit()
             return
         if isinstance(split, ArraySplit):      # already in memory: nothing to decode
-            self._deliver(self._generation, first, split.images(page))
+            self._deliver(len(self.canvas.tiles) - page.size, split.images(page))
             return
-        generation = self._generation
-        indices = page.copy()
-        # No Qt parent: self._tasks keeps it alive until `finished`, then deleteLater()
-        task = BackgroundTask(lambda report: load_images(split, indices, report))
-        task.succeeded.connect(lambda images: self._deliver(generation, first, images))
-        task.failed.connect(lambda message, _details: self._load_failed(generation, message))
-        task.finished.connect(lambda: self._task_ended(task))
-        self._tasks.add(task)
-        self._loading += 1
-        task.start()
+        # Only the newest request is delivered, so it reads every tile still waiting for its
+        # pixels: an earlier page still being read when "Show more" is pressed is included.
+        first = self._unloaded_from
+        indices = np.array([tile.index for tile in self.canvas.tiles[first:]], np.int64)
+        self._requests.submit(lambda report: load_images(split, indices, report),
+                              lambda images: self._deliver(first, images),
+                              lambda message, _details: self._load_failed(
+                                  first + indices.size, message))
 
-    def _task_ended(self, task: BackgroundTask) -> None:
-        if task in self._tasks:
-            self._tasks.discard(task)
-            self._loading = max(0, self._loading - 1)
-        task.deleteLater()
-
-    def _deliver(self, generation: int, first: int, images: np.ndarray) -> None:
-        if generation != self._generation:
-            return                               # the user has moved on
+    def _deliver(self, first: int, images: np.ndarray) -> None:
         for offset, pixels in enumerate(images):
             if first + offset < len(self.canvas.tiles):
                 self.canvas.tiles[first + offset].image = array_to_qimage(pixels)
+        self._unloaded_from = max(self._unloaded_from, first + len(images))
         self.canvas.update()
         self.images_loaded.emit()
 
-    def _load_failed(self, generation: int, message: str) -> None:
-        if generation == self._generation:
-            self.title.setText(f"{self.title.text()} — the images could not be read: {message}")
-            self.images_loaded.emit()
+    def _load_failed(self, end: int, message: str) -> None:
+        self._unloaded_from = max(self._unloaded_from, end)   # not read again with later pages
+        self.title.setText(f"{self.title.text()} — the images could not be read: {message}")
+        self.images_loaded.emit()
 
     def _tile_clicked(self, position: int) -> None:
         self.example_clicked.emit(self.canvas.tiles[position].index)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
+from cnnviz.core.formatting import count_text, keras_shape
 from cnnviz.ui.common.layer_style import layer_color
 
 MARGIN = 10.0
@@ -29,18 +30,6 @@ SELECTED_FILL = QColor(255, 243, 205)
 BOX_FILL = QColor(250, 250, 251)
 BOX_BORDER = QColor(176, 182, 190)
 MUTED_TEXT = QColor(95, 102, 112)
-
-
-def shape_text(shape: Any) -> str:
-    """An output shape the way Keras writes it: (None, 26, 26, 32); several joined by ", "."""
-    if shape is None:
-        return "—"
-    shape = tuple(shape)
-    if shape and all(isinstance(part, (tuple, list)) for part in shape):
-        return ", ".join(shape_text(part) for part in shape)
-    if not shape or shape[0] is not None:
-        shape = (None, *shape)  # the batch dimension, as model.summary() shows it
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
 @dataclass
@@ -176,8 +165,8 @@ class GraphCanvas(QWidget):
     def tooltip_for(self, i: int) -> str:
         layer = self.layers[i]
         lines = [f"{layer.name} ({layer.layer_type})",
-                 f"Output shape: {shape_text(layer.output_shape)}",
-                 f"Parameters: {layer.params:,}"]
+                 f"Output shape: {keras_shape(layer.output_shape)}",
+                 f"Parameters: {count_text(layer.params)}"]
         if layer.activation:
             lines.append(f"Activation: {layer.activation}")
         if layer.inbound:
@@ -273,7 +262,7 @@ class GraphCanvas(QWidget):
         painter.setPen(MUTED_TEXT)
         painter.drawText(top, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                          type_text)
-        details = f"{shape_text(layer.output_shape)}  ·  {layer.params:,} params"
+        details = f"{keras_shape(layer.output_shape)}  ·  {count_text(layer.params)} params"
         if layer.activation and layer.activation != "linear":
             details += f"  ·  {layer.activation}"
         painter.drawText(bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,

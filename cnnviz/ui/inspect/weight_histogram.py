@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
+from cnnviz.core.formatting import count_text, dims_text
 BAR_FILL = QColor(30, 136, 229)          # the Conv2D blue of layer_style
 BAR_EDGE = QColor(21, 101, 192)
 ZERO_LINE = QColor(202, 0, 32)           # the "positive" red of value_colors
@@ -159,7 +160,7 @@ class WeightHistogram(QWidget):
                              f"not {counts.shape} and {edges.shape}.")
         self._counts, self._edges, self._title = counts, edges, title
         self._range = value_range
-        self.setToolTip(f"{title}: {int(counts.sum()):,} values in {counts.size} bins, "
+        self.setToolTip(f"{title}: {count_text(counts.sum())} values in {counts.size} bins, "
                         f"from {edges[0]:.4g} to {edges[-1]:.4g}" if counts.size else "")
         self.update()
 
@@ -273,7 +274,7 @@ class WeightHistogram(QWidget):
             painter.setPen(MUTED_TEXT)
             painter.drawText(rect.adjusted(6, 4, -6, 0), Qt.AlignmentFlag.AlignLeft
                              | Qt.AlignmentFlag.AlignTop,
-                             f"all {int(self._counts.sum()):,} values are "
+                             f"all {count_text(self._counts.sum())} values are "
                              f"{self._range[0]:.4g}")
         low, high = self._x_range()
         if low < 0 < high:
@@ -353,8 +354,8 @@ class WeightStatsView(QWidget):
         table.setRowCount(len(stats))
         rows = []
         for row, stat in enumerate(stats):
-            texts = (stat.name, "×".join(str(d) for d in stat.shape) or "scalar",
-                     f"{stat.count:,}", stat_text(stat.min), stat_text(stat.max),
+            texts = (stat.name, dims_text(stat.shape) if len(stat.shape) else "scalar",
+                     count_text(stat.count), stat_text(stat.min), stat_text(stat.max),
                      stat_text(stat.mean), stat_text(stat.std))
             rows.append(texts)
             raw = (None, None, stat.count, stat.min, stat.max, stat.mean, stat.std)
@@ -382,7 +383,7 @@ class WeightStatsView(QWidget):
         if 0 <= row < len(self._stats):
             stat = self._stats[row]
             self.histogram.set_histogram(stat.histogram, stat.bin_edges,
-                                         f"{stat.layer} / {stat.name}  ·  {stat.count:,} values",
+                                         f"{stat.layer} / {stat.name}  ·  {count_text(stat.count)} values",
                                          (stat.min, stat.max))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802

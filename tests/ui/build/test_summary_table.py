@@ -6,11 +6,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from cnnviz.core.formatting import readable_size
 from cnnviz.core.model.shapes import analyze
 from cnnviz.core.model.spec import LayerSpec, ModelSpec
-from cnnviz.ui.build.summary_table import (
-    ERROR_BACKGROUND, NAME, PARAMS, SHAPE, TYPE, SummaryTable, readable_size,
-)
+from cnnviz.ui.build.summary_table import ERROR_BACKGROUND, NAME, PARAMS, SHAPE, TYPE, SummaryTable
 
 
 def mnist_cnn() -> ModelSpec:

@@ -392,3 +392,36 @@ def test_gallery_reads_a_folder_a_page_at_a_time_in_small_batches(qtbot, tmp_pat
     assert len(gallery.tile_indices()) == count and gallery.tile_has_image(count - 1)
     assert not gallery.more_button.isVisible()
     assert sum(len(r) for r in requests) == count
+
+
+def test_show_more_while_a_page_is_still_read_fills_every_tile(qtbot, tmp_path, monkeypatch):
+    count = PAGE_SIZE + 10
+    split = write_png_split(tmp_path, count)
+    entered, release = threading.Event(), threading.Event()
+    original = FileSplit.images
+
+    def held(self, indices):
+        entered.set()
+        assert release.wait(10), "the test never released the first page"
+        return original(self, indices)
+
+    monkeypatch.setattr(FileSplit, "images", held)
+    confidence = np.linspace(0.6, 0.99, count)
+    probabilities = np.stack([1 - confidence, confidence], axis=1)
+    evaluation = make_evaluation(np.zeros(count, int), np.ones(count, int), probabilities,
+                                 ["left", "right"])
+    data = Dataset(name="pngs", description="", class_names=["left", "right"],
+                   input_shape=(4, 4, 1), train=split, validation=None, test=split)
+    gallery = MisclassifiedGallery()
+    qtbot.addWidget(gallery, before_close_func=lambda w: w.shutdown())
+    gallery.resize(500, 400)
+    gallery.show()
+    gallery.show_misclassified(evaluation, data)
+    qtbot.waitUntil(entered.is_set, timeout=WAIT_MS)      # the first page is being read
+    gallery.more_button.click()
+    assert len(gallery.tile_indices()) == count and gallery.loading
+    release.set()
+    qtbot.waitUntil(lambda: all(gallery.tile_has_image(i) for i in range(count)),
+                    timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not gallery.loading, timeout=WAIT_MS)
+    assert "could not be read" not in gallery.title.text()

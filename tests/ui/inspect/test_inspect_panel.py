@@ -12,9 +12,10 @@ from PySide6.QtGui import QColor
 
 from cnnviz.core.inspect import inspection
 from cnnviz.core.inspect.inspection import inspect_model
-from cnnviz.ui.inspect.inspect_panel import COMPUTING, INBOUND, NAME, PARAMS, SHAPE, TYPE, InspectPanel
+from cnnviz.ui.inspect.inspect_panel import INBOUND, NAME, PARAMS, SHAPE, TYPE, InspectPanel
+from cnnviz.ui.inspect.inspect_stats import COMPUTING
 from cnnviz.ui.common.layer_style import layer_color
-from cnnviz.ui.build.summary_table import readable_size
+from cnnviz.core.formatting import readable_size
 from cnnviz.ui.inspect.weight_histogram import ZERO_LINE, WeightHistogram, nice_ticks
 
 WAIT_MS = 20_000
@@ -309,6 +310,51 @@ def test_a_late_result_for_a_layer_the_user_left_is_dropped(
     assert shown[-1] == conv_a and not panel.busy
     np.testing.assert_array_equal(panel.filter_grid.kernel,
                                   branching_model.get_layer("conv_a").get_weights()[0])
+
+
+def test_picking_the_computing_layer_again_reuses_its_result(
+        qtbot, panel, branching_model, monkeypatch):
+    info = open_model(qtbot, panel, branching_model)
+    release = threading.Event()
+    real = inspection.weight_stats
+    computed = []
+
+    def slow_for_conv_a(layer, bins=40):
+        if layer.name == "conv_a":
+            assert release.wait(10), "the test never released conv_a"
+        computed.append(layer.name)
+        return real(layer, bins)
+
+    monkeypatch.setattr(inspection, "weight_stats", slow_for_conv_a)
+    shown = []
+    panel.stats_shown.connect(shown.append)
+    conv_a, conv_b = row_of(info, "conv_a"), row_of(info, "conv_b")
+    click_row(qtbot, panel, conv_a)
+    click_row(qtbot, panel, conv_b)
+    click_row(qtbot, panel, conv_a)       # back to the layer still being computed
+    assert panel.status_label.text() == COMPUTING and panel.busy
+    with qtbot.waitSignal(panel.stats_shown, timeout=WAIT_MS,
+                          check_params_cb=lambda i: i == conv_a):
+        release.set()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT_MS)
+    assert shown == [conv_a] and computed == ["conv_a"]    # computed once, never conv_b
+    np.testing.assert_array_equal(panel.filter_grid.kernel,
+                                  branching_model.get_layer("conv_a").get_weights()[0])
+
+
+def test_statistics_that_cannot_be_computed_say_why(qtbot, panel, sequential_cnn, monkeypatch):
+    info = open_model(qtbot, panel, sequential_cnn)
+
+    def broken(layer, bins=40):
+        raise ValueError("weights unreadable")
+
+    monkeypatch.setattr(inspection, "weight_stats", broken)
+    click_row(qtbot, panel, row_of(info, "classes"))
+    qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT_MS)
+    assert "Could not compute the statistics" in panel.status_label.text()
+    assert "weights unreadable" in panel.status_label.text()
+    assert panel.status_label.isVisible() and panel.weight_stats_shown() == []
+    assert panel.histogram.counts().size == 0
 
 
 # ---------------------------------------------------------------------- signals
