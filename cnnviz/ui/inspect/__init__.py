@@ -2,9 +2,8 @@
 its evaluation.
 
 Modules:
-    model_tab: the Inspect tab itself (opening a file safely, the inspector and evaluation).
-    opened_model_actions: what the main window does with an opened model (explain it,
-        fine-tune it, edit a copy in the builder) and with files dropped on the window.
+    model_tab: the Inspect tab itself (opening a file safely, the inspector and evaluation);
+        the opened model and what the user asks of it go into the workspace.
     inspect_panel: the inspector (header, layer table and graph, the picked layer's weights).
     inspect_stats: the picked layer's weight statistics, computed in the background.
     weight_histogram: the weight statistics table and the histogram of one weight array.
@@ -16,6 +15,5 @@ Modules:
 
 __all__ = [
     "confusion_matrix", "evaluation_panel", "inspect_panel", "inspect_stats",
-    "misclassified_gallery", "model_graph", "model_tab", "opened_model_actions",
-    "weight_histogram",
+    "misclassified_gallery", "model_graph", "model_tab", "weight_histogram",
 ]

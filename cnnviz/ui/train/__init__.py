@@ -7,8 +7,9 @@ Modules:
     dataset_preview: a grid of sample images with their class names.
     training_settings: the settings form (optimizer, learning rate, epochs, ...) → TrainConfig.
     training_charts: live loss and accuracy charts, cheap enough to update while training.
-    training_fit: does the model fit the data? The mismatch banner and the model choice.
+    training_fit: does the model fit the data? The mismatch banner and its one-click fix.
     training_outputs: saving the trained model, its history and the chart image.
+    (TrainingWorker, which runs training in a QThread, is in ui/common/workers.py.)
 """
 
 __all__ = [
