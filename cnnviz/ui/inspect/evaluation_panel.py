@@ -25,7 +25,7 @@ from cnnviz.core.data.input_images import input_mismatch
 from cnnviz.core.training.checks import keras_io_shapes
 from cnnviz.ui.inspect.confusion_matrix import ConfusionMatrix
 from cnnviz.ui.inspect.misclassified_gallery import MisclassifiedGallery
-from cnnviz.ui.common.value_colors import format_value
+from cnnviz.core.formatting import format_value
 from cnnviz.ui.common.workers import BackgroundTask
 
 SPLIT_TITLES = {"test": "Test", "validation": "Validation", "train": "Training"}

@@ -30,18 +30,6 @@ def note_label(parent: QWidget | None = None, rich: bool = False) -> QLabel:
     return label
 
 
-def shape_text(shape: tuple[int, ...]) -> str:
-    return " × ".join(str(size) for size in shape)
-
-
-def count_text(count: int) -> str:
-    return f"{count:,}"
-
-
-def percent_text(part: int, whole: int) -> str:
-    return f"{100.0 * part / whole:.0f}%" if whole else "0%"
-
-
 def channel_of(array: np.ndarray, channel: int) -> np.ndarray:
     """What one panel draws: the channel of a (H, W, C) tensor, a (H, W) map or a vector."""
     if array.ndim == 3:
