@@ -1,4 +1,4 @@
-"""What the explain views share: label makers, number formatting, array indexing helpers,
+"""What the explain views share: label makers, array indexing helpers,
 `ChannelPicker` and `MapRow`, the before/after strip the elementwise views use."""
 
 from __future__ import annotations
