@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
     QBoxLayout, QFrame, QLabel, QScrollArea, QSizePolicy, QToolTip, QVBoxLayout, QWidget,
 )
 
+from cnnviz.core.formatting import format_value
 from cnnviz.ui.common.value_colors import (
-    ColorLegend, diverging_image, format_value, symmetric_limit, text_color_on,
+    ColorLegend, diverging_image, symmetric_limit, text_color_on,
 )
 
 SELECTED_COLOUR = QColor(255, 176, 0)     # the explainer's amber: clear on blue, white and red

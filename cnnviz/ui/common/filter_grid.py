@@ -18,8 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.ui.common.feature_map_grid import FitScrollArea, TileCanvas
+from cnnviz.core.formatting import format_value
 from cnnviz.ui.common.value_colors import (
-    ColorLegend, diverging_image, format_value, rgb_to_qimage, symmetric_limit, text_color_on,
+    ColorLegend, diverging_image, rgb_to_qimage, symmetric_limit, text_color_on,
 )
 
 COLOUR = "colour"

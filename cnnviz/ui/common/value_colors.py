@@ -12,9 +12,14 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from cnnviz.core.formatting import format_value
+
 NEGATIVE = np.array([33, 102, 172], np.float32)    # deep blue
 ZERO = np.array([247, 247, 247], np.float32)        # near white
 POSITIVE = np.array([202, 0, 32], np.float32)       # deep red
+# A right or a wrong answer (the probability chart, the misclassified gallery).
+RIGHT = QColor(26, 140, 60)
+WRONG = QColor(202, 0, 32)
 
 
 def symmetric_limit(*arrays: np.ndarray) -> float:
@@ -103,23 +108,6 @@ class ColorLegend(QWidget):
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter, "0")
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignRight, format_value(self._limit))
         painter.end()
-
-
-def format_value(value: float, digits: int = 3) -> str:
-    """A number short enough for a grid cell: 0.123, -1.50, 12.3, 1.2e+03."""
-    value = float(value)
-    if not np.isfinite(value):
-        return str(value)
-    if value == 0:
-        return "0"
-    magnitude = abs(value)
-    if magnitude >= 1000 or magnitude < 0.001:
-        return f"{value:.1e}"
-    if magnitude >= 100:
-        return f"{value:.0f}"
-    if magnitude >= 10:
-        return f"{value:.1f}"
-    return f"{value:.{max(digits - 1, 1)}f}" if magnitude >= 1 else f"{value:.{digits}f}"
 
 
 # ----------------------------------------------------------------------------- maps as widgets

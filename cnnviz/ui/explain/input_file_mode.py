@@ -1,33 +1,40 @@
 """The input picker's File mode: open an image file, or drop one, and convert it for the model.
 
-A mixin of InputPicker (see input_picker.py); it uses the picker's tabs, input shape and
-chosen inputs.
+`FileInputPage` is the File tab of InputPicker (input_picker.py), which owns it: it is told the
+model's input shape, converts the file for it, shows problems inline, and emits `input_chosen`
+when the user picked a file that converted.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+import numpy as np
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from cnnviz.core.data.input_images import describe_shape, image_file_to_input
 from cnnviz.core.errors import CnnvizError
-from cnnviz.core.data.input_images import image_file_to_input
 from cnnviz.ui.common import dialogs
-from cnnviz.ui.explain.input_picker_common import (FILE, MUTED_STYLE, escape_html, message_label,
-                                           show_message)
+from cnnviz.ui.explain.input_picker_common import (MUTED_STYLE, escape_html, message_label,
+                                                   show_message)
 from cnnviz.ui.explain.pixel_view import PixelView
 
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff *.ppm *.pgm);;"
                 "All files (*)")
 
 
-class InputFileModeMixin:
-    """File-mode methods of InputPicker (a QWidget)."""
+class FileInputPage(QWidget):
+    """Open an image file (or be given a dropped one) and convert it to the model's input."""
 
-    def _build_file_page(self) -> QWidget:
-        page = QWidget()
+    input_chosen = Signal(object, str)   # float32 (H, W, C) image, description
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._input_shape: tuple[int, int, int] | None = None
+        self._file_path: Path | None = None
+        self._choice: tuple[np.ndarray, str] | None = None
         self.open_button = QPushButton("Open image…")
         self.open_button.clicked.connect(self.open_file)
         hint = QLabel("or drop an image file here")
@@ -43,7 +50,7 @@ class InputFileModeMixin:
         self.file_caption.setWordWrap(True)
         self.file_caption.setStyleSheet(MUTED_STYLE)
         self.file_message = message_label()
-        layout = QVBoxLayout(page)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(row)
         layout.addWidget(self.file_name_label)
@@ -51,7 +58,24 @@ class InputFileModeMixin:
         layout.addWidget(self.file_caption)
         layout.addWidget(self.file_message)
         layout.addStretch(1)
-        return page
+
+    def choice(self) -> tuple[np.ndarray, str] | None:
+        """(image, description) of the converted file, or None when there is none."""
+        return self._choice
+
+    def set_input_shape(self, shape: tuple[int, int, int] | None) -> None:
+        """The model's input (None: no model); the file already chosen is converted again for
+        it, without emitting."""
+        self._input_shape = shape
+        channels = shape[2] if shape else 1
+        self.open_button.setEnabled(shape is not None)
+        self.file_caption.setText(
+            f"Converted to the model's input: {describe_shape(shape)}, "
+            f"{'grayscale' if channels == 1 else 'colour'}." if shape
+            else "Build or load a model first: the image is converted to its input size.")
+        self._choice = None
+        if self._file_path is not None and shape is not None:
+            self._convert_file(self._file_path, emit=False)
 
     def open_file(self) -> None:
         """Ask for an image file and load it."""
@@ -62,7 +86,6 @@ class InputFileModeMixin:
 
     def load_file(self, path: str | Path) -> bool:
         """Convert the image file at `path` for the model and choose it; False on a problem."""
-        self.tabs.setCurrentIndex(FILE)
         if self._input_shape is None:
             show_message(self.file_message, "Build or load a model first: the image is "
                                             "converted to the model's input size.")
@@ -74,7 +97,7 @@ class InputFileModeMixin:
         try:
             image = image_file_to_input(path, self._input_shape)
         except CnnvizError as exc:
-            still_chosen = self._choices[FILE] is not None
+            still_chosen = self._choice is not None
             if not still_chosen:
                 self.file_view.set_image(None)
             show_message(self.file_message, str(exc) + (
@@ -87,23 +110,14 @@ class InputFileModeMixin:
         self.file_name_label.setText(f"<b>{escape_html(path.name)}</b>")
         self.file_name_label.setToolTip(str(path))
         self.file_view.set_image(image)
-        self._choices[FILE] = (image, f"Image file {path.name}", None)
-        if emit and self.tabs.currentIndex() == FILE:
-            self.emit_current()
+        self._choice = (image, f"Image file {path.name}")
+        if emit:
+            self.input_chosen.emit(*self._choice)
         return True
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        if _dropped_file(event) is not None:
-            event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        path = _dropped_file(event)
-        if path is not None:
-            event.acceptProposedAction()
-            self.load_file(path)
-
-
-def _dropped_file(event: QDropEvent | QDragEnterEvent) -> str | None:
+def dropped_file(event: QDropEvent | QDragEnterEvent) -> str | None:
+    """The first local file dragged or dropped in `event`, or None."""
     urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
     local = [url.toLocalFile() for url in urls if url.isLocalFile()]
     return local[0] if local else None

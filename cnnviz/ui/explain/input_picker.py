@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSpinBox, QTabWidget,
                                QToolButton, QVBoxLayout, QWidget)
 
@@ -21,18 +21,18 @@ from cnnviz.core.errors import CnnvizError
 from cnnviz.core.data.input_images import (dataset_input, describe_shape, explain_split,
                                       input_mismatch, prepare_drawing)
 from cnnviz.ui.explain.drawing_canvas import DrawingCanvas
-from cnnviz.ui.explain.input_file_mode import InputFileModeMixin
+from cnnviz.ui.explain.input_file_mode import FileInputPage, dropped_file
 from cnnviz.ui.explain.input_picker_common import (DATASET, DRAW, FILE, MUTED_STYLE, escape_html,
                                            message_label, show_message)
 from cnnviz.ui.explain.pixel_view import PixelView
 
 
-class InputPicker(InputFileModeMixin, QWidget):
+class InputPicker(QWidget):
     """Three ways to choose the input to explain: Dataset images, Draw, Image file.
 
     Call `set_input_shape((H, W, C))` with the model's input, `set_dataset(dataset)` with
     the loaded data, and `set_prediction(...)` once the model has seen the emitted input.
-    The File mode (open or drop an image file) is in input_file_mode.py.
+    The File mode (open or drop an image file) is its `file_page` (input_file_mode.py).
     """
 
     input_chosen = Signal(object, str, object)  # float32 (H, W, C) image, description, label|None
@@ -42,7 +42,7 @@ class InputPicker(InputFileModeMixin, QWidget):
         self._dataset: Any = None
         self._split_name = "test"
         self._input_shape: tuple[int, int, int] | None = None
-        self._file_path: Path | None = None
+        # The chosen input of the Dataset and Draw modes; the File mode's is the file page's.
         self._choices: list[tuple[np.ndarray, str, Any] | None] = [None, None, None]
         self._shape_set = False
 
@@ -50,7 +50,9 @@ class InputPicker(InputFileModeMixin, QWidget):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self._build_dataset_page(), "Dataset")
         self.tabs.addTab(self._build_draw_page(), "Draw")
-        self.tabs.addTab(self._build_file_page(), "File")
+        self.file_page = FileInputPage()
+        self.file_page.input_chosen.connect(self._file_chosen)
+        self.tabs.addTab(self.file_page, "File")
         self.tabs.setTabToolTip(DATASET, "Browse the images of the loaded dataset")
         self.tabs.setTabToolTip(DRAW, "Draw a digit with the mouse")
         self.tabs.setTabToolTip(FILE, "Open an image file, or drop one here")
@@ -173,17 +175,11 @@ class InputPicker(InputFileModeMixin, QWidget):
         size = self._draw_size()
         self.draw_preview_caption.setText(f"What the model sees ({size[0]}×{size[1]}), "
                                           "centred like MNIST")
-        self.open_button.setEnabled(self._input_shape is not None)
-        self.file_caption.setText(
-            f"Converted to the model's input: {describe_shape(self._input_shape)}, "
-            f"{'grayscale' if channels == 1 else 'colour'}." if self._input_shape
-            else "Build or load a model first: the image is converted to its input size.")
         # Everything already chosen is re-made for the new shape.
         self._choices = [None, None, None]
         self._refresh_dataset(emit=False)
         self._refresh_drawing(emit=False)
-        if self._file_path is not None and self._input_shape is not None:
-            self._convert_file(self._file_path, emit=False)
+        self.file_page.set_input_shape(self._input_shape)
         self.emit_current()
 
     def set_dataset(self, dataset: Any) -> None:
@@ -227,6 +223,9 @@ class InputPicker(InputFileModeMixin, QWidget):
 
     def current_input(self) -> tuple[np.ndarray, str, Any] | None:
         """(image, description, label) of the current mode, or None if it has none yet."""
+        if self.tabs.currentIndex() == FILE:
+            choice = self.file_page.choice()
+            return None if choice is None else (*choice, None)
         return self._choices[self.tabs.currentIndex()]
 
     def emit_current(self) -> None:
@@ -236,6 +235,11 @@ class InputPicker(InputFileModeMixin, QWidget):
         choice = self.current_input()
         if choice is not None:
             self.input_chosen.emit(*choice)
+
+    def load_file(self, path: str | Path) -> bool:
+        """Switch to the File mode and choose the image file at `path`; False on a problem."""
+        self.tabs.setCurrentIndex(FILE)
+        return self.file_page.load_file(path)
 
     def current_index(self) -> int:
         """The dataset image shown, counting from 0."""
@@ -252,6 +256,10 @@ class InputPicker(InputFileModeMixin, QWidget):
     # -- internals ----------------------------------------------------------------------
     def _draw_size(self) -> tuple[int, int]:
         return self._input_shape[:2] if self._input_shape else (28, 28)
+
+    def _file_chosen(self, _image: np.ndarray, _description: str) -> None:
+        if self.tabs.currentIndex() == FILE:
+            self.emit_current()
 
     def _mode_changed(self, _index: int) -> None:
         self.emit_current()
@@ -306,6 +314,17 @@ class InputPicker(InputFileModeMixin, QWidget):
         self._choices[DRAW] = (image, "Your drawing", None)
         if emit and self.tabs.currentIndex() == DRAW:
             self.emit_current()
+
+    # -- dropping a file ------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if dropped_file(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        path = dropped_file(event)
+        if path is not None:
+            event.acceptProposedAction()
+            self.load_file(path)
 
     # -- keys -----------------------------------------------------------------------
     def _browse_key(self, event: QKeyEvent) -> bool:

@@ -8,6 +8,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QScrollArea, QSizePolicy, QWidget
 
+from cnnviz.core.formatting import dims_text
 from cnnviz.ui.common.layer_style import layer_color
 
 CHIP_GAP = 14     # room for the arrow between two chips
@@ -21,10 +22,6 @@ class LayerChip:
     name: str
     layer_type: str
     shape: tuple[int, ...]
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    return "×".join(str(int(d)) for d in shape) if shape else "—"
 
 
 def short_type(layer_type: str) -> str:
@@ -48,7 +45,7 @@ class _Chips(QWidget):
         bold = QFont(self.font())
         bold.setBold(True)
         title = QFontMetrics(bold).horizontalAdvance(short_type(chip.layer_type))
-        return max(title, metrics.horizontalAdvance(shape_text(chip.shape))) + 22
+        return max(title, metrics.horizontalAdvance(dims_text(chip.shape))) + 22
 
     def chip_rects(self) -> list[QRectF]:
         rects, x = [], 2.0
@@ -79,7 +76,7 @@ class _Chips(QWidget):
         index = self.chip_at(event.position().x(), event.position().y())
         chip = next((c for c in self.chips if c.index == index), None)
         self.setToolTip("" if chip is None else
-                        f"{chip.name} ({chip.layer_type}) → output {shape_text(chip.shape)}")
+                        f"{chip.name} ({chip.layer_type}) → output {dims_text(chip.shape)}")
         self.setCursor(Qt.CursorShape.PointingHandCursor if chip else Qt.CursorShape.ArrowCursor)
 
     def paintEvent(self, _event) -> None:  # noqa: N802
@@ -104,7 +101,7 @@ class _Chips(QWidget):
                              Qt.AlignmentFlag.AlignHCenter, short_type(chip.layer_type))
             painter.setFont(self.font())
             painter.drawText(QRectF(rect.left(), rect.top() + 6 + line, rect.width(), line),
-                             Qt.AlignmentFlag.AlignHCenter, shape_text(chip.shape))
+                             Qt.AlignmentFlag.AlignHCenter, dims_text(chip.shape))
             if position + 1 < len(rects):  # the arrow to the next chip
                 y = rect.center().y()
                 x0, x1 = rect.right() + 2, rects[position + 1].left() - 2

@@ -19,13 +19,13 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from cnnviz.core.explain.learning_snapshots import class_probabilities
+from cnnviz.core.formatting import probability_percent
+from cnnviz.ui.common.value_colors import RIGHT, WRONG
 
 TOP_BAR = QColor(31, 97, 170)
 OTHER_BAR = QColor(158, 176, 196)
 TRACK = QColor(234, 236, 239)
-RIGHT = QColor(26, 140, 60)
 RIGHT_BACKGROUND = QColor(221, 243, 226)
-WRONG = QColor(202, 0, 32)
 WRONG_BACKGROUND = QColor(252, 225, 225)
 MIN_ROW_HEIGHT = 16
 MAX_ROW_HEIGHT = 30
@@ -54,16 +54,6 @@ class _ChartLayout:
     name_w: int = 0
     bar_left: int = 0
     bar_w: int = 0
-
-
-def percent_text(probability: float) -> str:
-    """"98.1%", "0.4%", "<0.1%" for tiny non-zero values, "0%" for zero."""
-    percent = 100.0 * float(probability)
-    if percent == 0:
-        return "0%"
-    if percent < 0.05:
-        return "<0.1%"
-    return f"{percent:.1f}%"
 
 
 class ProbabilityChart(QWidget):
@@ -108,7 +98,7 @@ class ProbabilityChart(QWidget):
         top = self.predicted_class()
         if top is None:
             return "No prediction yet"
-        text = f"Prediction: {self.class_names[top]} ({percent_text(self.probabilities[top])})"
+        text = f"Prediction: {self.class_names[top]} ({probability_percent(self.probabilities[top])})"
         correct = self.is_correct()
         if correct is True:
             text += "  ✓ right"
@@ -195,7 +185,7 @@ class ProbabilityChart(QWidget):
             last = layout.row_rects[-1]
             more = QRect(layout.bar_left, last.top(), last.right() - layout.bar_left,
                          last.height())
-            text = f"… {layout.hidden} more classes: {percent_text(max(rest, 0.0))}"
+            text = f"… {layout.hidden} more classes: {probability_percent(max(rest, 0.0))}"
             painter.setFont(self.font())
             painter.setPen(self.palette().placeholderText().color())
             painter.drawText(more, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -235,4 +225,4 @@ class ProbabilityChart(QWidget):
         painter.drawText(QRect(track.right() + 6, rect.top(), metrics.horizontalAdvance("100.0%")
                                + 4, rect.height()),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         percent_text(row.probability))
+                         probability_percent(row.probability))

@@ -1,8 +1,8 @@
 """What the explainer is looking at (model, input, layer) and the background work to show it.
 
-Every forward pass and every layer's steps are computed off the GUI thread. Each request
-bumps a generation number; a result whose generation is no longer current (the user picked
-another input or layer meanwhile) is dropped, so the newest choice always wins.
+Every forward pass and every layer's steps are computed off the GUI thread, as requests of
+one NewestRequest: a result of a request that is no longer the newest (the user picked another
+input, layer or model meanwhile) is dropped, so the newest choice always wins.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 
 from cnnviz.core.explain.frames import LayerSteps
 from cnnviz.core.explain.learning_snapshots import EpochSnapshot, class_probabilities, snapshot_of
-from cnnviz.ui.common.workers import BackgroundTask
+from cnnviz.ui.common.workers import NewestRequest
 
 INPUT_LAYER = -1
 
@@ -25,7 +25,7 @@ INPUT_LAYER = -1
 class ForwardResult:
     """A forward pass for the current input, and the current layer's steps."""
 
-    generation: int
+    generation: int                       # the number of the request it answers
     forward: Any                          # core.activations.ForwardPass
     steps: LayerSteps | None
     probabilities: np.ndarray | None
@@ -86,8 +86,8 @@ class ExplainSession(QObject):
         self._probe: Any = None
         self._probe_model: Any = None
         self._lock = threading.Lock()     # the probe is shared with the training thread
-        self._generation = 0
-        self._tasks: set[BackgroundTask] = set()
+        # Forward passes and layer steps are one stream: a new one of either drops the other.
+        self._requests = NewestRequest(self)
 
     # ------------------------------------------------------------------ what to explain
 
@@ -102,12 +102,12 @@ class ExplainSession(QObject):
         """Explain a fresh build of `spec` (random weights)."""
         self.model, self.spec, self.trained, self.origin = None, spec, False, "builder"
         self.forward = None
-        self._generation += 1
+        self._supersede()
 
     def use_model(self, model: Any, trained: bool, origin: str) -> None:
         if model is not self.model:
             self.forward = None
-            self._generation += 1
+            self._supersede()
         self.model, self.trained, self.origin = model, trained, origin
 
     def set_input(self, image: Any, description: str, label: Any) -> None:
@@ -121,14 +121,12 @@ class ExplainSession(QObject):
         if self.forward is None:
             self.compute()
             return
-        self._generation += 1
-        generation, forward, probe = self._generation, self.forward, self._probe
+        forward, probe = self.forward, self._probe
 
         def work(report):
-            return generation, layer_steps(probe, forward, index)
+            return layer_steps(probe, forward, index)
 
-        self._run(work, lambda result: self._deliver_steps(*result, keep_place=False),
-                  "Working out the layer's steps…")
+        self._run(work, self._deliver_steps, "Working out the layer's steps…")
 
     # ------------------------------------------------------------------ computing
 
@@ -145,8 +143,7 @@ class ExplainSession(QObject):
         """Run the current input through the model (built first if needed), in the background."""
         if self.image is None or (self.model is None and self.spec is None):
             return
-        self._generation += 1
-        generation, model, spec = self._generation, self.model, self.spec
+        model, spec = self.model, self.spec
         image, label, index = self.image, self.label, self.layer_index
 
         def work(report):
@@ -160,51 +157,56 @@ class ExplainSession(QObject):
             probe = self.probe_for(built)
             forward = probe.run(image)
             steps = layer_steps(probe, forward, index)
-            return built, ForwardResult(generation, forward, steps, answer_of(forward), label,
-                                        keep_place)
+            return built, forward, steps, answer_of(forward), label
 
-        self._run(work, self._deliver_forward, "Running the input through the model…")
+        self._run(work, lambda outcome: self._deliver_forward(*outcome, keep_place),
+                  "Running the input through the model…")
 
-    def _run(self, work, on_success, busy: str) -> None:
-        task = BackgroundTask(work, parent=self)
-        task.succeeded.connect(on_success)
-        task.failed.connect(self._task_failed)
-        task.progress.connect(lambda stage, _d, _t: self.busy_changed.emit(stage))
-        task.finished.connect(lambda: self._task_ended(task))
-        self._tasks.add(task)
+    def _run(self, work, on_result, busy: str) -> None:
+        """Submit `work` as the newest request; `on_result` only sees it if it still is."""
+        self._requests.submit(work, on_result, on_failure=self._request_failed,
+                              on_progress=lambda stage, _d, _t: self.busy_changed.emit(stage))
         self.busy_changed.emit(busy)
-        task.start()
 
-    def _task_ended(self, task: BackgroundTask) -> None:
-        self._tasks.discard(task)
-        task.deleteLater()
-        if not self._tasks:
+    def _supersede(self) -> int:
+        """Drop whatever is being computed (the user moved on); the new request number."""
+        was_busy = self._requests.busy
+        number = self._requests.supersede()
+        if was_busy:
+            self._announce_idle()
+        return number
+
+    def _announce_idle(self) -> None:
+        # After the result is shown, as the "done" that follows it.
+        if not self._requests.busy:
             self.busy_changed.emit("")
 
-    def _task_failed(self, message: str, details: str) -> None:
+    def _request_failed(self, message: str, details: str) -> None:
         self.failed.emit(message, details)
+        self._announce_idle()
 
-    def _deliver_forward(self, outcome: tuple[Any, ForwardResult]) -> None:
-        model, result = outcome
-        if result.generation != self._generation:
-            return  # the user has moved on
+    def _deliver_forward(self, model: Any, forward: Any, steps: LayerSteps | None,
+                         probabilities: np.ndarray | None, label: int | None,
+                         keep_place: bool) -> None:
         if self.model is None:
             self.model = model
-        self.forward = result.forward
-        self.forward_ready.emit(result)
+        self.forward = forward
+        self.forward_ready.emit(ForwardResult(self._requests.number, forward, steps,
+                                              probabilities, label, keep_place))
+        self._announce_idle()
 
-    def _deliver_steps(self, generation: int, steps: LayerSteps, keep_place: bool) -> None:
-        if generation == self._generation:
-            self.steps_ready.emit(steps, keep_place)
+    def _deliver_steps(self, steps: LayerSteps) -> None:
+        self.steps_ready.emit(steps, False)
+        self._announce_idle()
 
     def shutdown(self) -> None:
-        for task in list(self._tasks):
-            task.finish()
-        self._tasks.clear()
+        """Drop and wait for the background work (the window is closing)."""
+        self._requests.shutdown()
 
     @property
     def busy(self) -> bool:
-        return bool(self._tasks)
+        """A forward pass or layer's steps that still counts is being computed."""
+        return self._requests.busy
 
     # ------------------------------------------------------------------ during training
 
@@ -235,10 +237,10 @@ class ExplainSession(QObject):
         """Show what the training thread saw, if it is still about the current input."""
         if observation.token is not self._token or self.model is None:
             return
-        self._generation += 1
+        number = self._supersede()
         self.forward = observation.forward
         steps = observation.steps if observation.layer_index == self.layer_index else None
-        self.forward_ready.emit(ForwardResult(self._generation, observation.forward, steps,
+        self.forward_ready.emit(ForwardResult(number, observation.forward, steps,
                                               observation.probabilities, self.label,
                                               keep_place=True))
         if steps is None:

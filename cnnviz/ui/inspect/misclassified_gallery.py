@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QS
                                QToolTip, QVBoxLayout, QWidget)
 
 from cnnviz.core.data.data_splits import ArraySplit
-from cnnviz.core.formatting import count_text
+from cnnviz.core.formatting import count_text, probability_percent
 from cnnviz.ui.train.dataset_preview import array_to_qimage
-from cnnviz.ui.explain.probability_chart import RIGHT, WRONG, percent_text
+from cnnviz.ui.common.value_colors import RIGHT, WRONG
 from cnnviz.ui.common.workers import NewestRequest
 
 PAGE_SIZE = 60
@@ -37,7 +37,7 @@ def tile_text(evaluation: Any, index: int) -> str:
     parts = [f"true: {names[int(evaluation.labels[index])]}"]
     for rank, (cls, probability) in enumerate(zip(evaluation.top3[index],
                                                   evaluation.top3_probabilities[index])):
-        parts.append(f"{ORDINALS[rank]}: {names[int(cls)]} ({percent_text(probability)})")
+        parts.append(f"{ORDINALS[rank]}: {names[int(cls)]} ({probability_percent(probability)})")
     return " · ".join(parts)
 
 

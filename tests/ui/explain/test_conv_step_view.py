@@ -179,7 +179,7 @@ def test_layout_fits_without_overlap(qtbot):
         view.grab()
         widget = QRectF(view.rect())
         grids = [view.input_grid, view.output_grid, *view._middle_grids().values()]
-        rects = [grid.rect() for grid in grids] + [view._calc_rect]
+        rects = [grid.rect() for grid in grids] + [view.layout_plan.calc_rect]
         rects += [QRectF(legend.geometry()) for legend in view._legends.values()]
         for index, rect in enumerate(rects):
             assert widget.contains(rect), (shape, size, index, rect)

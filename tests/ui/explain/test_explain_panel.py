@@ -9,7 +9,7 @@ from PySide6.QtTest import QTest
 
 from cnnviz.core.model.spec import ModelSpec
 from cnnviz.ui.common import dialogs
-from cnnviz.ui.common.value_colors import format_value
+from cnnviz.core.formatting import format_value
 from tests.ui.app_window import shown_main_window, tiny_spec
 
 TRAIN_LIMIT = 256

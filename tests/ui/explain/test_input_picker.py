@@ -15,6 +15,7 @@ from cnnviz.core.data.data_splits import ArraySplit
 from cnnviz.core.data.dataset_types import Dataset
 from cnnviz.core.data.input_images import image_file_to_input
 from cnnviz.ui.common import dialogs
+from cnnviz.ui.explain.input_file_mode import FileInputPage
 from cnnviz.ui.explain.input_picker import InputPicker
 
 CLASS_NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -184,12 +185,12 @@ def test_opening_a_file_through_the_dialog_emits_it_converted(qtbot, picker, tmp
     monkeypatch.setattr(dialogs, "get_open_path", lambda *_args: str(path))
     picker.set_input_shape((32, 32, 3))
     picker.set_mode("file")
-    qtbot.mouseClick(picker.open_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(picker.file_page.open_button, Qt.MouseButton.LeftButton)
     image, description, label = picker.chosen[-1]
     assert image.shape == (32, 32, 3) and label is None and "cat.jpg" in description
     np.testing.assert_array_equal(image, image_file_to_input(path, (32, 32, 3)))
     assert image[16, 28:].mean() > image[16, :4].mean() + 0.3  # right half bright, left dark
-    assert "cat.jpg" in picker.file_name_label.text() and picker.file_view.has_image()
+    assert "cat.jpg" in picker.file_page.file_name_label.text() and picker.file_page.file_view.has_image()
 
     # A grayscale model gets the same file re-converted, without asking again.
     picker.set_input_shape((28, 28, 1))
@@ -203,11 +204,11 @@ def test_a_file_that_is_not_an_image_shows_an_inline_message(qtbot, picker, tmp_
     monkeypatch.setattr(dialogs, "get_open_path", lambda *_args: str(path))
     picker.set_input_shape((28, 28, 1))
     picker.set_mode("file")
-    qtbot.mouseClick(picker.open_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(picker.file_page.open_button, Qt.MouseButton.LeftButton)
     assert picker.chosen == []
-    assert picker.file_message.isVisible()
-    assert "notes.png" in picker.file_message.text()
-    assert "not an image" in picker.file_message.text()
+    assert picker.file_page.file_message.isVisible()
+    assert "notes.png" in picker.file_page.file_message.text()
+    assert "not an image" in picker.file_page.file_message.text()
 
 
 def test_dropping_an_image_file_on_the_picker_loads_it(qtbot, picker, tmp_path):
@@ -266,3 +267,21 @@ def test_every_mode_fits_a_280_pixel_column(qtbot, picker, tmp_path):
             minimum = child.minimumSizeHint().width()
             wraps = isinstance(child, QLabel) and child.wordWrap()
             assert wraps or child.width() >= minimum, (mode, child, child.width(), minimum)
+
+
+def test_the_file_page_alone_emits_a_loaded_file_and_reconverts_it_quietly(qtbot, tmp_path):
+    page = FileInputPage()
+    qtbot.addWidget(page)
+    chosen = []
+    page.input_chosen.connect(lambda *args: chosen.append(args))
+    path = tmp_path / "grey.png"
+    Image.new("L", (20, 30), 128).save(path)
+    assert not page.load_file(path) and page.file_message.text().startswith("Build or load")
+    page.set_input_shape((28, 28, 1))
+    assert page.load_file(path)
+    assert len(chosen) == 1 and chosen[0][0].shape == (28, 28, 1)
+    assert chosen[0][1] == "Image file grey.png"
+    page.set_input_shape((32, 32, 3))        # a new model: converted again, nothing emitted
+    assert len(chosen) == 1 and page.choice()[0].shape == (32, 32, 3)
+    page.set_input_shape(None)
+    assert page.choice() is None and not page.open_button.isEnabled()

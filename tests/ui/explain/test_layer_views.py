@@ -25,7 +25,7 @@ from cnnviz.ui.explain.views.flatten_view import FlattenView
 from cnnviz.ui.explain.views.generic_view import GenericLayerView
 from cnnviz.ui.explain.lesson_panel import LessonPanel
 from cnnviz.ui.explain.views.softmax_view import SoftmaxView
-from cnnviz.ui.common.value_colors import format_value
+from cnnviz.core.formatting import format_value
 from cnnviz.ui.explain.views.vector_views import DropoutView, GlobalPoolView
 from cnnviz.ui.explain.views.view_parts import ChannelPicker
 
@@ -383,7 +383,7 @@ def test_global_pool_view_turns_each_map_into_one_value(qtbot, layer_class, mode
     view = show(qtbot, GlobalPoolView(), (700, 450))
     view.set_steps(steps)
     settle(qtbot)
-    assert "each of the 7 maps (5 × 6) becomes one number" in view.summary_text()
+    assert "each of the 7 maps (5×6) becomes one number" in view.summary_text()
     outputs = view.outputs
     qtbot.mouseClick(outputs, Qt.MouseButton.LeftButton,
                      pos=outputs.cell_rect((4,)).center().toPoint())
@@ -408,7 +408,7 @@ def test_unknown_layer_is_a_box_with_its_note_and_output_maps(qtbot):
     view = show(qtbot, GenericLayerView(), (700, 450))
     view.set_steps(steps)
     text = view.summary_text()
-    assert "ZeroPadding2D" in text and "input 6 × 6 × 3  →  output 8 × 8 × 3" in text
+    assert "ZeroPadding2D" in text and "input 6×6×3  →  output 8×8×3" in text
     assert steps.note in text
     assert view.grid.output.shape == (8, 8, 3)
     np.testing.assert_array_equal(view.grid.output, output)
@@ -420,7 +420,7 @@ def test_input_image_is_shown_as_a_picture(qtbot):
     steps = frames.InputSteps("input_layer", "InputLayer", image, image)
     view = show(qtbot, GenericLayerView(), (700, 450))
     view.set_steps(steps)
-    assert view.summary_text().startswith("Input image  ·  28 × 28 × 1")
+    assert view.summary_text().startswith("Input image  ·  28×28×1")
     assert "(0 is black, 1 is white)" in view.summary_text()
     assert not view.picture_panel.isHidden() and view.grid.isHidden()
     settle(qtbot)

@@ -126,7 +126,7 @@ def test_layout_fits_without_overlap(qtbot):
         view = make_view(qtbot, steps, size)
         view.grab()
         grids = [view.input_grid, view.output_grid, view.window_grid, view.result_grid]
-        rects = [grid.rect() for grid in grids] + [view._calc_rect]
+        rects = [grid.rect() for grid in grids] + [view.layout_plan.calc_rect]
         rects += [QRectF(legend.geometry()) for legend in view._legends.values()]
         for index, rect in enumerate(rects):
             assert QRectF(view.rect()).contains(rect), (shape, size, rect)

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor
 
+from cnnviz.core.formatting import probability_percent
+from cnnviz.ui.common.value_colors import RIGHT, WRONG
 from cnnviz.ui.explain.probability_chart import (
-    OTHER_BAR, RIGHT, RIGHT_BACKGROUND, TOP_BAR, TRACK, WRONG, WRONG_BACKGROUND,
-    ProbabilityChart, percent_text,
+    OTHER_BAR, RIGHT_BACKGROUND, TOP_BAR, TRACK, WRONG_BACKGROUND, ProbabilityChart,
 )
 
 DIGITS = [str(i) for i in range(10)]
@@ -109,6 +110,6 @@ def test_missing_names_fall_back_to_numbers_and_percent_text():
     chart = ProbabilityChart()
     chart.set_probabilities(np.array([0.2, 0.3, 0.5]), ["a"])
     assert [r.name for r in chart.rows()] == ["a", "1", "2"]
-    assert [percent_text(v) for v in (0.9775, 0.0004, 0.0, 1.0)] == [
+    assert [probability_percent(v) for v in (0.9775, 0.0004, 0.0, 1.0)] == [
         "97.8%", "<0.1%", "0%", "100.0%"]
     chart.deleteLater()

@@ -13,10 +13,9 @@ from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QStackedWidget, QVBoxLay
 
 from cnnviz.core.explain.frames import ActivationSteps
 from cnnviz.ui.explain.views.softmax_view import SoftmaxView
-from cnnviz.ui.common.value_colors import format_value
+from cnnviz.core.formatting import count_text, format_value, percent_of
 from cnnviz.ui.explain.views.view_parts import (
-    MapRow, count_text, headline_label, most_varied_channel, note_label, percent_text,
-    position_text,
+    MapRow, headline_label, most_varied_channel, note_label, position_text,
 )
 
 MAX_POINTS = 1500  # points drawn on the curve; more only hide each other
@@ -70,7 +69,7 @@ def activation_headline(function: str, before: np.ndarray, after: np.ndarray,
     if function in ("relu", "relu6"):
         zeroed = int(np.sum((before != 0) & (after == 0)))
         text = (f"{name} set {count_text(zeroed)} of {count_text(total)} values "
-                f"({percent_text(zeroed, total)}) to zero")
+                f"({percent_of(zeroed, total)}) to zero")
         cap = (parameters or {}).get("max_value", 6.0 if function == "relu6" else None)
         if cap is not None:
             capped = int(np.sum(before > cap))
@@ -78,10 +77,10 @@ def activation_headline(function: str, before: np.ndarray, after: np.ndarray,
         return text + "; the rest passed through unchanged."
     if function == "leaky_relu":
         return (f"{name} shrank the {count_text(negative)} negative values of {count_text(total)} "
-                f"({percent_text(negative, total)}); positive values passed through unchanged.")
+                f"({percent_of(negative, total)}); positive values passed through unchanged.")
     if function in ("elu", "selu"):
         return (f"{name} bent the {count_text(negative)} negative values of {count_text(total)} "
-                f"({percent_text(negative, total)}) smoothly towards a floor; positive values "
+                f"({percent_of(negative, total)}) smoothly towards a floor; positive values "
                 f"{'passed through' if function == 'elu' else 'were scaled by 1.05'}.")
     if function in ("sigmoid", "tanh", "hard_sigmoid", "softsign"):
         low, high = ("0", "1") if function in ("sigmoid", "hard_sigmoid") else ("−1", "1")

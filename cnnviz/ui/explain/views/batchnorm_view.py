@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.core.explain.frames import BatchNormSteps
-from cnnviz.ui.common.value_colors import format_value
+from cnnviz.core.formatting import format_value
 from cnnviz.ui.explain.views.view_parts import (
     ChannelPicker, MapRow, headline_label, most_varied_channel, position_text,
 )

@@ -14,8 +14,9 @@ from PySide6.QtWidgets import (
 from cnnviz.core.explain.frames import DenseFrame, DenseSteps
 from cnnviz.ui.explain.views.activation_view import display_name
 from cnnviz.ui.explain.views.softmax_view import SoftmaxView
-from cnnviz.ui.common.value_colors import NEGATIVE, POSITIVE, format_value
-from cnnviz.ui.explain.views.view_parts import count_text, headline_label, note_label
+from cnnviz.core.formatting import count_text, format_value
+from cnnviz.ui.common.value_colors import NEGATIVE, POSITIVE
+from cnnviz.ui.explain.views.view_parts import headline_label, note_label
 
 TOP_K = 8
 

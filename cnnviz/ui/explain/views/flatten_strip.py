@@ -8,8 +8,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from cnnviz.ui.common.value_colors import diverging_color, format_value, text_color_on
-from cnnviz.ui.explain.views.view_parts import count_text
+from cnnviz.core.formatting import count_text, format_value
+from cnnviz.ui.common.value_colors import diverging_color, text_color_on
 
 
 class FlattenStrip(QWidget):

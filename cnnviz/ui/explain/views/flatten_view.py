@@ -9,8 +9,9 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from cnnviz.core.explain.frames import FlattenSteps
 from cnnviz.ui.explain.views.flatten_strip import FlattenOverview, FlattenStrip
-from cnnviz.ui.common.value_colors import ValueMap, format_value, symmetric_limit
-from cnnviz.ui.explain.views.view_parts import count_text, headline_label, note_label, position_text, shape_text
+from cnnviz.core.formatting import count_text, dims_text, format_value
+from cnnviz.ui.common.value_colors import ValueMap, symmetric_limit
+from cnnviz.ui.explain.views.view_parts import headline_label, note_label, position_text
 
 
 class FlattenView(QWidget):
@@ -58,7 +59,7 @@ class FlattenView(QWidget):
         self._limit = symmetric_limit(source)
         shape = source.shape
         channels = shape[-1] if source.ndim == 3 else 1
-        stack = f"{shape_text(shape)} = " if source.ndim > 1 else ""
+        stack = f"{dims_text(shape)} = " if source.ndim > 1 else ""
         self.headline.setText(f"Flatten: {stack}{count_text(source.size)} values → one list "
                               f"of {count_text(flat.size)}. No value changes.")
         if source.ndim == 3:

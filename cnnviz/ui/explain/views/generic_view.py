@@ -10,8 +10,9 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from cnnviz.core.explain.frames import LayerSteps
 from cnnviz.ui.common.layer_style import layer_color
-from cnnviz.ui.common.value_colors import ValueMap, format_value
-from cnnviz.ui.explain.views.view_parts import note_label, position_text, shape_text
+from cnnviz.core.formatting import dims_text, format_value
+from cnnviz.ui.common.value_colors import ValueMap
+from cnnviz.ui.explain.views.view_parts import note_label, position_text
 
 INPUT_NOTE = ("This is the picture the network receives, as numbers: one value per pixel and "
               "channel. Every later layer starts from here.")
@@ -80,7 +81,7 @@ class GenericLayerView(QWidget):
             f"QFrame#layerBox {{ border: 2px solid {colour.name()}; border-radius: 8px; "
             f"background: {colour.lighter(185).name()}; }}")
         if is_input:
-            self.title.setText(f"Input image  ·  {shape_text(output.shape)}")
+            self.title.setText(f"Input image  ·  {dims_text(output.shape)}")
             low, high = (float(output.min()), float(output.max())) if output.size else (0.0, 0.0)
             self.shapes.setText(f"values from {format_value(low)} to {format_value(high)}"
                                 + ("  (0 is black, 1 is white)" if picture else ""))
@@ -88,8 +89,8 @@ class GenericLayerView(QWidget):
             title = "its channels, as numbers"
         else:
             self.title.setText(f"{steps.name}  ·  {steps.layer_type}")
-            self.shapes.setText(f"input {shape_text(source.shape)}  →  output "
-                                f"{shape_text(output.shape)}")
+            self.shapes.setText(f"input {dims_text(source.shape)}  →  output "
+                                f"{dims_text(output.shape)}")
             note = getattr(steps, "note", "") or (
                 "The explainer has no step-by-step animation for this layer; here is what it "
                 "produced.")

@@ -15,7 +15,8 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
 
-from cnnviz.ui.common.value_colors import diverging_image, format_value
+from cnnviz.core.formatting import format_value
+from cnnviz.ui.common.value_colors import diverging_image
 
 GRID_LINE = QColor(190, 190, 190)
 BLANK_CELL = QColor(234, 234, 234)      # not computed yet (a computed 0 is white)

@@ -9,7 +9,8 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from cnnviz.core.explain.frames import SoftmaxSteps
-from cnnviz.ui.common.value_colors import POSITIVE, format_value
+from cnnviz.core.formatting import format_value
+from cnnviz.ui.common.value_colors import POSITIVE
 from cnnviz.ui.explain.views.view_parts import note_label
 
 

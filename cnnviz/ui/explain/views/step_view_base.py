@@ -14,23 +14,21 @@ from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from cnnviz.ui.common.value_colors import ColorLegend
 from cnnviz.ui.explain.views.grid_painting import (
     GRID_LINE, HIGHLIGHT, MUTED_TEXT, PADDING_CELL, PADDING_HATCH, Run, ValueGrid, draw_highlight,
-    draw_runs, draw_title, pixel_font, runs_text, text_fonts, wrapped_line_count,
+    draw_runs, draw_title, pixel_font, runs_text,
 )
-from cnnviz.ui.explain.views.step_view_layout import (  # noqa: F401  (re-exported for the step views)
-    LARGEST_MAP_CELL, MAX_BASE_PIXELS, MAX_TEXT_PIXELS, StepViewLayout, Table, _Chosen,
-)
-from cnnviz.ui.common.value_colors import ColorLegend
+from cnnviz.ui.explain.views.step_view_layout import StepContent, StepLayout, Table
 
 BEAM_FILL = QColor(HIGHLIGHT.red(), HIGHLIGHT.green(), HIGHLIGHT.blue(), 55)
 BEAM_EDGE = QColor(HIGHLIGHT.red(), HIGHLIGHT.green(), HIGHLIGHT.blue(), 150)
 BACKGROUND = QColor(255, 255, 255)
 
 
-class StepViewBase(StepViewLayout, QWidget):
-    """Base of ConvStepView and PoolStepView; see the module docstring. The layout is in
-    StepViewLayout (step_view_layout.py)."""
+class StepViewBase(QWidget):
+    """Base of ConvStepView and PoolStepView; see the module docstring. Its `layout_plan`
+    (a StepLayout, step_view_layout.py) works out where everything goes."""
 
     step_clicked = Signal(int)         # a click on output cell (y, x) asks for step y * OW + x
     step_count_changed = Signal(int)   # new data: the number of steps changed (or may have)
@@ -45,17 +43,8 @@ class StepViewBase(StepViewLayout, QWidget):
         self.result_grid = ValueGrid(digits=3, per_step=True)
         self._step = 0
         self._lines: list[list[Run]] = []
-        self._reserved_lines = 1
         self._layout_valid = False
         self._last_layout_key: tuple = ()
-        self._fonts = text_fonts(self.font(), 13)
-        self._title_font = pixel_font(self.font(), 13, bold=True)
-        self._titles: dict[str, QRectF] = {}
-        self._operators: list[tuple[str, QRectF]] = []
-        self._calc_rect = QRectF()
-        self._legend_labels: list[tuple[str, QRectF]] = []
-        self._padding_swatch: tuple[QRectF, QRectF, str] | None = None
-        self._legend_label_font = self._note_font = self._title_font
         self._legends = {key: ColorLegend(self) for key, _label, _tip in self.LEGENDS}
         for legend in self._legends.values():
             legend.setMinimumWidth(90)
@@ -65,6 +54,9 @@ class StepViewBase(StepViewLayout, QWidget):
             palette.setColor(QPalette.ColorRole.WindowText, QColor(30, 30, 30))
             legend.setPalette(palette)
             legend.hide()
+        self.layout_plan = StepLayout(self.input_grid, self.output_grid, self._middle_grids(),
+                                      self._middle_tables(), self._legends, self.LEGENDS,
+                                      self.font())
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -120,7 +112,8 @@ class StepViewBase(StepViewLayout, QWidget):
         self._step = max(0, min(int(step), self.step_count() - 1))
         self._show_step(self._step)
         self._lines = self._calculation_lines()
-        if self._layout_valid and self._wrapped(self._lines) > self._reserved_lines:
+        if self._layout_valid and self.layout_plan.wrapped(self._lines) > \
+                self.layout_plan.reserved_lines:
             self._layout_valid = False
         self.update()
 
@@ -161,7 +154,7 @@ class StepViewBase(StepViewLayout, QWidget):
         key = self._layout_key()
         if key != self._last_layout_key:
             self._last_layout_key = key
-            self._reserved_lines = 1
+            self.layout_plan.reset_reserved_lines()
             self._layout_valid = False
         if new_steps:
             self.step_count_changed.emit(self.step_count())
@@ -176,13 +169,24 @@ class StepViewBase(StepViewLayout, QWidget):
                       tuple(len(text) for text in (getattr(grid, "font_samples", None) or ())))
                      for grid in grids)
 
-    def _wrapped(self, lines: list[list[Run]]) -> int:
-        return wrapped_line_count(lines, self._fonts, max(50.0, self._calc_rect.width()))
-
     # ------------------------------------------------------------------ layout
+    def _ensure_layout(self) -> None:
+        if not self._layout_valid and self._has_data():
+            content = StepContent(self._title, self._lines,
+                                  [self._calculation_lines(s) for s in self._sample_steps()],
+                                  self._padding_note())
+            self.layout_plan.arrange(float(self.width()), float(self.height()), self.font(),
+                                     self.devicePixelRatioF(), content)
+            self._layout_valid = True
+
+    def _sample_steps(self) -> list[int]:
+        """A few steps whose calculations the layout reserves room for."""
+        count = self.step_count()
+        return sorted({0, count // 2, count - 1}) if count else []
+
     def resizeEvent(self, event) -> None:  # noqa: N802
         self._layout_valid = False
-        self._reserved_lines = 1   # the calculation wraps differently at the new width
+        self.layout_plan.reset_reserved_lines()   # the calculation wraps differently now
         super().resizeEvent(event)
 
     def changeEvent(self, event) -> None:  # noqa: N802
@@ -212,31 +216,32 @@ class StepViewBase(StepViewLayout, QWidget):
         self._draw_beam(painter, window_rect, grids["window"].rect())
         self._draw_beam(painter, grids["result"].rect(), current)
 
-        for key, rect in self._titles.items():
-            draw_title(painter, rect, self._title(key), self._title_font, colour=QColor(25, 25, 25))
+        plan = self.layout_plan
+        for key, rect in plan.titles.items():
+            draw_title(painter, rect, self._title(key), plan.title_font, colour=QColor(25, 25, 25))
         self.input_grid.draw(painter)
         draw_highlight(painter, window_rect)
         for grid in grids.values():
             grid.draw(painter)
-        op_font = pixel_font(self.font(), self._title_font.pixelSize() * 1.5, bold=True)
+        op_font = pixel_font(self.font(), plan.title_font.pixelSize() * 1.5, bold=True)
         painter.setPen(QColor(70, 70, 70))
-        for text, rect in self._operators:
+        for text, rect in plan.operators:
             draw_title(painter, rect, text, op_font)
         draw_highlight(painter, grids["result"].rect(), width=2)
         self._decorate(painter)
         self.output_grid.draw_first(painter, self._step + 1)
         draw_highlight(painter, current, width=3 if current.width() >= 8 else 2)
-        draw_runs(painter, self._calc_rect, self._lines, self._fonts)
-        for label, rect in self._legend_labels:
-            draw_title(painter, rect, label, self._legend_label_font, Qt.AlignmentFlag.AlignRight,
+        draw_runs(painter, plan.calc_rect, self._lines, plan.fonts)
+        for label, rect in plan.legend_labels:
+            draw_title(painter, rect, label, plan.legend_label_font, Qt.AlignmentFlag.AlignRight,
                        QColor(25, 25, 25))
-        if self._padding_swatch is not None:
-            swatch, text_rect, note = self._padding_swatch
+        if plan.padding_swatch is not None:
+            swatch, text_rect, note = plan.padding_swatch
             painter.fillRect(swatch, PADDING_CELL)
             painter.fillRect(swatch, QBrush(PADDING_HATCH, Qt.BrushStyle.BDiagPattern))
             painter.setPen(QPen(GRID_LINE, 1))
             painter.drawRect(swatch)
-            draw_title(painter, text_rect, note, self._note_font, Qt.AlignmentFlag.AlignLeft,
+            draw_title(painter, text_rect, note, plan.note_font, Qt.AlignmentFlag.AlignLeft,
                        QColor(25, 25, 25))
         painter.end()
 

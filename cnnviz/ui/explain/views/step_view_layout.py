@@ -1,17 +1,26 @@
 """How the convolution and pooling step views lay themselves out: the arrangement of the
 middle numbers (a row, two rows or a column), the cell and map sizes, the fonts, and where the
-grids, titles, calculation and legends go. A mixin of StepViewBase; see step_view_base.py.
+grids, titles, calculation and legends go.
+
+`StepLayout` is owned by a step view (step_view_base.py). It is given the view's grids and
+legends when made, and each `arrange` call the widget's size and font and what the data says
+(`StepContent`); it places the grids and legends and keeps the rest (titles, operators, the
+calculation's rectangle, fonts) for the view to paint.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRect, QRectF
-from PySide6.QtGui import QFontMetricsF
+from PySide6.QtGui import QFont, QFontMetricsF
 
-from cnnviz.ui.explain.views.grid_painting import pixel_font, text_fonts
-from cnnviz.ui.common.value_colors import format_value
+from cnnviz.core.formatting import format_value
+from cnnviz.ui.common.value_colors import ColorLegend
+from cnnviz.ui.explain.views.grid_painting import (
+    Run, ValueGrid, pixel_font, text_fonts, wrapped_line_count,
+)
 
 Table = list[list[str | None]]   # grid keys and operator texts ("×", "=", "→"), None = empty
 LARGEST_MAP_CELL = 64
@@ -20,7 +29,8 @@ MAX_TEXT_PIXELS = 32
 
 
 @dataclass
-class _Chosen:
+class Chosen:
+    """The arrangement picked for the middle block."""
     table: Table
     cell: int          # cell size of the middle grids
     side: int          # side of the square box each map is fitted into
@@ -28,71 +38,127 @@ class _Chosen:
     score: tuple[float, float]
 
 
-class StepViewLayout:
-    """Layout methods of StepViewBase (a QWidget); they use its grids, fonts and hooks."""
+@dataclass
+class Plan:
+    """Sizes worked out for one font size of titles and numbers and one of the calculation."""
+    pixels: float
+    text_pixels: float
+    margin: float
+    gap: float
+    number_pixels: float
+    title_h: float
+    legend_h: float
+    reserved: int
+    calc_h: float
+    chosen: Chosen
+    content_h: float
+    total_h: float
 
-    def _ensure_layout(self) -> None:
-        if not self._layout_valid and self._has_data():
-            self._relayout()
-            self._layout_valid = True
 
-    def _relayout(self) -> None:
-        """Lay out for the widget's size. The maps and the middle numbers are usually limited by
-        the width; height left over goes into a larger calculation text and legends, up to a
-        third larger, rather than into empty bands."""
-        width, height = float(self.width()), float(self.height())
+@dataclass
+class StepContent:
+    """What the layout needs from the view's data."""
+    title: Callable[[str], str | tuple[str, ...]]   # a grid's title(s), longest first
+    lines: list[list[Run]]                           # the current step's calculation
+    samples: list[list[list[Run]]]                   # calculations of a few other steps
+    padding_note: str                                # "" when the input has no padding border
+
+
+class StepLayout:
+    """Lays out a step view's grids, titles, calculation and legends for its size.
+
+    `legend_specs` are the view's (key, label, tooltip) legends; `legends` their widgets by key.
+    After `arrange`, the attributes `fonts`, `title_font`, `titles`, `operators`, `calc_rect`,
+    `legend_labels`, `legend_label_font`, `note_font` and `padding_swatch` say what to paint.
+    """
+
+    def __init__(self, input_grid: ValueGrid, output_grid: ValueGrid,
+                 middle_grids: dict[str, ValueGrid], tables: list[Table],
+                 legends: dict[str, ColorLegend],
+                 legend_specs: tuple[tuple[str, str, str], ...], font: QFont) -> None:
+        self.input_grid = input_grid
+        self.output_grid = output_grid
+        self.middle_grids = middle_grids      # "result" is the single output cell of a step
+        self.tables = tables
+        self.legends = legends
+        self.legend_specs = legend_specs
+        self.reserved_lines = 1
+        self.fonts = text_fonts(font, 13)
+        self.title_font = pixel_font(font, 13, bold=True)
+        self.titles: dict[str, QRectF] = {}
+        self.operators: list[tuple[str, QRectF]] = []
+        self.calc_rect = QRectF()
+        self.legend_labels: list[tuple[str, QRectF]] = []
+        self.padding_swatch: tuple[QRectF, QRectF, str] | None = None
+        self.legend_label_font = self.note_font = self.title_font
+        self._font = font
+        self._content: StepContent | None = None
+
+    def wrapped(self, lines: list[list[Run]]) -> int:
+        """How many lines the calculation wraps to at the current width and fonts."""
+        return wrapped_line_count(lines, self.fonts, max(50.0, self.calc_rect.width()))
+
+    def reset_reserved_lines(self) -> None:
+        """Forget the calculation's height: new shapes or a new width wrap it differently."""
+        self.reserved_lines = 1
+
+    def arrange(self, width: float, height: float, font: QFont, ratio: float,
+                content: StepContent) -> None:
+        """Lay out for a widget of width×height. The maps and the middle numbers are usually
+        limited by the width; height left over goes into a larger calculation text and
+        legends, up to a third larger, rather than into empty bands."""
+        self._font, self._content = font, content
         pixels = max(12.0, min(MAX_BASE_PIXELS, width / 50, height / 29))
-        base = self._plan(pixels, pixels)
+        base = self._plan(width, height, pixels, pixels)
         text_pixels = pixels
         while text_pixels < min(MAX_TEXT_PIXELS, pixels * 1.25):
-            bigger = self._plan(pixels, text_pixels + 1, base["chosen"])
-            if bigger["total_h"] > height - 2 * bigger["margin"]:
+            bigger = self._plan(width, height, pixels, text_pixels + 1, base.chosen)
+            if bigger.total_h > height - 2 * bigger.margin:
                 break
             text_pixels += 1
-        self._apply(self._plan(pixels, text_pixels, base["chosen"]))
+        self._apply(width, height, ratio, self._plan(width, height, pixels, text_pixels,
+                                                     base.chosen))
 
-    def _plan(self, pixels: float, text_pixels: float, chosen: _Chosen | None = None) -> dict:
+    def _plan(self, width: float, height: float, pixels: float, text_pixels: float,
+              chosen: Chosen | None = None) -> Plan:
         """Fonts, arrangement and heights at a size for titles and numbers, and one for the
-        calculation and legends (sets the fonts on the view)."""
-        width, height = float(self.width()), float(self.height())
-        self._fonts = text_fonts(self.font(), text_pixels)
-        self._title_font = pixel_font(self.font(), pixels, bold=True)
-        line = QFontMetricsF(self._fonts["strong"]).lineSpacing()
-        title_h = round(QFontMetricsF(self._title_font).lineSpacing() * 1.25)
+        calculation and legends (sets the fonts)."""
+        self.fonts = text_fonts(self._font, text_pixels)
+        self.title_font = pixel_font(self._font, pixels, bold=True)
+        line = QFontMetricsF(self.fonts["strong"]).lineSpacing()
+        title_h = round(QFontMetricsF(self.title_font).lineSpacing() * 1.25)
         margin, gap = max(8.0, pixels * 0.6), pixels * 1.2
         number_pixels = pixels * 0.85
 
         # Bottom up: legends, then the calculation (as many lines as it wraps to), then the maps.
-        legend_font = pixel_font(self.font(), max(10.0, round(pixels * 0.85)))
-        for legend in self._legends.values():
+        legend_font = pixel_font(self._font, max(10.0, round(pixels * 0.85)))
+        for legend in self.legends.values():
             legend.setFont(legend_font)
-        legend_h = next(iter(self._legends.values())).sizeHint().height() if self._legends else 0
-        self._calc_rect = QRectF(margin, 0, width - 2 * margin, 0)
-        samples = [self._lines] + [self._calculation_lines(s) for s in self._sample_steps()]
-        reserved = max(self._wrapped(sample) for sample in samples)
+        legend_h = next(iter(self.legends.values())).sizeHint().height() if self.legends else 0
+        self.calc_rect = QRectF(margin, 0, width - 2 * margin, 0)
+        samples = [self._content.lines] + self._content.samples
+        reserved = max(self.wrapped(sample) for sample in samples)
         calc_h = reserved * line
         top_h = height - 2 * margin - calc_h - legend_h - 2 * gap * 0.6
-        number_font = pixel_font(self.font(), number_pixels)
+        number_font = pixel_font(self._font, number_pixels)
         number_w = QFontMetricsF(number_font).horizontalAdvance("\u22120.00")
         if chosen is None:
             free_w = width - 2 * margin - 2 * gap
             chosen = self._choose(free_w, top_h, title_h, number_w + 8, pixels)
         content_h = max(title_h + chosen.side, chosen.middle[1])
-        return dict(pixels=pixels, text_pixels=text_pixels, margin=margin, gap=gap,
-                    number_pixels=number_pixels,
-                    title_h=title_h, legend_h=legend_h, reserved=reserved, calc_h=calc_h,
-                    chosen=chosen, content_h=content_h,
+        return Plan(pixels=pixels, text_pixels=text_pixels, margin=margin, gap=gap,
+                    number_pixels=number_pixels, title_h=title_h, legend_h=legend_h,
+                    reserved=reserved, calc_h=calc_h, chosen=chosen, content_h=content_h,
                     total_h=content_h + calc_h + legend_h + 2 * gap * 0.6)
 
-    def _apply(self, plan: dict) -> None:
+    def _apply(self, width: float, height: float, ratio: float, plan: Plan) -> None:
         """Place every grid, title, the calculation and the legends as planned."""
-        width, height = float(self.width()), float(self.height())
-        self._plan(plan["pixels"], plan["text_pixels"], plan["chosen"])   # the fonts of this plan
-        margin, gap, chosen = plan["margin"], plan["gap"], plan["chosen"]
-        number_pixels, title_h, legend_h = plan["number_pixels"], plan["title_h"], plan["legend_h"]
-        self._reserved_lines = max(self._reserved_lines, plan["reserved"])
-        calc_h = self._reserved_lines * QFontMetricsF(self._fonts["strong"]).lineSpacing()
-        content_h = plan["content_h"]
+        self._plan(width, height, plan.pixels, plan.text_pixels, plan.chosen)   # its fonts
+        margin, gap, chosen = plan.margin, plan.gap, plan.chosen
+        number_pixels, title_h, legend_h = plan.number_pixels, plan.title_h, plan.legend_h
+        self.reserved_lines = max(self.reserved_lines, plan.reserved)
+        calc_h = self.reserved_lines * QFontMetricsF(self.fonts["strong"]).lineSpacing()
+        content_h = plan.content_h
         total_h = content_h + calc_h + legend_h + 2 * gap * 0.6
         middle_w, middle_h = chosen.middle
         spare = max(0.0, width - 2 * margin - 2 * chosen.side - middle_w - 2 * gap)
@@ -100,45 +166,40 @@ class StepViewLayout:
         content_w = 2 * chosen.side + middle_w + 2 * gap_x
         top = max(margin, (height - total_h) / 2)
         left = (width - content_w) / 2
-        ratio = self.devicePixelRatioF()
 
-        self._titles = {}
+        self.titles = {}
         middle_left = left + chosen.side + gap_x
         for grid, key, x, bounds in (
                 (self.input_grid, "input", left, (margin, middle_left - 6)),
                 (self.output_grid, "output", middle_left + middle_w + gap_x,
                  (middle_left + middle_w + 6, width - margin))):
             box = QRectF(x, top + title_h, chosen.side, chosen.side)
-            grid.place(box, LARGEST_MAP_CELL, self.font(), number_pixels, ratio, align_top=True)
+            grid.place(box, LARGEST_MAP_CELL, self._font, number_pixels, ratio, align_top=True)
             # A map's title may spread over the gaps beside it, centred on the map.
             centre = grid.rect().center().x()
             half = max(chosen.side / 2, min(centre - bounds[0], bounds[1] - centre))
-            self._titles[key] = QRectF(centre - half, top, 2 * half, title_h)
+            self.titles[key] = QRectF(centre - half, top, 2 * half, title_h)
         middle_top = top + max(0.0, (title_h + chosen.side - middle_h) / 2)
         self._place_middle(chosen, QPointF(left + chosen.side + gap_x, middle_top), title_h,
                            number_pixels, ratio)
 
         calc_top = top + content_h + gap * 0.6
-        self._calc_rect = QRectF(margin, calc_top, width - 2 * margin, calc_h)
+        self.calc_rect = QRectF(margin, calc_top, width - 2 * margin, calc_h)
         legend_top = calc_top + calc_h + gap * 0.6
         self._place_legends(QRectF(margin, legend_top, width - 2 * margin, legend_h))
 
-    def _sample_steps(self) -> list[int]:
-        count = self.step_count()
-        return sorted({0, count // 2, count - 1}) if count else []
-
     def _operator_width(self, pixels: float) -> float:
-        font = pixel_font(self.font(), pixels * 1.5, bold=True)
+        font = pixel_font(self._font, pixels * 1.5, bold=True)
         return QFontMetricsF(font).horizontalAdvance("→") + 10
 
     def _result_cell(self, cell: int) -> int:
-        window = self._middle_grids()["window"]
+        window = self.middle_grids["window"]
         return max(cell, round(min(window.rows, window.cols) * cell * 0.67))
 
     def _measure(self, table: Table, cell: int, title_h: float, pixels: float):
         """Column widths and row heights of a middle table at a cell size."""
-        grids = self._middle_grids()
-        title_metrics = QFontMetricsF(self._title_font)
+        grids = self.middle_grids
+        title_metrics = QFontMetricsF(self.title_font)
         op_w = self._operator_width(pixels)
         columns = max(len(row) for row in table)
         widths, heights = [0.0] * columns, [0.0] * len(table)
@@ -149,7 +210,7 @@ class StepViewLayout:
                 if key in grids:
                     grid = grids[key]
                     side = self._result_cell(cell) if key == "result" else cell
-                    title = self._title(key)
+                    title = self._content.title(key)
                     title = title if isinstance(title, str) else title[-1]
                     w = max(grid.cols * side, title_metrics.horizontalAdvance(title) + 6)
                     h = title_h + grid.rows * side
@@ -161,11 +222,11 @@ class StepViewLayout:
         return widths, heights, total_w, sum(heights) + spacing * (len(table) - 1)
 
     def _choose(self, free_w: float, top_h: float, title_h: float, cell_wanted: float,
-                pixels: float) -> _Chosen:
+                pixels: float) -> Chosen:
         """The arrangement and cell size that give maps and middle numbers the most room."""
         side_wanted = max(1.0, top_h - title_h)
-        best: _Chosen | None = None
-        for table in self._middle_tables():
+        best: Chosen | None = None
+        for table in self.tables:
             for cell in range(6, int(cell_wanted * 1.3) + 1):
                 *_sizes, middle_w, middle_h = self._measure(table, cell, title_h, pixels)
                 side = min(side_wanted, (free_w - middle_w) / 2)
@@ -176,21 +237,21 @@ class StepViewLayout:
                 a, b = min(1.0, side / (side_wanted * 0.77)), min(1.0, cell / cell_wanted)
                 score = (min(a, b), a + b)
                 if best is None or score > best.score:
-                    best = _Chosen(table, cell, int(side), (middle_w, middle_h), score)
+                    best = Chosen(table, cell, int(side), (middle_w, middle_h), score)
         if best is None:  # a tiny widget: the smallest arrangement, whatever it costs
-            table = self._middle_tables()[0]
+            table = self.tables[0]
             *_sizes, middle_w, middle_h = self._measure(table, 6, title_h, pixels)
-            best = _Chosen(table, 6, int(max(20.0, min(side_wanted, (free_w - middle_w) / 2))),
-                           (middle_w, middle_h), (0.0, 0.0))
+            best = Chosen(table, 6, int(max(20.0, min(side_wanted, (free_w - middle_w) / 2))),
+                          (middle_w, middle_h), (0.0, 0.0))
         return best
 
-    def _place_middle(self, chosen: _Chosen, origin: QPointF, title_h: float, number_pixels: float,
-                      ratio: float) -> None:
-        pixels = self._title_font.pixelSize()
+    def _place_middle(self, chosen: Chosen, origin: QPointF, title_h: float,
+                      number_pixels: float, ratio: float) -> None:
+        pixels = self.title_font.pixelSize()
         widths, heights, _w, _h = self._measure(chosen.table, chosen.cell, title_h, pixels)
         spacing = pixels * 0.3
-        grids = self._middle_grids()
-        self._operators = []
+        grids = self.middle_grids
+        self.operators = []
         y = origin.y()
         for r, row in enumerate(chosen.table):
             x = origin.x()
@@ -200,10 +261,10 @@ class StepViewLayout:
                     side = self._result_cell(chosen.cell) if key == "result" else chosen.cell
                     box = QRectF(x, y + title_h, widths[c], grid_h)
                     font_pixels = number_pixels * (1.15 if key == "result" else 1)
-                    grids[key].place(box, side, self.font(), font_pixels, ratio, align_top=True)
-                    self._titles[key] = QRectF(x - spacing / 2, y, widths[c] + spacing, title_h)
+                    grids[key].place(box, side, self._font, font_pixels, ratio, align_top=True)
+                    self.titles[key] = QRectF(x - spacing / 2, y, widths[c] + spacing, title_h)
                 elif key is not None:
-                    self._operators.append((key, QRectF(x, y + title_h, widths[c], grid_h)))
+                    self.operators.append((key, QRectF(x, y + title_h, widths[c], grid_h)))
                 x += widths[c] + spacing
             y += heights[r] + spacing
 
@@ -212,22 +273,22 @@ class StepViewLayout:
         input has a padding border, a hatched swatch saying what it is. Each legend gets the
         width its numbers need and the room left over is shared out; in a narrow view the
         gaps, then the fonts, shrink until the row fits."""
-        self._legend_labels = []
-        self._padding_swatch = None
-        note = self._padding_note()
-        size = self._title_font.pixelSize()
+        self.legend_labels = []
+        self.padding_swatch = None
+        note = self._content.padding_note
+        size = self.title_font.pixelSize()
         while True:
-            self._legend_label_font = pixel_font(self.font(), size, bold=True)
-            self._note_font = pixel_font(self.font(), size)
-            legend_font = pixel_font(self.font(), max(10.0, round(size * 0.85)))
-            label_metrics = QFontMetricsF(self._legend_label_font)
+            self.legend_label_font = pixel_font(self._font, size, bold=True)
+            self.note_font = pixel_font(self._font, size)
+            legend_font = pixel_font(self._font, max(10.0, round(size * 0.85)))
+            label_metrics = QFontMetricsF(self.legend_label_font)
             note_w = 0.0
             if note:
-                note_w = QFontMetricsF(self._note_font).horizontalAdvance(note)
+                note_w = QFontMetricsF(self.note_font).horizontalAdvance(note)
                 note_w += row.height() * 0.7 + 8   # the swatch and its gap
             parts = []
-            for key, label, tooltip in self.LEGENDS:
-                legend = self._legends[key]
+            for key, label, tooltip in self.legend_specs:
+                legend = self.legends[key]
                 legend.setFont(legend_font)
                 numbers = QFontMetricsF(legend_font)
                 need = sum(numbers.horizontalAdvance(text) for text in (
@@ -246,17 +307,17 @@ class StepViewLayout:
             legend_w = need + min(extra, 300 - need) if need < 300 else need
             slot_extra = extra - (legend_w - need)
             x += slot_extra / 2
+            legend = self.legends[key]
             # The label sits beside the colour bar, as high as ColorLegend draws the bar.
             bar_h = max(8.0, row.height() - legend.fontMetrics().height() - 8)
-            self._legend_labels.append((label, QRectF(x, row.top() + 2, label_w, bar_h)))
-            legend = self._legends[key]
+            self.legend_labels.append((label, QRectF(x, row.top() + 2, label_w, bar_h)))
             legend.setToolTip(tooltip)
             legend.setGeometry(QRect(round(x + label_w), round(row.top()), round(legend_w),
                                      round(row.height())))
             x += label_w + legend_w + spacing + slot_extra / 2
         if note:
-            first_legend = self._legends[self.LEGENDS[0][0]]
+            first_legend = self.legends[self.legend_specs[0][0]]
             side = max(8.0, row.height() - first_legend.fontMetrics().height() - 8)
             swatch = QRectF(x, row.top() + 2, side, side)
             text = QRectF(swatch.right() + 6, row.top() + 2, note_w - side - 6, side)
-            self._padding_swatch = (swatch, text, note)
+            self.padding_swatch = (swatch, text, note)

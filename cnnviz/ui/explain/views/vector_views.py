@@ -12,10 +12,10 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from cnnviz.core.explain.frames import DropoutSteps, GlobalPoolSteps
-from cnnviz.ui.common.value_colors import ColorLegend, ValueMap, format_value, symmetric_limit
+from cnnviz.core.formatting import count_text, dims_text, format_value
+from cnnviz.ui.common.value_colors import ColorLegend, ValueMap, symmetric_limit
 from cnnviz.ui.explain.views.view_parts import (
-    ChannelPicker, MapRow, channel_of, count_text, headline_label, most_varied_channel,
-    note_label,
+    ChannelPicker, MapRow, channel_of, headline_label, most_varied_channel, note_label,
 )
 
 
@@ -145,7 +145,7 @@ class GlobalPoolView(QWidget):
         height, width, channels = values.shape
         word = "largest value" if steps.mode == "max" else "mean"
         self.headline.setText(f"Global {steps.mode} pooling: each of the {channels} maps "
-                              f"({height} × {width}) becomes one number, its {word}.")
+                              f"({dims_text((height, width))}) becomes one number, its {word}.")
         self._limit = symmetric_limit(values)
         self.legend.set_limit(self._limit)
         self.outputs.set_values(np.asarray(steps.output, np.float32).ravel(), self._limit,
@@ -176,7 +176,7 @@ class GlobalPoolView(QWidget):
         values = self._map()
         output = float(np.asarray(self.steps.output).ravel()[self._channel])
         self.channel_map.set_values(values, self._limit, title=f"channel {self._channel}: "
-                                    f"{values.shape[0]} × {values.shape[1]} map")
+                                    f"{dims_text(values.shape[:2])} map")
         if self.steps.mode == "max":
             picked = (self.steps.picked[self._channel] if self._channel < len(self.steps.picked)
                       else tuple(int(i) for i in np.unravel_index(np.argmax(values), values.shape)))

@@ -1,4 +1,4 @@
-"""What the explain views share: label makers, number formatting, array indexing helpers,
+"""What the explain views share: label makers, array indexing helpers,
 `ChannelPicker` and `MapRow`, the before/after strip the elementwise views use."""
 
 from __future__ import annotations
@@ -28,18 +28,6 @@ def note_label(parent: QWidget | None = None, rich: bool = False) -> QLabel:
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
     return label
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    return " × ".join(str(size) for size in shape)
-
-
-def count_text(count: int) -> str:
-    return f"{count:,}"
-
-
-def percent_text(part: int, whole: int) -> str:
-    return f"{100.0 * part / whole:.0f}%" if whole else "0%"
 
 
 def channel_of(array: np.ndarray, channel: int) -> np.ndarray:
