@@ -61,6 +61,16 @@ def diverging_image(values: np.ndarray, limit: float) -> QImage:
     return rgb_to_qimage(diverging_rgb(np.atleast_2d(values), limit))
 
 
+def array_to_qimage(image: np.ndarray) -> QImage:
+    """A QImage copy of one uint8 image shaped (H, W, 1) or (H, W, 3)."""
+    image = np.ascontiguousarray(image, dtype=np.uint8)
+    height, width, channels = image.shape
+    if channels == 1:
+        return QImage(image.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
+    rgb = np.ascontiguousarray(image[:, :, :3])
+    return QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+
+
 def gray_image(pixels: np.ndarray) -> QImage:
     """An input image as a QImage: (H, W) or (H, W, 1) gray, or (H, W, 3) colour, values in [0, 1]."""
     array = np.clip(np.nan_to_num(np.asarray(pixels, np.float32)), 0.0, 1.0)

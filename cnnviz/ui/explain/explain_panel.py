@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from cnnviz.core.explain.lessons import lesson_for_steps
 from cnnviz.core.explain.learning_snapshots import EpochSnapshot
-from cnnviz.ui.explain import exports as explain_exports
+from cnnviz.ui.explain.exports import ViewExporter
 from cnnviz.ui.explain.learning import LearningFollower
 from cnnviz.ui.explain.session import ExplainSession, ForwardResult, answer_of
 from cnnviz.ui.explain.views.step_views import StepViews
@@ -97,10 +97,12 @@ class ExplainPanel(QWidget):
         self.lesson_button.setToolTip("Show or hide the plain-words explanation (F2)")
         self.png_button = QPushButton("Save view…")
         self.png_button.setToolTip("Save what the page shows as a PNG image (Ctrl+Shift+P)")
-        self.png_button.clicked.connect(self.save_png_dialog)
+        self.exporter = ViewExporter(self, self.views, self.pages,
+                                     lambda text: self._show_banner(busy=text))
+        self.png_button.clicked.connect(self.exporter.save_png_dialog)
         self.gif_button = QPushButton("Save animation…")
         self.gif_button.setToolTip("Save the sliding-window animation as an animated GIF for slides")
-        self.gif_button.clicked.connect(self.save_gif_dialog)
+        self.gif_button.clicked.connect(self.exporter.save_gif_dialog)
         tools = QHBoxLayout()
         tools.setContentsMargins(0, 0, 0, 0)
         tools.addWidget(self.banner, 1)
@@ -168,7 +170,7 @@ class ExplainPanel(QWidget):
         for keys, slot in (("Ctrl+Left", lambda: self.strip.select_neighbour(-1)),
                            ("Ctrl+Right", lambda: self.strip.select_neighbour(+1)),
                            ("F2", self.lesson_button.toggle),
-                           ("Ctrl+Shift+P", self.save_png_dialog)):
+                           ("Ctrl+Shift+P", self.exporter.save_png_dialog)):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(slot)
@@ -431,16 +433,3 @@ class ExplainPanel(QWidget):
     def _update_tools(self) -> None:
         self.gif_button.setEnabled(self.views.animated)
         self.png_button.setEnabled(self.views.steps is not None)
-
-    # Exports live in explain_exports.py; these keep the panel's interface.
-    def save_png_dialog(self) -> None:
-        explain_exports.save_png_dialog(self)
-
-    def save_png(self, path: str) -> bool:
-        return explain_exports.save_png(self, path)
-
-    def save_gif_dialog(self) -> None:
-        explain_exports.save_gif_dialog(self)
-
-    def save_gif(self, path: str) -> bool:
-        return explain_exports.save_gif(self, path)

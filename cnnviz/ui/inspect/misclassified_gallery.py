@@ -19,8 +19,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QS
 
 from cnnviz.core.data.data_splits import ArraySplit
 from cnnviz.core.formatting import count_text, probability_percent
-from cnnviz.ui.train.dataset_preview import array_to_qimage
-from cnnviz.ui.common.value_colors import RIGHT, WRONG
+from cnnviz.ui.common.value_colors import RIGHT, WRONG, array_to_qimage
 from cnnviz.ui.common.workers import NewestRequest
 
 PAGE_SIZE = 60

@@ -7,18 +7,10 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QFont, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from cnnviz.ui.common.value_colors import array_to_qimage
+
 LABEL_HEIGHT = 14
 GAP = 6
-
-
-def array_to_qimage(image: np.ndarray) -> QImage:
-    """A QImage copy of one uint8 image shaped (H, W, 1) or (H, W, 3)."""
-    image = np.ascontiguousarray(image, dtype=np.uint8)
-    height, width, channels = image.shape
-    if channels == 1:
-        return QImage(image.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
-    rgb = np.ascontiguousarray(image[:, :, :3])
-    return QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
 
 
 class DatasetPreview(QWidget):

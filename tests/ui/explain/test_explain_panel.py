@@ -139,7 +139,7 @@ def test_the_view_is_saved_as_png_and_the_animation_as_gif(window, qtbot, tmp_pa
     read_only.mkdir()
     read_only.chmod(0o500)
     try:
-        assert not panel.save_png(str(read_only / "view.png"))
+        assert not panel.exporter.save_png(str(read_only / "view.png"))
     finally:
         read_only.chmod(0o700)
     assert window.failures and "locked" in window.failures[-1]
