@@ -6,8 +6,8 @@ returns the matching `LayerSteps` of core/frames.py; `conv_frame`, `pool_frame` 
 computes, to float32 round-off (tests/core/test_steps_vs_keras.py). A layer the explainer
 cannot animate becomes `GenericSteps` with a note a student can read.
 
-Spatial layers live in steps_spatial.py, the activation functions in activation_functions.py;
-both are re-exported here. No TensorFlow is imported: the layer objects are only read.
+Spatial layers live in steps_spatial.py, the activation functions in activation_functions.py.
+No TensorFlow is imported: the layer objects are only read.
 """
 
 from __future__ import annotations
@@ -26,12 +26,11 @@ from cnnviz.core.explain.frames import (
     GenericSteps, InputSteps, LayerSteps,
 )
 from cnnviz.core.explain.steps_spatial import (
-    NO_ANIMATION, conv_frame, explain_conv, explain_global_pool, explain_pool, pool_frame,
+    NO_ANIMATION, explain_conv, explain_global_pool, explain_pool,
 )
 
 __all__ = [
-    "explain_layer", "conv_frame", "pool_frame", "dense_frame", "activation_function",
-    "softmax_steps", "generic_steps",
+    "explain_layer", "dense_frame", "generic_steps",
 ]
 
 DROPOUT_LAYERS = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",

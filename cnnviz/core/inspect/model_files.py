@@ -2,7 +2,8 @@
 
 `open_model(path, weights_path=None, trust=False)` returns an `OpenedModel`: the uncompiled
 `keras.Model` plus what the user should know about it (`notes`). Every file that cannot be
-opened raises a `ModelFileError` whose message is one readable sentence:
+opened raises a `ModelFileError` whose message is one readable sentence (the subclasses
+below live in model_file_errors.py):
 
 - `UntrustedModelError`: the model carries Python code (a Lambda layer) or names a custom
   class in a Python module; Keras's safe mode refuses it, and it opens with `trust=True`
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from cnnviz.core.errors import ModelFileError
 from cnnviz.core.inspect.model_file_errors import (
-    CustomCodeError, UntrustedModelError, _failure, _first_line, _importable_module,
+    CustomCodeError, _failure, _first_line, _importable_module,
     _weights_mismatch,
 )
 from cnnviz.core.inspect.model_file_reading import (
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     import keras
 
 __all__ = [
-    "MODEL_FILE_SUFFIXES", "WEIGHTS_FILE_SUFFIXES", "UntrustedModelError", "CustomCodeError",
+    "MODEL_FILE_SUFFIXES", "WEIGHTS_FILE_SUFFIXES",
     "OpenedModel", "is_architecture_json", "open_model", "suggest_weights_file",
 ]
 

@@ -3,9 +3,8 @@
 `build_model` turns a checked spec into a `keras.Sequential`. `load_model_file` reads
 .keras/.h5 files and turns every failure into one readable `ModelFileError`.
 `summarize_keras_model` describes any Keras model in the same `StackReport` form the
-editor uses. The way back (`model_to_spec`, `unsupported_layers`, in spec_from_keras.py)
-and Python export (`export_python`, in codegen.py) are re-exported here, so callers need
-only this module.
+editor uses. The way back (`model_to_spec`, `unsupported_layers`) lives in
+spec_from_keras.py, Python export (`export_python`) in codegen.py.
 
 Keras is imported inside the functions: importing this module stays instant.
 """
@@ -21,19 +20,15 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cnnviz.core.model.codegen import export_python, keras_model_name
+from cnnviz.core.model.codegen import keras_model_name
 from cnnviz.core.errors import ModelFileError, SpecError
 from cnnviz.core.model.shapes import LayerReport, StackReport, analyze
 from cnnviz.core.model.spec import LayerSpec, ModelSpec, normalize_layer
-from cnnviz.core.model.spec_from_keras import model_to_spec, unsupported_layers
 
 if TYPE_CHECKING:
     import keras
 
-__all__ = [
-    "build_model", "model_to_spec", "unsupported_layers", "load_model_file",
-    "summarize_keras_model", "export_python",
-]
+__all__ = ["build_model", "load_model_file", "summarize_keras_model"]
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 

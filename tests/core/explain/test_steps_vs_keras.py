@@ -20,7 +20,7 @@ from cnnviz.core.explain.frames import (
     ActivationSteps, BatchNormSteps, ConvSteps, DenseSteps, DropoutSteps, FlattenSteps,
     GenericSteps, GlobalPoolSteps, InputSteps, PoolSteps,
 )
-from cnnviz.core.explain.steps import dense_frame, explain_layer
+from cnnviz.core.explain.steps import explain_layer
 from cnnviz.core.explain.activation_functions import softmax_steps
 from cnnviz.core.explain.steps_spatial import padding_for
 
