@@ -94,7 +94,7 @@ def build_model(spec: ModelSpec) -> "keras.Model":
 # ---------------------------------------------------------------- files
 
 
-def _load_failure(path: Path, exc: BaseException, trust: bool) -> str:
+def load_failure_message(path: Path, exc: BaseException, trust: bool) -> str:
     """One sentence saying why a model file would not load."""
     text = str(exc)
     custom = re.search(r"Could not locate (?:class|function) '([^']+)'", text) or re.search(
@@ -147,7 +147,7 @@ def load_model_file(path: str | Path, trust: bool = False) -> "keras.Model":
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=not trust)
     except Exception as exc:  # any failure inside Keras/h5py is a bad file to the user
-        raise ModelFileError(_load_failure(path, exc, trust)) from exc
+        raise ModelFileError(load_failure_message(path, exc, trust)) from exc
     if not isinstance(model, keras.Model):
         raise ModelFileError(f"{path.name} holds a {type(model).__name__}, not a Keras model.")
     return model

@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     import keras
 
 __all__ = [
-    "TrainConfig", "TrainResult", "loss_for", "compile_for_training", "validate_config", "train", "evaluate_test",
-    "OPTIMIZERS", "MONITORS",
+    "TrainConfig", "TrainResult", "loss_for", "compile_for_training", "validate_config", "train",
+    "evaluate_test", "OPTIMIZERS", "MONITORS",
 ]
 
 OPTIMIZERS: tuple[str, ...] = ("sgd", "rmsprop", "adam")
