@@ -120,6 +120,6 @@ class ExplainLearningMixin:
             self._show_maps(steps.output, steps.name)
             self._show_filters(steps.kernel if steps.kind == "conv" else None, steps.name)
         if self.session.forward is not None:
-            from cnnviz.ui.explain.session import answer_of
+            from cnnviz.core.explain.forward_pass import answer_of
 
             self._show_answer(answer_of(self.session.forward), self.session.label)
