@@ -80,13 +80,6 @@ class StackReport:
         return f"Layer {bad.index + 1} ({bad.type} '{bad.name}'): {bad.error}"
 
 
-def format_shape(shape: Shape | None) -> str:
-    """Keras's way of writing an output shape: (None, 26, 26, 32)."""
-    if shape is None:
-        return "—"
-    return "(None, " + ", ".join(str(d) for d in shape) + ")"
-
-
 def _x(pair: list[int] | tuple[int, ...]) -> str:
     return f"{pair[0]}×{pair[1]}"
 

@@ -18,8 +18,9 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSpinBox, QTabW
                                QToolButton, QVBoxLayout, QWidget)
 
 from cnnviz.core.errors import CnnvizError
-from cnnviz.core.data.input_images import (dataset_input, describe_shape, explain_split,
+from cnnviz.core.data.input_images import (dataset_input, explain_split,
                                       input_mismatch, prepare_drawing)
+from cnnviz.core.formatting import dims_text
 from cnnviz.ui.explain.drawing_canvas import DrawingCanvas
 from cnnviz.ui.explain.input_file_mode import InputFileModeMixin
 from cnnviz.ui.explain.input_picker_common import (DATASET, DRAW, FILE, MUTED_STYLE, escape_html,
@@ -164,7 +165,7 @@ class InputPicker(InputFileModeMixin, QWidget):
         self.draw_area.setVisible(can_draw)
         show_message(self.draw_reason, None if can_draw else (
             f"Drawing works for grayscale models only. This model takes "
-            f"{describe_shape(self._input_shape)} colour images: choose a dataset image "
+            f"{dims_text(self._input_shape)} colour images: choose a dataset image "
             f"or an image file instead." if channels == 3 else
             f"Drawing works for grayscale models only; this model's input has {channels} "
             f"channels."))
@@ -175,7 +176,7 @@ class InputPicker(InputFileModeMixin, QWidget):
                                           "centred like MNIST")
         self.open_button.setEnabled(self._input_shape is not None)
         self.file_caption.setText(
-            f"Converted to the model's input: {describe_shape(self._input_shape)}, "
+            f"Converted to the model's input: {dims_text(self._input_shape)}, "
             f"{'grayscale' if channels == 1 else 'colour'}." if self._input_shape
             else "Build or load a model first: the image is converted to its input size.")
         # Everything already chosen is re-made for the new shape.
