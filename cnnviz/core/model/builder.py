@@ -3,7 +3,7 @@
 `build_model` turns a checked spec into a `keras.Sequential`. `load_model_file` reads
 .keras/.h5 files and turns every failure into one readable `ModelFileError`.
 `summarize_keras_model` describes any Keras model in the same `StackReport` form the
-editor uses. The way back (`model_to_spec`, `unsupported_layers`) lives in
+editor uses; `model_tensors` reads any model's input and output tensors safely. The way back (`model_to_spec`, `unsupported_layers`) lives in
 spec_from_keras.py, Python export (`export_python`) in codegen.py.
 
 Keras is imported inside the functions: importing this module stays instant.
@@ -28,7 +28,10 @@ from cnnviz.core.model.spec import LayerSpec, ModelSpec, normalize_layer
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["build_model", "load_model_file", "summarize_keras_model"]
+__all__ = [
+    "build_model", "load_failure_message", "load_model_file", "model_tensors", "save_model_file",
+    "summarize_keras_model",
+]
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 
@@ -206,6 +209,15 @@ def _shape_or_none(get: Any) -> tuple[Any, ...] | None:
 
 def _weight_count(weights: list[Any]) -> int:
     return sum(math.prod(int(d) for d in w.shape) for w in weights)
+
+
+def model_tensors(model: "keras.Model") -> tuple[list[Any], list[Any]]:
+    """The model's input and output tensors; both empty for a model never built (Keras
+    raises instead of answering for those)."""
+    try:
+        return list(model.inputs or []), list(model.outputs or [])
+    except (AttributeError, ValueError):
+        return [], []
 
 
 def summarize_keras_model(model: "keras.Model") -> StackReport:
