@@ -170,7 +170,6 @@ def _gui_panel(bench: Bench) -> Any:
     if panel is not None:
         return panel
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import numpy as np
 
     from cnnviz.core.model.presets import mnist_cnn
     from cnnviz.ui.app import create_app

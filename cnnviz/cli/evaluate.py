@@ -12,6 +12,9 @@ import math
 import sys
 from typing import TYPE_CHECKING, Any
 
+from cnnviz.cli.common import (
+    EXIT_OK, load_model_argument, prepare_tensorflow, tensorflow_noise_hidden,
+)
 from cnnviz.core.errors import CnnvizError
 
 if TYPE_CHECKING:
@@ -130,17 +133,15 @@ class _Progress:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Run `cnnviz evaluate`; returns the exit code. Raises CnnvizError for user problems."""
-    from cnnviz import cli
-
     if args.batch_size < 1:
         raise EvaluateCliError("--batch-size must be at least 1.")
-    cli._prepare_tensorflow()
+    prepare_tensorflow()
     progress = _Progress()
-    with cli._tensorflow_noise_hidden():
+    with tensorflow_noise_hidden():
         import tensorflow as tf
 
         tf.constant(0.0)
-        model, trained = cli.load_model_argument(args.model, args.trust)
+        model, trained = load_model_argument(args.model, args.trust)
     from cnnviz.core.data.data_fit import adapt_dataset, can_adapt, fit_problem, load_options_for
     from cnnviz.core.data.datasets import load_dataset
     from cnnviz.core.inspect.evaluation import evaluate_model
@@ -188,4 +189,4 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(format_confusion(result))
     print()
     print(f"accuracy: {result.accuracy:.4f}")
-    return cli.EXIT_OK
+    return EXIT_OK

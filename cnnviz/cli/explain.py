@@ -9,24 +9,24 @@
 
 MODEL is a spec (.json, random weights) or a saved model (.keras, .h5); SOURCE is a data
 source as for `cnnviz train` or an image file. The pictures are drawn by the app's own
-widgets on Qt's offscreen platform, so they look exactly like the Explain view.
+widgets on Qt's offscreen platform, so they look exactly like the Explain view
+(explain_pictures.py, imported only for --out: the JSON path never imports Qt).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from cnnviz.cli.common import EXIT_OK, load_model_argument, start_tensorflow
 from cnnviz.core.errors import CnnvizError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm")
-PICTURE_SIZE = (1100, 640)
 
 
 class ExplainCliError(CnnvizError):
@@ -180,72 +180,8 @@ def frame_json(steps: Any, position: tuple[int, int] | None, index: int) -> dict
     return {"layer": steps.name, "type": steps.layer_type, **_jsonable(fields)}
 
 
-# ----------------------------------------------------------------------------- pictures
-
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
-
-
-def write_pictures(probe: Any, forward: Any, positions: list[int], out: Path,
-                   class_names: list[str] | None, label: int | None, max_frames: int,
-                   report) -> list[Path]:
-    """Draw each layer's views with the app's widgets and save them in `out`."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtWidgets import QApplication
-
-    from cnnviz.ui.explain.animation_export import save_animation_gif, save_view_png
-    from cnnviz.ui.explain.session import answer_of, layer_steps
-    from cnnviz.ui.explain.views.step_views import StepViews
-    from cnnviz.ui.common.feature_map_grid import FeatureMapGrid
-    from cnnviz.ui.common.filter_grid import FilterGrid
-    from cnnviz.ui.explain.probability_chart import ProbabilityChart
-
-    app = QApplication.instance() or QApplication(["cnnviz"])
-    written: list[Path] = []
-
-    def png(widget: Any, path: Path) -> Path:
-        app.processEvents()
-        save_view_png(widget, path)
-        return path
-
-    views, maps, filters = StepViews(), FeatureMapGrid(), FilterGrid()
-    views.set_class_names(class_names or [])
-    for widget in (views, maps, filters):
-        widget.resize(*PICTURE_SIZE)
-    for number, position in enumerate(positions, start=1):
-        steps = layer_steps(probe, forward, position)
-        stem = f"{number:02d}_{_safe(steps.name)}"
-        report(f"Drawing {steps.name} ({steps.layer_type})")
-        views.set_steps(steps)
-        if views.animated:  # show the last step: the whole output computed
-            views.playback.to_end()
-        written.append(png(views.current_view(), out / f"{stem}_steps.png"))
-        if np.ndim(steps.output) in (1, 3):
-            maps.set_maps(steps.output, f"{steps.name}: every channel of its output")
-            written.append(png(maps, out / f"{stem}_feature_maps.png"))
-        if steps.kind == "conv":
-            filters.set_kernel(steps.kernel, f"{steps.name}: its {steps.kernel.shape[3]} filters")
-            written.append(png(filters, out / f"{stem}_filters.png"))
-        if views.animated:
-            report(f"Drawing the animation of {steps.name}")
-            gif = out / f"{stem}_animation.gif"
-            save_animation_gif(views.current_view(), gif, max_frames=max_frames)
-            written.append(gif)
-    probabilities = answer_of(forward)
-    if probabilities is not None:
-        chart = ProbabilityChart()
-        chart.resize(420, max(260, 26 * len(probabilities) + 60))
-        names = class_names if class_names and len(class_names) == len(probabilities) else \
-            [str(i) for i in range(len(probabilities))]
-        chart.set_probabilities(probabilities, names, label)
-        written.append(png(chart, out / "probabilities.png"))
-    return written
-
-
 def cmd_explain(args: argparse.Namespace) -> int:
     """Run `cnnviz explain`; returns the exit code. Raises CnnvizError for problems the user can fix."""
-    from cnnviz import cli
-
     _check_arguments(args)
     position = _position(args.position)
     out = None
@@ -253,15 +189,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
             raise ExplainCliError(f"--out {out} is a file; give a folder.")
-    cli._prepare_tensorflow()
-    with cli._tensorflow_noise_hidden():
-        import tensorflow as tf
-
-        tf.constant(0.0)
+    start_tensorflow()
     from cnnviz.core.explain.activations import ActivationProbe
-    from cnnviz.ui.explain.session import layer_steps
+    from cnnviz.core.explain.forward_pass import layer_steps
 
-    model, trained = cli.load_model_argument(args.model, args.trust)
+    model, trained = load_model_argument(args.model, args.trust)
     input_shape = tuple(int(d) for d in model.inputs[0].shape[1:])
     if len(input_shape) != 3:
         raise ExplainCliError(f"The explainer works on image models; this model's input has "
@@ -277,16 +209,18 @@ def cmd_explain(args: argparse.Namespace) -> int:
         result = {"model": Path(args.model).name, "input": description,
                   **frame_json(steps, position, args.filter)}
         print(dumps_one_key_per_line(result))
-        return cli.EXIT_OK
+        return EXIT_OK
     positions = ([_layer_position(forward, args.layer)] if args.layer
                  else list(range(len(forward.layers))))
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExplainCliError(f"Cannot create the folder {out}: {exc.strerror or exc}.") from None
+    from cnnviz.cli.explain_pictures import write_pictures
+
     written = write_pictures(probe, forward, positions, out, class_names, label, args.max_frames,
                              report=lambda text: print(text, file=sys.stderr, flush=True))
     print(f"Explained {description}:")
     for path in written:
         print(f"  {path}")
-    return cli.EXIT_OK
+    return EXIT_OK

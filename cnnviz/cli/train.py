@@ -12,6 +12,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cnnviz.cli.common import (
+    EXIT_OK, MODEL_SUFFIXES, SPEC_SUFFIXES, existing_file, read_spec, start_tensorflow,
+    unknown_suffix,
+)
 from cnnviz.core.errors import CnnvizError
 
 
@@ -115,23 +119,15 @@ class _Progress:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Run `cnnviz train`; returns the exit code. Raises CnnvizError for problems the user can fix."""
-    from cnnviz import cli
-
     _check_arguments(args)
-    spec_path = cli._existing_file(args.spec)
+    spec_path = existing_file(args.spec)
     suffix = spec_path.suffix.lower()
-    if suffix not in cli.SPEC_SUFFIXES + cli.MODEL_SUFFIXES:
-        raise cli._unknown_suffix(spec_path, cli.SPEC_SUFFIXES + cli.MODEL_SUFFIXES)
-    spec = cli._read_spec(spec_path) if suffix in cli.SPEC_SUFFIXES else None
+    if suffix not in SPEC_SUFFIXES + MODEL_SUFFIXES:
+        raise unknown_suffix(spec_path, SPEC_SUFFIXES + MODEL_SUFFIXES)
+    spec = read_spec(spec_path) if suffix in SPEC_SUFFIXES else None
 
-    cli._prepare_tensorflow()
     progress = _Progress(args.epochs)
-    with cli._tensorflow_noise_hidden():
-        # TensorFlow's native start-up notes come at import and first use; hide just those,
-        # so the progress printed below stays visible.
-        import tensorflow as tf
-
-        tf.constant(0.0)
+    start_tensorflow()
     from cnnviz.core.model.builder import build_model, load_model_file, save_model_file
     from cnnviz.core.data.dataset_types import LoadOptions
     from cnnviz.core.data.datasets import load_dataset
@@ -182,4 +178,4 @@ def cmd_train(args: argparse.Namespace) -> int:
     metrics = evaluate_test(model, dataset)
     print(f"test loss: {metrics['loss']:.4f}")
     print(f"test accuracy: {metrics['accuracy']:.4f}")
-    return cli.EXIT_OK
+    return EXIT_OK

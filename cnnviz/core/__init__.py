@@ -1,1 +1,17 @@
-"""Qt-free core of cnnviz. TensorFlow is imported inside functions, never at module top."""
+"""The Qt-free core of cnnviz: everything the GUI and the command line compute.
+
+Feature packages, each depending only on those below it:
+
+    inspect, explain    opening saved models, inspection, evaluation / the explainer's numbers
+    training            TrainConfig, the engine, callbacks, checks, history
+    data                one Dataset for every source
+    model               specs, shapes by arithmetic, presets, Keras both ways, code export
+
+and at the bottom the modules every package may use: errors (what a user can cause),
+formatting (how numbers are written), atomic_save. No Qt here, ever; TensorFlow and Keras are
+imported inside functions, never at module top (tests/test_architecture.py checks both).
+"""
+
+__all__ = [
+    "model", "data", "training", "explain", "inspect", "errors", "formatting", "atomic_save",
+]

@@ -17,7 +17,8 @@ import numpy as np
 
 from cnnviz.core.data.data_splits import DataSplit, FileSplit
 from cnnviz.core.data.dataset_types import Dataset, LoadOptions
-from cnnviz.core.data.input_images import describe_shape, input_mismatch
+from cnnviz.core.data.input_images import input_mismatch
+from cnnviz.core.formatting import dims_text
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -63,7 +64,7 @@ def image_fit_problem(image_shape: Sequence[int], input_shape: Sequence[Any]) ->
         if model[0] is None or model[0] == values:
             return None
         return (f"The model takes a flat list of {model[0]:,} values, but these images have "
-                f"{describe_shape(image)} = {values:,}.")
+                f"{dims_text(image)} = {values:,}.")
     wanted = image_shape_for(model)
     return input_mismatch(image, wanted if wanted is not None else model)
 
@@ -205,8 +206,8 @@ def adapt_dataset(dataset: Dataset, input_shape: Sequence[Any]) -> Dataset:
     source_shape = tuple(int(d) for d in dataset.input_shape)
     target = adapted_shape(source_shape, input_shape)
     if target is None:
-        raise ValueError(f"cannot adapt {describe_shape(source_shape)} images to a "
-                         f"{describe_shape(_model_shape(input_shape))} input")
+        raise ValueError(f"cannot adapt {dims_text(source_shape)} images to a "
+                         f"{dims_text(_model_shape(input_shape))} input")
     if target == source_shape:
         return dataset
     change = _conversion_text(source_shape, target)  # type: ignore[arg-type]

@@ -22,19 +22,16 @@ from typing import Callable
 import numpy as np
 
 from cnnviz.core.data import bundled_samples, keras_downloads
-from cnnviz.core.data.data_splits import ArraySplit, DataSplit, FileSplit
+from cnnviz.core.data.data_splits import FileSplit
 from cnnviz.core.data.dataset_files import (
     IDX_NAME, find_cifar_batches_folder, find_idx_files, read_cifar_archive, read_cifar_folder,
     read_idx_folder, read_npz)
-from cnnviz.core.data.dataset_types import COLOR_MODES, Dataset, LoadOptions, LoadReport, SourceParts
+from cnnviz.core.data.dataset_types import COLOR_MODES, Dataset, LoadOptions, SourceParts
 from cnnviz.core.errors import DatasetError
 from cnnviz.core.data.image_decoding import ImageProblem, probe_image
 from cnnviz.core.data.image_folders import load_image_folder
 
-__all__ = [
-    "load_dataset", "Dataset", "DataSplit", "ArraySplit", "FileSplit", "LoadOptions",
-    "LoadReport", "SOURCE_NAMES", "DatasetError",
-]
+__all__ = ["load_dataset", "SOURCE_NAMES"]
 
 ProgressCallback = Callable[[str, int, int], None]
 

@@ -16,8 +16,9 @@ import numpy as np
 from PIL import Image
 
 from cnnviz.core.data.dataset_types import Dataset
-from cnnviz.core.errors import ExplainError
 from cnnviz.core.data.image_decoding import ImageProblem, decode_image, probe_image
+from cnnviz.core.errors import ExplainError
+from cnnviz.core.formatting import dims_text
 
 # MNIST: "normalized to fit in a 20x20 pixel box ... centered in a 28x28 image by computing
 # the center of mass of the pixels".
@@ -192,11 +193,6 @@ def dataset_input(dataset: Dataset, split_name: str, index: int) -> tuple[np.nda
     return image, label
 
 
-def describe_shape(shape: Sequence[int | None]) -> str:
-    """'28×28×1' for a (height, width, channels) shape; 'any' for an unknown dimension."""
-    return "×".join("any" if d is None else str(int(d)) for d in shape)
-
-
 def _channel_words(channels: int | None) -> str:
     if channels == 1:
         return "grayscale"
@@ -216,10 +212,10 @@ def input_mismatch(image_shape: Sequence[int], model_input_shape: Sequence[int |
     if len(image) == len(model) and all(m is None or m == i for i, m in zip(image, model)):
         return None
     if len(image) != 3 or len(model) != 3:
-        return (f"The model expects inputs shaped {describe_shape(model)}, but these images "
-                f"are {describe_shape(image)}.")
-    expected = describe_shape(model)
+        return (f"The model expects inputs shaped {dims_text(model)}, but these images "
+                f"are {dims_text(image)}.")
+    expected = dims_text(model)
     if model[2] is not None and model[2] != image[2]:
         expected += f" ({_channel_words(model[2])})"
-    return (f"The model expects {expected} images, but these are {describe_shape(image)} "
+    return (f"The model expects {expected} images, but these are {dims_text(image)} "
             f"({_channel_words(image[2])}).")

@@ -28,7 +28,7 @@ from cnnviz.core.errors import DatasetError
 ProgressCallback = Callable[[str, int, int], None]
 
 KERAS_SOURCE_NAMES = ("mnist", "fashion_mnist", "cifar10")
-_GOOGLE_STORE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+KERAS_DATASETS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _CHUNK_BYTES = 256 * 1024
 _TIMEOUT_SECONDS = 30
 
@@ -43,10 +43,10 @@ class RemoteFile:
 
 
 MNIST_FILE = RemoteFile(
-    _GOOGLE_STORE + "mnist.npz", "mnist.npz",
+    KERAS_DATASETS_URL + "mnist.npz", "mnist.npz",
     "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1")
 FASHION_FILES = tuple(
-    RemoteFile(_GOOGLE_STORE + name, f"fashion-mnist/{name}")
+    RemoteFile(KERAS_DATASETS_URL + name, f"fashion-mnist/{name}")
     for name in ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
                  "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz"))
 # Keras 3 keeps the archive as "<name>_archive" beside the folder it extracts it to;

@@ -1,0 +1,16 @@
+"""The explainer: what each layer did to one input, every number equal to Keras's.
+
+    activations           ActivationProbe: every layer's output for one image in one call
+    forward_pass          the steps of the chosen layer and the model's answer from one pass
+    steps                 explain_layer(): a Keras layer recomputed step by step in numpy
+    steps_spatial         the same for Conv2D, pooling and global pooling
+    frames                the explainer's data (LayerSteps and its kinds) and single values
+    activation_functions  Keras's activation functions in numpy
+    learning_snapshots    filters, maps and the prediction for a pinned input, per epoch
+    lessons               plain-language words about each layer type
+"""
+
+__all__ = [
+    "activations", "forward_pass", "steps", "steps_spatial", "frames", "activation_functions",
+    "learning_snapshots", "lessons",
+]

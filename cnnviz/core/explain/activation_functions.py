@@ -2,9 +2,8 @@
 
 `activation_function(name)` returns the numpy twin of `keras.activations.get(name)` (the
 defaults of Keras 3's functions: leaky_relu's negative_slope is 0.2, gelu is the exact erf
-form, not the tanh approximation). `softmax_steps(logits)` spells softmax out for one vector.
-The results are float32, as Keras computes them; they match Keras to float round-off.
-No TensorFlow here.
+form, not the tanh approximation). The results are float32, as Keras computes them; they
+match Keras to float round-off. No TensorFlow here.
 """
 
 from __future__ import annotations
@@ -12,8 +11,6 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-
-from cnnviz.core.explain.frames import SoftmaxSteps
 
 ActivationFunction = Callable[[np.ndarray], np.ndarray]
 
@@ -205,18 +202,6 @@ def activation_function(name: str) -> ActivationFunction | None:
     """The numpy twin of `keras.activations.get(name)` (float32 in, float32 out), with Keras 3's
     default arguments; None for a name the explainer cannot recompute."""
     return _FUNCTIONS.get(name)
-
-
-def softmax_steps(logits: np.ndarray) -> SoftmaxSteps:
-    """Softmax of one vector spelled out: logits, logits − max, exponentials, their total and the
-    probabilities (== keras.activations.softmax(logits))."""
-    logits = _f32(logits).reshape(-1).copy()
-    shifted = _f32(logits - logits.max()) if logits.size else logits.copy()
-    exponentials = np.exp(shifted)
-    total = np.float32(exponentials.sum(dtype=np.float32))
-    probabilities = _f32(exponentials / total) if logits.size else exponentials.copy()
-    return SoftmaxSteps(logits=logits, shifted=shifted, exponentials=exponentials,
-                        total=float(total), probabilities=probabilities)
 
 
 def sample_curve(function: ActivationFunction, values: np.ndarray,

@@ -92,7 +92,7 @@ class ActivationProbe:
         input shape or with more than one input."""
         import keras
 
-        from cnnviz.core.inspect.inspection import model_tensors
+        from cnnviz.core.model.builder import model_tensors
 
         inputs, outputs = model_tensors(model)
         if not inputs or not outputs:

@@ -1,9 +1,12 @@
-"""The explainer's plain data: what one layer did to one input, worked out step by step.
+"""The explainer's data: what one layer did to one input, worked out step by step.
 
-`core/steps.py` fills these from a layer's real weights (numpy only, no Qt); the explain view
-draws them and `cnnviz explain --json` prints them. Arrays are float32 numpy arrays without the
-batch axis, laid out as Keras lays them out (height, width, channels). Every number here must
-equal what Keras computes for the layer (tests/core/test_steps_vs_keras.py).
+steps.py and steps_spatial.py fill these from a layer's real weights (numpy only, no Qt); the
+explain view draws them and `cnnviz explain --json` prints them. `ConvSteps.frame`,
+`PoolSteps.frame` and `DenseSteps.frame` work out single output values cheaply (the GUI asks
+for one per playback step); `softmax_steps` spells softmax out for one vector. Arrays are
+float32 numpy arrays without the batch axis, laid out as Keras lays them out (height, width,
+channels). Every number here must equal what Keras computes for the layer
+(tests/core/explain/test_steps_vs_keras.py).
 """
 
 from __future__ import annotations
@@ -11,6 +14,43 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from cnnviz.core.errors import ExplainError
+from cnnviz.core.explain.activation_functions import activation_function
+
+
+def _float32(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x, dtype=np.float32)
+
+
+def _out_of_range(steps: LayerSteps, position: tuple[int, int, int], what: str) -> ExplainError:
+    out_h, out_w, count = steps.output.shape[-3:] if steps.output.ndim >= 3 else (0, 0, 0)
+    y, x, index = position
+    return ExplainError(
+        f"{steps.layer_type} '{steps.name}' has a {out_h}×{out_w} output with {count} {what}s; "
+        f"there is no value at row {y}, column {x}, {what} {index}.")
+
+
+def _check_position(steps: LayerSteps, out_y: int, out_x: int, index: int, limits: tuple[int, ...],
+                    what: str) -> tuple[int, int, int]:
+    position = (out_y, out_x, index)
+    for value, limit in zip(position, limits):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not 0 <= value < limit:
+            raise _out_of_range(steps, position, what)
+    return int(out_y), int(out_x), int(index)
+
+
+def _window(image: np.ndarray, top: int, left: int, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """image[top:top+height, left:left+width] with zeros where it hangs over the border, and the
+    mask of cells over real input. `image` is (H, W) or (H, W, C)."""
+    window = np.zeros((height, width) + image.shape[2:], dtype=np.float32)
+    inside = np.zeros((height, width), dtype=bool)
+    row0, row1 = max(top, 0), min(top + height, image.shape[0])
+    col0, col1 = max(left, 0), min(left + width, image.shape[1])
+    if row0 < row1 and col0 < col1:
+        window[row0 - top:row1 - top, col0 - left:col1 - left] = image[row0:row1, col0:col1]
+        inside[row0 - top:row1 - top, col0 - left:col1 - left] = True
+    return window, inside
 
 
 @dataclass
@@ -69,10 +109,33 @@ class ConvSteps(LayerSteps):
         return "conv"
 
     def frame(self, out_y: int, out_x: int, filter_index: int) -> ConvFrame:
-        """The worked-out sum behind output[out_y, out_x, filter_index]."""
-        from cnnviz.core.explain.steps_spatial import conv_frame
+        """The worked-out sum behind output[out_y, out_x, filter_index] of a Conv2D layer.
 
-        return conv_frame(self, out_y, out_x, filter_index)
+        Raises ExplainError when the position or filter is outside the layer's output.
+        """
+        out_h, out_w, filters = self.pre_activation.shape
+        out_y, out_x, filter_index = _check_position(
+            self, out_y, out_x, filter_index, (out_h, out_w, filters), "filter")
+        kh, kw = self.kernel.shape[:2]
+        top = out_y * self.strides[0] - self.pad_top
+        left = out_x * self.strides[1] - self.pad_left
+        window, inside = _window(self.input, top, left, kh, kw)
+        kernel = np.ascontiguousarray(self.kernel[:, :, :, filter_index])
+        products = window * kernel
+        channel_sums = products.sum(axis=(0, 1), dtype=np.float32)
+        pre_activation = self.pre_activation[out_y, out_x, filter_index]
+        function = activation_function(self.activation)
+        if function is None:
+            raise ExplainError(f"Conv2D '{self.name}': unknown activation '{self.activation}'.")
+        if self.activation == "softmax":  # softmax mixes all filters at this position
+            output = function(self.pre_activation[out_y, out_x])[filter_index]
+        else:
+            output = function(np.array([pre_activation], np.float32))[0]
+        return ConvFrame(out_y=out_y, out_x=out_x, filter=filter_index, top=top, left=left,
+                         window=window, inside=inside, kernel=kernel, products=products,
+                         channel_sums=channel_sums, bias=float(self.bias[filter_index]),
+                         pre_activation=float(pre_activation), activation=self.activation,
+                         output=float(output))
 
 
 # ----------------------------------------------------------------------------- pooling
@@ -110,9 +173,27 @@ class PoolSteps(LayerSteps):
         return "pool"
 
     def frame(self, out_y: int, out_x: int, channel: int) -> PoolFrame:
-        from cnnviz.core.explain.steps_spatial import pool_frame
+        """One pooled value worked out: its window, which cells are real input, and the max's place
+        or the average over real cells only (as Keras averages at a 'same' border).
 
-        return pool_frame(self, out_y, out_x, channel)
+        Raises ExplainError when the position or channel is outside the layer's output.
+        """
+        out_y, out_x, channel = _check_position(
+            self, out_y, out_x, channel, tuple(self.output.shape), "channel")
+        top = out_y * self.strides[0] - self.pad_top
+        left = out_x * self.strides[1] - self.pad_left
+        window, inside = _window(self.input[:, :, channel], top, left, *self.pool_size)
+        count = int(inside.sum())
+        if self.mode == "max":
+            flat = int(np.argmax(np.where(inside, window, -np.inf)))
+            picked: tuple[int, int] | None = divmod(flat, window.shape[1])
+            output = window[picked]
+        else:
+            picked = None
+            output = window[inside].sum(dtype=np.float32) / np.float32(count)
+        return PoolFrame(out_y=out_y, out_x=out_x, channel=channel, top=top, left=left,
+                         window=window, inside=inside, mode=self.mode, picked=picked, count=count,
+                         output=float(output))
 
 
 @dataclass
@@ -157,6 +238,18 @@ class SoftmaxSteps:
     exponentials: np.ndarray            # exp(shifted)
     total: float                        # sum of exponentials
     probabilities: np.ndarray           # exponentials / total == Keras's output
+
+
+def softmax_steps(logits: np.ndarray) -> SoftmaxSteps:
+    """Softmax of one vector spelled out: logits, logits − max, exponentials, their total and the
+    probabilities (== keras.activations.softmax(logits))."""
+    logits = _float32(logits).reshape(-1).copy()
+    shifted = _float32(logits - logits.max()) if logits.size else logits.copy()
+    exponentials = np.exp(shifted)
+    total = np.float32(exponentials.sum(dtype=np.float32))
+    probabilities = _float32(exponentials / total) if logits.size else exponentials.copy()
+    return SoftmaxSteps(logits=logits, shifted=shifted, exponentials=exponentials,
+                        total=float(total), probabilities=probabilities)
 
 
 @dataclass
@@ -234,9 +327,45 @@ class DenseSteps(LayerSteps):
         return "dense"
 
     def frame(self, unit: int, top_k: int = 8) -> DenseFrame:
-        from cnnviz.core.explain.steps import dense_frame
+        """Unit `unit` of a Dense layer: its `top_k` largest |weight × input| contributions (largest
+        first), the sum of all the others, the bias and the result.
 
-        return dense_frame(self, unit, top_k)
+        Raises ExplainError for a unit outside the layer or a negative top_k.
+        """
+        units = self.kernel.shape[1]
+        if not isinstance(unit, (int, np.integer)) or isinstance(unit, bool) or not 0 <= unit < units:
+            raise ExplainError(f"Dense '{self.name}' has {units} units (0 to {units - 1}); "
+                               f"there is no unit {unit}.")
+        if not isinstance(top_k, (int, np.integer)) or top_k < 0:
+            raise ExplainError(f"Dense '{self.name}': top_k must be 0 or more, not {top_k}.")
+        unit = int(unit)
+        weights = self.kernel[:, unit]
+        products = self.input * weights
+        count = products.shape[0]
+        k = min(int(top_k), count)
+        magnitude = np.abs(products)
+        if k == 0:
+            top = np.zeros(0, dtype=np.intp)
+        else:
+            candidates = np.argpartition(-magnitude, k - 1)[:k] if k < count else np.arange(count)
+            # largest first; equal sizes keep input order, so the list does not flicker
+            top = candidates[np.lexsort((candidates, -magnitude[candidates]))]
+        rest = np.ones(count, dtype=bool)
+        rest[top] = False
+        pre_activation = self.pre_activation[unit]
+        if self.activation == "softmax" and self.softmax is not None:
+            output = self.softmax.probabilities[unit]
+        else:
+            function = activation_function(self.activation)
+            if function is None:
+                raise ExplainError(f"Dense '{self.name}': unknown activation '{self.activation}'.")
+            output = function(np.array([pre_activation], np.float32))[0]
+        return DenseFrame(unit=unit, top_indices=top, top_inputs=self.input[top],
+                          top_weights=weights[top].copy(), top_products=products[top],
+                          rest_sum=float(products[rest].sum(dtype=np.float64)),
+                          rest_count=int(rest.sum()), bias=float(self.bias[unit]),
+                          pre_activation=float(pre_activation), activation=self.activation,
+                          output=float(output))
 
 
 @dataclass

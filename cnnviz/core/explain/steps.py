@@ -1,13 +1,13 @@
 """The explainer's truth: what one Keras layer did to one input, recomputed step by step in numpy.
 
 `explain_layer(layer, layer_input, layer_output)` reads the layer's settings and weights and
-returns the matching `LayerSteps` of core/frames.py; `conv_frame`, `pool_frame` and
-`dense_frame` work out single output values for playback. Every number equals what Keras
+returns the matching `LayerSteps` of frames.py (whose `frame` methods work out single output
+values for playback). Every number equals what Keras
 computes, to float32 round-off (tests/core/test_steps_vs_keras.py). A layer the explainer
 cannot animate becomes `GenericSteps` with a note a student can read.
 
-Spatial layers live in steps_spatial.py, the activation functions in activation_functions.py;
-both are re-exported here. No TensorFlow is imported: the layer objects are only read.
+Spatial layers live in steps_spatial.py, the activation functions in activation_functions.py.
+No TensorFlow is imported: the layer objects are only read.
 """
 
 from __future__ import annotations
@@ -16,22 +16,21 @@ from typing import Any, Callable
 
 import numpy as np
 
-from cnnviz.core.explain.activation_functions import (
-    LEAKY_RELU_SLOPE, activation_function, elu_with, keras_activation_name, leaky_relu_with, relu_with,
-    sample_curve, softmax_steps,
-)
 from cnnviz.core.errors import ExplainError
+from cnnviz.core.explain.activation_functions import (
+    LEAKY_RELU_SLOPE, activation_function, elu_with, keras_activation_name, leaky_relu_with,
+    relu_with, sample_curve,
+)
 from cnnviz.core.explain.frames import (
-    ActivationSteps, BatchNormSteps, DenseFrame, DenseSteps, DropoutSteps, FlattenSteps,
-    GenericSteps, InputSteps, LayerSteps,
+    ActivationSteps, BatchNormSteps, DenseSteps, DropoutSteps, FlattenSteps, GenericSteps,
+    InputSteps, LayerSteps, softmax_steps,
 )
 from cnnviz.core.explain.steps_spatial import (
-    NO_ANIMATION, conv_frame, explain_conv, explain_global_pool, explain_pool, pool_frame,
+    NO_ANIMATION, explain_conv, explain_global_pool, explain_pool,
 )
 
 __all__ = [
-    "explain_layer", "conv_frame", "pool_frame", "dense_frame", "activation_function",
-    "softmax_steps", "generic_steps",
+    "explain_layer", "generic_steps",
 ]
 
 DROPOUT_LAYERS = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
@@ -175,48 +174,6 @@ def explain_dense(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray)
     return DenseSteps(name=layer.name, layer_type=type(layer).__name__, input=values,
                       output=np.asarray(layer_output), kernel=kernel, bias=bias,
                       activation=activation, pre_activation=pre_activation, softmax=softmax)
-
-
-def dense_frame(steps: DenseSteps, unit: int, top_k: int = 8) -> DenseFrame:
-    """Unit `unit` of a Dense layer: its `top_k` largest |weight × input| contributions (largest
-    first), the sum of all the others, the bias and the result.
-
-    Raises ExplainError for a unit outside the layer or a negative top_k.
-    """
-    units = steps.kernel.shape[1]
-    if not isinstance(unit, (int, np.integer)) or isinstance(unit, bool) or not 0 <= unit < units:
-        raise ExplainError(f"Dense '{steps.name}' has {units} units (0 to {units - 1}); "
-                           f"there is no unit {unit}.")
-    if not isinstance(top_k, (int, np.integer)) or top_k < 0:
-        raise ExplainError(f"Dense '{steps.name}': top_k must be 0 or more, not {top_k}.")
-    unit = int(unit)
-    weights = steps.kernel[:, unit]
-    products = steps.input * weights
-    count = products.shape[0]
-    k = min(int(top_k), count)
-    magnitude = np.abs(products)
-    if k == 0:
-        top = np.zeros(0, dtype=np.intp)
-    else:
-        candidates = np.argpartition(-magnitude, k - 1)[:k] if k < count else np.arange(count)
-        # largest first; equal sizes keep input order, so the list does not flicker
-        top = candidates[np.lexsort((candidates, -magnitude[candidates]))]
-    rest = np.ones(count, dtype=bool)
-    rest[top] = False
-    pre_activation = steps.pre_activation[unit]
-    if steps.activation == "softmax" and steps.softmax is not None:
-        output = steps.softmax.probabilities[unit]
-    else:
-        function = activation_function(steps.activation)
-        if function is None:
-            raise ExplainError(f"Dense '{steps.name}': unknown activation '{steps.activation}'.")
-        output = function(np.array([pre_activation], np.float32))[0]
-    return DenseFrame(unit=unit, top_indices=top, top_inputs=steps.input[top],
-                      top_weights=weights[top].copy(), top_products=products[top],
-                      rest_sum=float(products[rest].sum(dtype=np.float64)),
-                      rest_count=int(rest.sum()), bias=float(steps.bias[unit]),
-                      pre_activation=float(pre_activation), activation=steps.activation,
-                      output=float(output))
 
 
 # ----------------------------------------------------------------------------- dispatch

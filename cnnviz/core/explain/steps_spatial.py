@@ -1,8 +1,8 @@
 """The explainer's spatial layers in numpy: Conv2D, pooling and global pooling, one value at a time.
 
 `explain_conv`, `explain_pool` and `explain_global_pool` read a Keras layer's settings and
-weights once; `conv_frame` and `pool_frame` then work out any single output value cheaply (the
-GUI asks for one per playback step). Padding follows TensorFlow exactly: for 'same' the total
+weights once; `ConvSteps.frame` and `PoolSteps.frame` (frames.py) then work out any single
+output value. Padding follows TensorFlow exactly: for 'same' the total
 is max((out − 1)·stride + k − in, 0) and the top/left side gets the smaller half, so an even
 kernel's extra row and column of zeros sit at the bottom and right. No TensorFlow here: the
 layer objects are only read.
@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from cnnviz.core.explain.activation_functions import activation_function, keras_activation_name
+from cnnviz.core.explain.activation_functions import keras_activation_name
 from cnnviz.core.errors import ExplainError
 from cnnviz.core.explain.frames import (
-    ConvFrame, ConvSteps, GenericSteps, GlobalPoolSteps, LayerSteps, PoolFrame, PoolSteps,
+    ConvSteps, GenericSteps, GlobalPoolSteps, LayerSteps, PoolSteps,
 )
 
 NO_ANIMATION = "The explainer shows its output maps only."
@@ -60,36 +60,6 @@ def _check_image(layer: Any, array: np.ndarray, what: str) -> None:
         raise ExplainError(
             f"{type(layer).__name__} '{layer.name}' needs its {what} as height × width × channels "
             f"(no batch axis), but got an array of shape {tuple(array.shape)}.")
-
-
-def _out_of_range(steps: LayerSteps, position: tuple[int, int, int], what: str) -> ExplainError:
-    out_h, out_w, count = steps.output.shape[-3:] if steps.output.ndim >= 3 else (0, 0, 0)
-    y, x, index = position
-    return ExplainError(
-        f"{steps.layer_type} '{steps.name}' has a {out_h}×{out_w} output with {count} {what}s; "
-        f"there is no value at row {y}, column {x}, {what} {index}.")
-
-
-def _check_position(steps: LayerSteps, out_y: int, out_x: int, index: int, limits: tuple[int, ...],
-                    what: str) -> tuple[int, int, int]:
-    position = (out_y, out_x, index)
-    for value, limit in zip(position, limits):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not 0 <= value < limit:
-            raise _out_of_range(steps, position, what)
-    return int(out_y), int(out_x), int(index)
-
-
-def _window(image: np.ndarray, top: int, left: int, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """image[top:top+height, left:left+width] with zeros where it hangs over the border, and the
-    mask of cells over real input. `image` is (H, W) or (H, W, C)."""
-    window = np.zeros((height, width) + image.shape[2:], dtype=np.float32)
-    inside = np.zeros((height, width), dtype=bool)
-    row0, row1 = max(top, 0), min(top + height, image.shape[0])
-    col0, col1 = max(left, 0), min(left + width, image.shape[1])
-    if row0 < row1 and col0 < col1:
-        window[row0 - top:row1 - top, col0 - left:col1 - left] = image[row0:row1, col0:col1]
-        inside[row0 - top:row1 - top, col0 - left:col1 - left] = True
-    return window, inside
 
 
 # ----------------------------------------------------------------------------- convolution
@@ -163,36 +133,6 @@ def explain_conv(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray) 
                      pad_left=pad_left, activation=activation, pre_activation=pre_activation)
 
 
-def conv_frame(steps: ConvSteps, out_y: int, out_x: int, filter_index: int) -> ConvFrame:
-    """The worked-out sum behind output[out_y, out_x, filter_index] of a Conv2D layer.
-
-    Raises ExplainError when the position or filter is outside the layer's output.
-    """
-    out_h, out_w, filters = steps.pre_activation.shape
-    out_y, out_x, filter_index = _check_position(
-        steps, out_y, out_x, filter_index, (out_h, out_w, filters), "filter")
-    kh, kw = steps.kernel.shape[:2]
-    top = out_y * steps.strides[0] - steps.pad_top
-    left = out_x * steps.strides[1] - steps.pad_left
-    window, inside = _window(steps.input, top, left, kh, kw)
-    kernel = np.ascontiguousarray(steps.kernel[:, :, :, filter_index])
-    products = window * kernel
-    channel_sums = products.sum(axis=(0, 1), dtype=np.float32)
-    pre_activation = steps.pre_activation[out_y, out_x, filter_index]
-    function = activation_function(steps.activation)
-    if function is None:
-        raise ExplainError(f"Conv2D '{steps.name}': unknown activation '{steps.activation}'.")
-    if steps.activation == "softmax":  # softmax mixes all filters at this position
-        output = function(steps.pre_activation[out_y, out_x])[filter_index]
-    else:
-        output = function(np.array([pre_activation], np.float32))[0]
-    return ConvFrame(out_y=out_y, out_x=out_x, filter=filter_index, top=top, left=left,
-                     window=window, inside=inside, kernel=kernel, products=products,
-                     channel_sums=channel_sums, bias=float(steps.bias[filter_index]),
-                     pre_activation=float(pre_activation), activation=steps.activation,
-                     output=float(output))
-
-
 # ----------------------------------------------------------------------------- pooling
 
 def explain_pool(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray) -> LayerSteps:
@@ -216,30 +156,6 @@ def explain_pool(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray) 
     return PoolSteps(name=layer.name, layer_type=name, input=image, output=output, mode=mode,
                      pool_size=pool_size, strides=strides, padding=padding, pad_top=pad_top,
                      pad_left=pad_left)
-
-
-def pool_frame(steps: PoolSteps, out_y: int, out_x: int, channel: int) -> PoolFrame:
-    """One pooled value worked out: its window, which cells are real input, and the max's place
-    or the average over real cells only (as Keras averages at a 'same' border).
-
-    Raises ExplainError when the position or channel is outside the layer's output.
-    """
-    out_y, out_x, channel = _check_position(
-        steps, out_y, out_x, channel, tuple(steps.output.shape), "channel")
-    top = out_y * steps.strides[0] - steps.pad_top
-    left = out_x * steps.strides[1] - steps.pad_left
-    window, inside = _window(steps.input[:, :, channel], top, left, *steps.pool_size)
-    count = int(inside.sum())
-    if steps.mode == "max":
-        flat = int(np.argmax(np.where(inside, window, -np.inf)))
-        picked: tuple[int, int] | None = divmod(flat, window.shape[1])
-        output = window[picked]
-    else:
-        picked = None
-        output = window[inside].sum(dtype=np.float32) / np.float32(count)
-    return PoolFrame(out_y=out_y, out_x=out_x, channel=channel, top=top, left=left,
-                     window=window, inside=inside, mode=steps.mode, picked=picked, count=count,
-                     output=float(output))
 
 
 def explain_global_pool(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray) -> LayerSteps:

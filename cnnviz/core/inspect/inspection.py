@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cnnviz.core.errors import ModelFileError
+from cnnviz.core.model.builder import model_tensors
 
 if TYPE_CHECKING:
     import keras
@@ -239,15 +240,6 @@ def _with(activation: str | None) -> str:
 
 
 # ---------------------------------------------------------------- public
-
-
-def model_tensors(model: "keras.Model") -> tuple[list[Any], list[Any]]:
-    """The model's input and output tensors; both empty for a model never built (Keras
-    raises instead of answering for those)."""
-    try:
-        return list(model.inputs or []), list(model.outputs or [])
-    except (AttributeError, ValueError):
-        return [], []
 
 
 def inspect_model(model: "keras.Model") -> ModelInfo:

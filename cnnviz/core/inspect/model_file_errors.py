@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cnnviz.core.model.builder import _load_failure
 from cnnviz.core.errors import ModelFileError
-from cnnviz.core.inspect.model_file_reading import _is_builtin, _LayerEntry
+from cnnviz.core.inspect.model_file_reading import LayerEntry, is_builtin_layer
+from cnnviz.core.model.builder import load_failure_message
 
 # What tf.keras (Keras 2) made of raw TensorFlow calls in a functional model.
 _TF_OP_LAYERS = ("TFOpLambda", "SlicingOpLambda")
@@ -34,24 +34,25 @@ class CustomCodeError(ModelFileError):
         self.layers = list(layers or [])
 
 
-def _names(entries: list[_LayerEntry]) -> str:
+def _names(entries: list[LayerEntry]) -> str:
     shown = [f"'{entry.name}'" for entry in entries[:4]]
     more = f" and {len(entries) - 4} more" if len(entries) > 4 else ""
     return ", ".join(shown) + more
 
 
-def _importable_module(entry: _LayerEntry) -> str | None:
+def importable_module(entry: LayerEntry) -> str | None:
     """The Python module a custom class says it lives in, if cnnviz could import it."""
-    if entry.module and entry.module not in ("__main__", "builtins") and not _is_builtin(entry):
+    if (entry.module and entry.module not in ("__main__", "builtins")
+            and not is_builtin_layer(entry)):
         return entry.module
     return None
 
 
-def _custom_failure(path: Path, entries: list[_LayerEntry], exc: BaseException,
+def _custom_failure(path: Path, entries: list[LayerEntry], exc: BaseException,
                     trust: bool) -> ModelFileError:
     """The error for a model whose custom classes Keras could not find."""
     text = str(exc)
-    custom = [entry for entry in entries if not _is_builtin(entry)]
+    custom = [entry for entry in entries if not is_builtin_layer(entry)]
     found = re.search(r"Could not locate (?:class|function) '([^']+)'", text) or re.search(
         r"Unknown (?:layer|object|activation|loss|metric|initializer|regularizer)[^:]*: "
         r"'?([^'.\s]+)", text)
@@ -68,7 +69,7 @@ def _custom_failure(path: Path, entries: list[_LayerEntry], exc: BaseException,
             f"{path.name} applies TensorFlow operations directly ({_names(tf_ops)}), which "
             f"tf.keras (Keras 2) could save but Keras 3 cannot rebuild; re-save the model "
             f"from Keras 2 with those operations written as Keras layers.", names)
-    modules = sorted({m for m in (_importable_module(entry) for entry in custom) if m})
+    modules = sorted({m for m in (importable_module(entry) for entry in custom) if m})
     if modules and not trust:
         return UntrustedModelError(
             f"{path.name} uses the {what}, whose Python code is not in the file but in the "
@@ -80,8 +81,8 @@ def _custom_failure(path: Path, entries: list[_LayerEntry], exc: BaseException,
         f"help).", names)
 
 
-def _failure(path: Path, kind: str, exc: BaseException, trust: bool,
-             entries: list[_LayerEntry]) -> ModelFileError:
+def load_failure(path: Path, kind: str, exc: BaseException, trust: bool,
+                 entries: list[LayerEntry]) -> ModelFileError:
     """One readable error for any exception Keras or h5py raised while loading."""
     text = str(exc)
     if "safe_mode" in text and not trust:
@@ -115,16 +116,18 @@ def _failure(path: Path, kind: str, exc: BaseException, trust: bool,
             f"architecture (.json) and choose this file as its weights.")
     if kind == "json":
         return ModelFileError(f"{path.name} is not a valid Keras model architecture: "
-                              f"{_first_line(text)}")
-    return ModelFileError(_load_failure(path, exc, trust))
+                              f"{first_line(text)}")
+    return ModelFileError(load_failure_message(path, exc, trust))
 
 
-def _first_line(text: str, limit: int = 160) -> str:
+def first_line(text: str, limit: int = 160) -> str:
+    """The first line of an exception's text, cut to `limit` characters."""
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
-def _weights_mismatch(weights: Path, architecture: Path, exc: BaseException) -> ModelFileError:
+def weights_mismatch(weights: Path, architecture: Path, exc: BaseException) -> ModelFileError:
+    """One readable error for weights that would not load into an architecture."""
     text = str(exc)
     detail = ""
     found = re.search(r"named (\S+?)\)?\s*for weight (\S+)\. Weight expects shape (\([^)]*\))\. "
@@ -139,8 +142,8 @@ def _weights_mismatch(weights: Path, architecture: Path, exc: BaseException) -> 
             detail = (f": layer '{found.group(1)}' needs a weight of shape {found.group(2)}, "
                       f"the file has {found.group(3)}")
         elif re.search(r"layer count mismatch|contains \d+ layers", text, re.I):
-            detail = f" ({_first_line(text)})"
+            detail = f" ({first_line(text)})"
     if detail or re.search(r"shape|mismatch|could not be loaded", text, re.I):
         return ModelFileError(f"The weights in {weights.name} do not fit the architecture "
                               f"in {architecture.name}{detail or ''}.")
-    return ModelFileError(f"Cannot read weights from {weights.name}: {_first_line(text)}")
+    return ModelFileError(f"Cannot read weights from {weights.name}: {first_line(text)}")

@@ -20,20 +20,23 @@ _MODEL_CLASSES = ("Sequential", "Functional", "Model")
 
 
 @dataclass
-class _LayerEntry:
+class LayerEntry:
+    """One layer named in a saved model's config (nested layers included)."""
+
     name: str
     class_name: str
     module: str | None
     registered_name: str | None
 
 
-def _is_model_config(data: Any) -> bool:
+def is_model_config(data: Any) -> bool:
+    """Whether parsed JSON is a Keras model config (class_name and a list of layers)."""
     return (isinstance(data, dict) and isinstance(data.get("class_name"), str)
             and isinstance(data.get("config"), dict)
             and isinstance(data["config"].get("layers"), list))
 
 
-def _layer_entries(config: Any) -> Iterator[_LayerEntry]:
+def layer_entries(config: Any) -> Iterator[LayerEntry]:
     """Every layer config inside a model config, nested models and wrappers included."""
     if not isinstance(config, dict):
         return
@@ -47,17 +50,17 @@ def _layer_entries(config: Any) -> Iterator[_LayerEntry]:
         if not isinstance(child, dict) or not isinstance(child.get("class_name"), str):
             continue
         child_config = child.get("config") if isinstance(child.get("config"), dict) else {}
-        yield _LayerEntry(
+        yield LayerEntry(
             name=str(child.get("name") or child_config.get("name") or child["class_name"]),
             class_name=child["class_name"],
             module=child.get("module") if isinstance(child.get("module"), str) else None,
             registered_name=(child.get("registered_name")
                              if isinstance(child.get("registered_name"), str) else None),
         )
-        yield from _layer_entries(child)
+        yield from layer_entries(child)
 
 
-def _is_builtin(entry: _LayerEntry) -> bool:
+def is_builtin_layer(entry: LayerEntry) -> bool:
     """Whether Keras itself provides this layer class."""
     if entry.module is not None:
         return entry.module == "keras" or entry.module.startswith("keras.")
@@ -68,7 +71,7 @@ def _is_builtin(entry: _LayerEntry) -> bool:
     return entry.class_name in _MODEL_CLASSES or hasattr(keras.layers, entry.class_name)
 
 
-def _read_config(path: Path, kind: str) -> dict[str, Any] | None:
+def read_model_config(path: Path, kind: str) -> dict[str, Any] | None:
     """The model config stored in the file, or None if it cannot be read cheaply."""
     try:
         if kind == "keras":
@@ -91,7 +94,7 @@ def _read_config(path: Path, kind: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _keras_version(path: Path, kind: str, config: dict[str, Any] | None) -> str | None:
+def keras_version_of(path: Path, kind: str, config: dict[str, Any] | None) -> str | None:
     """The Keras version that wrote the file, when the file says."""
     try:
         if kind == "keras":
@@ -114,7 +117,7 @@ def _keras_version(path: Path, kind: str, config: dict[str, Any] | None) -> str 
 # ---------------------------------------------------------------- JSON files
 
 
-def _read_json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
     """The parsed JSON in `path`. Raises ModelFileError for unreadable or invalid JSON."""
     try:
         if path.stat().st_size > _JSON_READ_LIMIT:
@@ -135,7 +138,8 @@ def _read_json(path: Path) -> Any:
             f"{exc.msg}), so it holds no model architecture.") from None
 
 
-def _is_spec_data(data: Any) -> bool:
+def is_spec_data(data: Any) -> bool:
+    """Whether parsed JSON is a cnnviz spec rather than a Keras architecture."""
     return isinstance(data, dict) and (
         data.get("format") == FORMAT_NAME or ("input_shape" in data and "layers" in data
                                               and "class_name" not in data))

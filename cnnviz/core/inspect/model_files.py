@@ -2,7 +2,8 @@
 
 `open_model(path, weights_path=None, trust=False)` returns an `OpenedModel`: the uncompiled
 `keras.Model` plus what the user should know about it (`notes`). Every file that cannot be
-opened raises a `ModelFileError` whose message is one readable sentence:
+opened raises a `ModelFileError` whose message is one readable sentence (the subclasses
+below live in model_file_errors.py):
 
 - `UntrustedModelError`: the model carries Python code (a Lambda layer) or names a custom
   class in a Python module; Keras's safe mode refuses it, and it opens with `trust=True`
@@ -27,19 +28,18 @@ from typing import TYPE_CHECKING, Any
 
 from cnnviz.core.errors import ModelFileError
 from cnnviz.core.inspect.model_file_errors import (
-    CustomCodeError, UntrustedModelError, _failure, _first_line, _importable_module,
-    _weights_mismatch,
+    CustomCodeError, first_line, importable_module, load_failure, weights_mismatch,
 )
 from cnnviz.core.inspect.model_file_reading import (
-    _is_model_config, _is_spec_data, _keras_version, _layer_entries, _LayerEntry, _read_config,
-    _read_json,
+    LayerEntry, is_model_config, is_spec_data, keras_version_of, layer_entries, read_json,
+    read_model_config,
 )
 
 if TYPE_CHECKING:
     import keras
 
 __all__ = [
-    "MODEL_FILE_SUFFIXES", "WEIGHTS_FILE_SUFFIXES", "UntrustedModelError", "CustomCodeError",
+    "MODEL_FILE_SUFFIXES", "WEIGHTS_FILE_SUFFIXES",
     "OpenedModel", "is_architecture_json", "open_model", "suggest_weights_file",
 ]
 
@@ -65,10 +65,10 @@ def is_architecture_json(path: str | Path) -> bool:
     """True if `path` holds a Keras model architecture as written by `model.to_json()`
     (Keras 3 or Keras 2); False for a cnnviz spec JSON, any other file, or a missing one."""
     try:
-        data = _read_json(Path(path))
+        data = read_json(Path(path))
     except ModelFileError:
         return False
-    return _is_model_config(data) and not _is_spec_data(data)
+    return is_model_config(data) and not is_spec_data(data)
 
 
 def suggest_weights_file(json_path: str | Path) -> Path | None:
@@ -118,11 +118,11 @@ def _check_path(path: Path, what: str, suffixes: tuple[str, ...]) -> None:
         raise ModelFileError(f"{path.name} is not a {what}; cnnviz opens {shown} files.")
 
 
-def _trusted_custom_objects(path: Path, entries: list[_LayerEntry]) -> dict[str, Any]:
+def _trusted_custom_objects(path: Path, entries: list[LayerEntry]) -> dict[str, Any]:
     """With trust: import the modules the file names for its custom classes."""
     found: dict[str, Any] = {}
     for entry in entries:
-        module_name = _importable_module(entry)
+        module_name = importable_module(entry)
         if module_name is None:
             continue
         try:
@@ -131,7 +131,7 @@ def _trusted_custom_objects(path: Path, entries: list[_LayerEntry]) -> dict[str,
             raise CustomCodeError(
                 f"{path.name} uses the custom layer '{entry.name}' ({entry.class_name}) from "
                 f"the Python module {module_name}, which cannot be imported here "
-                f"({type(exc).__name__}: {_first_line(str(exc), 100)}).", [entry.name]) from exc
+                f"({type(exc).__name__}: {first_line(str(exc), 100)}).", [entry.name]) from exc
         cls = getattr(module, entry.class_name, None)
         if cls is not None:
             found[entry.registered_name or entry.class_name] = cls
@@ -192,7 +192,7 @@ def _sequential_in_one_pass(path: Path, config: dict[str, Any] | None,
     return model
 
 
-def _load(path: Path, kind: str, trust: bool, entries: list[_LayerEntry],
+def _load(path: Path, kind: str, trust: bool, entries: list[LayerEntry],
           config: dict[str, Any] | None) -> Any:
     import keras
 
@@ -214,7 +214,7 @@ def _load(path: Path, kind: str, trust: bool, entries: list[_LayerEntry],
     except ModelFileError:
         raise
     except Exception as exc:  # any failure inside Keras/h5py is a bad file to the user
-        raise _failure(path, kind, exc, trust, entries) from exc
+        raise load_failure(path, kind, exc, trust, entries) from exc
 
 
 def _load_weights(model: Any, weights: Path, architecture: Path) -> None:
@@ -229,7 +229,7 @@ def _load_weights(model: Any, weights: Path, architecture: Path) -> None:
                 or "file signature" in text:
             raise ModelFileError(f"{weights.name} is damaged or is not a weights file (it may "
                                  f"be truncated by an interrupted download or copy).") from exc
-        raise _weights_mismatch(weights, architecture, exc) from exc
+        raise weights_mismatch(weights, architecture, exc) from exc
 
 
 def open_model(path: str | Path, weights_path: str | Path | None = None,
@@ -256,12 +256,12 @@ def open_model(path: str | Path, weights_path: str | Path | None = None,
     kind = _kind_of(path)
     notes: list[str] = []
     if kind == "json":
-        data = _read_json(path)
-        if _is_spec_data(data):
+        data = read_json(path)
+        if is_spec_data(data):
             raise ModelFileError(
                 f"{path.name} is a cnnviz model spec, not a saved Keras model; open it as a "
                 f"spec (File → Open…, or `cnnviz summary {path.name}`).")
-        if not _is_model_config(data):
+        if not is_model_config(data):
             raise ModelFileError(
                 f"{path.name} is JSON, but not a Keras model architecture (the kind "
                 f"model.to_json() writes).")
@@ -271,8 +271,8 @@ def open_model(path: str | Path, weights_path: str | Path | None = None,
             raise ModelFileError(
                 f"{path.name} holds only weights, no model architecture; open the model's "
                 f"architecture (.json) and choose this file as its weights.")
-        config = _read_config(path, kind)
-    entries = list(_layer_entries(config)) if config else []
+        config = read_model_config(path, kind)
+    entries = list(layer_entries(config)) if config else []
 
     model = _load(path, kind, trust, entries, config)
     import keras
@@ -299,7 +299,7 @@ def open_model(path: str | Path, weights_path: str | Path | None = None,
         hint = f" ({beside.name} lies beside it: open it as the weights)" if beside else ""
         notes.append(f"No weights file: the weights are random, so predictions mean nothing"
                      f"{hint}.")
-    version = _keras_version(path, kind, config)
+    version = keras_version_of(path, kind, config)
     if version and version.split(".")[0] in ("1", "2"):
         notes.append(f"Saved by Keras {version} (tf.keras), an older format; read by Keras "
                      f"{keras.__version__}.")

@@ -1,0 +1,17 @@
+"""The model: a spec (input shape + layer stack) as plain data, and everything done with it.
+
+    spec             ModelSpec / LayerSpec, reading and writing spec files
+    spec_params      the layer types a spec may use and their parameters
+    spec_edits       edits of a spec as pure functions
+    shapes           output shapes and parameter counts by arithmetic, without TensorFlow
+    layer_text       short human descriptions of layers
+    presets          named architectures to start from
+    builder          spec → Keras model, model files, summaries of any Keras model
+    spec_from_keras  Keras model → spec
+    codegen          a spec as a runnable Keras script
+"""
+
+__all__ = [
+    "spec", "spec_params", "spec_edits", "shapes", "layer_text", "presets", "builder",
+    "spec_from_keras", "codegen",
+]

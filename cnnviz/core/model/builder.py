@@ -3,9 +3,8 @@
 `build_model` turns a checked spec into a `keras.Sequential`. `load_model_file` reads
 .keras/.h5 files and turns every failure into one readable `ModelFileError`.
 `summarize_keras_model` describes any Keras model in the same `StackReport` form the
-editor uses. The way back (`model_to_spec`, `unsupported_layers`, in spec_from_keras.py)
-and Python export (`export_python`, in codegen.py) are re-exported here, so callers need
-only this module.
+editor uses; `model_tensors` reads any model's input and output tensors safely. The way back (`model_to_spec`, `unsupported_layers`) lives in
+spec_from_keras.py, Python export (`export_python`) in codegen.py.
 
 Keras is imported inside the functions: importing this module stays instant.
 """
@@ -21,18 +20,17 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cnnviz.core.model.codegen import export_python, keras_model_name
+from cnnviz.core.model.codegen import keras_model_name
 from cnnviz.core.errors import ModelFileError, SpecError
 from cnnviz.core.model.shapes import LayerReport, StackReport, analyze
 from cnnviz.core.model.spec import LayerSpec, ModelSpec, normalize_layer
-from cnnviz.core.model.spec_from_keras import model_to_spec, unsupported_layers
 
 if TYPE_CHECKING:
     import keras
 
 __all__ = [
-    "build_model", "model_to_spec", "unsupported_layers", "load_model_file",
-    "summarize_keras_model", "export_python",
+    "build_model", "load_failure_message", "load_model_file", "model_tensors", "save_model_file",
+    "summarize_keras_model",
 ]
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -99,7 +97,7 @@ def build_model(spec: ModelSpec) -> "keras.Model":
 # ---------------------------------------------------------------- files
 
 
-def _load_failure(path: Path, exc: BaseException, trust: bool) -> str:
+def load_failure_message(path: Path, exc: BaseException, trust: bool) -> str:
     """One sentence saying why a model file would not load."""
     text = str(exc)
     custom = re.search(r"Could not locate (?:class|function) '([^']+)'", text) or re.search(
@@ -152,7 +150,7 @@ def load_model_file(path: str | Path, trust: bool = False) -> "keras.Model":
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=not trust)
     except Exception as exc:  # any failure inside Keras/h5py is a bad file to the user
-        raise ModelFileError(_load_failure(path, exc, trust)) from exc
+        raise ModelFileError(load_failure_message(path, exc, trust)) from exc
     if not isinstance(model, keras.Model):
         raise ModelFileError(f"{path.name} holds a {type(model).__name__}, not a Keras model.")
     return model
@@ -211,6 +209,15 @@ def _shape_or_none(get: Any) -> tuple[Any, ...] | None:
 
 def _weight_count(weights: list[Any]) -> int:
     return sum(math.prod(int(d) for d in w.shape) for w in weights)
+
+
+def model_tensors(model: "keras.Model") -> tuple[list[Any], list[Any]]:
+    """The model's input and output tensors; both empty for a model never built (Keras
+    raises instead of answering for those)."""
+    try:
+        return list(model.inputs or []), list(model.outputs or [])
+    except (AttributeError, ValueError):
+        return [], []
 
 
 def summarize_keras_model(model: "keras.Model") -> StackReport:

@@ -80,13 +80,6 @@ class StackReport:
         return f"Layer {bad.index + 1} ({bad.type} '{bad.name}'): {bad.error}"
 
 
-def format_shape(shape: Shape | None) -> str:
-    """Keras's way of writing an output shape: (None, 26, 26, 32)."""
-    if shape is None:
-        return "—"
-    return "(None, " + ", ".join(str(d) for d in shape) + ")"
-
-
 def _x(pair: list[int] | tuple[int, ...]) -> str:
     return f"{pair[0]}×{pair[1]}"
 
@@ -104,13 +97,13 @@ def _window_output(size: int, window: int, stride: int, padding: str) -> int:
     return (size - window) // stride + 1
 
 
-class _LayerProblem(Exception):
+class LayerProblem(Exception):
     """Raised inside the arithmetic with the sentence shown to the user."""
 
 
 def _need_image(layer_type: str, shape: Shape) -> tuple[int, int, int]:
     if len(shape) != 3:
-        raise _LayerProblem(
+        raise LayerProblem(
             f"{layer_type} needs an image-shaped input (height × width × channels), but it gets "
             f"{_describe_shape(shape)}. Move it before the Flatten or global pooling layer."
         )
@@ -123,7 +116,7 @@ def _sliding(layer_type: str, shape: Shape, window: list[int], strides: list[int
     if padding == "valid" and (window[0] > h or window[1] > w):
         fix = ("Use padding='same' or a smaller kernel." if what == "kernel"
                else "Use padding='same', a smaller pool size, or remove this layer.")
-        raise _LayerProblem(
+        raise LayerProblem(
             f"its {_x(window)} {what} is larger than its {h}×{w} input, so the map would shrink "
             f"to nothing. {fix}"
         )
@@ -131,7 +124,7 @@ def _sliding(layer_type: str, shape: Shape, window: list[int], strides: list[int
             _window_output(w, window[1], strides[1], padding))
 
 
-def _layer_arithmetic(layer: LayerSpec, shape: Shape) -> tuple[Shape, int, int]:
+def layer_arithmetic(layer: LayerSpec, shape: Shape) -> tuple[Shape, int, int]:
     """(output shape, trainable params, non-trainable params) of one checked layer."""
     p = layer.params
     t = layer.type
@@ -153,7 +146,7 @@ def _layer_arithmetic(layer: LayerSpec, shape: Shape) -> tuple[Shape, int, int]:
         return (math.prod(shape),), 0, 0
     if t == "Dense":
         if len(shape) != 1:
-            raise _LayerProblem(
+            raise LayerProblem(
                 f"Dense needs a flat vector, but it gets {_describe_shape(shape)}. "
                 f"Add a Flatten (or a global pooling) layer before it."
             )
@@ -165,7 +158,7 @@ def _layer_arithmetic(layer: LayerSpec, shape: Shape) -> tuple[Shape, int, int]:
         return shape, 2 * channels, 2 * channels
     if t in ("Activation", "Dropout"):
         return shape, 0, 0
-    raise _LayerProblem(f"cnnviz cannot compute the shape of a {t} layer.")
+    raise LayerProblem(f"cnnviz cannot compute the shape of a {t} layer.")
 
 
 def analyze(spec: ModelSpec) -> StackReport:
@@ -189,8 +182,8 @@ def analyze(spec: ModelSpec) -> StackReport:
             continue
         try:
             checked = normalize_layer(layer)
-            out, trainable, frozen = _layer_arithmetic(checked, shape)
-        except (SpecError, _LayerProblem) as exc:
+            out, trainable, frozen = layer_arithmetic(checked, shape)
+        except (SpecError, LayerProblem) as exc:
             row.error = str(exc)
             shape = None
             continue

@@ -19,8 +19,7 @@ from typing import Any
 from cnnviz.core.atomic_save import save_text_atomically
 from cnnviz.core.errors import SpecError
 from cnnviz.core.model.spec_params import (
-    NAME_STEMS, _is_int, check_input_shape,
-    check_param, default_params, param_defs,
+    NAME_STEMS, check_input_shape, check_param, default_params, is_int, param_defs,
 )
 
 FORMAT_NAME = "cnnviz-model-spec"
@@ -155,7 +154,7 @@ def _parse_spec(data: Any) -> ModelSpec:
     if fmt != FORMAT_NAME:
         raise SpecError(f"This JSON is a '{fmt}' file, not a cnnviz model spec.")
     version = data.get("format_version", FORMAT_VERSION)
-    if not _is_int(version) or version < 1:
+    if not is_int(version) or version < 1:
         raise SpecError(f"'format_version' must be a whole number; got {json.dumps(version)}.")
     if version > FORMAT_VERSION:
         raise SpecError(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from cnnviz.core.errors import SpecError, UnsupportedLayerError
 # The per-layer arithmetic behind analyze(), used here with Keras's own input shapes.
-from cnnviz.core.model.shapes import _layer_arithmetic, _LayerProblem, analyze
+from cnnviz.core.model.shapes import LayerProblem, analyze, layer_arithmetic
 from cnnviz.core.model.spec_params import ACTIVATIONS, check_input_shape
 from cnnviz.core.model.spec import LayerSpec, ModelSpec, normalize_layer
 
@@ -380,8 +380,8 @@ def _arithmetic_differences(converted: LayerSpec, layer: Any) -> list[str]:
     if None in input_shape:
         return [f"gets an input of varying size {input_shape}; cnnviz needs fixed sizes"]
     try:
-        out, trainable, frozen = _layer_arithmetic(normalize_layer(converted), input_shape)
-    except (_LayerProblem, SpecError) as exc:
+        out, trainable, frozen = layer_arithmetic(normalize_layer(converted), input_shape)
+    except (LayerProblem, SpecError) as exc:
         return [str(exc).rstrip(".")]
     if out != keras_shape or trainable + frozen != layer.count_params():
         return [f"Keras gives it output {keras_shape} with {layer.count_params()} parameters, "

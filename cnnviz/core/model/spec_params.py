@@ -169,7 +169,8 @@ def _describe(p: ParamDef) -> str:
     return p.kind
 
 
-def _is_int(value: Any) -> bool:
+def is_int(value: Any) -> bool:
+    """Whether `value` is an int (and not a bool, which Python counts as one)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -181,7 +182,7 @@ def check_param(p: ParamDef, value: Any) -> Any:
     """Return the value in canonical form, or raise SpecError(message without layer prefix)."""
     bad = SpecError(f"'{p.name}' must be {_describe(p)}, but is {json.dumps(value)}.")
     if p.kind == "int":
-        if not _is_int(value) or not p.minimum <= value <= p.maximum:
+        if not is_int(value) or not p.minimum <= value <= p.maximum:
             raise bad
         return value
     if p.kind == "float":
@@ -204,10 +205,10 @@ def check_param(p: ParamDef, value: Any) -> Any:
     if p.kind in ("pair", "optional_pair"):
         if value is None and p.kind == "optional_pair":
             return None
-        if _is_int(value):
+        if is_int(value):
             value = [value, value]  # Keras accepts kernel_size=3 for (3, 3)
         if (not isinstance(value, (list, tuple)) or len(value) != 2
-                or not all(_is_int(v) for v in value)):
+                or not all(is_int(v) for v in value)):
             raise bad
         if not all(p.minimum <= v <= p.maximum for v in value):
             if any(v == 0 for v in value) and p.name == "strides":
@@ -232,7 +233,7 @@ def check_param(p: ParamDef, value: Any) -> Any:
 def check_input_shape(value: Any) -> tuple[int, int, int]:
     """Validate an input shape [height, width, channels]. Raises SpecError."""
     if (not isinstance(value, (list, tuple)) or len(value) != 3
-            or not all(_is_int(v) for v in value)):
+            or not all(is_int(v) for v in value)):
         raise SpecError(
             f"'input_shape' must be three whole numbers [height, width, channels], "
             f"like [28, 28, 1]; got {json.dumps(value)}."

@@ -32,16 +32,15 @@ from cnnviz.core.training.callbacks import (
     quiet_early_stopping_class,
 )
 from cnnviz.core.training.checks import (
-    Mismatch, check_model_fits_data, keras_io_shapes, keras_output_activation,
+    check_model_fits_data, keras_io_shapes, keras_output_activation,
 )
 
 if TYPE_CHECKING:
     import keras
 
 __all__ = [
-    "AugmentConfig", "TrainConfig", "Mismatch", "TrainResult", "check_model_fits_data",
-    "loss_for", "compile_for_training", "validate_config", "train", "evaluate_test",
-    "OPTIMIZERS", "MONITORS",
+    "TrainConfig", "TrainResult", "loss_for", "compile_for_training", "validate_config", "train",
+    "evaluate_test", "OPTIMIZERS", "MONITORS",
 ]
 
 OPTIMIZERS: tuple[str, ...] = ("sgd", "rmsprop", "adam")

@@ -172,13 +172,3 @@ class ThroughputClock:
         if rate <= 0:
             return None
         return max(0.0, (samples_total - self.samples_done) / rate)
-
-
-def format_duration(seconds: float | None) -> str:
-    """'0:42', '12:05', '1:02:10'; '–' when unknown."""
-    if seconds is None or not math.isfinite(seconds):
-        return "–"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -16,7 +16,8 @@ from PySide6.QtGui import (QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QP
                            QPaintEvent, QPalette, QPen, QPolygonF, QResizeEvent)
 from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
 
-from cnnviz.core.model.shapes import LayerReport, StackReport, format_shape
+from cnnviz.core.formatting import keras_shape
+from cnnviz.core.model.shapes import LayerReport, StackReport
 
 # Legend label and muted fill colour per category, in legend order.
 CATEGORIES: dict[str, tuple[str, str]] = {
@@ -102,7 +103,7 @@ def _layer_box(layer: LayerReport, after_error: bool) -> LayerBox:
         return LayerBox(layer.index, kind, category, label, "error" if layer.error else "?",
                     f"{head}\n{text}", *_shape_units(PLACEHOLDER))
     shape = layer.output_shape
-    tooltip = f"{head}\nOutput: {format_shape(shape)}\nParams: {layer.params:,}"
+    tooltip = f"{head}\nOutput: {keras_shape(shape)}\nParams: {layer.params:,}"
     tooltip += f"\n{layer.warning}" if layer.warning else ""
     face, depth, thickness = _shape_units(shape)
     kind = "vector" if len(shape) == 1 else "volume"
@@ -120,7 +121,7 @@ def boxes_for_report(report: StackReport) -> list[LayerBox]:
                       *_shape_units(PLACEHOLDER))]
     else:
         boxes = [LayerBox(-1, "volume", "input", "Input", _shape_label(shape),
-                      f"Input\nShape: {format_shape(shape)}", *_shape_units(shape))]
+                      f"Input\nShape: {keras_shape(shape)}", *_shape_units(shape))]
     after_error = report.input_error is not None
     for layer in report.layers:
         boxes.append(_layer_box(layer, after_error))

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnviz.core.formatting import count_text, params_with_size
-from cnnviz.core.model.shapes import StackReport, format_shape
+from cnnviz.core.formatting import count_text, keras_shape, params_with_size
+from cnnviz.core.model.shapes import StackReport
 
 COLUMNS = ("Layer", "Type", "Output shape", "Param #")
 NAME, TYPE, SHAPE, PARAMS = range(4)
@@ -132,7 +132,7 @@ class SummaryTable(QWidget):
                     rows.append(((layer.name, layer.type, UNKNOWN, UNKNOWN), UNKNOWN_TOOLTIP,
                                  "unknown"))
                 else:
-                    texts = (layer.name, layer.type, format_shape(layer.output_shape),
+                    texts = (layer.name, layer.type, keras_shape(layer.output_shape),
                              count_text(layer.params))
                     rows.append((texts, layer.warning or "", "warning" if layer.warning else "ok"))
             for row, (texts, tooltip, state) in enumerate(rows):
@@ -174,7 +174,7 @@ class SummaryTable(QWidget):
 
     @staticmethod
     def _input_row(report: StackReport) -> tuple[tuple[str, ...], str, str]:
-        texts = ("input", "InputLayer", format_shape(report.input_shape), "0")
+        texts = ("input", "InputLayer", keras_shape(report.input_shape), "0")
         return texts, report.input_error or "", "error" if report.input_error else "ok"
 
     def _fit_columns(self, rows: list[tuple[str, ...]]) -> None:

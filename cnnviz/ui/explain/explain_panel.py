@@ -27,7 +27,8 @@ from cnnviz.core.explain.lessons import lesson_for_steps
 from cnnviz.core.explain.learning_snapshots import EpochSnapshot
 from cnnviz.ui.explain.exports import ViewExporter
 from cnnviz.ui.explain.learning import LearningFollower
-from cnnviz.ui.explain.session import ExplainSession, ForwardResult, answer_of
+from cnnviz.core.explain.forward_pass import answer_of
+from cnnviz.ui.explain.session import ExplainSession, ForwardResult
 from cnnviz.ui.explain.views.step_views import StepViews
 from cnnviz.ui.explain.layer_strip import LayerChip, LayerStrip
 from cnnviz.workspace import Workspace

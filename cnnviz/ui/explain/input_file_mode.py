@@ -14,7 +14,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from cnnviz.core.data.input_images import describe_shape, image_file_to_input
+from cnnviz.core.data.input_images import image_file_to_input
+from cnnviz.core.formatting import dims_text
 from cnnviz.core.errors import CnnvizError
 from cnnviz.ui.common import dialogs
 from cnnviz.ui.explain.input_picker_common import (MUTED_STYLE, escape_html, message_label,
@@ -70,7 +71,7 @@ class FileInputPage(QWidget):
         channels = shape[2] if shape else 1
         self.open_button.setEnabled(shape is not None)
         self.file_caption.setText(
-            f"Converted to the model's input: {describe_shape(shape)}, "
+            f"Converted to the model's input: {dims_text(shape)}, "
             f"{'grayscale' if channels == 1 else 'colour'}." if shape
             else "Build or load a model first: the image is converted to its input size.")
         self._choice = None

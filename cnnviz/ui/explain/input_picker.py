@@ -18,8 +18,9 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSpinBox, QTabW
                                QToolButton, QVBoxLayout, QWidget)
 
 from cnnviz.core.errors import CnnvizError
-from cnnviz.core.data.input_images import (dataset_input, describe_shape, explain_split,
+from cnnviz.core.data.input_images import (dataset_input, explain_split,
                                       input_mismatch, prepare_drawing)
+from cnnviz.core.formatting import dims_text
 from cnnviz.ui.explain.drawing_canvas import DrawingCanvas
 from cnnviz.ui.explain.input_file_mode import FileInputPage, dropped_file
 from cnnviz.ui.explain.input_picker_common import (DATASET, DRAW, FILE, MUTED_STYLE, escape_html,
@@ -166,7 +167,7 @@ class InputPicker(QWidget):
         self.draw_area.setVisible(can_draw)
         show_message(self.draw_reason, None if can_draw else (
             f"Drawing works for grayscale models only. This model takes "
-            f"{describe_shape(self._input_shape)} colour images: choose a dataset image "
+            f"{dims_text(self._input_shape)} colour images: choose a dataset image "
             f"or an image file instead." if channels == 3 else
             f"Drawing works for grayscale models only; this model's input has {channels} "
             f"channels."))

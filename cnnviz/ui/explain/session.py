@@ -15,10 +15,9 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from cnnviz.core.explain.frames import LayerSteps
-from cnnviz.core.explain.learning_snapshots import EpochSnapshot, class_probabilities, snapshot_of
+from cnnviz.core.explain.forward_pass import answer_of, layer_steps
+from cnnviz.core.explain.learning_snapshots import EpochSnapshot, snapshot_of
 from cnnviz.ui.common.workers import NewestRequest
-
-INPUT_LAYER = -1
 
 
 @dataclass
@@ -46,21 +45,6 @@ class Observation:
     snapshot: EpochSnapshot | None        # kept for the replay (epoch ends and the start only)
     probabilities: np.ndarray | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def layer_steps(probe: Any, forward: Any, index: int) -> LayerSteps:
-    """The steps of layer `index` of the pass (INPUT_LAYER for the image itself)."""
-    if index == INPUT_LAYER or not forward.layers:
-        return probe.input_steps(forward)
-    return probe.steps(forward, max(0, min(index, len(forward.layers) - 1)))
-
-
-def answer_of(forward: Any) -> np.ndarray | None:
-    """The class probabilities of a pass, or None when the model is not a classifier."""
-    probabilities = getattr(forward, "probabilities", None)
-    if probabilities is None and forward.layers and np.ndim(forward.layers[-1].output) == 1:
-        probabilities = class_probabilities(forward.layers[-1].output)
-    return None if probabilities is None else np.asarray(probabilities, np.float32)
 
 
 class ExplainSession(QObject):

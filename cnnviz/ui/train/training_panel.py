@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QProgressBar, QPushB
 
 from cnnviz.core.errors import CnnvizError
 from cnnviz.core.model.spec import ModelSpec
-from cnnviz.core.training.history import ThroughputClock, TrainingHistory, format_duration
+from cnnviz.core.formatting import format_duration
+from cnnviz.core.training.history import ThroughputClock, TrainingHistory
 from cnnviz.ui.common import dialogs
 from cnnviz.ui.train.dataset_chooser import DatasetChooser, LoadedData
 from cnnviz.ui.train.dataset_preview import DatasetPreview

@@ -201,7 +201,7 @@ def test_download_reports_bytes_and_fills_keras_cache(keras_home, monkeypatch):
     progress: list[tuple[str, int, int]] = []
     data = load_dataset("fashion_mnist", NO_VALIDATION, on_progress=lambda *p: progress.append(p))
     assert (data.train.count, data.test.count) == (20, 10)
-    assert sorted(calls) == sorted(keras_downloads._GOOGLE_STORE + n for n in files)
+    assert sorted(calls) == sorted(keras_downloads.KERAS_DATASETS_URL + n for n in files)
     assert cache_files(keras_home) == sorted(f"fashion-mnist/{n}" for n in files)
     for name, body in files.items():
         reports = [(done, total) for stage, done, total in progress

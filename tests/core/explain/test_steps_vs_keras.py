@@ -14,14 +14,13 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from cnnviz.core.explain.activation_functions import activation_function, known_activations
 from cnnviz.core.errors import ExplainError
+from cnnviz.core.explain.activation_functions import activation_function, known_activations
 from cnnviz.core.explain.frames import (
     ActivationSteps, BatchNormSteps, ConvSteps, DenseSteps, DropoutSteps, FlattenSteps,
-    GenericSteps, GlobalPoolSteps, InputSteps, PoolSteps,
+    GenericSteps, GlobalPoolSteps, InputSteps, PoolSteps, softmax_steps,
 )
-from cnnviz.core.explain.steps import dense_frame, explain_layer
-from cnnviz.core.explain.activation_functions import softmax_steps
+from cnnviz.core.explain.steps import explain_layer
 from cnnviz.core.explain.steps_spatial import padding_for
 
 RTOL, ATOL = 1e-4, 1e-5

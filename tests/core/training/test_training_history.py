@@ -9,7 +9,7 @@ import math
 import pytest
 
 from cnnviz.core.errors import CnnvizError
-from cnnviz.core.training.history import ThroughputClock, TrainingHistory, format_duration
+from cnnviz.core.training.history import ThroughputClock, TrainingHistory
 
 
 def test_batches_sit_on_the_epoch_axis_and_epochs_are_numbered_from_one():
@@ -108,10 +108,3 @@ def test_throughput_clock_ignores_a_pause():
     clock.skip_gap(now=60.0)       # paused for a minute
     clock.update(200, now=61.0)
     assert clock.samples_per_second == pytest.approx(100.0)
-
-
-def test_format_duration():
-    assert format_duration(None) == "–"
-    assert format_duration(42.4) == "0:42"
-    assert format_duration(725) == "12:05"
-    assert format_duration(3730) == "1:02:10"

@@ -1,0 +1,169 @@
+"""What the commands share: exit codes, file checks, reading specs and models, and keeping
+TensorFlow's start-up noise out of the output.
+
+Nothing here imports TensorFlow, Keras or Qt at module level.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+from cnnviz.core.errors import CnnvizError
+
+if TYPE_CHECKING:
+    from cnnviz.core.model.spec import ModelSpec
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 2  # same as argparse's usage errors
+EXIT_INTERRUPTED = 130
+
+SPEC_SUFFIXES = (".json",)
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+class CliError(CnnvizError):
+    """A problem with the command line's arguments or files, shown as one line."""
+
+
+# ---------------------------------------------------------------- files
+
+
+def existing_file(path_text: str) -> Path:
+    """The path if it names a readable file; CliError otherwise."""
+    path = Path(path_text)
+    if not path.exists():
+        raise CliError(f"No such file: {path}")
+    if path.is_dir():
+        raise CliError(f"{path} is a folder, not a file.")
+    if not os.access(path, os.R_OK):
+        raise CliError(f"Cannot read {path}: permission denied.")
+    return path
+
+
+def unknown_suffix(path: Path, expected: Sequence[str]) -> CliError:
+    """The error for a file whose extension no command reads."""
+    kind = f"'{path.suffix}' files" if path.suffix else "files without an extension"
+    return CliError(f"{path}: cnnviz cannot read {kind}; expected {', '.join(expected)}.")
+
+
+def read_spec(path: Path) -> "ModelSpec":
+    """load_spec, with the file's name in messages that do not already say which file."""
+    from cnnviz.core.errors import SpecError
+    from cnnviz.core.model.spec import load_spec
+
+    try:
+        return load_spec(path)
+    except SpecError as exc:
+        if str(path) in str(exc):
+            raise
+        raise SpecError(f"{path}: {exc}") from None
+
+
+def load_spec_file(path_text: str) -> "ModelSpec":
+    """The spec in a .json file; CliError for a saved model or any other kind of file."""
+    path = existing_file(path_text)
+    if path.suffix.lower() not in SPEC_SUFFIXES:
+        if path.suffix.lower() in MODEL_SUFFIXES:
+            raise CliError(f"{path} is a saved Keras model; this command needs a model spec (.json).")
+        raise unknown_suffix(path, SPEC_SUFFIXES)
+    return read_spec(path)
+
+
+def is_architecture_json(path: Path) -> bool:
+    """Whether a .json file is Keras's model.to_json() output rather than a cnnviz spec."""
+    from cnnviz.core.inspect.model_files import is_architecture_json as is_keras_json
+
+    return is_keras_json(path)
+
+
+def load_model_argument(path_text: str, trust: bool, weights: str | None = None
+                        ) -> tuple[Any, bool]:
+    """(keras model, trained?) for a MODEL argument: a saved model (.keras, .h5), an
+    architecture JSON from model.to_json() (with the weights file beside it, if any), or a
+    cnnviz spec (.json, random weights)."""
+    path = existing_file(path_text)
+    suffix = path.suffix.lower()
+    if suffix in SPEC_SUFFIXES and not is_architecture_json(path):
+        from cnnviz.core.model.builder import build_model
+
+        return build_model(read_spec(path)), False
+    if suffix not in SPEC_SUFFIXES + MODEL_SUFFIXES:
+        raise unknown_suffix(path, SPEC_SUFFIXES + MODEL_SUFFIXES)
+    from cnnviz.core.inspect.model_files import open_model, suggest_weights_file
+
+    if weights is None and suffix in SPEC_SUFFIXES:
+        found = suggest_weights_file(path)
+        weights = str(found) if found else None
+    opened = open_model(path, weights_path=weights, trust=trust)
+    for note in opened.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return opened.model, not (opened.kind == "json" and opened.weights_path is None)
+
+
+# ---------------------------------------------------------------- TensorFlow
+
+
+def prepare_tensorflow() -> None:
+    """Keep TensorFlow's start-up logs out of the CLI's output (call before importing it)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Keras reports through absl (e.g. "Compiled the loaded model, but ..."): warnings only
+    # confuse a student reading a summary, so show errors only.
+    logging.getLogger("absl").setLevel(logging.ERROR)
+
+
+@contextlib.contextmanager
+def tensorflow_noise_hidden() -> Iterator[None]:
+    """Hide TensorFlow's native start-up logs and Keras's warnings while loading a model.
+
+    TensorFlow 2.21 writes notes such as "oneDNN custom operations are on" and "failed call
+    to cuInit" from C++ straight to file descriptor 2, before it reads TF_CPP_MIN_LOG_LEVEL,
+    so the variable alone does not stop them. They go to a temporary file instead. If
+    something unexpected fails (not a CnnvizError, which we report in one line), the hidden
+    text is written back so nothing useful for a bug report is lost.
+    """
+    try:
+        sys.stderr.flush()
+        saved_fd = os.dup(2)
+    except (AttributeError, OSError, ValueError):  # no stderr at all (e.g. pythonw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+        return
+    expected = False
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield
+            expected = True
+        except CnnvizError:
+            expected = True
+            raise
+        finally:
+            try:
+                sys.stderr.flush()
+            except (AttributeError, OSError, ValueError):
+                pass
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+            if not expected:
+                sink.seek(0)
+                os.write(2, sink.read())
+
+
+def start_tensorflow() -> None:
+    """Import TensorFlow and make its first tensor with its native start-up notes hidden, so
+    the progress printed afterwards stays visible."""
+    prepare_tensorflow()
+    with tensorflow_noise_hidden():
+        import tensorflow as tf
+
+        tf.constant(0.0)
