@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from cnnviz.core.data.data_splits import DataSplit, FileSplit
+from cnnviz.core.data.data_splits import DataSplit, FileSplit, Indices
 from cnnviz.core.data.dataset_types import Dataset, LoadOptions
 from cnnviz.core.data.input_images import input_mismatch
 from cnnviz.core.formatting import dims_text
@@ -28,7 +28,8 @@ __all__ = ["suggested_source", "fit_problem", "can_adapt", "adapt_dataset", "ada
            "LUMA_WEIGHTS"]
 
 # The bundled samples by the image shape they have.
-_SAMPLE_FOR_SHAPE = {(28, 28, 1): "mnist-sample", (32, 32, 3): "cifar10-sample"}
+_SAMPLE_FOR_SHAPE: dict[tuple[int | None, ...], str] = {
+    (28, 28, 1): "mnist-sample", (32, 32, 3): "cifar10-sample"}
 # ITU-R 601-2 luma, as Pillow's convert("L") (which loads folders in grayscale) uses.
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 _CONVERTIBLE_CHANNELS = (1, 3)
@@ -76,7 +77,7 @@ def suggested_source(input_shape: Sequence[Any]) -> str | None:
         shape = image_shape_for(input_shape)
     except (TypeError, ValueError):
         return None
-    return _SAMPLE_FOR_SHAPE.get(shape)  # type: ignore[arg-type]
+    return None if shape is None else _SAMPLE_FOR_SHAPE.get(shape)
 
 
 def fit_problem(dataset: Dataset, input_shape: Sequence[Any]) -> str | None:
@@ -118,7 +119,7 @@ def _colour_word(channels: int) -> str:
     return "grayscale" if channels == 1 else "RGB" if channels == 3 else f"{channels}-channel"
 
 
-def _conversion_text(source: tuple[int, int, int], target: tuple[int, int, int]) -> str:
+def _conversion_text(source: Sequence[int], target: Sequence[int]) -> str:
     changes = []
     if source[:2] != target[:2]:
         changes.append(f"resized from {source[0]}×{source[1]} to {target[0]}×{target[1]}")
@@ -153,19 +154,20 @@ class AdaptedSplit(DataSplit):
     def __init__(self, source: DataSplit, image_shape: tuple[int, int, int]) -> None:
         self.source = source
         self.count = source.count
-        self.image_shape = tuple(int(d) for d in image_shape)  # type: ignore[assignment]
+        height, width, channels = (int(d) for d in image_shape)
+        self.image_shape = (height, width, channels)
 
     def labels(self) -> np.ndarray:
         return self.source.labels()
 
-    def images(self, indices: Sequence[int]) -> np.ndarray:
+    def images(self, indices: Indices) -> np.ndarray:
         index_array = self._checked_indices(indices)
         original = self.source.images(index_array)
         if len(original) == 0:
             return np.empty((0,) + self.image_shape, dtype=np.uint8)
-        return adapt_pixels(original, self.image_shape).numpy()
+        return np.asarray(adapt_pixels(original, self.image_shape).numpy())
 
-    def subset(self, indices: Sequence[int]) -> "AdaptedSplit":
+    def subset(self, indices: Indices) -> "AdaptedSplit":
         return AdaptedSplit(self.source.subset(self._checked_indices(indices)), self.image_shape)
 
     def tf_dataset(self, batch_size: int, shuffle: bool = False, seed: int | None = None,
@@ -184,8 +186,8 @@ class AdaptedSplit(DataSplit):
             tf.data.AUTOTUNE)
 
 
-def _adapt_split(split: DataSplit | None, shape: tuple[int, int, int]) -> DataSplit | None:
-    if split is None or tuple(split.image_shape) == shape:
+def _adapt_split(split: DataSplit, shape: tuple[int, int, int]) -> DataSplit:
+    if tuple(split.image_shape) == shape:
         return split
     if type(split) is FileSplit:
         # Decode each file straight to the model's size and colours: one resize from the
@@ -210,14 +212,15 @@ def adapt_dataset(dataset: Dataset, input_shape: Sequence[Any]) -> Dataset:
                          f"{dims_text(_model_shape(input_shape))} input")
     if target == source_shape:
         return dataset
-    change = _conversion_text(source_shape, target)  # type: ignore[arg-type]
+    change = _conversion_text(source_shape, target)
     return dataclasses.replace(
         dataset,
         description=f"{dataset.description}; {change} for this model",
         input_shape=target,
         train=_adapt_split(dataset.train, target),
-        validation=_adapt_split(dataset.validation, target),
-        test=_adapt_split(dataset.test, target),
+        validation=None if dataset.validation is None else _adapt_split(dataset.validation,
+                                                                        target),
+        test=None if dataset.test is None else _adapt_split(dataset.test, target),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence, Union
 
 import numpy as np
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
 DecodeFailureHandler = Callable[[str, str], None]
+Indices = Union[Sequence[int], np.ndarray]  # example numbers: a list or an int array
 
 
 class DataSplit(ABC):
@@ -33,11 +34,11 @@ class DataSplit(ABC):
         """Class indices, int64, shape (count,)."""
 
     @abstractmethod
-    def images(self, indices: Sequence[int]) -> np.ndarray:
+    def images(self, indices: Indices) -> np.ndarray:
         """uint8 pixels, shape (len(indices), H, W, C)."""
 
     @abstractmethod
-    def subset(self, indices: Sequence[int]) -> "DataSplit":
+    def subset(self, indices: Indices) -> "DataSplit":
         """A split of just these examples, in this order (no pixels are copied for files)."""
 
     @abstractmethod
@@ -48,7 +49,7 @@ class DataSplit(ABC):
     def __len__(self) -> int:
         return self.count
 
-    def _checked_indices(self, indices: Sequence[int]) -> np.ndarray:
+    def _checked_indices(self, indices: Indices) -> np.ndarray:
         index_array = np.asarray(indices, dtype=np.int64).reshape(-1)
         if index_array.size and (index_array.min() < -self.count
                                  or index_array.max() >= self.count):
@@ -72,7 +73,8 @@ class ArraySplit(DataSplit):
         self._x = x
         self._y = y.astype(np.int64, copy=False)
         self.count = int(x.shape[0])
-        self.image_shape = tuple(int(d) for d in x.shape[1:])  # type: ignore[assignment]
+        _, height, width, channels = (int(d) for d in x.shape)
+        self.image_shape = (height, width, channels)
 
     @property
     def x(self) -> np.ndarray:
@@ -82,10 +84,10 @@ class ArraySplit(DataSplit):
     def labels(self) -> np.ndarray:
         return self._y.copy()
 
-    def images(self, indices: Sequence[int]) -> np.ndarray:
-        return self._x[self._checked_indices(indices)]
+    def images(self, indices: Indices) -> np.ndarray:
+        return np.asarray(self._x[self._checked_indices(indices)])
 
-    def subset(self, indices: Sequence[int]) -> "ArraySplit":
+    def subset(self, indices: Indices) -> "ArraySplit":
         index_array = self._checked_indices(indices)
         return ArraySplit(self._x[index_array], self._y[index_array])
 
@@ -171,14 +173,14 @@ class FileSplit(DataSplit):
             self._failures.record(path, f"could not be read ({exc.strerror or exc})")
         return np.zeros(self.image_shape, dtype=np.uint8)
 
-    def images(self, indices: Sequence[int]) -> np.ndarray:
+    def images(self, indices: Indices) -> np.ndarray:
         index_array = self._checked_indices(indices)
         out = np.empty((len(index_array),) + self.image_shape, dtype=np.uint8)
         for row, index in enumerate(index_array):
             out[row] = self._decode(self._paths[index])
         return out
 
-    def subset(self, indices: Sequence[int]) -> "FileSplit":
+    def subset(self, indices: Indices) -> "FileSplit":
         index_array = self._checked_indices(indices)
         return FileSplit(self._paths[index_array], self._y[index_array], self.image_size,
                          self.channels, _failures=self._failures)

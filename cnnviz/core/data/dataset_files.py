@@ -125,7 +125,7 @@ def _as_image_array(x: np.ndarray, what: str) -> np.ndarray:
     if np.issubdtype(x.dtype, np.floating):
         peak = float(np.nanmax(x)) if x.size else 0.0
         scale = 255.0 if peak <= 1.0 else 1.0
-        return np.clip(np.nan_to_num(x) * scale, 0, 255).round().astype(np.uint8)
+        return np.asarray(np.clip(np.nan_to_num(x) * scale, 0, 255).round().astype(np.uint8))
     if np.issubdtype(x.dtype, np.integer):
         if x.size and (x.min() < 0 or x.max() > 255):
             raise DatasetError(f"{what} has pixel values outside 0..255.")
@@ -263,7 +263,8 @@ def read_idx_folder(folder: Path, name: str | None = None, class_names: list[str
         if images is None and labels is None:
             continue
         if images is None or labels is None:
-            have, need = (images, "labels") if labels is None else (labels, "images")
+            have, need = (images, "labels") if images is not None else (labels, "images")
+            assert have is not None  # one of the two was found, or the loop went on
             raise DatasetError(f"{folder.name}: found {have.name} but no matching {prefix}-{need} "
                                f"IDX file beside it; both are needed.")
         if on_progress:

@@ -81,7 +81,7 @@ class Dataset:
         """The split called "train", "validation" or "test" (None if the source has none)."""
         if name not in ("train", "validation", "test"):
             raise ValueError(f"unknown split {name!r}: use 'train', 'validation' or 'test'")
-        return getattr(self, name)
+        return {"train": self.train, "validation": self.validation, "test": self.test}[name]
 
     def class_counts(self, split: str = "train") -> dict[str, int]:
         """Examples per class name in one split, every class listed; {} if the split is absent."""

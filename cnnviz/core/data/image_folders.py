@@ -40,7 +40,7 @@ class _ScannedSplit:
     sizes: list[tuple[int, int]] = field(default_factory=list)  # (width, height) from the header
 
 
-def _visible_entries(folder: Path) -> list[os.DirEntry]:
+def _visible_entries(folder: Path) -> list[os.DirEntry[str]]:
     try:
         with os.scandir(folder) as entries:
             return sorted((e for e in entries if not e.name.startswith(".")), key=lambda e: e.name)
@@ -168,9 +168,10 @@ def load_image_folder(root: Path, options_target: tuple[int, int] | None, color_
                                  on_progress)
                for role, listing in listings.items()}
     for folder in split_folders.values():
-        loose = sum(1 for e in _visible_entries(folder) if e.is_file())
-        if loose:
-            report.notes.append(f"{loose:,} file{'s' if loose != 1 else ''} directly in {folder} "
+        loose_files = sum(1 for e in _visible_entries(folder) if e.is_file())
+        if loose_files:
+            plural = "s" if loose_files != 1 else ""
+            report.notes.append(f"{loose_files:,} file{plural} directly in {folder} "
                                 "ignored: images must be inside a class folder.")
     if on_progress:
         on_progress("Checking images", files_total, files_total)

@@ -29,11 +29,11 @@ def linear(x: np.ndarray) -> np.ndarray:
 
 
 def relu(x: np.ndarray) -> np.ndarray:
-    return np.maximum(_f32(x), np.float32(0.0))
+    return np.asarray(np.maximum(_f32(x), np.float32(0.0)))
 
 
 def relu6(x: np.ndarray) -> np.ndarray:
-    return np.clip(_f32(x), np.float32(0.0), np.float32(6.0))
+    return np.asarray(np.clip(_f32(x), np.float32(0.0), np.float32(6.0)))
 
 
 def relu_with(negative_slope: float = 0.0, max_value: float | None = None,
@@ -93,7 +93,7 @@ def _sigmoid64(x: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)) without overflow, in float64."""
     x = np.asarray(x, dtype=np.float64)
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return np.asarray(np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)))
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -127,7 +127,7 @@ def _erfc64(z: np.ndarray) -> np.ndarray:
         -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (
             -0.82215223 + t * 0.17087277))))))))
     value = t * np.exp(poly)
-    return np.where(z >= 0, value, 2.0 - value)
+    return np.asarray(np.where(z >= 0, value, 2.0 - value))
 
 
 def gelu(x: np.ndarray) -> np.ndarray:
@@ -154,7 +154,7 @@ def mish(x: np.ndarray) -> np.ndarray:
 
 def exponential(x: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
-        return np.exp(_f32(x))
+        return np.asarray(np.exp(_f32(x)))
 
 
 def softmax(x: np.ndarray) -> np.ndarray:

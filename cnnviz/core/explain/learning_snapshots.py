@@ -35,7 +35,7 @@ _LABEL_METRICS = ("val_accuracy", "accuracy", "val_loss", "loss")
 
 def _softmax(values: np.ndarray) -> np.ndarray:
     shifted = np.exp(values - np.max(values))
-    return shifted / shifted.sum()
+    return np.asarray(shifted / shifted.sum())
 
 
 def class_probabilities(output: np.ndarray) -> np.ndarray:
@@ -202,14 +202,21 @@ class LearningHistory:
 # ----------------------------------------------------------------------------- taking one
 
 
+# Read-only members, so the real ForwardPass (whose `layers` is a list) fits them.
 class LayerOutput(Protocol):
-    name: str
-    output: np.ndarray
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def output(self) -> np.ndarray: ...
 
 
 class ProbeResult(Protocol):
-    layers: Sequence[LayerOutput]
-    probabilities: np.ndarray | None
+    @property
+    def layers(self) -> Sequence[LayerOutput]: ...
+
+    @property
+    def probabilities(self) -> np.ndarray | None: ...
 
 
 class Probe(Protocol):

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cnnviz.core.explain.frames import LayerSteps
 
 MAX_WORDS = 120
 
@@ -243,7 +247,7 @@ def lesson_for(kind: str, function: str | None = None) -> Lesson:
     return _LESSONS.get(kind, _LESSONS["generic"])
 
 
-def lesson_for_steps(steps) -> Lesson:
+def lesson_for_steps(steps: "LayerSteps") -> Lesson:
     """The lesson that fits one explained layer (any `cnnviz.core.explain.frames.LayerSteps`).
 
     An activation that is softmax gets the softmax lesson; pooling gets its mode's lesson.

@@ -19,7 +19,7 @@ import numpy as np
 from cnnviz.core.errors import ExplainError
 from cnnviz.core.explain.activation_functions import (
     LEAKY_RELU_SLOPE, activation_function, elu_with, keras_activation_name, leaky_relu_with,
-    relu_with, sample_curve,
+    relu_with, sample_curve, softmax,
 )
 from cnnviz.core.explain.frames import (
     ActivationSteps, BatchNormSteps, DenseSteps, DropoutSteps, FlattenSteps, GenericSteps,
@@ -59,10 +59,11 @@ def _activation_layer_function(layer: Any) -> tuple[str, Callable[[np.ndarray], 
     layer_type = type(layer).__name__
     if layer_type == "Activation":
         name = keras_activation_name(layer.activation)
-        if name is None:
+        function = None if name is None else activation_function(name)
+        if name is None or function is None:
             return ("This Activation layer's function is not a built-in Keras activation the "
                     f"explainer can recompute. {NO_ANIMATION}")
-        return name, activation_function(name)  # type: ignore[return-value]
+        return name, function
     if layer_type == "ReLU":
         slope = float(layer.negative_slope)
         max_value = None if layer.max_value is None else float(layer.max_value)
@@ -78,7 +79,7 @@ def _activation_layer_function(layer: Any) -> tuple[str, Callable[[np.ndarray], 
     if axis not in (-1, [-1], (-1,)):
         return (f"This Softmax layer works along axis {axis}; the explainer animates softmax over "
                 f"the last axis only. {NO_ANIMATION}")
-    return "softmax", activation_function("softmax")  # type: ignore[return-value]
+    return "softmax", softmax
 
 
 def _layer_parameters(layer: Any) -> dict[str, float]:
@@ -178,7 +179,9 @@ def explain_dense(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray)
 
 # ----------------------------------------------------------------------------- dispatch
 
-def explain_layer(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray) -> LayerSteps:
+def explain_layer(layer: Any,
+                  layer_input: np.ndarray | list[np.ndarray] | tuple[np.ndarray, ...],
+                  layer_output: np.ndarray) -> LayerSteps:
     """What `layer` (a Keras layer) did to `layer_input`, giving `layer_output` (both without the
     batch axis): ConvSteps, PoolSteps, DenseSteps, ... or GenericSteps with a note when the
     explainer has no animation for it. Raises ExplainError when the arrays do not fit the layer.

@@ -80,7 +80,7 @@ def conv_pre_activation(image: np.ndarray, kernel: np.ndarray, bias: np.ndarray,
         for col in range(kw):
             patch = padded[row:row + (out_h - 1) * sy + 1:sy, col:col + (out_w - 1) * sx + 1:sx]
             total += patch.reshape(-1, channels) @ kernel[row, col]
-    return (total + bias).reshape(out_h, out_w, filters)
+    return np.asarray((total + bias).reshape(out_h, out_w, filters))
 
 
 def explain_conv(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray) -> LayerSteps:

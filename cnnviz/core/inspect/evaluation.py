@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from cnnviz.core.data.data_splits import DataSplit
 from cnnviz.core.data.dataset_types import Dataset
 from cnnviz.core.errors import CnnvizError
 from cnnviz.core.data.data_fit import image_fit_problem
@@ -68,7 +69,7 @@ class Evaluation:
 
     def confidence(self) -> np.ndarray:
         """(N,) float32: the probability the model gave its own prediction."""
-        return self.probabilities[np.arange(self.count), self.predictions]
+        return np.asarray(self.probabilities[np.arange(self.count), self.predictions])
 
     def misclassified(self) -> np.ndarray:
         """Indices of the wrongly classified examples, most confident mistakes first.
@@ -154,7 +155,7 @@ def _model_input_shape(model: "keras.Model") -> tuple[Any, ...]:
     return input_shape
 
 
-def _checked_split(dataset: Dataset, split: str):  # -> DataSplit
+def _checked_split(dataset: Dataset, split: str) -> DataSplit:
     if split not in SPLIT_NAMES:
         raise EvaluationError(f"There is no split called '{split}': use test, validation or "
                               f"train.")

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["LayerInfo", "ModelInfo", "WeightStats", "inspect_model", "weight_stats"]
 
+Shape = tuple[int | None, ...]  # without the batch axis; None where it varies
+
 # Layers that are activation functions themselves: their activation's name.
 _ACTIVATION_LAYERS = {"ReLU": "relu", "Softmax": "softmax", "LeakyReLU": "leaky_relu",
                       "ELU": "elu", "PReLU": "prelu"}
@@ -39,7 +41,7 @@ class LayerInfo:
 
     name: str
     layer_type: str
-    output_shape: tuple | None
+    output_shape: Shape | None
     params: int
     trainable_params: int
     activation: str | None
@@ -58,8 +60,8 @@ class ModelInfo:
 
     name: str
     layers: list[LayerInfo]
-    input_shapes: list[tuple]
-    output_shapes: list[tuple]
+    input_shapes: list[Shape]
+    output_shapes: list[Shape]
     total_params: int
     trainable_params: int
     non_trainable_params: int
@@ -79,7 +81,7 @@ class WeightStats:
 
     layer: str
     name: str                 # "kernel", "bias", "gamma", "moving_mean", ...
-    shape: tuple
+    shape: Shape
     count: int
     min: float
     max: float
@@ -127,7 +129,7 @@ def _producer_name(tensor: Any) -> str | None:
     return found[0].name if found else None
 
 
-def _shape(tensor: Any) -> tuple:
+def _shape(tensor: Any) -> Shape:
     return tuple(None if d is None else int(d) for d in tensor.shape[1:])
 
 
@@ -159,7 +161,7 @@ def _activation_name(layer: Any) -> str | None:
 # ---------------------------------------------------------------- problems
 
 
-def _explain_problem(input_shapes: list[tuple], graph: bool) -> str | None:
+def _explain_problem(input_shapes: list[Shape], graph: bool) -> str | None:
     if len(input_shapes) != 1:
         return (f"The model takes {len(input_shapes)} inputs; the explainer shows models with "
                 f"a single image input only.")
@@ -178,7 +180,7 @@ def _explain_problem(input_shapes: list[tuple], graph: bool) -> str | None:
     return None
 
 
-def _shape_text(shape: tuple) -> str:
+def _shape_text(shape: Shape) -> str:
     return " × ".join("any" if d is None else str(d) for d in shape) or "a single number"
 
 
@@ -205,7 +207,7 @@ def _final_activation(model: Any) -> str | None:
     return None
 
 
-def _evaluate_problem(model: Any, output_shapes: list[tuple]
+def _evaluate_problem(model: Any, output_shapes: list[Shape]
                       ) -> tuple[str | None, int | None, str | None]:
     """(why evaluation cannot run or None, number of classes, final activation)."""
     if len(output_shapes) != 1:
@@ -262,7 +264,7 @@ def inspect_model(model: "keras.Model") -> ModelInfo:
     for layer in model.layers:
         layer_nodes = nodes.get(id(layer), [])
         inbound: list[str] = []
-        shapes: set[tuple] = set()
+        shapes: set[Shape] = set()
         for node in layer_nodes:
             for tensor in node.input_tensors:
                 name = _producer_name(tensor)

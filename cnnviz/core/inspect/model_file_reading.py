@@ -49,7 +49,8 @@ def layer_entries(config: Any) -> Iterator[LayerEntry]:
     for child in children:
         if not isinstance(child, dict) or not isinstance(child.get("class_name"), str):
             continue
-        child_config = child.get("config") if isinstance(child.get("config"), dict) else {}
+        raw_config = child.get("config")
+        child_config = raw_config if isinstance(raw_config, dict) else {}
         yield LayerEntry(
             name=str(child.get("name") or child_config.get("name") or child["class_name"]),
             class_name=child["class_name"],

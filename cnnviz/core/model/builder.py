@@ -3,8 +3,9 @@
 `build_model` turns a checked spec into a `keras.Sequential`. `load_model_file` reads
 .keras/.h5 files and turns every failure into one readable `ModelFileError`.
 `summarize_keras_model` describes any Keras model in the same `StackReport` form the
-editor uses; `model_tensors` reads any model's input and output tensors safely. The way back (`model_to_spec`, `unsupported_layers`) lives in
-spec_from_keras.py, Python export (`export_python`) in codegen.py.
+editor uses; `model_tensors` reads any model's input and output tensors safely. The way
+back (`model_to_spec`, `unsupported_layers`) lives in spec_from_keras.py, Python export
+(`export_python`) in codegen.py.
 
 Keras is imported inside the functions: importing this module stays instant.
 """

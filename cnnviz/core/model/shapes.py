@@ -107,7 +107,7 @@ def _need_image(layer_type: str, shape: Shape) -> tuple[int, int, int]:
             f"{layer_type} needs an image-shaped input (height × width × channels), but it gets "
             f"{_describe_shape(shape)}. Move it before the Flatten or global pooling layer."
         )
-    return shape  # type: ignore[return-value]
+    return shape
 
 
 def _sliding(layer_type: str, shape: Shape, window: list[int], strides: list[int],

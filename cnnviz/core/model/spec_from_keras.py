@@ -182,14 +182,15 @@ def _supported_layer(cls: str, config: dict[str, Any],
         reasons.append(f"normalises axis {config.get('axis')}; cnnviz normalises channels "
                        f"(the last axis)")
     if "activation" in _SPEC_KEYS[cls]:
-        why = _activation_reason(config.get("activation"))
-        if why:
-            reasons.append(why)
+        problem = _activation_reason(config.get("activation"))
+        if problem:
+            reasons.append(problem)
     params = {key: _plain(config[key]) for key in _SPEC_KEYS[cls] if key in config}
     if cls in ("Conv2D", "Dense"):
-        params["kernel_regularizer"], why = _regularizer_to_spec(config.get("kernel_regularizer"))
-        if why:
-            reasons.append(why)
+        params["kernel_regularizer"], problem = _regularizer_to_spec(
+            config.get("kernel_regularizer"))
+        if problem:
+            reasons.append(problem)
     if cls in ("MaxPooling2D", "AveragePooling2D") and params.get("strides") == params["pool_size"]:
         params["strides"] = None  # Keras stores the default (= pool size) explicitly
     if reasons:

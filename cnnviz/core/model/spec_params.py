@@ -151,9 +151,14 @@ def default_params(layer_type: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- checking values
 
 
+def _whole(bound: float | None) -> int:
+    assert bound is not None, "int and pair parameters have both bounds"
+    return int(bound)
+
+
 def _describe(p: ParamDef) -> str:
     if p.kind == "int":
-        return f"a whole number from {int(p.minimum)} to {int(p.maximum)}"
+        return f"a whole number from {_whole(p.minimum)} to {_whole(p.maximum)}"
     if p.kind == "float":
         top = "up to" if p.maximum_inclusive else "below"
         return f"a number from {p.minimum:g} {top} {p.maximum:g}"
@@ -162,7 +167,7 @@ def _describe(p: ParamDef) -> str:
     if p.kind == "choice":
         return "one of " + ", ".join(f"'{c}'" for c in p.choices)
     if p.kind in ("pair", "optional_pair"):
-        text = f"two whole numbers from {int(p.minimum)} to {int(p.maximum)}, like [3, 3]"
+        text = f"two whole numbers from {_whole(p.minimum)} to {_whole(p.maximum)}, like [3, 3]"
         return text + (" (or null)" if p.kind == "optional_pair" else "")
     if p.kind == "regularizer":
         return 'null or {"l1": number ≥ 0, "l2": number ≥ 0}'

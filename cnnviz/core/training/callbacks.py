@@ -16,8 +16,9 @@ from typing import Any, Callable
 
 from cnnviz.core.errors import TrainingError
 
-BatchCallback = Callable[[int, int, int, dict], None]
-EpochCallback = Callable[[int, dict], None]
+Logs = dict[str, Any]  # Keras's logs: metric name → value
+BatchCallback = Callable[[int, int, int, Logs], None]
+EpochCallback = Callable[[int, Logs], None]
 
 PAUSE_POLL_SECONDS = 0.02
 # Usual starting points; after a blow-up we never suggest more than these.
@@ -56,7 +57,7 @@ def _is_float(value: Any) -> bool:
 _LOG_ORDER = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 
-def ordered_logs(logs: dict) -> dict[str, float]:
+def ordered_logs(logs: Logs) -> dict[str, float]:
     """The numeric entries of `logs` as floats: loss, accuracy, val_loss, val_accuracy first."""
     keys = [k for k in _LOG_ORDER if k in logs] + [k for k in logs if k not in _LOG_ORDER]
     return {k: float(logs[k]) for k in keys if _is_float(logs[k])}
@@ -78,18 +79,18 @@ def engine_callback_class() -> type:
     paused, and validates at the end of each epoch."""
     import keras
 
-    class EngineCallback(keras.callbacks.Callback):
+    class EngineCallback(keras.callbacks.Callback):  # type: ignore[misc]  # Keras ships no types
         def __init__(self, run: Run) -> None:
             super().__init__()
             self.run = run
             self.epoch = 0
             self.last_report = -math.inf  # so the very first batch is reported at once
-            self.pending: tuple[int, dict] | None = None  # the newest batch not yet reported
+            self.pending: tuple[int, Logs] | None = None  # the newest batch not yet reported
 
-        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
             self.epoch, self.pending = epoch, None
 
-        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
             # Runs after every batch: keep it to a few comparisons. Keras has already turned
             # the logs into Python floats (it does so whenever a callback wants batch logs).
             run = self.run
@@ -133,7 +134,7 @@ def engine_callback_class() -> type:
                 run.stop_reason = f"stopped by user during {where}"
             self.model.stop_training = True
 
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
             run = self.run
             logs = logs if logs is not None else {}
             if self.pending is not None and run.on_batch is not None:
@@ -151,7 +152,7 @@ def engine_callback_class() -> type:
             if not self.model.stop_training and run.is_paused():
                 self.wait_while_paused(None)
 
-        def validate(self, logs: dict) -> None:
+        def validate(self, logs: Logs) -> None:
             results = self.model.evaluate(self.run.validation, verbose=0, return_dict=True,
                                           callbacks=[stop_evaluating_class()(self)])
             if self.model.stop_training:  # interrupted: partial figures would mislead
@@ -166,12 +167,12 @@ def stop_evaluating_class() -> type:
     """A callback that lets stop and pause requests reach the validation pass between batches."""
     import keras
 
-    class StopEvaluating(keras.callbacks.Callback):
+    class StopEvaluating(keras.callbacks.Callback):  # type: ignore[misc]  # Keras ships no types
         def __init__(self, engine: Any) -> None:
             super().__init__()
             self.engine = engine
 
-        def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        def on_test_batch_end(self, batch: int, logs: Logs | None = None) -> None:
             run = self.engine.run
             if run.is_paused():
                 self.engine.wait_while_paused(None)
@@ -188,8 +189,8 @@ def quiet_early_stopping_class() -> type:
     """EarlyStopping that silently skips epochs without a usable value (cut short, NaN)."""
     import keras
 
-    class QuietEarlyStopping(keras.callbacks.EarlyStopping):
-        def get_monitor_value(self, logs: dict | None) -> float | None:
+    class QuietEarlyStopping(keras.callbacks.EarlyStopping):  # type: ignore[misc]  # Keras ships no types
+        def get_monitor_value(self, logs: Logs | None) -> float | None:
             value = (logs or {}).get(self.monitor)
             # Keras would warn about a missing value and take NaN as a first "best".
             return value if value is not None and math.isfinite(value) else None
@@ -202,7 +203,7 @@ def keep_best_class() -> type:
     """A callback that saves the model whenever `monitor` improves, atomically."""
     import keras
 
-    class KeepBestCheckpoint(keras.callbacks.Callback):
+    class KeepBestCheckpoint(keras.callbacks.Callback):  # type: ignore[misc]  # Keras ships no types
         def __init__(self, path: Path, monitor: str) -> None:
             super().__init__()
             self.path, self.monitor = path, monitor
@@ -210,7 +211,7 @@ def keep_best_class() -> type:
             self.best: float | None = None
             self.best_epoch: int | None = None
 
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
             value = (logs or {}).get(self.monitor)
             if value is None or not math.isfinite(value):
                 return

@@ -135,7 +135,8 @@ def _spec_output_activation(spec: ModelSpec) -> str | None:
         return None
     layer = spec.layers[site]
     if layer.type in ("Dense", "Conv2D", "Activation"):
-        return layer.get("activation")
+        activation = layer.get("activation")
+        return activation if isinstance(activation, str) else None
     return None
 
 

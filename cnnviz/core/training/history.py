@@ -12,6 +12,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import SupportsFloat
 
 from cnnviz.core.errors import CnnvizError
 from cnnviz.core.atomic_save import save_text_atomically
@@ -121,8 +122,8 @@ class TrainingHistory:
         save_text_atomically(path, self.to_csv())
 
 
-def _optional_float(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
+def _optional_float(value: SupportsFloat | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _csv_number(value: float | None) -> str:
@@ -141,7 +142,7 @@ class ThroughputClock:
     started: float = field(default_factory=time.monotonic)
     window_seconds: float = 3.0
     samples_done: int = 0
-    _marks: deque = field(default_factory=deque)  # (time, samples done), oldest first
+    _marks: deque[tuple[float, int]] = field(default_factory=deque)  # (time, samples done), oldest first
 
     def update(self, samples_done: int, now: float | None = None) -> None:
         """Record that `samples_done` samples had been processed in total at time `now`."""
