@@ -78,7 +78,6 @@ def test_import_contracts_hold():
     assert lint_imports(*CONTRACTS_ENFORCED) == 0  # the report above says which import
 
 
-@pytest.mark.skip(reason="enabled after the ui refactor lands")
 def test_ui_feature_packages_are_independent():
     """ui.build, ui.train, ui.explain and ui.inspect import only ui.common, core and the
     workspace, never each other."""
@@ -299,7 +298,6 @@ def test_the_private_name_and_mixin_checks_catch_what_they_should():
     assert mixins_in(source) == ["7: class ViewMixin"]
 
 
-@pytest.mark.skip(reason="enabled after the ui refactor lands")
 def test_ui_has_no_private_names_across_modules_and_no_mixins():
     files = python_files(UI_AREA)
     assert private_reaches(files) == []
