@@ -359,6 +359,25 @@ def write_png_split(tmp_path, count: int) -> FileSplit:
     return FileSplit(paths, np.zeros(count, np.int64), (4, 4), 1)
 
 
+def all_wrong_png_evaluation(split, count: int):
+    """An evaluation of `count` PNG images, every one wrong, the last the most confident."""
+    confidence = np.linspace(0.6, 0.99, count)
+    probabilities = np.stack([1 - confidence, confidence], axis=1)
+    evaluation = make_evaluation(np.zeros(count, int), np.ones(count, int), probabilities,
+                                 ["left", "right"])
+    data = Dataset(name="pngs", description="", class_names=["left", "right"],
+                   input_shape=(4, 4, 1), train=split, validation=None, test=split)
+    return evaluation, data
+
+
+def shown_gallery(qtbot) -> MisclassifiedGallery:
+    gallery = MisclassifiedGallery()
+    qtbot.addWidget(gallery, before_close_func=lambda w: w.shutdown())
+    gallery.resize(500, 400)
+    gallery.show()
+    return gallery
+
+
 def test_gallery_reads_a_folder_a_page_at_a_time_in_small_batches(qtbot, tmp_path,
                                                                   monkeypatch):
     count = PAGE_SIZE + 10
@@ -368,16 +387,8 @@ def test_gallery_reads_a_folder_a_page_at_a_time_in_small_batches(qtbot, tmp_pat
     monkeypatch.setattr(FileSplit, "images",
                         lambda self, indices: requests.append(list(indices))
                         or original(self, indices))
-    confidence = np.linspace(0.6, 0.99, count)
-    probabilities = np.stack([1 - confidence, confidence], axis=1)
-    evaluation = make_evaluation(np.zeros(count, int), np.ones(count, int), probabilities,
-                                 ["left", "right"])
-    data = Dataset(name="pngs", description="", class_names=["left", "right"],
-                   input_shape=(4, 4, 1), train=split, validation=None, test=split)
-    gallery = MisclassifiedGallery()
-    qtbot.addWidget(gallery, before_close_func=lambda w: w.shutdown())
-    gallery.resize(500, 400)
-    gallery.show()
+    evaluation, data = all_wrong_png_evaluation(split, count)
+    gallery = shown_gallery(qtbot)
     with qtbot.waitSignal(gallery.images_loaded, timeout=WAIT_MS):
         gallery.show_misclassified(evaluation, data)
     assert gallery.tile_indices() == list(range(count - 1, count - 1 - PAGE_SIZE, -1))
@@ -406,16 +417,8 @@ def test_show_more_while_a_page_is_still_read_fills_every_tile(qtbot, tmp_path, 
         return original(self, indices)
 
     monkeypatch.setattr(FileSplit, "images", held)
-    confidence = np.linspace(0.6, 0.99, count)
-    probabilities = np.stack([1 - confidence, confidence], axis=1)
-    evaluation = make_evaluation(np.zeros(count, int), np.ones(count, int), probabilities,
-                                 ["left", "right"])
-    data = Dataset(name="pngs", description="", class_names=["left", "right"],
-                   input_shape=(4, 4, 1), train=split, validation=None, test=split)
-    gallery = MisclassifiedGallery()
-    qtbot.addWidget(gallery, before_close_func=lambda w: w.shutdown())
-    gallery.resize(500, 400)
-    gallery.show()
+    evaluation, data = all_wrong_png_evaluation(split, count)
+    gallery = shown_gallery(qtbot)
     gallery.show_misclassified(evaluation, data)
     qtbot.waitUntil(entered.is_set, timeout=WAIT_MS)      # the first page is being read
     gallery.more_button.click()
