@@ -2,7 +2,8 @@
 
 The views share one Workspace (cnnviz/workspace.py) and never hold each other; the window
 builds them, switches between them, and carries out the requests about an opened saved
-model through OpenedModelActions. The Help dialogs are in help_dialogs.py.
+model through OpenedModelActions. Presentation mode and the zoom are PresentationMode
+(presentation.py); the Help dialogs are in help_dialogs.py.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QLabel, QMainWindow, QMenu, QTabWidget, QVBoxLayout, QWidget,
+    QFrame, QHBoxLayout, QLabel, QMainWindow, QMenu, QScrollArea, QTabWidget, QToolButton,
+    QVBoxLayout, QWidget,
 )
 
 from cnnviz.core.errors import CnnvizError
@@ -29,11 +31,16 @@ from cnnviz.ui.inspect.model_tab import MODEL_FILTER, ModelTab
 from cnnviz.ui.opened_model_actions import (
     BUILD, EXPLAIN, TRAIN, OpenedModelActions, dropped_paths, is_model_file,
 )
+from cnnviz.ui.presentation import PresentationMode
 from cnnviz.ui.train.training_panel import TrainingPanel
 from cnnviz.workspace import Workspace
 
 DEFAULT_PRESET = "mnist_cnn"
 MAX_RECENT = 8
+BUILD_TAB, TRAIN_TAB, EXPLAIN_TAB, INSPECT_TAB = range(4)
+WHERE_TO_BEGIN = ("<b>Where to begin:</b> <b>1 Build</b> a network (or keep the tutorial CNN) → "
+                  "<b>2 Train</b> it on digits (F5) → <b>3 Explain</b>: watch each layer work "
+                  "on one image.")
 
 
 def settings() -> QSettings:
@@ -52,22 +59,33 @@ class MainWindow(QMainWindow):
         self.training = TrainingPanel(self.workspace)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.builder, "1  Build")
-        self.tabs.addTab(self.training, "2  Train")
+        # Each view scrolls when a zoom makes it larger than the window, instead of clipping.
+        self.tabs.addTab(_scrolling(self.builder), "1  Build")
+        self.tabs.addTab(_scrolling(self.training), "2  Train")
         # The explainer is built on its first visit: its widgets are not needed to start up.
         self.explain: Any = None  # ExplainPanel
         self._explain_host = QWidget()
         QVBoxLayout(self._explain_host).setContentsMargins(0, 0, 0, 0)
-        self.tabs.addTab(self._explain_host, "3  Explain")
+        self.tabs.addTab(_scrolling(self._explain_host), "3  Explain")
         self.models = ModelTab(self.workspace)
-        self.tabs.addTab(self.models, "4  Inspect")
+        self.tabs.addTab(_scrolling(self.models), "4  Inspect")
+        self._views = [self.builder, self.training, self._explain_host, self.models]
         self.opened_actions = OpenedModelActions(
             self, self.workspace, self.ensure_explain, self.training, self.show_view,
             self._confirm_discard, self._remember_recent,
             lambda text: self.statusBar().showMessage(text, 6000))
         self.setAcceptDrops(True)
         self.tabs.currentChanged.connect(self._tab_changed)
-        self.setCentralWidget(self.tabs)
+        self.hint = _hint_bar(self._dismiss_hint)
+        self.hint.setVisible(settings().value("where_to_begin_seen", "false") != "true")
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.hint)
+        central_layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        self.presentation = PresentationMode(self, lambda: settings(), self._presentation_changed)
         self._status = QLabel()
         self.statusBar().addPermanentWidget(self._status)
         self._build_menus()
@@ -154,6 +172,25 @@ class MainWindow(QMainWindow):
                                          "Ctrl+3", "Step through the forward pass on one input")
         a["view_inspect"] = self._action(view_menu, "&Inspect", lambda: self.tabs.setCurrentIndex(3),
                                          "Ctrl+4", "Look inside and evaluate a saved model")
+        view_menu.addSeparator()
+        shown = self.presentation
+        a["presentation"] = self._action(
+            view_menu, "&Presentation Mode", shown.toggle, "F11",
+            "Full screen, larger text, thick lines and strong colours for a projector")
+        a["presentation"].setCheckable(True)
+        a["leave_presentation"] = self._action(view_menu, "Leave Presentation Mode",
+                                               lambda: shown.set_presentation(False), "Esc")
+        a["zoom_in"] = self._action(view_menu, "Zoom &In", shown.zoom_in,
+                                    ["Ctrl++", "Ctrl+="], "Larger text, numbers and lines")
+        a["zoom_out"] = self._action(view_menu, "Zoom &Out", shown.zoom_out, "Ctrl+-")
+        a["zoom_reset"] = self._action(view_menu, "&Actual Size", shown.reset_zoom, "Ctrl+0")
+        a["side_panels"] = self._action(
+            view_menu, "&Side Panels", shown.toggle_side_panels, "F9",
+            "Show or fold away the panels beside the main view, to give it the room")
+        a["side_panels"].setCheckable(True)
+        view_menu.addSeparator()
+        self._action(view_menu, "Where to &Begin", lambda: self.hint.setVisible(True))
+        self._presentation_changed()
 
         train_menu = bar.addMenu("&Train")
         training, outputs = self.training, self.training.outputs
@@ -222,7 +259,7 @@ class MainWindow(QMainWindow):
         if is_model_file(path):
             if not path.exists():
                 self._forget_recent(path)
-            self.tabs.setCurrentWidget(self.models)
+            self.tabs.setCurrentIndex(INSPECT_TAB)
             self.models.open_file(str(path))
             return True
         if not confirmed and not self._confirm_discard():
@@ -327,8 +364,42 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ closing
 
     def _start_training(self) -> None:
-        self.tabs.setCurrentWidget(self.training)
+        """F5: start training. From the Explain view the class stays there to watch the
+        network learn; otherwise (or when training cannot start) the Train view shows."""
+        watching = self.tabs.currentIndex() == EXPLAIN_TAB
         self.training.start()
+        if watching and self.training.running:
+            self.statusBar().showMessage("Training: this view refreshes after every epoch "
+                                         "(the charts are in the Train view, Ctrl+2).", 8000)
+        else:
+            self.tabs.setCurrentIndex(TRAIN_TAB)
+
+    # ------------------------------------------------------------------ presentation
+
+    def set_presentation(self, on: bool) -> None:
+        """Enter or leave presentation mode (F11; `cnnviz --presentation`)."""
+        self.presentation.set_presentation(on)
+
+    def _presentation_changed(self) -> None:
+        actions = getattr(self, "actions", {})
+        if "presentation" in actions:
+            shown = self.presentation
+            actions["presentation"].setChecked(shown.on)
+            actions["leave_presentation"].setEnabled(shown.on)
+            actions["side_panels"].setChecked(shown.side_panels_shown)
+            percent = round(shown.zoom.factor * 100)
+            actions["zoom_reset"].setText(f"&Actual Size (now {percent} %)")
+
+    def _dismiss_hint(self) -> None:
+        self.hint.hide()
+        settings().setValue("where_to_begin_seen", "true")
+
+    def current_view(self) -> QWidget:
+        """The view on show: the builder, the Train, Explain or Inspect view."""
+        index = self.tabs.currentIndex()
+        if index == EXPLAIN_TAB:
+            return self.ensure_explain()
+        return self._views[index]
 
     def preload_tensorflow(self) -> None:
         """Import TensorFlow and Keras in the background once the window is up, so the first
@@ -350,6 +421,8 @@ class MainWindow(QMainWindow):
             self.explain = ExplainPanel(self.workspace)
             self.explain.train_requested.connect(lambda: self.show_view(TRAIN))
             self._explain_host.layout().addWidget(self.explain)
+            if not self.presentation.side_panels_shown:   # folded away before it existed
+                self.presentation.set_side_panels(False)
         return self.explain
 
     def show_view(self, name: str) -> None:
@@ -369,7 +442,7 @@ class MainWindow(QMainWindow):
             self.open_path(paths[0])
 
     def _tab_changed(self, index: int) -> None:
-        if self.tabs.widget(index) is self._explain_host:
+        if index == EXPLAIN_TAB:
             self.ensure_explain()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
@@ -388,3 +461,30 @@ class MainWindow(QMainWindow):
             event.accept()
         else:
             event.ignore()
+
+
+def _scrolling(view: QWidget) -> QScrollArea:
+    """`view` in a frameless scroll area that only scrolls when the view cannot fit."""
+    area = QScrollArea()
+    area.setWidget(view)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    return area
+
+
+def _hint_bar(dismiss: Any) -> QFrame:
+    """The one line that tells a first-time user where to begin, with a close button."""
+    bar = QFrame()
+    bar.setObjectName("whereToBegin")
+    bar.setStyleSheet("#whereToBegin { background: #e8f0fe; border-bottom: 1px solid #c6d4f5; }")
+    text = QLabel(WHERE_TO_BEGIN)
+    text.setWordWrap(True)
+    close = QToolButton()
+    close.setText("Got it")
+    close.setToolTip("Hide this line (View → Where to Begin shows it again)")
+    close.clicked.connect(dismiss)
+    layout = QHBoxLayout(bar)
+    layout.setContentsMargins(10, 4, 6, 4)
+    layout.addWidget(text, 1)
+    layout.addWidget(close)
+    return bar

@@ -43,4 +43,4 @@ def test_the_explain_views_train_it_link_shows_the_train_view(qtbot, tmp_path, m
     window.show_view("explain")
     assert window.tabs.currentIndex() == 2
     window.explain.banner.linkActivated.emit("train")
-    assert window.tabs.currentWidget() is window.training
+    assert window.current_view() is window.training

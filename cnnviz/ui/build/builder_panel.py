@@ -13,6 +13,7 @@ from cnnviz.ui.build.layer_stack import LayerStackView
 from cnnviz.ui.build.property_editor import InputShapeEditor, PropertyEditor
 from cnnviz.workspace import SpecDocument
 from cnnviz.ui.build.summary_table import SummaryTable
+from cnnviz.ui.common.zoom import mark_side_panel
 
 
 def _titled(title: str, widget: QWidget, extra: QWidget | None = None) -> QWidget:
@@ -91,7 +92,9 @@ class BuilderPanel(QWidget):
         properties_scroll.setWidget(self.properties)
 
         top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(_titled("Palette", self.palette))
+        palette_box = _titled("Palette", self.palette)
+        mark_side_panel(palette_box)
+        top.addWidget(palette_box)
         top.addWidget(stack_box)
         top.addWidget(_titled("Properties", properties_scroll))
         top.setStretchFactor(0, 0)

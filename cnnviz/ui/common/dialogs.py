@@ -6,7 +6,10 @@ answer them (monkeypatch) while still driving the real widgets.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from contextlib import contextmanager
+from typing import Iterator
+
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 SPEC_FILTER = "cnnviz model specs (*.json);;All files (*)"
 PYTHON_FILTER = "Python scripts (*.py);;All files (*)"
@@ -39,21 +42,49 @@ def ask_save_changes(parent: QWidget | None, document_name: str) -> str:
     return "cancel"
 
 
+@contextmanager
+def focus_comes_back(parent: QWidget | None) -> Iterator[None]:
+    """After a file dialog the window is active again and the widget that had the keyboard
+    has it again, so shortcuts work at once (a native dialog can leave no window active
+    until the user clicks one)."""
+    focused = QApplication.focusWidget()
+    try:
+        yield
+    finally:
+        window = parent.window() if parent is not None else None
+        if window is not None and window.isVisible():
+            window.raise_()
+            window.activateWindow()
+        if focused is not None and _alive(focused) and focused.isVisible():
+            focused.setFocus()
+
+
+def _alive(widget: QWidget) -> bool:
+    try:
+        widget.objectName()
+    except RuntimeError:   # its C++ side was deleted while the dialog was open
+        return False
+    return True
+
+
 def get_open_path(parent: QWidget | None, title: str, folder: str, file_filter: str) -> str:
     """The file the user picked to open, or '' if they cancelled."""
-    path, _ = QFileDialog.getOpenFileName(parent, title, folder, file_filter)
+    with focus_comes_back(parent):
+        path, _ = QFileDialog.getOpenFileName(parent, title, folder, file_filter)
     return path
 
 
 def get_save_path(parent: QWidget | None, title: str, suggested: str, file_filter: str) -> str:
     """The file the user picked to save to, or '' if they cancelled."""
-    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, file_filter)
+    with focus_comes_back(parent):
+        path, _ = QFileDialog.getSaveFileName(parent, title, suggested, file_filter)
     return path
 
 
 def get_folder_path(parent: QWidget | None, title: str, folder: str) -> str:
     """The folder the user picked, or '' if they cancelled."""
-    return QFileDialog.getExistingDirectory(parent, title, folder)
+    with focus_comes_back(parent):
+        return QFileDialog.getExistingDirectory(parent, title, folder)
 
 
 def show_failure(parent: QWidget | None, title: str, message: str, details: str = "") -> None:

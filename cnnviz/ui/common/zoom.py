@@ -22,6 +22,7 @@ MIN_ZOOM, MAX_ZOOM, ZOOM_STEP = 1.0, 2.5, 0.25
 PRESENTATION_ZOOM = 1.5          # the factor presentation mode starts with, the first time
 FONT_SCALE = "cnnvizFontScale"   # dynamic properties of widgets with a relative font
 FONT_BOLD = "cnnvizFontBold"
+SIDE_PANEL = "cnnvizSidePanel"   # dynamic property of the side panels the window can fold away
 
 
 class Zoom(QObject):
@@ -125,3 +126,8 @@ def _apply_relative_font(widget: QWidget) -> None:
         font.setPixelSize(max(1, round(app_font.pixelSize() * scale)))
     font.setBold(bool(widget.property(FONT_BOLD)))
     widget.setFont(font)
+
+
+def mark_side_panel(widget: QWidget) -> None:
+    """Let the window fold `widget` away (View → Side Panels, F9) to give the main view room."""
+    widget.setProperty(SIDE_PANEL, True)

@@ -32,6 +32,7 @@ from cnnviz.ui.explain.session import ExplainSession, ForwardResult
 from cnnviz.ui.explain.views.step_views import StepViews
 from cnnviz.ui.explain.layer_strip import LayerChip, LayerStrip
 from cnnviz.workspace import Workspace
+from cnnviz.ui.common.zoom import mark_side_panel
 
 
 class ExplainPanel(QWidget):
@@ -63,6 +64,7 @@ class ExplainPanel(QWidget):
         self.picker.input_chosen.connect(self._input_chosen)
         self.chart = ProbabilityChart()
         left = QSplitter(Qt.Orientation.Vertical)
+        mark_side_panel(left)
         left.addWidget(self.picker)
         left.addWidget(self.chart)
         left.setStretchFactor(0, 3)
@@ -125,6 +127,7 @@ class ExplainPanel(QWidget):
 
         # Right: words for learners.
         self.lesson = LessonPanel()
+        mark_side_panel(self.lesson)
         self.lesson_button.toggled.connect(self.lesson.setVisible)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)

@@ -27,6 +27,7 @@ from cnnviz.ui.train.training_outputs import TrainingExporter
 from cnnviz.ui.train.training_settings import TrainingSettings
 from cnnviz.ui.common.workers import TrainingOutcome, TrainingWorker
 from cnnviz.workspace import Workspace
+from cnnviz.ui.common.zoom import mark_side_panel
 
 
 class TrainingPanel(QWidget):
@@ -61,6 +62,7 @@ class TrainingPanel(QWidget):
         left_layout.addWidget(self.settings)
         left_layout.addStretch(1)
         left_scroll = QScrollArea()
+        mark_side_panel(left_scroll)
         left_scroll.setWidget(left)
         left_scroll.setWidgetResizable(True)
         left_scroll.setFrameShape(QFrame.Shape.NoFrame)

@@ -37,7 +37,7 @@ def open_model(win, qtbot, path):
 def test_opening_a_saved_model_shows_its_structure_and_remembers_it(window, qtbot, saved_tiny):
     path, model = saved_tiny
     tab = open_model(window, qtbot, path)
-    assert window.tabs.currentWidget() is tab
+    assert window.current_view() is tab
     assert tab.opened is not None and tab.info.total_params == model.count_params()
     names = [layer.name for layer in tab.info.layers if layer.layer_type != "InputLayer"]
     assert names == [layer.name for layer in model.layers]
@@ -88,11 +88,11 @@ def test_explain_fine_tune_and_edit_a_copy_of_the_opened_model(window, qtbot, sa
     qtbot.waitUntil(lambda: explain.session.forward is not None and explain.views.steps is not None,
                     timeout=60_000)
     assert explain.session.model is opened_model and "tiny.keras" in explain.banner.text()
-    window.tabs.setCurrentWidget(tab)
+    window.tabs.setCurrentIndex(3)
     before = opened_model.layers[0].get_weights()[0].copy()
     tab.fine_tune_button.click()
     training = window.training
-    assert window.tabs.currentWidget() is training and training.opened_model is opened_model
+    assert window.current_view() is training and training.opened_model is opened_model
     qtbot.waitUntil(lambda: training.data is not None, timeout=60_000)
     assert training.start_button.text() == "Train more"
     training.settings.epochs.setValue(1)
