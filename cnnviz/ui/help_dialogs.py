@@ -26,9 +26,15 @@ def show_shortcuts(parent: QWidget) -> None:
         "<tr><td><b>Ctrl+Left</b> / <b>Ctrl+Right</b></td><td>Explain: previous / next layer</td></tr>"
         "<tr><td><b>PageUp</b> / <b>PageDown</b></td><td>Explain: previous / next image</td></tr>"
         "<tr><td><b>F2</b></td><td>Explain: show or hide the words about the layer</td></tr>"
-        "<tr><td><b>F5</b></td><td>Start training (or train more)</td></tr>"
+        "<tr><td><b>F5</b></td><td>Start training (or train more); on the Explain view, "
+        "stay and watch it learn</td></tr>"
         "<tr><td><b>F6</b></td><td>Pause / resume training</td></tr>"
         "<tr><td><b>Shift+F5</b></td><td>Stop training (weights kept)</td></tr>"
+        "<tr><td><b>F11</b> (<b>Esc</b> to leave)</td><td>Presentation mode: full screen, "
+        "larger, thicker, stronger colours</td></tr>"
+        "<tr><td><b>Ctrl+plus</b> / <b>Ctrl+minus</b> / <b>Ctrl+0</b></td>"
+        "<td>Zoom in / out / back to the usual size (remembered)</td></tr>"
+        "<tr><td><b>F9</b></td><td>Fold the side panels away, or bring them back</td></tr>"
         "</table>"))
 
 
