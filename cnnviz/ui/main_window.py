@@ -25,6 +25,7 @@ from cnnviz.core.model.spec import load_spec, save_spec
 from cnnviz.core.atomic_save import save_text_atomically
 from cnnviz.ui.common import dialogs
 from cnnviz.ui.common.undo_actions import undo_redo_actions
+from cnnviz.ui.common.zoom import set_relative_font
 from cnnviz.ui.build.builder_panel import BuilderPanel
 from cnnviz.ui.help_dialogs import show_about, show_shortcuts
 from cnnviz.ui.inspect.model_tab import MODEL_FILTER, ModelTab
@@ -479,6 +480,7 @@ def _hint_bar(dismiss: Any) -> QFrame:
     bar.setStyleSheet("#whereToBegin { background: #e8f0fe; border-bottom: 1px solid #c6d4f5; }")
     text = QLabel(WHERE_TO_BEGIN)
     text.setWordWrap(True)
+    set_relative_font(text)   # under a style sheet a label misses the zoom's font change
     close = QToolButton()
     close.setText("Got it")
     close.setToolTip("Hide this line (View → Where to Begin shows it again)")
