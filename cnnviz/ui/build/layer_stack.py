@@ -106,7 +106,7 @@ class LayerStackModel(QAbstractListModel):
             return True
         if data.hasFormat(TYPE_MIME):
             layer_type = bytes(data.data(TYPE_MIME)).decode()
-            self._document.apply(spec_edits.insert_layer(spec, row, LayerSpec.make(layer_type)),
+            self._document.apply(spec_edits.insert_layer(spec, row, LayerSpec.new(layer_type)),
                                  f"Add {layer_type}", select=row)
             return True
         return False
@@ -315,5 +315,5 @@ class LayerStackView(QListView):
         row = self.current_layer()
         at = row + 1 if row >= 0 else len(self._document.spec.layers)
         self._document.apply(
-            spec_edits.insert_layer(self._document.spec, at, LayerSpec.make(layer_type)),
+            spec_edits.insert_layer(self._document.spec, at, LayerSpec.new(layer_type)),
             f"Add {layer_type}", select=at, current=row)
