@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from PySide6.QtCore import QEvent, QKeyCombination, QObject, Qt
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox,
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QSpinBox,
                                QVBoxLayout, QWidget)
@@ -20,7 +20,15 @@ from cnnviz.core.errors import SpecError
 from cnnviz.core.model.spec_params import (
     LAYER_DESCRIPTIONS, MAX_CHANNELS, MAX_INPUT_SIDE, ParamDef, param_defs,
 )
+from cnnviz.ui.common.zoom import set_relative_font
 from cnnviz.workspace import SpecDocument
+
+
+def _set_text_colour(label: QLabel, colour: str) -> None:
+    """Colour a label's text through its palette (a style sheet would fix its font)."""
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, QColor(colour))
+    label.setPalette(palette)
 
 
 _CTRL_Y = QKeyCombination(Qt.KeyboardModifier.ControlModifier, Qt.Key.Key_Y)
@@ -266,10 +274,10 @@ class PropertyEditor(QWidget):
         self._fields: dict[str, _ParamField] = {}
         self.history_keys = ModelUndoKeys(document, self)
         self._title = QLabel()
-        self._title.setStyleSheet("font-weight: 600; font-size: 11pt;")
+        set_relative_font(self._title, 1.2, bold=True)  # follows the zoom
         self._description = QLabel()
         self._description.setWordWrap(True)
-        self._description.setStyleSheet("color: #5f6368;")
+        _set_text_colour(self._description, "#5f6368")
         self._form_host = QWidget()
         self._form = QFormLayout(self._form_host)
         self._form.setContentsMargins(0, 4, 0, 0)
@@ -280,7 +288,7 @@ class PropertyEditor(QWidget):
         self._message = QLabel()
         self._message.setWordWrap(True)
         self._message.setObjectName("layerMessage")
-        self._message.setStyleSheet("color: #b3261e;")
+        _set_text_colour(self._message, "#b3261e")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self._title)
