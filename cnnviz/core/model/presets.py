@@ -13,6 +13,10 @@ from cnnviz.core.errors import SpecError
 from cnnviz.core.model.spec import LayerSpec, ModelSpec, normalize_layer
 
 DEFAULT_PRESET = "mnist_cnn"
+# The bundled example image folder ("folder-sample") as the Train view loads it by default:
+# 64×64 colour images of 3 classes (cat, frog, ship). A test checks this against the sample.
+IMAGE_FOLDER_SIDE = 64
+IMAGE_FOLDER_CLASSES = 3
 
 
 def canonical_layer(layer_type: str, **params: Any) -> LayerSpec:
@@ -42,17 +46,19 @@ def dense_baseline() -> ModelSpec:
 
 
 def image_folder_cnn() -> ModelSpec:
-    """The classic cats-vs-dogs tutorial CNN: 150×150 colour images, two classes."""
+    """A small CNN for a folder of colour photos, shaped for the bundled example folder (cat,
+    frog, ship) as the Train view loads it: 64×64 colour images (the folder loader's default
+    size), three conv + pooling blocks and one softmax score per class (3)."""
     layers: list[LayerSpec] = []
     for filters in (16, 32, 64):
         layers.append(canonical_layer("Conv2D", filters=filters, kernel_size=[3, 3], activation="relu"))
         layers.append(canonical_layer("MaxPooling2D", pool_size=[2, 2]))
     layers += [
         canonical_layer("Flatten"),
-        canonical_layer("Dense", units=512, activation="relu"),
-        canonical_layer("Dense", units=1, activation="sigmoid"),
+        canonical_layer("Dense", units=64, activation="relu"),
+        canonical_layer("Dense", units=IMAGE_FOLDER_CLASSES, activation="softmax"),
     ]
-    return ModelSpec((150, 150, 3), layers, name="image_folder_cnn")
+    return ModelSpec((IMAGE_FOLDER_SIDE, IMAGE_FOLDER_SIDE, 3), layers, name="image_folder_cnn")
 
 
 def lenet5() -> ModelSpec:
@@ -107,8 +113,10 @@ PRESETS: dict[str, Preset] = {
         Preset("dense_baseline", "Dense baseline (no convolutions)",
                "Flatten and two Dense layers for 28×28 digits; 101,770 parameters.",
                dense_baseline),
-        Preset("image_folder_cnn", "Image-folder CNN (cats vs dogs)",
-               "Three conv + pooling blocks for 150×150 colour photos of two classes.",
+        Preset("image_folder_cnn", "Image-folder CNN (example folder: cat, frog, ship)",
+               "Three conv + pooling blocks for 64×64 colour photos of 3 classes, shaped for "
+               "the bundled example image folder; 171,299 parameters. For your own folder, "
+               "set the last Dense layer's units to its number of classes.",
                image_folder_cnn),
         Preset("lenet5", "LeNet-5",
                "LeCun's 1998 digit recogniser: tanh convolutions with average pooling.",

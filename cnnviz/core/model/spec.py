@@ -19,7 +19,8 @@ from typing import Any
 from cnnviz.core.atomic_save import save_text_atomically
 from cnnviz.core.errors import SpecError
 from cnnviz.core.model.spec_params import (
-    NAME_STEMS, check_input_shape, check_param, default_params, is_int, param_defs,
+    NAME_STEMS, check_input_shape, check_param, default_params, is_int, new_layer_params,
+    param_defs,
 )
 
 FORMAT_NAME = "cnnviz-model-spec"
@@ -43,6 +44,12 @@ class LayerSpec:
                 raise SpecError(f"{layer_type} has no parameter '{key}'.")
             merged[key] = value
         return cls(layer_type, merged, name)
+
+    @classmethod
+    def new(cls, layer_type: str) -> "LayerSpec":
+        """A layer as the builder adds it: Keras's defaults, but relu for Conv2D and Dense
+        (see NEW_LAYER_VALUES)."""
+        return cls(layer_type, new_layer_params(layer_type))
 
     def get(self, key: str) -> Any:
         """A parameter's value, or its default when the spec leaves it out."""

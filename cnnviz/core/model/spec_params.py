@@ -53,6 +53,10 @@ def _pair(name: str, default: Any, label: str, help_text: str, maximum: int,
 
 
 _ACTIVATION_HELP = "Function applied to every output value ('linear' means none)."
+# Conv2D and Dense: a layer added in the builder starts with relu, as in the tutorials, while a
+# spec file that leaves the activation out means Keras's own default, linear.
+_NEW_RELU_HELP = (_ACTIVATION_HELP + " A new layer starts with relu here, as in the tutorials; "
+                  "Keras's own default is linear.")
 _REG_HELP = "Penalty on large weights added to the loss (L1 and/or L2 factors; 0 disables)."
 
 LAYER_TYPES: dict[str, tuple[ParamDef, ...]] = {
@@ -64,7 +68,7 @@ LAYER_TYPES: dict[str, tuple[ParamDef, ...]] = {
         ParamDef("padding", "choice", "valid", "Padding",
                  "'valid': no border, the map shrinks; 'same': zero border keeps the size "
                  "(divided by the stride).", choices=PADDINGS),
-        ParamDef("activation", "choice", "linear", "Activation", _ACTIVATION_HELP,
+        ParamDef("activation", "choice", "linear", "Activation", _NEW_RELU_HELP,
                  choices=ACTIVATIONS),
         ParamDef("use_bias", "bool", True, "Use bias", "Add one learned number per filter."),
         ParamDef("kernel_regularizer", "regularizer", None, "Kernel regulariser", _REG_HELP),
@@ -101,13 +105,21 @@ LAYER_TYPES: dict[str, tuple[ParamDef, ...]] = {
     "Dense": (
         ParamDef("units", "int", 64, "Units", "How many neurons, i.e. output values.",
                  minimum=1, maximum=MAX_UNITS),
-        ParamDef("activation", "choice", "linear", "Activation", _ACTIVATION_HELP,
+        ParamDef("activation", "choice", "linear", "Activation", _NEW_RELU_HELP,
                  choices=ACTIVATIONS),
         ParamDef("use_bias", "bool", True, "Use bias", "Add one learned number per neuron."),
         ParamDef("kernel_regularizer", "regularizer", None, "Kernel regulariser", _REG_HELP),
     ),
 }
 LAYER_TYPES["AveragePooling2D"] = LAYER_TYPES["MaxPooling2D"]
+
+# Where a layer added in the builder starts from values other than Keras's defaults: the
+# tutorials' relu for hidden Conv2D and Dense layers (Keras's default, linear, would stack
+# linear maps). `default` stays Keras's, so a spec file means what its Keras code means.
+NEW_LAYER_VALUES: dict[str, dict[str, Any]] = {
+    "Conv2D": {"activation": "relu"},
+    "Dense": {"activation": "relu"},
+}
 
 # One-line descriptions for the palette and tooltips.
 LAYER_DESCRIPTIONS: dict[str, str] = {
@@ -146,6 +158,14 @@ def param_defs(layer_type: str) -> tuple[ParamDef, ...]:
 def default_params(layer_type: str) -> dict[str, Any]:
     """A fresh dict of Keras's defaults for a layer type."""
     return {p.name: copy.deepcopy(p.default) for p in param_defs(layer_type)}
+
+
+def new_layer_params(layer_type: str) -> dict[str, Any]:
+    """The parameters a layer added in the builder starts with: Keras's defaults, except
+    those in NEW_LAYER_VALUES (relu for Conv2D and Dense)."""
+    params = default_params(layer_type)
+    params.update(copy.deepcopy(NEW_LAYER_VALUES.get(layer_type, {})))
+    return params
 
 
 # ---------------------------------------------------------------- checking values

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
 
 from cnnviz.core.formatting import keras_shape
 from cnnviz.core.model.shapes import LayerReport, StackReport
+from cnnviz.ui.common.zoom import line_width, presenting, watch_zoom, zoom_factor
 
 # Legend label and muted fill colour per category, in legend order.
 CATEGORIES: dict[str, tuple[str, str]] = {
@@ -149,9 +150,10 @@ class ArchitectureDiagram(QWidget):
         self._label_top = 0.0
         self._type_font, self._shape_font, self._legend_font = self._make_fonts()
         self.setMouseTracking(True)
-        self.setMinimumHeight(150)
+        self.setMinimumHeight(self._minimum_height())
         self.setAutoFillBackground(True)
         self.setBackgroundRole(QPalette.ColorRole.Base)
+        watch_zoom(self.update)  # presentation mode's thick lines
 
     # ------------------------------------------------------------------ public API
 
@@ -212,7 +214,17 @@ class ArchitectureDiagram(QWidget):
         return QSize(max(400, math.ceil(self._content_width)), 240)
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(math.ceil(self._content_width), 150)
+        return QSize(math.ceil(self._content_width), self._minimum_height())
+
+    def _minimum_height(self) -> int:
+        """The height `_relayout` needs for the legend, its smallest boxes (40 px) and both
+        label lines at the current font, so no label is cut off: 150 px at the usual font,
+        more when the zoom makes the text larger."""
+        legend = QFontMetricsF(self._legend_font).height()
+        labels = (QFontMetricsF(self._type_font).height()
+                  + QFontMetricsF(self._shape_font).height() + 2.0)
+        needed = MARGIN + legend + 14.0 + 40.0 + 10.0 + labels + MARGIN
+        return max(150, math.ceil(needed))
 
     # ------------------------------------------------------------------ layout
 
@@ -316,7 +328,7 @@ class ArchitectureDiagram(QWidget):
             if category not in present:
                 continue
             fill = QColor(colour)
-            painter.setPen(QPen(fill.darker(150), 1))
+            painter.setPen(QPen(fill.darker(150), line_width(1.0)))
             painter.setBrush(fill)
             painter.drawRoundedRect(QRectF(x, y + (metrics.height() - swatch) / 2, swatch, swatch),
                                     2, 2)
@@ -330,11 +342,13 @@ class ArchitectureDiagram(QWidget):
         if end - start < 10:
             return
         y = (previous.front.center().y() + box.front.center().y()) / 2
-        painter.setPen(QPen(ARROW_COLOUR, 1.2))
+        colour = ARROW_COLOUR.darker(160) if presenting() else ARROW_COLOUR
+        painter.setPen(QPen(colour, line_width(1.2)))
+        head, half = 6.0 * zoom_factor(), 3.5 * zoom_factor()
         painter.drawLine(QPointF(start, y), QPointF(end - 1, y))
-        painter.setBrush(ARROW_COLOUR)
-        painter.drawPolygon(QPolygonF([QPointF(end, y), QPointF(end - 6, y - 3.5),
-                                       QPointF(end - 6, y + 3.5)]))
+        painter.setBrush(colour)
+        painter.drawPolygon(QPolygonF([QPointF(end, y), QPointF(end - head, y - half),
+                                       QPointF(end - head, y + half)]))
 
     def _paint_box(self, painter: QPainter, box: LayerBox) -> None:
         selected = box.index >= 0 and box.index == self._selected
@@ -349,19 +363,19 @@ class ArchitectureDiagram(QWidget):
         side = QPolygonF([f.topRight(), QPointF(f.right() + ox, f.top() - oy),
                           QPointF(f.right() + ox, f.bottom() - oy), f.bottomRight()])
         if box.kind == "error":
-            pen = QPen(ERROR_COLOUR, 1.6)
+            pen = QPen(ERROR_COLOUR, line_width(1.6))
             faces = (ERROR_FILL, ERROR_FILL.darker(104), ERROR_FILL.darker(108))
         elif box.kind == "unknown":
-            pen = QPen(UNKNOWN_COLOUR, 1.2, Qt.PenStyle.DashLine)
+            pen = QPen(UNKNOWN_COLOUR, line_width(1.2), Qt.PenStyle.DashLine)
             faces = (Qt.GlobalColor.transparent,) * 3
         else:
             base = QColor(CATEGORIES[box.category][1])
             if box.kind == "slab":
                 base.setAlpha(200)  # a slab is an operation on the volume, not a new one
-            pen = QPen(base.darker(165), 1.0)
+            pen = QPen(base.darker(165), line_width(1.0))
             faces = (base, base.lighter(118), base.darker(112))
         if selected:
-            pen = QPen(highlight, 2.2, pen.style())
+            pen = QPen(highlight, line_width(2.2), pen.style())
         pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         painter.setPen(pen)
         for polygon, fill in ((QPolygonF(f), faces[0]), (top, faces[1]), (side, faces[2])):
@@ -402,6 +416,7 @@ class ArchitectureDiagram(QWidget):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.PaletteChange):
             self._type_font, self._shape_font, self._legend_font = self._make_fonts()
+            self.setMinimumHeight(self._minimum_height())
             self._relayout()
             self.update()
 
@@ -436,8 +451,9 @@ class ArchitectureDiagramView(QScrollArea):
         self.setWidget(self.diagram)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
-        # The diagram fits any height by scaling, so only the width ever needs scrolling.
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # The diagram fits any height above its minimum by scaling; below that (a small
+        # window at a large zoom) it scrolls rather than cut its labels off.
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setBackgroundRole(QPalette.ColorRole.Base)
         self.diagram.layer_clicked.connect(self.layer_clicked)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QScrollArea,
                                QSplitter, QVBoxLayout, QWidget)
 
@@ -38,6 +38,7 @@ class BuilderPanel(QWidget):
     def __init__(self, document: SpecDocument) -> None:
         super().__init__()
         self.document = document
+        self._shown_once = False
         self.palette = LayerPalette()
         self.stack = LayerStackView(document)
         self.properties = PropertyEditor(document)
@@ -90,6 +91,7 @@ class BuilderPanel(QWidget):
         properties_scroll.setWidgetResizable(True)
         properties_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         properties_scroll.setWidget(self.properties)
+        self.properties_scroll = properties_scroll
 
         top = QSplitter(Qt.Orientation.Horizontal)
         palette_box = _titled("Palette", self.palette)
@@ -100,12 +102,7 @@ class BuilderPanel(QWidget):
         top.setStretchFactor(0, 0)
         top.setStretchFactor(1, 1)
         top.setStretchFactor(2, 0)
-        # Wide enough for the longest layer name and the widest property row, so neither
-        # needs a horizontal scroll bar at the default size or at 1024×640.
-        palette_width = self.palette.sizeHintForColumn(0) + 2 * self.palette.frameWidth() + 6
-        self.palette.setMinimumWidth(palette_width)
-        scrollbar = properties_scroll.verticalScrollBar().sizeHint().width()
-        properties_scroll.setMinimumWidth(self.properties.minimumSizeHint().width() + scrollbar)
+        palette_width = self._fit_side_panels()
         top.setSizes([palette_width, 520, 340])
         top.setChildrenCollapsible(False)
 
@@ -136,6 +133,41 @@ class BuilderPanel(QWidget):
         document.changed.connect(self._refresh)
         self._refresh()
         self._layer_selected(self.stack.current_layer())
+
+    def _fit_side_panels(self) -> int:
+        """Make the palette and the properties wide enough for the longest layer name and the
+        widest property row at the current font (it follows the zoom), so neither needs a
+        horizontal scroll bar. Returns the palette's width."""
+        palette_width = self.palette.width_for_names()
+        self.palette.setMinimumWidth(palette_width)
+        scroll = self.properties_scroll
+        scrollbar = scroll.verticalScrollBar().sizeHint().width()
+        scroll.setMinimumWidth(self.properties.minimumSizeHint().width() + scrollbar)
+        return palette_width
+
+    def _widen_summary(self) -> None:
+        """Give the summary the width to show its columns whole, up to half the row (the
+        diagram beside it scrolls sideways; a table that scrolls hides numbers)."""
+        bottom = self.splitters[2]
+        sizes = bottom.sizes()
+        total = sum(sizes)
+        if total <= 0:
+            return
+        wanted = min(self.summary.preferred_width(), total // 2)
+        if sizes[1] < wanted:
+            bottom.setSizes([total - wanted, wanted])
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            self._widen_summary()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_side_panels()
+            self._widen_summary()
 
     def _refresh(self) -> None:
         report = self.document.report

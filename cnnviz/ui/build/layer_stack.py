@@ -6,8 +6,8 @@ document edit, so the list never holds state of its own.
 
 from __future__ import annotations
 
-from PySide6.QtCore import (QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex,
-                            QRect, QSize, Qt, Signal)
+from PySide6.QtCore import (QAbstractListModel, QEvent, QMimeData, QModelIndex,
+                            QPersistentModelIndex, QRect, QSize, Qt, Signal)
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QListView, QStyle, QStyledItemDelegate,
                                QStyleOptionViewItem)
@@ -19,6 +19,7 @@ from cnnviz.core.model.shapes import LayerReport
 from cnnviz.core.model.spec_params import LAYER_DESCRIPTIONS
 from cnnviz.core.model.spec import LayerSpec
 from cnnviz.ui.common.layer_style import layer_color
+from cnnviz.ui.common.zoom import presenting, scaled, watch_zoom
 from cnnviz.workspace import SpecDocument
 
 ROW_MIME = "application/x-cnnviz-layer-row"
@@ -106,26 +107,35 @@ class LayerStackModel(QAbstractListModel):
             return True
         if data.hasFormat(TYPE_MIME):
             layer_type = bytes(data.data(TYPE_MIME)).decode()
-            self._document.apply(spec_edits.insert_layer(spec, row, LayerSpec.make(layer_type)),
+            self._document.apply(spec_edits.insert_layer(spec, row, LayerSpec.new(layer_type)),
                                  f"Add {layer_type}", select=row)
             return True
         return False
 
 
 class LayerRowDelegate(QStyledItemDelegate):
-    """Paints a row: number, colour chip, type, settings, output shape, and any error below."""
+    """Paints a row: number, colour chip, type, settings, output shape, and any error below.
 
-    PAD = 6
-    NUMBER_WIDTH = 26
-    CHIP_WIDTH = 6
+    Every size comes from the view's font and the zoom, so rows grow with the zoom."""
 
     def __init__(self, view: QListView) -> None:
         super().__init__(view)
         self._view = view
 
+    @staticmethod
+    def _pad() -> int:
+        return scaled(6)
+
+    def _number_width(self) -> int:
+        return self._view.fontMetrics().horizontalAdvance("000") + scaled(4)
+
+    @staticmethod
+    def _chip_width() -> int:
+        return scaled(6)
+
     def _error_rect_width(self) -> int:
-        return max(80, self._view.viewport().width() - self.NUMBER_WIDTH - self.CHIP_WIDTH
-                   - 4 * self.PAD)
+        return max(80, self._view.viewport().width() - self._number_width()
+                   - self._chip_width() - 4 * self._pad())
 
     def _message(self, report: LayerReport) -> str | None:
         if report.error:
@@ -134,10 +144,29 @@ class LayerRowDelegate(QStyledItemDelegate):
             return "⚠ " + report.warning
         return None
 
+    def _text_left(self) -> int:
+        return self._pad() + self._number_width() + self._chip_width() + self._pad()
+
+    def _summary_below(self, font: QFont, layer: LayerSpec, report: LayerReport) -> bool:
+        """Whether the settings ("32 filters 3×3, relu") do not fit between the type and the
+        shape, and so take a line of their own below them (a narrow list, a large zoom)."""
+        bold = QFont(font)
+        bold.setBold(True)
+        bold_metrics = QFontMetrics(bold)
+        shape_w = bold_metrics.horizontalAdvance(dims_text(report.output_shape)) + self._pad()
+        right = self._view.viewport().width() - self._pad()
+        room = (right - shape_w - self._text_left() - bold_metrics.horizontalAdvance(layer.type)
+                - scaled(8) - 4)
+        return QFontMetrics(font).horizontalAdvance(layer_summary(layer)) > room
+
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
         metrics = QFontMetrics(option.font)
-        height = metrics.height() + 2 * self.PAD + 2
+        height = metrics.height() + 2 * self._pad() + 2
         report: LayerReport | None = index.data(REPORT_ROLE)
+        layer: LayerSpec | None = index.data(LAYER_ROLE)
+        if report is not None and layer is not None and self._summary_below(option.font, layer,
+                                                                               report):
+            height += metrics.height() + 2
         message = self._message(report) if report else None
         if message:
             bounds = metrics.boundingRect(QRect(0, 0, self._error_rect_width(), 2000),
@@ -163,26 +192,27 @@ class LayerRowDelegate(QStyledItemDelegate):
         text_color = palette.color(QPalette.ColorRole.HighlightedText if selected
                                    else QPalette.ColorRole.Text)
         muted = QColor(text_color)
-        muted.setAlpha(150)
+        muted.setAlpha(220 if presenting() else 150)  # high contrast on a projector
         metrics = QFontMetrics(option.font)
         line_h = metrics.height()
-        top = rect.top() + self.PAD
-        x = rect.left() + self.PAD
+        pad, number_w, chip_w = self._pad(), self._number_width(), self._chip_width()
+        top = rect.top() + pad
+        x = rect.left() + pad
 
         painter.setPen(muted)
-        painter.drawText(QRect(x, top, self.NUMBER_WIDTH - 4, line_h),
+        painter.drawText(QRect(x, top, number_w - scaled(4), line_h),
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                          str(index.row() + 1))
-        x += self.NUMBER_WIDTH
+        x += number_w
         chip = QColor(211, 47, 47) if report.error else layer_color(layer.type)
-        painter.fillRect(QRect(x, rect.top() + 3, self.CHIP_WIDTH, rect.height() - 6), chip)
-        x += self.CHIP_WIDTH + self.PAD
+        painter.fillRect(QRect(x, rect.top() + 3, chip_w, rect.height() - 6), chip)
+        x += chip_w + pad
 
         shape = dims_text(report.output_shape)
         bold = QFont(option.font)
         bold.setBold(True)
-        shape_w = QFontMetrics(bold).horizontalAdvance(shape) + self.PAD
-        right = rect.right() - self.PAD
+        shape_w = QFontMetrics(bold).horizontalAdvance(shape) + pad
+        right = rect.right() - pad
         painter.setFont(bold)
         painter.setPen(text_color)
         painter.drawText(QRect(right - shape_w, top, shape_w, line_h),
@@ -191,7 +221,13 @@ class LayerRowDelegate(QStyledItemDelegate):
         painter.drawText(QRect(x, top, type_w + 2, line_h), Qt.AlignmentFlag.AlignVCenter, layer.type)
         painter.setFont(option.font)
         painter.setPen(muted)
-        summary_rect = QRect(x + type_w + 8, top, max(0, right - shape_w - x - type_w - 12), line_h)
+        gap = scaled(8)
+        if self._summary_below(option.font, layer, report):
+            summary_rect = QRect(x, top + line_h + 2, max(0, right - x), line_h)
+            top += line_h + 2
+        else:
+            summary_rect = QRect(x + type_w + gap, top,
+                                 max(0, right - shape_w - x - type_w - gap - 4), line_h)
         painter.drawText(summary_rect, Qt.AlignmentFlag.AlignVCenter,
                          metrics.elidedText(layer_summary(layer), Qt.TextElideMode.ElideRight,
                                             summary_rect.width()))
@@ -233,6 +269,7 @@ class LayerStackView(QListView):
         self.model().modelAboutToBeReset.connect(self._remember_selection)
         self.model().modelReset.connect(self._after_reset)
         self._pending_selection = -1
+        watch_zoom(self.viewport().update)  # presentation mode's stronger colours
 
     def _relayout_rows(self) -> None:
         """Row heights follow the errors shown under the layers."""
@@ -265,6 +302,11 @@ class LayerStackView(QListView):
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         self.scheduleDelayedItemsLayout()  # error lines re-wrap to the new width
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.scheduleDelayedItemsLayout()  # the zoom changed the rows' height
 
     # ------------------------------------------------------------- keyboard edits
 
@@ -315,5 +357,5 @@ class LayerStackView(QListView):
         row = self.current_layer()
         at = row + 1 if row >= 0 else len(self._document.spec.layers)
         self._document.apply(
-            spec_edits.insert_layer(self._document.spec, at, LayerSpec.make(layer_type)),
+            spec_edits.insert_layer(self._document.spec, at, LayerSpec.new(layer_type)),
             f"Add {layer_type}", select=at, current=row)

@@ -9,16 +9,85 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtCore import QEvent, QKeyCombination, QObject, Qt
+from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QPalette
+from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox,
+                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QSpinBox,
+                               QVBoxLayout, QWidget)
 
 from cnnviz.core.model import spec_edits
 from cnnviz.core.errors import SpecError
 from cnnviz.core.model.spec_params import (
     LAYER_DESCRIPTIONS, MAX_CHANNELS, MAX_INPUT_SIDE, ParamDef, param_defs,
 )
+from cnnviz.ui.common.zoom import set_relative_font
 from cnnviz.workspace import SpecDocument
+
+
+def _set_text_colour(label: QLabel, colour: str) -> None:
+    """Colour a label's text through its palette (a style sheet would fix its font)."""
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, QColor(colour))
+    label.setPalette(palette)
+
+
+_CTRL_Y = QKeyCombination(Qt.KeyboardModifier.ControlModifier, Qt.Key.Key_Y)
+
+
+class ModelUndoKeys(QObject):
+    """Ctrl+Z and Ctrl+Shift+Z / Ctrl+Y in a property box undo and redo the model edit.
+
+    A spin box, line edit or combo box would otherwise take Ctrl+Z for its own text undo
+    (and keep the window's Undo from seeing it), so after typing 16 in the filters box,
+    Ctrl+Z did nothing to the model. Every change in these boxes is already a model edit,
+    so the model's history is what the key should move. A line edit whose typing is not
+    yet committed (`pending` says so) keeps its own text undo for that typing.
+    """
+
+    def __init__(self, document: SpecDocument, parent: QObject) -> None:
+        super().__init__(parent)
+        self._document = document
+        self._pending: dict[QObject, Callable[[], bool]] = {}
+
+    def watch(self, widget: QWidget, pending: Callable[[], bool] | None = None) -> None:
+        """Route the history keys typed in `widget` (and a spin box's inner line edit)."""
+        targets: list[QWidget] = [widget]
+        if isinstance(widget, QAbstractSpinBox):
+            targets += widget.findChildren(QLineEdit)
+        for target in targets:
+            target.installEventFilter(self)
+            if pending is not None:
+                self._pending[target] = pending
+                target.destroyed.connect(lambda _=None, gone=target: self._pending.pop(gone, None))
+
+    @staticmethod
+    def history_step(event: QKeyEvent) -> str | None:
+        """"undo", "redo" or None for a key event."""
+        if event.matches(QKeySequence.StandardKey.Undo):
+            return "undo"
+        if event.matches(QKeySequence.StandardKey.Redo) or event.keyCombination() == _CTRL_Y:
+            return "redo"
+        return None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        kind = event.type()
+        if kind not in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+            return False
+        assert isinstance(event, QKeyEvent)
+        step = self.history_step(event)
+        pending = self._pending.get(watched)
+        if step is None or (pending is not None and pending()):
+            return False
+        if kind == QEvent.Type.ShortcutOverride:
+            # Claim the key, so the window's Undo action does not also fire: the key press
+            # then comes here and does the one undo.
+            event.accept()
+            return True
+        if step == "undo":
+            self._document.undo()
+        else:
+            self._document.redo()
+        return True
 
 
 def _spin(minimum: int, maximum: int, tip: str) -> QSpinBox:
@@ -30,14 +99,33 @@ def _spin(minimum: int, maximum: int, tip: str) -> QSpinBox:
     return box
 
 
+# The text of the toggle that links a pair's two boxes, per parameter.
+_LINK_TEXT = {"strides": "equal"}
+_LINK_TIPS = {
+    "kernel_size": "Square kernel: height and width change together (typing 5 gives 5×5). "
+                   "Uncheck for a non-square kernel such as 5×3.",
+    "pool_size": "Square window: height and width change together. Uncheck for a "
+                 "non-square window such as 2×1.",
+    "strides": "Equal steps down and across: both numbers change together. Uncheck for "
+               "different steps.",
+}
+
+
 class _ParamField:
-    """One parameter's widget(s): reads and writes its value without emitting signals."""
+    """One parameter's widget(s): reads and writes its value without emitting signals.
+
+    A pair (kernel size, pool size, strides) has two boxes linked by a toggle: while it is
+    on, typing in either box sets both, as one edit. It starts off for a non-square pair.
+    """
 
     def __init__(self, definition: ParamDef, on_change: Callable[[Any], None]) -> None:
         self.definition = definition
         self.widget = QWidget()
         self._on_change = on_change
         self._boxes: list[QWidget] = []
+        self._auto: QCheckBox | None = None
+        self._pair: list[QSpinBox] = []
+        self._link: QCheckBox | None = None
         layout = QHBoxLayout(self.widget)
         layout.setContentsMargins(0, 0, 0, 0)
         d = definition
@@ -67,14 +155,20 @@ class _ParamField:
             self._boxes = [box]
         elif d.kind in ("pair", "optional_pair"):
             if d.kind == "optional_pair":
-                auto = QCheckBox("auto")
-                auto.setToolTip("Same as the pool size (Keras's default).")
-                auto.toggled.connect(self._auto_toggled)
-                self._boxes.append(auto)
-            for _ in range(2):
+                self._auto = QCheckBox("auto")
+                self._auto.setToolTip("Same as the pool size (Keras's default).")
+                self._auto.toggled.connect(self._auto_toggled)
+                self._boxes.append(self._auto)
+            for side in range(2):
                 box = _spin(int(d.minimum), int(d.maximum), d.help)
-                box.valueChanged.connect(lambda _v: self._emit())
+                box.valueChanged.connect(lambda value, side=side: self._pair_changed(side, value))
+                self._pair.append(box)
                 self._boxes.append(box)
+            self._link = QCheckBox(_LINK_TEXT.get(d.name, "square"))
+            self._link.setChecked(True)
+            self._link.setToolTip(_LINK_TIPS.get(d.name, "Both numbers change together."))
+            self._link.toggled.connect(self._link_toggled)
+            self._boxes.append(self._link)
         elif d.kind == "regularizer":
             for label in ("L1", "L2"):
                 box = QDoubleSpinBox()
@@ -85,15 +179,36 @@ class _ParamField:
                 box.setToolTip(d.help)
                 box.valueChanged.connect(lambda _v: self._emit())
                 self._boxes.append(box)
-        for i, box in enumerate(self._boxes):
-            if d.kind in ("pair", "optional_pair") and i == len(self._boxes) - 1:
+        for box in self._boxes:
+            if self._pair and box is self._pair[1]:
                 layout.addWidget(QLabel("×"))
-            layout.addWidget(box, 1)
+            layout.addWidget(box, 0 if isinstance(box, QCheckBox) and self._pair else 1)
+
+    def linked(self) -> bool:
+        """Whether a pair's two boxes change together (False for other kinds)."""
+        return self._link is not None and self._link.isChecked()
 
     def _auto_toggled(self, checked: bool) -> None:
-        for box in self._boxes[1:]:
-            box.setEnabled(not checked)
+        for box in (*self._pair, self._link):
+            if box is not None:
+                box.setEnabled(not checked)
         self._emit()
+
+    def _pair_changed(self, side: int, value: int) -> None:
+        other = self._pair[1 - side]
+        if self.linked() and other.value() != value:
+            other.blockSignals(True)
+            other.setValue(value)
+            other.blockSignals(False)
+        self._emit()  # both boxes, one edit: one undo step
+
+    def _link_toggled(self, checked: bool) -> None:
+        first, second = self._pair
+        if checked and first.value() != second.value():
+            second.blockSignals(True)
+            second.setValue(first.value())
+            second.blockSignals(False)
+            self._emit()
 
     def set_value(self, value: Any) -> None:
         for box in self._boxes:
@@ -106,17 +221,17 @@ class _ParamField:
                 self._boxes[0].setChecked(bool(value))
             elif kind == "choice":
                 self._boxes[0].setCurrentText(str(value))
-            elif kind == "pair":
-                self._boxes[0].setValue(value[0])
-                self._boxes[1].setValue(value[1])
-            elif kind == "optional_pair":
-                auto, first, second = self._boxes
-                auto.setChecked(value is None)
-                first.setEnabled(value is not None)
-                second.setEnabled(value is not None)
+            elif kind in ("pair", "optional_pair"):
+                assert self._link is not None
+                if self._auto is not None:
+                    self._auto.setChecked(value is None)
+                    for box in (*self._pair, self._link):
+                        box.setEnabled(value is not None)
                 if value is not None:
-                    first.setValue(value[0])
-                    second.setValue(value[1])
+                    self._pair[0].setValue(value[0])
+                    self._pair[1].setValue(value[1])
+                    if value[0] != value[1]:
+                        self._link.setChecked(False)  # a 5×3 kernel is shown unlinked
             elif kind == "regularizer":
                 value = value or {"l1": 0.0, "l2": 0.0}
                 self._boxes[0].setValue(value["l1"])
@@ -134,13 +249,14 @@ class _ParamField:
             return boxes[0].isChecked()
         if kind == "choice":
             return boxes[0].currentText()
-        if kind == "pair":
-            return [boxes[0].value(), boxes[1].value()]
-        if kind == "optional_pair":
-            return None if boxes[0].isChecked() else [boxes[1].value(), boxes[2].value()]
+        if kind in ("pair", "optional_pair"):
+            if self._auto is not None and self._auto.isChecked():
+                return None
+            return [self._pair[0].value(), self._pair[1].value()]
         return {"l1": boxes[0].value(), "l2": boxes[1].value()}
 
     def editors(self) -> list[QWidget]:
+        """The field's widgets in order; a pair's: [auto,] first box, second box, link."""
         return self._boxes
 
     def _emit(self) -> None:
@@ -156,11 +272,12 @@ class PropertyEditor(QWidget):
         self._row = -1
         self._type: str | None = None
         self._fields: dict[str, _ParamField] = {}
+        self.history_keys = ModelUndoKeys(document, self)
         self._title = QLabel()
-        self._title.setStyleSheet("font-weight: 600; font-size: 11pt;")
+        set_relative_font(self._title, 1.2, bold=True)  # follows the zoom
         self._description = QLabel()
         self._description.setWordWrap(True)
-        self._description.setStyleSheet("color: #5f6368;")
+        _set_text_colour(self._description, "#5f6368")
         self._form_host = QWidget()
         self._form = QFormLayout(self._form_host)
         self._form.setContentsMargins(0, 4, 0, 0)
@@ -171,7 +288,7 @@ class PropertyEditor(QWidget):
         self._message = QLabel()
         self._message.setWordWrap(True)
         self._message.setObjectName("layerMessage")
-        self._message.setStyleSheet("color: #b3261e;")
+        _set_text_colour(self._message, "#b3261e")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self._title)
@@ -206,9 +323,12 @@ class PropertyEditor(QWidget):
         self._name_edit = QLineEdit()
         self._name_edit.setToolTip("The layer's name in Keras. Leave empty for the automatic one.")
         self._name_edit.editingFinished.connect(self._rename)
+        self.history_keys.watch(self._name_edit, pending=self._name_typed)
         self._form.addRow("Name", self._name_edit)
         for definition in param_defs(self._type):
             field = _ParamField(definition, lambda value, key=definition.name: self._set(key, value))
+            for editor in field.editors():
+                self.history_keys.watch(editor)
             self._fields[definition.name] = field
             label = QLabel(definition.label)
             label.setToolTip(definition.help)
@@ -249,6 +369,13 @@ class PropertyEditor(QWidget):
         self._document.apply(new, f"Change {key} of {name}", merge_key=f"param:{row}:{key}",
                              select=row, current=row)
 
+    def _name_typed(self) -> bool:
+        """Whether the name box holds typing not yet made a model edit."""
+        row = self._row
+        committed = self._document.spec.layers[row].name if 0 <= row < len(
+            self._document.spec.layers) else None
+        return self._name_edit.text() != (committed or "")
+
     def _rename(self) -> None:
         row = self._row
         if row < 0:
@@ -268,6 +395,7 @@ class InputShapeEditor(QWidget):
     def __init__(self, document: SpecDocument) -> None:
         super().__init__()
         self._document = document
+        self.history_keys = ModelUndoKeys(document, self)
         self.height_box = _spin(1, MAX_INPUT_SIDE, "Input height in pixels.")
         self.width_box = _spin(1, MAX_INPUT_SIDE, "Input width in pixels.")
         self.channels_box = _spin(1, MAX_CHANNELS, "Channels: 1 for grayscale, 3 for colour (RGB).")
@@ -282,6 +410,7 @@ class InputShapeEditor(QWidget):
             layout.addWidget(caption)
             layout.addWidget(box)
             box.valueChanged.connect(self._changed)
+            self.history_keys.watch(box)
         layout.addStretch(1)
         document.changed.connect(self._refresh)
         self._refresh()

@@ -7,7 +7,7 @@ changes.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView, QHeaderView, QLabel, QStyle, QTableWidget, QTableWidgetItem, QVBoxLayout,
@@ -27,15 +27,27 @@ UNKNOWN_TEXT = QColor("#8a8f98")
 UNKNOWN_TOOLTIP = "Unknown until the error above is fixed."
 
 
+def _unbreakable(text: str) -> str:
+    """`text` with no-break spaces: a narrow label wraps between the totals, never inside one
+    (no "Non-trainable: 0 (0.00" with "B)" alone on the next line)."""
+    # A word joiner after a hyphen keeps "Non-trainable" whole as well.
+    return text.replace(" ", "\u00a0").replace("-", "-\u2060")
+
+
 def totals_text(report: StackReport) -> str:
-    """The footer line under the table, like the three total lines of `model.summary()`."""
+    """The footer line under the table, like the three total lines of `model.summary()`.
+
+    Each total is unbreakable; the line may wrap only after a "·" between two of them.
+    """
     if not report.ok:
         # Keras could not build this model, so partial totals would mislead.
-        return (f"Total params: {UNKNOWN} · Trainable: {UNKNOWN} · Non-trainable: {UNKNOWN}"
-                f"  (fix the marked row first)")
-    return (f"Total params: {params_with_size(report.total_params)} · "
-            f"Trainable: {params_with_size(report.trainable_params)} · "
-            f"Non-trainable: {params_with_size(report.non_trainable_params)}")
+        items = [f"Total params: {UNKNOWN}", f"Trainable: {UNKNOWN}",
+                 f"Non-trainable: {UNKNOWN}", "(fix the marked row first)"]
+        return "\u00a0· ".join(_unbreakable(item) for item in items[:3]) + " " + items[3]
+    items = [f"Total params: {params_with_size(report.total_params)}",
+             f"Trainable: {params_with_size(report.trainable_params)}",
+             f"Non-trainable: {params_with_size(report.non_trainable_params)}"]
+    return "\u00a0· ".join(_unbreakable(item) for item in items)
 
 
 class SummaryTable(QWidget):
@@ -65,16 +77,18 @@ class SummaryTable(QWidget):
         self._table.setAlternatingRowColors(True)
         self._table.setWordWrap(False)
         self._table.verticalHeader().setVisible(False)
-        # Compact rows like model.summary(), but tall enough for the error icon.
-        row_height = max(20, self.fontMetrics().height() + 8)
-        self._table.verticalHeader().setDefaultSectionSize(row_height)
-        self._table.setIconSize(QSize(row_height - 6, row_height - 6))
+        self._size_rows()
         header = self._table.horizontalHeader()
-        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
         # Not ResizeToContents: that re-measures every row after each changed cell, which is
         # slow for long stacks. _fit_columns measures the new texts once per refresh instead.
-        for column in (TYPE, SHAPE, PARAMS):
+        # Not Stretch for the names either: a narrow table (a large zoom) would cut them to
+        # "co…"; the names column takes the spare width, and a table too narrow for every
+        # column whole scrolls sideways.
+        for column in (NAME, TYPE, SHAPE, PARAMS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+        header.setStretchLastSection(False)
+        self._name_width = 0
+        self._table.viewport().installEventFilter(self)
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         params_header = self._table.horizontalHeaderItem(PARAMS)
@@ -177,16 +191,56 @@ class SummaryTable(QWidget):
         texts = ("input", "InputLayer", keras_shape(report.input_shape), "0")
         return texts, report.input_error or "", "error" if report.input_error else "ok"
 
+    def _size_rows(self) -> None:
+        """Compact rows like model.summary(), but tall enough for the text and the error icon
+        at the current font (which follows the zoom)."""
+        row_height = max(20, self._table.fontMetrics().height() + 8)
+        self._table.verticalHeader().setDefaultSectionSize(row_height)
+        self._table.setIconSize(QSize(row_height - 6, row_height - 6))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            # The zoom changed the font: rows and columns are measured again.
+            self._size_rows()
+            if self._items:
+                self._fit_columns([tuple(item.text() for item in items) for items in self._items])
+
     def _fit_columns(self, rows: list[tuple[str, ...]]) -> None:
-        """Size the Type, Output shape and Param # columns to their longest text."""
+        """Size every column to its longest text; the names column also takes spare width."""
         metrics = self._table.fontMetrics()
         header = self._table.horizontalHeader()
-        for column in (TYPE, SHAPE, PARAMS):
+        for column in (NAME, TYPE, SHAPE, PARAMS):
             longest = max(metrics.horizontalAdvance(row[column]) for row in rows)
+            if column == NAME and any(not items[NAME].icon().isNull()
+                                      for items in self._items):
+                longest += self._table.iconSize().width() + 6  # the error or warning icon
             width = max(longest + 20,
                         header.fontMetrics().horizontalAdvance(COLUMNS[column]) + 24)
-            if header.sectionSize(column) != width:
+            if column == NAME:
+                self._name_width = width
+            elif header.sectionSize(column) != width:
                 header.resizeSection(column, width)
+        self._fit_name_column()
+
+    def preferred_width(self) -> int:
+        """The width that shows every column whole, without scrolling sideways."""
+        header = self._table.horizontalHeader()
+        others = sum(header.sectionSize(column) for column in (TYPE, SHAPE, PARAMS))
+        return (self._name_width + others + 2 * self._table.frameWidth()
+                + self._table.verticalScrollBar().sizeHint().width())
+
+    def _fit_name_column(self) -> None:
+        header = self._table.horizontalHeader()
+        others = sum(header.sectionSize(column) for column in (TYPE, SHAPE, PARAMS))
+        width = max(self._name_width, self._table.viewport().width() - others)
+        if header.sectionSize(NAME) != width:
+            header.resizeSection(NAME, width)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self._table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_name_column()
+        return False
 
     def _resize_rows(self, count: int) -> None:
         """Add or drop rows so the table has `count`; existing rows keep their items."""

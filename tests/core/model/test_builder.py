@@ -36,6 +36,14 @@ def canonical(spec: ModelSpec) -> ModelSpec:
     return out
 
 
+def sigmoid_spec() -> ModelSpec:
+    """Two classes as one sigmoid unit, with the layers the builder adds (relu written out)."""
+    return ModelSpec((16, 16, 3), [
+        LayerSpec.new("Conv2D"), LayerSpec.new("MaxPooling2D"), LayerSpec.new("Flatten"),
+        LayerSpec.new("Dense"), LayerSpec.make("Dense", units=1, activation="sigmoid"),
+    ], name="two_classes")
+
+
 def regularized_spec() -> ModelSpec:
     return ModelSpec((12, 10, 2), [
         LayerSpec.make("Conv2D", filters=3, kernel_size=[4, 2], strides=[2, 1], padding="same",
@@ -393,7 +401,8 @@ for path in sys.argv[1:]:
 
 
 def test_exported_scripts_run_and_build_the_same_models(tmp_path: Path) -> None:
-    specs = [preset_spec(key) for key in PRESETS] + [regularized_spec(), logits_spec()]
+    specs = [preset_spec(key) for key in PRESETS] + [regularized_spec(), logits_spec(),
+                                                      sigmoid_spec()]
     specs += [spec for spec, _ in random_stacks(seed=99, count=4)]
     paths = []
     for number, spec in enumerate(specs):
@@ -422,7 +431,8 @@ def test_exported_scripts_run_and_build_the_same_models(tmp_path: Path) -> None:
         assert result["params"] == model.count_params() == analyze(spec).total_params
     losses = {spec.name: result["loss"] for spec, result in zip(specs, results)}
     assert losses["mnist_cnn"] == "sparse_categorical_crossentropy"
-    assert losses["image_folder_cnn"] == "binary_crossentropy"
+    assert losses["image_folder_cnn"] == "sparse_categorical_crossentropy"
+    assert losses["two_classes"] == "binary_crossentropy"
     assert losses["logits"] == ["SparseCategoricalCrossentropy", True]
 
 

@@ -131,7 +131,7 @@ def test_invalid_edit_marks_the_layer_with_its_message(window, qtbot):
     kernel[0].setValue(30)
     report = window.document.report
     assert report.layers[0].error is not None
-    assert "30×3 kernel is larger than its 28×28 input" in report.layers[0].error
+    assert "30×30 kernel is larger than its 28×28 input" in report.layers[0].error
     assert "padding='same'" in props._message.text()
     assert "Layer 1" in window._status.text()
     assert all(r.output_shape is None for r in report.layers)
@@ -283,3 +283,99 @@ def test_fits_a_small_1024x640_screen(window, qtbot):
     properties_scroll = window.builder.properties.parentWidget().parentWidget()
     assert not properties_scroll.horizontalScrollBar().isVisible()
     assert window.builder.properties.width() <= properties_scroll.viewport().width()
+
+
+def test_ctrl_z_in_a_property_box_undoes_the_model_edit(window):
+    """Ctrl+Z typed in a spin box (which takes it for its own text otherwise) moves the
+    model's history by exactly one step: not zero, and not two (the window's Undo too)."""
+    document, props = window.document, window.builder.properties
+    ctrl, shift = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+    window.builder.stack.select_layer(2)  # second Conv2D, 64 filters
+    props.field("padding").editors()[0].setCurrentText("same")
+    box = props.field("filters").editors()[0]
+    box.setFocus()
+    box.selectAll()
+    QTest.keyClicks(box, "16")
+    assert document.spec.layers[2].params["filters"] == 16
+    QTest.keyClick(box, Qt.Key.Key_Z, ctrl)
+    layer = document.spec.layers[2]
+    assert (layer.params["filters"], layer.params["padding"]) == (64, "same")
+    assert document.can_redo and document.redo_text.startswith("Change filters")
+    assert box.value() == 64 and box.hasFocus()
+    QTest.keyClick(box, Qt.Key.Key_Z, ctrl | shift)
+    assert document.spec.layers[2].params["filters"] == 16 and not document.can_redo
+    QTest.keyClick(box, Qt.Key.Key_Z, ctrl)
+    QTest.keyClick(box, Qt.Key.Key_Z, ctrl)
+    assert document.spec.layers[2].params["padding"] == "valid"
+    QTest.keyClick(box, Qt.Key.Key_Y, ctrl)
+    assert document.spec.layers[2].params["padding"] == "same"
+    # The input-shape boxes too.
+    height = window.builder.input_editor.height_box
+    height.setFocus()
+    height.selectAll()
+    QTest.keyClicks(height, "32")
+    assert document.spec.input_shape == (32, 28, 1)
+    QTest.keyClick(height, Qt.Key.Key_Z, ctrl)
+    assert document.spec.input_shape == (28, 28, 1) and document.can_redo
+    assert height.value() == 28
+
+
+def test_ctrl_z_in_the_name_box_undoes_uncommitted_typing_first(window):
+    document, props = window.document, window.builder.properties
+    window.builder.stack.select_layer(0)
+    name = props._name_edit
+    name.setFocus()
+    QTest.keyClicks(name, "edges")
+    QTest.keyClick(name, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert name.text() == "" and not document.can_undo  # the typing went, the model is as it was
+    QTest.keyClicks(name, "edges")
+    QTest.keyClick(name, Qt.Key.Key_Return)
+    assert document.spec.layers[0].name == "edges"
+    QTest.keyClick(name, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert document.spec.layers[0].name is None and document.can_redo
+
+
+def test_kernel_size_boxes_are_linked_with_a_toggle_for_non_square(window):
+    document, props, stack = window.document, window.builder.properties, window.builder.stack
+    stack.select_layer(0)
+    first, second, square = props.field("kernel_size").editors()
+    assert square.isChecked() and square.text() == "square"
+    first.setFocus()
+    first.selectAll()
+    QTest.keyClicks(first, "40")
+    assert document.spec.layers[0].params["kernel_size"] == [40, 40]  # not 40×3
+    assert second.value() == 40
+    assert "40×40 kernel is larger than its 28×28 input" in document.report.layers[0].error
+    document.undo()  # "4", "40" and the linked second box: one step
+    assert document.spec.layers[0].params["kernel_size"] == [3, 3] and not document.can_undo
+    assert (first.value(), second.value()) == (3, 3)
+    # Unlinked: a non-square kernel.
+    square.setChecked(False)
+    second.setValue(1)
+    assert document.spec.layers[0].params["kernel_size"] == [3, 1]
+    # A layer with a non-square kernel shows its boxes unlinked; linking squares it.
+    stack.select_layer(2)
+    stack.select_layer(0)
+    first, second, square = props.field("kernel_size").editors()
+    assert not square.isChecked()
+    square.setChecked(True)
+    assert document.spec.layers[0].params["kernel_size"] == [3, 3]
+    # Strides and pool size are linked pairs as well.
+    props.field("strides").editors()[0].setValue(2)
+    assert document.spec.layers[0].params["strides"] == [2, 2]
+    stack.select_layer(1)
+    props.field("pool_size").editors()[1].setValue(3)
+    assert document.spec.layers[1].params["pool_size"] == [3, 3]
+
+
+def test_a_conv2d_from_the_palette_starts_with_relu_and_says_why(window):
+    stack, palette, props = window.builder.stack, window.builder.palette, window.builder.properties
+    stack.select_layer(1)
+    for layer_type in ("Conv2D", "Dense"):
+        item = palette.findItems(layer_type, Qt.MatchFlag.MatchExactly)[0]
+        palette.itemActivated.emit(item)
+        row = stack.current_layer()
+        assert window.document.spec.layers[row].params["activation"] == "relu"
+        combo = props.field("activation").editors()[0]
+        assert combo.currentText() == "relu"
+        assert "Keras's own default is linear" in combo.toolTip()
