@@ -12,9 +12,7 @@ import math
 import sys
 from typing import TYPE_CHECKING, Any
 
-from cnnviz.cli.common import (
-    EXIT_OK, load_model_argument, prepare_tensorflow, tensorflow_noise_hidden,
-)
+from cnnviz.cli.common import EXIT_OK, load_model_argument, start_tensorflow
 from cnnviz.core.errors import CnnvizError
 
 if TYPE_CHECKING:
@@ -135,13 +133,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Run `cnnviz evaluate`; returns the exit code. Raises CnnvizError for user problems."""
     if args.batch_size < 1:
         raise EvaluateCliError("--batch-size must be at least 1.")
-    prepare_tensorflow()
     progress = _Progress()
-    with tensorflow_noise_hidden():
-        import tensorflow as tf
-
-        tf.constant(0.0)
-        model, trained = load_model_argument(args.model, args.trust)
+    start_tensorflow()
+    model, trained = load_model_argument(args.model, args.trust)
     from cnnviz.core.data.data_fit import adapt_dataset, can_adapt, fit_problem, load_options_for
     from cnnviz.core.data.datasets import load_dataset
     from cnnviz.core.inspect.evaluation import evaluate_model

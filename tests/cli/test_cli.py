@@ -232,7 +232,7 @@ def test_export_code_writes_the_file_given_with_dash_o(mnist_spec, tmp_path, cap
 def test_gui_is_opened_with_the_given_spec_or_none(mnist_spec, monkeypatch):
     calls: list[str | None] = []
     fake_app = types.ModuleType("cnnviz.ui.app")
-    fake_app.run_app = lambda path=None: calls.append(path) or 0  # type: ignore[attr-defined]
+    fake_app.run_app = lambda path=None, presentation=False: calls.append(path) or 0  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "cnnviz.ui.app", fake_app)
     assert main([]) == 0
     assert main([str(mnist_spec)]) == 0
@@ -348,7 +348,7 @@ def test_gui_opens_a_saved_model_or_an_architecture_json(tmp_path, monkeypatch):
     in the Inspect view, which reports a damaged file in a dialog)."""
     calls: list[str | None] = []
     fake_app = types.ModuleType("cnnviz.ui.app")
-    fake_app.run_app = lambda path=None: calls.append(path) or 0  # type: ignore[attr-defined]
+    fake_app.run_app = lambda path=None, presentation=False: calls.append(path) or 0  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "cnnviz.ui.app", fake_app)
     model = tmp_path / "model.keras"
     model.write_bytes(b"PK\x05\x06" + bytes(18))
