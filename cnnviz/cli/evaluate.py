@@ -44,8 +44,10 @@ def add_evaluate_parser(commands: Any) -> None:
                           help="mnist, fashion_mnist, cifar10, mnist-sample, cifar10-sample, "
                                "folder-sample, or a path: an image folder, an IDX folder, a .npz "
                                "file, a CIFAR-10 archive or folder")
-    evaluate.add_argument("--split", default="test", choices=("test", "validation", "train"))
-    evaluate.add_argument("--batch-size", type=int, default=256, metavar="B")
+    evaluate.add_argument("--split", default="test", choices=("test", "validation", "train"),
+                          help="which images to measure on (default test)")
+    evaluate.add_argument("--batch-size", type=int, default=256, metavar="B",
+                          help="images per step (default 256)")
     evaluate.add_argument("--adapt", action="store_true",
                           help="resize the images and convert grayscale/RGB to fit the model")
     evaluate.add_argument("--trust", action="store_true",

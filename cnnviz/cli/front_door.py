@@ -38,6 +38,7 @@ cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
        cnnviz explain MODEL --data SOURCE [--index I] [--layer NAME] --out DIR [--max-frames N]
        cnnviz explain MODEL --data SOURCE [--index I] --layer NAME --position Y,X [--filter K] --json
        cnnviz evaluate MODEL --data SOURCE [--split test|validation|train] [--batch-size B] [--adapt]
+                    [--trust]
 every command also takes --verbose (show TensorFlow's start-up messages and Keras's warnings)"""
 
 VERBOSE_HELP = ("show TensorFlow's start-up messages and Keras's warnings on the terminal "

@@ -198,3 +198,23 @@ def test_presentation_and_verbose_reach_the_app(tmp_path, monkeypatch):
     assert main([str(spec), "--presentation"]) == 0
     assert calls == [(None, False), (None, True), (str(spec), True), (str(spec), True)]
     assert verbose_seen == [False, False, True, False]
+
+
+def test_the_gui_launcher_is_quiet_too_and_takes_the_same_options(monkeypatch, capfd):
+    """`cnnviz-gui` (ui/app.py's main, no console) enters the same filter around the app."""
+    import cnnviz.ui.app as app_module
+
+    seen: list[tuple[str | None, bool, str]] = []
+
+    def fake_run_app(path=None, presentation=False):
+        os.write(2, (REAL_LINES[2] + "\nkept\n").encode())
+        seen.append((path, presentation, "filtered"))
+        return 0
+
+    monkeypatch.setattr(app_module, "run_app", fake_run_app)
+    assert app_module.main(["--presentation", "model.keras"]) == 0
+    assert seen == [("model.keras", True, "filtered")]
+    assert capfd.readouterr().err == "kept\n"
+    assert app_module.main(["--verbose"]) == 0
+    assert seen[-1][:2] == (None, False)
+    assert REAL_LINES[2] in capfd.readouterr().err
