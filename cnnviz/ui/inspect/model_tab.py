@@ -140,16 +140,21 @@ class EmptyModelPage(QWidget):
         self.title.setText(f"Opening {name}…")
         self.what.setText("Reading the model's layers and weights. Large models take a few "
                           "seconds, and the first model a little longer while TensorFlow loads.")
-        self._fit_width()
         self.open_button.setEnabled(False)
         self.sample_button.setEnabled(False)
+        for widget in (self.open_button, self.sample_button, self.how):
+            widget.hide()
+        self._fit_width()
 
     def show_invitation(self) -> None:
         self.title.setText(EMPTY_TITLE)
         self.what.setText(EMPTY_WHAT)
-        self._fit_width()
         self.open_button.setEnabled(True)
         self.sample_button.setEnabled(True)
+        self.open_button.show()
+        self.how.show()
+        self.sample_button.setVisible(self.sample.is_file())
+        self._fit_width()
 
 
 @dataclass
