@@ -1,19 +1,16 @@
-"""What the commands share: exit codes, file checks, reading specs and models, and keeping
-TensorFlow's start-up noise out of the output.
+"""What the commands share: exit codes, file checks, reading specs and models, and starting
+TensorFlow (its start-up noise is kept out of the output by cnnviz.quiet, entered by the front
+door around every command).
 
 Nothing here imports TensorFlow, Keras or Qt at module level.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 import sys
-import tempfile
-import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from cnnviz.core.errors import CnnvizError
 
@@ -110,60 +107,9 @@ def load_model_argument(path_text: str, trust: bool, weights: str | None = None
 # ---------------------------------------------------------------- TensorFlow
 
 
-def prepare_tensorflow() -> None:
-    """Keep TensorFlow's start-up logs out of the CLI's output (call before importing it)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # Keras reports through absl (e.g. "Compiled the loaded model, but ..."): warnings only
-    # confuse a student reading a summary, so show errors only.
-    logging.getLogger("absl").setLevel(logging.ERROR)
-
-
-@contextlib.contextmanager
-def tensorflow_noise_hidden() -> Iterator[None]:
-    """Hide TensorFlow's native start-up logs and Keras's warnings while loading a model.
-
-    TensorFlow 2.21 writes notes such as "oneDNN custom operations are on" and "failed call
-    to cuInit" from C++ straight to file descriptor 2, before it reads TF_CPP_MIN_LOG_LEVEL,
-    so the variable alone does not stop them. They go to a temporary file instead. If
-    something unexpected fails (not a CnnvizError, which we report in one line), the hidden
-    text is written back so nothing useful for a bug report is lost.
-    """
-    try:
-        sys.stderr.flush()
-        saved_fd = os.dup(2)
-    except (AttributeError, OSError, ValueError):  # no stderr at all (e.g. pythonw)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-        return
-    expected = False
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                yield
-            expected = True
-        except CnnvizError:
-            expected = True
-            raise
-        finally:
-            try:
-                sys.stderr.flush()
-            except (AttributeError, OSError, ValueError):
-                pass
-            os.dup2(saved_fd, 2)
-            os.close(saved_fd)
-            if not expected:
-                sink.seek(0)
-                os.write(2, sink.read())
-
-
 def start_tensorflow() -> None:
-    """Import TensorFlow and make its first tensor with its native start-up notes hidden, so
-    the progress printed afterwards stays visible."""
-    prepare_tensorflow()
-    with tensorflow_noise_hidden():
-        import tensorflow as tf
+    """Import TensorFlow and make its first tensor, so its start-up (filtered by
+    cnnviz.quiet, which the front door entered) is over before progress is printed."""
+    import tensorflow as tf
 
-        tf.constant(0.0)
+    tf.constant(0.0)

@@ -12,9 +12,7 @@ import math
 import sys
 from typing import TYPE_CHECKING, Any
 
-from cnnviz.cli.common import (
-    EXIT_OK, load_model_argument, prepare_tensorflow, tensorflow_noise_hidden,
-)
+from cnnviz.cli.common import EXIT_OK, load_model_argument, start_tensorflow
 from cnnviz.core.errors import CnnvizError
 
 if TYPE_CHECKING:
@@ -46,8 +44,10 @@ def add_evaluate_parser(commands: Any) -> None:
                           help="mnist, fashion_mnist, cifar10, mnist-sample, cifar10-sample, "
                                "folder-sample, or a path: an image folder, an IDX folder, a .npz "
                                "file, a CIFAR-10 archive or folder")
-    evaluate.add_argument("--split", default="test", choices=("test", "validation", "train"))
-    evaluate.add_argument("--batch-size", type=int, default=256, metavar="B")
+    evaluate.add_argument("--split", default="test", choices=("test", "validation", "train"),
+                          help="which images to measure on (default test)")
+    evaluate.add_argument("--batch-size", type=int, default=256, metavar="B",
+                          help="images per step (default 256)")
     evaluate.add_argument("--adapt", action="store_true",
                           help="resize the images and convert grayscale/RGB to fit the model")
     evaluate.add_argument("--trust", action="store_true",
@@ -135,13 +135,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Run `cnnviz evaluate`; returns the exit code. Raises CnnvizError for user problems."""
     if args.batch_size < 1:
         raise EvaluateCliError("--batch-size must be at least 1.")
-    prepare_tensorflow()
     progress = _Progress()
-    with tensorflow_noise_hidden():
-        import tensorflow as tf
-
-        tf.constant(0.0)
-        model, trained = load_model_argument(args.model, args.trust)
+    start_tensorflow()
+    model, trained = load_model_argument(args.model, args.trust)
     from cnnviz.core.data.data_fit import adapt_dataset, can_adapt, fit_problem, load_options_for
     from cnnviz.core.data.datasets import load_dataset
     from cnnviz.core.inspect.evaluation import evaluate_model

@@ -1,6 +1,9 @@
 """The argparse front door: parse the command line, run one command, and turn every problem a
 user can cause into one line "cnnviz: <message>" on stderr with exit code 2.
 
+Every command runs inside `cnnviz.quiet.quiet_tensorflow`, so TensorFlow's start-up notes
+and Keras's warnings stay off the terminal unless `--verbose` is given.
+
 Start-up speed matters, so neither this module nor the command modules import TensorFlow,
 Keras or Qt at the top: each command imports what it needs when it runs.
 """
@@ -21,18 +24,27 @@ from cnnviz.cli.gui import cmd_gui
 from cnnviz.cli.summary import add_summary_parser, cmd_summary
 from cnnviz.cli.train import add_train_parser, cmd_train
 from cnnviz.core.errors import CnnvizError
+from cnnviz.quiet import quiet_tensorflow
 
 COMMANDS = ("summary", "export-code", "train", "explain", "evaluate")
 
 USAGE = """\
-cnnviz [-h] [--version] [FILE.json]
+cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
        cnnviz summary [--trust] FILE
        cnnviz export-code SPEC [-o OUT.py]
        cnnviz train SPEC --data SOURCE --epochs N [--batch-size B] [--optimizer NAME] [--lr X]
-                    [--val-split F] [--augment] --out MODEL.keras [--history FILE.csv]
-       cnnviz explain MODEL --data SOURCE [--index I] [--layer NAME] --out DIR
+                    [--val-split F] [--augment] [--size HxW] [--grayscale] [--seed S]
+                    --out MODEL.keras [--history FILE.csv] [--trust]
+       cnnviz explain MODEL --data SOURCE [--index I] [--layer NAME] --out DIR [--max-frames N]
        cnnviz explain MODEL --data SOURCE [--index I] --layer NAME --position Y,X [--filter K] --json
-       cnnviz evaluate MODEL --data SOURCE [--split test|validation|train] [--batch-size B] [--adapt]"""
+       cnnviz evaluate MODEL --data SOURCE [--split test|validation|train] [--batch-size B] [--adapt]
+                    [--trust]
+every command also takes --verbose (show TensorFlow's start-up messages and Keras's warnings)"""
+
+VERBOSE_HELP = ("show TensorFlow's start-up messages and Keras's warnings on the terminal "
+                "(hidden by default)")
+PRESENTATION_HELP = ("open the app in presentation mode: full screen, large type, thick lines "
+                     "and high contrast, for a projector")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,24 +53,38 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cnnviz",
         usage=USAGE,
         description="See inside convolutional neural networks. Without a command, opens the app "
-                    "(optionally with a model spec FILE.json loaded).",
+                    "(optionally with FILE loaded: a model spec .json, or a saved model .keras, "
+                    ".h5, which opens in the Inspect view).",
     )
     parser.add_argument("--version", action="version", version=f"cnnviz {__version__}")
+    _add_app_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     add_summary_parser(commands)
     add_export_code_parser(commands)
     add_train_parser(commands)
     add_explain_parser(commands)
     add_evaluate_parser(commands)
+    for command in commands.choices.values():
+        # SUPPRESS: `cnnviz --verbose summary F` keeps the value the main parser set.
+        command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help=VERBOSE_HELP)
     return parser
+
+
+def _add_app_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
+    parser.add_argument("--presentation", action="store_true", help=PRESENTATION_HELP)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Parse argv; a first argument that is not a command or an option is a file for the GUI."""
     parser = build_parser()
-    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+    first_word = next((arg for arg in argv if not arg.startswith("-")), None)
+    if first_word is not None and first_word not in COMMANDS \
+            and not {"-h", "--help", "--version"} & set(argv):
         gui = argparse.ArgumentParser(prog="cnnviz", usage=USAGE)
-        gui.add_argument("file", metavar="FILE.json")
+        _add_app_options(gui)
+        gui.add_argument("file", metavar="FILE")
         args = gui.parse_args(argv)
         args.command = None
         return args
@@ -94,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
         return cmd_explain(args)
     if args.command == "evaluate":
         return cmd_evaluate(args)
-    return cmd_gui(args.file)
+    return cmd_gui(args.file, presentation=args.presentation)
 
 
 def run_command_line(argv: list[str] | None = None) -> int:
@@ -102,7 +128,8 @@ def run_command_line(argv: list[str] | None = None) -> int:
     _tolerant_streams()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        return _run(args)
+        with quiet_tensorflow(verbose=args.verbose):
+            return _run(args)
     except CnnvizError as exc:
         message = _one_line(str(exc)) or type(exc).__name__
     except BrokenPipeError:

@@ -8,8 +8,9 @@ from cnnviz.cli.common import (
 )
 
 
-def cmd_gui(path_text: str | None) -> int:
-    """Open the app, optionally with a spec loaded. A bad file is reported before Qt starts."""
+def cmd_gui(path_text: str | None, presentation: bool = False) -> int:
+    """Open the app, optionally with a spec loaded, and in presentation mode if asked. A bad
+    file is reported before Qt starts."""
     if path_text is not None:
         path = existing_file(path_text)
         suffix = path.suffix.lower()
@@ -24,4 +25,4 @@ def cmd_gui(path_text: str | None) -> int:
         from cnnviz.ui.app import run_app
     except ImportError as exc:
         raise CliError(f"Cannot start the app: {exc}. Reinstall with: pip install -e .") from None
-    return int(run_app(path_text) or 0)
+    return int(run_app(path_text, presentation=presentation) or 0)

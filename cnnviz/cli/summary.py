@@ -7,8 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from cnnviz.cli.common import (
-    EXIT_OK, MODEL_SUFFIXES, SPEC_SUFFIXES, CliError, existing_file, prepare_tensorflow,
-    read_spec, tensorflow_noise_hidden, unknown_suffix,
+    EXIT_OK, MODEL_SUFFIXES, SPEC_SUFFIXES, CliError, existing_file, read_spec, unknown_suffix,
 )
 from cnnviz.core.formatting import keras_shape, params_with_size
 
@@ -85,12 +84,10 @@ def cmd_summary(path_text: str, trust: bool = False) -> int:
         spec = read_spec(path)
         report, name = analyze(spec), spec.name
     elif suffix in MODEL_SUFFIXES:
-        prepare_tensorflow()
-        with tensorflow_noise_hidden():
-            from cnnviz.core.model.builder import load_model_file, summarize_keras_model
+        from cnnviz.core.model.builder import load_model_file, summarize_keras_model
 
-            model = load_model_file(path, trust=trust)
-            report, name = summarize_keras_model(model), model.name
+        model = load_model_file(path, trust=trust)
+        report, name = summarize_keras_model(model), model.name
     else:
         raise unknown_suffix(path, SPEC_SUFFIXES + MODEL_SUFFIXES)
     print(format_summary(report, name))

@@ -38,9 +38,12 @@ def add_train_parser(commands: Any) -> None:
                        help="mnist, fashion_mnist, cifar10, mnist-sample, cifar10-sample, "
                             "folder-sample, or a path: an image folder, an IDX folder, a .npz file, "
                             "a CIFAR-10 archive or folder")
-    train.add_argument("--epochs", type=int, required=True, metavar="N")
-    train.add_argument("--batch-size", type=int, default=64, metavar="B")
-    train.add_argument("--optimizer", default="adam", choices=("adam", "sgd", "rmsprop"))
+    train.add_argument("--epochs", type=int, required=True, metavar="N",
+                       help="passes over the training images")
+    train.add_argument("--batch-size", type=int, default=64, metavar="B",
+                       help="images per training step (default 64)")
+    train.add_argument("--optimizer", default="adam", choices=("adam", "sgd", "rmsprop"),
+                       help="default adam; sgd uses momentum 0.9")
     train.add_argument("--lr", type=float, default=None, metavar="X",
                        help="learning rate (default 0.001; 0.01 for sgd)")
     train.add_argument("--val-split", type=float, default=0.1, metavar="F",
@@ -49,7 +52,9 @@ def add_train_parser(commands: Any) -> None:
                        help="random flips, small rotations, zooms and shifts of training images")
     train.add_argument("--size", metavar="HxW", help="image folders: resize every image to H×W (default 64x64)")
     train.add_argument("--grayscale", action="store_true", help="image folders: load as grayscale")
-    train.add_argument("--seed", type=int, default=1337, metavar="S")
+    train.add_argument("--seed", type=int, default=1337, metavar="S",
+                       help="seed of the validation split, the shuffling and the augmentation "
+                            "(default 1337); the starting weights stay random")
     train.add_argument("--out", required=True, metavar="MODEL.keras", help="where to save the trained model")
     train.add_argument("--history", metavar="FILE.csv", help="also write the per-epoch history as CSV")
     train.add_argument("--trust", action="store_true",

@@ -13,6 +13,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from cnnviz import __version__
+from cnnviz.quiet import quiet_tensorflow
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
@@ -27,13 +28,16 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def run_app(path: str | None = None) -> int:
-    """Show the main window (opening `path` if given) and run until it closes."""
+def run_app(path: str | None = None, presentation: bool = False) -> int:
+    """Show the main window (opening `path` if given; in presentation mode if asked) and run
+    until it closes. Callers enter cnnviz.quiet.quiet_tensorflow first (the CLI does)."""
     app = create_app()
     from cnnviz.ui.main_window import MainWindow
 
     window = MainWindow()
     window.show()
+    if presentation:
+        window.set_presentation(True)
     if path:
         window.open_path(path, confirmed=True)
     # After the first paint: TensorFlow loads while the user looks at the window.
@@ -41,6 +45,10 @@ def run_app(path: str | None = None) -> int:
     return app.exec()
 
 
-def main() -> int:
-    """Entry point of the `cnnviz-gui` launcher: `cnnviz-gui [SPEC.json]`."""
-    return run_app(sys.argv[1] if len(sys.argv) > 1 else None)
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `cnnviz-gui` launcher: `cnnviz-gui [--verbose] [--presentation]
+    [FILE]` (no console window, so no argparse messages: unknown options are ignored)."""
+    words = sys.argv[1:] if argv is None else argv
+    files = [word for word in words if not word.startswith("-")]
+    with quiet_tensorflow(verbose="--verbose" in words):
+        return run_app(files[0] if files else None, presentation="--presentation" in words)

@@ -232,7 +232,7 @@ def test_export_code_writes_the_file_given_with_dash_o(mnist_spec, tmp_path, cap
 def test_gui_is_opened_with_the_given_spec_or_none(mnist_spec, monkeypatch):
     calls: list[str | None] = []
     fake_app = types.ModuleType("cnnviz.ui.app")
-    fake_app.run_app = lambda path=None: calls.append(path) or 0  # type: ignore[attr-defined]
+    fake_app.run_app = lambda path=None, presentation=False: calls.append(path) or 0  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "cnnviz.ui.app", fake_app)
     assert main([]) == 0
     assert main([str(mnist_spec)]) == 0
@@ -314,12 +314,18 @@ def test_usage_errors_exit_2(argv, capsys):
 # ---------------------------------------------------------------- README and CI agree
 
 
+def readme_text() -> str:
+    return (ROOT / "README.md").read_text(encoding="utf-8")
+
+
 def quick_start_commands() -> list[str]:
-    """The shell commands of the README's leading "Quick start" section."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert readme.startswith("# Quick start\n"), "README.md must start with the Quick start"
+    """The shell commands of the README's "Quick start" section, its first."""
+    readme = readme_text()
+    first_section = re.search(r"^## (.*)$", readme, re.M)
+    assert first_section and first_section.group(1) == "Quick start", \
+        "the Quick start must be the README's first section"
     # The next heading ends the section; shell commands sit in fenced blocks.
-    section = re.split(r"\n#{1,6} ", readme[len("# Quick start\n"):], maxsplit=1)[0]
+    section = re.split(r"\n#{1,6} ", readme[first_section.end():], maxsplit=1)[0]
     blocks = re.findall(r"```[a-z]*\n(.*?)```", section, re.S)
     return [line for block in blocks for line in block.splitlines() if line.strip()]
 
@@ -348,7 +354,7 @@ def test_gui_opens_a_saved_model_or_an_architecture_json(tmp_path, monkeypatch):
     in the Inspect view, which reports a damaged file in a dialog)."""
     calls: list[str | None] = []
     fake_app = types.ModuleType("cnnviz.ui.app")
-    fake_app.run_app = lambda path=None: calls.append(path) or 0  # type: ignore[attr-defined]
+    fake_app.run_app = lambda path=None, presentation=False: calls.append(path) or 0  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "cnnviz.ui.app", fake_app)
     model = tmp_path / "model.keras"
     model.write_bytes(b"PK\x05\x06" + bytes(18))
@@ -358,3 +364,92 @@ def test_gui_opens_a_saved_model_or_an_architecture_json(tmp_path, monkeypatch):
     assert main([str(model)]) == 0
     assert main([str(architecture)]) == 0
     assert calls == [str(model), str(architecture)]
+
+
+def test_readme_opens_with_the_name_and_a_one_line_description():
+    lines = readme_text().splitlines()
+    assert lines[0] == "# cnnviz"
+    assert lines[1] == "" and lines[2].startswith("See inside convolutional neural networks")
+    assert lines[3] == "" and lines[4] == "## Quick start"
+
+
+def test_readme_states_sizes_varying_results_and_the_licence():
+    readme = readme_text()
+    assert "about 600 MB" in readme and "2.6 GB" in readme
+    assert "vary from run to run" in readme
+    licence = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert licence.startswith("MIT License\n\nCopyright (c) 2026 the cnnviz authors\n")
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'license = { text = "MIT" }' in pyproject
+
+
+def test_the_readme_example_of_a_kernel_too_big_is_shipped_and_prints_what_it_shows(capsys):
+    """The README's `cnnviz summary examples/too_big_kernel.json` block is the real output."""
+    example = ROOT / "examples" / "too_big_kernel.json"
+    assert main(["summary", str(example)]) == 2
+    out, err = capsys.readouterr()
+    block = re.search(r"```text\n\$ cnnviz summary examples/too_big_kernel.json\n(.*?)\$ echo \$\?\n2\n```",
+                      readme_text(), re.S)
+    assert block, "the README shows `cnnviz summary examples/too_big_kernel.json`"
+    assert block.group(1) == out + err
+
+
+def command_options(argv: list[str], capsys) -> set[str]:
+    """Every option a command's --help lists."""
+    with pytest.raises(SystemExit):
+        main([*argv, "--help"])
+    help_text = capsys.readouterr().out
+    options = help_text.split("options:", 1)[1].split("commands:", 1)[0]
+    return set(re.findall(r"(?<![\w-])(--?[a-zA-Z][\w-]*)", options))
+
+
+@pytest.mark.parametrize("command", ["", "summary", "export-code", "train", "explain", "evaluate"])
+def test_the_readme_lists_every_option_of_every_command(command, capsys):
+    options = command_options([command] if command else [], capsys)
+    assert "--verbose" in options and "--help" in options
+    rows = [line for line in readme_text().split("### Every option", 1)[1].splitlines()
+            if line.startswith(f"| `cnnviz {command}".rstrip() + (" " if command else " ["))]
+    assert len(rows) == 1, f"one row for `cnnviz {command}` in the README's Every option table"
+    missing = {option for option in options if f"`{option}" not in rows[0]}
+    assert not missing, f"cnnviz {command}: options missing from the README: {sorted(missing)}"
+
+
+def test_the_app_options_are_listed_by_the_usage_too(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    usage = capsys.readouterr().out
+    assert "[--verbose] [--presentation]" in usage
+
+
+def debian_package_of(soname: str) -> str:
+    """Debian's package name for a shared library: libxcb-icccm.so.4 → libxcb-icccm4,
+    libX11.so.6 → libx11-6 (a dash when the name ends in a digit)."""
+    name, version = soname.lower().split(".so.")
+    return f"{name}{'-' if name[-1].isdigit() else ''}{version.split('.')[0]}"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Qt's xcb plugin is Linux's")
+def test_the_readme_apt_line_names_every_x11_library_qts_window_needs():
+    """`ldd` on PySide6's xcb platform plugin: each X11/xcb/xkb library it needs (found or
+    "not found") is in the README's one `sudo apt install` line."""
+    import importlib.util
+    import shutil
+
+    if shutil.which("ldd") is None:
+        pytest.skip("no ldd here")
+    pyside = Path(importlib.util.find_spec("PySide6").origin).parent
+    qt = pyside / "Qt"
+    libraries = [qt / "plugins" / "platforms" / "libqxcb.so", *sorted((qt / "lib").glob("libQt6XcbQpa.so*")),
+                 *sorted((qt / "plugins" / "xcbglintegrations").glob("*.so"))]
+    needed: set[str] = set()
+    for library in libraries:
+        listing = subprocess.run(["ldd", str(library)], capture_output=True, text=True).stdout
+        needed |= {soname for soname in re.findall(r"^\s*(\S+\.so\.\d+)", listing, re.M)
+                   if re.match(r"lib(xcb|X11|xkbcommon)", soname)}
+    assert "libxcb-icccm.so.4" in needed  # the one that stopped a teacher's first start
+    apt_lines = [line for line in readme_text().splitlines() if line.startswith("sudo apt install ")]
+    assert len(apt_lines) == 1
+    packages = set(apt_lines[0].split()[3:])
+    missing = {debian_package_of(soname) for soname in needed} - packages
+    assert not missing, f"missing from the README's apt line: {sorted(missing)}"
+    assert {"libegl1", "libgl1", "libfontconfig1", "libglib2.0-0", "libdbus-1-3"} <= packages

@@ -15,23 +15,146 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette, QResizeEvent
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QPushButton, QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
+    QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QStackedWidget,
+    QTabWidget, QVBoxLayout, QWidget,
 )
 
 from cnnviz.ui.common import dialogs
+from cnnviz.ui.common.zoom import scaled, set_relative_font, watch_zoom
 from cnnviz.ui.common.workers import NewestRequest
 from cnnviz.workspace import ExampleRef, Workspace
 
-EMPTY_TEXT = (
-    "<h3>Open a saved Keras model to see what is inside</h3>"
-    "<p>A <b>.keras</b> or <b>.h5</b> file (older Keras 2 / tf.keras files too), or an "
-    "architecture <b>.json</b> from <code>model.to_json()</code> with its weights file "
-    "beside it.</p><p>Use <b>File → Open</b> (Ctrl+O), drag the file onto this window, "
-    "or start with <code>cnnviz path/to/model.keras</code>.</p>")
+EMPTY_TITLE = "Look inside a saved model"
+EMPTY_WHAT = (
+    "Open a trained Keras model to see every layer with its output shape and parameters, "
+    "the statistics of its weights and its filters. Then measure it on test images: its "
+    "accuracy, a confusion matrix and the pictures it gets wrong, each one explained.")
+EMPTY_HOW = (
+    "A <b>.keras</b> or <b>.h5</b> file (Keras 2 / tf.keras files too), or an architecture "
+    "<b>.json</b> from <code>model.to_json()</code> with its weights beside it. Also: "
+    "<b>File → Open</b> (Ctrl+O), drag a file onto this window, or "
+    "<code>cnnviz path/to/model.keras</code>.")
+# A small trained model that ships with a checkout of cnnviz (sample_models/README.md).
+SAMPLE_MODEL = Path(__file__).resolve().parents[3] / "sample_models" / "lenet5.keras"
+CARD_WIDTH_CHARS = 62  # the card's width in average characters: lines a reader can follow
 MODEL_FILTER = ("Keras models and specs (*.keras *.h5 *.hdf5 *.json);;Keras models (*.keras *.h5 "
                 "*.hdf5);;Architecture or spec JSON (*.json);;All files (*)")
+
+
+class EmptyModelPage(QWidget):
+    """What the Inspect view shows before a model is open: what it is for and how to open
+    one, in type that follows the zoom, on a card in the middle of the view."""
+
+    open_requested = Signal()
+    sample_requested = Signal(str)
+
+    def __init__(self, sample: Path = SAMPLE_MODEL, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.sample = sample
+        self.title = QLabel(EMPTY_TITLE)
+        self.title.setWordWrap(True)
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        set_relative_font(self.title, 1.8, bold=True)
+        self.what = QLabel(EMPTY_WHAT)
+        self.what.setWordWrap(True)
+        self.what.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        set_relative_font(self.what, 1.2)
+        self.open_button = QPushButton("Open a model file…")
+        self.open_button.setDefault(True)
+        self.open_button.setAutoDefault(True)
+        set_relative_font(self.open_button, 1.3, bold=True)
+        self.open_button.clicked.connect(self.open_requested)
+        self.sample_button = QPushButton("Try the sample: LeNet-5, trained on MNIST digits")
+        set_relative_font(self.sample_button, 1.1)
+        self.sample_button.setVisible(sample.is_file())
+        self.sample_button.clicked.connect(lambda: self.sample_requested.emit(str(self.sample)))
+        self.how = QLabel(EMPTY_HOW)
+        self.how.setWordWrap(True)
+        self.how.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.how.setTextFormat(Qt.TextFormat.RichText)
+        set_relative_font(self.how, 1.0)
+
+        self.card = QFrame()
+        self.card.setObjectName("emptyCard")
+        self.card.setFrameShape(QFrame.Shape.StyledPanel)
+        self.card.setAutoFillBackground(True)
+        self.card.setBackgroundRole(QPalette.ColorRole.Base)
+        card_layout = QVBoxLayout(self.card)
+        card_layout.addWidget(self.title)
+        card_layout.addWidget(self.what)
+        card_layout.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        card_layout.addWidget(self.sample_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        card_layout.addWidget(self.how)
+        self.card.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.card)
+        row.addStretch(1)
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
+        layout.addStretch(1)
+        layout.addLayout(row)
+        layout.addStretch(2)
+        # At a large zoom on a small screen the card scrolls rather than clipping.
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll)
+        self._fit_to_zoom()
+        watch_zoom(self._fit_to_zoom)
+
+    def _fit_to_zoom(self) -> None:
+        margin = scaled(18)
+        self.card.layout().setContentsMargins(margin, margin, margin, margin)
+        self.card.layout().setSpacing(scaled(12))
+        self.open_button.setMinimumHeight(self.open_button.fontMetrics().height() * 2)
+        self.open_button.setMinimumWidth(self.open_button.fontMetrics().horizontalAdvance(
+            self.open_button.text()) + scaled(48))
+        self._fit_width()
+
+    def _fit_width(self) -> None:
+        """The card as wide as a readable line (or the view, if narrower), and each wrapped
+        text as tall as it needs at that width: nothing is cut, at any zoom."""
+        readable = self.what.fontMetrics().averageCharWidth() * CARD_WIDTH_CHARS
+        room = max(scaled(200), self.scroll.viewport().width() - scaled(24))
+        width = min(readable, room)
+        self.card.setFixedWidth(width)
+        margins = self.card.layout().contentsMargins()
+        text_width = width - margins.left() - margins.right() - 2 * self.card.frameWidth()
+        for label in (self.title, self.what, self.how):
+            label.setMinimumHeight(label.heightForWidth(text_width))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit_width()
+
+    def show_opening(self, name: str) -> None:
+        """While a file is read: its name, and no buttons to press twice."""
+        self.title.setText(f"Opening {name}…")
+        self.what.setText("Reading the model's layers and weights. Large models take a few "
+                          "seconds, and the first model a little longer while TensorFlow loads.")
+        self.open_button.setEnabled(False)
+        self.sample_button.setEnabled(False)
+        for widget in (self.open_button, self.sample_button, self.how):
+            widget.hide()
+        self._fit_width()
+
+    def show_invitation(self) -> None:
+        self.title.setText(EMPTY_TITLE)
+        self.what.setText(EMPTY_WHAT)
+        self.open_button.setEnabled(True)
+        self.sample_button.setEnabled(True)
+        self.open_button.show()
+        self.how.show()
+        self.sample_button.setVisible(self.sample.is_file())
+        self._fit_width()
 
 
 @dataclass
@@ -79,17 +202,9 @@ class ModelTab(QWidget):
         self._adapted_for: Any = None    # the dataset the user chose to resize/convert
         self._suggested_for: Any = None  # the model whose fitting sample was already loaded
 
-        self.empty = QLabel(EMPTY_TEXT)
-        self.empty.setWordWrap(True)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.open_button = QPushButton("Open model…")
-        self.open_button.clicked.connect(self.open_dialog)
-        empty_page = QWidget()
-        empty_layout = QVBoxLayout(empty_page)
-        empty_layout.addStretch(1)
-        empty_layout.addWidget(self.empty)
-        empty_layout.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignHCenter)
-        empty_layout.addStretch(2)
+        self.empty = EmptyModelPage()
+        self.empty.open_requested.connect(self.open_dialog)
+        self.empty.sample_requested.connect(self.open_file)
 
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -118,7 +233,7 @@ class ModelTab(QWidget):
         model_layout.addWidget(self.pages, 1)
 
         self.stack = QStackedWidget()
-        self.stack.addWidget(empty_page)
+        self.stack.addWidget(self.empty)
         self.stack.addWidget(model_page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -162,12 +277,11 @@ class ModelTab(QWidget):
         self._opening.submit(lambda report: open_and_inspect(path, weights, trust),
                              lambda result: self._opened(path, result),
                              lambda message, _details: self._failed(path, message))
-        self.open_button.setEnabled(False)
-        self.empty.setText(f"<h3>Opening {Path(path).name}…</h3>")
+        self.empty.show_opening(Path(path).name)
         self.stack.setCurrentIndex(0)
 
     def _opened(self, path: str, result: OpenResult) -> None:
-        self.open_button.setEnabled(True)
+        self.empty.show_invitation()
         if result.untrusted:
             question = (f"{result.untrusted}\n\nOpen it anyway? Only do this if you trust where "
                         "the file came from: its code will run on this computer.")
@@ -179,13 +293,12 @@ class ModelTab(QWidget):
         self.show_model(result.opened, result.info, result.not_editable)
 
     def _failed(self, path: str, message: str) -> None:
-        self.open_button.setEnabled(True)
         self._show_empty()
         dialogs.show_error(self, "Cannot open this model", f"{path}\n\n{message}")
 
     def _show_empty(self) -> None:
         """After a failed or refused open: the model shown before, or the invitation."""
-        self.empty.setText(EMPTY_TEXT)
+        self.empty.show_invitation()
         self.stack.setCurrentIndex(0 if self.opened is None else 1)
 
     def _ensure_pages(self) -> None:

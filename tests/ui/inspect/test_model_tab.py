@@ -199,3 +199,70 @@ def test_models_the_explainer_or_the_evaluation_cannot_handle_still_open_and_say
     assert not tab.fine_tune_button.isEnabled()
     assert tab.evaluation.blocked_reason() and "classif" in tab.evaluation.blocked_reason()
     assert not tab.evaluation.evaluate_button.isEnabled()
+
+
+# ---------------------------------------------------------------- the empty page
+
+
+@pytest.fixture
+def zoom_reset():
+    from cnnviz.ui.common.zoom import zoom_of_app
+
+    yield zoom_of_app()
+    zoom_of_app().set_factor(1.0)
+
+
+def fully_shown(label) -> bool:
+    """A word-wrapped label is as tall as its text at its width: no line is cut off."""
+    return label.height() >= label.heightForWidth(label.width())
+
+
+def test_the_empty_inspect_page_says_what_it_is_for_in_type_that_follows_the_zoom(
+        window, qtbot, monkeypatch, zoom_reset):
+    from PySide6.QtWidgets import QApplication
+
+    window.resize(1024, 768)
+    window.tabs.setCurrentWidget(window.models)
+    page = window.models.empty
+    qtbot.waitUntil(page.isVisible)
+    assert window.models.stack.currentWidget() is page
+    assert "saved model" in page.title.text()
+    for words in ("output shape", "weights", "filters", "accuracy", "confusion matrix"):
+        assert words in page.what.text()
+    assert "Ctrl+O" in page.how.text() and "cnnviz path/to/model.keras" in page.how.text()
+
+    app_size = QApplication.font().pointSizeF()
+    assert page.title.font().pointSizeF() == pytest.approx(1.8 * app_size)
+    assert page.title.font().bold()
+    assert page.what.font().pointSizeF() > app_size
+    button = page.open_button
+    assert button.isVisible() and button.isEnabled() and button.isDefault()
+    assert button.font().bold() and button.height() >= 2 * button.fontMetrics().height()
+
+    zoom_reset.set_factor(1.5)
+    QApplication.processEvents()
+    assert page.title.font().pointSizeF() == pytest.approx(1.8 * 1.5 * app_size)
+    assert page.what.font().pointSizeF() == pytest.approx(1.2 * 1.5 * app_size)
+    for size in ((1024, 768), (1280, 720)):
+        window.resize(*size)
+        QApplication.processEvents()
+        for label in (page.title, page.what, page.how):
+            assert fully_shown(label), (size, label.text()[:30])
+        assert page.card.width() <= page.scroll.viewport().width()
+
+    asked: list[str] = []
+    monkeypatch.setattr(dialogs, "get_open_path", lambda *args: asked.append(args[1]) or "")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert asked == ["Open a Keras model"]
+
+
+def test_the_empty_page_opens_the_bundled_sample_model(window, qtbot):
+    page = window.models.empty
+    assert page.sample.is_file() and page.sample.name == "lenet5.keras"
+    window.tabs.setCurrentWidget(window.models)
+    qtbot.waitUntil(page.sample_button.isVisible)
+    qtbot.mouseClick(page.sample_button, Qt.MouseButton.LeftButton)
+    assert "Opening lenet5.keras" in page.title.text() and not page.open_button.isEnabled()
+    qtbot.waitUntil(lambda: window.models.opened is not None, timeout=60_000)
+    assert window.models.stack.currentIndex() == 1
+    assert window.models.info.total_params > 0
