@@ -222,7 +222,7 @@ def test_the_empty_inspect_page_says_what_it_is_for_in_type_that_follows_the_zoo
     from PySide6.QtWidgets import QApplication
 
     window.resize(1024, 768)
-    window.tabs.setCurrentWidget(window.models)
+    window.tabs.setCurrentIndex(3)
     page = window.models.empty
     qtbot.waitUntil(page.isVisible)
     assert window.models.stack.currentWidget() is page
@@ -259,7 +259,7 @@ def test_the_empty_inspect_page_says_what_it_is_for_in_type_that_follows_the_zoo
 def test_the_empty_page_opens_the_bundled_sample_model(window, qtbot):
     page = window.models.empty
     assert page.sample.is_file() and page.sample.name == "lenet5.keras"
-    window.tabs.setCurrentWidget(window.models)
+    window.tabs.setCurrentIndex(3)
     qtbot.waitUntil(page.sample_button.isVisible)
     qtbot.mouseClick(page.sample_button, Qt.MouseButton.LeftButton)
     assert "Opening lenet5.keras" in page.title.text() and not page.open_button.isEnabled()
