@@ -131,3 +131,27 @@ def test_keyboard_focus_comes_back_after_a_file_dialog(window, qtbot, monkeypatc
     assert dialogs.get_open_path(window, "Open", "", "*") == ""
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window
                     and QApplication.focusWidget() is window.builder.stack, timeout=1000)
+
+
+def test_cnnviz_dash_dash_presentation_starts_in_presentation_mode(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+
+    from cnnviz.ui import app as app_module
+
+    ini = tmp_path / "settings.ini"
+    monkeypatch.setattr(main_window, "settings",
+                        lambda: QSettings(str(ini), QSettings.Format.IniFormat))
+    monkeypatch.setattr(app_module.QTimer, "singleShot", lambda *_a: None)  # no TF preload
+    shown: list[MainWindow] = []
+
+    def run_event_loop(app):
+        shown.extend(w for w in app.topLevelWidgets() if isinstance(w, MainWindow)
+                     and w.isVisible())
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", run_event_loop)
+    assert app_module.run_app(presentation=True) == 0
+    assert len(shown) == 1
+    window = shown[0]
+    qtbot.addWidget(window, before_close_func=lambda w: w.set_presentation(False))
+    assert window.presentation.on and window.windowState() & Qt.WindowState.WindowFullScreen
