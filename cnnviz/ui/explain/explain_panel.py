@@ -213,6 +213,7 @@ class ExplainPanel(QWidget):
         self.picker.set_dataset(dataset)
 
     def _input_chosen(self, image: Any, description: str, label: Any) -> None:
+        self.chart.setEnabled(False)   # greyed until the model has seen the new input
         self.session.set_input(image, description, label)
         self.learning.follow_live()
         if self.session.model is None:
@@ -243,10 +244,9 @@ class ExplainPanel(QWidget):
             return
         self.chart.setEnabled(True)
         names = self._names_for(probabilities)
+        # Shown once, by the chart; an untrained model's answer is called a guess there.
+        self.chart.set_untrained(not self.session.trained)
         self.chart.set_probabilities(probabilities, names, label)
-        best = int(probabilities.argmax())
-        correct = None if label is None else best == int(label)
-        self.picker.set_prediction(names[best], float(probabilities[best]), correct)
 
     def _names_for(self, probabilities: Any) -> list[str]:
         if len(self._class_names) == len(probabilities):
@@ -331,6 +331,7 @@ class ExplainPanel(QWidget):
         if kernel is not None:
             self._defer_page(2, lambda: self.filters.set_kernel(kernel, f"{steps.name} · {label}"))
         if snapshot.probabilities is not None:
+            self.chart.set_untrained(snapshot.epoch == 0)   # the random start guesses
             self.chart.set_probabilities(snapshot.probabilities, self._names_for(
                 snapshot.probabilities), input_label)
 
@@ -367,7 +368,7 @@ class ExplainPanel(QWidget):
         types = [type(layer).__name__ for layer in opened.model.layers]
         self.session.layer_index = next(
             (i for i, kind in enumerate(types) if kind != "InputLayer"), 0)
-        self.learning.forget()
+        self.learning.forget(opened_file=True)
         self.picker.set_input_shape(self._model_input_shape())
         self._show_banner()
         if self.session.image is not None and self.isVisible():
@@ -391,6 +392,8 @@ class ExplainPanel(QWidget):
 
     def explain_builder_model(self) -> None:
         self._opened_problem = None
+        if not self.history.epochs():
+            self.learning.forget()   # no file's "nothing to replay" note for the builder's model
         self.session.use_spec(self.document.spec.copy())
         self.picker.set_input_shape(self._model_input_shape())
         self._show_banner()
