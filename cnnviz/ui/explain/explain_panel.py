@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from cnnviz.core.explain.lessons import lesson_for_steps
 from cnnviz.core.explain.learning_snapshots import EpochSnapshot
+from cnnviz.ui.common.zoom import scaled, watch_zoom
 from cnnviz.ui.explain.exports import ViewExporter
 from cnnviz.ui.explain.learning import LearningFollower
 from cnnviz.core.explain.forward_pass import answer_of
@@ -135,11 +136,10 @@ class ExplainPanel(QWidget):
         splitter.setStretchFactor(1, 1)
         splitter.setStretchFactor(2, 0)
         splitter.setChildrenCollapsible(False)
-        left.setMinimumWidth(220)
-        left.setMaximumWidth(340)
-        self.lesson.setMinimumWidth(170)
-        self.lesson.setMaximumWidth(340)
+        self._left = left
         self.splitter = splitter
+        self._size_sides()
+        watch_zoom(self._size_sides)
         self._sized = False
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -156,6 +156,13 @@ class ExplainPanel(QWidget):
             self.use_opened_model(workspace.opened.opened, workspace.opened.info)
         self._update_tools()
         self._show_banner()
+
+    def _size_sides(self) -> None:
+        """The side columns' limits follow the zoom, so larger text still fits them."""
+        self._left.setMinimumWidth(scaled(220))
+        self._left.setMaximumWidth(scaled(340))
+        self.lesson.setMinimumWidth(scaled(170))
+        self.lesson.setMaximumWidth(scaled(340))
 
     @property
     def history(self) -> Any:

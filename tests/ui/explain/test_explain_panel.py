@@ -195,3 +195,15 @@ def test_the_answer_is_shown_once_and_an_untrained_guess_says_so(window, qtbot):
     with qtbot.waitSignal(window.workspace.run.finished, timeout=120_000):
         window.training.start()
     qtbot.waitUntil(lambda: panel.chart.headline().startswith("Prediction: "), timeout=30_000)
+
+
+def test_the_default_models_layer_strip_fits_a_1024_window_without_a_scroll_bar(window, qtbot):
+    """Issue 12: the strip needed a scroll bar for the default 7-layer model at 1024 wide."""
+    window.resize(1024, 768)
+    panel = open_explain(window, qtbot)
+    qtbot.wait(50)
+    strip = panel.strip
+    assert len(strip.chips()) == 7
+    assert strip.horizontalScrollBar().maximum() == 0
+    last = strip.chip_widget().chip_rects()[-1]
+    assert last.right() <= strip.viewport().width()
