@@ -162,7 +162,6 @@ def test_numbers_on_small_maps_and_in_tooltips_on_every_map(qtbot):
     assert view.input_grid.shows_numbers() and view.output_grid.shows_numbers()
     large, _ = keras_conv((28, 28, 1), 2, 3)
     view = make_view(qtbot, large, (700, 450))
-    view.set_numbers_on_maps(False)
     view.resize(700, 450)
     view.grab()
     assert not view.input_grid.shows_numbers()   # 28 cells in ~200 px: colours only
@@ -253,7 +252,6 @@ def test_a_new_filter_reworks_the_step_and_playback_goes_on(qtbot):
 def test_png_and_gif_exports(qtbot, tmp_path):
     steps, _ = keras_conv((8, 8, 1), 2, 3)   # 36 steps
     view = make_view(qtbot, steps, (700, 450))
-    view.set_numbers_on_maps(False)   # maps that shrink to the room: the size asked for
     view.resize(700, 450)
     view.set_step(7)
     save_view_png(view, tmp_path / "view.png")
@@ -327,7 +325,6 @@ def test_the_middle_numbers_are_drawn_in_a_small_room_and_the_view_scrolls(qtbot
 
     steps, _ = keras_conv((28, 28, 1), 4, 3)
     view = ConvStepView()
-    view.set_numbers_on_maps(False)
     area = QScrollArea()
     area.setWidgetResizable(True)
     area.setWidget(view)
@@ -358,11 +355,16 @@ def test_maps_up_to_32_by_32_carry_their_numbers(qtbot):
     """The README says numbers are written on maps up to 32×32: the input map shows them."""
     steps, _ = keras_conv((28, 28, 1), 2, 3, padding="same")   # drawn 30×30 with the border
     view = make_view(qtbot, steps, (900, 560))
+    view.set_numbers_always(True)
     assert view.numbers_on_maps()
     assert numbers_drawn(view)
     assert view.width() >= 30 * 20   # the view grew (its scroll area scrolls) rather than drop them
+    small, _ = keras_conv((8, 8, 1), 2, 3)   # numbers that fit the room: on by default
+    view = make_view(qtbot, small, (900, 560))
+    assert view.numbers_on_maps() and numbers_drawn(view) and view.width() == 900
     large, _ = keras_conv((40, 40, 1), 2, 3)
     view = make_view(qtbot, large, (900, 560))
+    view.set_numbers_always(True)
     view.grab()
     assert not view.input_grid.shows_numbers()   # larger maps: colours, values in tooltips
 

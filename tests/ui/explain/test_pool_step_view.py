@@ -137,7 +137,6 @@ def test_layout_fits_without_overlap(qtbot):
 def test_gif_of_the_pooling_animation_and_png(qtbot, tmp_path):
     steps, _ = keras_pool((12, 12, 1))   # 36 steps
     view = make_view(qtbot, steps, (700, 450))
-    view.set_numbers_on_maps(False)   # maps that shrink to the room: the size asked for
     view.resize(700, 450)
     assert save_animation_gif(view, tmp_path / "pool.gif", first_step=6, last_step=29) == 24
     with Image.open(tmp_path / "pool.gif") as gif:

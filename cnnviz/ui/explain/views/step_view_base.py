@@ -176,19 +176,27 @@ class StepViewBase(QWidget):
         # The room there is: the scroll area's viewport, or the view's own size when alone.
         parent = self.parentWidget() or self
         room = (float(parent.width()), float(parent.height()))
-        width, height = self.layout_plan.minimum_size(self.font(), self._content(), room)
+        plan = self.layout_plan
+        plan.numbers_on_maps = True
+        width, height = plan.minimum_size(self.font(), self._content(), room)
+        if not plan.numbers_always and (width > room[0] + 1 or height > room[1] + 1):
+            # Numbers on the maps would not fit: the maps shrink to the room instead.
+            plan.numbers_on_maps = False
+            width, height = plan.minimum_size(self.font(), self._content(), room)
         if (width, height) != (self.minimumWidth(), self.minimumHeight()):
             self.setMinimumSize(max(420, width), max(300, height))
         self._layout_valid = False
 
-    def set_numbers_on_maps(self, on: bool) -> None:
-        """Write the numbers on maps up to 32×32 (they need room: the view may scroll), or let
-        the maps shrink to the room (their numbers then only in tooltips)."""
-        self.layout_plan.numbers_on_maps = bool(on)
+    def set_numbers_always(self, on: bool) -> None:
+        """Write the numbers on maps up to 32×32 always (the view scrolls when they need more
+        room than there is), or only when they fit (else the maps shrink to the room and
+        their values are in the tooltips)."""
+        self.layout_plan.numbers_always = bool(on)
         self._update_minimum()
         self.update()
 
     def numbers_on_maps(self) -> bool:
+        """Whether the maps carry their numbers at the current size."""
         return self.layout_plan.numbers_on_maps
 
     def _layout_key(self) -> tuple:

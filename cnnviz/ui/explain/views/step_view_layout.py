@@ -97,7 +97,10 @@ class StepLayout:
         self.legend_label_font = self.note_font = self.title_font
         self._font = font
         self._content: StepContent | None = None
-        self.numbers_on_maps = True   # maps up to 32×32 keep their numbers (the view scrolls)
+        # Maps up to 32×32 carry their numbers: always (the view scrolls when they need more
+        # room than there is), or only when they fit (numbers_always False, the default).
+        self.numbers_always = False
+        self.numbers_on_maps = True   # what the layout does now (the view decides)
 
     def wrapped(self, lines: list[list[Run]]) -> int:
         """How many lines the calculation wraps to at the current width and fonts."""

@@ -78,12 +78,11 @@ class StepViews(QWidget):
             selectors.addWidget(widget)
         selectors.addSpacing(8)
         selectors.addWidget(self.caption, 1)
-        self.numbers_box = QCheckBox("Numbers on maps")
-        self.numbers_box.setChecked(True)
+        self.numbers_box = QCheckBox("Numbers on maps, always")
+        self.numbers_box.setChecked(False)
         self.numbers_box.setToolTip(
-            "Write every value on the input and output maps (maps up to 32×32); the view "
-            "scrolls when the room is too small for them.\nOff: the maps shrink to fit the "
-            "room, and their values are in the tooltips.")
+            "Maps up to 32×32 carry their values when there is room for them.\nTicked: "
+            "always, and the view scrolls when the room is too small for them.")
         self.numbers_box.toggled.connect(self._numbers_toggled)
         selectors.addWidget(self.numbers_box)
         self.caption.setMinimumHeight(self.filter_box.sizeHint().height())
@@ -107,8 +106,8 @@ class StepViews(QWidget):
         if kind not in self._views:
             view = _make_view(kind)
             self._views[kind] = view
-            if hasattr(view, "set_numbers_on_maps"):
-                view.set_numbers_on_maps(self.numbers_box.isChecked())
+            if hasattr(view, "set_numbers_always"):
+                view.set_numbers_always(self.numbers_box.isChecked())
             page = QScrollArea()
             page.setWidgetResizable(True)   # the view fills the room, and scrolls when larger
             page.setFrameShape(QFrame.Shape.NoFrame)
@@ -128,8 +127,8 @@ class StepViews(QWidget):
 
     def _numbers_toggled(self, on: bool) -> None:
         for view in self._views.values():
-            if hasattr(view, "set_numbers_on_maps"):
-                view.set_numbers_on_maps(on)
+            if hasattr(view, "set_numbers_always"):
+                view.set_numbers_always(on)
 
     @property
     def animated(self) -> bool:
