@@ -158,10 +158,11 @@ class ExplainPanel(QWidget):
         self._show_banner()
 
     def _size_sides(self) -> None:
-        """The side columns' limits follow the zoom, so larger text still fits them."""
-        self._left.setMinimumWidth(scaled(220))
+        """The side columns may grow with the zoom (on a wide screen larger text still fits
+        them); their minimums stay, so a small screen keeps its room for the centre."""
+        self._left.setMinimumWidth(220)
         self._left.setMaximumWidth(scaled(340))
-        self.lesson.setMinimumWidth(scaled(170))
+        self.lesson.setMinimumWidth(170)
         self.lesson.setMaximumWidth(scaled(340))
 
     @property

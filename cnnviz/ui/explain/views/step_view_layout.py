@@ -119,11 +119,20 @@ class StepLayout:
         keeps them readable and `minimum_size` tells the view how much room it needs."""
         self._font, self._content = font, content
         floor = self.floor_pixels()
-        pixels = max(floor, min(MAX_BASE_PIXELS * zoom_factor(), width / 50, height / 29))
-        base = self._plan(width, height, pixels, pixels)
-        if not base.chosen.fits and pixels > floor:
-            pixels = floor
-            base = self._plan(width, height, pixels, pixels)
+        largest = max(floor, min(MAX_BASE_PIXELS * zoom_factor(), width / 50, height / 29))
+        # Larger numbers need larger cells, which leave the maps less room: from the largest
+        # size down to the floor, the first whose maps get most of the room they could have.
+        best: Plan | None = None
+        pixels = largest
+        while True:
+            plan = self._plan(width, height, pixels, pixels)
+            chosen = plan.chosen
+            if best is None or (chosen.fits, chosen.score) > (best.chosen.fits, best.chosen.score):
+                best = plan
+            if (chosen.fits and chosen.score[0] >= 0.9) or pixels <= floor:
+                break
+            pixels = max(floor, pixels * 0.88)
+        base, pixels = best, best.pixels
         text_pixels = pixels
         while text_pixels < min(MAX_TEXT_PIXELS * zoom_factor(), pixels * 1.25):
             bigger = self._plan(width, height, pixels, text_pixels + 1, base.chosen)
