@@ -8,7 +8,8 @@ from typing import Any, Sequence
 
 __all__ = [
     "BYTES_PER_PARAM", "count_text", "dims_text", "format_duration", "format_value",
-    "keras_shape", "params_with_size", "percent_of", "probability_percent", "readable_size",
+    "keras_shape", "params_with_size", "percent_of", "plain_value", "probability_percent",
+    "readable_size", "tiny_value_note",
 ]
 
 BYTES_PER_PARAM = 4   # float32 weights, as Keras's summary assumes for a default model
@@ -87,6 +88,49 @@ def format_value(value: float, digits: int = 3) -> str:
     if magnitude >= 10:
         return f"{value:.1f}"
     return f"{value:.{max(digits - 1, 1)}f}" if magnitude >= 1 else f"{value:.{digits}f}"
+
+
+def _plain_decimals(magnitude: float, digits: int) -> int:
+    """Decimals plain_value writes a number of this size with (see plain_value)."""
+    if magnitude >= 100:
+        return 0
+    if magnitude >= 10:
+        return 1
+    if magnitude >= 1:
+        return min(digits, 2)
+    decimals = digits
+    # A small value keeps one significant digit (0.004, not 0.00), up to three more decimals.
+    while decimals < digits + 3 and round(magnitude, decimals) == 0:
+        decimals += 1
+    return decimals
+
+
+def plain_value(value: float, digits: int = 3) -> str:
+    """A number as a student reads it, never in scientific notation: 0.123, −1.50, 12.3, 1,234.
+
+    `digits` decimals below 1 (at most two from 1 to 10); a small value keeps one significant
+    digit (0.004 with digits=2) up to `digits + 3` decimals; anything smaller is written as
+    zero with those decimals ("0.00000"), and `tiny_value_note` says what it really is.
+    """
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    if value == 0:
+        return "0"
+    magnitude = abs(value)
+    if magnitude >= 1000:
+        return f"{value:,.0f}"
+    text = f"{value:.{_plain_decimals(magnitude, digits)}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def tiny_value_note(value: float, digits: int = 3) -> str:
+    """Why plain_value wrote a non-zero `value` as zero ("shown as 0.00000 because it is
+    3e-07"), or "" when it did not."""
+    value = float(value)
+    if value == 0 or not math.isfinite(value) or round(abs(value), digits + 3) != 0:
+        return ""
+    return f"shown as {plain_value(value, digits)} because it is {value:.0e}"
 
 
 def format_duration(seconds: float | None) -> str:

@@ -1,8 +1,10 @@
-"""All channels of one layer's output as a grid of small maps, on one shared colour scale.
+"""All channels of one layer's output as a grid of small maps.
 
 A (H, W, C) output becomes C tiles, each labelled with its channel number; a (N,) vector
-(Flatten, Dense) becomes rows of cells. Every tile uses the same zero-centred limit, so a
-strong map looks strong next to a weak one. Tiles grow to fill the space when there are
+(Flatten, Dense) becomes rows of cells. By default each tile is coloured on its own
+zero-centred scale (its largest |value|), so every map's structure shows even when a few
+maps are much stronger than the rest; the shared scale (one limit for every tile, so a
+strong map looks strong next to a weak one) is an option, and the title says which is used. Tiles grow to fill the space when there are
 few of them and shrink (down to a readable minimum, then scroll) when there are many.
 `TileCanvas` is shared with the filter grid.
 """
@@ -17,10 +19,11 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import (
-    QBoxLayout, QFrame, QLabel, QScrollArea, QSizePolicy, QToolTip, QVBoxLayout, QWidget,
+    QBoxLayout, QComboBox, QFrame, QLabel, QScrollArea, QSizePolicy, QToolTip, QVBoxLayout,
+    QWidget,
 )
 
-from cnnviz.core.formatting import format_value
+from cnnviz.core.formatting import plain_value
 from cnnviz.ui.common.value_colors import (
     ColorLegend, diverging_image, symmetric_limit, text_color_on,
 )
@@ -275,7 +278,7 @@ class VectorStrip(QWidget):
         metrics = self.fontMetrics()
         if self.cell >= 36:
             for index, value in enumerate(self.values):
-                text = format_value(value, 2)
+                text = plain_value(value, 2)
                 if metrics.horizontalAdvance(text) <= self.cell - 4:
                     painter.setPen(text_color_on(value, self.limit))
                     painter.drawText(self.cell_rect(index), Qt.AlignmentFlag.AlignCenter, text)
@@ -295,7 +298,7 @@ class VectorStrip(QWidget):
             index = self.index_at(event.pos())
             if index is not None:
                 QToolTip.showText(event.globalPos(),
-                                  f"Unit {index}: {format_value(self.values[index], 4)}", self)
+                                  f"Unit {index}: {plain_value(self.values[index], 4)}", self)
             else:
                 QToolTip.hideText()
             return True
@@ -347,6 +350,14 @@ class FeatureMapGrid(QWidget):
         self.legend = ColorLegend()
         self.legend.setMinimumWidth(140)
         self.legend.setMaximumWidth(240)
+        self.scale_box = QComboBox()
+        self.scale_box.addItems(["Each map its own scale", "One scale for all maps"])
+        self.scale_box.setToolTip(
+            "Each map its own scale: every map's colours reach full strength at its own "
+            "largest value, so its structure shows.\nOne scale for all maps: the same colours "
+            "mean the same values in every map, so strong and weak maps can be compared.")
+        self.scale_box.currentIndexChanged.connect(self._scale_changed)
+        self._title = ""
         self.tiles = TileCanvas()
         self.tiles.tooltip_for = self._tile_tooltip
         self.tiles.tile_clicked.connect(self.channel_clicked)
@@ -355,6 +366,7 @@ class FeatureMapGrid(QWidget):
         self.scroll = FitScrollArea(self.tiles)
         header = self.header = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         header.addWidget(self.title_label, 1)
+        header.addWidget(self.scale_box)
         header.addWidget(self.legend)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -375,18 +387,46 @@ class FeatureMapGrid(QWidget):
         if array.ndim not in (1, 3):
             raise ValueError(f"Cannot draw an output of shape {np.shape(output)} as maps.")
         self.output = array
+        self._title = title
+        self._draw()
+
+    def shared_scale(self) -> bool:
+        """Whether every map is coloured on one scale (else each on its own)."""
+        return self.scale_box.currentIndex() == 1 or self.output.ndim != 3
+
+    def set_shared_scale(self, shared: bool) -> None:
+        self.scale_box.setCurrentIndex(1 if shared else 0)
+
+    def map_limit(self, channel: int) -> float:
+        """The |value| at which channel `channel`'s colours reach full strength."""
+        if self.shared_scale():
+            return self.limit
+        return symmetric_limit(self.output[..., channel])
+
+    def _scale_changed(self, _index: int) -> None:
+        if self.output.size:
+            self._draw()
+
+    def _draw(self) -> None:
+        array, title = self.output, self._title
         self.limit = symmetric_limit(array)
         self.legend.set_limit(self.limit)
         if array.ndim == 3:
             height, width, channels = array.shape
-            images = [diverging_image(array[..., c], self.limit) for c in range(channels)]
+            images = [diverging_image(array[..., c], self.map_limit(c)) for c in range(channels)]
             self.tiles.set_tiles(images, [str(c) for c in range(channels)], (height, width))
             what = f"{channels} feature map{'s' if channels != 1 else ''} of {height}×{width}"
+            if self.shared_scale():
+                what += f"  ·  one colour scale, ±{plain_value(self.limit)}"
+            else:
+                what += "  ·  each map on its own colour scale (hover a map for its range)"
             self._show(self.tiles)
         else:
             self.strip.set_values(array, self.limit)
             what = f"{array.size} values (hover for each)"
             self._show(self.strip)
+        self.legend.setVisible(self.shared_scale())
+        self.scale_box.setVisible(array.ndim == 3 and array.shape[2] > 1)
         self.title_label.setText(f"{title}  ·  {what}" if title else what)
 
     def clear(self) -> None:
@@ -439,7 +479,9 @@ class FeatureMapGrid(QWidget):
 
     def _tile_tooltip(self, channel: int, row: int, col: int) -> str:
         plane = self.output[..., channel]
+        scale = "shared scale" if self.shared_scale() else "its own scale"
         return (f"Channel {channel}\n"
-                f"value at row {row}, column {col}: {format_value(plane[row, col], 4)}\n"
-                f"min {format_value(plane.min())} · max {format_value(plane.max())}"
-                f" · mean {format_value(plane.mean())}")
+                f"value at row {row}, column {col}: {plain_value(plane[row, col], 4)}\n"
+                f"min {plain_value(plane.min())} · max {plain_value(plane.max())}"
+                f" · mean {plain_value(plane.mean())}\n"
+                f"colours: {scale}, full strength at ±{plain_value(self.map_limit(channel))}")

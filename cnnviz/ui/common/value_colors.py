@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from cnnviz.core.formatting import format_value
+from cnnviz.core.formatting import plain_value
 
 NEGATIVE = np.array([33, 102, 172], np.float32)    # deep blue
 ZERO = np.array([247, 247, 247], np.float32)        # near white
@@ -114,9 +114,9 @@ class ColorLegend(QWidget):
         painter.drawRect(bar)
         text_top = bar.bottom() + 2
         text_rect = QRectF(bar.left(), text_top, bar.width(), metrics.height() + 2)
-        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft, format_value(-self._limit))
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft, plain_value(-self._limit))
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter, "0")
-        painter.drawText(text_rect, Qt.AlignmentFlag.AlignRight, format_value(self._limit))
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignRight, plain_value(self._limit))
         painter.end()
 
 
@@ -394,4 +394,4 @@ class ValueMap(QWidget):
                 painter.setPen(text_color_on(value, self._limit))
                 painter.drawText(QRectF(rect.left() + col * cell, rect.top() + row * cell,
                                         cell, cell), Qt.AlignmentFlag.AlignCenter,
-                                 format_value(value, 2))
+                                 plain_value(value, 2))

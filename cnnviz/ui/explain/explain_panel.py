@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from cnnviz.core.explain.lessons import lesson_for_steps
 from cnnviz.core.explain.learning_snapshots import EpochSnapshot
+from cnnviz.ui.common.zoom import scaled, watch_zoom
 from cnnviz.ui.explain.exports import ViewExporter
 from cnnviz.ui.explain.learning import LearningFollower
 from cnnviz.core.explain.forward_pass import answer_of
@@ -138,11 +139,10 @@ class ExplainPanel(QWidget):
         splitter.setStretchFactor(1, 1)
         splitter.setStretchFactor(2, 0)
         splitter.setChildrenCollapsible(False)
-        left.setMinimumWidth(220)
-        left.setMaximumWidth(340)
-        self.lesson.setMinimumWidth(170)
-        self.lesson.setMaximumWidth(340)
+        self._left = left
         self.splitter = splitter
+        self._size_sides()
+        watch_zoom(self._size_sides)
         self._sized = False
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -159,6 +159,14 @@ class ExplainPanel(QWidget):
             self.use_opened_model(workspace.opened.opened, workspace.opened.info)
         self._update_tools()
         self._show_banner()
+
+    def _size_sides(self) -> None:
+        """The side columns may grow with the zoom (on a wide screen larger text still fits
+        them); their minimums stay, so a small screen keeps its room for the centre."""
+        self._left.setMinimumWidth(220)
+        self._left.setMaximumWidth(scaled(340))
+        self.lesson.setMinimumWidth(170)
+        self.lesson.setMaximumWidth(scaled(340))
 
     @property
     def history(self) -> Any:
@@ -216,6 +224,7 @@ class ExplainPanel(QWidget):
         self.picker.set_dataset(dataset)
 
     def _input_chosen(self, image: Any, description: str, label: Any) -> None:
+        self.chart.setEnabled(False)   # greyed until the model has seen the new input
         self.session.set_input(image, description, label)
         self.learning.follow_live()
         if self.session.model is None:
@@ -246,10 +255,9 @@ class ExplainPanel(QWidget):
             return
         self.chart.setEnabled(True)
         names = self._names_for(probabilities)
+        # Shown once, by the chart; an untrained model's answer is called a guess there.
+        self.chart.set_untrained(not self.session.trained)
         self.chart.set_probabilities(probabilities, names, label)
-        best = int(probabilities.argmax())
-        correct = None if label is None else best == int(label)
-        self.picker.set_prediction(names[best], float(probabilities[best]), correct)
 
     def _names_for(self, probabilities: Any) -> list[str]:
         if len(self._class_names) == len(probabilities):
@@ -334,6 +342,7 @@ class ExplainPanel(QWidget):
         if kernel is not None:
             self._defer_page(2, lambda: self.filters.set_kernel(kernel, f"{steps.name} · {label}"))
         if snapshot.probabilities is not None:
+            self.chart.set_untrained(snapshot.epoch == 0)   # the random start guesses
             self.chart.set_probabilities(snapshot.probabilities, self._names_for(
                 snapshot.probabilities), input_label)
 
@@ -370,7 +379,7 @@ class ExplainPanel(QWidget):
         types = [type(layer).__name__ for layer in opened.model.layers]
         self.session.layer_index = next(
             (i for i, kind in enumerate(types) if kind != "InputLayer"), 0)
-        self.learning.forget()
+        self.learning.forget(opened_file=True)
         self.picker.set_input_shape(self._model_input_shape())
         self._show_banner()
         if self.session.image is not None and self.isVisible():
@@ -394,6 +403,8 @@ class ExplainPanel(QWidget):
 
     def explain_builder_model(self) -> None:
         self._opened_problem = None
+        if not self.history.epochs():
+            self.learning.forget()   # no file's "nothing to replay" note for the builder's model
         self.session.use_spec(self.document.spec.copy())
         self.picker.set_input_shape(self._model_input_shape())
         self._show_banner()

@@ -32,7 +32,7 @@ class InputPicker(QWidget):
     """Three ways to choose the input to explain: Dataset images, Draw, Image file.
 
     Call `set_input_shape((H, W, C))` with the model's input, `set_dataset(dataset)` with
-    the loaded data, and `set_prediction(...)` once the model has seen the emitted input.
+    the loaded data (the model's answer is shown once, by the probability chart under it).
     The File mode (open or drop an image file) is its `file_page` (input_file_mode.py).
     """
 
@@ -59,21 +59,15 @@ class InputPicker(QWidget):
         self.tabs.setTabToolTip(FILE, "Open an image file, or drop one here")
         self.tabs.currentChanged.connect(self._mode_changed)
 
-        self.prediction_label = QLabel()
-        self.prediction_label.setWordWrap(True)
-        self.prediction_label.setTextFormat(Qt.TextFormat.RichText)
-        self.prediction_label.setContentsMargins(6, 0, 6, 0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addWidget(self.tabs)
-        layout.addWidget(self.prediction_label)
         layout.addStretch(1)
         self.setAcceptDrops(True)
         self.setMinimumWidth(240)
         self.set_dataset(None)
         self.set_input_shape(None)
-        self.clear_prediction()
 
     # -- pages --------------------------------------------------------------------------
     def _build_dataset_page(self) -> QWidget:
@@ -202,18 +196,6 @@ class InputPicker(QWidget):
             f"{dataset.name} has no images.")
         self._refresh_dataset(emit=self.tabs.currentIndex() == DATASET)
 
-    def set_prediction(self, class_name: str, probability: float, correct: bool | None) -> None:
-        """Show what the model predicts for the emitted input (correct: None if unknown)."""
-        mark = {True: "<span style='color:#1e7d32'>✓ correct</span>",
-                False: "<span style='color:#b3261e'>✗ wrong</span>", None: ""}[correct]
-        self.prediction_label.setText(
-            f"Predicted: <b>{escape_html(class_name)}</b> ({probability:.1%}) {mark}".rstrip())
-
-    def clear_prediction(self) -> None:
-        """Forget the prediction (a new input was chosen and the model has not seen it yet)."""
-        self.prediction_label.setText("<span style='color:#5f6368'>Predicted: …</span>"
-                                      if self.current_input() is not None else "")
-
     # -- queries and actions ------------------------------------------------------------
     def mode(self) -> str:
         """'dataset', 'draw' or 'file'."""
@@ -230,9 +212,7 @@ class InputPicker(QWidget):
         return self._choices[self.tabs.currentIndex()]
 
     def emit_current(self) -> None:
-        """Emit `input_chosen` for the current mode's input, if it has one (and forget the
-        prediction shown, which was for the model as it was)."""
-        self.clear_prediction()
+        """Emit `input_chosen` for the current mode's input, if it has one."""
         choice = self.current_input()
         if choice is not None:
             self.input_chosen.emit(*choice)

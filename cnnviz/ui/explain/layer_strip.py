@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QScrollArea, QSizePolicy, QWidget
 
@@ -12,6 +12,10 @@ from cnnviz.core.formatting import dims_text
 from cnnviz.ui.common.layer_style import layer_color
 
 CHIP_GAP = 14     # room for the arrow between two chips
+# (padding inside a chip, gap between chips), roomiest first: the strip uses the first that
+# lets every chip fit the width it has (a 7-layer model fits a 1024-pixel window).
+SPACINGS = ((22, 14), (16, 11), (10, 8), (6, 6))
+MAX_EXTRA = 40    # a wide strip gives each chip up to this much more room
 
 
 @dataclass(frozen=True)
@@ -37,28 +41,46 @@ class _Chips(QWidget):
         super().__init__(parent)
         self.chips: list[LayerChip] = []
         self.selected = -1
+        self.room = 0     # the width the strip shows; 0: no limit
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
-    def chip_width(self, chip: LayerChip) -> int:
+    def text_width(self, chip: LayerChip) -> int:
         metrics = self.fontMetrics()
         bold = QFont(self.font())
         bold.setBold(True)
         title = QFontMetrics(bold).horizontalAdvance(short_type(chip.layer_type))
-        return max(title, metrics.horizontalAdvance(dims_text(chip.shape))) + 22
+        return max(title, metrics.horizontalAdvance(dims_text(chip.shape)))
+
+    def chip_width(self, chip: LayerChip) -> int:
+        return self.text_width(chip) + 22
+
+    def spacing(self) -> tuple[int, int, float]:
+        """(padding, gap, extra width per chip) that fit the room, roomiest first."""
+        texts = sum(self.text_width(chip) for chip in self.chips)
+        count = len(self.chips)
+        for padding, gap in SPACINGS:
+            total = texts + count * padding + max(0, count - 1) * gap + 4
+            if not self.room or total <= self.room:
+                break
+        extra = 0.0
+        if self.room and count and total < self.room:
+            extra = min(MAX_EXTRA, (self.room - total) / count)
+        return padding, gap, extra
 
     def chip_rects(self) -> list[QRectF]:
         rects, x = [], 2.0
         height = self.fontMetrics().height() * 2 + 14
+        padding, gap, extra = self.spacing()
         for chip in self.chips:
-            width = self.chip_width(chip)
+            width = self.text_width(chip) + padding + extra
             rects.append(QRectF(x, 3, width, height))
-            x += width + CHIP_GAP
+            x += width + gap
         return rects
 
     def sizeHint(self) -> QSize:  # noqa: N802
         rects = self.chip_rects()
-        width = int(rects[-1].right()) + 4 if rects else 100
+        width = int(rects[-1].right()) + 2 if rects else 100
         return QSize(width, self.fontMetrics().height() * 2 + 20)
 
     def chip_at(self, x: float, y: float) -> int:
@@ -132,8 +154,25 @@ class LayerStrip(QScrollArea):
 
     def set_layers(self, chips: list[LayerChip]) -> None:
         self._chips.chips = list(chips)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Lay the chips out for the width there is: tighter spacing before a scroll bar."""
+        self._chips.room = self.viewport().width()
         self._chips.resize(self._chips.sizeHint())
         self._chips.update()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit()
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:   # the zoom changed the font
+            self._chips.setFont(self.font())
+            bar = self.horizontalScrollBar().sizeHint().height()
+            self.setFixedHeight(self._chips.sizeHint().height() + bar + 2)
+            self._fit()
 
     def chips(self) -> list[LayerChip]:
         return list(self._chips.chips)

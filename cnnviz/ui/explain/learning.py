@@ -13,7 +13,9 @@ from typing import Any, Callable
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox
 
 from cnnviz.core.explain.learning_snapshots import EpochSnapshot, LearningHistory
-from cnnviz.ui.explain.learning_replay import LearningReplay
+from cnnviz.ui.explain.learning_replay import (
+    EMPTY_TEXT, OPENED_FILE_TEXT, LearningReplay, trained_before_text,
+)
 from cnnviz.ui.explain.session import ExplainSession, Observation
 from cnnviz.workspace import TrainingRun
 
@@ -72,15 +74,21 @@ class LearningFollower:
             self._training_started(run.live_model)
         elif run.model is not None:
             self._training_finished(run.model)
+        epochs = int(run.history.epochs_done) if run.history is not None else 0
+        if epochs and not self.history.epochs():
+            # Trained before this view existed: nobody recorded those epochs. Say so.
+            self.replay.set_empty_text(trained_before_text(epochs))
 
     def detach(self) -> None:
         """Stop looking at the weights during training (the window is closing)."""
         if self._run.observer == self._session.observe:
             self._run.observer = None
 
-    def forget(self) -> None:
-        """Another model is explained: its past epochs are not this history's."""
+    def forget(self, opened_file: bool = False) -> None:
+        """Another model is explained: its past epochs are not this history's. A model
+        opened from a file has no training here to replay, and the replay says so."""
         self.history.clear()
+        self.replay.set_empty_text(OPENED_FILE_TEXT if opened_file else EMPTY_TEXT)
         self.replay.history_updated()
 
     def follow_live(self) -> None:
@@ -94,6 +102,7 @@ class LearningFollower:
 
     def _training_started(self, model: Any) -> None:
         session = self._session
+        self.replay.set_empty_text(EMPTY_TEXT)
         if session.model is not model:
             self.forget()
         session.use_model(model, trained=session.model is model and session.trained,

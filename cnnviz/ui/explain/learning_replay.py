@@ -16,10 +16,21 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.core.explain.learning_snapshots import LearningHistory
+from cnnviz.ui.explain.icons import pause_icon, play_icon
 
 PLAY_INTERVAL_MS = 700      # slow enough to see each epoch, fast enough to see the change
 MAX_TICKS = 60              # more epochs than this: no tick marks (they would merge)
 EMPTY_TEXT = "No epochs recorded yet: train the model to watch it learn."
+OPENED_FILE_TEXT = ("Nothing to replay: this model was opened from a file, so its training "
+                    "happened elsewhere. Fine-tune it to record epochs here.")
+
+
+def trained_before_text(epochs: int) -> str:
+    """What the replay says about a model trained before the Explain view was first opened."""
+    noun = "epoch" if epochs == 1 else "epochs"
+    return (f"This model trained {epochs} {noun} before the Explain view was opened, so "
+            f"{'it was' if epochs == 1 else 'they were'} not recorded. Train more epochs "
+            "with this view open to replay how it learns.")
 
 
 class LearningReplay(QWidget):
@@ -33,8 +44,9 @@ class LearningReplay(QWidget):
         self.history: LearningHistory | None = None
         self._epochs: list[int] = []
         self._selected: int | None = None
+        self.empty_text = EMPTY_TEXT
         self.play_button = QToolButton()
-        self.play_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.play_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.play_button.setToolTip("Play the recorded epochs from the random start")
         self.play_button.clicked.connect(self._toggle_play)
         self.slider = QSlider(Qt.Orientation.Horizontal)
@@ -151,9 +163,14 @@ class LearningReplay(QWidget):
         self.play_button.setEnabled(count > 1)
         self.label.setText(self._label_text())
 
+    def set_empty_text(self, text: str) -> None:
+        """What the replay says while it has no epochs (why there is nothing to replay)."""
+        self.empty_text = text
+        self.label.setText(self._label_text())
+
     def _label_text(self) -> str:
-        if self.history is None or self._selected is None:
-            return html.escape(EMPTY_TEXT)
+        if self.history is None or self._selected is None or not self._epochs:
+            return html.escape(self.empty_text)
         snapshot = self.history.at(self._selected)
         when, _, figures = self.history.label(self._selected).partition(" · ")
         text = f"<b>{html.escape(when)}</b>"
@@ -195,4 +212,6 @@ class LearningReplay(QWidget):
             self.stop()
 
     def _sync_play_button(self) -> None:
-        self.play_button.setText("⏸ Pause" if self.is_playing() else "▶ Play")
+        playing = self.is_playing()
+        self.play_button.setText("Pause" if playing else "Play")
+        self.play_button.setIcon(pause_icon() if playing else play_icon())

@@ -9,7 +9,7 @@ Space, Left, Right, Home and End; `bind_step_view` wires a step view to a playba
 
 from __future__ import annotations
 
-from PySide6.QtCore import QElapsedTimer, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QElapsedTimer, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QSizePolicy, QSlider, QStyle, QToolButton, QWidget,
@@ -208,6 +208,19 @@ class PlaybackBar(QWidget):
         self._show_count(playback.count())
         self._show_playing(playback.is_playing())
         self._show_speed(playback.speed())
+        self._size_labels()
+
+    def _size_labels(self) -> None:
+        """Room for the longest texts at the current font (it follows the zoom)."""
+        metrics = self.fontMetrics()
+        self.step_label.setMinimumWidth(metrics.horizontalAdvance("step 0000 of 0000"))
+        self.speed_label.setMinimumWidth(metrics.horizontalAdvance("60 steps/s "))
+        self.speed_slider.setFixedWidth(max(110, metrics.horizontalAdvance("0") * 14))
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._size_labels()
 
     def _scrubbed(self, value: int) -> None:
         if value != self.playback.position():

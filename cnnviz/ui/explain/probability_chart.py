@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from cnnviz.core.explain.learning_snapshots import class_probabilities
@@ -56,6 +56,24 @@ class _ChartLayout:
     bar_w: int = 0
 
 
+def draw_mark(painter: QPainter, box: QRectF, right: bool, colour: QColor) -> None:
+    """A tick (right) or a cross (wrong) drawn as lines: no font glyph, so never a box."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    pen = QPen(colour, max(1.5, box.width() / 6))
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    painter.setPen(pen)
+    x, y, w, h = box.x(), box.y(), box.width(), box.height()
+    if right:
+        painter.drawPolyline([QPointF(x + 0.1 * w, y + 0.55 * h), QPointF(x + 0.4 * w, y + 0.85 * h),
+                              QPointF(x + 0.9 * w, y + 0.15 * h)])
+    else:
+        painter.drawLine(QPointF(x + 0.15 * w, y + 0.15 * h), QPointF(x + 0.85 * w, y + 0.85 * h))
+        painter.drawLine(QPointF(x + 0.85 * w, y + 0.15 * h), QPointF(x + 0.15 * w, y + 0.85 * h))
+    painter.restore()
+
+
 class ProbabilityChart(QWidget):
     """Horizontal probability bars with class names, the top class and the true class marked."""
 
@@ -64,6 +82,7 @@ class ProbabilityChart(QWidget):
         self.probabilities = np.zeros(0)
         self.class_names: list[str] = []
         self.true_label: int | None = None
+        self.untrained = False   # random weights: the top class is a guess, and says so
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     # ------------------------------------------------------------------ public
@@ -80,6 +99,11 @@ class ProbabilityChart(QWidget):
                            else None)
         self.update()
 
+    def set_untrained(self, untrained: bool) -> None:
+        """Whether the weights are still random: the answer is then called a guess."""
+        self.untrained = bool(untrained)
+        self.update()
+
     def clear(self) -> None:
         self.probabilities, self.class_names, self.true_label = np.zeros(0), [], None
         self.update()
@@ -94,12 +118,21 @@ class ProbabilityChart(QWidget):
         return self.predicted_class() == self.true_label
 
     def headline(self) -> str:
-        """The line above the bars: "Prediction: 7 (98.1%) ✓ right" or "… ✗ true: 5"."""
+        """The line above the bars: "Prediction: 7 (98.1%) ✓ right" or "… ✗ true: 5"; for
+        an untrained model "Guess: 3 (12.1%), …", and a right guess is right by chance."""
         top = self.predicted_class()
         if top is None:
             return "No prediction yet"
-        text = f"Prediction: {self.class_names[top]} ({probability_percent(self.probabilities[top])})"
+        percent = probability_percent(self.probabilities[top])
         correct = self.is_correct()
+        if self.untrained:
+            text = f"Guess: {self.class_names[top]} ({percent}), the weights are still random"
+            if correct is True:
+                text += "  ✓ right by chance"
+            elif correct is False:
+                text += f"  ✗ true: {self.class_names[self.true_label]}"
+            return text
+        text = f"Prediction: {self.class_names[top]} ({percent})"
         if correct is True:
             text += "  ✓ right"
         elif correct is False:
@@ -159,7 +192,7 @@ class ProbabilityChart(QWidget):
         layout.hidden = count - len(layout.rows)
         slots = len(layout.rows) + (1 if layout.hidden else 0)
         row_h = max(min(MAX_ROW_HEIGHT, body_h // slots), min(MIN_ROW_HEIGHT, body_h // slots))
-        layout.mark_w = metrics.horizontalAdvance("✓") + 6
+        layout.mark_w = metrics.height() + 4
         layout.name_w = min(max(bold_metrics.horizontalAdvance(r.name) for r in layout.rows)
                             + 12, int(area.width() * 0.4))
         pct_w = metrics.horizontalAdvance("100.0%") + 6
@@ -203,10 +236,9 @@ class ProbabilityChart(QWidget):
             painter.fillRect(rect, RIGHT_BACKGROUND if right else WRONG_BACKGROUND)
             painter.fillRect(QRect(rect.left(), rect.top(), 4, rect.height()),
                              RIGHT if right else WRONG)
-            painter.setFont(bold)
-            painter.setPen(RIGHT if right else WRONG)
-            painter.drawText(QRect(rect.left() + 5, rect.top(), mark_w, rect.height()),
-                             Qt.AlignmentFlag.AlignVCenter, "✓" if right else "✗")
+            side = min(mark_w - 6, rect.height() - 4)
+            draw_mark(painter, QRectF(rect.left() + 6, rect.center().y() - side / 2, side, side),
+                      right, RIGHT if right else WRONG)
         painter.setFont(bold if row.is_top or row.is_true else self.font())
         painter.setPen(text_colour)
         name_rect = QRect(rect.left() + mark_w, rect.top(), name_w - 8, rect.height())

@@ -70,13 +70,30 @@ def test_one_shared_limit_so_a_weak_map_looks_weak(grid):
     maps = np.zeros((4, 4, 2), np.float32)
     maps[..., 0] = 1.0
     maps[..., 1] = 4.0
+    grid.set_shared_scale(True)
     grid.set_maps(maps)
+    assert "one colour scale" in grid.title_label.text()
     assert grid.legend.limit() == pytest.approx(4.0)
     strong = pixel(grid.canvas, grid.tile_rect(1).center())
     weak = pixel(grid.canvas, grid.tile_rect(0).center())
     assert (strong.red(), strong.green(), strong.blue()) == tuple(int(v) for v in POSITIVE)
     # a quarter of the way from white to red: far lighter than channel 1
     assert weak.green() == pytest.approx(ZERO[1] + (POSITIVE[1] - ZERO[1]) * 0.25, abs=2)
+
+
+def test_each_map_on_its_own_scale_by_default_so_weak_maps_show_their_structure(grid):
+    """Issue 12: feature maps were mostly pale (one strong map set the scale for all)."""
+    maps = np.zeros((4, 4, 2), np.float32)
+    maps[0, 0, 0], maps[..., 1] = 0.1, 40.0     # a weak map beside a very strong one
+    grid.set_maps(maps)
+    assert not grid.shared_scale()
+    assert "own colour scale" in grid.title_label.text()
+    weak_peak = pixel(grid.canvas, grid.tile_rect(0).topLeft() + QPoint(2, 2))
+    assert (weak_peak.red(), weak_peak.green(), weak_peak.blue()) == tuple(int(v) for v in POSITIVE)
+    assert "±0.100" in grid._tile_tooltip(0, 0, 0)
+    grid.set_shared_scale(True)                 # the option: one scale, the weak map pale
+    weak_peak = pixel(grid.canvas, grid.tile_rect(0).topLeft() + QPoint(2, 2))
+    assert weak_peak.green() > 240
 
 
 def test_clicking_a_tile_emits_its_channel_and_outlines_it(grid, qtbot):

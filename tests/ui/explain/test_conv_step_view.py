@@ -77,7 +77,7 @@ def test_calculation_shows_the_frames_real_numbers(qtbot, strided_same_even):
         assert f"→ relu → {display_value(frame.output)}" in text
         assert f"bias {display_value(frame.bias)}" in text
         for channel_sum in frame.channel_sums:
-            assert operand(channel_sum, 3) in text
+            assert operand(channel_sum) in text
         # 16 products per channel: the first ones written out, the rest shortened.
         window, kernel = frame.window[..., 0].ravel(), frame.kernel[..., 0].ravel()
         assert f"{operand(window[0])}×{operand(kernel[0])}" in text
@@ -162,6 +162,7 @@ def test_numbers_on_small_maps_and_in_tooltips_on_every_map(qtbot):
     assert view.input_grid.shows_numbers() and view.output_grid.shows_numbers()
     large, _ = keras_conv((28, 28, 1), 2, 3)
     view = make_view(qtbot, large, (700, 450))
+    view.resize(700, 450)
     view.grab()
     assert not view.input_grid.shows_numbers()   # 28 cells in ~200 px: colours only
     # The real tooltip event shows the value of the cell under the mouse.
@@ -251,6 +252,7 @@ def test_a_new_filter_reworks_the_step_and_playback_goes_on(qtbot):
 def test_png_and_gif_exports(qtbot, tmp_path):
     steps, _ = keras_conv((8, 8, 1), 2, 3)   # 36 steps
     view = make_view(qtbot, steps, (700, 450))
+    view.resize(700, 450)
     view.set_step(7)
     save_view_png(view, tmp_path / "view.png")
     with Image.open(tmp_path / "view.png") as png:
@@ -306,3 +308,79 @@ def test_exports_to_a_read_only_folder_say_so(qtbot, tmp_path):
         assert list(locked.iterdir()) == []
     finally:
         locked.chmod(0o755)
+
+
+def numbers_drawn(view) -> bool:
+    """Whether every grid with numbers to show writes them (input, output and the middle)."""
+    view.grab()
+    grids = [view.input_grid, view.output_grid, *view._middle_grids().values()]
+    return all(grid.shows_numbers() for grid in grids)
+
+
+def test_the_middle_numbers_are_drawn_in_a_small_room_and_the_view_scrolls(qtbot):
+    """Issue 12: at 1024×640 the window, kernel and products boxes showed no numbers."""
+    from PySide6.QtWidgets import QScrollArea
+
+    from cnnviz.ui.common.zoom import zoom_of_app
+
+    steps, _ = keras_conv((28, 28, 1), 4, 3)
+    view = ConvStepView()
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setWidget(view)
+    qtbot.addWidget(area)
+    area.resize(570, 300)      # the room the step view had in a 1024×640 window
+    view.set_steps(steps)
+    area.show()
+    qtbot.waitExposed(area)
+    try:
+        for factor in (1.0, 1.5):
+            zoom_of_app().set_factor(factor)
+            qtbot.wait(10)
+            view.grab()
+            for key in ("window", "kernel", "products", "result"):
+                font = view._middle_grids()[key].number_font()
+                assert font is not None, (factor, key)
+                # Readable: never smaller than the zoomed application font's 85 %.
+                assert font.pixelSize() >= 0.85 * view.layout_plan.floor_pixels() - 1
+            # Larger than the room: it scrolls rather than clipping the numbers.
+            assert view.height() > area.viewport().height()
+            assert area.verticalScrollBar().maximum() > 0
+        assert view.layout_plan.floor_pixels() >= 17   # the zoom reached the numbers
+    finally:
+        zoom_of_app().set_factor(1.0)
+
+
+def test_maps_up_to_32_by_32_carry_their_numbers(qtbot):
+    """The README says numbers are written on maps up to 32×32: the input map shows them."""
+    steps, _ = keras_conv((28, 28, 1), 2, 3, padding="same")   # drawn 30×30 with the border
+    view = make_view(qtbot, steps, (900, 560))
+    view.set_numbers_always(True)
+    assert view.numbers_on_maps()
+    assert numbers_drawn(view)
+    assert view.width() >= 30 * 20   # the view grew (its scroll area scrolls) rather than drop them
+    small, _ = keras_conv((8, 8, 1), 2, 3)   # numbers that fit the room: on by default
+    view = make_view(qtbot, small, (900, 560))
+    assert view.numbers_on_maps() and numbers_drawn(view) and view.width() == 900
+    large, _ = keras_conv((40, 40, 1), 2, 3)
+    view = make_view(qtbot, large, (900, 560))
+    view.set_numbers_always(True)
+    view.grab()
+    assert not view.input_grid.shows_numbers()   # larger maps: colours, values in tooltips
+
+
+def test_cells_and_the_written_sum_round_the_same_way(qtbot):
+    """A kernel cell never says 0.00 where the formula says 0.004; no scientific notation."""
+    steps, _ = keras_conv((5, 5, 1), 1, 3, activation="linear")
+    steps.kernel[0, 0, 0, 0] = 0.004
+    steps.kernel[0, 1, 0, 0] = 3e-7
+    view = make_view(qtbot, steps, (900, 560))
+    view.set_step(0)
+    text = view.calculation_text()
+    labels = view.kernel_grid.labels()
+    assert labels[0] == "0.004" and f"×{labels[0]}" in text
+    assert labels[1] == "0.00000" and f"×{labels[1]}" in text
+    formula, note = text.rsplit("\n", 1)
+    assert "e-" not in formula and "e+" not in formula and "e−" not in formula
+    assert note == "(shown as 0.00000 because it is 3e-07)"   # why it reads as 0
+    assert all("e" not in label for label in labels)

@@ -9,7 +9,7 @@ from PySide6.QtTest import QTest
 
 from cnnviz.core.model.spec import ModelSpec
 from cnnviz.ui.common import dialogs
-from cnnviz.core.formatting import format_value
+from cnnviz.ui.explain.views.grid_painting import display_value
 from tests.ui.app_window import shown_main_window, tiny_spec
 
 TRAIN_LIMIT = 256
@@ -47,7 +47,7 @@ def test_first_visit_runs_a_test_image_through_the_untrained_builder_model(windo
     model, image = panel.session.model, panel.session.image
     panel.views.playback.set_position(26 * 13 + 11)
     expected = np.asarray(model.layers[0](image[None]))[0, 13, 11, 0]
-    assert format_value(expected) in panel.views.current_view().calculation_text()
+    assert display_value(expected) in panel.views.current_view().calculation_text()
     chart_sum = float(np.sum(panel.session.forward.probabilities))
     assert chart_sum == pytest.approx(1.0, abs=1e-5)
 
@@ -143,3 +143,67 @@ def test_the_view_is_saved_as_png_and_the_animation_as_gif(window, qtbot, tmp_pa
     finally:
         read_only.chmod(0o700)
     assert window.failures and "locked" in window.failures[-1]
+
+
+def test_the_replay_says_what_it_has_after_training_before_the_view_opened(window, qtbot):
+    """Issue 12: it said "No epochs recorded yet: train the model" after 2 epochs of training
+    that ran before the Explain view was first opened."""
+    window.document.reset(tiny_spec(), None)
+    training = window.training
+    with qtbot.waitSignal(training.chooser.loaded, timeout=60_000):
+        window.actions["view_train"].trigger()
+    training.settings.epochs.setValue(2)
+    with qtbot.waitSignal(window.workspace.run.finished, timeout=120_000):
+        training.start()
+    assert window.explain is None   # never opened while training ran
+    panel = open_explain(window, qtbot)
+    text = panel.replay.label.text()
+    assert "No epochs recorded yet" not in text
+    assert "trained 2 epochs before the Explain view was opened" in text
+
+
+def test_the_replay_says_a_file_has_nothing_to_replay(window, qtbot, tmp_path):
+    from cnnviz.core.model.builder import build_model, save_model_file
+
+    path = tmp_path / "tiny.keras"
+    save_model_file(build_model(tiny_spec()), path)
+    panel = open_explain(window, qtbot)
+    window.open_path(str(path))
+    qtbot.waitUntil(lambda: not window.models.busy, timeout=60_000)
+    window.workspace.opened.request_explain()
+    qtbot.waitUntil(lambda: "tiny.keras" in str(panel.session.origin), timeout=30_000)
+    text = panel.replay.label.text()
+    assert "No epochs recorded yet" not in text
+    assert "Nothing to replay" in text and "opened from a file" in text
+
+
+def test_the_answer_is_shown_once_and_an_untrained_guess_says_so(window, qtbot):
+    """Issue 12: "✓ correct" (picker) and "✓ right" (chart) both showed the prediction, and an
+    untrained model's 12 % guess was marked correct without saying it was a guess."""
+    from PySide6.QtWidgets import QLabel
+
+    panel = open_explain(window, qtbot, tiny_spec())
+    shown = [label.text() for label in panel.findChildren(QLabel)
+             if "Predict" in label.text() or "correct" in label.text()]
+    assert shown == []   # the chart's headline is the one place the answer is written
+    headline = panel.chart.headline()
+    assert headline.startswith("Guess: ") and "random" in headline
+    if panel.chart.is_correct():
+        assert "by chance" in headline
+    # Trained, it is a prediction again.
+    window.training.settings.epochs.setValue(1)
+    with qtbot.waitSignal(window.workspace.run.finished, timeout=120_000):
+        window.training.start()
+    qtbot.waitUntil(lambda: panel.chart.headline().startswith("Prediction: "), timeout=30_000)
+
+
+def test_the_default_models_layer_strip_fits_a_1024_window_without_a_scroll_bar(window, qtbot):
+    """Issue 12: the strip needed a scroll bar for the default 7-layer model at 1024 wide."""
+    window.resize(1024, 768)
+    panel = open_explain(window, qtbot)
+    qtbot.wait(50)
+    strip = panel.strip
+    assert len(strip.chips()) == 7
+    assert strip.horizontalScrollBar().maximum() == 0
+    last = strip.chip_widget().chip_rects()[-1]
+    assert last.right() <= strip.viewport().width()

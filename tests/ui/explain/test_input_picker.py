@@ -99,18 +99,6 @@ def test_the_same_model_shape_again_does_not_re_emit_but_emit_current_does(qtbot
     assert len(picker.chosen) == count + 1 and picker.chosen[-1][2] == int(data.test.labels()[4])
 
 
-def test_the_prediction_is_shown_and_forgotten_when_the_input_changes(qtbot, picker):
-    picker.set_input_shape((28, 28, 1))
-    picker.set_dataset(digits_dataset())
-    picker.set_prediction("eight", 0.873, False)
-    text = picker.prediction_label.text()
-    assert "eight" in text and "87.3%" in text and "wrong" in text
-    picker.set_prediction("three", 0.99, True)
-    assert "correct" in picker.prediction_label.text()
-    qtbot.mouseClick(picker.next_button, Qt.MouseButton.LeftButton)
-    assert "three" not in picker.prediction_label.text()
-
-
 def draw_stroke(canvas: QWidget, points: list[tuple[float, float]]) -> None:
     """Drag the left mouse button through points given as fractions of the drawing square."""
     area = canvas.square()
@@ -248,7 +236,6 @@ def test_every_mode_fits_a_280_pixel_column(qtbot, picker, tmp_path):
     picker.set_dataset(digits_dataset(count=10_000))  # "of 10,000" needs its room too
     Image.new("RGB", (50, 40), (30, 140, 200)).save(tmp_path / "a_rather_long_file_name.png")
     picker.load_file(tmp_path / "a_rather_long_file_name.png")
-    picker.set_prediction("seven", 0.5, True)
     assert picker.minimumSizeHint().width() <= 260
     for mode in ("dataset", "draw", "file"):
         picker.set_mode(mode)

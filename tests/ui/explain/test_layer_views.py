@@ -499,3 +499,20 @@ def test_channel_views_report_channels_and_can_hand_their_picker_to_the_owner(qt
         with qtbot.waitSignal(view.channel_changed, timeout=1000) as signal:
             view.set_channel(5 if view.channel() != 5 else 2)
         assert signal.args[0] == view.channel()
+
+
+def test_a_views_headline_follows_the_zoom(qtbot):
+    from PySide6.QtGui import QFontInfo
+
+    from cnnviz.ui.common.zoom import zoom_of_app
+    from cnnviz.ui.explain.views.view_parts import headline_label
+
+    label = headline_label()
+    qtbot.addWidget(label)
+    before = QFontInfo(label.font()).pointSizeF()
+    try:
+        zoom_of_app().set_factor(1.5)
+        assert QFontInfo(label.font()).pointSizeF() == pytest.approx(before * 1.5, rel=0.1)
+        assert label.font().bold()
+    finally:
+        zoom_of_app().set_factor(1.0)

@@ -111,3 +111,20 @@ def test_select_epoch_and_the_dropped_maps_note(replay, qtbot):
     assert "dropped" not in replay.label.text()
     with pytest.raises(KeyError):
         replay.select_epoch(9)
+
+
+def test_play_and_pause_are_drawn_icons_not_font_glyphs(replay):
+    """Issue 12: "⏸ Pause" was an empty box where the font lacks the glyph."""
+    replay.set_history(history_of(3))
+    for playing in (False, True):
+        if playing:
+            replay.play()
+        text = replay.play_button.text()
+        assert text == ("Pause" if playing else "Play")
+        assert all(ord(ch) < 0x2000 for ch in text)   # no symbol glyphs in the label
+        pixmap = replay.play_button.icon().pixmap(24, 24)
+        assert not pixmap.isNull()
+        image = pixmap.toImage()
+        inked = sum(image.pixelColor(x, y).alpha() > 128 for x in range(24) for y in range(24))
+        assert inked > 40   # something is drawn
+    replay.stop()

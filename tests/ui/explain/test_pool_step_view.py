@@ -53,7 +53,7 @@ def test_max_pooling_writes_the_max_and_outlines_the_cell_it_keeps(qtbot):
     frame = view.frame()
     assert (frame.out_y, frame.out_x, frame.channel) == (1, 1, 1)
     assert frame.output == pytest.approx(keras_output[1, 1, 1])
-    values = ", ".join(display_value(v, 3) for v in frame.window.ravel())
+    values = ", ".join(display_value(v) for v in frame.window.ravel())
     text = view.calculation_text()
     assert f"max({values}) = {display_value(frame.output)}" in text
     row, col = frame.picked
@@ -74,7 +74,7 @@ def test_average_pooling_with_same_padding_counts_real_input_only(qtbot):
     frame = view.frame()
     assert frame.count == 4
     assert frame.output == pytest.approx(keras_output[3, 3, 0], abs=1e-6)
-    terms = " + ".join(operand(v, 3) for v in frame.window[frame.inside])
+    terms = " + ".join(operand(v) for v in frame.window[frame.inside])
     text = view.calculation_text()
     assert f"({terms}) / 4 = {display_value(frame.output)}" in text
     assert "5 padding cells not counted" in text
@@ -137,6 +137,7 @@ def test_layout_fits_without_overlap(qtbot):
 def test_gif_of_the_pooling_animation_and_png(qtbot, tmp_path):
     steps, _ = keras_pool((12, 12, 1))   # 36 steps
     view = make_view(qtbot, steps, (700, 450))
+    view.resize(700, 450)
     assert save_animation_gif(view, tmp_path / "pool.gif", first_step=6, last_step=29) == 24
     with Image.open(tmp_path / "pool.gif") as gif:
         assert gif.n_frames == 24 and gif.size == (700, 450)

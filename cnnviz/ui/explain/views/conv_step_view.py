@@ -12,7 +12,9 @@ import numpy as np
 from PySide6.QtWidgets import QWidget
 
 from cnnviz.core.explain.frames import ConvFrame, ConvSteps
-from cnnviz.ui.explain.views.grid_painting import Run, ValueGrid, cell_label, display_value, operand
+from cnnviz.ui.explain.views.grid_painting import (
+    Run, ValueGrid, cell_label, display_value, operand, tiny_notes,
+)
 from cnnviz.ui.explain.views.step_view_base import StepViewBase
 from cnnviz.ui.explain.views.step_view_layout import Table
 from cnnviz.ui.common.value_colors import symmetric_limit
@@ -189,6 +191,12 @@ class ConvStepView(StepViewBase):
             last += [Run(f" → {frame.activation} → "),
                      Run(display_value(frame.output), "strong")]
         lines.append(last)
+        note = tiny_notes(np.concatenate([
+            frame.window[..., c].ravel(), frame.kernel[..., c].ravel(),
+            frame.products[..., c].ravel(), frame.channel_sums.ravel(),
+            np.array([total, frame.bias, frame.pre_activation, frame.output], np.float32)]))
+        if note:
+            lines.append([Run(f"({note})", "muted")])
         return lines
 
     def _channel_line(self, frame: ConvFrame, c: int, several: bool) -> list[Run]:
@@ -229,7 +237,7 @@ class ConvStepView(StepViewBase):
                 line.append(Run(" + …", "muted"))
                 continue
             line.append(Run(joiner, "plain"))
-            line.append(Run(operand(sums[index], 3), "focus" if index == c else "plain"))
+            line.append(Run(operand(sums[index]), "focus" if index == c else "plain"))
         total = float(sums.sum(dtype=np.float32))
         line += [Run(" = "), Run(display_value(total), "strong")]
         return line

@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
 
-from cnnviz.core.formatting import format_value
+from cnnviz.core.formatting import plain_value, tiny_value_note
 from cnnviz.ui.common.value_colors import diverging_image
 
 GRID_LINE = QColor(190, 190, 190)
@@ -33,26 +33,34 @@ FOCUS_BACKGROUND = QColor(255, 226, 150)  # behind the drawn channel's part of t
 MIN_NUMBER_PIXELS = 8                    # smallest font that still reads on a projector
 
 
-def display_value(value: float, digits: int = 3) -> str:
-    """format_value with a real minus sign (−): it reads better than a hyphen when projected."""
-    return format_value(value, digits).replace("-", "\u2212")
+VIEW_DIGITS = 2   # one number format across a step view: cells, the written sum, the result
 
 
-def cell_label(value: float, digits: int = 2) -> str:
-    """A number short enough for a grid cell: tiny values read 0.00 rather than 4.1e−05."""
-    value = float(value)
-    if value != 0 and abs(value) < 10.0 ** -digits and np.isfinite(value):
-        return ("\u2212" if value < 0 else "") + "0." + "0" * digits
+def display_value(value: float, digits: int = VIEW_DIGITS) -> str:
+    """plain_value with a real minus sign (−): it reads better than a hyphen when projected.
+    A cell, a factor in the written sum and the sum itself all round this way, so a cell never
+    says 0.00 where the sum says 0.004."""
+    return plain_value(value, digits).replace("-", "\u2212")
+
+
+def cell_label(value: float, digits: int = VIEW_DIGITS) -> str:
+    """A number in a grid cell: the same text as in the written sum."""
     return display_value(value, digits)
 
 
-def operand(value: float, digits: int = 2) -> str:
+def operand(value: float, digits: int = VIEW_DIGITS) -> str:
     """A number as a factor in a written sum: negative ones in brackets, 0.50×(−0.31)."""
-    value = float(value)
-    # Tiny factors keep a significant digit (0.004, not 0.00): they are part of a real sum.
-    tiny = 0 < abs(value) < 10.0 ** -digits
-    text = display_value(value, 3) if tiny else cell_label(value, digits)
+    text = display_value(value, digits)
     return f"({text})" if float(value) < 0 else text
+
+
+def tiny_notes(values, digits: int = VIEW_DIGITS) -> str:
+    """A note for the first value written as zero though it is not ("" when there is none)."""
+    for value in np.ravel(values):
+        note = tiny_value_note(float(value), digits)
+        if note:
+            return note
+    return ""
 
 
 def pixel_font(base: QFont, pixels: float, bold: bool = False) -> QFont:
@@ -86,6 +94,7 @@ class ValueGrid:
         self.origin = QPointF(0, 0)
         self.cell = 1
         self.max_font_pixels = 14.0
+        self.min_font_pixels = float(MIN_NUMBER_PIXELS)   # the layout raises it with the zoom
         self.base_font = QFont()
         self.device_pixel_ratio = 1.0
         # Grids redrawn every step fit their font to these samples (the layer's widest numbers)
@@ -153,6 +162,11 @@ class ValueGrid:
         return None
 
     # ------------------------------------------------------------------ numbers
+    def widest_labels(self) -> list[str]:
+        """The texts the number font must fit: the font samples, or the longest labels."""
+        labels = self.font_samples or self.labels()
+        return sorted(set(labels), key=len)[-6:] + [self.padding_text]
+
     def labels(self) -> list[str]:
         if self._labels is None:
             self._labels = [cell_label(v, self.digits) for v in self.values.ravel()]
@@ -168,10 +182,9 @@ class ValueGrid:
         return self.number_font() is not None
 
     def _fit_number_font(self):
-        labels = self.font_samples or self.labels()
-        widest = sorted(set(labels), key=len)[-6:] + [self.padding_text]
+        widest = self.widest_labels()
         largest = int(min(self.max_font_pixels, self.cell * 0.45))
-        for pixels in range(largest, MIN_NUMBER_PIXELS - 1, -1):
+        for pixels in range(largest, int(self.min_font_pixels) - 1, -1):
             font = pixel_font(self.base_font, pixels)
             metrics = QFontMetricsF(font)
             width = max(metrics.horizontalAdvance(text) for text in widest)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QWidget
 from cnnviz.core.explain.frames import PoolFrame, PoolSteps
 from cnnviz.ui.explain.views.conv_step_view import padded_shape
 from cnnviz.ui.explain.views.grid_painting import (
-    PICKED, Run, ValueGrid, cell_label, display_value, draw_highlight, operand,
+    PICKED, Run, ValueGrid, cell_label, display_value, draw_highlight, operand, tiny_notes,
 )
 from cnnviz.ui.explain.views.step_view_base import StepViewBase
 from cnnviz.ui.explain.views.step_view_layout import Table
@@ -164,7 +164,7 @@ class PoolStepView(StepViewBase):
                     line.append(Run(f", … {len(cells) - 6} more …", "muted"))
                     continue
                 style = "focus" if cell == tuple(frame.picked) else "plain"
-                line += [Run(joiner), Run(display_value(frame.window[cell], 3), style)]
+                line += [Run(joiner), Run(display_value(frame.window[cell]), style)]
             line += [Run(") = "), Run(display_value(frame.output), "strong")]
             row, col = frame.picked
             kept = [Run(where, "muted"),
@@ -180,7 +180,7 @@ class PoolStepView(StepViewBase):
                 if cell is None:
                     line.append(Run(f" + … {len(cells) - 6} more …", "muted"))
                     continue
-                line.append(Run(joiner + operand(frame.window[cell], 3)))
+                line.append(Run(joiner + operand(frame.window[cell])))
             line += [Run(f") / {frame.count} = "), Run(display_value(frame.output), "strong")]
             total = float(frame.window[frame.inside].sum(dtype=np.float32))
             kept = [Run(where, "muted"),
@@ -189,7 +189,8 @@ class PoolStepView(StepViewBase):
         if skipped:
             cells_word = "cells" if skipped > 1 else "cell"
             kept.append(Run(f" ({skipped} padding {cells_word} not counted)", "muted"))
-        return [line, kept]
+        note = tiny_notes(np.append(frame.window[frame.inside], frame.output))
+        return [line, kept] + ([[Run(f"({note})", "muted")]] if note else [])
 
     def _tooltip(self, key: str, row: int, col: int) -> str:
         steps, frame, c = self._steps, self._frame, self._channel

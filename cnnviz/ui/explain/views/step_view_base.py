@@ -40,7 +40,7 @@ class StepViewBase(QWidget):
         super().__init__(parent)
         self.input_grid = ValueGrid(digits=2)
         self.output_grid = ValueGrid(digits=2)
-        self.result_grid = ValueGrid(digits=3, per_step=True)
+        self.result_grid = ValueGrid(per_step=True)
         self._step = 0
         self._lines: list[list[Run]] = []
         self._layout_valid = False
@@ -156,27 +156,62 @@ class StepViewBase(QWidget):
             self._last_layout_key = key
             self.layout_plan.reset_reserved_lines()
             self._layout_valid = False
+            self._update_minimum()
         if new_steps:
             self.step_count_changed.emit(self.step_count())
         self.update()
+
+    def _content(self) -> StepContent:
+        return StepContent(self._title, self._lines,
+                           [self._calculation_lines(s) for s in self._sample_steps()],
+                           self._padding_note())
+
+    def _update_minimum(self) -> None:
+        """Ask for the room every number needs at the current font (it follows the zoom): in
+        a smaller room the view scrolls (StepViews puts it in a scroll area) instead of
+        dropping the numbers."""
+        if not self._has_data():
+            self.setMinimumSize(420, 300)
+            return
+        # The room there is: the scroll area's viewport, or the view's own size when alone.
+        parent = self.parentWidget() or self
+        room = (float(parent.width()), float(parent.height()))
+        plan = self.layout_plan
+        plan.numbers_on_maps = True
+        width, height = plan.minimum_size(self.font(), self._content(), room)
+        if not plan.numbers_always and (width > room[0] + 1 or height > room[1] + 1):
+            # Numbers on the maps would not fit: the maps shrink to the room instead.
+            plan.numbers_on_maps = False
+            width, height = plan.minimum_size(self.font(), self._content(), room)
+        if (width, height) != (self.minimumWidth(), self.minimumHeight()):
+            self.setMinimumSize(max(420, width), max(300, height))
+        self._layout_valid = False
+
+    def set_numbers_always(self, on: bool) -> None:
+        """Write the numbers on maps up to 32×32 always (the view scrolls when they need more
+        room than there is), or only when they fit (else the maps shrink to the room and
+        their values are in the tooltips)."""
+        self.layout_plan.numbers_always = bool(on)
+        self._update_minimum()
+        self.update()
+
+    def numbers_on_maps(self) -> bool:
+        """Whether the maps carry their numbers at the current size."""
+        return self.layout_plan.numbers_on_maps
 
     def _layout_key(self) -> tuple:
         """What the layout depends on besides the widget's size: grid shapes, number widths."""
         if not self._has_data():
             return ()
         grids = [self.input_grid, self.output_grid, *self._middle_grids().values()]
-        return tuple((grid.rows, grid.cols,
-                      tuple(len(text) for text in (getattr(grid, "font_samples", None) or ())))
+        return tuple((grid.rows, grid.cols, max(len(text) for text in grid.widest_labels()))
                      for grid in grids)
 
     # ------------------------------------------------------------------ layout
     def _ensure_layout(self) -> None:
         if not self._layout_valid and self._has_data():
-            content = StepContent(self._title, self._lines,
-                                  [self._calculation_lines(s) for s in self._sample_steps()],
-                                  self._padding_note())
             self.layout_plan.arrange(float(self.width()), float(self.height()), self.font(),
-                                     self.devicePixelRatioF(), content)
+                                     self.devicePixelRatioF(), self._content())
             self._layout_valid = True
 
     def _sample_steps(self) -> list[int]:
@@ -187,11 +222,16 @@ class StepViewBase(QWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802
         self._layout_valid = False
         self.layout_plan.reset_reserved_lines()   # the calculation wraps differently now
+        if self._has_data():
+            self._update_minimum()   # the room changed: another arrangement may scroll less
         super().resizeEvent(event)
 
     def changeEvent(self, event) -> None:  # noqa: N802
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._layout_valid = False
+            if event.type() == QEvent.Type.FontChange and self._has_data():
+                self.layout_plan.reset_reserved_lines()
+                self._update_minimum()
         super().changeEvent(event)
 
     def _padding_note(self) -> str:

@@ -10,22 +10,25 @@ calculation's rectangle, fonts) for the view to paint.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRect, QRectF
-from PySide6.QtGui import QFont, QFontMetricsF
+from PySide6.QtGui import QFont, QFontInfo, QFontMetricsF
 
-from cnnviz.core.formatting import format_value
+from cnnviz.core.formatting import plain_value
 from cnnviz.ui.common.value_colors import ColorLegend
+from cnnviz.ui.common.zoom import zoom_factor
 from cnnviz.ui.explain.views.grid_painting import (
     Run, ValueGrid, pixel_font, text_fonts, wrapped_line_count,
 )
 
 Table = list[list[str | None]]   # grid keys and operator texts ("×", "=", "→"), None = empty
 LARGEST_MAP_CELL = 64
-MAX_BASE_PIXELS = 28.0   # titles and numbers on a big screen or projector
+MAX_BASE_PIXELS = 28.0   # titles and numbers on a big screen or projector (at zoom 100 %)
 MAX_TEXT_PIXELS = 32
+NUMBERED_MAP_CELLS = 34  # maps up to 32×32 (34 with a padding border) carry their numbers
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Chosen:
     side: int          # side of the square box each map is fitted into
     middle: tuple[float, float]
     score: tuple[float, float]
+    fits: bool = True  # False: even the smallest readable arrangement is larger than the room
 
 
 @dataclass
@@ -93,6 +97,10 @@ class StepLayout:
         self.legend_label_font = self.note_font = self.title_font
         self._font = font
         self._content: StepContent | None = None
+        # Maps up to 32×32 carry their numbers: always (the view scrolls when they need more
+        # room than there is), or only when they fit (numbers_always False, the default).
+        self.numbers_always = False
+        self.numbers_on_maps = True   # what the layout does now (the view decides)
 
     def wrapped(self, lines: list[list[Run]]) -> int:
         """How many lines the calculation wraps to at the current width and fonts."""
@@ -106,18 +114,84 @@ class StepLayout:
                 content: StepContent) -> None:
         """Lay out for a widget of width×height. The maps and the middle numbers are usually
         limited by the width; height left over goes into a larger calculation text and
-        legends, up to a third larger, rather than into empty bands."""
+        legends, up to a third larger, rather than into empty bands. Numbers never shrink
+        below the widget's font (which follows the zoom): when they do not fit, the layout
+        keeps them readable and `minimum_size` tells the view how much room it needs."""
         self._font, self._content = font, content
-        pixels = max(12.0, min(MAX_BASE_PIXELS, width / 50, height / 29))
-        base = self._plan(width, height, pixels, pixels)
+        floor = self.floor_pixels()
+        largest = max(floor, min(MAX_BASE_PIXELS * zoom_factor(), width / 50, height / 29))
+        # Larger numbers need larger cells, which leave the maps less room: from the largest
+        # size down to the floor, the first whose maps get most of the room they could have.
+        best: Plan | None = None
+        pixels = largest
+        while True:
+            plan = self._plan(width, height, pixels, pixels)
+            chosen = plan.chosen
+            if best is None or (chosen.fits, chosen.score) > (best.chosen.fits, best.chosen.score):
+                best = plan
+            if (chosen.fits and chosen.score[0] >= 0.9) or pixels <= floor:
+                break
+            pixels = max(floor, pixels * 0.88)
+        base, pixels = best, best.pixels
         text_pixels = pixels
-        while text_pixels < min(MAX_TEXT_PIXELS, pixels * 1.25):
+        while text_pixels < min(MAX_TEXT_PIXELS * zoom_factor(), pixels * 1.25):
             bigger = self._plan(width, height, pixels, text_pixels + 1, base.chosen)
             if bigger.total_h > height - 2 * bigger.margin:
                 break
             text_pixels += 1
         self._apply(width, height, ratio, self._plan(width, height, pixels, text_pixels,
                                                      base.chosen))
+
+    def floor_pixels(self) -> float:
+        """The smallest size of titles and numbers: the widget's font, so it follows the zoom."""
+        return float(max(12, QFontInfo(self._font).pixelSize()))
+
+    def minimum_size(self, font: QFont, content: StepContent,
+                     room: tuple[float, float] = (0.0, 0.0)) -> tuple[int, int]:
+        """The smallest (width, height) at which every number is drawn at a readable size, in
+        the arrangement that overflows `room` (the visible width, height) the least: scrolling
+        sideways first avoided, then scrolling down."""
+        self._font, self._content = font, content
+        pixels = self.floor_pixels()
+        plan = self._plan(1e6, 1e6, pixels, pixels)   # fonts and heights at the floor size
+        cell_wanted, min_side = self._needs(pixels)
+        best: tuple[float, float] | None = None
+        best_key: tuple[float, float] | None = None
+        for table in self.tables:
+            *_sizes, middle_w, middle_h = self._measure(table, cell_wanted, plan.title_h, pixels)
+            width = 2 * plan.margin + 2 * min_side + middle_w + 2 * plan.gap
+            self.calc_rect = QRectF(0, 0, width - 2 * plan.margin, 0)
+            samples = [content.lines] + content.samples
+            calc_h = max(self.wrapped(sample) for sample in samples) * \
+                QFontMetricsF(self.fonts["strong"]).lineSpacing()
+            height = (2 * plan.margin + max(plan.title_h + min_side, middle_h) + calc_h
+                      + plan.legend_h + 1.2 * plan.gap)
+            key = (2 * max(0.0, width - room[0]) + max(0.0, height - room[1]), width * height)
+            if best_key is None or key < best_key:
+                best, best_key = (width, height), key
+        return int(best[0]) + 2, int(best[1]) + 2
+
+    def _needs(self, pixels: float) -> tuple[float, float]:
+        """(the middle grids' smallest cell, the maps' smallest side) for numbers that read."""
+        number_font = pixel_font(self._font, pixels * 0.85)
+        metrics = QFontMetricsF(number_font)
+        texts = ["\u22120.00"]
+        for grid in self.middle_grids.values():
+            grid.min_font_pixels = pixels * 0.85
+            texts += grid.widest_labels()
+        cell_wanted = max(metrics.horizontalAdvance(text) for text in texts) + 8
+        cell_wanted = max(cell_wanted, metrics.height() + 4)
+        map_pixels = max(8.0, round(pixels * 0.7))
+        min_side = 40.0
+        for grid in (self.input_grid, self.output_grid):
+            grid.min_font_pixels = map_pixels
+            if not self.numbers_on_maps or max(grid.rows, grid.cols) > NUMBERED_MAP_CELLS:
+                continue
+            map_metrics = QFontMetricsF(pixel_font(self._font, map_pixels))
+            cell = max(max(map_metrics.horizontalAdvance(t) for t in grid.widest_labels()) + 4,
+                       map_metrics.height() + 2)
+            min_side = max(min_side, cell * max(grid.rows, grid.cols))
+        return cell_wanted, min_side
 
     def _plan(self, width: float, height: float, pixels: float, text_pixels: float,
               chosen: Chosen | None = None) -> Plan:
@@ -140,11 +214,10 @@ class StepLayout:
         reserved = max(self.wrapped(sample) for sample in samples)
         calc_h = reserved * line
         top_h = height - 2 * margin - calc_h - legend_h - 2 * gap * 0.6
-        number_font = pixel_font(self._font, number_pixels)
-        number_w = QFontMetricsF(number_font).horizontalAdvance("\u22120.00")
         if chosen is None:
             free_w = width - 2 * margin - 2 * gap
-            chosen = self._choose(free_w, top_h, title_h, number_w + 8, pixels)
+            cell_wanted, min_side = self._needs(pixels)
+            chosen = self._choose(free_w, top_h, title_h, cell_wanted, pixels, min_side)
         content_h = max(title_h + chosen.side, chosen.middle[1])
         return Plan(pixels=pixels, text_pixels=text_pixels, margin=margin, gap=gap,
                     number_pixels=number_pixels, title_h=title_h, legend_h=legend_h,
@@ -222,15 +295,18 @@ class StepLayout:
         return widths, heights, total_w, sum(heights) + spacing * (len(table) - 1)
 
     def _choose(self, free_w: float, top_h: float, title_h: float, cell_wanted: float,
-                pixels: float) -> Chosen:
-        """The arrangement and cell size that give maps and middle numbers the most room."""
-        side_wanted = max(1.0, top_h - title_h)
+                pixels: float, min_side: float = 40.0) -> Chosen:
+        """The arrangement and cell size that give maps and middle numbers the most room;
+        the middle cells never smaller than `cell_wanted` (their numbers fit), the maps never
+        smaller than `min_side`."""
+        side_wanted = max(min_side, top_h - title_h)
         best: Chosen | None = None
+        first = int(math.ceil(cell_wanted))
         for table in self.tables:
-            for cell in range(6, int(cell_wanted * 1.3) + 1):
+            for cell in range(first, int(cell_wanted * 1.3) + 2):
                 *_sizes, middle_w, middle_h = self._measure(table, cell, title_h, pixels)
                 side = min(side_wanted, (free_w - middle_w) / 2)
-                if middle_h > top_h or side < 40:
+                if middle_h > top_h or side < min_side:
                     break
                 # Numbers a class can read matter more than big maps: maps count as full size
                 # at three quarters of the height.
@@ -238,11 +314,14 @@ class StepLayout:
                 score = (min(a, b), a + b)
                 if best is None or score > best.score:
                     best = Chosen(table, cell, int(side), (middle_w, middle_h), score)
-        if best is None:  # a tiny widget: the smallest arrangement, whatever it costs
-            table = self.tables[0]
-            *_sizes, middle_w, middle_h = self._measure(table, 6, title_h, pixels)
-            best = Chosen(table, 6, int(max(20.0, min(side_wanted, (free_w - middle_w) / 2))),
-                          (middle_w, middle_h), (0.0, 0.0))
+        if best is None:  # too small a widget: readable numbers anyway (the view scrolls)
+            options = []
+            for table in self.tables:
+                *_sizes, middle_w, middle_h = self._measure(table, first, title_h, pixels)
+                options.append((middle_w + 2 * min_side, middle_h, table))
+            middle_w_total, middle_h, table = min(options, key=lambda o: (o[0], o[1]))
+            best = Chosen(table, first, int(math.ceil(min_side)),
+                          (middle_w_total - 2 * min_side, middle_h), (0.0, 0.0), fits=False)
         return best
 
     def _place_middle(self, chosen: Chosen, origin: QPointF, title_h: float,
@@ -292,7 +371,7 @@ class StepLayout:
                 legend.setFont(legend_font)
                 numbers = QFontMetricsF(legend_font)
                 need = sum(numbers.horizontalAdvance(text) for text in (
-                    format_value(-legend.limit()), "0", format_value(legend.limit()))) + 28
+                    plain_value(-legend.limit()), "0", plain_value(legend.limit()))) + 28
                 label_w = label_metrics.horizontalAdvance(label) + 8
                 parts.append([key, label, tooltip, label_w, need])
             fixed = sum(part[3] + part[4] for part in parts) + note_w

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QLabel, QSpinBox, QStackedWidget, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QSpinBox, QStackedWidget,
+    QVBoxLayout, QWidget,
 )
 
 from cnnviz.core.explain.frames import LayerSteps
@@ -56,6 +57,7 @@ class StepViews(QWidget):
         self.steps: LayerSteps | None = None
         self.class_names: list[str] = []
         self._views: dict[str, QWidget] = {}
+        self._pages: dict[str, QScrollArea] = {}   # each view in a scroll area of its own
         self._bound: set[str] = set()
 
         self.filter_label = QLabel("Filter")
@@ -76,6 +78,13 @@ class StepViews(QWidget):
             selectors.addWidget(widget)
         selectors.addSpacing(8)
         selectors.addWidget(self.caption, 1)
+        self.numbers_box = QCheckBox("Numbers on maps, always")
+        self.numbers_box.setChecked(False)
+        self.numbers_box.setToolTip(
+            "Maps up to 32×32 carry their values when there is room for them.\nTicked: "
+            "always, and the view scrolls when the room is too small for them.")
+        self.numbers_box.toggled.connect(self._numbers_toggled)
+        selectors.addWidget(self.numbers_box)
         self.caption.setMinimumHeight(self.filter_box.sizeHint().height())
 
         self.stack = QStackedWidget()
@@ -97,11 +106,29 @@ class StepViews(QWidget):
         if kind not in self._views:
             view = _make_view(kind)
             self._views[kind] = view
-            self.stack.addWidget(view)
+            if hasattr(view, "set_numbers_always"):
+                view.set_numbers_always(self.numbers_box.isChecked())
+            page = QScrollArea()
+            page.setWidgetResizable(True)   # the view fills the room, and scrolls when larger
+            page.setFrameShape(QFrame.Shape.NoFrame)
+            page.setWidget(view)
+            self._pages[kind] = page
+            self.stack.addWidget(page)
         return self._views[kind]
 
     def current_view(self) -> QWidget | None:
-        return self.stack.currentWidget()
+        page = self.stack.currentWidget()
+        return page.widget() if isinstance(page, QScrollArea) else None
+
+    def current_page(self) -> QScrollArea | None:
+        """The scroll area around the current view."""
+        page = self.stack.currentWidget()
+        return page if isinstance(page, QScrollArea) else None
+
+    def _numbers_toggled(self, on: bool) -> None:
+        for view in self._views.values():
+            if hasattr(view, "set_numbers_always"):
+                view.set_numbers_always(on)
 
     @property
     def animated(self) -> bool:
@@ -126,7 +153,7 @@ class StepViews(QWidget):
         if hasattr(view, "set_class_names"):
             view.set_class_names(self.class_names)
         view.set_steps(steps)
-        self.stack.setCurrentWidget(view)
+        self.stack.setCurrentWidget(self._pages[kind])
         self._fill_selectors(steps, same_layer)
         if kind in ANIMATED_KINDS:
             if kind not in self._bound:
@@ -135,6 +162,7 @@ class StepViews(QWidget):
             self.playback.set_count(view.step_count())
             self.playback.set_position(min(position, max(0, view.step_count() - 1)), force=True)
         self.bar.setVisible(kind in ANIMATED_KINDS)
+        self.numbers_box.setVisible(kind in ANIMATED_KINDS)
         self.caption.setText(self._caption(steps))
 
     def _caption(self, steps: LayerSteps) -> str:

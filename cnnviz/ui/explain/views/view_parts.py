@@ -9,15 +9,13 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from cnnviz.ui.common.value_colors import ColorLegend, ValueMap, symmetric_limit
+from cnnviz.ui.common.zoom import set_relative_font
 
 
 def headline_label(parent: QWidget | None = None) -> QLabel:
     """The bold one-line statement at the top of every view (wraps when narrow)."""
     label = QLabel(parent)
-    font = QFont(label.font())
-    font.setBold(True)
-    font.setPointSizeF(font.pointSizeF() * 1.25)
-    label.setFont(font)
+    set_relative_font(label, 1.25, bold=True)   # follows the zoom
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.PlainText)
     return label
