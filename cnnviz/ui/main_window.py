@@ -87,6 +87,9 @@ class MainWindow(QMainWindow):
         central_layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.presentation = PresentationMode(self, lambda: settings(), self._presentation_changed)
+        # The Explain view records every epoch for its replay, so it exists before any run
+        # starts, even if the class has not looked at it yet.
+        self.workspace.run.state_changed.connect(self._run_state_changed)
         self._status = QLabel()
         self.statusBar().addPermanentWidget(self._status)
         self._build_menus()
@@ -390,6 +393,10 @@ class MainWindow(QMainWindow):
             actions["side_panels"].setChecked(shown.side_panels_shown)
             percent = round(shown.zoom.factor * 100)
             actions["zoom_reset"].setText(f"&Actual Size (now {percent} %)")
+
+    def _run_state_changed(self) -> None:
+        if self.workspace.run.running and self.explain is None:
+            self.ensure_explain()
 
     def _dismiss_hint(self) -> None:
         self.hint.hide()

@@ -115,9 +115,9 @@ class LearningFollower:
         if self._session.image is not None:
             self._session.compute(keep_place=True)
 
-    def _observed(self, observation: Observation | None) -> None:
-        if observation is None:
-            return
+    def _observed(self, observation: object) -> None:
+        if not isinstance(observation, Observation):
+            return   # nothing seen, or another observer's result
         if observation.snapshot is not None:
             self.history.add(observation.snapshot)
             self._history_input = f"for {self._session.description}"

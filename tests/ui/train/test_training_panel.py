@@ -219,6 +219,7 @@ def test_observer_sees_the_start_each_epoch_and_every_n_batches_on_the_training_
     panel.settings.batch_size.setValue(64)   # 384 images → 6 batches per epoch
     gui_thread = threading.get_ident()
     seen: list[tuple[int, dict, bool, np.ndarray]] = []
+    window.ensure_explain().learning.detach()   # this test's observer instead of the view's
     run = window.workspace.run
     run.observer = lambda model, epoch, logs: (
         epoch, logs, threading.get_ident() != gui_thread, model.layers[0].get_weights()[0].copy())
