@@ -110,6 +110,10 @@ class _Panel:
         for artist in (self.train_partial, self.val_partial):
             artist.set_markeredgewidth(line_width(2.5) * pixel)
 
+    def shown_artists(self) -> list:
+        """The data artists with something to draw (most runs have no stopped epoch)."""
+        return [artist for artist in self.artists if len(artist.get_xdata())]
+
     def set_data(self, history: TrainingHistory) -> list[float]:
         """Put the history into the artists; returns every y value shown (for the limits)."""
         xs, ys = _thin(*history.smoothed_batches(self.key))
@@ -364,7 +368,7 @@ class TrainingCharts(QWidget):
         # buffer without blitting, the paint that follows the draw shows it.
         self._backgrounds = [self.canvas.copy_from_bbox(p.axes.bbox) for p in self._panels]
         for panel in self._panels:
-            for artist in panel.artists:
+            for artist in panel.shown_artists():
                 panel.axes.draw_artist(artist)
 
     def _draw_data(self) -> None:
@@ -373,7 +377,7 @@ class TrainingCharts(QWidget):
             return
         for panel, background in zip(self._panels, self._backgrounds):
             self.canvas.restore_region(background)
-            for artist in panel.artists:
+            for artist in panel.shown_artists():
                 panel.axes.draw_artist(artist)
             self.canvas.blit(panel.axes.bbox)
 

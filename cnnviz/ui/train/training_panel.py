@@ -538,7 +538,8 @@ class TrainingPanel(QWidget):
         self._say(" ".join(lines))
         self.progress.setValue(1000 if not result.stopped else self.progress.value())
         self._show_progress("Stopped" if result.stopped else "Done",
-                            result.stop_reason.capitalize() + "." if result.stop_reason else "")
+                            (result.stop_reason[:1].upper() + result.stop_reason[1:] + "."
+                             if result.stop_reason else ""))
         if self.charts is not None:
             self.charts.refresh()  # the last points appear at the next tick, cheaply
         self.run.end(outcome.model)   # the other views see the trained model
