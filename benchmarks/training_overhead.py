@@ -210,7 +210,11 @@ def measure_gui(bench: Bench, epochs: int) -> Measurement:
     heartbeat.setInterval(HEARTBEAT_MS)
     heartbeat.timeout.connect(lambda: ticks.append(time.perf_counter()))
     loop = QEventLoop()
-    panel.run.finished.connect(loop.quit)
+
+    def finished(_model) -> None:   # the workspace's signal passes the model; quit() takes none
+        loop.quit()
+
+    panel.run.finished.connect(finished)
     draws_before, updates_before = panel.charts.redraw_count, panel.charts.update_count
     gui_cpu = time.thread_time()
     with Stopwatch() as watch:
@@ -219,7 +223,7 @@ def measure_gui(bench: Bench, epochs: int) -> Measurement:
         loop.exec()
         heartbeat.stop()
     gui_cpu = time.thread_time() - gui_cpu
-    panel.run.finished.disconnect(loop.quit)
+    panel.run.finished.disconnect(finished)
     if panel.last_outcome is None or panel.last_outcome.result.stopped:
         raise RuntimeError("the GUI run did not finish its epochs")
     gaps = sorted((b - a) * 1000 for a, b in zip(ticks, ticks[1:]))

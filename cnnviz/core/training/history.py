@@ -33,9 +33,15 @@ class TrainingHistory:
 
     batches: list[BatchPoint] = field(default_factory=list)
     epochs: list[dict[str, float]] = field(default_factory=list)  # logs per finished epoch
+    # Epochs that ended before their last batch (stopped, or the loss blew up), by epoch
+    # number from 1: (batches done, batches per epoch). Their logs are means over those
+    # batches only, not over a whole epoch.
+    partial: dict[int, tuple[int, int]] = field(default_factory=dict)
     # (epoch, batch, running means) of the last batch report, to turn running means into
     # means over the batches between two reports.
     _last_report: tuple[int, int, dict[str, float]] | None = field(default=None, repr=False)
+    # (epoch, batch, batches per epoch) of the last batch report, both 0-based.
+    last_batch: tuple[int, int, int] | None = None
 
     @property
     def epochs_done(self) -> int:
@@ -61,12 +67,47 @@ class TrainingHistory:
             values.append(running)
         self._last_report = (epoch, batch, {k: float(v) for k, v in logs.items()
                                             if k in ("loss", "accuracy")})
+        self.last_batch = (epoch, batch, max(1, batches_per_epoch))
         point = BatchPoint(position, math.nan if values[0] is None else values[0], values[1])
         self.batches.append(point)
         return point
 
-    def add_epoch(self, logs: dict[str, float]) -> None:
+    def add_epoch(self, logs: dict[str, float], batches_done: int | None = None,
+                  batches_per_epoch: int | None = None) -> None:
+        """Record the logs of the epoch that just ended (the next epoch number).
+
+        An epoch that ended before its last batch is recorded as partial: pass how many of
+        its batches ran, or leave both out and the last batch report of this epoch says it
+        (the engine reports the last batch it ran before the epoch's end).
+        """
+        number = len(self.epochs) + 1
+        if batches_done is None and self.last_batch is not None \
+                and self.last_batch[0] == number - 1:
+            batches_done, batches_per_epoch = self.last_batch[1] + 1, self.last_batch[2]
         self.epochs.append({key: float(value) for key, value in logs.items()})
+        if batches_done is not None and batches_per_epoch is not None \
+                and 0 < batches_done < batches_per_epoch:
+            self.partial[number] = (batches_done, batches_per_epoch)
+
+    @property
+    def running_means(self) -> dict[str, float]:
+        """Keras's means since the start of the epoch of the last batch report ({} if none)."""
+        return dict(self._last_report[2]) if self._last_report is not None else {}
+
+    def epoch_position(self, number: int) -> float:
+        """Where epoch `number` (from 1) ended on the epoch axis: `number` for a whole epoch,
+        less for one stopped part-way (2.35: epoch 3 stopped after 35% of its batches)."""
+        if number in self.partial:
+            done, total = self.partial[number]
+            return number - 1 + done / total
+        return float(number)
+
+    def partial_text(self, number: int) -> str:
+        """"epoch 3 (stopped at batch 40/113)" for a partial epoch, "epoch 3" otherwise."""
+        if number in self.partial:
+            done, total = self.partial[number]
+            return f"epoch {number} (stopped at batch {done}/{total})"
+        return f"epoch {number}"
 
     def series(self, key: str) -> tuple[list[int], list[float]]:
         """Per-epoch values of `key` ('loss', 'val_accuracy', ...) as (epoch numbers from 1, values)."""

@@ -13,18 +13,19 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QFontInfo, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from cnnviz.core.formatting import count_text
-from cnnviz.ui.common.value_colors import cell_font
+from cnnviz.ui.common.zoom import line_width, scaled, watch_zoom
 
 RIGHT_COLOR = np.array([31, 97, 170], np.float32)     # blue: the diagonal
 WRONG_COLOR = np.array([202, 0, 32], np.float32)      # red: mistakes
 BLANK = np.array([250, 250, 250], np.float32)
 ZERO_TEXT = QColor(175, 175, 175)
-MAX_ROW_LABEL = 96        # pixels; longer class names are elided (the tooltip has them whole)
-MAX_COLUMN_LABEL = 72
+MAX_ROW_LABEL = 96        # pixels at zoom 100 %; longer class names are elided (tooltips
+MAX_COLUMN_LABEL = 72     # have them whole)
+SMALLEST_NUMBER_PIXELS = 8
 MARGIN = 4
 
 
@@ -58,7 +59,13 @@ class ConfusionMatrix(QWidget):
         self._message = "Evaluate the model to see its confusion matrix."
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(220, 220)
+        self.setMinimumSize(scaled(220), scaled(220))
+        watch_zoom(self._zoom_changed)
+
+    def _zoom_changed(self) -> None:
+        self.setMinimumSize(scaled(220), scaled(220))
+        self.updateGeometry()
+        self.update()
 
     # ------------------------------------------------------------------ data
 
@@ -116,11 +123,31 @@ class ConfusionMatrix(QWidget):
 
     # ------------------------------------------------------------------ geometry
 
+    def _text_pixels(self) -> int:
+        """The window's text size in pixels: it follows the zoom."""
+        return QFontInfo(self.font()).pixelSize()
+
     def _label_font(self, cell: float | None = None) -> QFont:
+        """The class names' font: the window's, smaller only when the cells are small."""
         font = QFont(self.font())
-        size = 12 if cell is None else int(max(9, min(12, cell * 0.45)))
+        base = self._text_pixels()
+        size = base if cell is None else int(max(min(9, base), min(base, cell * 0.45)))
         font.setPixelSize(size)
         return font
+
+    def number_font(self, cell: float) -> QFont | None:
+        """The largest font, up to the window's text size (the zoom), in which the widest
+        count fits a cell; None when even a small one does not (the tooltip says it then)."""
+        k = self.class_count
+        widest = max((self.cell_text(t, p) for t in range(k) for p in range(k)), key=len,
+                     default="0")
+        font = QFont(self.font())
+        for pixels in range(min(int(self._text_pixels() * 1.1), int(cell * 0.5)),
+                            SMALLEST_NUMBER_PIXELS - 1, -1):
+            font.setPixelSize(pixels)
+            if QFontMetrics(font).horizontalAdvance("8" * len(widest)) + 4 <= cell:
+                return font
+        return None
 
     def _layout(self) -> tuple[QRectF, float, bool, float, float]:
         """(grid rect, cell size, column labels vertical?, row label width, column label height)."""
@@ -129,12 +156,12 @@ class ConfusionMatrix(QWidget):
         metrics = QFontMetrics(font)
         line = metrics.height()
         widest = max((metrics.horizontalAdvance(n) for n in self._names), default=0) + 6
-        row_label_w = min(widest, MAX_ROW_LABEL)
+        row_label_w = min(widest, scaled(MAX_ROW_LABEL))
         left = MARGIN + line + 2 + row_label_w          # axis title, then the class names
         caption = 2 * line + 4      # the colour note, on one or two lines
         # First try horizontal column labels; when names are wider than a cell, stand them up.
         for vertical in (False, True):
-            column_label_h = min(widest, MAX_COLUMN_LABEL) if vertical else line + 2
+            column_label_h = min(widest, scaled(MAX_COLUMN_LABEL)) if vertical else line + 2
             top = MARGIN + line + 2 + column_label_h
             avail_w = self.width() - left - MARGIN
             avail_h = self.height() - top - caption - MARGIN
@@ -165,10 +192,10 @@ class ConfusionMatrix(QWidget):
     # ------------------------------------------------------------------ Qt
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(420, 420)
+        return QSize(scaled(420), scaled(420))
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(220, 220)
+        return QSize(scaled(220), scaled(220))
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
         cell = self.cell_at(event.position())
@@ -211,8 +238,7 @@ class ConfusionMatrix(QWidget):
     def _draw_cells(self, painter: QPainter, grid: QRectF, cell: float) -> None:
         k = self.class_count
         totals = self._confusion.sum(axis=1)
-        widest = max(self.cell_text(t, p) for t in range(k) for p in range(k))
-        font = cell_font(self.font(), cell, "8" * len(widest))
+        font = self.number_font(cell)
         if font is not None:
             painter.setFont(font)
         for true in range(k):
@@ -230,14 +256,14 @@ class ConfusionMatrix(QWidget):
                 painter.drawText(rect, Qt.AlignmentFlag.AlignCenter,
                                  self.cell_text(true, predicted))
         if cell >= 6:
-            painter.setPen(QPen(QColor(0, 0, 0, 30), 1))
+            painter.setPen(QPen(QColor(0, 0, 0, 30), line_width(1.0)))
             for i in range(1, k):
                 offset = i * cell
                 painter.drawLine(QPointF(grid.left(), grid.top() + offset),
                                  QPointF(grid.right(), grid.top() + offset))
                 painter.drawLine(QPointF(grid.left() + offset, grid.top()),
                                  QPointF(grid.left() + offset, grid.bottom()))
-        painter.setPen(QPen(QColor(120, 120, 120), 1))
+        painter.setPen(QPen(QColor(120, 120, 120), line_width(1.0)))
         painter.drawRect(grid)
 
     def _draw_labels(self, painter: QPainter, grid: QRectF, cell: float, vertical: bool,
@@ -297,11 +323,11 @@ class ConfusionMatrix(QWidget):
     def _draw_marks(self, painter: QPainter) -> None:
         painter.setBrush(Qt.BrushStyle.NoBrush)
         if self._hovered is not None and self._hovered != self._selected:
-            painter.setPen(QPen(QColor(60, 60, 60), 1.5))
+            painter.setPen(QPen(QColor(60, 60, 60), line_width(1.5)))
             painter.drawRect(self.cell_rect(*self._hovered).adjusted(1, 1, -1, -1))
         if self._selected is not None and self._selected[0] < self.class_count:
             target = self.cell_rect(*self._selected)
-            painter.setPen(QPen(QColor(20, 20, 20), 3))
+            painter.setPen(QPen(QColor(20, 20, 20), line_width(3.0)))
             painter.drawRect(target)
-            painter.setPen(QPen(QColor(255, 200, 0), 1.5))
+            painter.setPen(QPen(QColor(255, 200, 0), line_width(1.5)))
             painter.drawRect(target.adjusted(-2, -2, 2, 2))

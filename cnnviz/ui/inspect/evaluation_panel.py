@@ -14,8 +14,8 @@ import threading
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
                                QProgressBar, QPushButton, QSplitter, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
@@ -27,10 +27,11 @@ from cnnviz.core.training.checks import keras_io_shapes
 from cnnviz.ui.inspect.confusion_matrix import ConfusionMatrix
 from cnnviz.ui.inspect.misclassified_gallery import MisclassifiedGallery
 from cnnviz.ui.common.workers import NewestRequest
+from cnnviz.ui.common.zoom import set_relative_font
 
 SPLIT_TITLES = {"test": "Test", "validation": "Validation", "train": "Training"}
 SPLIT_WORDS = {"test": "test", "validation": "validation", "train": "training"}
-ERROR_STYLE = "color: #b00020;"
+ERROR_COLOUR = QColor("#b00020")
 TABLE_COLUMNS = ("Class", "Precision", "Recall", "Images")
 
 
@@ -80,10 +81,8 @@ class EvaluationPanel(QWidget):
         self.progress.setTextVisible(True)
         self.progress.hide()
         self.headline = QLabel()
-        headline_font = QFont(self.headline.font())
-        headline_font.setBold(True)
-        headline_font.setPointSizeF(headline_font.pointSizeF() * 1.25)
-        self.headline.setFont(headline_font)
+        self.headline.setWordWrap(True)
+        set_relative_font(self.headline, 1.25, bold=True)
         self.headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -302,13 +301,22 @@ class EvaluationPanel(QWidget):
         width += 2 * self.table.frameWidth() + self.table.verticalScrollBar().sizeHint().width()
         self.table.setFixedWidth(max(width, 160))
 
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:    # the zoom: rows and columns follow
+            self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+            self._fit_table_width()
+
     def table_text(self, row: int, column: int) -> str:
         item = self.table.item(row, column)
         return item.text() if item is not None else ""
 
     def _show_status(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet(ERROR_STYLE if error else "")
+        palette = self.palette()
+        if error:
+            palette.setColor(QPalette.ColorRole.WindowText, ERROR_COLOUR)
+        self.status.setPalette(palette)    # a palette, not a style sheet: the zoom reaches it
         self.status.setProperty("error", error)
 
     def _cell_clicked(self, true: int, predicted: int) -> None:

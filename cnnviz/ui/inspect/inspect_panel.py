@@ -10,23 +10,36 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from cnnviz.core.formatting import count_text, keras_shape, params_with_size
 from cnnviz.ui.common.filter_grid import FilterGrid
+from cnnviz.ui.common.zoom import scaled, set_relative_font
 from cnnviz.ui.inspect.inspect_stats import WeightStatsController
 from cnnviz.ui.inspect.model_graph import ModelGraph
 from cnnviz.ui.inspect.weight_histogram import (
-    ALIGN_RIGHT, WeightStatsView, fit_columns, natural_widths, read_only_table, table_item,
+    ALIGN_RIGHT, WeightStatsView, fit_columns, fit_rows_to_font, natural_widths, read_only_table,
+    table_item,
 )
 
 LAYER_COLUMNS = ("#", "Name", "Type", "Output shape", "Params", "Activation", "Inputs from")
 NUMBER, NAME, TYPE, SHAPE, PARAMS, ACTIVATION, INBOUND = range(7)
-PROBLEM_STYLE = "QLabel { background: #fff4e5; color: #7a4b00; padding: 3px 6px; }"
-MUTED_STYLE = "color: #5f6670;"
+PROBLEM_TEXT, PROBLEM_BACKGROUND = QColor("#7a4b00"), QColor("#fff4e5")
+MUTED_TEXT = QColor("#5f6670")
+
+
+def _colour_label(label: QLabel, text: QColor, background: QColor | None = None) -> None:
+    """Colours by palette, not style sheet: the label's font keeps following the zoom."""
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, text)
+    if background is not None:
+        palette.setColor(QPalette.ColorRole.Window, background)
+        label.setAutoFillBackground(True)
+        label.setMargin(4)
+    label.setPalette(palette)
 
 
 class InspectPanel(QWidget):
@@ -76,10 +89,7 @@ class InspectPanel(QWidget):
     def _build_header(self) -> None:
         self.header = QWidget()
         self.title_label = QLabel()
-        title_font = QFont(self.font())
-        title_font.setBold(True)
-        title_font.setPointSizeF(title_font.pointSizeF() * 1.2)
-        self.title_label.setFont(title_font)
+        set_relative_font(self.title_label, 1.2, bold=True)
         self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.shapes_label = QLabel()
         self.shapes_label.setWordWrap(True)
@@ -87,15 +97,19 @@ class InspectPanel(QWidget):
         self.totals_label.setWordWrap(True)
         self.notes_label = QLabel()
         self.notes_label.setWordWrap(True)
-        self.notes_label.setStyleSheet(MUTED_STYLE + " font-style: italic;")
+        _colour_label(self.notes_label, MUTED_TEXT)
+        set_relative_font(self.notes_label)
+        notes_font = self.notes_label.font()
+        notes_font.setItalic(True)
+        self.notes_label.setFont(notes_font)
         self.problems_label = QLabel()
         self.problems_label.setWordWrap(True)
-        self.problems_label.setStyleSheet(PROBLEM_STYLE)
+        _colour_label(self.problems_label, PROBLEM_TEXT, PROBLEM_BACKGROUND)
         self.edit_button = QPushButton("Edit a copy in the builder")
         self.edit_button.clicked.connect(self.edit_copy_requested)
         self.edit_note = QLabel()
         self.edit_note.setWordWrap(True)
-        self.edit_note.setStyleSheet(MUTED_STYLE)
+        _colour_label(self.edit_note, MUTED_TEXT)
         title_row = QHBoxLayout()
         title_row.setSpacing(12)
         title_row.addWidget(self.title_label)
@@ -122,17 +136,15 @@ class InspectPanel(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.layer_table, "Table")
         self.tabs.addTab(self.graph, "Graph")
-        self.tabs.setMinimumWidth(340)
+        self.tabs.setMinimumWidth(scaled(300))
 
     def _build_details(self) -> None:
         self.details = QWidget()
         self.layer_title = QLabel()
-        bold = QFont(self.font())
-        bold.setBold(True)
-        self.layer_title.setFont(bold)
+        set_relative_font(self.layer_title, 1.0, bold=True)
         self.layer_summary = QLabel()
         self.layer_summary.setWordWrap(True)
-        self.layer_summary.setStyleSheet(MUTED_STYLE)
+        _colour_label(self.layer_summary, MUTED_TEXT)
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         self.weights_view = WeightStatsView()
@@ -154,7 +166,7 @@ class InspectPanel(QWidget):
         layout.addWidget(self.layer_summary)
         layout.addWidget(self.status_label)
         layout.addWidget(self.plots, 1)
-        self.details.setMinimumWidth(360)
+        self.details.setMinimumWidth(scaled(320))
 
     # ------------------------------------------------------------------ public API
 
@@ -257,6 +269,7 @@ class InspectPanel(QWidget):
 
     def _fill_layer_table(self, info: Any) -> None:
         table = self.layer_table
+        fit_rows_to_font(table)
         self._programmatic = True
         try:
             table.clearContents()
@@ -360,6 +373,15 @@ class InspectPanel(QWidget):
         wanted = sum(visible) + 2 * self.layer_table.frameWidth() + 22
         left = int(max(width * 0.40, min(width * 0.54, wanted)))
         self.splitter.setSizes([left, width - left - self.splitter.handleWidth()])
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:    # the zoom: rows and columns follow
+            self.tabs.setMinimumWidth(scaled(300))
+            self.details.setMinimumWidth(scaled(320))
+            if self._info is not None:
+                self._fill_layer_table(self._info)
+                self._sync_selection(self._shown_layer)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)

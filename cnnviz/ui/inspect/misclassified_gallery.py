@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
                                QToolTip, QVBoxLayout, QWidget)
@@ -21,12 +21,14 @@ from cnnviz.core.data.data_splits import ArraySplit
 from cnnviz.core.formatting import count_text, probability_percent
 from cnnviz.ui.common.value_colors import RIGHT, WRONG, array_to_qimage
 from cnnviz.ui.common.workers import NewestRequest
+from cnnviz.ui.common.zoom import scaled, set_relative_font
 
 PAGE_SIZE = 60
 LOAD_CHUNK = 20           # examples decoded per step, so a cancelled page stops early
 GAP = 8
-MIN_TILE_WIDTH = 118
-LINE_PIXELS = 11
+MIN_TILE_WIDTH = 118      # at zoom 100 %; tiles widen to their captions
+TEXT_PAD = 3              # pixels each side of a caption line
+WRAP = Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap
 ORDINALS = ("predicted", "2nd", "3rd")
 
 
@@ -66,22 +68,80 @@ class TileCanvas(QWidget):
         super().__init__(parent)
         self.tiles: list[Tile] = []
         self.selected: int | None = None
+        self._geometry_key: tuple = ()
+        self._geometry_value = (1, 1, 1, 1)
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
 
     def _font(self) -> QFont:
-        font = QFont(self.font())
-        font.setPixelSize(LINE_PIXELS)
-        return font
+        """The captions' font: the window's, so it follows the zoom."""
+        return QFont(self.font())
+
+    def _bold(self) -> QFont:
+        bold = QFont(self._font())
+        bold.setBold(True)
+        return bold
+
+    def _line_font(self, number: int) -> QFont:
+        return self._bold() if number == 1 else self._font()   # the prediction is bold
+
+    def _caption_width(self) -> int:
+        """The widest caption line of any tile, in pixels."""
+        widest = 0
+        for tile in self.tiles:
+            for number, line in enumerate(tile.lines):
+                widest = max(widest, QFontMetrics(self._line_font(number)).horizontalAdvance(line))
+        return widest
+
+    def _line_height(self, number: int, line: str, text_width: int) -> int:
+        """The height of a caption line written in `text_width` pixels: two lines or more
+        when it must wrap."""
+        metrics = QFontMetrics(self._line_font(number))
+        return metrics.boundingRect(QRect(0, 0, max(text_width, 1), 10_000), WRAP, line).height()
 
     def _geometry(self, width: int) -> tuple[int, int, int, int]:
-        """(columns, tile width, tile height, image size) for a canvas `width` wide."""
-        columns = max(1, (width - GAP) // (MIN_TILE_WIDTH + GAP))
-        tile_w = max(MIN_TILE_WIDTH, (width - GAP) // columns - GAP)
-        image = int(np.clip(tile_w - 24, 56, 84))
-        lines = max((len(t.lines) for t in self.tiles), default=4)
-        tile_h = image + 6 + lines * QFontMetrics(self._font()).height() + 6
+        """(columns, tile width, tile height, image size) for a canvas `width` wide (measured
+        once per width, tiles and font: painting and hovering ask for it per tile)."""
+        key = (width, id(self.tiles), len(self.tiles), self.font().toString(), scaled(100))
+        if self._geometry_key != key:
+            self._geometry_key, self._geometry_value = key, self._measure(width)
+        return self._geometry_value
+
+    def _measure(self, width: int) -> tuple[int, int, int, int]:
+        """(columns, tile width, tile height, image size) for a canvas `width` wide.
+
+        A tile is as wide as its longest caption line when the canvas has room, so captions
+        are written whole; on a narrow canvas they wrap onto a second line instead."""
+        wanted = max(scaled(MIN_TILE_WIDTH), self._caption_width() + 2 * TEXT_PAD + 2)
+        tile_min = min(wanted, max(scaled(MIN_TILE_WIDTH), width - 2 * GAP))
+        columns = max(1, (width - GAP) // (tile_min + GAP))
+        tile_w = max(tile_min, (width - GAP) // columns - GAP)
+        image = int(np.clip(tile_w - 24, scaled(56), scaled(84)))
+        text_width = tile_w - 2 * TEXT_PAD
+        if self.tiles:
+            text_h = max(sum(self._line_height(n, line, text_width)
+                             for n, line in enumerate(tile.lines)) for tile in self.tiles)
+        else:
+            text_h = 4 * QFontMetrics(self._font()).height()
+        tile_h = image + 6 + text_h + 6
         return columns, tile_w, tile_h, image
+
+    def captions_fit(self) -> bool:
+        """Every caption line of every tile is written whole inside its tile (wrapped if
+        need be), none cut off or elided."""
+        _c, tile_w, tile_h, image = self._geometry(self.width())
+        text_width = tile_w - 2 * TEXT_PAD
+        for tile in self.tiles:
+            used = image + 6
+            for number, line in enumerate(tile.lines):
+                metrics = QFontMetrics(self._line_font(number))
+                box = metrics.boundingRect(QRect(0, 0, text_width, 10_000), WRAP, line)
+                if box.width() > text_width:
+                    return False
+                used += box.height()
+            if used > tile_h:
+                return False
+        return True
 
     def required_height(self, width: int) -> int:
         columns, _w, tile_h, _i = self._geometry(width)
@@ -112,6 +172,11 @@ class TileCanvas(QWidget):
         super().resizeEvent(event)
         self.refit()
 
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:    # the zoom: captions take more room
+            self.refit()
+
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
         position = self.tile_at(event.position().toPoint())
         if position is None:
@@ -134,11 +199,8 @@ class TileCanvas(QWidget):
         if not self.tiles:
             painter.end()
             return
-        font = self._font()
-        bold = QFont(font)
-        bold.setBold(True)
-        metrics = QFontMetrics(font)
         _c, tile_w, _h, image_size = self._geometry(self.width())
+        text_width = tile_w - 2 * TEXT_PAD
         text_color = palette.color(QPalette.ColorRole.Text)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         for position, tile in enumerate(self.tiles):
@@ -154,17 +216,14 @@ class TileCanvas(QWidget):
                 painter.drawImage(picture, tile.image)
             y = picture.bottom() + 5
             for number, line in enumerate(tile.lines):
+                painter.setFont(self._line_font(number))
                 if number == 1:    # the prediction: green when right, red when wrong
-                    painter.setFont(bold)
                     painter.setPen(RIGHT if tile.correct else WRONG)
                 else:
-                    painter.setFont(font)
                     painter.setPen(text_color)
-                elided = QFontMetrics(painter.font()).elidedText(
-                    line, Qt.TextElideMode.ElideRight, tile_w - 6)
-                painter.drawText(QRect(rect.left() + 3, y, tile_w - 6, metrics.height()),
-                                 Qt.AlignmentFlag.AlignHCenter, elided)
-                y += metrics.height()
+                height = self._line_height(number, line, text_width)
+                painter.drawText(QRect(rect.left() + TEXT_PAD, y, text_width, height), WRAP, line)
+                y += height
             if position == self.selected:
                 painter.setPen(QPen(QColor(255, 200, 0), 3))
                 painter.drawRect(rect.adjusted(1, 1, -2, -2))
@@ -189,9 +248,7 @@ class MisclassifiedGallery(QWidget):
 
         self.title = QLabel("Evaluate the model to see the images it gets wrong.")
         self.title.setWordWrap(True)
-        title_font = QFont(self.title.font())
-        title_font.setBold(True)
-        self.title.setFont(title_font)
+        set_relative_font(self.title, 1.0, bold=True)
         self.all_mistakes_button = QPushButton("All mistakes")
         self.all_mistakes_button.setToolTip("Back to every mistake, most confident first")
         self.all_mistakes_button.clicked.connect(self._back_to_mistakes)

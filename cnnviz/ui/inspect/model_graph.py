@@ -11,19 +11,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from cnnviz.core.formatting import count_text, keras_shape
 from cnnviz.ui.common.layer_style import layer_color
+from cnnviz.ui.common.zoom import line_width, zoom_factor
 
+# Sizes in pixels at zoom 100 %; drawn times the zoom factor (z()), like the text.
 MARGIN = 10.0
 GAP = 22.0                 # vertical space between boxes, room for an arrow
 BOX_MIN_W, BOX_MAX_W = 200.0, 340.0
 LANE_SPACING = 14.0
 LANE_MIN_SPACING = 6.0
 STRIPE_W = 6.0
+
+
+def z(pixels: float) -> float:
+    """A size of the drawing at the current zoom."""
+    return pixels * zoom_factor()
 EDGE_COLOUR = QColor(110, 118, 128)
 SELECTED_EDGE = QColor(255, 179, 0)
 SELECTED_FILL = QColor(255, 243, 205)
@@ -103,25 +110,25 @@ class GraphCanvas(QWidget):
         return QFontMetrics(self.font()).height()
 
     def box_height(self) -> float:
-        return 2 * self._line_height() + 12.0
+        return 2 * self._line_height() + z(12.0)
 
     def lane_spacing(self) -> float:
-        room = self.width() - MARGIN * 2 - BOX_MIN_W - 16
+        room = self.width() - z(MARGIN) * 2 - z(BOX_MIN_W) - z(16)
         if self.lane_count == 0:
-            return LANE_SPACING
-        return max(LANE_MIN_SPACING, min(LANE_SPACING, room / self.lane_count))
+            return z(LANE_SPACING)
+        return max(z(LANE_MIN_SPACING), min(z(LANE_SPACING), room / self.lane_count))
 
     def content_height(self) -> int:
         count = len(self.layers)
         if not count:
             return 0
-        return int(MARGIN * 2 + count * self.box_height() + (count - 1) * GAP)
+        return int(z(MARGIN) * 2 + count * self.box_height() + (count - 1) * z(GAP))
 
     def _layout(self) -> None:
-        lanes_width = self.lane_count * self.lane_spacing() + (12 if self.lane_count else 0)
-        width = max(BOX_MIN_W, min(BOX_MAX_W, self.width() - 2 * MARGIN - lanes_width))
+        lanes_width = self.lane_count * self.lane_spacing() + (z(12) if self.lane_count else 0)
+        width = max(z(BOX_MIN_W), min(z(BOX_MAX_W), self.width() - 2 * z(MARGIN) - lanes_width))
         height = self.box_height()
-        self.rects = [QRectF(MARGIN, MARGIN + i * (height + GAP), width, height)
+        self.rects = [QRectF(z(MARGIN), z(MARGIN) + i * (height + z(GAP)), width, height)
                       for i in range(len(self.layers))]
         for edge in self.edges:
             edge.path = self._edge_path(edge)
@@ -146,7 +153,7 @@ class GraphCanvas(QWidget):
             path.moveTo(source.center().x(), source.bottom())
             path.lineTo(target.center().x(), target.top())
             return path
-        x = source.right() + 12 + edge.lane * self.lane_spacing()
+        x = source.right() + z(12) + edge.lane * self.lane_spacing()
         start_y, end_y = self._exit_y(edge), self._entry_y(edge)
         path.moveTo(source.right(), start_y)
         path.lineTo(x, start_y)
@@ -176,16 +183,23 @@ class GraphCanvas(QWidget):
     # ------------------------------------------------------------------ Qt
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        lanes = self.lane_count * LANE_SPACING + (12 if self.lane_count else 0)
-        return QSize(int(BOX_MAX_W + lanes + 2 * MARGIN), max(self.content_height(), 120))
+        lanes = self.lane_count * z(LANE_SPACING) + (z(12) if self.lane_count else 0)
+        return QSize(int(z(BOX_MAX_W) + lanes + 2 * z(MARGIN)), max(self.content_height(), 120))
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        lanes = self.lane_count * LANE_MIN_SPACING + (12 if self.lane_count else 0)
-        return QSize(int(BOX_MIN_W + lanes + 2 * MARGIN), self.content_height())
+        lanes = self.lane_count * z(LANE_MIN_SPACING) + (z(12) if self.lane_count else 0)
+        return QSize(int(z(BOX_MIN_W) + lanes + 2 * z(MARGIN)), self.content_height())
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         self._layout()
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:   # the zoom: taller, wider boxes
+            self._layout()
+            self.updateGeometry()
+            self.update()
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
         i = self.index_at(event.position())
@@ -214,7 +228,7 @@ class GraphCanvas(QWidget):
         for edge in self.edges:
             touches = self.selected in (edge.source, edge.target)
             self._draw_edge(painter, edge, SELECTED_EDGE if touches else EDGE_COLOUR,
-                            2.2 if touches else 1.3)
+                            line_width(2.2 if touches else 1.3))
         for i in range(len(self.layers)):
             self._draw_box(painter, i)
         painter.end()
@@ -227,9 +241,9 @@ class GraphCanvas(QWidget):
         end = edge.path.currentPosition()
         # The arrowhead points down (into a box's top) or left (into its right side).
         if edge.lane < 0:
-            head = [end, end + QPointF(-5, -8), end + QPointF(5, -8)]
+            head = [end, end + QPointF(-z(5), -z(8)), end + QPointF(z(5), -z(8))]
         else:
-            head = [end, end + QPointF(8, -5), end + QPointF(8, 5)]
+            head = [end, end + QPointF(z(8), -z(5)), end + QPointF(z(8), z(5))]
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         painter.drawPolygon(QPolygonF(head))
@@ -237,15 +251,16 @@ class GraphCanvas(QWidget):
     def _draw_box(self, painter: QPainter, i: int) -> None:
         layer, rect = self.layers[i], self.rects[i]
         selected = i == self.selected
-        painter.setPen(QPen(SELECTED_EDGE if selected else BOX_BORDER, 2 if selected else 1))
+        painter.setPen(QPen(SELECTED_EDGE if selected else BOX_BORDER,
+                            line_width(2.0 if selected else 1.0)))
         painter.setBrush(SELECTED_FILL if selected else BOX_FILL)
         painter.drawRoundedRect(rect, 4, 4)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(layer_color(layer.layer_type))
-        painter.drawRoundedRect(QRectF(rect.left() + 1, rect.top() + 1, STRIPE_W,
+        painter.drawRoundedRect(QRectF(rect.left() + 1, rect.top() + 1, z(STRIPE_W),
                                        rect.height() - 2), 2, 2)
         line = self._line_height()
-        text_left = rect.left() + STRIPE_W + 7
+        text_left = rect.left() + z(STRIPE_W) + 7
         text_width = rect.right() - 6 - text_left
         top = QRectF(text_left, rect.top() + 5, text_width, line)
         bottom = QRectF(text_left, rect.top() + 6 + line, text_width, line)

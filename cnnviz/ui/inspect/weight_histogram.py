@@ -13,12 +13,14 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import (
-    QAbstractItemView, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QApplication, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from cnnviz.core.formatting import count_text, dims_text
+from cnnviz.ui.common.zoom import line_width, scaled, watch_zoom
+from cnnviz.ui.inspect.number_text import stat_text, stat_tooltip, tick_text
 BAR_FILL = QColor(30, 136, 229)          # the Conv2D blue of layer_style
 BAR_EDGE = QColor(21, 101, 192)
 ZERO_LINE = QColor(202, 0, 32)           # the "positive" red of value_colors
@@ -48,23 +50,8 @@ def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
 
 
 def tick_label(value: float, step: float) -> str:
-    """A tick's text with just enough decimals for its spacing: 0.05, -0.1, 2k, 1e-04."""
-    if value == 0:
-        return "0"
-    magnitude = abs(value)
-    if magnitude >= 10_000:
-        return f"{value / 1000:.0f}k" if abs(value) % 1000 == 0 else f"{value:.2g}"
-    if 0 < step < 1e-3:
-        return f"{value:.0e}".replace("e-0", "e-")
-    decimals = 0
-    while decimals < 6 and abs(round(step, decimals) - step) > step * 1e-6:
-        decimals += 1
-    return f"{value:.{decimals}f}"
-
-
-def stat_text(value: float) -> str:
-    """A statistic with four significant digits: -0.2871, 0.01234, 1.235e-05."""
-    return f"{float(value):.4g}"
+    """A tick's text with just enough decimals for its spacing: 0.05, -0.1, 2k, 0.0002."""
+    return tick_text(value, step)
 
 
 def read_only_table(columns: tuple[str, ...]) -> QTableWidget:
@@ -77,11 +64,16 @@ def read_only_table(columns: tuple[str, ...]) -> QTableWidget:
     table.setAlternatingRowColors(True)
     table.setWordWrap(False)
     table.verticalHeader().setVisible(False)
-    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
+    fit_rows_to_font(table)
     table.horizontalHeader().setHighlightSections(False)
     table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft
                                                  | Qt.AlignmentFlag.AlignVCenter)
     return table
+
+
+def fit_rows_to_font(table: QTableWidget) -> None:
+    """Rows as tall as the table's text (it follows the zoom)."""
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
 
 
 def natural_widths(table: QTableWidget, rows: list[tuple[str, ...]]) -> list[int]:
@@ -144,7 +136,12 @@ class WeightHistogram(QWidget):
         self._range: tuple[float, float] | None = None
         self._empty_text = "Pick a weight array to see its histogram"
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(220, 130)
+        self.setMinimumSize(self.minimumSizeHint())
+        watch_zoom(self._zoom_changed)
+
+    def _zoom_changed(self) -> None:
+        self.setMinimumSize(self.minimumSizeHint())
+        self.update()
 
     # ------------------------------------------------------------------ data
 
@@ -161,7 +158,8 @@ class WeightHistogram(QWidget):
         self._counts, self._edges, self._title = counts, edges, title
         self._range = value_range
         self.setToolTip(f"{title}: {count_text(counts.sum())} values in {counts.size} bins, "
-                        f"from {edges[0]:.4g} to {edges[-1]:.4g}" if counts.size else "")
+                        f"from {stat_text(edges[0])} to {stat_text(edges[-1])}"
+                        if counts.size else "")
         self.update()
 
     def clear(self, text: str = "Pick a weight array to see its histogram") -> None:
@@ -234,10 +232,12 @@ class WeightHistogram(QWidget):
     # ------------------------------------------------------------------ Qt
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(320, 180)
+        return QSize(scaled(320), scaled(180))
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(220, 130)
+        # Room for the title, the tick labels and some bars, in the window's (zoomed) text.
+        line = QFontMetrics(QApplication.font()).height()
+        return QSize(scaled(220), 3 * line + 70)
 
     def paintEvent(self, _event) -> None:  # noqa: N802
         painter = QPainter(self)
@@ -263,7 +263,7 @@ class WeightHistogram(QWidget):
                                                               self.width() - 8))
             painter.setFont(self.font())
         self._draw_y_axis(painter, rect, text)
-        painter.setPen(QPen(BAR_EDGE, 1))
+        painter.setPen(QPen(BAR_EDGE, line_width(1.0)))
         painter.setBrush(BAR_FILL)
         for bar in self.bar_rects():
             if bar.height() > 0:
@@ -275,11 +275,11 @@ class WeightHistogram(QWidget):
             painter.drawText(rect.adjusted(6, 4, -6, 0), Qt.AlignmentFlag.AlignLeft
                              | Qt.AlignmentFlag.AlignTop,
                              f"all {count_text(self._counts.sum())} values are "
-                             f"{self._range[0]:.4g}")
+                             f"{stat_text(self._range[0])}")
         low, high = self._x_range()
         if low < 0 < high:
             x = self.x_to_pixel(0.0)
-            painter.setPen(QPen(ZERO_LINE, 1.5, Qt.PenStyle.DashLine))
+            painter.setPen(QPen(ZERO_LINE, line_width(1.5), Qt.PenStyle.DashLine))
             painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
         painter.end()
 
@@ -294,15 +294,15 @@ class WeightHistogram(QWidget):
             label = QRectF(0, y - metrics.height() / 2, rect.left() - 5, metrics.height())
             painter.drawText(label, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                              self._count_label(tick))
-        painter.setPen(QPen(text, 1))
+        painter.setPen(QPen(text, line_width(1.0)))
         painter.drawLine(QPointF(rect.left(), rect.top()), QPointF(rect.left(), rect.bottom()))
 
     def _draw_x_axis(self, painter: QPainter, rect: QRectF, text: QColor) -> None:
         metrics = self.fontMetrics()
-        painter.setPen(QPen(text, 1))
+        painter.setPen(QPen(text, line_width(1.0)))
         painter.drawLine(QPointF(rect.left(), rect.bottom()), QPointF(rect.right(), rect.bottom()))
         low, high = self._x_range()
-        widest = max(metrics.horizontalAdvance("-0.000"), 30)
+        widest = max(metrics.horizontalAdvance("-0.0000"), 30)
         ticks = nice_ticks(low, high, max(2, min(7, int(rect.width() / (widest + 14)))))
         step = ticks[1] - ticks[0] if len(ticks) > 1 else abs(high - low) or 1.0
         last_right = -1e9
@@ -331,12 +331,13 @@ class WeightStatsView(QWidget):
         for column in range(2, len(STATS_COLUMNS)):
             self.table.horizontalHeaderItem(column).setTextAlignment(ALIGN_RIGHT)
         self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Numbers are never squeezed into "0.3…": a narrow table scrolls sideways instead.
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.table.viewport().installEventFilter(self)
         self.table.currentCellChanged.connect(lambda row, *_: self.show_histogram(row))
         self.table.hide()   # until there are weights to list
         self.histogram = WeightHistogram()
-        self.histogram.setMaximumHeight(340)  # a bigger one says nothing more
+        self.histogram.setMaximumHeight(scaled(340))  # a bigger one says nothing more
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -350,6 +351,8 @@ class WeightStatsView(QWidget):
         """Show a list of core.inspection.WeightStats (empty: hide the table)."""
         self._stats = list(stats)
         table = self.table
+        fit_rows_to_font(table)
+        self.histogram.setMaximumHeight(scaled(340))
         table.blockSignals(True)
         table.setRowCount(len(stats))
         rows = []
@@ -362,21 +365,50 @@ class WeightStatsView(QWidget):
             trainable = getattr(stat, "trainable", True)
             for column, (text, value) in enumerate(zip(texts, raw)):
                 item = table_item(text, right=column >= 2, value=value)
+                if column >= 3:
+                    item.setToolTip(stat_tooltip(value))
                 if not trainable:
                     item.setForeground(QBrush(FROZEN_TEXT))
                     item.setToolTip(f"{stat.name} is not trainable: gradient descent does not "
                                     f"change it")
                 table.setItem(row, column, item)
         table.blockSignals(False)
-        self._widths = natural_widths(table, rows)
-        fit_columns(table, self._widths, (0, 1), minimum=56, squeeze=True)
+        self._widths = natural_widths(table, [tuple(table.item(r, c).text()
+                                                    for c in range(len(STATS_COLUMNS)))
+                                              for r in range(len(stats))])
         table.setVisible(bool(stats))
-        rows_height = sum(table.rowHeight(r) for r in range(min(len(stats), 4)))
-        table.setFixedHeight(table.horizontalHeader().height() + rows_height
-                             + 2 * table.frameWidth() + 2)
+        self._fit_table()
         if stats:
             table.selectRow(0)
             self.show_histogram(0)
+
+    def _fit_table(self) -> None:
+        """Columns to the numbers' widths (the name and shape give way first) and the table
+        as tall as its rows, plus a scroll bar when the numbers need more than its width."""
+        table = self.table
+        if not self._widths:
+            return
+        fit_columns(table, self._widths, (0, 1), minimum=scaled(56))
+        header = table.horizontalHeader()
+        rows_height = sum(table.rowHeight(r) for r in range(min(table.rowCount(), 4)))
+        scroll = table.horizontalScrollBar().sizeHint().height() \
+            if header.length() > table.viewport().width() + 1 else 0
+        height = header.height() + rows_height + 2 * table.frameWidth() + 2 + scroll
+        if table.height() != height:
+            table.setFixedHeight(height)
+
+    def numbers_fit(self) -> bool:
+        """Every number in the table is written whole (its column is wide enough)."""
+        table = self.table
+        metrics = table.fontMetrics()
+        return all(metrics.horizontalAdvance(table.item(r, c).text()) + 6
+                   <= table.columnWidth(c)
+                   for r in range(table.rowCount()) for c in range(2, table.columnCount()))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and self._stats:   # the zoom
+            self.set_stats(self._stats)
 
     def show_histogram(self, row: int) -> None:
         """Draw the histogram of weight array `row`."""
@@ -389,5 +421,5 @@ class WeightStatsView(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if watched is self.table.viewport() and event.type() == QEvent.Type.Resize \
                 and self._widths:
-            fit_columns(self.table, self._widths, (0, 1), minimum=56, squeeze=True)
+            self._fit_table()
         return super().eventFilter(watched, event)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-                               QScrollArea, QSplitter, QVBoxLayout, QWidget)
+                               QScrollArea, QSizePolicy, QSplitter, QVBoxLayout, QWidget)
 
 from cnnviz.core.errors import CnnvizError
 from cnnviz.core.model.spec import ModelSpec
@@ -26,8 +26,56 @@ from cnnviz.ui.train.training_fit import FitCheck, MismatchBanner, model_input_s
 from cnnviz.ui.train.training_outputs import TrainingExporter
 from cnnviz.ui.train.training_settings import TrainingSettings
 from cnnviz.ui.common.workers import TrainingOutcome, TrainingWorker
+from cnnviz.ui.common.zoom import scaled, set_relative_font, watch_zoom
 from cnnviz.workspace import Workspace
 from cnnviz.ui.common.zoom import mark_side_panel
+
+
+class MinimumFirstLayout(QVBoxLayout):
+    """A column that tells its scroll area to scroll only below its minimum height.
+
+    Its wrapped labels make it height-for-width, and a scroll area then keeps it at its
+    preferred height, scrolling as soon as the samples are shown at full size; this way the
+    samples and charts shrink first and the column scrolls only when they cannot."""
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return False
+
+
+class FittingProgressBar(QProgressBar):
+    """A progress bar whose text is the longest of its candidate texts that fits the bar,
+    so it is never cut off, however narrow the window or large the zoom (the whole story
+    is in the line under the bar)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._texts: tuple[str, ...] = ("",)
+
+    def set_texts(self, *texts: str) -> None:
+        """Show the first of `texts` (longest first) that fits, or none."""
+        self._texts = texts or ("",)
+        self._fit()
+
+    def text_fits(self) -> bool:
+        """The shown text is drawn whole inside the bar."""
+        return self.fontMetrics().horizontalAdvance(self.format()) <= self._room()
+
+    def _room(self) -> int:
+        return self.contentsRect().width() - 8
+
+    def _fit(self) -> None:
+        metrics, room = self.fontMetrics(), self._room()
+        chosen = next((t for t in self._texts if metrics.horizontalAdvance(t) <= room), "")
+        if chosen != self.format():
+            self.setFormat(chosen)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit()
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        self._fit()   # a font change (the zoom) changes what fits
 
 
 class TrainingPanel(QWidget):
@@ -66,8 +114,7 @@ class TrainingPanel(QWidget):
         left_scroll.setWidget(left)
         left_scroll.setWidgetResizable(True)
         left_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        left_scroll.setMinimumWidth(left.sizeHint().width() + 16)
+        self._left, self._left_scroll = left, left_scroll
 
         self.preview = DatasetPreview()
         self.banner = MismatchBanner()
@@ -85,11 +132,16 @@ class TrainingPanel(QWidget):
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop)
         self.reset_button.clicked.connect(self.reset_training)
-        self.progress = QProgressBar()
+        self.progress = FittingProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
-        self.progress.setFormat("Ready")
-        self.progress.setMinimumWidth(200)
+        self.progress.set_texts("Ready")
+        self.progress.setMinimumWidth(120)
+        # The whole progress line (epoch, batch, speed, time left), wrapped, never clipped.
+        self.progress_text = QLabel()
+        self.progress_text.setWordWrap(True)
+        self.progress_text.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                         QSizePolicy.Policy.Preferred)
         controls = QHBoxLayout()
         for button in (self.start_button, self.pause_button, self.stop_button):
             controls.addWidget(button)
@@ -99,13 +151,14 @@ class TrainingPanel(QWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.hide()
         self._charts_host = QVBoxLayout()
         self.charts: Any = None  # TrainingCharts, made on first show (imports matplotlib)
         self.save_model_button = QPushButton("Save model…")
         self.export_csv_button = QPushButton("Export history (CSV)…")
         self.save_charts_button = QPushButton("Save charts…")
         self.outputs = TrainingExporter(self, self.document, self.run, self.ensure_charts,
-                                        self.status.setText, self._track, self._update_state)
+                                        self._say, self._track, self._update_state)
         self.save_model_button.clicked.connect(self.outputs.save_model_dialog)
         self.export_csv_button.clicked.connect(self.outputs.export_history_dialog)
         self.save_charts_button.clicked.connect(self.outputs.save_charts_dialog)
@@ -116,19 +169,28 @@ class TrainingPanel(QWidget):
         after.addStretch(1)
 
         right = QWidget()
-        right_layout = QVBoxLayout(right)
+        right_layout = MinimumFirstLayout(right)
         right_layout.setContentsMargins(6, 6, 6, 6)
-        right_layout.addWidget(QLabel("<b>Sample images</b>"))
+        samples_title = QLabel("Sample images")
+        set_relative_font(samples_title, 1.0, bold=True)
+        right_layout.addWidget(samples_title)
         right_layout.addWidget(self.preview)
         right_layout.addWidget(self.banner)
         right_layout.addLayout(controls)
+        right_layout.addWidget(self.progress_text)
         right_layout.addWidget(self.status)
         right_layout.addLayout(self._charts_host, 1)
         right_layout.addLayout(after)
 
+        # When the zoom makes the view taller than the window, it scrolls instead of clipping.
+        right_scroll = QScrollArea()
+        right_scroll.setWidget(right)
+        right_scroll.setWidgetResizable(True)
+        right_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._right = right
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left_scroll)
-        splitter.addWidget(right)
+        splitter.addWidget(right_scroll)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
@@ -144,8 +206,27 @@ class TrainingPanel(QWidget):
         self.data_choice.source_requested.connect(self._source_requested)
         self.document.changed.connect(self._spec_changed)
         self._update_state()
+        self._fit_to_zoom()
+        watch_zoom(self._fit_to_zoom)
+
+    def _fit_to_zoom(self) -> None:
+        """Sizes that hold text follow the zoom: the settings column, the charts' room."""
+        # The settings column as wide as its contents, but never more than ~40% of the view:
+        # past that it scrolls sideways rather than squeezing the charts off the screen.
+        wanted = self._left.sizeHint().width() + 16
+        self._left_scroll.setMinimumWidth(min(wanted, max(scaled(240), int(self.width() * 0.4))))
+        self._right.setMinimumHeight(0)
 
     # ------------------------------------------------------------------ showing
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_to_zoom()
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:   # the zoom reached the settings' fonts
+            self._fit_to_zoom()
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
@@ -246,7 +327,7 @@ class TrainingPanel(QWidget):
         self.run.set_model(model)
         self.model_spec, self.last_outcome = None, None
         self._new_history()
-        self.status.setText(f"Start continues training <b>{name}</b> from its saved weights "
+        self._say(f"Start continues training <b>{name}</b> from its saved weights "
                             "(fine-tuning). Editing the model in the builder switches back.")
         self._check_fit()
         self._update_state()
@@ -266,12 +347,12 @@ class TrainingPanel(QWidget):
         if self.opened_model is not None and not self.running:
             name = self.opened_name
             self.use_builder_model()
-            self.status.setText(f"The builder's model changed: Start trains it from random "
+            self._say(f"The builder's model changed: Start trains it from random "
                                 f"weights ({name} stays open in the Inspect view).")
         if not self.running:
             self._check_fit()
             if self.model is not None and self.model_spec != self.document.spec:
-                self.status.setText("The model changed in the builder: Start trains the new "
+                self._say("The model changed in the builder: Start trains the new "
                                     "model from random weights.")
         self._update_state()
 
@@ -325,8 +406,8 @@ class TrainingPanel(QWidget):
         self.worker = worker
         self.run.begin()
         self.progress.setValue(0)
-        self.progress.setFormat("Starting…")
-        self.status.setText("")
+        self._show_progress("Starting…")
+        self._say("")
         self._update_state()
         worker.start()
         if self.charts is not None:  # after the start: the redraw overlaps TensorFlow's set-up
@@ -339,7 +420,8 @@ class TrainingPanel(QWidget):
         self.worker.set_paused(paused)
         self.run.set_paused(paused)
         if paused:
-            self.progress.setFormat(self.progress.format().split("  ·  paused")[0] + "  ·  paused")
+            self._show_progress("Paused", self.progress_text.text().split(" · paused")[0]
+                                + " · paused")
         else:
             self._clock.skip_gap()
         self._update_state()
@@ -347,7 +429,7 @@ class TrainingPanel(QWidget):
     def stop(self) -> None:
         if self.running:
             self.worker.request_stop()
-            self.progress.setFormat("Stopping after this batch…")
+            self._show_progress("Stopping…", "Stopping after this batch…")
             self.pause_button.setEnabled(False)
             self.stop_button.setEnabled(False)
 
@@ -359,8 +441,8 @@ class TrainingPanel(QWidget):
         self.model_spec, self.last_outcome = None, None
         self._new_history()
         self.progress.setValue(0)
-        self.progress.setFormat("Ready")
-        self.status.setText("Weights forgotten: the next Start begins from random weights.")
+        self._show_progress("Ready", "")
+        self._say("Weights forgotten: the next Start begins from random weights.")
         self._update_state()
 
     def _track(self, thread: Any) -> None:
@@ -383,6 +465,21 @@ class TrainingPanel(QWidget):
             thread.wait()  # never cut a model file short, nor a thread's last moments
         self._threads.clear()
 
+    def _say(self, text: str) -> None:
+        """A line of status text under the progress (hidden when empty: no blank gap)."""
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
+
+    def _show_progress(self, text: str, detail: str | None = None, *shorter: str) -> None:
+        """`text` in the bar (or the first of `shorter` that fits), `detail` in the wrapped
+        line under it (when not given: `text` itself, if the bar cannot show it whole)."""
+        first_word = text.split(" ")[0].rstrip("…") + "…"
+        self.progress.set_texts(text, *shorter, *(() if shorter else (first_word,)))
+        if detail is None:
+            detail = text if self.progress.format() != text else ""
+        self.progress_text.setText(detail)
+        self.progress_text.setVisible(bool(self.progress_text.text()))
+
     def _model_ready(self, model: Any) -> None:
         self.run.model_ready(model)
 
@@ -392,7 +489,7 @@ class TrainingPanel(QWidget):
 
     def _stage(self, text: str) -> None:
         if self.running:
-            self.progress.setFormat(text)
+            self._show_progress(text)
 
     def _batch(self, epoch: int, batch: int, batches: int, logs: dict, reported_at: float) -> None:
         self.history.add_batch(epoch, batch, batches, logs)
@@ -403,11 +500,16 @@ class TrainingPanel(QWidget):
         self._clock.update(done, now=reported_at)
         self.progress.setValue(int(1000 * done / max(1, total)))
         last_epoch = self._run_first_epoch + self._run_epochs
-        paused = "  ·  paused" if self.worker is not None and self.worker.paused else ""
-        self.progress.setFormat(
-            f"Epoch {epoch + 1}/{last_epoch} · batch {batch + 1}/{batches} · "
+        paused = self.worker is not None and self.worker.paused
+        percent = f"{100 * done / max(1, total):.0f}%"
+        short = f"Epoch {epoch + 1}/{last_epoch}"
+        self._show_progress(
+            "Paused" if paused else f"{short} · {percent}",
+            f"Epoch {epoch + 1} of {last_epoch} · batch {batch + 1} of {batches} · "
             f"{self._clock.samples_per_second:,.0f} images/s · "
-            f"{format_duration(self._clock.seconds_left(total))} left{paused}")
+            f"{format_duration(self._clock.seconds_left(total))} left"
+            + (" · paused" if paused else ""),
+            *(() if paused else (short, percent)))
         if self.charts is not None:
             self.charts.refresh()
 
@@ -418,7 +520,7 @@ class TrainingPanel(QWidget):
             parts.append(f"accuracy {logs['accuracy']:.1%}")
         if "val_accuracy" in logs:
             parts.append(f"validation accuracy {logs['val_accuracy']:.1%}")
-        self.status.setText(" · ".join(parts))
+        self._say(" · ".join(parts))
         if self.charts is not None:
             self.charts.refresh()
 
@@ -435,9 +537,11 @@ class TrainingPanel(QWidget):
             lines.append(f"<b>Test accuracy {outcome.test_metrics['accuracy']:.2%}</b> "
                          f"(loss {outcome.test_metrics['loss']:.4f}) on "
                          f"{self.data.dataset.test.count:,} test images it never trained on.")
-        self.status.setText(" ".join(lines))
+        self._say(" ".join(lines))
         self.progress.setValue(1000 if not result.stopped else self.progress.value())
-        self.progress.setFormat("Stopped" if result.stopped else "Done")
+        self._show_progress("Stopped" if result.stopped else "Done",
+                            (result.stop_reason[:1].upper() + result.stop_reason[1:] + "."
+                             if result.stop_reason else ""))
         if self.charts is not None:
             self.charts.refresh()  # the last points appear at the next tick, cheaply
         self.run.end(outcome.model)   # the other views see the trained model
@@ -446,7 +550,7 @@ class TrainingPanel(QWidget):
     def _failed(self, message: str, details: str) -> None:
         self.worker = None
         self.run.end(None)
-        self.progress.setFormat("Failed")
-        self.status.setText(f"<span style='color:#b3261e'>{message}</span>")
+        self._show_progress("Failed", "")
+        self._say(f"<span style='color:#b3261e'>{message}</span>")
         self._update_state()
         dialogs.show_failure(self, "Training failed", message, details)

@@ -108,3 +108,26 @@ def test_throughput_clock_ignores_a_pause():
     clock.skip_gap(now=60.0)       # paused for a minute
     clock.update(200, now=61.0)
     assert clock.samples_per_second == pytest.approx(100.0)
+
+
+def test_an_epoch_stopped_part_way_is_recorded_as_partial_not_as_a_whole_epoch():
+    history = TrainingHistory()
+    for batch in range(4):
+        history.add_batch(0, batch, 4, {"loss": 1.0, "accuracy": 0.5})
+    history.add_epoch({"loss": 1.0, "accuracy": 0.5})
+    history.add_batch(1, 0, 4, {"loss": 0.8, "accuracy": 0.6})
+    history.add_batch(1, 2, 4, {"loss": 0.7, "accuracy": 0.7})   # stopped after batch 3 of 4
+    history.add_epoch({"loss": 0.7, "accuracy": 0.7})
+    assert history.partial == {2: (3, 4)}
+    assert history.epoch_position(1) == 1.0
+    assert history.epoch_position(2) == pytest.approx(1.75)
+    assert history.partial_text(2) == "epoch 2 (stopped at batch 3/4)"
+    assert history.partial_text(1) == "epoch 1"
+
+
+def test_partial_epochs_can_be_said_explicitly_and_whole_ones_are_not_partial():
+    history = TrainingHistory()
+    history.add_epoch({"loss": 1.0}, batches_done=10, batches_per_epoch=10)
+    history.add_epoch({"loss": 0.9}, batches_done=4, batches_per_epoch=10)
+    history.add_epoch({"loss": 0.8})        # no batch reports: nothing says it was cut short
+    assert history.partial == {2: (4, 10)}

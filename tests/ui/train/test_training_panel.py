@@ -239,3 +239,45 @@ def test_observer_sees_the_start_each_epoch_and_every_n_batches_on_the_training_
     # The snapshots are the weights of their moment: the start differs from the end.
     assert not np.allclose(seen[0][3], seen[-1][3])
     assert np.allclose(seen[-1][3], panel.model.layers[0].get_weights()[0])
+
+
+@pytest.mark.parametrize("size, zoom", [((1024, 640), 1.0), ((1024, 768), 1.5),
+                                        ((1280, 720), 1.5)])
+def test_the_progress_text_is_never_clipped(qtbot, tmp_path, monkeypatch, size, zoom):
+    import time
+
+    from cnnviz.ui.common.zoom import zoom_of_app
+
+    win = shown_main_window(qtbot, tmp_path, monkeypatch, TRAIN_LIMIT, size=size)
+    panel = open_train_tab(win, qtbot)
+    zoom_of_app().set_factor(zoom)
+    try:
+        qtbot.wait(50)
+        # What a batch report during a long run writes (the slot the worker's signal calls).
+        panel._run_first_epoch, panel._run_epochs, panel._run_batch_size = 0, 50, 64
+        panel._batch(11, 99, 113, {"loss": 0.5, "accuracy": 0.8}, time.monotonic())
+        qtbot.wait(50)
+        assert panel.progress.text_fits(), panel.progress.format()
+        detail = panel.progress_text
+        assert "batch 100 of 113" in detail.text() and "left" in detail.text()
+        assert detail.isVisible() and detail.wordWrap()
+        assert detail.height() >= detail.heightForWidth(detail.width())   # wrapped, whole
+    finally:
+        zoom_of_app().set_factor(1.0)
+
+
+def test_the_sample_names_follow_the_zoom_and_are_written_whole(window, qtbot):
+    from cnnviz.ui.common.zoom import zoom_of_app
+
+    panel = open_train_tab(window, qtbot)
+    with qtbot.waitSignal(panel.chooser.loaded, timeout=60_000):
+        panel.chooser.select_source("cifar10-sample")     # names such as "automobile"
+    preview = panel.preview
+    height = preview.label_height()
+    zoom_of_app().set_factor(1.5)
+    try:
+        qtbot.wait(50)
+        assert preview.label_height() >= 1.3 * height
+        assert preview.labels_fit()
+    finally:
+        zoom_of_app().set_factor(1.0)
