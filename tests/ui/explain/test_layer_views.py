@@ -516,3 +516,44 @@ def test_a_views_headline_follows_the_zoom(qtbot):
         assert label.font().bold()
     finally:
         zoom_of_app().set_factor(1.0)
+
+
+def label_sizes(widget) -> dict[int, float]:
+    from PySide6.QtGui import QFontInfo
+    from PySide6.QtWidgets import QLabel
+
+    return {id(label): QFontInfo(label.font()).pointSizeF()
+            for label in widget.findChildren(QLabel)}
+
+
+def test_every_label_of_the_views_and_the_lesson_follows_the_zoom(qtbot):
+    """Labels under a style sheet (the lesson's yellow 'untrained' note, the muted captions)
+    and labels given a larger font when made kept their size when the zoom changed."""
+    from PySide6.QtWidgets import QLabel
+
+    from cnnviz.ui.common.zoom import zoom_of_app
+    from cnnviz.ui.explain.input_picker import InputPicker
+    from cnnviz.ui.explain.views.step_views import StepViews
+
+    lesson = LessonPanel()
+    lesson.set_lesson("conv")
+    lesson.set_random_weights(True)
+    widgets = [lesson, StepViews(), InputPicker()]
+    for view, steps in all_views():
+        view.set_steps(steps)
+        widgets.append(view)
+    for widget in widgets:
+        show(qtbot, widget, (700, 450))
+    before = [label_sizes(widget) for widget in widgets]
+    try:
+        zoom_of_app().set_factor(1.5)
+        qtbot.wait(10)   # the application font reaches plain widgets through the event loop
+        for widget, sizes in zip(widgets, before):
+            after = label_sizes(widget)
+            for label in widget.findChildren(QLabel):
+                assert after[id(label)] == pytest.approx(sizes[id(label)] * 1.5, rel=0.12), (
+                    type(widget).__name__, label.text())
+    finally:
+        zoom_of_app().set_factor(1.0)
+    qtbot.wait(10)
+    assert label_sizes(lesson) == before[0]

@@ -17,6 +17,7 @@ from cnnviz.core.formatting import count_text, format_value, percent_of
 from cnnviz.ui.explain.views.view_parts import (
     MapRow, headline_label, most_varied_channel, note_label, position_text,
 )
+from cnnviz.ui.common.zoom import set_relative_font
 
 MAX_POINTS = 1500  # points drawn on the curve; more only hide each other
 
@@ -292,9 +293,7 @@ class ActivationView(QWidget):
         self.softmax_view = SoftmaxView()
         self.pages.addWidget(self.softmax_view)
         self.detail = note_label()
-        detail_font = QFont(self.detail.font())
-        detail_font.setPointSizeF(detail_font.pointSizeF() * 1.15)
-        self.detail.setFont(detail_font)
+        set_relative_font(self.detail, 1.15)
         layout.addWidget(self.detail)
         self.maps.cell_hovered.connect(self._hover)
         self.maps.cell_clicked.connect(self._pin)

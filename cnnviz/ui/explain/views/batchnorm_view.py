@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
     QVBoxLayout, QWidget,
@@ -17,6 +16,7 @@ from cnnviz.core.formatting import format_value
 from cnnviz.ui.explain.views.view_parts import (
     ChannelPicker, MapRow, headline_label, most_varied_channel, position_text,
 )
+from cnnviz.ui.common.zoom import set_relative_font
 
 
 def signed(value: float) -> str:
@@ -50,9 +50,7 @@ class BatchNormView(QWidget):
         self.formula = QLabel()
         self.formula.setTextFormat(Qt.TextFormat.RichText)
         self.formula.setWordWrap(True)
-        font = QFont(self.formula.font())
-        font.setPointSizeF(font.pointSizeF() * 1.15)
-        self.formula.setFont(font)
+        set_relative_font(self.formula, 1.15)
         layout.addWidget(self.formula)
         self.example = QLabel()
         self.example.setWordWrap(True)

@@ -12,6 +12,7 @@ from cnnviz.core.explain.frames import SoftmaxSteps
 from cnnviz.core.formatting import format_value
 from cnnviz.ui.common.value_colors import POSITIVE
 from cnnviz.ui.explain.views.view_parts import note_label
+from cnnviz.ui.common.zoom import set_relative_font
 
 
 class SoftmaxLadder(QWidget):
@@ -176,9 +177,7 @@ class SoftmaxView(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         layout.addWidget(scroll, 1)
         self.detail = note_label()
-        detail_font = QFont(self.detail.font())
-        detail_font.setPointSizeF(detail_font.pointSizeF() * 1.15)
-        self.detail.setFont(detail_font)
+        set_relative_font(self.detail, 1.15)
         self.detail.setToolTip("Click a row to work out that class")
         layout.addWidget(self.detail)
         self.ladder.row_clicked.connect(self.set_selected)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from cnnviz.core.explain.frames import LayerSteps
 from cnnviz.ui.explain.playback import Playback, PlaybackBar, bind_step_view
+from cnnviz.ui.common.zoom import set_relative_font
 
 ANIMATED_KINDS = ("conv", "pool")
 RGB_NAMES = ("red", "green", "blue")
@@ -71,6 +72,8 @@ class StepViews(QWidget):
         self.caption = QLabel()
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
         self.caption.setStyleSheet("color: palette(mid)")
+        set_relative_font(self.caption)   # under a style sheet: follows the zoom only this way
+        self.caption.setWordWrap(True)    # wraps rather than widening the page at a large zoom
 
         selectors = QHBoxLayout()
         selectors.setContentsMargins(0, 0, 0, 0)

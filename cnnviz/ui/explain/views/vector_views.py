@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from cnnviz.core.explain.frames import DropoutSteps, GlobalPoolSteps
@@ -17,6 +16,7 @@ from cnnviz.ui.common.value_colors import ColorLegend, ValueMap, symmetric_limit
 from cnnviz.ui.explain.views.view_parts import (
     ChannelPicker, MapRow, channel_of, headline_label, most_varied_channel, note_label,
 )
+from cnnviz.ui.common.zoom import set_relative_font
 
 
 class DropoutView(QWidget):
@@ -120,9 +120,7 @@ class GlobalPoolView(QWidget):
         self.result.setMinimumWidth(
             self.result.fontMetrics().horizontalAdvance("mean = 000.000") + 16)
         self.result.setMaximumWidth(220)
-        result_font = QFont(self.result.font())
-        result_font.setPointSizeF(result_font.pointSizeF() * 1.3)
-        self.result.setFont(result_font)
+        set_relative_font(self.result, 1.3)
         self.outputs = ValueMap()
         row.addWidget(self.channel_map, 3)
         row.addWidget(self.result, 0)

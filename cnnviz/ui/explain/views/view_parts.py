@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from cnnviz.ui.common.value_colors import ColorLegend, ValueMap, symmetric_limit
@@ -155,9 +154,7 @@ class MapRow(QWidget):
             return line
         label = QLabel(f"{caption}\n→" if caption else "→")
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        font = QFont(label.font())
-        font.setBold(True)
-        label.setFont(font)
+        set_relative_font(label, bold=True)
         caption_width = label.fontMetrics().horizontalAdvance(caption or "→") + 10
         label.setMinimumWidth(min(caption_width, 100))
         label.setMaximumWidth(max(caption_width, 40) if caption_width <= 100 else 100)
