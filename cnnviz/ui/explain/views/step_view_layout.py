@@ -180,9 +180,11 @@ class StepLayout:
         for index, table in enumerate(self.tables):
             *_sizes, middle_w, middle_h = self._measure(table, cell, plan.title_h, pixels)
             width = 2 * plan.margin + 2 * min_side + middle_w + 2 * plan.gap
-            # The maps as large as the room's width allows, no higher than the room shows.
+            # The maps as large as the room's width allows, no higher than the room shows
+            # (in a very short room, as high as 12 lines of text: they are the picture).
             across = (room[0] - 2 * plan.margin - middle_w - 2 * plan.gap) / 2
-            side = max(min_side, min(across, room[1] - 2 * plan.margin - plan.title_h))
+            shown = max(room[1] - 2 * plan.margin - plan.title_h, 12 * line)
+            side = max(min_side, min(across, shown))
             self.calc_rect = QRectF(0, 0, max(width, room[0]) - 2 * plan.margin, 0)
             calc_h = max(self.wrapped(sample) for sample in samples) * line
             height = (2 * plan.margin + max(plan.title_h + side, middle_h) + calc_h
