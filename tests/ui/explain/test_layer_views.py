@@ -557,3 +557,35 @@ def test_every_label_of_the_views_and_the_lesson_follows_the_zoom(qtbot):
         zoom_of_app().set_factor(1.0)
     qtbot.wait(10)
     assert label_sizes(lesson) == before[0]
+
+
+def test_sizes_that_hold_text_follow_the_zoom(qtbot):
+    """Issue 12 follow-up: pixel sizes that hold text were fixed (the flatten strip's 40 px
+    cells and 16 px bar, the batch-norm table's width, the channel box, the pooled result):
+    at 150 % their text was cut. They follow the font now."""
+    from cnnviz.ui.common.zoom import zoom_of_app
+    from cnnviz.ui.explain.views.flatten_strip import FlattenOverview, FlattenStrip
+
+    x = feature_maps((13, 13, 8), seed=15)
+    strip, overview = FlattenStrip(), FlattenOverview()
+    batchnorm, pool = BatchNormView(), GlobalPoolView()
+    batchnorm.set_steps(batchnorm_layer(x)[0])
+    pool.set_steps(run_layer(keras.layers.GlobalAveragePooling2D(), x)[0])
+    for widget in (strip, overview, batchnorm, pool):
+        show(qtbot, widget, (700, 450))
+
+    def sizes():
+        return (strip.CELL, strip.sizeHint().height(), overview.height(),
+                batchnorm.table.minimumWidth(), batchnorm.picker.spin.minimumWidth(),
+                pool.result.minimumWidth())
+
+    before = sizes()
+    try:
+        zoom_of_app().set_factor(1.5)
+        qtbot.wait(10)
+        after = sizes()
+    finally:
+        zoom_of_app().set_factor(1.0)
+    for name, small, large in zip(("cell", "strip", "overview", "table", "spin", "result"),
+                                  before, after):
+        assert large >= small * 1.3, (name, small, large)

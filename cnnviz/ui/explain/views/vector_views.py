@@ -16,7 +16,7 @@ from cnnviz.ui.common.value_colors import ColorLegend, ValueMap, symmetric_limit
 from cnnviz.ui.explain.views.view_parts import (
     ChannelPicker, MapRow, channel_of, headline_label, most_varied_channel, note_label,
 )
-from cnnviz.ui.common.zoom import set_relative_font
+from cnnviz.ui.common.zoom import scaled, set_relative_font, watch_zoom
 
 
 class DropoutView(QWidget):
@@ -117,9 +117,6 @@ class GlobalPoolView(QWidget):
         self.result.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.result.setTextFormat(Qt.TextFormat.RichText)
         self.result.setWordWrap(True)
-        self.result.setMinimumWidth(
-            self.result.fontMetrics().horizontalAdvance("mean = 000.000") + 16)
-        self.result.setMaximumWidth(220)
         set_relative_font(self.result, 1.3)
         self.outputs = ValueMap()
         row.addWidget(self.channel_map, 3)
@@ -127,14 +124,22 @@ class GlobalPoolView(QWidget):
         row.addWidget(self.outputs, 3)
         layout.addLayout(row, 1)
         self.legend = ColorLegend()
-        self.legend.setMaximumWidth(420)
         layout.addWidget(self.legend, 0, Qt.AlignmentFlag.AlignHCenter)
+        self._size_for_zoom()
+        watch_zoom(self._size_for_zoom)
         self.hint = note_label()
         self.hint.setText("Click a value in the output to see the map it came from.")
         layout.addWidget(self.hint)
         self.picker.channel_changed.connect(self.set_channel)
         self.outputs.cell_clicked.connect(lambda position: self.set_channel(int(position[0])))
 
+
+    def _size_for_zoom(self) -> None:
+        """The result's and the legend's widths hold their text at the current zoom."""
+        self.result.setMinimumWidth(
+            self.result.fontMetrics().horizontalAdvance("mean = 000.000") + 16)
+        self.result.setMaximumWidth(max(scaled(220), self.result.minimumWidth()))
+        self.legend.setMaximumWidth(scaled(420))
     def set_steps(self, steps: GlobalPoolSteps) -> None:
         self.steps = steps
         values = np.asarray(steps.input, np.float32)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.ui.common.value_colors import ColorLegend, ValueMap, symmetric_limit
-from cnnviz.ui.common.zoom import set_relative_font
+from cnnviz.ui.common.zoom import scaled, set_relative_font, watch_zoom
 
 
 def headline_label(parent: QWidget | None = None) -> QLabel:
@@ -68,12 +68,24 @@ class ChannelPicker(QWidget):
         self.spin = QSpinBox()
         self.spin.setPrefix(f"{noun} ")
         self.spin.setAccelerated(True)
-        self.spin.setMinimumWidth(self.spin.fontMetrics().horizontalAdvance(f"{noun} 0000") + 40)
+        self._noun = noun
+        self._size_spin()
         self.total = QLabel()
         layout.addWidget(self.spin)
         layout.addWidget(self.total)
         self.spin.valueChanged.connect(self.channel_changed)
 
+
+    def _size_spin(self) -> None:
+        """Room for "Channel 0000" and the arrows at the current font (it follows the zoom)."""
+        metrics = self.spin.fontMetrics()
+        self.spin.setMinimumWidth(metrics.horizontalAdvance(f"{self._noun} 0000")
+                                  + 2 * metrics.height() + 12)
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.FontChange:
+            self._size_spin()
+        super().changeEvent(event)
     def set_count(self, count: int, channel: int = 0) -> None:
         self.spin.blockSignals(True)
         self.spin.setRange(0, max(count - 1, 0))
@@ -121,10 +133,14 @@ class MapRow(QWidget):
         self._row.setSpacing(4)
         layout.addLayout(self._row, 1)
         self.legend = ColorLegend()
-        self.legend.setMaximumWidth(420)
+        self.legend.setMaximumWidth(scaled(420))
+        watch_zoom(self._size_for_zoom)
         layout.addWidget(self.legend, 0, Qt.AlignmentFlag.AlignHCenter)
         self.picker.channel_changed.connect(self._show_channel)
 
+
+    def _size_for_zoom(self) -> None:
+        self.legend.setMaximumWidth(scaled(420))
     def set_panels(self, panels: list[tuple[str, np.ndarray]], gaps: list[str | None],
                    channel: int = 0) -> None:
         gaps = [gaps[i] if i < len(gaps) else None for i in range(max(len(panels) - 1, 0))]
