@@ -31,6 +31,7 @@ from cnnviz.ui.explain.learning import LearningFollower
 from cnnviz.core.explain.forward_pass import answer_of
 from cnnviz.ui.explain.session import ExplainSession, ForwardResult
 from cnnviz.ui.explain.views.step_views import StepViews
+from cnnviz.ui.explain.views.view_parts import WrapRow
 from cnnviz.ui.explain.layer_strip import LayerChip, LayerStrip
 from cnnviz.workspace import Workspace
 from cnnviz.ui.common.zoom import mark_side_panel
@@ -107,18 +108,16 @@ class ExplainPanel(QWidget):
         self.gif_button = QPushButton("Save animation…")
         self.gif_button.setToolTip("Save the sliding-window animation as an animated GIF for slides")
         self.gif_button.clicked.connect(self.exporter.save_gif_dialog)
-        tools = QHBoxLayout()
-        tools.setContentsMargins(0, 0, 0, 0)
-        tools.addWidget(self.banner, 1)
-        tools.addWidget(self.png_button)
-        tools.addWidget(self.gif_button)
-        tools.addWidget(self.lesson_button)
+        # In a narrow centre (a large zoom on a small screen) the buttons go under the line,
+        # which keeps 30 characters' width rather than wrapping word by word.
+        tools = WrapRow(self.banner, [self.png_button, self.gif_button, self.lesson_button],
+                        lambda: self.banner.fontMetrics().averageCharWidth() * 30)
 
         centre = QWidget()
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(6, 6, 6, 4)
         centre_layout.setSpacing(4)
-        centre_layout.addLayout(tools)
+        centre_layout.addWidget(tools)
         centre_layout.addWidget(self.strip)
         centre_layout.addWidget(self.pages, 1)
         self.learning = LearningFollower(self.run, self.session, self.isVisible,

@@ -21,6 +21,7 @@ from cnnviz.ui.common import dialogs
 from cnnviz.ui.explain.input_picker_common import (MUTED_STYLE, escape_html, message_label,
                                                    show_message)
 from cnnviz.ui.explain.pixel_view import PixelView
+from cnnviz.ui.common.zoom import set_relative_font
 
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff *.ppm *.pgm);;"
                 "All files (*)")
@@ -40,6 +41,7 @@ class FileInputPage(QWidget):
         self.open_button.clicked.connect(self.open_file)
         hint = QLabel("or drop an image file here")
         hint.setStyleSheet(MUTED_STYLE)
+        set_relative_font(hint)
         hint.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.open_button)
@@ -50,6 +52,7 @@ class FileInputPage(QWidget):
         self.file_caption = QLabel()
         self.file_caption.setWordWrap(True)
         self.file_caption.setStyleSheet(MUTED_STYLE)
+        set_relative_font(self.file_caption)
         self.file_message = message_label()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)

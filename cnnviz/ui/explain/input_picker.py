@@ -26,6 +26,7 @@ from cnnviz.ui.explain.input_file_mode import FileInputPage, dropped_file
 from cnnviz.ui.explain.input_picker_common import (DATASET, DRAW, FILE, MUTED_STYLE, escape_html,
                                            message_label, show_message)
 from cnnviz.ui.explain.pixel_view import PixelView
+from cnnviz.ui.common.zoom import set_relative_font
 
 
 class InputPicker(QWidget):
@@ -121,6 +122,7 @@ class InputPicker(QWidget):
         self.draw_preview_caption = QLabel()
         self.draw_preview_caption.setWordWrap(True)
         self.draw_preview_caption.setStyleSheet(MUTED_STYLE)
+        set_relative_font(self.draw_preview_caption)
         side = QVBoxLayout()
         side.addWidget(self.draw_preview_caption)
         side.addWidget(self.clear_button, 0, Qt.AlignmentFlag.AlignLeft)

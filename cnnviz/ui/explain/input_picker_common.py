@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
+from cnnviz.ui.common.zoom import set_relative_font
+
 DATASET, DRAW, FILE = 0, 1, 2
 ERROR_STYLE = "color: #b3261e;"
 MUTED_STYLE = "color: #5f6368;"
@@ -15,6 +17,7 @@ def message_label(style: str = ERROR_STYLE) -> QLabel:
     label = QLabel()
     label.setWordWrap(True)
     label.setStyleSheet(style)
+    set_relative_font(label)   # under a style sheet: follows the zoom only this way
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.hide()
     return label

@@ -4,10 +4,10 @@ when the model's weights are still random. The owner shows or hides the whole pa
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from cnnviz.core.explain.lessons import RANDOM_WEIGHTS_NOTE, Lesson, lesson_for, plain_text
+from cnnviz.ui.common.zoom import set_relative_font
 
 
 class LessonPanel(QWidget):
@@ -24,6 +24,7 @@ class LessonPanel(QWidget):
         self.banner.setStyleSheet(
             "QLabel#randomWeightsBanner { background: #fff4ce; color: #4a3b00; "
             "border: 1px solid #e0c060; border-radius: 6px; padding: 6px; }")
+        set_relative_font(self.banner)   # under a style sheet: follows the zoom only this way
         self.banner.hide()
         layout.addWidget(self.banner)
         content = QWidget()
@@ -31,10 +32,7 @@ class LessonPanel(QWidget):
         self._content_layout.setContentsMargins(2, 2, 8, 2)
         self._content_layout.setSpacing(8)
         self.title = QLabel()
-        font = QFont(self.title.font())
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        self.title.setFont(font)
+        set_relative_font(self.title, 1.3, bold=True)
         self.title.setWordWrap(True)
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self._content_layout.addWidget(self.title)
@@ -68,9 +66,7 @@ class LessonPanel(QWidget):
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            font = QFont(label.font())
-            font.setPointSizeF(font.pointSizeF() * 1.1)
-            label.setFont(font)
+            set_relative_font(label, 1.1)
             self._content_layout.insertWidget(1 + number, label)
             self.paragraphs.append(label)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QElapsedTimer, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QSizePolicy, QSlider, QStyle, QToolButton, QWidget,
+    QGridLayout, QHBoxLayout, QLabel, QLayout, QSizePolicy, QSlider, QStyle, QToolButton, QWidget,
 )
 
 MIN_SPEED = 1
@@ -186,20 +186,33 @@ class PlaybackBar(QWidget):
         self.speed_label = QLabel(self)
         self.speed_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("60 steps/s "))
 
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 2, 4, 2)
-        layout.setSpacing(2)
+        # The steps on one row; the speed beside them, or on a second row when the bar is
+        # narrower than both need (a large zoom on a small screen) rather than widening the page.
+        self.steps_row = QHBoxLayout()
+        self.steps_row.setSpacing(2)
         for button in (self.start_button, self.back_button, self.play_button,
                        self.forward_button, self.end_button):
-            layout.addWidget(button)
-        layout.addSpacing(6)
-        layout.addWidget(self.scrub_slider, 1)
-        layout.addSpacing(6)
-        layout.addWidget(self.step_label)
-        layout.addSpacing(10)
-        layout.addWidget(QLabel("Speed", self))
-        layout.addWidget(self.speed_slider)
-        layout.addWidget(self.speed_label)
+            self.steps_row.addWidget(button)
+        self.steps_row.addSpacing(6)
+        self.steps_row.addWidget(self.scrub_slider, 1)
+        self.steps_row.addSpacing(6)
+        self.steps_row.addWidget(self.step_label)
+        self.speed_title = QLabel("Speed", self)
+        self.speed_row = QHBoxLayout()
+        self.speed_row.setSpacing(2)
+        self.speed_row.addSpacing(10)
+        self.speed_row.addWidget(self.speed_title)
+        self.speed_row.addWidget(self.speed_slider)
+        self.speed_row.addWidget(self.speed_label)
+        self.speed_row.addStretch(1)
+        self.rows = QGridLayout(self)
+        self.rows.setContentsMargins(4, 2, 4, 2)
+        self.rows.setSpacing(2)
+        self.rows.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self.rows.addLayout(self.steps_row, 0, 0)
+        self.rows.addLayout(self.speed_row, 0, 1)
+        self.rows.setColumnStretch(0, 1)
+        self._two_rows = False
 
         playback.position_changed.connect(self._show_position)
         playback.count_changed.connect(self._show_count)
@@ -216,6 +229,39 @@ class PlaybackBar(QWidget):
         self.step_label.setMinimumWidth(metrics.horizontalAdvance("step 0000 of 0000"))
         self.speed_label.setMinimumWidth(metrics.horizontalAdvance("60 steps/s "))
         self.speed_slider.setFixedWidth(max(110, metrics.horizontalAdvance("0") * 14))
+        self._arrange()
+
+    def two_rows(self) -> bool:
+        """Whether the speed sits on a second row (the bar is too narrow for one)."""
+        return self._two_rows
+
+    def _arrange(self) -> None:
+        """One row when the bar is wide enough for it, else two; the bar asks only for the
+        width of the wider of the two rows."""
+        margins = self.rows.contentsMargins()
+        extra = margins.left() + margins.right()
+        for row in (self.steps_row, self.speed_row):
+            row.invalidate()   # the labels' widths may just have changed with the zoom
+        steps_w = self.steps_row.minimumSize().width()
+        speed_w = self.speed_row.minimumSize().width()
+        two = self.width() < steps_w + speed_w + self.rows.horizontalSpacing() + extra
+        if two != self._two_rows:
+            self.rows.removeItem(self.speed_row)
+            if two:
+                self.rows.addLayout(self.speed_row, 1, 0, Qt.AlignmentFlag.AlignLeft)
+            else:
+                self.rows.addLayout(self.speed_row, 0, 1)
+            self._two_rows = two
+        rows_h = [self.steps_row.minimumSize().height(), self.speed_row.minimumSize().height()]
+        height = (sum(rows_h) + self.rows.verticalSpacing() if two else max(rows_h))
+        self.setMinimumSize(max(steps_w, speed_w) + extra,
+                            height + margins.top() + margins.bottom())
+        self.updateGeometry()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self._arrange()
 
     def changeEvent(self, event) -> None:  # noqa: N802
         super().changeEvent(event)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -27,7 +27,7 @@ OTHER_BAR = QColor(158, 176, 196)
 TRACK = QColor(234, 236, 239)
 RIGHT_BACKGROUND = QColor(221, 243, 226)
 WRONG_BACKGROUND = QColor(252, 225, 225)
-MIN_ROW_HEIGHT = 16
+MIN_ROW_HEIGHT = 16   # at zoom 100 %: rows are never lower than a line of their text
 MAX_ROW_HEIGHT = 30
 MARGIN = 6
 HEADLINE_FLAGS = Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap
@@ -97,12 +97,24 @@ class ProbabilityChart(QWidget):
         self.class_names = [str(names[i]) if i < len(names) else str(i) for i in range(count)]
         self.true_label = (int(true_label) if true_label is not None and 0 <= true_label < count
                            else None)
+        self.updateGeometry()   # the headline may wrap to another number of lines
         self.update()
 
     def set_untrained(self, untrained: bool) -> None:
         """Whether the weights are still random: the answer is then called a guess."""
         self.untrained = bool(untrained)
+        self.updateGeometry()
         self.update()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        if event.oldSize().width() != event.size().width():
+            self.updateGeometry()   # the headline wraps differently at another width
+        super().resizeEvent(event)
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.FontChange:   # the zoom changed
+            self.updateGeometry()
+        super().changeEvent(event)
 
     def clear(self) -> None:
         self.probabilities, self.class_names, self.true_label = np.zeros(0), [], None
@@ -164,7 +176,22 @@ class ProbabilityChart(QWidget):
         return QSize(300, 260)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(180, 120)
+        """The headline, however many lines it wraps to at this width, and three rows."""
+        width = max(180, self.width())
+        return QSize(180, self._head_height(width - 2 * MARGIN) + 3 * self._row_heights()[0]
+                     + 2 * MARGIN + 6)
+
+    def _head_height(self, width: int) -> int:
+        """The height the headline needs at `width`: all its lines (it wraps at a large
+        zoom or in a narrow column), never cut."""
+        needed = QFontMetrics(self._bold_font()).boundingRect(
+            QRect(0, 0, max(1, width), 10_000), HEADLINE_FLAGS, self.headline())
+        return needed.height() + 2
+
+    def _row_heights(self) -> tuple[int, int]:
+        """(smallest, largest) row height: as high as the text in it, at any zoom."""
+        line = self.fontMetrics().height()
+        return max(MIN_ROW_HEIGHT, line + 2), max(MAX_ROW_HEIGHT, round(line * 1.8))
 
     # ------------------------------------------------------------------ drawing
 
@@ -176,22 +203,20 @@ class ProbabilityChart(QWidget):
     def _layout(self) -> _ChartLayout:
         """Where everything goes at the current size (used for painting and by row_rect)."""
         metrics, bold_metrics = self.fontMetrics(), QFontMetrics(self._bold_font())
-        line = metrics.height()
         area = self.rect().adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN)
-        needed = bold_metrics.boundingRect(QRect(0, 0, area.width(), 10 * line), HEADLINE_FLAGS,
-                                           self.headline())
-        head = QRect(area.left(), area.top(), area.width(), min(needed.height(), 2 * line) + 2)
+        head = QRect(area.left(), area.top(), area.width(), self._head_height(area.width()))
         layout = _ChartLayout(head=head)
         count = self.probabilities.size
         if not count:
             return layout
+        min_row, max_row = self._row_heights()
         body_top = head.bottom() + 6
         body_h = max(1, area.bottom() - body_top)
-        fit = max(1, body_h // MIN_ROW_HEIGHT)
+        fit = max(1, body_h // min_row)
         layout.rows = self.rows(fit if count > fit else None)
         layout.hidden = count - len(layout.rows)
         slots = len(layout.rows) + (1 if layout.hidden else 0)
-        row_h = max(min(MAX_ROW_HEIGHT, body_h // slots), min(MIN_ROW_HEIGHT, body_h // slots))
+        row_h = max(min(max_row, body_h // slots), min(min_row, body_h // slots))
         layout.mark_w = metrics.height() + 4
         layout.name_w = min(max(bold_metrics.horizontalAdvance(r.name) for r in layout.rows)
                             + 12, int(area.width() * 0.4))

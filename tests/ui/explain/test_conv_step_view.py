@@ -384,3 +384,69 @@ def test_cells_and_the_written_sum_round_the_same_way(qtbot):
     assert "e-" not in formula and "e+" not in formula and "e−" not in formula
     assert note == "(shown as 0.00000 because it is 3e-07)"   # why it reads as 0
     assert all("e" not in label for label in labels)
+
+
+def step_view_in_room(qtbot, view, steps, room):
+    """The step view in a scroll area whose viewport is `room`, as the Explain page has it."""
+    from PySide6.QtWidgets import QScrollArea
+
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setWidget(view)
+    qtbot.addWidget(area)
+    area.resize(*room)
+    view.set_steps(steps)
+    area.show()
+    qtbot.waitExposed(area)
+    qtbot.wait(10)
+    view.grab()
+    return area
+
+
+def tiny_kernel_steps():
+    """A 28×28 digit-sized input and a kernel with a 3-decimal weight (−0.003), whose wide
+    label made the middle boxes take the maps' room."""
+    steps, _ = keras_conv((28, 28, 1), 4, 3)
+    steps.kernel[0, 0, 0, 0] = -0.003
+    return steps
+
+
+@pytest.mark.parametrize("room, smallest", [((750, 383), 170), ((1390, 749), 390)])
+def test_the_maps_keep_their_room_beside_readable_middle_numbers(qtbot, room, smallest):
+    """Issue 12 follow-up: at 1280×720 the input map had shrunk to ~60 px (the output to a
+    grey box) while the window, kernel and products boxes took the room. The maps are the
+    picture: at least as large as before, every middle number still drawn."""
+    view = ConvStepView()
+    area = step_view_in_room(qtbot, view, tiny_kernel_steps(), room)
+    assert view.kernel_grid.labels()[0] == "\u22120.003"
+    assert view.input_grid.rect().width() >= smallest
+    assert view.output_grid.rect().width() >= smallest * 0.9
+    for key, grid in view._middle_grids().items():
+        assert grid.number_font() is not None, key
+        # A middle cell is only as large as its numbers need, not a square of the widest.
+        assert grid.cell <= grid.cell_w
+    assert area.horizontalScrollBar().maximum() == 0 and area.verticalScrollBar().maximum() == 0
+
+
+@pytest.mark.parametrize("room", [(738, 240), (712, 300)])
+def test_a_short_zoomed_room_scrolls_down_not_sideways_and_keeps_the_maps_large(qtbot, room):
+    """At 1280×720 and 1024×768 with the zoom at 150 % the step view's room is about 740×240:
+    numbers readable, maps as large as the room allows (they had become 28 px), and the view
+    scrolls vertically rather than horizontally."""
+    from cnnviz.ui.common.zoom import zoom_of_app
+
+    zoom_of_app().set_factor(1.5)
+    try:
+        view = ConvStepView()
+        area = step_view_in_room(qtbot, view, tiny_kernel_steps(), room)
+        view.grab()
+        for key, grid in view._middle_grids().items():
+            font = grid.number_font()
+            assert font is not None, key
+            assert font.pixelSize() >= 0.85 * view.layout_plan.floor_pixels() - 1
+        assert area.horizontalScrollBar().maximum() == 0
+        assert view.input_grid.rect().width() >= min(room[1] - 60, 200)
+        assert view.input_grid.rect().bottom() <= view.height()
+    finally:
+        zoom_of_app().set_factor(1.0)

@@ -206,3 +206,32 @@ def test_the_default_models_layer_strip_fits_a_1024_window_without_a_scroll_bar(
     assert strip.horizontalScrollBar().maximum() == 0
     last = strip.chip_widget().chip_rects()[-1]
     assert last.right() <= strip.viewport().width()
+
+
+def test_at_1024_and_zoom_150_the_explain_page_is_no_wider_than_the_window(window, qtbot):
+    """At 1024×768 with the zoom at 150 % the playback bar, the filter/channel selectors and
+    the status line with its buttons made the page ~1140 px wide: the window scrolled sideways
+    and the lesson was cut. They now go onto a second row, and every part stays in view."""
+    from cnnviz.ui.common.zoom import zoom_of_app
+
+    window.resize(1024, 768)
+    panel = open_explain(window, qtbot)
+    panel.select_layer_named("conv2d_1")
+    wait_for_layer(panel, qtbot, "conv2d_1")
+    try:
+        zoom_of_app().set_factor(1.5)
+        qtbot.wait(100)
+        assert panel.minimumSizeHint().width() <= 1024
+        assert panel.width() <= window.width()
+        bar = panel.views.bar
+        assert bar.two_rows()   # the speed went under the steps
+        assert bar.step_label.geometry().right() <= bar.width()
+        labels = [bar.step_label, bar.speed_title]
+        assert not labels[0].geometry().intersects(labels[1].geometry())
+        assert panel.views.channel_box.isVisible()
+        assert panel.views.selectors_row.stacked()   # the check box under the selectors
+        assert panel.lesson.geometry().right() <= panel.width()
+    finally:
+        zoom_of_app().set_factor(1.0)
+    qtbot.wait(50)
+    assert not panel.views.bar.two_rows()

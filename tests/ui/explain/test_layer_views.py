@@ -516,3 +516,76 @@ def test_a_views_headline_follows_the_zoom(qtbot):
         assert label.font().bold()
     finally:
         zoom_of_app().set_factor(1.0)
+
+
+def label_sizes(widget) -> dict[int, float]:
+    from PySide6.QtGui import QFontInfo
+    from PySide6.QtWidgets import QLabel
+
+    return {id(label): QFontInfo(label.font()).pointSizeF()
+            for label in widget.findChildren(QLabel)}
+
+
+def test_every_label_of_the_views_and_the_lesson_follows_the_zoom(qtbot):
+    """Labels under a style sheet (the lesson's yellow 'untrained' note, the muted captions)
+    and labels given a larger font when made kept their size when the zoom changed."""
+    from PySide6.QtWidgets import QLabel
+
+    from cnnviz.ui.common.zoom import zoom_of_app
+    from cnnviz.ui.explain.input_picker import InputPicker
+    from cnnviz.ui.explain.views.step_views import StepViews
+
+    lesson = LessonPanel()
+    lesson.set_lesson("conv")
+    lesson.set_random_weights(True)
+    widgets = [lesson, StepViews(), InputPicker()]
+    for view, steps in all_views():
+        view.set_steps(steps)
+        widgets.append(view)
+    for widget in widgets:
+        show(qtbot, widget, (700, 450))
+    before = [label_sizes(widget) for widget in widgets]
+    try:
+        zoom_of_app().set_factor(1.5)
+        qtbot.wait(10)   # the application font reaches plain widgets through the event loop
+        for widget, sizes in zip(widgets, before):
+            after = label_sizes(widget)
+            for label in widget.findChildren(QLabel):
+                assert after[id(label)] == pytest.approx(sizes[id(label)] * 1.5, rel=0.12), (
+                    type(widget).__name__, label.text())
+    finally:
+        zoom_of_app().set_factor(1.0)
+    qtbot.wait(10)
+    assert label_sizes(lesson) == before[0]
+
+
+def test_sizes_that_hold_text_follow_the_zoom(qtbot):
+    """Issue 12 follow-up: pixel sizes that hold text were fixed (the flatten strip's 40 px
+    cells and 16 px bar, the batch-norm table's width, the channel box, the pooled result):
+    at 150 % their text was cut. They follow the font now."""
+    from cnnviz.ui.common.zoom import zoom_of_app
+    from cnnviz.ui.explain.views.flatten_strip import FlattenOverview, FlattenStrip
+
+    x = feature_maps((13, 13, 8), seed=15)
+    strip, overview = FlattenStrip(), FlattenOverview()
+    batchnorm, pool = BatchNormView(), GlobalPoolView()
+    batchnorm.set_steps(batchnorm_layer(x)[0])
+    pool.set_steps(run_layer(keras.layers.GlobalAveragePooling2D(), x)[0])
+    for widget in (strip, overview, batchnorm, pool):
+        show(qtbot, widget, (700, 450))
+
+    def sizes():
+        return (strip.CELL, strip.sizeHint().height(), overview.height(),
+                batchnorm.table.minimumWidth(), batchnorm.picker.spin.minimumWidth(),
+                pool.result.minimumWidth())
+
+    before = sizes()
+    try:
+        zoom_of_app().set_factor(1.5)
+        qtbot.wait(10)
+        after = sizes()
+    finally:
+        zoom_of_app().set_factor(1.0)
+    for name, small, large in zip(("cell", "strip", "overview", "table", "spin", "result"),
+                                  before, after):
+        assert large >= small * 1.3, (name, small, large)

@@ -158,3 +158,25 @@ def test_exports_onto_a_read_only_file_say_so_and_keep_it(qtbot, tmp_path):
         assert target.read_bytes() == b"old"
     finally:
         target.chmod(0o644)
+
+
+@pytest.mark.parametrize("factor, room", [(1.0, (750, 383)), (1.5, (738, 240))])
+def test_the_pooled_maps_keep_their_room_and_a_short_room_scrolls_down(qtbot, factor, room):
+    """The pooling view follows the convolution view: middle cells only as large as their
+    numbers, the maps as large as the room allows, scrolling down rather than sideways."""
+    from cnnviz.ui.common.zoom import zoom_of_app
+    from tests.ui.explain.test_conv_step_view import step_view_in_room
+
+    steps, _ = keras_pool((26, 26, 2), 2)
+    zoom_of_app().set_factor(factor)
+    try:
+        view = PoolStepView()
+        area = step_view_in_room(qtbot, view, steps, room)
+        for key, grid in view._middle_grids().items():
+            assert grid.number_font() is not None, key
+            assert grid.cell <= grid.cell_w
+        assert area.horizontalScrollBar().maximum() == 0
+        assert view.input_grid.rect().width() >= (234 if factor == 1.0 else 180)
+        assert view.input_grid.rect().bottom() <= view.height()
+    finally:
+        zoom_of_app().set_factor(1.0)

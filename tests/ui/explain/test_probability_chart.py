@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor
 
 from cnnviz.core.formatting import probability_percent
@@ -113,3 +114,32 @@ def test_missing_names_fall_back_to_numbers_and_percent_text():
     assert [probability_percent(v) for v in (0.9775, 0.0004, 0.0, 1.0)] == [
         "97.8%", "<0.1%", "0%", "100.0%"]
     chart.deleteLater()
+
+
+def test_a_wrapped_headline_gets_every_line_at_a_large_zoom(chart, qtbot):
+    """Issue 12 follow-up: at 1024×768 in presentation mode the answer read "Guess: 6 (11.1%),
+    the weights are still" — the third line ("random …") was cut. The headline gets the
+    height it needs, the rows start below it and are as high as their text."""
+    from PySide6.QtGui import QFontMetrics
+
+    from cnnviz.ui.common.zoom import zoom_of_app
+
+    zoom_of_app().set_factor(1.5)
+    try:
+        qtbot.wait(10)
+        chart.resize(210, 420)
+        chart.set_untrained(True)
+        chart.set_probabilities(np.full(10, 0.1) + np.eye(10)[6] * 0.011, DIGITS, true_label=4)
+        headline = chart.headline()
+        assert headline.startswith("Guess: 6") and "random" in headline
+        bold = chart.font()
+        bold.setBold(True)
+        needed = QFontMetrics(bold).boundingRect(QRect(0, 0, 210 - 12, 10_000),
+                                                 Qt.TextFlag.TextWordWrap, headline)
+        assert needed.height() >= 3 * QFontMetrics(bold).height()   # it does wrap to 3+ lines
+        shown = [chart.row_rect(i) for i in range(10) if not chart.row_rect(i).isEmpty()]
+        assert min(rect.top() for rect in shown) >= 6 + needed.height()
+        assert all(rect.height() >= chart.fontMetrics().height() for rect in shown)
+        assert chart.minimumSizeHint().height() >= needed.height() + 3 * chart.fontMetrics().height()
+    finally:
+        zoom_of_app().set_factor(1.0)

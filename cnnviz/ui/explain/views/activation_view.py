@@ -17,6 +17,7 @@ from cnnviz.core.formatting import count_text, format_value, percent_of
 from cnnviz.ui.explain.views.view_parts import (
     MapRow, headline_label, most_varied_channel, note_label, position_text,
 )
+from cnnviz.ui.common.zoom import line_width, set_relative_font
 
 MAX_POINTS = 1500  # points drawn on the curve; more only hide each other
 
@@ -200,7 +201,7 @@ class ActivationCurve(QWidget):
         text = self.palette().windowText().color()
         metrics = self.fontMetrics()
         painter.fillRect(rect, QColor("white"))
-        painter.setPen(QPen(QColor(225, 225, 225), 1))
+        painter.setPen(QPen(QColor(225, 225, 225), line_width(1)))
         (x0, x1), (y0, y1) = self.x_range, self.y_range
         x_ticks, y_ticks = nice_ticks(x0, x1), nice_ticks(y0, y1, 4)
         for tick in x_ticks:
@@ -209,7 +210,7 @@ class ActivationCurve(QWidget):
         for tick in y_ticks:
             point = self.to_screen(x0, tick)
             painter.drawLine(QPointF(rect.left(), point.y()), QPointF(rect.right(), point.y()))
-        painter.setPen(QPen(QColor(110, 110, 110), 1.5))
+        painter.setPen(QPen(QColor(110, 110, 110), line_width(1.5)))
         zero = self.to_screen(0.0, 0.0)
         painter.drawLine(QPointF(zero.x(), rect.top()), QPointF(zero.x(), rect.bottom()))
         painter.drawLine(QPointF(rect.left(), zero.y()), QPointF(rect.right(), zero.y()))
@@ -235,24 +236,24 @@ class ActivationCurve(QWidget):
             for x, y in zip(self.curve_x[1:], self.curve_y[1:]):
                 path.lineTo(self.to_screen(float(x), float(y)))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.setPen(QPen(QColor(60, 60, 60), 2))
+            painter.setPen(QPen(QColor(60, 60, 60), line_width(2)))
             painter.drawPath(path)
         # the layer's own values on top of the curve: they sit exactly on it
-        painter.setPen(QPen(QColor(150, 50, 0, 150), 1))
+        painter.setPen(QPen(QColor(150, 50, 0, 150), line_width(1)))
         painter.setBrush(QColor(245, 130, 30, 110))
         radius = 3.5
         for x, y in self.points:
             painter.drawEllipse(self.to_screen(float(x), float(y)), radius, radius)
         if self.marked is not None:
             point = self.to_screen(*self.marked)
-            painter.setPen(QPen(QColor(20, 20, 20), 1, Qt.PenStyle.DashLine))
+            painter.setPen(QPen(QColor(20, 20, 20), line_width(1), Qt.PenStyle.DashLine))
             painter.drawLine(QPointF(point.x(), zero.y()), point)
             painter.drawLine(QPointF(zero.x(), point.y()), point)
-            painter.setPen(QPen(QColor(20, 20, 20), 2))
+            painter.setPen(QPen(QColor(20, 20, 20), line_width(2)))
             painter.setBrush(QColor(255, 220, 0))
             painter.drawEllipse(point, 7, 7)
         painter.restore()
-        painter.setPen(QPen(QColor(150, 150, 150), 1))
+        painter.setPen(QPen(QColor(150, 150, 150), line_width(1)))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(rect)
         bold = self._label_font()
@@ -292,9 +293,7 @@ class ActivationView(QWidget):
         self.softmax_view = SoftmaxView()
         self.pages.addWidget(self.softmax_view)
         self.detail = note_label()
-        detail_font = QFont(self.detail.font())
-        detail_font.setPointSizeF(detail_font.pointSizeF() * 1.15)
-        self.detail.setFont(detail_font)
+        set_relative_font(self.detail, 1.15)
         layout.addWidget(self.detail)
         self.maps.cell_hovered.connect(self._hover)
         self.maps.cell_clicked.connect(self._pin)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
     QVBoxLayout, QWidget,
@@ -17,6 +16,7 @@ from cnnviz.core.formatting import format_value
 from cnnviz.ui.explain.views.view_parts import (
     ChannelPicker, MapRow, headline_label, most_varied_channel, position_text,
 )
+from cnnviz.ui.common.zoom import scaled, set_relative_font, watch_zoom
 
 
 def signed(value: float) -> str:
@@ -50,9 +50,7 @@ class BatchNormView(QWidget):
         self.formula = QLabel()
         self.formula.setTextFormat(Qt.TextFormat.RichText)
         self.formula.setWordWrap(True)
-        font = QFont(self.formula.font())
-        font.setPointSizeF(font.pointSizeF() * 1.15)
-        self.formula.setFont(font)
+        set_relative_font(self.formula, 1.15)
         layout.addWidget(self.formula)
         self.example = QLabel()
         self.example.setWordWrap(True)
@@ -73,8 +71,8 @@ class BatchNormView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(
             0, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setMinimumWidth(230)
-        self.table.setMaximumWidth(360)
+        self._size_for_zoom()
+        watch_zoom(self._size_for_zoom)
         row.addWidget(self.table, 2)
         layout.addLayout(row, 1)
         self.picker.channel_changed.connect(self.set_channel)
@@ -82,6 +80,11 @@ class BatchNormView(QWidget):
         self.maps.cell_hovered.connect(self._hover)
         self.maps.cell_clicked.connect(self._pin)
 
+
+    def _size_for_zoom(self) -> None:
+        """The table's width holds its numbers at the current zoom."""
+        self.table.setMinimumWidth(scaled(230))
+        self.table.setMaximumWidth(scaled(360))
     def set_steps(self, steps: BatchNormSteps) -> None:
         self.steps = steps
         before = np.asarray(steps.input, np.float32)

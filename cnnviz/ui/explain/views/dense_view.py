@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QComboBox, QHBoxLayout, QLabel, QSizePolicy, QTabWidget, QVBoxLayout, QWidget,
 )
 
+from cnnviz.ui.common.zoom import line_width
 from cnnviz.core.explain.frames import DenseFrame, DenseSteps
 from cnnviz.ui.explain.views.activation_view import display_name
 from cnnviz.ui.explain.views.softmax_view import SoftmaxView
@@ -102,7 +103,7 @@ class ContributionTable(QWidget):
         for number, (label, value, weight, product, amount, strong) in enumerate(self.rows):
             top = (number + 1) * height
             if number == top_count:  # the line between the listed inputs and the rest
-                painter.setPen(QPen(QColor(150, 150, 150), 1))
+                painter.setPen(QPen(QColor(150, 150, 150), line_width(1)))
                 painter.drawLine(QPointF(4, top), QPointF(self.width() - 4, top))
             elif number % 2 and number < top_count:
                 painter.fillRect(QRectF(0, top, self.width(), height), QColor(0, 0, 0, 12))
@@ -132,7 +133,7 @@ class ContributionTable(QWidget):
                 painter.setBrush(colour)
                 painter.drawPolygon(arrow)
                 painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setPen(QPen(QColor(90, 90, 90), 1))
+        painter.setPen(QPen(QColor(90, 90, 90), line_width(1)))
         painter.drawLine(QPointF(centre, height), QPointF(centre, (len(self.rows) + 1) * height))
         final_top = (len(self.rows) + 1) * height
         painter.setFont(bold)

@@ -4,10 +4,11 @@ and `FlattenOverview`, the whole list squeezed into one bar."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from cnnviz.ui.common.zoom import line_width, scaled
 from cnnviz.core.formatting import count_text, format_value
 from cnnviz.ui.common.value_colors import diverging_color, text_color_on
 
@@ -19,7 +20,12 @@ class FlattenStrip(QWidget):
     index_hovered = Signal(int)    # -1 when the mouse leaves
     index_clicked = Signal(int)
 
-    CELL = 40
+    BASE_CELL = 40   # at zoom 100 %; a cell holds a value written in the small font
+
+    @property
+    def CELL(self) -> int:  # noqa: N802
+        """The side of a value's cell: it follows the font (the zoom)."""
+        return max(scaled(self.BASE_CELL), round(self.fontMetrics().height() * 2.4))
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -95,7 +101,7 @@ class FlattenStrip(QWidget):
             rect = self.index_rect(index)
             value = float(self.values[index])
             painter.fillRect(rect, diverging_color(value, self.limit))
-            painter.setPen(QPen(QColor(0, 0, 0, 60), 1))
+            painter.setPen(QPen(QColor(0, 0, 0, 60), line_width(1)))
             painter.drawRect(rect)
             painter.setFont(small)
             painter.setPen(text)
@@ -117,10 +123,10 @@ class FlattenStrip(QWidget):
             left = self.index_rect(start).left()
             right = self.index_rect(end - 1).right()
             if start % self.group == 0:
-                painter.setPen(QPen(text, 3))
+                painter.setPen(QPen(text, line_width(3)))
                 painter.drawLine(QPointF(left, self.index_rect(start).top() - 3),
                                  QPointF(left, bottom + 3))
-            painter.setPen(QPen(QColor(90, 90, 90), 1))
+            painter.setPen(QPen(QColor(90, 90, 90), line_width(1)))
             painter.drawLine(QPointF(left + 2, bottom + 5), QPointF(right - 2, bottom + 5))
             pixel = start // self.group
             label = self.group_labels[pixel] if pixel < len(self.group_labels) else ""
@@ -133,7 +139,7 @@ class FlattenStrip(QWidget):
         for index, color, pen_width in ((self.selected, QColor(20, 20, 20), 3),
                                         (self.hovered, QColor(255, 190, 0), 3)):
             if index in shown:
-                painter.setPen(QPen(color, pen_width))
+                painter.setPen(QPen(color, line_width(pen_width)))
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawRect(self.index_rect(index).adjusted(1, 1, -1, -1))
         painter.end()
@@ -152,10 +158,21 @@ class FlattenOverview(QWidget):
         self.window = range(0, 1)
         self.selected = 0
         self.setMouseTracking(True)
-        self.setFixedHeight(self.fontMetrics().height() + 20)
+        self.setFixedHeight(self._height())
+
+    def _height(self) -> int:
+        return self.fontMetrics().height() + 4 + self._bar_height()
+
+    def _bar_height(self) -> int:
+        return max(16, self.fontMetrics().height())
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.FontChange:   # the zoom changed
+            self.setFixedHeight(self._height())
+        super().changeEvent(event)
 
     def _bar(self) -> QRectF:
-        return QRectF(4, 2, self.width() - 8, 16)
+        return QRectF(4, 2, self.width() - 8, self._bar_height())
 
     def index_at(self, point: QPointF) -> int:
         bar = self._bar()
@@ -187,12 +204,12 @@ class FlattenOverview(QWidget):
         samples = np.linspace(0, len(self.values) - 1, max(int(bar.width()), 1)).round().astype(int)
         image = rgb_to_qimage(diverging_rgb(self.values[samples][None, :], self.limit))
         painter.drawImage(bar, image)
-        painter.setPen(QPen(QColor(120, 120, 120), 1))
+        painter.setPen(QPen(QColor(120, 120, 120), line_width(1)))
         painter.drawRect(bar)
         left, right = self.x_of(self.window.start) - 2, self.x_of(self.window.stop - 1) + 2
-        painter.setPen(QPen(QColor(20, 20, 20), 2))
+        painter.setPen(QPen(QColor(20, 20, 20), line_width(2)))
         painter.drawRect(QRectF(left, bar.top() - 1, max(right - left, 4), bar.height() + 2))
-        painter.setPen(QPen(QColor(255, 190, 0), 2))
+        painter.setPen(QPen(QColor(255, 190, 0), line_width(2)))
         marker = self.x_of(self.selected)
         painter.drawLine(QPointF(marker, bar.top() - 1), QPointF(marker, bar.bottom() + 1))
         painter.setPen(self.palette().windowText().color())

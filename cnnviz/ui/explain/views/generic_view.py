@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from cnnviz.core.explain.frames import LayerSteps
@@ -13,6 +12,7 @@ from cnnviz.ui.common.layer_style import layer_color
 from cnnviz.core.formatting import dims_text, format_value
 from cnnviz.ui.common.value_colors import ValueMap
 from cnnviz.ui.explain.views.view_parts import note_label, position_text
+from cnnviz.ui.common.zoom import set_relative_font
 
 INPUT_NOTE = ("This is the picture the network receives, as numbers: one value per pixel and "
               "channel. Every later layer starts from here.")
@@ -46,13 +46,12 @@ class GenericLayerView(QWidget):
         box_layout = QVBoxLayout(self.box)
         box_layout.setContentsMargins(12, 8, 12, 8)
         self.title = QLabel()
-        font = QFont(self.title.font())
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        self.title.setFont(font)
+        set_relative_font(self.title, 1.3, bold=True)
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.shapes = QLabel()
         self.note = note_label()
+        for label in (self.shapes, self.note):
+            set_relative_font(label)   # in a box under a style sheet: follows the zoom so
         for widget in (self.title, self.shapes, self.note):
             box_layout.addWidget(widget)
         layout.addWidget(self.box)

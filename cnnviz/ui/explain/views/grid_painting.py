@@ -92,7 +92,8 @@ class ValueGrid:
         self.real = np.ones((1, 1), bool)
         self.limit = 1.0
         self.origin = QPointF(0, 0)
-        self.cell = 1
+        self.cell = 1        # cell height (and width, for square cells)
+        self.cell_w = 1      # cell width: the middle grids' cells are as wide as their numbers
         self.max_font_pixels = 14.0
         self.min_font_pixels = float(MIN_NUMBER_PIXELS)   # the layout raises it with the zoom
         self.base_font = QFont()
@@ -126,36 +127,42 @@ class ValueGrid:
         self._invalidate()
 
     def place(self, box: QRectF, largest_cell: int, base_font: QFont, max_font_pixels: float,
-              device_pixel_ratio: float = 1.0, align_top: bool = False) -> None:
-        """Fit the grid into `box` (centred; at its top when align_top), cells ≤ largest_cell."""
-        cell = fit_cell_size(self.rows, self.cols, box.width(), box.height(), largest_cell)
-        width, height = cell * self.cols, cell * self.rows
+              device_pixel_ratio: float = 1.0, align_top: bool = False,
+              cell_size: tuple[int, int] | None = None) -> None:
+        """Fit the grid into `box` (centred; at its top when align_top): square cells
+        ≤ largest_cell, or cells of exactly `cell_size` (width, height) when given."""
+        if cell_size is None:
+            cell = fit_cell_size(self.rows, self.cols, box.width(), box.height(), largest_cell)
+            cell_w = cell
+        else:
+            cell_w, cell = max(1, int(cell_size[0])), max(1, int(cell_size[1]))
+        width, height = cell_w * self.cols, cell * self.rows
         left = box.left() + (box.width() - width) / 2
         top = box.top() if align_top else box.top() + (box.height() - height) / 2
         origin = QPointF(round(left), round(top))
-        if (cell, origin, self.max_font_pixels, self.device_pixel_ratio) != (
-                self.cell, self.origin, max_font_pixels, device_pixel_ratio) \
+        if (cell, cell_w, origin, self.max_font_pixels, self.device_pixel_ratio) != (
+                self.cell, self.cell_w, self.origin, max_font_pixels, device_pixel_ratio) \
                 or base_font != self.base_font:
-            self.cell, self.origin = cell, origin
+            self.cell, self.cell_w, self.origin = cell, cell_w, origin
             self.max_font_pixels, self.base_font = max_font_pixels, QFont(base_font)
             self.device_pixel_ratio = device_pixel_ratio
             self._invalidate()
 
     def rect(self) -> QRectF:
-        return QRectF(self.origin.x(), self.origin.y(), self.cell * self.cols,
+        return QRectF(self.origin.x(), self.origin.y(), self.cell_w * self.cols,
                       self.cell * self.rows)
 
     def cell_rect(self, row: int, col: int) -> QRectF:
-        return QRectF(self.origin.x() + col * self.cell, self.origin.y() + row * self.cell,
-                      self.cell, self.cell)
+        return QRectF(self.origin.x() + col * self.cell_w, self.origin.y() + row * self.cell,
+                      self.cell_w, self.cell)
 
     def block_rect(self, row: int, col: int, rows: int, cols: int) -> QRectF:
         """The rectangle covering rows×cols cells from (row, col)."""
-        return QRectF(self.origin.x() + col * self.cell, self.origin.y() + row * self.cell,
-                      self.cell * cols, self.cell * rows)
+        return QRectF(self.origin.x() + col * self.cell_w, self.origin.y() + row * self.cell,
+                      self.cell_w * cols, self.cell * rows)
 
     def cell_at(self, point: QPointF) -> tuple[int, int] | None:
-        col = math.floor((point.x() - self.origin.x()) / self.cell)
+        col = math.floor((point.x() - self.origin.x()) / self.cell_w)
         row = math.floor((point.y() - self.origin.y()) / self.cell)
         if 0 <= row < self.rows and 0 <= col < self.cols:
             return row, col
@@ -183,12 +190,14 @@ class ValueGrid:
 
     def _fit_number_font(self):
         widest = self.widest_labels()
-        largest = int(min(self.max_font_pixels, self.cell * 0.45))
+        # Square cells keep a margin around their numbers; cells made to the numbers' size
+        # (wider than high) are filled by them.
+        largest = int(min(self.max_font_pixels, max(self.cell, self.cell_w) * 0.45))
         for pixels in range(largest, int(self.min_font_pixels) - 1, -1):
             font = pixel_font(self.base_font, pixels)
             metrics = QFontMetricsF(font)
             width = max(metrics.horizontalAdvance(text) for text in widest)
-            if width <= self.cell - 3 and metrics.height() <= self.cell - 2:
+            if width <= self.cell_w - 3 and metrics.height() <= self.cell - 2:
                 return font
         return False
 
@@ -200,7 +209,7 @@ class ValueGrid:
 
     def _new_pixmap(self) -> QPixmap:
         ratio = self.device_pixel_ratio
-        pixmap = QPixmap(max(1, round(self.cell * self.cols * ratio)),
+        pixmap = QPixmap(max(1, round(self.cell_w * self.cols * ratio)),
                          max(1, round(self.cell * self.rows * ratio)))
         pixmap.setDevicePixelRatio(ratio)
         return pixmap
@@ -224,44 +233,46 @@ class ValueGrid:
 
     def paint_cells(self, painter: QPainter, origin: QPointF) -> None:
         """Everything about the grid, drawn directly: colours, padding, lines, numbers."""
-        size = self.cell
-        target = QRectF(origin.x(), origin.y(), size * self.cols, size * self.rows)
+        size_w, size = self.cell_w, self.cell
+        target = QRectF(origin.x(), origin.y(), size_w * self.cols, size * self.rows)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         painter.drawImage(target, diverging_image(self.values, self.limit))
         padded = ~self.real
+        small = min(size, size_w) < 6
         if padded.any():
-            style = Qt.BrushStyle.BDiagPattern if size >= 6 else Qt.BrushStyle.SolidPattern
+            style = Qt.BrushStyle.SolidPattern if small else Qt.BrushStyle.BDiagPattern
             hatch = QBrush(PADDING_HATCH, style)
             for row, col in zip(*np.nonzero(padded)):
-                cell = QRectF(origin.x() + col * size, origin.y() + row * size, size, size)
+                cell = QRectF(origin.x() + col * size_w, origin.y() + row * size, size_w, size)
                 painter.fillRect(cell, PADDING_CELL)
-                if size >= 6:
+                if not small:
                     painter.fillRect(cell, hatch)
         self._paint_lines(painter, origin)
         self._paint_numbers(painter, origin)
         if padded.any():
             rows, cols = np.nonzero(self.real)
             if rows.size:
-                edge = QRectF(origin.x() + cols.min() * size, origin.y() + rows.min() * size,
-                              (cols.max() - cols.min() + 1) * size,
+                edge = QRectF(origin.x() + cols.min() * size_w, origin.y() + rows.min() * size,
+                              (cols.max() - cols.min() + 1) * size_w,
                               (rows.max() - rows.min() + 1) * size)
-                painter.setPen(QPen(REAL_EDGE, 2 if size >= 6 else 1))
+                painter.setPen(QPen(REAL_EDGE, 1 if small else 2))
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawRect(edge)
         painter.restore()
 
     def _paint_lines(self, painter: QPainter, origin: QPointF, force: bool = False) -> None:
-        size = self.cell
-        if size < 5 and not force:
+        size_w, size = self.cell_w, self.cell
+        smallest = min(size, size_w)
+        if smallest < 5 and not force:
             return
-        painter.setPen(QPen(GRID_LINE, 1) if size >= 5 else QPen(QColor(235, 235, 235), 0))
-        if size < 3:
-            painter.drawRect(QRectF(origin.x(), origin.y(), size * self.cols, size * self.rows))
+        painter.setPen(QPen(GRID_LINE, 1) if smallest >= 5 else QPen(QColor(235, 235, 235), 0))
+        if smallest < 3:
+            painter.drawRect(QRectF(origin.x(), origin.y(), size_w * self.cols, size * self.rows))
             return
-        right, bottom = origin.x() + size * self.cols, origin.y() + size * self.rows
+        right, bottom = origin.x() + size_w * self.cols, origin.y() + size * self.rows
         for col in range(self.cols + 1):
-            x = origin.x() + col * size
+            x = origin.x() + col * size_w
             painter.drawLine(QPointF(x, origin.y()), QPointF(x, bottom))
         for row in range(self.rows + 1):
             y = origin.y() + row * size
@@ -272,12 +283,12 @@ class ValueGrid:
         if font is None:
             return
         painter.setFont(font)
-        size, labels, limit = self.cell, self.labels(), self.limit
+        size_w, size, labels, limit = self.cell_w, self.cell, self.labels(), self.limit
         dark, light = QColor(30, 30, 30), QColor("white")
         flat_values, flat_real = self.values.ravel(), self.real.ravel()
         for index, text in enumerate(labels):
             row, col = divmod(index, self.cols)
-            cell = QRectF(origin.x() + col * size, origin.y() + row * size, size, size)
+            cell = QRectF(origin.x() + col * size_w, origin.y() + row * size, size_w, size)
             if not flat_real[index]:
                 painter.setPen(PADDING_TEXT)
                 painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, self.padding_text)
@@ -297,14 +308,15 @@ class ValueGrid:
         count = max(0, min(count, self.rows * self.cols))
         full_rows, extra = divmod(count, self.cols)
         ratio, size, full = self.device_pixel_ratio, self.cell, self.full_pixmap()
+        width = self.cell_w
         if full_rows:
             height = full_rows * size
-            painter.drawPixmap(QRectF(self.origin.x(), self.origin.y(), self.cols * size, height),
-                               full, QRectF(0, 0, self.cols * size * ratio, height * ratio))
+            painter.drawPixmap(QRectF(self.origin.x(), self.origin.y(), self.cols * width, height),
+                               full, QRectF(0, 0, self.cols * width * ratio, height * ratio))
         if extra:
             top = full_rows * size
-            painter.drawPixmap(QRectF(self.origin.x(), self.origin.y() + top, extra * size, size),
-                               full, QRectF(0, top * ratio, extra * size * ratio, size * ratio))
+            painter.drawPixmap(QRectF(self.origin.x(), self.origin.y() + top, extra * width, size),
+                               full, QRectF(0, top * ratio, extra * width * ratio, size * ratio))
 
 
 # ---------------------------------------------------------------------- other drawing helpers

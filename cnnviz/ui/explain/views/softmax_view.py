@@ -12,6 +12,7 @@ from cnnviz.core.explain.frames import SoftmaxSteps
 from cnnviz.core.formatting import format_value
 from cnnviz.ui.common.value_colors import POSITIVE
 from cnnviz.ui.explain.views.view_parts import note_label
+from cnnviz.ui.common.zoom import line_width, set_relative_font
 
 
 class SoftmaxLadder(QWidget):
@@ -107,7 +108,7 @@ class SoftmaxLadder(QWidget):
                              align | (Qt.AlignmentFlag.AlignLeft if column is columns[0]
                                       or column is columns[4] else Qt.AlignmentFlag.AlignRight),
                              header)
-        painter.setPen(QPen(QColor(150, 150, 150), 1))
+        painter.setPen(QPen(QColor(150, 150, 150), line_width(1)))
         painter.drawLine(QPointF(4, height - 1), QPointF(self.width() - 4, height - 1))
         for row in range(self.row_count()):
             rect = self.row_rect(row)
@@ -129,7 +130,7 @@ class SoftmaxLadder(QWidget):
                                  flags, shown)
             self._draw_probability(painter, columns[4], rect, float(steps.probabilities[row]))
         total = self.row_rect(self.row_count())
-        painter.setPen(QPen(QColor(150, 150, 150), 1))
+        painter.setPen(QPen(QColor(150, 150, 150), line_width(1)))
         painter.drawLine(QPointF(4, total.top()), QPointF(self.width() - 4, total.top()))
         painter.setFont(bold)
         painter.setPen(text)
@@ -176,9 +177,7 @@ class SoftmaxView(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         layout.addWidget(scroll, 1)
         self.detail = note_label()
-        detail_font = QFont(self.detail.font())
-        detail_font.setPointSizeF(detail_font.pointSizeF() * 1.15)
-        self.detail.setFont(detail_font)
+        set_relative_font(self.detail, 1.15)
         self.detail.setToolTip("Click a row to work out that class")
         layout.addWidget(self.detail)
         self.ladder.row_clicked.connect(self.set_selected)

@@ -31,14 +31,17 @@ MAX_TEXT_PIXELS = 32
 NUMBERED_MAP_CELLS = 34  # maps up to 32×32 (34 with a padding border) carry their numbers
 
 
+Cell = tuple[int, int]   # (width, height) of a middle grid's cell
+
+
 @dataclass
 class Chosen:
     """The arrangement picked for the middle block."""
     table: Table
-    cell: int          # cell size of the middle grids
+    cell: Cell         # cell size of the middle grids
     side: int          # side of the square box each map is fitted into
     middle: tuple[float, float]
-    score: tuple[float, float]
+    score: tuple[float, ...]
     fits: bool = True  # False: even the smallest readable arrangement is larger than the room
 
 
@@ -120,19 +123,21 @@ class StepLayout:
         self._font, self._content = font, content
         floor = self.floor_pixels()
         largest = max(floor, min(MAX_BASE_PIXELS * zoom_factor(), width / 50, height / 29))
-        # Larger numbers need larger cells, which leave the maps less room: from the largest
-        # size down to the floor, the first whose maps get most of the room they could have.
-        best: Plan | None = None
+        # Larger titles and numbers need larger cells and lines, which leave the maps less
+        # room. The maps are the picture a class looks at, so they count twice as much as the
+        # size of the text: the size that makes map side × √(text size) largest. On a small
+        # screen that is the floor (the font); on a large one the text grows a little.
+        plans: list[Plan] = []
         pixels = largest
         while True:
-            plan = self._plan(width, height, pixels, pixels)
-            chosen = plan.chosen
-            if best is None or (chosen.fits, chosen.score) > (best.chosen.fits, best.chosen.score):
-                best = plan
-            if (chosen.fits and chosen.score[0] >= 0.9) or pixels <= floor:
+            plans.append(self._plan(width, height, pixels, pixels))
+            if pixels <= floor:
                 break
             pixels = max(floor, pixels * 0.88)
-        base, pixels = best, best.pixels
+        fitting = [plan for plan in plans if plan.chosen.fits] or plans
+        base = max(fitting, key=lambda plan: (
+            self._map_side(plan.chosen.side) * math.sqrt(plan.pixels), plan.pixels))
+        pixels = base.pixels
         text_pixels = pixels
         while text_pixels < min(MAX_TEXT_PIXELS * zoom_factor(), pixels * 1.25):
             bigger = self._plan(width, height, pixels, text_pixels + 1, base.chosen)
@@ -142,45 +147,74 @@ class StepLayout:
         self._apply(width, height, ratio, self._plan(width, height, pixels, text_pixels,
                                                      base.chosen))
 
+    def _map_side(self, side: float) -> int:
+        """How large the maps are drawn in a square of `side`: whole-pixel cells, at most
+        LARGEST_MAP_CELL (the smaller of the two maps)."""
+        drawn = []
+        for grid in (self.input_grid, self.output_grid):
+            cells = max(grid.rows, grid.cols, 1)
+            drawn.append(min(LARGEST_MAP_CELL, math.floor(side / cells)) * cells)
+        return min(drawn)
+
     def floor_pixels(self) -> float:
         """The smallest size of titles and numbers: the widget's font, so it follows the zoom."""
         return float(max(12, QFontInfo(self._font).pixelSize()))
 
     def minimum_size(self, font: QFont, content: StepContent,
                      room: tuple[float, float] = (0.0, 0.0)) -> tuple[int, int]:
-        """The smallest (width, height) at which every number is drawn at a readable size, in
-        the arrangement that overflows `room` (the visible width, height) the least: scrolling
-        sideways first avoided, then scrolling down."""
+        """The smallest (width, height) at which every number is drawn at a readable size.
+
+        `room` is the visible (width, height). An arrangement that fits it whole is taken
+        when its maps are at least half as large as the largest any arrangement could draw
+        across the room's width; otherwise the one with the largest maps, as high as they
+        need: the view then scrolls down rather than sideways, and the maps stay the
+        picture. Only when no arrangement fits the width does the view scroll sideways."""
         self._font, self._content = font, content
         pixels = self.floor_pixels()
         plan = self._plan(1e6, 1e6, pixels, pixels)   # fonts and heights at the floor size
         cell_wanted, min_side = self._needs(pixels)
-        best: tuple[float, float] | None = None
-        best_key: tuple[float, float] | None = None
-        for table in self.tables:
-            *_sizes, middle_w, middle_h = self._measure(table, cell_wanted, plan.title_h, pixels)
+        cell = (math.ceil(cell_wanted[0]), math.ceil(cell_wanted[1]))
+        line = QFontMetricsF(self.fonts["strong"]).lineSpacing()
+        samples = [content.lines] + content.samples
+        options = []   # (width, height, map side, table index)
+        for index, table in enumerate(self.tables):
+            *_sizes, middle_w, middle_h = self._measure(table, cell, plan.title_h, pixels)
             width = 2 * plan.margin + 2 * min_side + middle_w + 2 * plan.gap
-            self.calc_rect = QRectF(0, 0, width - 2 * plan.margin, 0)
-            samples = [content.lines] + content.samples
-            calc_h = max(self.wrapped(sample) for sample in samples) * \
-                QFontMetricsF(self.fonts["strong"]).lineSpacing()
-            height = (2 * plan.margin + max(plan.title_h + min_side, middle_h) + calc_h
+            # The maps as large as the room's width allows, no higher than the room shows
+            # (in a very short room, as high as 12 lines of text: they are the picture).
+            across = (room[0] - 2 * plan.margin - middle_w - 2 * plan.gap) / 2
+            shown = max(room[1] - 2 * plan.margin - plan.title_h, 12 * line)
+            side = max(min_side, min(across, shown))
+            self.calc_rect = QRectF(0, 0, max(width, room[0]) - 2 * plan.margin, 0)
+            calc_h = max(self.wrapped(sample) for sample in samples) * line
+            height = (2 * plan.margin + max(plan.title_h + side, middle_h) + calc_h
                       + plan.legend_h + 1.2 * plan.gap)
-            key = (2 * max(0.0, width - room[0]) + max(0.0, height - room[1]), width * height)
-            if best_key is None or key < best_key:
-                best, best_key = (width, height), key
+            options.append((width, height, self._map_side(side), index))
+        across_room = [o for o in options if o[0] <= room[0] + 1]
+        if not across_room:   # sideways scrolling cannot be avoided: the least of it
+            best = min(options, key=lambda o: (2 * (o[0] - room[0]) + max(0.0, o[1] - room[1]),
+                                               o[0] * o[1]))
+            return int(best[0]) + 2, int(best[1]) + 2
+        largest = max(o[2] for o in across_room)
+        whole = [o for o in across_room if o[1] <= room[1] + 1 and o[2] >= 0.5 * largest]
+        if whole:
+            best = min(whole, key=lambda o: (-o[2], o[1]))
+        else:
+            best = min(across_room, key=lambda o: (-o[2], o[1]))
         return int(best[0]) + 2, int(best[1]) + 2
 
-    def _needs(self, pixels: float) -> tuple[float, float]:
-        """(the middle grids' smallest cell, the maps' smallest side) for numbers that read."""
+    def _needs(self, pixels: float) -> tuple[tuple[float, float], float]:
+        """(the middle grids' smallest cell (width, height), the maps' smallest side) for
+        numbers that read: a middle cell is as wide as its widest number and as high as a
+        line of them, no larger, so the maps keep the room."""
         number_font = pixel_font(self._font, pixels * 0.85)
         metrics = QFontMetricsF(number_font)
         texts = ["\u22120.00"]
         for grid in self.middle_grids.values():
             grid.min_font_pixels = pixels * 0.85
             texts += grid.widest_labels()
-        cell_wanted = max(metrics.horizontalAdvance(text) for text in texts) + 8
-        cell_wanted = max(cell_wanted, metrics.height() + 4)
+        cell_h = metrics.height() + 5
+        cell_w = max(cell_h, max(metrics.horizontalAdvance(text) for text in texts) + 7)
         map_pixels = max(8.0, round(pixels * 0.7))
         min_side = 40.0
         for grid in (self.input_grid, self.output_grid):
@@ -191,7 +225,7 @@ class StepLayout:
             cell = max(max(map_metrics.horizontalAdvance(t) for t in grid.widest_labels()) + 4,
                        map_metrics.height() + 2)
             min_side = max(min_side, cell * max(grid.rows, grid.cols))
-        return cell_wanted, min_side
+        return (cell_w, cell_h), min_side
 
     def _plan(self, width: float, height: float, pixels: float, text_pixels: float,
               chosen: Chosen | None = None) -> Plan:
@@ -201,7 +235,7 @@ class StepLayout:
         self.title_font = pixel_font(self._font, pixels, bold=True)
         line = QFontMetricsF(self.fonts["strong"]).lineSpacing()
         title_h = round(QFontMetricsF(self.title_font).lineSpacing() * 1.25)
-        margin, gap = max(8.0, pixels * 0.6), pixels * 1.2
+        margin, gap = max(8.0, pixels * 0.6), pixels * 1.0
         number_pixels = pixels * 0.85
 
         # Bottom up: legends, then the calculation (as many lines as it wraps to), then the maps.
@@ -263,13 +297,16 @@ class StepLayout:
 
     def _operator_width(self, pixels: float) -> float:
         font = pixel_font(self._font, pixels * 1.5, bold=True)
-        return QFontMetricsF(font).horizontalAdvance("→") + 10
+        return QFontMetricsF(font).horizontalAdvance("→") + 6
 
-    def _result_cell(self, cell: int) -> int:
+    def _result_cell(self, cell: Cell) -> Cell:
+        """The result's box: its number is written 15 % larger, in a box about two thirds
+        as high as the window."""
         window = self.middle_grids["window"]
-        return max(cell, round(min(window.rows, window.cols) * cell * 0.67))
+        height = max(round(cell[1] * 1.2), round(window.rows * cell[1] * 0.67))
+        return max(round(cell[0] * 1.2), height), height
 
-    def _measure(self, table: Table, cell: int, title_h: float, pixels: float):
+    def _measure(self, table: Table, cell: Cell, title_h: float, pixels: float):
         """Column widths and row heights of a middle table at a cell size."""
         grids = self.middle_grids
         title_metrics = QFontMetricsF(self.title_font)
@@ -282,38 +319,46 @@ class StepLayout:
                     continue
                 if key in grids:
                     grid = grids[key]
-                    side = self._result_cell(cell) if key == "result" else cell
+                    cell_w, cell_h = self._result_cell(cell) if key == "result" else cell
                     title = self._content.title(key)
                     title = title if isinstance(title, str) else title[-1]
-                    w = max(grid.cols * side, title_metrics.horizontalAdvance(title) + 6)
-                    h = title_h + grid.rows * side
+                    w = max(grid.cols * cell_w, title_metrics.horizontalAdvance(title) + 6)
+                    h = title_h + grid.rows * cell_h
                 else:
                     w, h = op_w, title_h + pixels * 1.6
                 widths[c], heights[r] = max(widths[c], w), max(heights[r], h)
-        spacing = pixels * 0.3
+        spacing = pixels * 0.25
         total_w = sum(widths) + spacing * (columns - 1)
         return widths, heights, total_w, sum(heights) + spacing * (len(table) - 1)
 
-    def _choose(self, free_w: float, top_h: float, title_h: float, cell_wanted: float,
-                pixels: float, min_side: float = 40.0) -> Chosen:
-        """The arrangement and cell size that give maps and middle numbers the most room;
-        the middle cells never smaller than `cell_wanted` (their numbers fit), the maps never
-        smaller than `min_side`."""
+    def _choose(self, free_w: float, top_h: float, title_h: float,
+                cell_wanted: tuple[float, float], pixels: float,
+                min_side: float = 40.0) -> Chosen:
+        """The arrangement and cell size that give the maps the most room, then the middle
+        numbers; the middle cells never smaller than `cell_wanted` (their numbers fit), the
+        maps never smaller than `min_side`. Maps within 5 % of the largest they could be
+        count as full size; among those the middle cells grow (towards squares) into what
+        room is left."""
         side_wanted = max(min_side, top_h - title_h)
         best: Chosen | None = None
-        first = int(math.ceil(cell_wanted))
+        first = (int(math.ceil(cell_wanted[0])), int(math.ceil(cell_wanted[1])))
         for table in self.tables:
-            for cell in range(first, int(cell_wanted * 1.3) + 2):
-                *_sizes, middle_w, middle_h = self._measure(table, cell, title_h, pixels)
-                side = min(side_wanted, (free_w - middle_w) / 2)
-                if middle_h > top_h or side < min_side:
-                    break
-                # Numbers a class can read matter more than big maps: maps count as full size
-                # at three quarters of the height.
-                a, b = min(1.0, side / (side_wanted * 0.77)), min(1.0, cell / cell_wanted)
-                score = (min(a, b), a + b)
-                if best is None or score > best.score:
-                    best = Chosen(table, cell, int(side), (middle_w, middle_h), score)
+            for grow in (1.0, 1.1, 1.2, 1.3):
+                width = round(first[0] * grow)
+                shortest = round(first[1] * grow)
+                for height in sorted({shortest, round((shortest + width) / 2), width}):
+                    cell = (width, max(shortest, height))
+                    *_sizes, middle_w, middle_h = self._measure(table, cell, title_h, pixels)
+                    side = min(side_wanted, (free_w - middle_w) / 2)
+                    if middle_h > top_h or side < min_side:
+                        continue
+                    # The maps as drawn (whole-pixel cells), full size within 5 %; then
+                    # higher (squarer) and larger cells.
+                    maps = min(1.0, self._map_side(side) /
+                               max(1.0, 0.95 * self._map_side(side_wanted)))
+                    score = (round(maps, 3), cell[1], cell[0])
+                    if best is None or score > best.score:
+                        best = Chosen(table, cell, int(side), (middle_w, middle_h), score)
         if best is None:  # too small a widget: readable numbers anyway (the view scrolls)
             options = []
             for table in self.tables:
@@ -328,7 +373,7 @@ class StepLayout:
                       number_pixels: float, ratio: float) -> None:
         pixels = self.title_font.pixelSize()
         widths, heights, _w, _h = self._measure(chosen.table, chosen.cell, title_h, pixels)
-        spacing = pixels * 0.3
+        spacing = pixels * 0.25
         grids = self.middle_grids
         self.operators = []
         y = origin.y()
@@ -337,10 +382,11 @@ class StepLayout:
             grid_h = heights[r] - title_h
             for c, key in enumerate(row):
                 if key in grids:
-                    side = self._result_cell(chosen.cell) if key == "result" else chosen.cell
+                    cell = self._result_cell(chosen.cell) if key == "result" else chosen.cell
                     box = QRectF(x, y + title_h, widths[c], grid_h)
                     font_pixels = number_pixels * (1.15 if key == "result" else 1)
-                    grids[key].place(box, side, self._font, font_pixels, ratio, align_top=True)
+                    grids[key].place(box, max(cell), self._font, font_pixels, ratio,
+                                      align_top=True, cell_size=cell)
                     self.titles[key] = QRectF(x - spacing / 2, y, widths[c] + spacing, title_h)
                 elif key is not None:
                     self.operators.append((key, QRectF(x, y + title_h, widths[c], grid_h)))

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
 
 from cnnviz.core.explain.frames import LayerSteps
 from cnnviz.ui.explain.playback import Playback, PlaybackBar, bind_step_view
+from cnnviz.ui.common.zoom import set_relative_font
+from cnnviz.ui.explain.views.view_parts import WrapRow
 
 ANIMATED_KINDS = ("conv", "pool")
 RGB_NAMES = ("red", "green", "blue")
@@ -71,6 +73,8 @@ class StepViews(QWidget):
         self.caption = QLabel()
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
         self.caption.setStyleSheet("color: palette(mid)")
+        set_relative_font(self.caption)   # under a style sheet: follows the zoom only this way
+        self.caption.setWordWrap(True)    # wraps rather than widening the page at a large zoom
 
         selectors = QHBoxLayout()
         selectors.setContentsMargins(0, 0, 0, 0)
@@ -78,14 +82,17 @@ class StepViews(QWidget):
             selectors.addWidget(widget)
         selectors.addSpacing(8)
         selectors.addWidget(self.caption, 1)
+        self.caption.setMinimumWidth(1)
         self.numbers_box = QCheckBox("Numbers on maps, always")
         self.numbers_box.setChecked(False)
         self.numbers_box.setToolTip(
             "Maps up to 32×32 carry their values when there is room for them.\nTicked: "
             "always, and the view scrolls when the room is too small for them.")
         self.numbers_box.toggled.connect(self._numbers_toggled)
-        selectors.addWidget(self.numbers_box)
         self.caption.setMinimumHeight(self.filter_box.sizeHint().height())
+        # In a narrow room (a large zoom on a small screen) the check box goes under the
+        # selectors rather than widening the page.
+        self.selectors_row = WrapRow(selectors, [self.numbers_box], self._selectors_width)
 
         self.stack = QStackedWidget()
         self.playback = Playback(parent=self)
@@ -94,10 +101,17 @@ class StepViews(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addLayout(selectors)
+        layout.addWidget(self.selectors_row)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.bar)
         self._show_selectors(filters=0, channels=0)
+
+    def _selectors_width(self) -> int:
+        """The width the filter and channel selectors need, with a little of the caption."""
+        shown = [w for w in (self.filter_label, self.filter_box, self.channel_label,
+                             self.channel_box) if not w.isHidden()]
+        return sum(w.sizeHint().width() + 6 for w in shown) + \
+            self.caption.fontMetrics().averageCharWidth() * 12
 
     # ------------------------------------------------------------------ views
 
@@ -177,6 +191,7 @@ class StepViews(QWidget):
         self.filter_box.setVisible(filters > 0)
         self.channel_label.setVisible(channels > 1)
         self.channel_box.setVisible(channels > 1)
+        self.selectors_row.rearrange()
 
     def _fill_selectors(self, steps: LayerSteps, keep: bool) -> None:
         kind = steps.kind

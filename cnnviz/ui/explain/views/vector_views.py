@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from cnnviz.core.explain.frames import DropoutSteps, GlobalPoolSteps
@@ -17,6 +16,7 @@ from cnnviz.ui.common.value_colors import ColorLegend, ValueMap, symmetric_limit
 from cnnviz.ui.explain.views.view_parts import (
     ChannelPicker, MapRow, channel_of, headline_label, most_varied_channel, note_label,
 )
+from cnnviz.ui.common.zoom import scaled, set_relative_font, watch_zoom
 
 
 class DropoutView(QWidget):
@@ -117,26 +117,29 @@ class GlobalPoolView(QWidget):
         self.result.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.result.setTextFormat(Qt.TextFormat.RichText)
         self.result.setWordWrap(True)
-        self.result.setMinimumWidth(
-            self.result.fontMetrics().horizontalAdvance("mean = 000.000") + 16)
-        self.result.setMaximumWidth(220)
-        result_font = QFont(self.result.font())
-        result_font.setPointSizeF(result_font.pointSizeF() * 1.3)
-        self.result.setFont(result_font)
+        set_relative_font(self.result, 1.3)
         self.outputs = ValueMap()
         row.addWidget(self.channel_map, 3)
         row.addWidget(self.result, 0)
         row.addWidget(self.outputs, 3)
         layout.addLayout(row, 1)
         self.legend = ColorLegend()
-        self.legend.setMaximumWidth(420)
         layout.addWidget(self.legend, 0, Qt.AlignmentFlag.AlignHCenter)
+        self._size_for_zoom()
+        watch_zoom(self._size_for_zoom)
         self.hint = note_label()
         self.hint.setText("Click a value in the output to see the map it came from.")
         layout.addWidget(self.hint)
         self.picker.channel_changed.connect(self.set_channel)
         self.outputs.cell_clicked.connect(lambda position: self.set_channel(int(position[0])))
 
+
+    def _size_for_zoom(self) -> None:
+        """The result's and the legend's widths hold their text at the current zoom."""
+        self.result.setMinimumWidth(
+            self.result.fontMetrics().horizontalAdvance("mean = 000.000") + 16)
+        self.result.setMaximumWidth(max(scaled(220), self.result.minimumWidth()))
+        self.legend.setMaximumWidth(scaled(420))
     def set_steps(self, steps: GlobalPoolSteps) -> None:
         self.steps = steps
         values = np.asarray(steps.input, np.float32)

@@ -1,15 +1,19 @@
 """What the explain views share: label makers, array indexing helpers,
-`ChannelPicker` and `MapRow`, the before/after strip the elementwise views use."""
+`ChannelPicker` and `MapRow`, the before/after strip the elementwise views use; `WrapRow`,
+a row whose right part goes under its left when the room is narrow."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame, QGridLayout, QHBoxLayout, QLabel, QLayout, QSpinBox, QVBoxLayout, QWidget,
+)
 
 from cnnviz.ui.common.value_colors import ColorLegend, ValueMap, symmetric_limit
-from cnnviz.ui.common.zoom import set_relative_font
+from cnnviz.ui.common.zoom import scaled, set_relative_font, watch_zoom
 
 
 def headline_label(parent: QWidget | None = None) -> QLabel:
@@ -64,12 +68,24 @@ class ChannelPicker(QWidget):
         self.spin = QSpinBox()
         self.spin.setPrefix(f"{noun} ")
         self.spin.setAccelerated(True)
-        self.spin.setMinimumWidth(self.spin.fontMetrics().horizontalAdvance(f"{noun} 0000") + 40)
+        self._noun = noun
+        self._size_spin()
         self.total = QLabel()
         layout.addWidget(self.spin)
         layout.addWidget(self.total)
         self.spin.valueChanged.connect(self.channel_changed)
 
+
+    def _size_spin(self) -> None:
+        """Room for "Channel 0000" and the arrows at the current font (it follows the zoom)."""
+        metrics = self.spin.fontMetrics()
+        self.spin.setMinimumWidth(metrics.horizontalAdvance(f"{self._noun} 0000")
+                                  + 2 * metrics.height() + 12)
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.FontChange:
+            self._size_spin()
+        super().changeEvent(event)
     def set_count(self, count: int, channel: int = 0) -> None:
         self.spin.blockSignals(True)
         self.spin.setRange(0, max(count - 1, 0))
@@ -117,10 +133,14 @@ class MapRow(QWidget):
         self._row.setSpacing(4)
         layout.addLayout(self._row, 1)
         self.legend = ColorLegend()
-        self.legend.setMaximumWidth(420)
+        self.legend.setMaximumWidth(scaled(420))
+        watch_zoom(self._size_for_zoom)
         layout.addWidget(self.legend, 0, Qt.AlignmentFlag.AlignHCenter)
         self.picker.channel_changed.connect(self._show_channel)
 
+
+    def _size_for_zoom(self) -> None:
+        self.legend.setMaximumWidth(scaled(420))
     def set_panels(self, panels: list[tuple[str, np.ndarray]], gaps: list[str | None],
                    channel: int = 0) -> None:
         gaps = [gaps[i] if i < len(gaps) else None for i in range(max(len(panels) - 1, 0))]
@@ -155,9 +175,7 @@ class MapRow(QWidget):
             return line
         label = QLabel(f"{caption}\n→" if caption else "→")
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        font = QFont(label.font())
-        font.setBold(True)
-        label.setFont(font)
+        set_relative_font(label, bold=True)
         caption_width = label.fontMetrics().horizontalAdvance(caption or "→") + 10
         label.setMinimumWidth(min(caption_width, 100))
         label.setMaximumWidth(max(caption_width, 40) if caption_width <= 100 else 100)
@@ -209,3 +227,63 @@ class MapRow(QWidget):
 
     def _on_click(self, position) -> None:
         self.cell_clicked.emit(self._full(position))
+
+
+class WrapRow(QWidget):
+    """`first` (a widget or layout) with `tail` widgets at its right; when the row is too
+    narrow for both (a large zoom on a small screen), the tail goes under `first`, right-
+    aligned, so the page does not widen. `first_width()` is the width `first` should keep."""
+
+    def __init__(self, first: QWidget | QLayout, tail: list[QWidget],
+                 first_width: Callable[[], int], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._first = first
+        self._first_width = first_width
+        self.tail = QHBoxLayout()
+        self.tail.setContentsMargins(0, 0, 0, 0)
+        self.tail.addStretch(1)
+        for widget in tail:
+            self.tail.addWidget(widget)
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setHorizontalSpacing(6)
+        self.grid.setVerticalSpacing(2)
+        if isinstance(first, QLayout):
+            self.grid.addLayout(first, 0, 0)
+        else:
+            self.grid.addWidget(first, 0, 0)
+        self.grid.addLayout(self.tail, 0, 1)
+        self.grid.setColumnStretch(0, 1)
+        self._stacked = False
+
+    def stacked(self) -> bool:
+        """Whether the tail is under the first part."""
+        return self._stacked
+
+    def rearrange(self) -> None:
+        """Side by side or stacked, for the current width (call after `first` changed)."""
+        self._arrange()
+
+    def _arrange(self) -> None:
+        tail_w = self.tail.minimumSize().width()
+        stacked = self.width() < self._first_width() + tail_w + self.grid.horizontalSpacing()
+        if stacked != self._stacked:
+            self.grid.removeItem(self.tail)
+            if stacked:
+                self.grid.addLayout(self.tail, 1, 0)
+            else:
+                self.grid.addLayout(self.tail, 0, 1)
+            self._stacked = stacked
+        first = self._first
+        first_min = (first.minimumSize().width() if isinstance(first, QLayout)
+                     else first.minimumSizeHint().width())
+        self.setMinimumWidth(max(tail_w, first_min))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._arrange()
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._arrange()
