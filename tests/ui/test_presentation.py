@@ -155,3 +155,14 @@ def test_cnnviz_dash_dash_presentation_starts_in_presentation_mode(qtbot, tmp_pa
     window = shown[0]
     qtbot.addWidget(window, before_close_func=lambda w: w.set_presentation(False))
     assert window.presentation.on and window.windowState() & Qt.WindowState.WindowFullScreen
+def test_zoom_reaches_the_labels_of_every_view(window, qtbot):
+    window.ensure_explain()
+    views = [window.builder, window.training, window.explain, window.models]
+    labels = [label for view in views for label in view.findChildren(QLabel)
+              if label.text() and label.isVisibleTo(view)]
+    before = {id(label): label.font().pointSizeF() for label in labels}
+    window.presentation.set_zoom(2.0)
+    qtbot.waitUntil(lambda: all(label.font().pointSizeF() == pytest.approx(2 * before[id(label)])
+                                for label in labels), timeout=2000)
+
+
