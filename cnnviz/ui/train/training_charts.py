@@ -147,7 +147,9 @@ class TrainingReadout(QWidget):
                                                 ("val_accuracy", VAL_COLOUR))):
             value, caption = QLabel(NO_VALUE), QLabel()
             set_relative_font(value, READOUT_SCALE, bold=True)
-            caption.setWordWrap(True)
+            # One line, never wrapped: a readout that changed height while training would
+            # resize the chart canvas below it, and every resize is a full matplotlib redraw.
+            caption.setWordWrap(False)
             if colour is not None:
                 palette = value.palette()
                 palette.setColor(QPalette.ColorRole.WindowText, QColor(colour))

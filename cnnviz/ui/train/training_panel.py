@@ -215,6 +215,9 @@ class TrainingPanel(QWidget):
         # past that it scrolls sideways rather than squeezing the charts off the screen.
         wanted = self._left.sizeHint().width() + 16
         self._left_scroll.setMinimumWidth(min(wanted, max(scaled(240), int(self.width() * 0.4))))
+        # At least a line each, so their first words while training do not move the charts.
+        for label in (self.status, self.progress_text):
+            label.setMinimumHeight(label.fontMetrics().lineSpacing())
         self._right.setMinimumHeight(0)
 
     # ------------------------------------------------------------------ showing
@@ -466,9 +469,10 @@ class TrainingPanel(QWidget):
         self._threads.clear()
 
     def _say(self, text: str) -> None:
-        """A line of status text under the progress (hidden when empty: no blank gap)."""
+        """A line of status text under the progress (hidden when empty: no blank gap, except
+        while training, when a label appearing would resize the charts: a full redraw)."""
         self.status.setText(text)
-        self.status.setVisible(bool(text))
+        self.status.setVisible(bool(text) or self.running)
 
     def _show_progress(self, text: str, detail: str | None = None, *shorter: str) -> None:
         """`text` in the bar (or the first of `shorter` that fits), `detail` in the wrapped
@@ -478,7 +482,7 @@ class TrainingPanel(QWidget):
         if detail is None:
             detail = text if self.progress.format() != text else ""
         self.progress_text.setText(detail)
-        self.progress_text.setVisible(bool(self.progress_text.text()))
+        self.progress_text.setVisible(bool(self.progress_text.text()) or self.running)
 
     def _model_ready(self, model: Any) -> None:
         self.run.model_ready(model)

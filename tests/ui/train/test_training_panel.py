@@ -281,3 +281,30 @@ def test_the_sample_names_follow_the_zoom_and_are_written_whole(window, qtbot):
         assert preview.labels_fit()
     finally:
         zoom_of_app().set_factor(1.0)
+
+
+def test_training_never_resizes_the_charts(window, qtbot):
+    """Every resize of the chart canvas is a full matplotlib redraw on the GUI thread (~60 ms):
+    the progress and status lines appearing while training used to cause three per run."""
+    from PySide6.QtCore import QEvent, QObject
+
+    use_tiny_model(window)
+    panel = open_train_tab(window, qtbot)
+    panel.settings.epochs.setValue(2)
+    canvas = panel.ensure_charts().canvas
+    resizes: list[object] = []
+
+    class Watch(QObject):
+        def eventFilter(self, watched, event):  # noqa: N802
+            if event.type() == QEvent.Type.Resize:
+                resizes.append(event.size())
+            return False
+
+    watch = Watch()
+    canvas.installEventFilter(watch)
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: len(panel.history.batches) > 0, timeout=60_000)
+    resizes.clear()                          # the start may lay out once, as TF warms up
+    with qtbot.waitSignal(window.workspace.run.finished, timeout=120_000):
+        pass
+    assert resizes == []
