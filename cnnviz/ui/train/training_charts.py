@@ -241,6 +241,7 @@ class TrainingCharts(QWidget):
         self.redraw_count = 0       # full redraws (axes, labels, everything)
         self.update_count = 0       # cheap data-only updates
         self.canvas.mpl_connect("draw_event", self._capture_backgrounds)
+        self.canvas.mpl_connect("resize_event", self._resized)
         self._timer = QTimer(self)
         self._timer.setInterval(REDRAW_INTERVAL_MS)
         self._timer.timeout.connect(self._update_if_dirty)
@@ -361,13 +362,20 @@ class TrainingCharts(QWidget):
         if size != self._laid_out_for or self._relayout:
             self.figure.set_layout_engine("constrained")
             self._laid_out_for, self._relayout = size, False
-        self.canvas.draw()  # the draw_event handler captures the new backgrounds
-        self.figure.set_layout_engine("none")
+        self.canvas.draw()  # the draw_event handler captures the backgrounds, unsets the layout
         self.redraw_count += 1
+
+    def _resized(self, _event) -> None:
+        # Matplotlib redraws a resized canvas itself (not through _full_draw): lay it out
+        # anew for that draw, or titles, legend and axis labels keep the old size's margins
+        # and overlap or fall off the edge.
+        self.figure.set_layout_engine("constrained")
+        self._laid_out_for = (self.canvas.width(), self.canvas.height())
 
     def _capture_backgrounds(self, _event) -> None:
         # Called inside a full draw (possibly inside a paint): paint the data into the
         # buffer without blitting, the paint that follows the draw shows it.
+        self.figure.set_layout_engine("none")   # laid out for this size; data updates blit
         self._backgrounds = [self.canvas.copy_from_bbox(p.axes.bbox) for p in self._panels]
         for panel in self._panels:
             for artist in panel.shown_artists():
