@@ -492,6 +492,7 @@ def _hint_bar(dismiss: Any) -> QFrame:
     close.setText("Got it")
     close.setToolTip("Hide this line (View → Where to Begin shows it again)")
     close.clicked.connect(dismiss)
+    set_relative_font(close)
     layout = QHBoxLayout(bar)
     layout.setContentsMargins(10, 4, 6, 4)
     layout.addWidget(text, 1)
