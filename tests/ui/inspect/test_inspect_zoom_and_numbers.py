@@ -77,30 +77,26 @@ def test_the_weight_table_has_no_scientific_notation_where_students_read(
     assert panel.weights_view.numbers_fit()
 
 
+def sizes(panel) -> dict[str, float]:
+    """The sizes in the Inspect view that hold text and should follow the zoom."""
+    return {
+        "title": panel.title_label.font().pointSizeF(),
+        "summary": panel.layer_summary.font().pointSizeF(),
+        "layer title": panel.layer_title.font().pointSizeF(),
+        "row": panel.layer_table.verticalHeader().defaultSectionSize(),
+        "stats row": panel.stats_table.verticalHeader().defaultSectionSize(),
+        "histogram": panel.histogram.minimumSizeHint().height(),
+        "graph box": panel.graph.canvas.box_height(),
+        "graph width": panel.graph.canvas.minimumSizeHint().width(),
+    }
+
+
 def test_the_view_follows_the_zoom(qtbot, panel, tiny_weights_model):
     open_model(qtbot, panel, tiny_weights_model)
-    before = {
-        "title": panel.title_label.font().pointSizeF(),
-        "summary": panel.layer_summary.font().pointSizeF(),
-        "layer title": panel.layer_title.font().pointSizeF(),
-        "row": panel.layer_table.verticalHeader().defaultSectionSize(),
-        "stats row": panel.stats_table.verticalHeader().defaultSectionSize(),
-        "histogram": panel.histogram.minimumSizeHint().height(),
-        "graph box": panel.graph.canvas.box_height(),
-        "graph width": panel.graph.canvas.minimumSizeHint().width(),
-    }
+    before = sizes(panel)
     zoom_of_app().set_factor(1.5)
     qtbot.wait(50)
-    after = {
-        "title": panel.title_label.font().pointSizeF(),
-        "summary": panel.layer_summary.font().pointSizeF(),
-        "layer title": panel.layer_title.font().pointSizeF(),
-        "row": panel.layer_table.verticalHeader().defaultSectionSize(),
-        "stats row": panel.stats_table.verticalHeader().defaultSectionSize(),
-        "histogram": panel.histogram.minimumSizeHint().height(),
-        "graph box": panel.graph.canvas.box_height(),
-        "graph width": panel.graph.canvas.minimumSizeHint().width(),
-    }
+    after = sizes(panel)
     for key in before:   # the histogram's bars need no more room, only its text does
         assert after[key] >= (1.1 if key == "histogram" else 1.25) * before[key], key
     assert panel.weights_view.numbers_fit()
