@@ -44,3 +44,14 @@ def test_the_explain_views_train_it_link_shows_the_train_view(qtbot, tmp_path, m
     assert window.tabs.currentIndex() == 2
     window.explain.banner.linkActivated.emit("train")
     assert window.current_view() is window.training
+
+
+def test_the_input_being_explained_is_in_the_workspace(qtbot, tmp_path, monkeypatch):
+    window = shown_main_window(qtbot, tmp_path, monkeypatch, TRAIN_LIMIT)
+    explained = window.workspace.explained
+    window.show_view("explain")
+    qtbot.waitUntil(lambda: explained.image is not None, timeout=60_000)
+    dataset = window.workspace.data.dataset
+    image, label = dataset.test.images([0])[0], int(dataset.test.labels()[0])
+    assert explained.image.shape == image.shape and explained.label == label
+    assert explained.caption.startswith("Test image 1 of")

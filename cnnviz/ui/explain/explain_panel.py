@@ -53,6 +53,7 @@ class ExplainPanel(QWidget):
         self.document = workspace.document
         self.data_choice = workspace.data
         self.run = workspace.run
+        self.explained = workspace.explained   # the input on show, for whoever needs it
         self.session = ExplainSession(self)
         self.session.forward_ready.connect(self._forward_ready)
         self.session.steps_ready.connect(self._steps_ready)
@@ -225,6 +226,7 @@ class ExplainPanel(QWidget):
     def _input_chosen(self, image: Any, description: str, label: Any) -> None:
         self.chart.setEnabled(False)   # greyed until the model has seen the new input
         self.session.set_input(image, description, label)
+        self.explained.set(image, description, None if label is None else int(label))
         self.learning.follow_live()
         if self.session.model is None:
             self.session.use_spec(self.document.spec.copy())

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox
 
 from cnnviz.core.explain.learning_snapshots import EpochSnapshot, LearningHistory
 from cnnviz.ui.explain.learning_replay import (
-    EMPTY_TEXT, OPENED_FILE_TEXT, LearningReplay, trained_before_text,
+    EMPTY_TEXT, OPENED_FILE_TEXT, LearningReplay,
 )
 from cnnviz.ui.explain.session import ExplainSession, Observation
 from cnnviz.workspace import TrainingRun
@@ -74,10 +74,6 @@ class LearningFollower:
             self._training_started(run.live_model)
         elif run.model is not None:
             self._training_finished(run.model)
-        epochs = int(run.history.epochs_done) if run.history is not None else 0
-        if epochs and not self.history.epochs():
-            # Trained before this view existed: nobody recorded those epochs. Say so.
-            self.replay.set_empty_text(trained_before_text(epochs))
 
     def detach(self) -> None:
         """Stop looking at the weights during training (the window is closing)."""

@@ -25,14 +25,6 @@ OPENED_FILE_TEXT = ("Nothing to replay: this model was opened from a file, so it
                     "happened elsewhere. Fine-tune it to record epochs here.")
 
 
-def trained_before_text(epochs: int) -> str:
-    """What the replay says about a model trained before the Explain view was first opened."""
-    noun = "epoch" if epochs == 1 else "epochs"
-    return (f"This model trained {epochs} {noun} before the Explain view was opened, so "
-            f"{'it was' if epochs == 1 else 'they were'} not recorded. Train more epochs "
-            "with this view open to replay how it learns.")
-
-
 class LearningReplay(QWidget):
     """Slider, Play and Live over a LearningHistory; `epoch_selected(epoch)` on every change."""
 
