@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from cnnviz.core.model.spec import ModelSpec
 
 EXIT_OK = 0
+EXIT_UNEXPECTED = 1  # an error cnnviz did not foresee: its traceback is in a log file
 EXIT_USER_ERROR = 2  # same as argparse's usage errors
 EXIT_INTERRUPTED = 130
 

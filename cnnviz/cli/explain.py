@@ -186,9 +186,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
     position = _position(args.position)
     out = None
     if args.out:
+        from cnnviz.core.atomic_save import writable_folder_problem
+
         out = Path(args.out)
         if out.exists() and not out.is_dir():
             raise ExplainCliError(f"--out {out} is a file; give a folder.")
+        problem = writable_folder_problem(out)  # before the model and data are loaded
+        if problem:
+            raise ExplainCliError(f"--out {out}: {problem} Choose another folder.")
     start_tensorflow()
     from cnnviz.core.explain.activations import ActivationProbe
     from cnnviz.core.explain.forward_pass import layer_steps

@@ -1,5 +1,7 @@
 """The argparse front door: parse the command line, run one command, and turn every problem a
-user can cause into one line "cnnviz: <message>" on stderr with exit code 2.
+user can cause into one line "cnnviz: <message>" on stderr with exit code 2. Anything else (a
+bug, or an input nobody foresaw) is one line too, with exit code 1: it names the log file in the
+user's data folder (core.user_folders) that holds the full traceback; --verbose also prints it.
 
 Every command runs inside `cnnviz.quiet.quiet_tensorflow`, so TensorFlow's start-up notes
 and Keras's warnings stay off the terminal unless `--verbose` is given.
@@ -12,18 +14,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import sys
+import time
+import traceback
+from pathlib import Path
 from typing import Sequence
 
 from cnnviz import __version__
-from cnnviz.cli.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR
+from cnnviz.cli.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, EXIT_USER_ERROR
 from cnnviz.cli.evaluate import add_evaluate_parser, cmd_evaluate
 from cnnviz.cli.explain import add_explain_parser, cmd_explain
 from cnnviz.cli.export_code import add_export_code_parser, cmd_export_code
 from cnnviz.cli.gui import cmd_gui
 from cnnviz.cli.summary import add_summary_parser, cmd_summary
 from cnnviz.cli.train import add_train_parser, cmd_train
-from cnnviz.core.errors import CnnvizError
+from cnnviz.core.errors import CnnvizError, UntrustedModelError
+from cnnviz.core.user_folders import logs_folder
 from cnnviz.quiet import quiet_tensorflow
 
 COMMANDS = ("summary", "export-code", "train", "explain", "evaluate")
@@ -45,6 +52,11 @@ VERBOSE_HELP = ("show TensorFlow's start-up messages and Keras's warnings on the
                 "(hidden by default)")
 PRESENTATION_HELP = ("open the app in presentation mode: full screen, large type, thick lines "
                      "and high contrast, for a projector")
+
+
+# The command line's way to trust a file; the app has its "I trust this file" button instead.
+TRUST_HINT = (" Add --trust to the command to open it anyway, only if you trust where the file "
+              "came from.")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -123,15 +135,49 @@ def _run(args: argparse.Namespace) -> int:
     return cmd_gui(args.file, presentation=args.presentation)
 
 
+def write_crash_log(argv: Sequence[str], exc: BaseException) -> Path | None:
+    """Write the traceback of an unexpected error to a new file in the logs folder (or, if
+    that cannot be written, the system's temporary folder). Returns its path, or None."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    text = (f"cnnviz {__version__} on Python {platform.python_version()} "
+            f"({platform.platform()})\ncommand: cnnviz {' '.join(argv)}\n\n"
+            + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    import tempfile
+
+    for folder in (logs_folder, lambda: Path(tempfile.gettempdir())):
+        try:
+            path = folder() / f"cnnviz-crash-{stamp}-{os.getpid()}.log"
+            path.write_text(text, encoding="utf-8", errors="replace")
+            return path
+        except (OSError, RecursionError):
+            continue
+    return None
+
+
+def unexpected_error_line(exc: BaseException, log: Path | None) -> str:
+    """The one line shown for an error cnnviz did not foresee."""
+    what = _one_line(f"{type(exc).__name__}: {exc}") if str(exc) else type(exc).__name__
+    if len(what) > 160:
+        what = what[:157] + "..."
+    where = (f"the details are in {log}; please include that file when you report it"
+             if log is not None else "no log file could be written")
+    return (f"cnnviz: an unexpected error stopped the command ({what}). This is a bug in "
+            f"cnnviz; {where}.")
+
+
 def run_command_line(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 2 a problem the user can fix)."""
+    """Run the command line; returns the exit code (0 ok, 2 a problem the user can fix,
+    1 an unexpected error, whose traceback goes to a log file)."""
     _tolerant_streams()
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
     try:
         with quiet_tensorflow(verbose=args.verbose):
             return _run(args)
     except CnnvizError as exc:
         message = _one_line(str(exc)) or type(exc).__name__
+        if isinstance(exc, UntrustedModelError):
+            message += TRUST_HINT
     except BrokenPipeError:
         # `cnnviz summary model.json | head`: the reader left; that is not an error.
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -146,5 +192,11 @@ def run_command_line(argv: list[str] | None = None) -> int:
                             f"Reinstall with: pip install -e .")
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except Exception as exc:  # the catch-all: never a raw traceback on the terminal
+        log = write_crash_log(argv, exc)
+        if args.verbose:
+            traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        print(unexpected_error_line(exc, log), file=sys.stderr)
+        return EXIT_UNEXPECTED
     print(f"cnnviz: {message}", file=sys.stderr)
     return EXIT_USER_ERROR

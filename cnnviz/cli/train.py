@@ -23,6 +23,11 @@ class TrainCliError(CnnvizError):
     """A problem with `cnnviz train`'s arguments, shown as one line."""
 
 
+# A typo guard: long published runs (a ResNet on CIFAR-10) take 200-300 epochs; 100,000 is a
+# slip of the finger that would run for days. For more, train again from the saved model.
+MAX_EPOCHS = 1000
+
+
 def add_train_parser(commands: Any) -> None:
     """Register the `train` sub-command on an argparse sub-parsers object."""
     train = commands.add_parser(
@@ -76,6 +81,9 @@ def _size(text: str | None) -> tuple[int, int] | None:
 def _check_arguments(args: argparse.Namespace) -> None:
     if args.epochs < 1:
         raise TrainCliError("--epochs must be at least 1.")
+    if args.epochs > MAX_EPOCHS:
+        raise TrainCliError(f"--epochs {args.epochs:,} is more than cnnviz trains in one run "
+                            f"({MAX_EPOCHS:,}); to train longer, train the saved model again.")
     if args.batch_size < 1:
         raise TrainCliError("--batch-size must be at least 1.")
     if args.lr is not None and not (0 < args.lr <= 10):
@@ -87,8 +95,18 @@ def _check_arguments(args: argparse.Namespace) -> None:
         raise TrainCliError(f"--out {out} is a folder; give a file name such as {out / 'model.keras'}.")
     if out.suffix.lower() not in (".keras", ".h5"):
         raise TrainCliError(f"--out {out}: the model is saved as a .keras file (or .h5).")
-    if not (out.parent if str(out.parent) else Path(".")).is_dir():
-        raise TrainCliError(f"--out {out}: the folder {out.parent} does not exist.")
+    # Found now, not after training, so the trained model is never lost to a bad path.
+    _check_writable("--out", out)
+    if args.history:
+        _check_writable("--history", Path(args.history))
+
+
+def _check_writable(option: str, path: Path) -> None:
+    from cnnviz.core.atomic_save import writable_target_problem
+
+    problem = writable_target_problem(path)
+    if problem:
+        raise TrainCliError(f"{option} {path}: {problem} Choose another place before training.")
 
 
 class _Progress:

@@ -13,6 +13,18 @@ class ModelFileError(CnnvizError):
     """A file could not be read as a Keras model."""
 
 
+class UntrustedModelError(ModelFileError):
+    """The model carries Python code (Lambda layers) or names a custom class in a Python
+    module. Safe mode refuses it; it opens with trust=True. `layers` names the layers.
+
+    The message says what and why, not how to trust the file: the command line adds its
+    `--trust` option, the app its "I trust this file" button, each where it applies."""
+
+    def __init__(self, message: str, layers: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.layers = list(layers or [])
+
+
 class UnsupportedLayerError(CnnvizError):
     """A Keras model uses layers the builder cannot represent."""
 

@@ -34,6 +34,7 @@ def open_main_window(qtbot, tmp_path, monkeypatch, train_limit: int) -> MainWind
                         lambda _p, _t, text, details="": failures.append(text))
     monkeypatch.setattr(dialogs, "ask_save_changes", lambda _p, _name: "discard")
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda *_a: True)
+    monkeypatch.setattr(dialogs, "ask_to_confirm", lambda *_a: True)
     win = MainWindow()
     win.failures = failures
     chooser = win.training.chooser

@@ -7,22 +7,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cnnviz.core.errors import ModelFileError
+from cnnviz.core.errors import ModelFileError, UntrustedModelError
 from cnnviz.core.inspect.model_file_reading import LayerEntry, is_builtin_layer
 from cnnviz.core.model.builder import load_failure_message
 
 # What tf.keras (Keras 2) made of raw TensorFlow calls in a functional model.
 _TF_OP_LAYERS = ("TFOpLambda", "SlicingOpLambda")
-_TRUST_HINT = "tick \"I trust this file\" (or use --trust) only if you trust where it came from"
 
-
-class UntrustedModelError(ModelFileError):
-    """The model carries Python code (Lambda layers) or names a custom class in a Python
-    module. Safe mode refuses it; it opens with trust=True. `layers` names the layers."""
-
-    def __init__(self, message: str, layers: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.layers = list(layers or [])
+__all__ = ["CustomCodeError", "UntrustedModelError", "first_line", "importable_module",
+           "load_failure", "weights_mismatch"]
 
 
 class CustomCodeError(ModelFileError):
@@ -58,7 +51,7 @@ def _custom_failure(path: Path, entries: list[LayerEntry], exc: BaseException,
         r"'?([^'.\s]+)", text)
     missing = found.group(1).split(">")[-1] if found else None
     if custom:
-        what = f"custom layer{'s' if len(custom) > 1 else ''} {_names(custom)} (" + ", ".join(
+        what = f"the custom layer{'s' if len(custom) > 1 else ''} {_names(custom)} (" + ", ".join(
             sorted({entry.class_name for entry in custom})) + ")"
     else:
         what = f"the custom object '{missing}'" if missing else "custom code"
@@ -72,11 +65,11 @@ def _custom_failure(path: Path, entries: list[LayerEntry], exc: BaseException,
     modules = sorted({m for m in (importable_module(entry) for entry in custom) if m})
     if modules and not trust:
         return UntrustedModelError(
-            f"{path.name} uses the {what}, whose Python code is not in the file but in the "
+            f"{path.name} uses {what}, whose Python code is not in the file but in the "
             f"module {', '.join(modules)}; importing it runs that code, so cnnviz does so only "
-            f"if you trust the file: {_TRUST_HINT}.", names)
+            f"for a file you trust.", names)
     return CustomCodeError(
-        f"{path.name} uses the {what}, whose Python code is not stored in the file and is not "
+        f"{path.name} uses {what}, whose Python code is not stored in the file and is not "
         f"available here, so cnnviz cannot rebuild the model (trusting the file would not "
         f"help).", names)
 
@@ -93,7 +86,7 @@ def load_failure(path: Path, kind: str, exc: BaseException, trust: bool,
             which = "a Lambda layer or a Python function"
         return UntrustedModelError(
             f"{path.name} contains Python code ({which}) that would run on your computer when "
-            f"the model is used, so cnnviz refuses it in safe mode; {_TRUST_HINT}.",
+            f"the model is used, so cnnviz refuses it in safe mode.",
             [entry.name for entry in lambdas])
     if re.search(r"Could not locate (class|function)|Unknown (layer|object|activation|loss|"
                  r"metric|initializer|regularizer)|cannot be imported", text):

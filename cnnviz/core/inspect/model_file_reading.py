@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from cnnviz.core.errors import ModelFileError
+from cnnviz.core.model.model_file_limits import check_model_file_sizes
 from cnnviz.core.model.spec import FORMAT_NAME
 
 _JSON_READ_LIMIT = 64 * 1024 * 1024  # an architecture JSON is kilobytes; beyond this it is data
@@ -73,12 +74,16 @@ def is_builtin_layer(entry: LayerEntry) -> bool:
 
 
 def read_model_config(path: Path, kind: str) -> dict[str, Any] | None:
-    """The model config stored in the file, or None if it cannot be read cheaply."""
+    """The model config stored in the file, or None if it cannot be read cheaply.
+
+    Raises ModelFileError, before reading anything, for a .keras archive or an .h5 file that
+    declares sizes no model has (a zip bomb): see model_file_limits.
+    """
+    if kind in ("keras", "h5"):
+        check_model_file_sizes(path)
     try:
         if kind == "keras":
             with zipfile.ZipFile(path) as archive:
-                if archive.getinfo("config.json").file_size > _JSON_READ_LIMIT:
-                    return None  # not an architecture; Keras's own checks will say so
                 data = json.loads(archive.read("config.json"))
         elif kind == "h5":
             import h5py
@@ -137,6 +142,9 @@ def read_json(path: Path) -> Any:
         raise ModelFileError(
             f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
             f"{exc.msg}), so it holds no model architecture.") from None
+    except RecursionError:
+        raise ModelFileError(f"{path.name} is nested too deeply to be a model architecture "
+                             f"(it is damaged or made to crash the reader).") from None
 
 
 def is_spec_data(data: Any) -> bool:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cnnviz.core.atomic_save import remove_stale_temporaries
 from cnnviz.core.errors import ModelFileError
 from cnnviz.core.inspect.model_file_errors import (
     CustomCodeError, first_line, importable_module, load_failure, weights_mismatch,
@@ -272,6 +273,7 @@ def open_model(path: str | Path, weights_path: str | Path | None = None,
                 f"{path.name} holds only weights, no model architecture; open the model's "
                 f"architecture (.json) and choose this file as its weights.")
         config = read_model_config(path, kind)
+        remove_stale_temporaries(path)  # what a killed save of this file left beside it
     entries = list(layer_entries(config)) if config else []
 
     model = _load(path, kind, trust, entries, config)

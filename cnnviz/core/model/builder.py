@@ -13,7 +13,6 @@ Keras is imported inside the functions: importing this module stays instant.
 from __future__ import annotations
 
 import math
-import os
 import re
 import stat
 import zipfile
@@ -21,10 +20,12 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cnnviz.core.atomic_save import remove_stale_temporaries, save_file_atomically
 from cnnviz.core.model.codegen import keras_model_name
-from cnnviz.core.errors import ModelFileError, SpecError
+from cnnviz.core.model.model_file_limits import check_model_file_sizes
+from cnnviz.core.errors import ModelFileError, SpecError, UntrustedModelError
 from cnnviz.core.model.shapes import LayerReport, StackReport, analyze
-from cnnviz.core.model.spec import LayerSpec, ModelSpec, normalize_layer
+from cnnviz.core.model.spec import LayerSpec, ModelSpec, check_layer_count, normalize_layer
 
 if TYPE_CHECKING:
     import keras
@@ -98,6 +99,12 @@ def build_model(spec: ModelSpec) -> "keras.Model":
 # ---------------------------------------------------------------- files
 
 
+def refused_for_code(exc: BaseException, trust: bool) -> bool:
+    """Whether Keras's safe mode refused the file for the Python code in it."""
+    text = str(exc)
+    return not trust and ("safe_mode" in text or "Lambda" in text)
+
+
 def load_failure_message(path: Path, exc: BaseException, trust: bool) -> str:
     """One sentence saying why a model file would not load."""
     text = str(exc)
@@ -107,9 +114,9 @@ def load_failure_message(path: Path, exc: BaseException, trust: bool) -> str:
         name = custom.group(1).split(">")[-1]  # drop a registered package prefix
         return (f"{path.name} uses custom code ('{name}') that is not stored in the "
                 f"file, so cnnviz cannot rebuild the model.")
-    if not trust and ("safe_mode" in text or "Lambda" in text):
+    if refused_for_code(exc, trust):
         return (f"{path.name} contains Python code (a Lambda layer), which could do anything "
-                f"on your computer; cnnviz refuses it unless you say you trust the file.")
+                f"on your computer, so cnnviz refuses it in safe mode.")
     if "No model config" in text:
         return f"{path.name} holds no model architecture (perhaps only weights)."
     if isinstance(exc, KeyError) and "config.json" in text:
@@ -129,8 +136,9 @@ def load_failure_message(path: Path, exc: BaseException, trust: bool) -> str:
 def load_model_file(path: str | Path, trust: bool = False) -> "keras.Model":
     """Load a .keras or .h5 model without compiling it.
 
-    Files with Python code in them (Lambda layers) are refused unless `trust` is True.
-    Raises ModelFileError with a one-sentence message for every kind of bad file.
+    Files with Python code in them (Lambda layers) are refused (UntrustedModelError) unless
+    `trust` is True. Raises ModelFileError with a one-sentence message for every kind of bad
+    file, including one that declares absurd sizes (model_file_limits), before Keras reads it.
     """
     path = Path(path)
     if not path.exists():
@@ -145,13 +153,16 @@ def load_model_file(path: str | Path, trust: bool = False) -> "keras.Model":
         raise ModelFileError(
             f"{path.name} is damaged or is not a Keras model file (a .keras file is a zip "
             f"archive; this one may be truncated by an interrupted download or copy).")
+    check_model_file_sizes(path)
+    remove_stale_temporaries(path)  # what a killed save of this file left beside it
 
     import keras
 
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=not trust)
     except Exception as exc:  # any failure inside Keras/h5py is a bad file to the user
-        raise ModelFileError(load_failure_message(path, exc, trust)) from exc
+        error = UntrustedModelError if refused_for_code(exc, trust) else ModelFileError
+        raise error(load_failure_message(path, exc, trust)) from exc
     if not isinstance(model, keras.Model):
         raise ModelFileError(f"{path.name} holds a {type(model).__name__}, not a Keras model.")
     return model
@@ -179,18 +190,14 @@ def save_model_file(model: "keras.Model", path: str | Path) -> Path:
     # Renaming over a file ignores its own permissions, so honour a read-only file by hand.
     if path.exists() and not path.stat().st_mode & stat.S_IWUSR:
         raise ModelFileError(f"Cannot save: {path} is read-only. The file there is unchanged.")
-    # Keras picks the format from the suffix, so the temporary file keeps it.
-    temporary = folder / f".{path.stem}.saving-{os.getpid()}{suffix}"
+    # Keras picks the format from the suffix, so the temporary file keeps it; a temporary a
+    # killed save left behind is removed first (save_file_atomically).
     try:
-        model.save(temporary)
-        os.replace(temporary, path)
+        save_file_atomically(path, model.save)
     except OSError as exc:
         raise ModelFileError(f"Cannot save {path}: {exc.strerror or exc}.") from exc
     except Exception as exc:  # h5py/Keras failures: still one readable sentence
         raise ModelFileError(f"Cannot save {path.name}: {exc}") from exc
-    finally:
-        if temporary.exists():
-            temporary.unlink(missing_ok=True)
     return path
 
 

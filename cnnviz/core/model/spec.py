@@ -25,6 +25,11 @@ from cnnviz.core.model.spec_params import (
 
 FORMAT_NAME = "cnnviz-model-spec"
 FORMAT_VERSION = 1
+# The most layers a spec may have. The deepest well-known image networks have a few hundred
+# Keras layers (ResNet-152: 517, counting each batch norm and activation), and a teaching stack
+# has tens; far beyond that a spec is a mistake or an attack: 10,000 layers took minutes to
+# build and then crashed Keras. Keras itself would build 1,000 in a few seconds.
+MAX_LAYERS = 1000
 
 
 @dataclass
@@ -117,16 +122,32 @@ class ModelSpec:
     def from_json(cls, text: str) -> "ModelSpec":
         try:
             data = json.loads(text)
+            return cls.from_dict(data)
         except json.JSONDecodeError as exc:
             raise SpecError(
                 f"The file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
             ) from None
-        return cls.from_dict(data)
+        except RecursionError:
+            # `[[[[...]]]]` thousands deep: Python's JSON reader gives up on the nesting.
+            raise SpecError("The file is nested too deeply to be a spec (a spec is a few levels "
+                            "deep: an object with a list of layers).") from None
 
 
 
 
 # ---------------------------------------------------------------- checking and parsing
+
+
+def too_many_layers_message(count: int) -> str:
+    """The sentence refusing a stack of `count` layers (more than MAX_LAYERS)."""
+    return (f"The model has {count:,} layers; cnnviz handles at most {MAX_LAYERS:,} (the deepest "
+            f"well-known networks have a few hundred). Remove layers to continue.")
+
+
+def check_layer_count(count: int) -> None:
+    """Raise SpecError if a stack of `count` layers is beyond MAX_LAYERS."""
+    if count > MAX_LAYERS:
+        raise SpecError(too_many_layers_message(count))
 
 
 def layer_problem(layer: LayerSpec) -> str | None:
@@ -183,6 +204,7 @@ def _parse_spec(data: Any) -> ModelSpec:
     raw_layers = data.get("layers", [])
     if not isinstance(raw_layers, list):
         raise SpecError("'layers' must be a list of layer objects.")
+    check_layer_count(len(raw_layers))
     layers: list[LayerSpec] = []
     for i, raw in enumerate(raw_layers, start=1):
         layers.append(_parse_layer(i, raw))

@@ -8,12 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from cnnviz.core.errors import SpecError
-from cnnviz.core.model.spec import LayerSpec, ModelSpec
+from cnnviz.core.model.spec import LayerSpec, ModelSpec, check_layer_count
 from cnnviz.core.model.spec_params import check_input_shape, check_param, param_defs
 
 
 def insert_layer(spec: ModelSpec, index: int, layer: LayerSpec) -> ModelSpec:
-    """A copy with `layer` inserted at `index` (clamped to the stack)."""
+    """A copy with `layer` inserted at `index` (clamped to the stack). Raises SpecError when
+    the stack already has MAX_LAYERS layers."""
+    check_layer_count(len(spec.layers) + 1)
     new = spec.copy()
     index = max(0, min(index, len(new.layers)))
     new.layers.insert(index, LayerSpec(layer.type, dict(layer.params), layer.name))
@@ -28,7 +30,9 @@ def remove_layer(spec: ModelSpec, index: int) -> ModelSpec:
 
 
 def duplicate_layer(spec: ModelSpec, index: int) -> ModelSpec:
-    """A copy with the layer at `index` repeated just below it (an explicit name is not copied)."""
+    """A copy with the layer at `index` repeated just below it (an explicit name is not copied).
+    Raises SpecError when the stack already has MAX_LAYERS layers."""
+    check_layer_count(len(spec.layers) + 1)
     new = spec.copy()
     original = new.layers[index]
     new.layers.insert(index + 1, LayerSpec(original.type, dict(original.params), None))

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from cnnviz.core.atomic_save import save_file_atomically
 from cnnviz.core.errors import TrainingError
 
 Logs = dict[str, Any]  # Keras's logs: metric name → value
@@ -222,15 +222,10 @@ def keep_best_class() -> type:
             self.best, self.best_epoch = value, epoch
             # A temporary file renamed over the old one: a crash mid-save never leaves a
             # broken checkpoint behind (Keras picks the format from the .keras suffix).
-            temporary = self.path.with_name(f".{self.path.stem}.saving-{os.getpid()}.keras")
             try:
-                self.model.save(temporary)
-                os.replace(temporary, self.path)
+                save_file_atomically(self.path, self.model.save)
             except OSError as exc:
                 raise TrainingError(f"Cannot keep the best model in {self.path}: "
                                     f"{exc.strerror or exc}.") from exc
-            finally:
-                if temporary.exists():
-                    temporary.unlink(missing_ok=True)
 
     return KeepBestCheckpoint

@@ -100,6 +100,16 @@ def show_failure(parent: QWidget | None, title: str, message: str, details: str 
     box.exec()
 
 
+def ask_to_confirm(parent: QWidget | None, title: str, question: str, confirm: str) -> bool:
+    """A question answered by a button named `confirm` (e.g. “I trust this file”) or Cancel,
+    the default; True for the confirm button."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, question, parent=parent)
+    button = box.addButton(confirm, QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+    box.exec()
+    return box.clickedButton() is button
+
+
 def ask_yes_no(parent: QWidget | None, title: str, question: str) -> bool:
     """A Yes/No question; True for Yes."""
     answer = QMessageBox.question(parent, title, question,

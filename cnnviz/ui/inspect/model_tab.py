@@ -39,6 +39,7 @@ EMPTY_HOW = (
     "<code>cnnviz path/to/model.keras</code>.")
 # A small trained model that ships with a checkout of cnnviz (sample_models/README.md).
 SAMPLE_MODEL = Path(__file__).resolve().parents[3] / "sample_models" / "lenet5.keras"
+TRUST_BUTTON = "I trust this file"  # the app's way to trust a file (the CLI's is --trust)
 CARD_WIDTH_CHARS = 62  # the card's width in average characters: lines a reader can follow
 MODEL_FILTER = ("Keras models and specs (*.keras *.h5 *.hdf5 *.json);;Keras models (*.keras *.h5 "
                 "*.hdf5);;Architecture or spec JSON (*.json);;All files (*)")
@@ -283,9 +284,9 @@ class ModelTab(QWidget):
     def _opened(self, path: str, result: OpenResult) -> None:
         self.empty.show_invitation()
         if result.untrusted:
-            question = (f"{result.untrusted}\n\nOpen it anyway? Only do this if you trust where "
-                        "the file came from: its code will run on this computer.")
-            if dialogs.ask_yes_no(self, "This model contains code", question):
+            question = (f"{result.untrusted}\n\nOpen it only if you trust where the file came "
+                        f"from: choose “{TRUST_BUTTON}” and its code will run on this computer.")
+            if dialogs.ask_to_confirm(self, "This model contains code", question, TRUST_BUTTON):
                 self.open_file(path, trust=True)
             else:
                 self._show_empty()
