@@ -18,11 +18,16 @@ import platform
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from cnnviz import __version__
-from cnnviz.cli.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, EXIT_USER_ERROR
+from cnnviz.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNEXPECTED,
+    EXIT_USER_ERROR,
+)
 from cnnviz.cli.evaluate import add_evaluate_parser, cmd_evaluate
 from cnnviz.cli.explain import add_explain_parser, cmd_explain
 from cnnviz.cli.export_code import add_export_code_parser, cmd_export_code

@@ -8,10 +8,12 @@ Feature packages, each depending only on those below it:
     model               specs, shapes by arithmetic, presets, Keras both ways, code export
 
 and at the bottom the modules every package may use: errors (what a user can cause),
-formatting (how numbers are written), atomic_save. No Qt here, ever; TensorFlow and Keras are
+formatting (how numbers are written), atomic_save, user_folders (where cnnviz keeps its own
+files: crash logs). No Qt here, ever; TensorFlow and Keras are
 imported inside functions, never at module top (tests/test_architecture.py checks both).
 """
 
 __all__ = [
     "model", "data", "training", "explain", "inspect", "errors", "formatting", "atomic_save",
+    "user_folders",
 ]

@@ -15,8 +15,8 @@ import stat
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from cnnviz.core.errors import SpecError
 

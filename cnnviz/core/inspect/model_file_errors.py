@@ -14,9 +14,6 @@ from cnnviz.core.model.builder import load_failure_message
 # What tf.keras (Keras 2) made of raw TensorFlow calls in a functional model.
 _TF_OP_LAYERS = ("TFOpLambda", "SlicingOpLambda")
 
-__all__ = ["CustomCodeError", "UntrustedModelError", "first_line", "importable_module",
-           "load_failure", "weights_mismatch"]
-
 
 class CustomCodeError(ModelFileError):
     """The model needs custom Python code (a layer class, activation, ...) that is neither in

@@ -7,11 +7,12 @@
     layer_text       short human descriptions of layers
     presets          named architectures to start from
     builder          spec → Keras model, model files, summaries of any Keras model
+    model_file_limits  sizes a saved model may declare, checked before it is read (zip bombs)
     spec_from_keras  Keras model → spec
     codegen          a spec as a runnable Keras script
 """
 
 __all__ = [
     "spec", "spec_params", "spec_edits", "shapes", "layer_text", "presets", "builder",
-    "spec_from_keras", "codegen",
+    "model_file_limits", "spec_from_keras", "codegen",
 ]

@@ -21,11 +21,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cnnviz.core.atomic_save import remove_stale_temporaries, save_file_atomically
+from cnnviz.core.errors import ModelFileError, SpecError, UntrustedModelError
 from cnnviz.core.model.codegen import keras_model_name
 from cnnviz.core.model.model_file_limits import check_model_file_sizes
-from cnnviz.core.errors import ModelFileError, SpecError, UntrustedModelError
 from cnnviz.core.model.shapes import LayerReport, StackReport, analyze
-from cnnviz.core.model.spec import LayerSpec, ModelSpec, check_layer_count, normalize_layer
+from cnnviz.core.model.spec import (
+    LayerSpec,
+    ModelSpec,
+    check_layer_count,
+    normalize_layer,
+)
 
 if TYPE_CHECKING:
     import keras
@@ -75,8 +80,10 @@ def build_model(spec: ModelSpec) -> "keras.Model":
     """Build the spec as a `keras.Sequential` whose layer names are `spec.layer_names()`.
 
     Raises SpecError (the same sentence the editor shows) when `analyze(spec)` finds a
-    problem, so Keras never gets to throw its own error.
+    problem, so Keras never gets to throw its own error, or when the spec has more than
+    MAX_LAYERS layers.
     """
+    check_layer_count(len(spec.layers))
     report = analyze(spec)
     if not report.ok:
         raise SpecError(report.error_message())

@@ -171,7 +171,7 @@ class OpenResult:
 def open_and_inspect(path: str, weights: str | None, trust: bool) -> OpenResult:
     """Open a model file and read its structure (worker thread)."""
     from cnnviz.core.inspect.inspection import inspect_model
-    from cnnviz.core.inspect.model_file_errors import UntrustedModelError
+    from cnnviz.core.errors import UntrustedModelError
     from cnnviz.core.inspect.model_files import open_model, suggest_weights_file
 
     if weights is None and Path(path).suffix.lower() == ".json":
