@@ -12,12 +12,14 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QListView, QStyle, QStyledItemDelegate,
                                QStyleOptionViewItem)
 
+from cnnviz.core.errors import SpecError
 from cnnviz.core.formatting import dims_text
 from cnnviz.core.model import spec_edits
 from cnnviz.core.model.layer_text import layer_summary
 from cnnviz.core.model.shapes import LayerReport
 from cnnviz.core.model.spec_params import LAYER_DESCRIPTIONS
 from cnnviz.core.model.spec import LayerSpec
+from cnnviz.ui.common import dialogs
 from cnnviz.ui.common.layer_style import layer_color
 from cnnviz.ui.common.zoom import presenting, scaled, watch_zoom
 from cnnviz.workspace import SpecDocument
@@ -107,8 +109,12 @@ class LayerStackModel(QAbstractListModel):
             return True
         if data.hasFormat(TYPE_MIME):
             layer_type = bytes(data.data(TYPE_MIME)).decode()
-            self._document.apply(spec_edits.insert_layer(spec, row, LayerSpec.new(layer_type)),
-                                 f"Add {layer_type}", select=row)
+            try:
+                edited = spec_edits.insert_layer(spec, row, LayerSpec.new(layer_type))
+            except SpecError as exc:  # the stack is at its size limit
+                dialogs.show_error(None, "Cannot add a layer", str(exc))
+                return False
+            self._document.apply(edited, f"Add {layer_type}", select=row)
             return True
         return False
 
@@ -340,8 +346,12 @@ class LayerStackView(QListView):
         if row < 0:
             return
         name = self._document.report.layers[row].name
-        self._document.apply(spec_edits.duplicate_layer(self._document.spec, row),
-                             f"Duplicate {name}", select=row + 1, current=row)
+        try:
+            edited = spec_edits.duplicate_layer(self._document.spec, row)
+        except SpecError as exc:  # the stack is at its size limit
+            dialogs.show_error(self, "Cannot add a layer", str(exc))
+            return
+        self._document.apply(edited, f"Duplicate {name}", select=row + 1, current=row)
 
     def move_current(self, delta: int) -> None:
         row = self.current_layer()
@@ -356,6 +366,9 @@ class LayerStackView(QListView):
         """Add a layer of this type below the selected one (at the end if none)."""
         row = self.current_layer()
         at = row + 1 if row >= 0 else len(self._document.spec.layers)
-        self._document.apply(
-            spec_edits.insert_layer(self._document.spec, at, LayerSpec.new(layer_type)),
-            f"Add {layer_type}", select=at, current=row)
+        try:
+            edited = spec_edits.insert_layer(self._document.spec, at, LayerSpec.new(layer_type))
+        except SpecError as exc:  # the stack is at its size limit
+            dialogs.show_error(self, "Cannot add a layer", str(exc))
+            return
+        self._document.apply(edited, f"Add {layer_type}", select=at, current=row)

@@ -553,3 +553,14 @@ def test_models_the_explainer_or_evaluation_cannot_use_still_open(tmp_path: Path
         model.save(path)
         opened = open_model(path)
         assert [t.shape for t in opened.model.inputs] == [t.shape for t in model.inputs]
+
+
+def test_a_missing_custom_object_is_named_with_one_article(tmp_path: Path) -> None:
+    """Issue 13: the message read "uses the the custom object 'swishy'"."""
+    from cnnviz.core.inspect.model_file_errors import load_failure
+
+    error = load_failure(tmp_path / "m.keras", "keras",
+                         TypeError("Could not locate function 'swishy'. Make sure ..."),
+                         trust=False, entries=[])
+    assert "m.keras uses the custom object 'swishy', whose Python code" in str(error)
+    assert "the the" not in str(error)

@@ -379,3 +379,30 @@ def test_a_conv2d_from_the_palette_starts_with_relu_and_says_why(window):
         combo = props.field("activation").editors()[0]
         assert combo.currentText() == "relu"
         assert "Keras's own default is linear" in combo.toolTip()
+
+
+def test_the_builder_refuses_to_grow_past_the_layer_limit_in_words(window, tmp_path):
+    """Issue 13: a 10,000-layer spec crashed `train`; the builder refuses before building."""
+    from cnnviz.core.model.spec import MAX_LAYERS
+
+    full = ModelSpec((4, 4, 1), [LayerSpec.make("Flatten")]
+                     + [LayerSpec.make("Dense", units=2) for _ in range(MAX_LAYERS - 1)])
+    window.document.apply(full, "full")
+    stack, model = window.builder.stack, window.builder.stack.model()
+    stack.select_layer(3)
+    stack.insert_layer("Dropout")                      # the palette's Add
+    QTest.keyClick(stack, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)  # duplicate
+    palette = window.builder.palette
+    item = palette.findItems("Dropout", Qt.MatchFlag.MatchExactly)[0]
+    assert not model.dropMimeData(palette.mimeData([item]), Qt.DropAction.CopyAction, 1, 0,
+                                  model.index(-1))     # a drop from the palette
+    assert len(window.document.spec.layers) == MAX_LAYERS
+    assert len(window.errors) == 3
+    assert all(f"at most {MAX_LAYERS:,}" in text for text in window.errors)
+
+    huge = tmp_path / "huge.json"
+    huge.write_text(json.dumps(dict(full.to_dict(), layers=full.to_dict()["layers"] * 10)),
+                    encoding="utf-8")
+    assert not window.open_path(huge)
+    assert "10,000 layers" in window.errors[-1]
+    assert len(window.document.spec.layers) == MAX_LAYERS

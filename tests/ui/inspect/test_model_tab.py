@@ -57,12 +57,15 @@ def test_a_model_with_code_is_refused_until_the_user_trusts_it(window, qtbot, tm
                               keras.layers.Lambda(lambda x: x * 2.0), keras.layers.Dense(2)])
     path = tmp_path / "with_code.keras"
     model.save(path)
-    questions: list[str] = []
-    monkeypatch.setattr(dialogs, "ask_yes_no", lambda _p, title, text: questions.append(text)
-                        or False)
+    questions: list[tuple[str, str]] = []
+    monkeypatch.setattr(dialogs, "ask_to_confirm", lambda _p, title, text, button:
+                        questions.append((text, button)) or False)
     tab = open_model(window, qtbot, path)
-    assert questions and "Lambda" in questions[0] and tab.opened is None
-    monkeypatch.setattr(dialogs, "ask_yes_no", lambda *_a: True)
+    assert questions and "Lambda" in questions[0][0] and tab.opened is None
+    # The app names its own button, never the command line's --trust.
+    text, button = questions[0]
+    assert button == "I trust this file" and f"“{button}”" in text and "--trust" not in text
+    monkeypatch.setattr(dialogs, "ask_to_confirm", lambda *_a: True)
     tab = open_model(window, qtbot, path)
     qtbot.waitUntil(lambda: not tab.busy and tab.opened is not None, timeout=60_000)
     assert tab.opened.trusted
