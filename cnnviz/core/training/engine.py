@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from cnnviz.core.atomic_save import writable_target_problem
 from cnnviz.core.training.augmentation import (
     AugmentConfig, evaluation_dataset, training_dataset, validate_augment,
 )
@@ -138,12 +139,12 @@ def validate_config(config: TrainConfig) -> None:
         if path.suffix.lower() != ".keras":
             raise TrainingError(f"The keep-best checkpoint must be a .keras file; "
                                 f"got '{path.name}'.")
-        folder = path.parent if str(path.parent) else Path(".")
-        if not folder.is_dir():
-            raise TrainingError(f"Cannot keep the best model in {path}: the folder {folder} "
-                                f"does not exist.")
         if path.is_dir():
             raise TrainingError(f"{path} is a folder; choose a file name ending in .keras.")
+        # Found before training, not at the first improvement (issue 13).
+        problem = writable_target_problem(path)
+        if problem:
+            raise TrainingError(f"Cannot keep the best model in {path}: {problem}")
 
 
 # ---------------------------------------------------------------- loss and compile

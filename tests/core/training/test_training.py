@@ -454,3 +454,18 @@ def test_tutorial_cnn_learns_the_bundled_mnist_sample():
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(epochs[-1])
     metrics = evaluate_test(model, data)
     assert metrics["accuracy"] > 0.6  # from 600 digits in two epochs; chance is 0.1
+
+
+def test_a_keep_best_checkpoint_in_a_read_only_folder_is_refused_before_training(tmp_path):
+    """Issue 13: found at the first improvement, after an epoch of training, it was."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    model = tiny_model()
+    try:
+        config = TrainConfig(epochs=1, checkpoint_path=str(locked / "best.keras"), **FAST)
+        with pytest.raises(TrainingError, match="read-only"):
+            train(model, make_data(train=32), config)
+    finally:
+        locked.chmod(0o755)
+    assert getattr(model, "optimizer", None) is None  # refused before compiling or training
