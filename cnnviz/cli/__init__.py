@@ -11,7 +11,8 @@
 
 front_door.py parses the arguments and turns every problem a user can cause (a missing file,
 bad JSON, a kernel larger than its input) into one line "cnnviz: <message>" on stderr with exit
-code 2, never a traceback; common.py holds what the commands share. `summary` of a spec is pure
+code 2, never a traceback (an unexpected error is one line too, exit code 1, naming the log
+file that holds its traceback); common.py holds what the commands share. `summary` of a spec is pure
 arithmetic and never imports TensorFlow; only the GUI and `explain --out` import Qt.
 """
 
