@@ -101,7 +101,7 @@ def test_a_mismatch_says_what_does_not_fit_and_adapt_converts(tmp_path, capsys):
                          "--split", "validation")
     assert code == 0, err
     assert "resized from 28×28 to 32×32 and converted from grayscale to RGB" in out
-    assert "split: validation (800 images)" in out
+    assert "split: the 800 validation digits of MNIST sample" in out
     assert out.strip().splitlines()[-1].startswith("accuracy: ")
     assert "random weights" in err
     assert matrix_rows(out, 10).sum() == 800
