@@ -457,3 +457,9 @@ def test_a_whole_source_is_offered_and_evaluated_all_by_default(panel, qtbot):
     panel.set_split("validation")
     panel.set_dataset(make_dataset())   # the same source again keeps the choice
     assert panel.split() == "validation"
+
+
+def test_the_gallery_title_of_a_whole_source_reads_plainly(panel, qtbot):
+    panel.set_dataset(whole_dataset())
+    evaluate_by_button(panel, qtbot)
+    assert panel.gallery.title.text().startswith("Mistakes: 4 of 13 images, ")
