@@ -12,7 +12,11 @@ import pytest
 
 from cnnviz.cli import main
 from tests.core.data.dataset_fixtures import (
-    cifar_batch_bytes, cifar_meta_bytes, digits, write_idx_folder)
+    cifar_batch_bytes,
+    cifar_meta_bytes,
+    digits,
+    write_idx_folder,
+)
 from tests.core.data.test_whole_sources import SIZE, keras_listing, write_png_classes
 
 
@@ -48,7 +52,7 @@ def evaluate_cli(capsys, model_path, source, *extra) -> tuple[str, float, float]
     assert main(["evaluate", str(model_path), "--data", str(source), *extra]) == 0
     out = capsys.readouterr().out
     split = next(line for line in out.splitlines() if line.startswith("split: "))
-    loss = float(re.search(r"^loss: (\S+)$", out, re.M).group(1))
+    loss = float(re.search(r"^loss: (\S+)$", out, re.MULTILINE).group(1))
     accuracy = float(out.strip().splitlines()[-1].split(": ")[1])
     return split, loss, accuracy
 

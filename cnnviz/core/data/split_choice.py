@@ -15,7 +15,7 @@ from __future__ import annotations
 from cnnviz.core.data.dataset_types import SPLIT_NAMES, Dataset
 from cnnviz.core.errors import DatasetError
 
-__all__ = ["available_splits", "measured_split", "split_phrase", "SPLIT_WORDS"]
+__all__ = ["SPLIT_WORDS", "available_splits", "measured_split", "split_phrase"]
 
 # How a split is named in a sentence ("the 2,000 test digits").
 SPLIT_WORDS = {"all": "all", "test": "test", "validation": "validation", "train": "training"}

@@ -18,7 +18,12 @@ from cnnviz.core.data.input_images import dataset_input, explain_split
 from cnnviz.core.data.split_choice import available_splits, measured_split, split_phrase
 from cnnviz.core.errors import DatasetError
 from tests.core.data.dataset_fixtures import (
-    cifar_batch_bytes, cifar_meta_bytes, digits, write_idx_folder, write_tar_gz)
+    cifar_batch_bytes,
+    cifar_meta_bytes,
+    digits,
+    write_idx_folder,
+    write_tar_gz,
+)
 
 SIZE = 12
 
