@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import keras
 
 __all__ = ["Evaluation", "EvaluationError", "evaluate_model", "classifier_output",
-           "TOP_K", "SPLIT_NAMES"]
+           "TOP_K"]
 
 TOP_K = 3
 _PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid")

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
                                QProgressBar, QPushButton, QSplitter, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from cnnviz.core.inspect.evaluation import SPLIT_NAMES, classifier_output, evaluate_model
+from cnnviz.core.data.dataset_types import SPLIT_NAMES
+from cnnviz.core.inspect.evaluation import classifier_output, evaluate_model
 from cnnviz.core.data.input_images import input_mismatch
 from cnnviz.core.data.split_choice import measured_split
 from cnnviz.core.formatting import count_text, format_value
