@@ -31,12 +31,15 @@ def add_evaluate_parser(commands: Any) -> None:
     evaluate = commands.add_parser(
         "evaluate",
         prog="cnnviz evaluate",
-        usage="cnnviz evaluate MODEL --data SOURCE [--split test|validation|train] "
+        usage="cnnviz evaluate MODEL --data SOURCE [--split all|test|validation|train] "
               "[--batch-size B] [--adapt] [--trust]",
         help="measure a saved model on a dataset: accuracy, per-class scores, confusion matrix",
         description="Evaluate a saved model (.keras, .h5) or a spec (.json, random weights) on "
-                    "one split of a dataset. Prints the loss, precision and recall per class, "
-                    "the confusion matrix, and the accuracy last.",
+                    "a dataset. A source with no test part of its own (a folder of class "
+                    "folders, MNIST's t10k files, an .npz with only x and y, CIFAR-10's "
+                    "test_batch) is measured whole; otherwise its test split. Prints the loss, "
+                    "precision and recall per class, the confusion matrix, and the accuracy "
+                    "last.",
     )
     evaluate.add_argument("model", metavar="MODEL",
                           help="a saved model (.keras, .h5) or a model spec (.json)")
@@ -44,8 +47,10 @@ def add_evaluate_parser(commands: Any) -> None:
                           help="mnist, fashion_mnist, cifar10, mnist-sample, cifar10-sample, "
                                "folder-sample, or a path: an image folder, an IDX folder, a .npz "
                                "file, a CIFAR-10 archive or folder")
-    evaluate.add_argument("--split", default="test", choices=("test", "validation", "train"),
-                          help="which images to measure on (default test)")
+    evaluate.add_argument("--split", default=None,
+                          choices=("all", "test", "validation", "train"),
+                          help="which images to measure on (default: all of a source that has "
+                               "no test part, else its test split)")
     evaluate.add_argument("--batch-size", type=int, default=256, metavar="B",
                           help="images per step (default 256)")
     evaluate.add_argument("--adapt", action="store_true",
@@ -131,6 +136,21 @@ class _Progress:
 # ---------------------------------------------------------------- command
 
 
+def _chosen_split(dataset: Any, requested: str | None) -> str:
+    """The split to measure (see split_choice.measured_split); a missing one is an error
+    that names the --split choices this data has."""
+    from cnnviz.core.data.split_choice import available_splits, measured_split
+
+    try:
+        return measured_split(dataset, requested)
+    except CnnvizError:
+        present = available_splits(dataset)
+        choices = " or ".join(f"--split {name}" for name in present)
+        problem = (f"{dataset.name} has a test part of its own, so --split all does not "
+                   "apply" if requested == "all" else f"{dataset.name} has no {requested} images")
+        raise EvaluateCliError(problem + (f"; use {choices}." if choices else ".")) from None
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Run `cnnviz evaluate`; returns the exit code. Raises CnnvizError for user problems."""
     if args.batch_size < 1:
@@ -163,21 +183,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             raise EvaluateCliError(f"The data does not fit the model, and --adapt cannot "
                                    f"convert it: {problem}")
         dataset = adapt_dataset(dataset, input_shape)
-    split = dataset.split(args.split)
-    if split is None or split.count < 1:
-        present = [name for name in ("test", "validation", "train")
-                   if (dataset.split(name) is not None and dataset.split(name).count > 0)]
-        choices = " or ".join(f"--split {name}" for name in present)
-        raise EvaluateCliError(f"{dataset.name} has no {args.split} images"
-                               + (f"; use {choices}." if choices else "."))
+    split_name = _chosen_split(dataset, args.split)
 
     if not trained:
         print(f"note: {args.model} is a spec, so the model has random weights; expect chance-"
               f"level accuracy.", file=sys.stderr)
-    result = evaluate_model(model, dataset, args.split, batch_size=args.batch_size,
+    result = evaluate_model(model, dataset, split_name, batch_size=args.batch_size,
                             on_progress=progress.evaluating)
+    from cnnviz.core.data.split_choice import split_phrase
+
     print(dataset.description)
-    print(f"split: {args.split} ({result.count:,} images)")
+    print(f"split: {split_phrase(dataset, split_name)}")
     print(f"loss: {result.loss:.4f}")
     print()
     print(format_class_table(result))

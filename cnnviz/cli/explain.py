@@ -1,6 +1,6 @@
 """`cnnviz explain`: the explainer's pictures and numbers from the command line.
 
-    cnnviz explain MODEL --data SOURCE [--index I] [--layer NAME] --out DIR
+    cnnviz explain MODEL --data SOURCE [--split S] [--index I] [--layer NAME] --out DIR
         writes, for the layer (or every layer): its steps, feature maps and filters as PNG,
         and the sliding-window animation of convolution and pooling layers as a GIF.
     cnnviz explain MODEL --data SOURCE [--index I] --layer NAME --position Y,X [--filter K] --json
@@ -8,7 +8,9 @@
         sums, bias, value before and after the activation) as JSON, for anyone to check.
 
 MODEL is a spec (.json, random weights) or a saved model (.keras, .h5); SOURCE is a data
-source as for `cnnviz train` or an image file. The pictures are drawn by the app's own
+source as for `cnnviz train` or an image file; --index I is image I (from 0) of the images
+`cnnviz evaluate` measures (all of a folder or of MNIST's t10k files; t10k image 7 is
+--index 7), or of --split S. The pictures are drawn by the app's own
 widgets on Qt's offscreen platform, so they look exactly like the Explain view
 (explain_pictures.py, imported only for --out: the JSON path never imports Qt).
 """
@@ -38,8 +40,8 @@ def add_explain_parser(commands: Any) -> None:
     explain = commands.add_parser(
         "explain",
         prog="cnnviz explain",
-        usage="cnnviz explain MODEL --data SOURCE [--index I] [--layer NAME] "
-              "(--out DIR | --position Y,X [--filter K] --json)",
+        usage="cnnviz explain MODEL --data SOURCE [--split all|test|validation|train] "
+              "[--index I] [--layer NAME] (--out DIR | --position Y,X [--filter K] --json)",
         help="write the explainer's pictures (PNG, GIF) or print one step as JSON",
         description="Run one input through a model and explain a layer (or every layer): "
                     "PNG pictures and a GIF animation in --out DIR, or one output value worked "
@@ -48,8 +50,13 @@ def add_explain_parser(commands: Any) -> None:
     explain.add_argument("--data", required=True, metavar="SOURCE",
                          help="an image file, or a data source as for `cnnviz train` "
                               "(mnist-sample, cifar10-sample, a folder, ...)")
+    explain.add_argument("--split", default=None, choices=("all", "test", "validation", "train"),
+                         help="which images --index counts in (default: the images `cnnviz "
+                              "evaluate` measures: all of a source with no test part, such as "
+                              "a folder or MNIST's t10k files, else its test split)")
     explain.add_argument("--index", type=int, default=0, metavar="I",
-                         help="which image of the data's test split (default 0)")
+                         help="which image of that set, from 0 (t10k image 7 is --index 7; "
+                              "default 0)")
     explain.add_argument("--layer", metavar="NAME", help="the layer to explain (default: every layer)")
     explain.add_argument("--out", metavar="DIR", help="folder for the PNG and GIF files")
     explain.add_argument("--position", metavar="Y,X", help="with --json: the output cell to work out")
@@ -91,12 +98,15 @@ def _check_arguments(args: argparse.Namespace) -> None:
 
 # ----------------------------------------------------------------------------- loading
 
-def _load_input(source: str, index: int, input_shape: tuple[int, int, int]
+def _load_input(source: str, index: int, input_shape: tuple[int, int, int],
+                split_name: str | None = None
                 ) -> tuple[np.ndarray, int | None, list[str] | None, str]:
-    """(image, label, class names, description) from an image file or a data source."""
+    """(image, label, class names, description) from an image file or a data source:
+    image `index` of `split_name` (None: the split `cnnviz evaluate` measures by default)."""
     from cnnviz.core.data.input_images import (
-        dataset_input, explain_split, image_file_to_input, input_mismatch,
+        dataset_input, image_file_to_input, input_mismatch,
     )
+    from cnnviz.core.data.split_choice import available_splits, measured_split, split_phrase
 
     if Path(source).suffix.lower() in IMAGE_SUFFIXES:
         image = image_file_to_input(source, input_shape)
@@ -108,14 +118,20 @@ def _load_input(source: str, index: int, input_shape: tuple[int, int, int]
     problem = input_mismatch(tuple(dataset.input_shape), tuple(input_shape))
     if problem:
         raise ExplainCliError(problem)
-    split = explain_split(dataset)
+    try:
+        split = measured_split(dataset, split_name)
+    except CnnvizError:
+        choices = " or ".join(f"--split {name}" for name in available_splits(dataset))
+        problem = (f"{dataset.name} has a test part of its own, so --split all does not apply"
+                   if split_name == "all" else f"{dataset.name} has no {split_name} images")
+        raise ExplainCliError(problem + (f"; use {choices}." if choices else ".")) from None
     count = dataset.split(split).count
+    phrase = split_phrase(dataset, split)
     if index >= count:
-        raise ExplainCliError(f"--index {index}: the {split} split has {count:,} images "
-                              f"(0 to {count - 1:,}).")
+        raise ExplainCliError(f"--index {index}: {phrase} are numbered 0 to {count - 1:,}.")
     image, label = dataset_input(dataset, split, index)
     name = dataset.class_names[label] if 0 <= label < len(dataset.class_names) else str(label)
-    return image, label, list(dataset.class_names), f"{split} image #{index} (label {name})"
+    return image, label, list(dataset.class_names), f"image #{index} of {phrase} (label {name})"
 
 
 def _layer_position(forward: Any, name: str) -> int:
@@ -203,7 +219,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if len(input_shape) != 3:
         raise ExplainCliError(f"The explainer works on image models; this model's input has "
                               f"shape {input_shape}.")
-    image, label, class_names, description = _load_input(args.data, args.index, input_shape)
+    image, label, class_names, description = _load_input(args.data, args.index, input_shape,
+                                                         args.split)
     probe = ActivationProbe(model)
     forward = probe.run(image)
     if not trained:

@@ -47,10 +47,12 @@ cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
        cnnviz train SPEC --data SOURCE --epochs N [--batch-size B] [--optimizer NAME] [--lr X]
                     [--val-split F] [--augment] [--size HxW] [--grayscale] [--seed S]
                     --out MODEL.keras [--history FILE.csv] [--trust]
-       cnnviz explain MODEL --data SOURCE [--index I] [--layer NAME] --out DIR [--max-frames N]
-       cnnviz explain MODEL --data SOURCE [--index I] --layer NAME --position Y,X [--filter K] --json
-       cnnviz evaluate MODEL --data SOURCE [--split test|validation|train] [--batch-size B] [--adapt]
-                    [--trust]
+       cnnviz explain MODEL --data SOURCE [--split S] [--index I] [--layer NAME] --out DIR
+                    [--max-frames N]
+       cnnviz explain MODEL --data SOURCE [--split S] [--index I] --layer NAME --position Y,X
+                    [--filter K] --json
+       cnnviz evaluate MODEL --data SOURCE [--split all|test|validation|train] [--batch-size B]
+                    [--adapt] [--trust]
 every command also takes --verbose (show TensorFlow's start-up messages and Keras's warnings)"""
 
 VERBOSE_HELP = ("show TensorFlow's start-up messages and Keras's warnings on the terminal "

@@ -65,8 +65,10 @@ class OpenedModelActions:
         if layer is not None:
             explain.select_layer_named(layer)
         if example is not None:
-            explain.show_input(image, f"{example.split} image {example.index + 1} of "
-                                      f"{example.dataset.name}", label)
+            from cnnviz.core.data.split_choice import split_phrase
+
+            explain.show_input(image, f"Image #{example.index} of "
+                                      f"{split_phrase(example.dataset, example.split)}", label)
 
     def fine_tune(self) -> None:
         opened = self._workspace.opened.opened

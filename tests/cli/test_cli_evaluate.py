@@ -65,7 +65,7 @@ def test_evaluate_prints_scores_matrix_and_the_accuracy_last(mnist_model, capsys
     assert code == 0, err
     lines = out.strip().splitlines()
     assert lines[0].startswith("MNIST sample:") and "28×28 grayscale" in lines[0]
-    assert "split: test (2,000 images)" in out
+    assert "split: the 2,000 test digits of MNIST sample" in out
     assert lines[-1].startswith("accuracy: ")
     printed = float(lines[-1].split(": ")[1])
 
@@ -101,7 +101,7 @@ def test_a_mismatch_says_what_does_not_fit_and_adapt_converts(tmp_path, capsys):
                          "--split", "validation")
     assert code == 0, err
     assert "resized from 28×28 to 32×32 and converted from grayscale to RGB" in out
-    assert "split: validation (800 images)" in out
+    assert "split: the 800 validation digits of MNIST sample" in out
     assert out.strip().splitlines()[-1].startswith("accuracy: ")
     assert "random weights" in err
     assert matrix_rows(out, 10).sum() == 800
@@ -144,7 +144,7 @@ def png_folder_without_test(root: Path) -> Path:
     ("source", "Unknown data source 'imagenet'"),
     ("batch", "--batch-size must be at least 1"),
     ("classes", "10 class scores, but the data has 3 classes"),
-    ("split", "no test images; use --split validation or --split train"),
+    ("split", "no test images; use --split all or --split validation or --split train"),
 ])
 def test_bad_input_exits_2_with_one_line(mnist_model, tmp_path, capsys, case, words):
     model, data, extra = str(mnist_model), "mnist-sample", []
@@ -164,6 +164,7 @@ def test_bad_input_exits_2_with_one_line(mnist_model, tmp_path, capsys, case, wo
         data = str(three_class_npz(tmp_path / "three.npz"))
     elif case == "split":
         data = str(png_folder_without_test(tmp_path / "photos"))
+        extra = ["--split", "test"]
     code, out, err = run(capsys, model, "--data", data, *extra)
     assert code == 2
     assert err.startswith("cnnviz: ") and words in err

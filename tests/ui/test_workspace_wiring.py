@@ -54,4 +54,4 @@ def test_the_input_being_explained_is_in_the_workspace(qtbot, tmp_path, monkeypa
     dataset = window.workspace.data.dataset
     image, label = dataset.test.images([0])[0], int(dataset.test.labels()[0])
     assert explained.image.shape == image.shape and explained.label == label
-    assert explained.caption.startswith("Test image 1 of")
+    assert explained.caption.startswith("Test image #0 of")

@@ -12,10 +12,11 @@ bundled samples) and the one image the explainer looks at.
     safe_unpickle    CIFAR batches without running code from the file
     data_fit         which data fits a model, and adapting images that do not
     input_images     the explainer's input: a dataset example, a drawing or an image file
+    split_choice     which split evaluate and explain measure, and how output names it
 """
 
 __all__ = [
     "datasets", "dataset_types", "data_splits", "dataset_files", "image_folders",
     "image_decoding", "keras_downloads", "bundled_samples", "safe_unpickle", "data_fit",
-    "input_images",
+    "input_images", "split_choice",
 ]

@@ -50,6 +50,7 @@ def load_mnist_sample(on_progress: ProgressCallback | None = None) -> SourcePart
     # The reader's note explains a user's t10k-only folder; the description says it for us.
     parts.report.notes.clear()
     parts.origin_note = "from the MNIST test split"
+    parts.whole = None  # a sample has its own test part: the last 2,000 digits
     return parts
 
 
@@ -93,4 +94,5 @@ def load_folder_sample(target_size: tuple[int, int] | None, color_mode: str, see
     parts = load_image_folder(_asset(FOLDER_SAMPLE_FOLDER), target_size, color_mode, seed,
                               name="Example image folder", on_progress=on_progress)
     parts.origin_note = "small CIFAR-10 photos in mixed formats, an example image folder"
+    parts.whole = None  # a sample behaves like the others: train, validation, and no whole
     return parts

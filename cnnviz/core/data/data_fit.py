@@ -221,6 +221,7 @@ def adapt_dataset(dataset: Dataset, input_shape: Sequence[Any]) -> Dataset:
         validation=None if dataset.validation is None else _adapt_split(dataset.validation,
                                                                         target),
         test=None if dataset.test is None else _adapt_split(dataset.test, target),
+        whole=None if dataset.whole is None else _adapt_split(dataset.whole, target),
     )
 
 

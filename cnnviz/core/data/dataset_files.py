@@ -49,7 +49,9 @@ def _plural(count: int, word: str) -> str:
 
 def read_npz(path: Path, name: str | None = None, class_names: list[str] | None = None,
              noun: str = "images") -> SourceParts:
-    """Read a Keras-style .npz holding x_train, y_train, x_test, y_test (x_val/y_val optional)."""
+    """Read a Keras-style .npz holding x_train, y_train, x_test, y_test (x_val/y_val optional),
+    or one holding only x and y: a whole set with no parts, measured all at once (training
+    carves it as it carves any source without a test part)."""
     label = path.name
     try:
         with open(path, "rb") as handle:
@@ -65,17 +67,19 @@ def read_npz(path: Path, name: str | None = None, class_names: list[str] | None 
     try:
         with np.load(path, allow_pickle=False) as archive:
             keys = set(archive.files)
+            whole_only = {"x", "y"} <= keys and not keys & {"x_train", "y_train"}
             missing = [k for k in ("x_train", "y_train") if k not in keys]
-            if missing:
+            if missing and not whole_only:
                 hint = ""
                 if not any(k.endswith("npy") or k.startswith(("x_", "y_")) for k in keys):
                     hint = " If it is a zipped image folder, unzip it and pass the folder."
                 raise DatasetError(
                     f"{label} is not a Keras dataset file: it has no {' or '.join(missing)} array "
                     f"(found: {', '.join(sorted(keys)) or 'nothing'}). A Keras .npz holds x_train, "
-                    f"y_train, x_test and y_test.{hint}")
-            arrays = {k: archive[k] for k in ("x_train", "y_train", "x_test", "y_test",
-                                               "x_val", "y_val") if k in keys}
+                    f"y_train, x_test and y_test (or just x and y).{hint}")
+            wanted = (("x", "y") if whole_only else
+                      ("x_train", "y_train", "x_test", "y_test", "x_val", "y_val"))
+            arrays = {k: archive[k] for k in wanted if k in keys}
     except DatasetError:
         raise
     except ValueError as exc:
@@ -91,6 +95,16 @@ def read_npz(path: Path, name: str | None = None, class_names: list[str] | None 
             f"{label} could not be read as a .npz file: it is damaged or incomplete "
             f"({type(exc).__name__}: {exc}).") from None
 
+    if whole_only:
+        x = _as_image_array(arrays["x"], f"{label}: x")
+        y = _as_label_array(arrays["y"], f"{label}: y")
+        _check_counts(len(x), len(y), f"{label}: x", "y")
+        if len(x) == 0:
+            raise DatasetError(f"{label}: x holds no images.")
+        whole = ArraySplit(x, y)
+        classes = class_names or _default_class_names([whole], label)
+        return SourceParts(name=name or label, class_names=classes, train=whole, whole=whole,
+                           noun=noun, source_label=label)
     splits: dict[str, ArraySplit | None] = {}
     for split_name, suffix in (("train", "train"), ("validation", "val"), ("test", "test")):
         if f"x_{suffix}" in arrays and f"y_{suffix}" in arrays:
@@ -274,15 +288,17 @@ def read_idx_folder(folder: Path, name: str | None = None, class_names: list[str
         raise DatasetError(f"{folder.name} holds no IDX files "
                            "(train-images-idx3-ubyte.gz and friends).")
     train, test = splits.get("train"), splits.get("t10k")
+    whole: ArraySplit | None = None
     notes: list[str] = []
     if train is None:
         assert test is not None
         cut = int(round(test.count * test_only_train_fraction))
         if cut < 1 or cut >= test.count:
             raise DatasetError(f"{folder.name}: {test.count} test examples are too few to split.")
-        notes.append(f"This folder holds only the test files (t10k-...): its first {cut:,} "
-                     f"examples are used for training and the last {test.count - cut:,} for "
-                     "testing.")
+        notes.append(f"This folder holds only the test files (t10k-...): evaluating measures "
+                     f"all {test.count:,} of them; for training, the first {cut:,} are used for "
+                     f"training and the last {test.count - cut:,} for testing.")
+        whole = test  # the test set itself: evaluate and explain measure all of it
         train, test = test.subset(range(cut)), test.subset(range(cut, test.count))
     _check_same_shapes(folder.name, train, test)
     if class_names is None:
@@ -294,7 +310,7 @@ def read_idx_folder(folder: Path, name: str | None = None, class_names: list[str
         else:
             class_names, noun = DIGIT_CLASSES, "digits"
     parts = SourceParts(name=name or f"{folder.name} (IDX)", class_names=class_names,
-                        train=train, test=test, noun=noun)
+                        train=train, test=test, whole=whole, noun=noun, source_label=folder.name)
     parts.report.notes.extend(notes)
     return parts
 
@@ -304,6 +320,8 @@ def read_idx_folder(folder: Path, name: str | None = None, class_names: list[str
 CIFAR_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR_MEMBERS = CIFAR_TRAIN_BATCHES + ("test_batch", "batches.meta")
 CIFAR_FOLDER_NAME = "cifar-10-batches-py"
+# A batch file passed on its own (its name, lower case).
+CIFAR_BATCH_FILES = CIFAR_TRAIN_BATCHES + ("test_batch",)
 
 
 def _cifar_batch(data: bytes, file_label: str) -> ArraySplit:
@@ -341,9 +359,30 @@ def _cifar_class_names(meta: bytes | None, file_label: str) -> list[str]:
     return list(CIFAR10_CLASSES)
 
 
+def _cifar_test_only(members: dict[str, bytes], source_label: str,
+                     test_only_train_fraction: float = 0.8) -> SourceParts:
+    """CIFAR-10's test_batch alone: the whole set to evaluate; training carves it like t10k."""
+    whole = _cifar_batch(members["test_batch"], f"{source_label}: test_batch")
+    cut = int(round(whole.count * test_only_train_fraction))
+    if cut < 1 or cut >= whole.count:
+        raise DatasetError(f"{source_label}: {whole.count} test images are too few to split.")
+    parts = SourceParts(name="CIFAR-10", train=whole.subset(range(cut)),
+                        test=whole.subset(range(cut, whole.count)), whole=whole,
+                        source_label=source_label,
+                        class_names=_cifar_class_names(members.get("batches.meta"),
+                                                       f"{source_label}: batches.meta"))
+    parts.report.notes.append(
+        f"{source_label} holds only CIFAR-10's test_batch: evaluating measures all "
+        f"{whole.count:,} of its images; for training, the first {cut:,} are used for training "
+        f"and the last {whole.count - cut:,} for testing.")
+    return parts
+
+
 def _cifar_parts(members: dict[str, bytes], source_label: str,
                  on_progress: ProgressCallback | None) -> SourceParts:
     present = [b for b in CIFAR_TRAIN_BATCHES if b in members]
+    if not present and "test_batch" in members:
+        return _cifar_test_only(members, source_label)
     if not present:
         raise DatasetError(
             f"{source_label} holds no CIFAR-10 training batches (data_batch_1 ... data_batch_5). "
@@ -360,6 +399,7 @@ def _cifar_parts(members: dict[str, bytes], source_label: str,
     if on_progress:
         on_progress("Reading CIFAR-10 batches", len(present) + 1, len(present) + 1)
     parts = SourceParts(name="CIFAR-10", train=train, test=test,
+                        whole=train if test is None else None, source_label=source_label,
                         class_names=_cifar_class_names(members.get("batches.meta"),
                                                        f"{source_label}: batches.meta"))
     missing = [b for b in CIFAR_TRAIN_BATCHES if b not in members]
@@ -435,3 +475,23 @@ def read_cifar_folder(folder: Path, on_progress: ProgressCallback | None = None)
                 raise DatasetError(
                     f"{file_path} could not be read ({exc.strerror or exc}).") from None
     return _cifar_parts(members, folder.name, on_progress)
+
+
+def read_cifar_file(path: Path, on_progress: ProgressCallback | None = None) -> SourceParts:
+    """One CIFAR-10 batch file passed on its own (test_batch, data_batch_1, ...), with
+    batches.meta beside it if there is one (for the class names)."""
+    members: dict[str, bytes] = {}
+    for member, file_path in ((path.name.lower(), path), ("batches.meta",
+                                                          path.parent / "batches.meta")):
+        if member == "batches.meta" and not file_path.is_file():
+            continue
+        try:
+            size = file_path.stat().st_size
+            if size > MAX_CIFAR_MEMBER_BYTES:
+                raise DatasetError(f"{file_path.name} is {size:,} bytes, far larger than a "
+                                   "CIFAR-10 batch.")
+            members[member] = file_path.read_bytes()
+        except OSError as exc:
+            raise DatasetError(
+                f"{file_path} could not be read ({exc.strerror or exc}).") from None
+    return _cifar_parts(members, path.name, on_progress)

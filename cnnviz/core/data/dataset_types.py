@@ -16,6 +16,8 @@ from cnnviz.core.data.data_splits import DataSplit
 DEFAULT_FOLDER_SIZE = (64, 64)
 COLOR_MODES = ("rgb", "grayscale")
 MAX_SKIPPED_EXAMPLES = 10
+# Every split a Dataset can have; "all" is the whole source when it has no test part.
+SPLIT_NAMES = ("all", "test", "validation", "train")
 
 
 @dataclass
@@ -72,16 +74,25 @@ class Dataset:
     validation: DataSplit | None
     test: DataSplit | None
     report: LoadReport = field(default_factory=LoadReport)
+    # The source as the user handed it, all of it, in its own order: set exactly when the
+    # source has no test part of its own (a folder of class folders, t10k files, an x/y npz,
+    # a lone CIFAR test_batch). Evaluating and explaining use it; training splits as before.
+    whole: DataSplit | None = None
+    noun: str = "images"  # "digits" for MNIST
+    source_label: str = ""  # the file or folder name the user gave: "photos", "test_batch"
 
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
 
     def split(self, name: str) -> DataSplit | None:
-        """The split called "train", "validation" or "test" (None if the source has none)."""
-        if name not in ("train", "validation", "test"):
-            raise ValueError(f"unknown split {name!r}: use 'train', 'validation' or 'test'")
-        return {"train": self.train, "validation": self.validation, "test": self.test}[name]
+        """The split called "train", "validation", "test" or "all" (the whole source, see
+        `whole`); None if the source has none."""
+        if name not in SPLIT_NAMES:
+            raise ValueError(f"unknown split {name!r}: use 'all', 'test', 'validation' or "
+                             "'train'")
+        return {"train": self.train, "validation": self.validation, "test": self.test,
+                "all": self.whole}[name]
 
     def class_counts(self, split: str = "train") -> dict[str, int]:
         """Examples per class name in one split, every class listed; {} if the split is absent."""
@@ -101,6 +112,10 @@ class SourceParts:
     train: DataSplit
     validation: DataSplit | None = None
     test: DataSplit | None = None
+    # The whole source in its own order, set only when it has no test part of its own
+    # (see Dataset.whole); untouched by limit and the validation carve.
+    whole: DataSplit | None = None
     noun: str = "images"  # "digits" reads better for MNIST
+    source_label: str = ""  # the file or folder name as given; "" → name
     origin_note: str = ""  # appended to the description, e.g. "from the MNIST test split"
     report: LoadReport = field(default_factory=LoadReport)

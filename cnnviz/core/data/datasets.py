@@ -24,8 +24,8 @@ import numpy as np
 from cnnviz.core.data import bundled_samples, keras_downloads
 from cnnviz.core.data.data_splits import FileSplit
 from cnnviz.core.data.dataset_files import (
-    IDX_NAME, find_cifar_batches_folder, find_idx_files, read_cifar_archive, read_cifar_folder,
-    read_idx_folder, read_npz)
+    CIFAR_BATCH_FILES, IDX_NAME, find_cifar_batches_folder, find_idx_files, read_cifar_archive,
+    read_cifar_file, read_cifar_folder, read_idx_folder, read_npz)
 from cnnviz.core.data.dataset_types import COLOR_MODES, Dataset, LoadOptions, SourceParts
 from cnnviz.core.errors import DatasetError
 from cnnviz.core.data.image_decoding import ImageProblem, probe_image
@@ -108,6 +108,8 @@ def _read_file(path: Path, on_progress: ProgressCallback | None) -> SourceParts:
                            "with its images/labels partner files.")
     if lower.endswith(_TAR_SUFFIXES) or (lower.endswith(".gz") and "cifar" in lower):
         return read_cifar_archive(path, on_progress)
+    if lower in CIFAR_BATCH_FILES:
+        return read_cifar_file(path, on_progress)
     try:
         probe_image(path)
         is_image = True
@@ -183,7 +185,7 @@ def _assemble(parts: SourceParts, options: LoadOptions) -> Dataset:
             validation, train = train.subset(held_out), train.subset(kept)
         else:
             report.notes.append("Too few training examples to set some aside for validation.")
-    for split in (train, validation, parts.test):
+    for split in (train, validation, parts.test, parts.whole):
         if split is not None and split.count:
             top = int(split.labels().max())
             if top >= len(parts.class_names):
@@ -197,7 +199,8 @@ def _assemble(parts: SourceParts, options: LoadOptions) -> Dataset:
                             f"its own {height}×{width} images.")
     dataset = Dataset(name=parts.name, description="", class_names=list(parts.class_names),
                       input_shape=train.image_shape, train=train, validation=validation,
-                      test=parts.test, report=report)
+                      test=parts.test, report=report, whole=parts.whole, noun=parts.noun,
+                      source_label=parts.source_label or parts.name)
     dataset.description = _description(parts, dataset)
     return dataset
 

@@ -228,4 +228,27 @@ def load_image_folder(root: Path, options_target: tuple[int, int] | None, color_
         name=name or f"{root.name} (folder)", class_names=class_names, train=train,
         validation=file_split(scanned["validation"]) if "validation" in scanned else None,
         test=file_split(scanned["test"]) if "test" in scanned else None,
-        report=report)
+        whole=(None if "test" in scanned else
+               _whole_split([scanned[r] for r in ("train", "validation") if r in scanned],
+                            (height, width), channels, remember_failure)),
+        source_label=root.name, report=report)
+
+
+def _whole_split(splits: list[_ScannedSplit], size: tuple[int, int], channels: int,
+                 on_decode_failure: Callable[[str, str], None]) -> FileSplit | None:
+    """Every image of a folder without test/, unshuffled, in the order Keras's
+    `image_dataset_from_directory(shuffle=False)` lists them: class folders sorted, then
+    each class's files sorted by (folder, name) as its `index_directory` walks them; with
+    train/ and val/, all of train/ in that order, then all of val/."""
+    paths: list[str] = []
+    labels: list[int] = []
+    for split in splits:
+        keyed = sorted(zip(split.labels, split.paths),
+                       key=lambda item: (item[0], os.path.dirname(item[1]),
+                                         os.path.basename(item[1])))
+        labels.extend(label for label, _ in keyed)
+        paths.extend(path for _, path in keyed)
+    if not paths:
+        return None
+    return FileSplit(paths, np.asarray(labels), size, channels,
+                     on_decode_failure=on_decode_failure)

@@ -17,6 +17,7 @@ from PIL import Image
 
 from cnnviz.core.data.dataset_types import Dataset
 from cnnviz.core.data.image_decoding import ImageProblem, decode_image, probe_image
+from cnnviz.core.data.split_choice import measured_split, split_phrase
 from cnnviz.core.errors import ExplainError
 from cnnviz.core.formatting import dims_text
 
@@ -35,7 +36,6 @@ _DRAFTABLE_FORMATS = frozenset({"JPEG", "MPO"})
 _ONE_BYTE_MODES = frozenset({"1", "L", "P"})
 _WIDE_GRAY_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I", "F"})
 _ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
-SPLIT_PREFERENCE = ("test", "validation", "train")
 
 
 def prepare_drawing(ink: np.ndarray, size: tuple[int, int] = (28, 28)) -> np.ndarray:
@@ -169,16 +169,14 @@ def image_file_to_input(path: str | Path, input_shape: Sequence[int]) -> np.ndar
 
 
 def explain_split(dataset: Dataset) -> str:
-    """The split to explain: "test" if it has images, else "validation", else "train"."""
-    for name in SPLIT_PREFERENCE:
-        split = dataset.split(name)
-        if split is not None and split.count > 0:
-            return name
-    return "train"
+    """The split to explain, the same one `cnnviz evaluate` measures by default: all of a
+    source that has no test part (see Dataset.whole), else "test", else "validation", else
+    "train"."""
+    return measured_split(dataset)
 
 
 def dataset_input(dataset: Dataset, split_name: str, index: int) -> tuple[np.ndarray, int]:
-    """Example `index` of a split as (float32 (H, W, C) in [0, 1], class index).
+    """Example `index` (from 0) of a split as (float32 (H, W, C) in [0, 1], class index).
 
     Raises ExplainError when the split is missing or the index is out of range.
     """
@@ -186,8 +184,8 @@ def dataset_input(dataset: Dataset, split_name: str, index: int) -> tuple[np.nda
     if split is None or split.count == 0:
         raise ExplainError(f"{dataset.name} has no {split_name} images.")
     if not 0 <= int(index) < split.count:
-        raise ExplainError(f"There is no image {int(index) + 1} in the {split_name} split "
-                           f"({split.count:,} images).")
+        raise ExplainError(f"There is no image #{int(index)}: {split_phrase(dataset, split_name)}"
+                           f" are numbered 0 to {split.count - 1:,}.")
     image = split.images([int(index)])[0].astype(np.float32) / 255.0
     label = int(split.labels()[int(index)])
     return image, label

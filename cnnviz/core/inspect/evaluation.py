@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from cnnviz.core.data.data_splits import DataSplit
-from cnnviz.core.data.dataset_types import Dataset
-from cnnviz.core.errors import CnnvizError
+from cnnviz.core.data.dataset_types import SPLIT_NAMES, Dataset
+from cnnviz.core.data.split_choice import measured_split
+from cnnviz.core.errors import CnnvizError, DatasetError
 from cnnviz.core.data.data_fit import image_fit_problem
 from cnnviz.core.training.checks import keras_io_shapes, keras_output_activation
 
@@ -27,10 +28,9 @@ if TYPE_CHECKING:
     import keras
 
 __all__ = ["Evaluation", "EvaluationError", "evaluate_model", "classifier_output",
-           "TOP_K", "SPLIT_NAMES"]
+           "TOP_K"]
 
 TOP_K = 3
-SPLIT_NAMES = ("test", "validation", "train")
 _PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid")
 _RAW_SCORE_ACTIVATIONS = ("linear", None)
 
@@ -155,17 +155,22 @@ def _model_input_shape(model: "keras.Model") -> tuple[Any, ...]:
     return input_shape
 
 
-def _checked_split(dataset: Dataset, split: str) -> DataSplit:
-    if split not in SPLIT_NAMES:
-        raise EvaluationError(f"There is no split called '{split}': use test, validation or "
-                              f"train.")
-    data = dataset.split(split)
-    if data is None:
-        raise EvaluationError(f"{dataset.name} has no {split} split, so there is nothing to "
-                              f"evaluate there. Choose another split.")
-    if data.count < 1:
+def _checked_split(dataset: Dataset, split: str | None) -> tuple[str, DataSplit]:
+    """(split name, split): the one asked for, or the default measured_split picks."""
+    if split is not None and split not in SPLIT_NAMES:
+        raise EvaluationError(f"There is no split called '{split}': use all, test, validation "
+                              f"or train.")
+    data = None if split is None else dataset.split(split)
+    if data is not None and data.count < 1:
         raise EvaluationError(f"The {split} split of {dataset.name} is empty.")
-    return data
+    try:
+        name = measured_split(dataset, split)
+    except DatasetError as exc:
+        raise EvaluationError(str(exc)) from None
+    data = dataset.split(name)
+    if data is None or data.count < 1:
+        raise EvaluationError(f"{dataset.name} has no images to evaluate.")
+    return name, data
 
 
 # ---------------------------------------------------------------- evaluation
@@ -223,11 +228,13 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return out
 
 
-def evaluate_model(model: "keras.Model", dataset: Dataset, split: str = "test",
+def evaluate_model(model: "keras.Model", dataset: Dataset, split: str | None = None,
                    batch_size: int = 256,
                    on_progress: Callable[[int, int], None] | None = None,
                    should_stop: Callable[[], bool] | None = None) -> Evaluation:
-    """Evaluate a classifier on one split of `dataset`.
+    """Evaluate a classifier on one split of `dataset` ("all", "test", "validation",
+    "train"; None: the one `split_choice.measured_split` picks, all of a source without a
+    test part, else test, else validation, else train).
 
     The split is read in batches of `batch_size` (folders stay on disk). on_progress(done,
     total) counts examples after each batch; should_stop() is asked before each batch. Both
@@ -240,7 +247,7 @@ def evaluate_model(model: "keras.Model", dataset: Dataset, split: str = "test",
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise EvaluationError(f"The batch size must be a whole number of at least 1; "
                               f"got {batch_size!r}.")
-    data = _checked_split(dataset, split)
+    split, data = _checked_split(dataset, split)
     output = classifier_output(model, dataset.num_classes)
     model_input = _model_input_shape(model)
     problem = image_fit_problem(data.image_shape, model_input)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSpinBox, QTabW
 from cnnviz.core.errors import CnnvizError
 from cnnviz.core.data.input_images import (dataset_input, explain_split,
                                       input_mismatch, prepare_drawing)
+from cnnviz.core.data.split_choice import split_phrase
 from cnnviz.core.formatting import dims_text
 from cnnviz.ui.explain.drawing_canvas import DrawingCanvas
 from cnnviz.ui.explain.input_file_mode import FileInputPage, dropped_file
@@ -27,6 +28,13 @@ from cnnviz.ui.explain.input_picker_common import (DATASET, DRAW, FILE, MUTED_ST
                                            message_label, show_message)
 from cnnviz.ui.explain.pixel_view import PixelView
 from cnnviz.ui.common.zoom import set_relative_font
+
+
+SPLIT_TITLES = {"test": "Test", "validation": "Validation", "train": "Training"}
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 class InputPicker(QWidget):
@@ -85,7 +93,9 @@ class InputPicker(QWidget):
         self.next_button.clicked.connect(lambda: self.browse(1))
         self.index_spin = QSpinBox()
         self.index_spin.setKeyboardTracking(False)  # typing "123" shows image 123, not 1, 12
-        self.index_spin.setToolTip("Which image of the split (1 is the first)")
+        self.index_spin.setPrefix("#")
+        self.index_spin.setToolTip("Which image of the set, counting from #0: the same number "
+                                   "as `cnnviz explain --index`")
         self.index_spin.valueChanged.connect(self._index_changed)
         self.index_spin.installEventFilter(self)
         self.count_label = QLabel()
@@ -180,21 +190,23 @@ class InputPicker(QWidget):
         self.emit_current()
 
     def set_dataset(self, dataset: Any) -> None:
-        """Browse this dataset's test (else validation, else train) images; None for none."""
+        """Browse the images `cnnviz evaluate` measures (all of a source with no test part,
+        else test, else validation, else train), numbered from 0 as `cnnviz explain --index`
+        numbers them; None for no dataset."""
         self._dataset = dataset
         self._split_name = explain_split(dataset) if dataset is not None else "test"
         split = dataset.split(self._split_name) if dataset is not None else None
         count = split.count if split is not None else 0
         self.index_spin.blockSignals(True)
-        self.index_spin.setRange(1, max(1, count))
-        self.index_spin.setValue(1)
+        self.index_spin.setRange(0, max(0, count - 1))
+        self.index_spin.setValue(0)
         self.index_spin.blockSignals(False)
         self.count_label.setText(f"of {count:,}")
         for widget in (self.index_spin, self.previous_button, self.next_button):
             widget.setEnabled(count > 0)
         self.split_label.setText(
             "No dataset loaded: load one in the Train view." if dataset is None else
-            f"{self._split_name.capitalize()} images of {dataset.name}" if count else
+            _capitalised(split_phrase(dataset, self._split_name)) if count else
             f"{dataset.name} has no images.")
         self._refresh_dataset(emit=self.tabs.currentIndex() == DATASET)
 
@@ -226,7 +238,7 @@ class InputPicker(QWidget):
 
     def current_index(self) -> int:
         """The dataset image shown, counting from 0."""
-        return self.index_spin.value() - 1
+        return self.index_spin.value()
 
     def browse(self, step: int) -> None:
         """Show the dataset image `step` places further on (stops at either end)."""
@@ -234,7 +246,7 @@ class InputPicker(QWidget):
 
     def show_index(self, index: int) -> None:
         """Show dataset image `index` (counting from 0)."""
-        self.index_spin.setValue(index + 1)
+        self.index_spin.setValue(index)
 
     # -- internals ----------------------------------------------------------------------
     def _draw_size(self) -> tuple[int, int]:
@@ -269,12 +281,14 @@ class InputPicker(QWidget):
         class_name = names[label] if 0 <= label < len(names) else str(label)
         self.dataset_view.set_image(image)
         self.true_label.setText(
-            f"Image {index + 1:,} · true label: <b>{escape_html(class_name)}</b>")
+            f"Image #{index} · true label: <b>{escape_html(class_name)}</b>")
         problem = (input_mismatch(image.shape, self._input_shape)
                    if self._input_shape is not None else None)
         show_message(self.dataset_message, problem)
         if problem is None:
-            description = (f"{self._split_name.capitalize()} image {index + 1:,} of "
+            description = (f"Image #{index} of all {split.count:,} ({class_name})"
+                           if self._split_name == "all" else
+                           f"{SPLIT_TITLES[self._split_name]} image #{index} of "
                            f"{split.count:,} ({class_name})")
             self._choices[DATASET] = (image, description, label)
         if emit and self.tabs.currentIndex() == DATASET:

@@ -20,8 +20,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
                                QProgressBar, QPushButton, QSplitter, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from cnnviz.core.inspect.evaluation import SPLIT_NAMES, classifier_output, evaluate_model
+from cnnviz.core.data.dataset_types import SPLIT_NAMES
+from cnnviz.core.inspect.evaluation import classifier_output, evaluate_model
 from cnnviz.core.data.input_images import input_mismatch
+from cnnviz.core.data.split_choice import measured_split
 from cnnviz.core.formatting import count_text, format_value
 from cnnviz.core.training.checks import keras_io_shapes
 from cnnviz.ui.inspect.confusion_matrix import ConfusionMatrix
@@ -29,8 +31,8 @@ from cnnviz.ui.inspect.misclassified_gallery import MisclassifiedGallery
 from cnnviz.ui.common.workers import NewestRequest
 from cnnviz.ui.common.zoom import set_relative_font
 
-SPLIT_TITLES = {"test": "Test", "validation": "Validation", "train": "Training"}
-SPLIT_WORDS = {"test": "test", "validation": "validation", "train": "training"}
+SPLIT_TITLES = {"all": "All", "test": "Test", "validation": "Validation", "train": "Training"}
+SPLIT_WORDS = {"all": "all", "test": "test", "validation": "validation", "train": "training"}
 ERROR_COLOUR = QColor("#b00020")
 TABLE_COLUMNS = ("Class", "Precision", "Recall", "Images")
 
@@ -41,10 +43,12 @@ def percent(value: float) -> str:
 
 
 def headline_text(evaluation: Any) -> str:
-    """"Accuracy 97.3% · loss 0.081 on 2,000 test images"."""
+    """"Accuracy 97.3% · loss 0.081 on 2,000 test images" ("on all 10,000 images")."""
+    count = count_text(evaluation.count)
+    images = (f"all {count} images" if evaluation.split == "all" else
+              f"{count} {SPLIT_WORDS.get(evaluation.split, evaluation.split)} images")
     return (f"Accuracy {percent(evaluation.accuracy)} · loss {format_value(evaluation.loss)} "
-            f"on {count_text(evaluation.count)} {SPLIT_WORDS.get(evaluation.split, evaluation.split)} "
-            "images")
+            f"on {images}")
 
 
 class EvaluationPanel(QWidget):
@@ -63,13 +67,16 @@ class EvaluationPanel(QWidget):
         self._requests = NewestRequest(self)
         self._stop: threading.Event | None = None      # the running evaluation's stop flag
         self._filling_splits = False
+        self._filled_for: str | None = None           # the source the split list is for
         self._build()
         self._update_state()
 
     def _build(self) -> None:
         self.split_combo = QComboBox()
-        self.split_combo.setToolTip("Which images to measure the model on. The test images "
-                                    "were never used for training, so they are the fair test.")
+        self.split_combo.setToolTip("Which images to measure the model on. A source with no "
+                                    "test part of its own (a folder of class folders, MNIST's "
+                                    "t10k files) is measured whole: All. Test images were never "
+                                    "used for training, so they are the fair test.")
         self.split_combo.currentIndexChanged.connect(self._split_changed)
         self.evaluate_button = QPushButton("Evaluate")
         self.evaluate_button.setDefault(True)
@@ -156,7 +163,7 @@ class EvaluationPanel(QWidget):
         self._update_state()
 
     def split(self) -> str | None:
-        """The chosen split name ("test", "validation", "train"), or None."""
+        """The chosen split name ("all", "test", "validation", "train"), or None."""
         return self.split_combo.currentData()
 
     def set_split(self, name: str) -> None:
@@ -343,14 +350,22 @@ class EvaluationPanel(QWidget):
         self._show_status("")
 
     def _fill_splits(self) -> None:
-        previous = self.split()
+        # The same source again (adapted for another model, say) keeps the chosen split;
+        # another source starts where `cnnviz evaluate` would.
+        same_source = getattr(self.dataset, "name", None) == self._filled_for
+        self._filled_for = getattr(self.dataset, "name", None)
+        previous = self.split() if same_source else None
         self._filling_splits = True
         self.split_combo.clear()
         for name in SPLIT_NAMES:
             data = self.dataset.split(name) if self.dataset is not None else None
             if data is not None and data.count > 0:
-                self.split_combo.addItem(f"{SPLIT_TITLES[name]} ({count_text(data.count)} images)", name)
+                text = (f"All {count_text(data.count)} images" if name == "all" else
+                        f"{SPLIT_TITLES[name]} ({count_text(data.count)} images)")
+                self.split_combo.addItem(text, name)
         index = self.split_combo.findData(previous)
+        if index < 0 and self.dataset is not None:  # the same default as `cnnviz evaluate`
+            index = self.split_combo.findData(measured_split(self.dataset))
         self.split_combo.setCurrentIndex(max(index, 0) if self.split_combo.count() else -1)
         self._filling_splits = False
 

@@ -415,5 +415,7 @@ class MisclassifiedGallery(QWidget):
 
 
 def _split_words(evaluation: Any) -> str:
-    """"test images", "validation images", "training images"."""
+    """"test images", "validation images", "training images"; "images" for a whole source."""
+    if evaluation.split == "all":
+        return "images"
     return {"train": "training"}.get(evaluation.split, evaluation.split) + " images"

@@ -273,7 +273,7 @@ def test_dataset_input_out_of_range_or_missing_split_is_an_explain_error():
     data = tiny_dataset(test_count=0)
     with pytest.raises(ExplainError, match="no test images"):
         dataset_input(data, "test", 0)
-    with pytest.raises(ExplainError, match="no image 7 in the train split"):
+    with pytest.raises(ExplainError, match="no image #6: the 6 training images of tiny are numbered 0 to 5"):
         dataset_input(data, "train", 6)
 
 

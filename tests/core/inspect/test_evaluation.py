@@ -295,8 +295,11 @@ def test_models_that_are_not_classifiers_for_this_data_are_refused(patterns, bui
 
 def test_missing_or_empty_split_is_refused(patterns, softmax_model):
     no_test = make_dataset(patterns.train, None, CLASSES)
-    with pytest.raises(EvaluationError, match="no test split"):
-        evaluate_model(softmax_model, no_test)
+    with pytest.raises(EvaluationError, match=r"no test split\. Choose train \(150\)"):
+        evaluate_model(softmax_model, no_test, "test")
+    with pytest.raises(EvaluationError, match="no all split"):
+        evaluate_model(softmax_model, no_test, "all")
+    assert evaluate_model(softmax_model, no_test).split == "train"  # the only one there is
     empty = ArraySplit(np.zeros((0, SIZE, SIZE, 1), np.uint8), np.zeros(0, np.int64))
     with pytest.raises(EvaluationError, match="validation split of patterns is empty"):
         evaluate_model(softmax_model, make_dataset(patterns.train, None, CLASSES, empty),

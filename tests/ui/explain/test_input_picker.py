@@ -63,7 +63,7 @@ def test_browsing_with_buttons_and_keys_emits_the_test_images(qtbot, picker):
     image, description, label = picker.chosen[-1]
     np.testing.assert_array_equal(image, data.test.images([0])[0] / np.float32(255))
     assert label == 3 and "three" in picker.true_label.text()
-    assert "Test image 1 of 6" in description
+    assert "Test image #0 of 6" in description
 
     qtbot.mouseClick(picker.next_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(picker.next_button, Qt.MouseButton.LeftButton)
@@ -80,7 +80,7 @@ def test_browsing_with_buttons_and_keys_emits_the_test_images(qtbot, picker):
     qtbot.mouseClick(picker.previous_button, Qt.MouseButton.LeftButton)
     np.testing.assert_array_equal(picker.chosen[-1][0], data.test.images([1])[0] / np.float32(255))
 
-    picker.index_spin.setValue(6)  # the last one, typed into the spin box
+    picker.index_spin.setValue(5)  # the last one (#5), typed into the spin box
     assert picker.chosen[-1][2] == int(data.test.labels()[5])
     count = len(picker.chosen)
     qtbot.mouseClick(picker.next_button, Qt.MouseButton.LeftButton)  # already at the end
@@ -272,3 +272,18 @@ def test_the_file_page_alone_emits_a_loaded_file_and_reconverts_it_quietly(qtbot
     assert len(chosen) == 1 and page.choice()[0].shape == (32, 32, 3)
     page.set_input_shape(None)
     assert page.choice() is None and not page.open_button.isEnabled()
+
+
+def test_a_whole_source_is_browsed_whole_numbered_like_the_cli(qtbot, picker):
+    data = digits_dataset(count=12)
+    whole = data.test
+    data.test, data.whole, data.source_label = None, whole, "t10k"
+    picker.set_input_shape((28, 28, 1))
+    picker.set_dataset(data)
+    assert picker.split_label.text() == "All 12 images of t10k"
+    picker.show_index(7)   # as `cnnviz explain --index 7`
+    image, description, label = picker.chosen[-1]
+    np.testing.assert_array_equal(image, whole.images([7])[0] / np.float32(255))
+    assert label == int(whole.labels()[7])
+    assert description == f"Image #7 of all 12 ({CLASS_NAMES[label]})"
+    assert picker.index_spin.text() == "#7" and picker.index_spin.maximum() == 11

@@ -428,3 +428,38 @@ def test_show_more_while_a_page_is_still_read_fills_every_tile(qtbot, tmp_path, 
                     timeout=WAIT_MS)
     qtbot.waitUntil(lambda: not gallery.loading, timeout=WAIT_MS)
     assert "could not be read" not in gallery.title.text()
+
+
+# ------------------------------------------------------------------ whole sources
+
+def whole_dataset() -> Dataset:
+    """A source with no test part: all of it is one set; training carved it as usual."""
+    whole = make_split(TEST_EXAMPLES)
+    return Dataset(name="shapes (folder)", description="", class_names=list(NAMES),
+                   input_shape=(4, 4, 1), train=whole.subset(range(10)),
+                   validation=whole.subset(range(10, 13)), test=None, whole=whole,
+                   source_label="shapes")
+
+
+def test_a_whole_source_is_offered_and_evaluated_all_by_default(panel, qtbot):
+    panel.set_dataset(whole_dataset())
+    items = [panel.split_combo.itemText(i) for i in range(panel.split_combo.count())]
+    assert items == ["All 13 images", "Validation (3 images)", "Training (10 images)"]
+    assert panel.split() == "all"
+    evaluation = evaluate_by_button(panel, qtbot)
+    assert evaluation.split == "all" and evaluation.count == 13
+    np.testing.assert_array_equal(evaluation.confusion, [[4, 1, 1], [1, 3, 0], [0, 1, 2]])
+    assert panel.headline.text().endswith("on all 13 images")
+    # another source with a test part starts at its test split, as `cnnviz evaluate` does
+    panel.set_split("validation")
+    panel.set_dataset(make_dataset())
+    assert panel.split() == "test"
+    panel.set_split("validation")
+    panel.set_dataset(make_dataset())   # the same source again keeps the choice
+    assert panel.split() == "validation"
+
+
+def test_the_gallery_title_of_a_whole_source_reads_plainly(panel, qtbot):
+    panel.set_dataset(whole_dataset())
+    evaluate_by_button(panel, qtbot)
+    assert panel.gallery.title.text().startswith("Mistakes: 4 of 13 images, ")
