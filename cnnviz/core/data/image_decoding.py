@@ -13,6 +13,7 @@ viewer shows them.
 from __future__ import annotations
 
 import io
+import os
 import struct
 import warnings
 import zlib
@@ -126,9 +127,8 @@ def _jpeg_header(data: bytes) -> ImageHeader | None:
     reads); None for anything unusual (Pillow then gives its own verdict)."""
     position = 2
     end = len(data)
-    frame: tuple[int, int, int, int] | None = None  # (marker, precision, height, width)
-    layers = 0
-    plain = True  # no Adobe colour transform and not a multi-picture (MPO) file
+    frame: tuple[int, int, int, int, int] | None = None  # marker, precision, h, w, layers
+    plain = True  # no Adobe colour transform
     while True:
         if position + 4 > end or data[position] != 0xFF:
             return None
@@ -139,27 +139,26 @@ def _jpeg_header(data: bytes) -> ImageHeader | None:
         if marker == 0x01 or 0xD0 <= marker <= 0xD7:
             position += 2
             continue
-        (length,) = struct.unpack(">H", data[position + 2:position + 4])
+        length = (data[position + 2] << 8) | data[position + 3]
         if length < 2 or position + 2 + length > end:
             return None
-        segment = data[position + 4:position + 2 + length]
         if marker == 0xDA:  # start of scan: the header is complete
             break
         if marker in _JPEG_FRAMES or marker in _JPEG_OTHER_FRAMES:
-            if frame is not None or len(segment) < 6:
+            if frame is not None or length < 8:
                 return None
-            precision, height, width, layers = struct.unpack(">BHHB", segment[:6])
-            frame = (marker, precision, height, width)
-        elif marker == 0xEE and segment.startswith(b"Adobe"):
+            precision, height, width, layers = struct.unpack_from(">BHHB", data, position + 4)
+            frame = (marker, precision, height, width, layers)
+        elif marker == 0xEE and data.startswith(b"Adobe", position + 4):
             plain = False
-        elif marker == 0xE2 and segment.startswith(b"MPF"):
+        elif marker == 0xE2 and data.startswith(b"MPF", position + 4):
             return None  # MPO: Pillow names the format
-        elif marker in (0xD9, 0xD8):
+        elif marker == 0xD9 or marker == 0xD8:
             return None
         position += 2 + length
     if frame is None:
         return None
-    marker, precision, height, width = frame
+    marker, precision, height, width, layers = frame
     if precision != 8 or layers not in (1, 3, 4) or width < 1 or height < 1 \
             or width * height > Image.MAX_IMAGE_PIXELS:
         return None
@@ -173,10 +172,16 @@ def _quick_header(source: ImageSource) -> ImageHeader | None:
     """The header of a plain PNG or JPEG file read without Pillow, or None."""
     if not isinstance(source, (str, Path)):
         return None
-    with open(source, "rb") as file:
-        start = file.read(_JPEG_HEADER_BYTES)
+    descriptor = os.open(source, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        start = os.read(descriptor, _JPEG_HEADER_BYTES)
         if start.startswith(_PNG_SIGNATURE):
-            return _png_header(start + file.read())
+            rest = [start]
+            while len(rest[-1]):
+                rest.append(os.read(descriptor, 1 << 20))
+            return _png_header(b"".join(rest))
+    finally:
+        os.close(descriptor)
     if start.startswith(b"\xff\xd8\xff"):
         return _jpeg_header(start)
     return None

@@ -171,9 +171,22 @@ def _checked_split(dataset: Dataset, split: str) -> DataSplit:
 # ---------------------------------------------------------------- evaluation
 
 
-def _batch_scores(model: "keras.Model", x: Any, y: Any, output: _Output
+def _batch_scores(model: "keras.Model", x: Any, y: Any,
+                  scores: Callable[[Any, Any], tuple[Any, Any, Any]]
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """(probabilities (b, K) float32, predictions (b,), per-example loss (b,), extra loss)."""
+    import keras
+
+    probabilities, predictions, losses = scores(x, y)
+    # Additional losses (weight regularisers, add_loss) count as Keras counts them.
+    extra = float(sum(float(keras.ops.convert_to_numpy(loss)) for loss in model.losses))
+    return (probabilities.numpy().astype(np.float32, copy=False),
+            predictions.numpy().astype(np.int64), losses.numpy().reshape(-1), extra)
+
+
+def _tensor_scores(model: "keras.Model", x: Any, y: Any, output: _Output) -> tuple[Any, Any, Any]:
+    """(probabilities, predictions, per-example losses) as tensors; evaluate_model runs it
+    as one compiled TensorFlow function, as Keras's own evaluate does."""
     import keras
     import tensorflow as tf
 
@@ -181,8 +194,6 @@ def _batch_scores(model: "keras.Model", x: Any, y: Any, output: _Output
     if isinstance(raw, (list, tuple)):
         raw = raw[0]
     raw = tf.convert_to_tensor(raw)
-    # Additional losses (weight regularisers, add_loss) count as Keras counts them.
-    extra = float(sum(float(keras.ops.convert_to_numpy(loss)) for loss in model.losses))
     if output.binary:
         scores = tf.reshape(tf.cast(raw, tf.float32), (-1, 1))
         truth = tf.reshape(tf.cast(y, tf.float32), (-1, 1))
@@ -198,8 +209,7 @@ def _batch_scores(model: "keras.Model", x: Any, y: Any, output: _Output
             tf.cast(y, tf.int32), scores, from_logits=output.logits)
         probabilities = tf.nn.softmax(scores, axis=-1) if output.logits else scores
         predictions = tf.argmax(scores, axis=-1)  # Keras's SparseCategoricalAccuracy
-    return (probabilities.numpy().astype(np.float32, copy=False),
-            predictions.numpy().astype(np.int64), losses.numpy().reshape(-1), extra)
+    return probabilities, predictions, losses
 
 
 def _reshaped(x: Any, rank: int) -> Any:
@@ -247,6 +257,11 @@ def evaluate_model(model: "keras.Model", dataset: Dataset, split: str = "test",
     if problem:
         raise EvaluationError(problem)
     input_rank = len(model_input)  # 3 for images; 2 takes (H, W); 1 takes flat vectors
+    import tensorflow as tf
+
+    # One compiled function for every batch (traced again only for a different batch
+    # shape), as Keras's evaluate does: calling the model eagerly costs more than the images.
+    scores = tf.function(lambda x, y: _tensor_scores(model, x, y, output), reduce_retracing=True)
 
     total = int(data.count)
     num_classes = dataset.num_classes
@@ -261,7 +276,7 @@ def evaluate_model(model: "keras.Model", dataset: Dataset, split: str = "test",
         if input_rank != 3:
             x = _reshaped(x, input_rank)
         batch_probabilities, batch_predictions, batch_losses, extra = _batch_scores(
-            model, x, y, output)
+            model, x, y, scores)
         size = len(batch_predictions)
         probabilities[done:done + size] = batch_probabilities
         predictions[done:done + size] = batch_predictions
