@@ -248,7 +248,10 @@ class FileSplit(DataSplit):
         if shuffle:
             dataset = dataset.shuffle(self.count, seed=seed, reshuffle_each_iteration=True)
         dataset = dataset.batch(int(batch_size))
-        dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+        # No autograph: these functions use tf.cond themselves, and converting them would
+        # cost a second each time a dataset is made.
+        dataset = dataset.map(tf.autograph.experimental.do_not_convert(load),
+                              num_parallel_calls=tf.data.AUTOTUNE)
         if repeat:
             dataset = dataset.repeat()
         return dataset.prefetch(tf.data.AUTOTUNE)
@@ -341,7 +344,8 @@ def _batch_decoder(image_size: tuple[int, int], channels: int, formats: np.ndarr
             # and read by Pillow below, which decodes it or reports it.
             attempts = tf.data.Dataset.from_tensor_slices(
                 (chosen, tf.gather(paths, chosen), tf.gather(pixel_formats, chosen))
-            ).map(decode_one, num_parallel_calls=tf.data.AUTOTUNE,
+            ).map(tf.autograph.experimental.do_not_convert(decode_one),
+                  num_parallel_calls=tf.data.AUTOTUNE,
                   deterministic=False).ignore_errors()
             nothing = tf.data.Dataset.from_tensors(
                 (tf.zeros((0,), tf.int32), tf.zeros((0,) + shape, tf.uint8)))

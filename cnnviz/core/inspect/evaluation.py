@@ -184,6 +184,19 @@ def _batch_scores(model: "keras.Model", x: Any, y: Any,
             predictions.numpy().astype(np.int64), losses.numpy().reshape(-1), extra)
 
 
+def _compiled_scores(model: "keras.Model", output: _Output, x: Any, y: Any
+                     ) -> Callable[[Any, Any], tuple[Any, Any, Any]]:
+    """_tensor_scores as one TensorFlow function for batches shaped like (x, y), traced
+    once (any batch size), as Keras's evaluate runs its steps: calling the model eagerly
+    batch after batch costs more than reading the images."""
+    import tensorflow as tf
+
+    signature = [tf.TensorSpec((None,) + tuple(x.shape[1:]), x.dtype),
+                 tf.TensorSpec((None,) + tuple(y.shape[1:]), y.dtype)]
+    return tf.function(lambda images, labels: _tensor_scores(model, images, labels, output),
+                       input_signature=signature)
+
+
 def _tensor_scores(model: "keras.Model", x: Any, y: Any, output: _Output) -> tuple[Any, Any, Any]:
     """(probabilities, predictions, per-example losses) as tensors; evaluate_model runs it
     as one compiled TensorFlow function, as Keras's own evaluate does."""
@@ -257,11 +270,6 @@ def evaluate_model(model: "keras.Model", dataset: Dataset, split: str = "test",
     if problem:
         raise EvaluationError(problem)
     input_rank = len(model_input)  # 3 for images; 2 takes (H, W); 1 takes flat vectors
-    import tensorflow as tf
-
-    # One compiled function for every batch (traced again only for a different batch
-    # shape), as Keras's evaluate does: calling the model eagerly costs more than the images.
-    scores = tf.function(lambda x, y: _tensor_scores(model, x, y, output), reduce_retracing=True)
 
     total = int(data.count)
     num_classes = dataset.num_classes
@@ -270,11 +278,14 @@ def evaluate_model(model: "keras.Model", dataset: Dataset, split: str = "test",
     labels = np.empty(total, dtype=np.int64)
     loss_sum = 0.0
     done = 0
+    scores: Callable[[Any, Any], tuple[Any, Any, Any]] | None = None
     for x, y in data.tf_dataset(batch_size, shuffle=False):
         if should_stop is not None and should_stop():
             raise EvaluationError(f"Evaluation stopped after {done:,} of {total:,} images.")
         if input_rank != 3:
             x = _reshaped(x, input_rank)
+        if scores is None:
+            scores = _compiled_scores(model, output, x, y)
         batch_probabilities, batch_predictions, batch_losses, extra = _batch_scores(
             model, x, y, scores)
         size = len(batch_predictions)
