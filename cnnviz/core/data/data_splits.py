@@ -274,17 +274,22 @@ def _tf_decode(data: "tf.Tensor", pixel_format: PixelFormat, channels: int) -> "
     import tensorflow as tf
 
     if pixel_format is PixelFormat.GRAY:
-        gray = tf.io.decode_image(data, channels=1, expand_animations=False)
+        gray = tf.io.decode_png(data, channels=1)
+        return gray if channels == 1 else tf.image.grayscale_to_rgb(gray)
+    if pixel_format is PixelFormat.JPEG_GRAY:
+        gray = tf.io.decode_jpeg(data, channels=1, dct_method="INTEGER_ACCURATE")
         return gray if channels == 1 else tf.image.grayscale_to_rgb(gray)
     if pixel_format is PixelFormat.JPEG_COLOR:
-        # A colour JPEG read as grayscale is its luma channel, as in Pillow's draft mode.
-        return tf.io.decode_jpeg(data, channels=channels)
+        # Pillow's libjpeg uses the accurate integer DCT (TF's default is the fast one, up
+        # to 6 levels off). A colour JPEG read as grayscale is its luma channel, as in
+        # Pillow's draft mode.
+        return tf.io.decode_jpeg(data, channels=channels, dct_method="INTEGER_ACCURATE")
     if pixel_format is PixelFormat.COLOR_ALPHA:
         rgba = tf.cast(tf.io.decode_png(data, channels=4), tf.int32)
         table = tf.constant(white_backdrop_table().reshape(-1))
         rgb = tf.gather(table, rgba[:, :, :3] * 256 + rgba[:, :, 3:])
     else:
-        rgb = tf.io.decode_image(data, channels=3, expand_animations=False)
+        rgb = tf.io.decode_png(data, channels=3)
     return rgb if channels == 3 else _pillow_luma(rgb)
 
 

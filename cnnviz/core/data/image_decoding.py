@@ -61,15 +61,16 @@ class ImageHeader:
 class PixelFormat(IntEnum):
     """Pixels TensorFlow's decoders read exactly as Pillow does (see `FileSplit`).
 
-    GRAY: 8-bit grayscale (PNG or JPEG). COLOR: 8-bit RGB or palette PNG without
-    transparency. COLOR_ALPHA: 8-bit RGBA PNG. JPEG_COLOR: a three-channel JPEG (its
-    grayscale is the decoder's luma, as Pillow's draft mode gives).
+    GRAY: 8-bit grayscale PNG. COLOR: 8-bit RGB or palette PNG without transparency.
+    COLOR_ALPHA: 8-bit RGBA PNG. JPEG_COLOR: a three-channel JPEG (its grayscale is the
+    decoder's luma, as Pillow's draft mode gives). JPEG_GRAY: a one-channel JPEG.
     """
 
     GRAY = 1
     COLOR = 2
     COLOR_ALPHA = 3
     JPEG_COLOR = 4
+    JPEG_GRAY = 5
 
 
 # Above this many pixels a file goes through Pillow, which can decode a JPEG at 1/2 .. 1/8
@@ -164,7 +165,7 @@ def _jpeg_header(data: bytes) -> ImageHeader | None:
         return None
     pixel_format: PixelFormat | None = None
     if marker in _JPEG_FRAMES and plain and width * height <= FAST_DECODE_PIXELS:
-        pixel_format = {1: PixelFormat.GRAY, 3: PixelFormat.JPEG_COLOR}.get(layers)
+        pixel_format = {1: PixelFormat.JPEG_GRAY, 3: PixelFormat.JPEG_COLOR}.get(layers)
     return ImageHeader("JPEG", width, height, pixel_format)
 
 
