@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Callable, Sequence, Union
+from typing import TYPE_CHECKING, Callable, Sequence, Union, cast
 
 import numpy as np
 
@@ -183,7 +183,8 @@ class FileSplit(DataSplit):
 
     def _same_files(self, index_array: np.ndarray | slice, image_size: tuple[int, int],
                     channels: int) -> "FileSplit":
-        split = FileSplit(self._paths[index_array], self._y[index_array], image_size,
+        paths = cast(Sequence[str], self._paths[index_array])
+        split = FileSplit(paths, self._y[index_array], image_size,
                           channels, _failures=self._failures)
         split._formats = self._formats[index_array]
         split._sizes = self._sizes[index_array]

@@ -113,7 +113,7 @@ def _png_header(data: bytes) -> ImageHeader | None:
         if kind == b"IEND":
             break
         position = stop + 4
-    if width < 1 or height < 1 or width * height > Image.MAX_IMAGE_PIXELS:
+    if width < 1 or height < 1 or width * height > (Image.MAX_IMAGE_PIXELS or width * height):
         return None
     if (depth, colour) not in _PNG_MODES:
         return None
@@ -161,7 +161,7 @@ def _jpeg_header(data: bytes) -> ImageHeader | None:
         return None
     marker, precision, height, width, layers = frame
     if precision != 8 or layers not in (1, 3, 4) or width < 1 or height < 1 \
-            or width * height > Image.MAX_IMAGE_PIXELS:
+            or width * height > (Image.MAX_IMAGE_PIXELS or width * height):
         return None
     pixel_format: PixelFormat | None = None
     if marker in _JPEG_FRAMES and plain and width * height <= FAST_DECODE_PIXELS:

@@ -193,8 +193,10 @@ def _compiled_scores(model: "keras.Model", output: _Output, x: Any, y: Any
 
     signature = [tf.TensorSpec((None,) + tuple(x.shape[1:]), x.dtype),
                  tf.TensorSpec((None,) + tuple(y.shape[1:]), y.dtype)]
-    return tf.function(lambda images, labels: _tensor_scores(model, images, labels, output),
-                       input_signature=signature)
+    compiled: Callable[[Any, Any], tuple[Any, Any, Any]] = tf.function(
+        lambda images, labels: _tensor_scores(model, images, labels, output),
+        input_signature=signature)
+    return compiled
 
 
 def _tensor_scores(model: "keras.Model", x: Any, y: Any, output: _Output) -> tuple[Any, Any, Any]:
