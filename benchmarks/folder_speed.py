@@ -65,7 +65,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 1e6
 
 
-def small_cnn(keras: object) -> object:
+def small_cnn() -> object:
     import keras as k
 
     k.utils.set_random_seed(0)
@@ -85,7 +85,7 @@ def keras_child(folder: str, task: str) -> dict[str, float]:
     import keras
     import tensorflow as tf
 
-    model = small_cnn(keras)
+    model = small_cnn()
     start = time.perf_counter()
     batch = EVALUATE_BATCH if task == "evaluate" else FIT_BATCH
     dataset = keras.utils.image_dataset_from_directory(
@@ -109,7 +109,7 @@ def cnnviz_child(folder: str, task: str) -> dict[str, float]:
     from cnnviz.core.data.data_fit import load_options_for
     from cnnviz.core.data.datasets import load_dataset
 
-    model = small_cnn(keras)
+    model = small_cnn()
     start = time.perf_counter()
     options = load_options_for(model.input_shape[1:])
     options.validation_split = 0.0  # all images in one split: the same work as Keras's side
