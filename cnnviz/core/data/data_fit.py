@@ -192,8 +192,7 @@ def _adapt_split(split: DataSplit, shape: tuple[int, int, int]) -> DataSplit:
     if type(split) is FileSplit:
         # Decode each file straight to the model's size and colours: one resize from the
         # original picture, exactly as if the folder had been loaded at that size.
-        return FileSplit(split.paths, split.labels(), shape[:2], shape[2],
-                         _failures=getattr(split, "_failures", None))
+        return split.at_size(shape[:2], shape[2])
     return AdaptedSplit(split, shape)
 
 

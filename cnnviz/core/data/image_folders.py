@@ -20,7 +20,8 @@ import numpy as np
 from cnnviz.core.data.data_splits import FileSplit
 from cnnviz.core.data.dataset_types import DEFAULT_FOLDER_SIZE, LoadReport, SourceParts
 from cnnviz.core.errors import DatasetError
-from cnnviz.core.data.image_decoding import LARGE_IMAGE_PIXELS, ImageProblem, probe_image
+from cnnviz.core.data.image_decoding import (LARGE_IMAGE_PIXELS, ImageHeader, ImageProblem,
+                                             probe_image)
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -38,6 +39,7 @@ class _ScannedSplit:
     paths: list[str] = field(default_factory=list)
     labels: list[int] = field(default_factory=list)
     sizes: list[tuple[int, int]] = field(default_factory=list)  # (width, height) from the header
+    headers: list[ImageHeader] = field(default_factory=list)  # how FileSplit decodes each file
 
 
 def _visible_entries(folder: Path) -> list[os.DirEntry[str]]:
@@ -109,6 +111,7 @@ def _scan_split(folder: Path, listing: list[tuple[int, list[str]]], report: Load
             scanned.paths.append(path)
             scanned.labels.append(label)
             scanned.sizes.append((header.width, header.height))
+            scanned.headers.append(header)
     return scanned
 
 
@@ -220,7 +223,8 @@ def load_image_folder(root: Path, options_target: tuple[int, int] | None, color_
         # even an unshuffled pass does not see one class after another.
         order = np.random.default_rng(seed).permutation(len(split.paths))
         return FileSplit([split.paths[i] for i in order], np.asarray(split.labels)[order],
-                         (height, width), channels, on_decode_failure=remember_failure)
+                         (height, width), channels, on_decode_failure=remember_failure,
+                         headers=[split.headers[i] for i in order])
 
     train = file_split(scanned["train"])
     assert train is not None

@@ -176,9 +176,37 @@ def _checked_split(dataset: Dataset, split: str | None) -> tuple[str, DataSplit]
 # ---------------------------------------------------------------- evaluation
 
 
-def _batch_scores(model: "keras.Model", x: Any, y: Any, output: _Output
+def _batch_scores(model: "keras.Model", x: Any, y: Any,
+                  scores: Callable[[Any, Any], tuple[Any, Any, Any]]
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """(probabilities (b, K) float32, predictions (b,), per-example loss (b,), extra loss)."""
+    import keras
+
+    probabilities, predictions, losses = scores(x, y)
+    # Additional losses (weight regularisers, add_loss) count as Keras counts them.
+    extra = float(sum(float(keras.ops.convert_to_numpy(loss)) for loss in model.losses))
+    return (probabilities.numpy().astype(np.float32, copy=False),
+            predictions.numpy().astype(np.int64), losses.numpy().reshape(-1), extra)
+
+
+def _compiled_scores(model: "keras.Model", output: _Output, x: Any, y: Any
+                     ) -> Callable[[Any, Any], tuple[Any, Any, Any]]:
+    """_tensor_scores as one TensorFlow function for batches shaped like (x, y), traced
+    once (any batch size), as Keras's evaluate runs its steps: calling the model eagerly
+    batch after batch costs more than reading the images."""
+    import tensorflow as tf
+
+    signature = [tf.TensorSpec((None,) + tuple(x.shape[1:]), x.dtype),
+                 tf.TensorSpec((None,) + tuple(y.shape[1:]), y.dtype)]
+    compiled: Callable[[Any, Any], tuple[Any, Any, Any]] = tf.function(
+        lambda images, labels: _tensor_scores(model, images, labels, output),
+        input_signature=signature)
+    return compiled
+
+
+def _tensor_scores(model: "keras.Model", x: Any, y: Any, output: _Output) -> tuple[Any, Any, Any]:
+    """(probabilities, predictions, per-example losses) as tensors; evaluate_model runs it
+    as one compiled TensorFlow function, as Keras's own evaluate does."""
     import keras
     import tensorflow as tf
 
@@ -186,8 +214,6 @@ def _batch_scores(model: "keras.Model", x: Any, y: Any, output: _Output
     if isinstance(raw, (list, tuple)):
         raw = raw[0]
     raw = tf.convert_to_tensor(raw)
-    # Additional losses (weight regularisers, add_loss) count as Keras counts them.
-    extra = float(sum(float(keras.ops.convert_to_numpy(loss)) for loss in model.losses))
     if output.binary:
         scores = tf.reshape(tf.cast(raw, tf.float32), (-1, 1))
         truth = tf.reshape(tf.cast(y, tf.float32), (-1, 1))
@@ -203,8 +229,7 @@ def _batch_scores(model: "keras.Model", x: Any, y: Any, output: _Output
             tf.cast(y, tf.int32), scores, from_logits=output.logits)
         probabilities = tf.nn.softmax(scores, axis=-1) if output.logits else scores
         predictions = tf.argmax(scores, axis=-1)  # Keras's SparseCategoricalAccuracy
-    return (probabilities.numpy().astype(np.float32, copy=False),
-            predictions.numpy().astype(np.int64), losses.numpy().reshape(-1), extra)
+    return probabilities, predictions, losses
 
 
 def _reshaped(x: Any, rank: int) -> Any:
@@ -262,13 +287,16 @@ def evaluate_model(model: "keras.Model", dataset: Dataset, split: str | None = N
     labels = np.empty(total, dtype=np.int64)
     loss_sum = 0.0
     done = 0
+    scores: Callable[[Any, Any], tuple[Any, Any, Any]] | None = None
     for x, y in data.tf_dataset(batch_size, shuffle=False):
         if should_stop is not None and should_stop():
             raise EvaluationError(f"Evaluation stopped after {done:,} of {total:,} images.")
         if input_rank != 3:
             x = _reshaped(x, input_rank)
+        if scores is None:
+            scores = _compiled_scores(model, output, x, y)
         batch_probabilities, batch_predictions, batch_losses, extra = _batch_scores(
-            model, x, y, output)
+            model, x, y, scores)
         size = len(batch_predictions)
         probabilities[done:done + size] = batch_probabilities
         predictions[done:done + size] = batch_predictions
