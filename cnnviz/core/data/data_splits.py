@@ -178,6 +178,11 @@ class FileSplit(DataSplit):
         """The image files, in split order."""
         return list(self._paths)
 
+    @property
+    def files_for_tensorflow(self) -> int:
+        """How many files TensorFlow's decoders read; the rest go through Pillow."""
+        return int(np.count_nonzero(self._formats))
+
     def labels(self) -> np.ndarray:
         return self._y.copy()
 

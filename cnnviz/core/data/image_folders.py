@@ -246,13 +246,17 @@ def _whole_split(splits: list[_ScannedSplit], size: tuple[int, int], channels: i
     train/ and val/, all of train/ in that order, then all of val/."""
     paths: list[str] = []
     labels: list[int] = []
+    headers: list[ImageHeader] = []
     for split in splits:
-        keyed = sorted(zip(split.labels, split.paths),
+        keyed = sorted(zip(split.labels, split.paths, split.headers),
                        key=lambda item: (item[0], os.path.dirname(item[1]),
                                          os.path.basename(item[1])))
-        labels.extend(label for label, _ in keyed)
-        paths.extend(path for _, path in keyed)
+        labels.extend(label for label, _, _ in keyed)
+        paths.extend(path for _, path, _ in keyed)
+        headers.extend(header for _, _, header in keyed)
     if not paths:
         return None
+    # The scanned headers tell FileSplit which files TensorFlow can decode; without them
+    # every file would take the slower Pillow path.
     return FileSplit(paths, np.asarray(labels), size, channels,
-                     on_decode_failure=on_decode_failure)
+                     on_decode_failure=on_decode_failure, headers=headers)

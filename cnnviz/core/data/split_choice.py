@@ -49,10 +49,12 @@ def measured_split(dataset: Dataset, requested: str | None = None) -> str:
         raise DatasetError(f"{dataset.name} has no images.")
     listed = [f"{name} ({dataset.split(name).count:,})"  # type: ignore[union-attr]
               for name in present]
-    why = (" (it is not the whole of its source: it has a test part of its own)"
-           if requested == "all" else "")
     choices = listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} or {listed[-1]}"
-    raise DatasetError(f"{dataset.name} has no {requested} split{why}. Choose {choices}.")
+    if requested == "all":
+        # "all" means a source that is one evaluation set; this one has parts of its own.
+        raise DatasetError(f"{dataset.name} has a test part of its own, so it is measured by "
+                           f"its parts, not all at once. Choose {choices}.")
+    raise DatasetError(f"{dataset.name} has no {requested} split. Choose {choices}.")
 
 
 def split_phrase(dataset: Dataset, split: str) -> str:

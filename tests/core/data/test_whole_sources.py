@@ -65,6 +65,8 @@ def test_folder_without_test_is_whole_in_keras_order(tmp_path, nested):
     paths, labels, pixels = keras_listing(root)
     assert data.whole is not None and data.whole.count == 21
     assert data.whole.paths == paths
+    # The scanned headers come along, so the whole set decodes as fast as the training part.
+    assert data.whole.files_for_tensorflow == 21
     np.testing.assert_array_equal(data.whole.labels(), labels)
     np.testing.assert_array_equal(data.whole.images(range(21)), pixels)
     # Training splits as before: a seeded validation carve of the same 21 images.
@@ -94,7 +96,7 @@ def test_folder_with_test_has_no_whole_and_measures_test(tmp_path):
     data = load_dataset(str(tmp_path / "set"), LoadOptions(target_size=(SIZE, SIZE)))
     assert data.whole is None and data.split("all") is None
     assert measured_split(data) == "test"
-    with pytest.raises(DatasetError, match=r"no all split .*Choose test \(4\), validation"):
+    with pytest.raises(DatasetError, match=r"has a test part of its own.*Choose test \(4\), validation"):
         measured_split(data, "all")
 
 

@@ -288,7 +288,7 @@ def test_missing_or_empty_split_is_refused(patterns, softmax_model):
     no_test = make_dataset(patterns.train, None, CLASSES)
     with pytest.raises(EvaluationError, match=r"no test split\. Choose train \(150\)"):
         evaluate_model(softmax_model, no_test, "test")
-    with pytest.raises(EvaluationError, match="no all split"):
+    with pytest.raises(EvaluationError, match="has a test part of its own"):
         evaluate_model(softmax_model, no_test, "all")
     assert evaluate_model(softmax_model, no_test).split == "train"  # the only one there is
     empty = ArraySplit(np.zeros((0, SIZE, SIZE, 1), np.uint8), np.zeros(0, np.int64))
