@@ -15,7 +15,7 @@ import tarfile
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
-from typing import Callable
+from typing import BinaryIO, Callable
 
 import numpy as np
 
@@ -63,6 +63,7 @@ def read_npz(path: Path, name: str | None = None, class_names: list[str] | None 
         raise DatasetError(f"{label} is not a .npz file (a .npz is a zip archive of numpy arrays, "
                            "like Keras's mnist.npz).")
     try:
+        _check_declared_array_sizes(path, label)
         with np.load(path, allow_pickle=False) as archive:
             keys = set(archive.files)
             missing = [k for k in ("x_train", "y_train") if k not in keys]
@@ -90,6 +91,9 @@ def read_npz(path: Path, name: str | None = None, class_names: list[str] | None 
         raise DatasetError(
             f"{label} could not be read as a .npz file: it is damaged or incomplete "
             f"({type(exc).__name__}: {exc}).") from None
+    except MemoryError:
+        raise DatasetError(f"{label} holds more data than fits in this computer's memory; use "
+                           "a smaller part of it.") from None
 
     splits: dict[str, ArraySplit | None] = {}
     for split_name, suffix in (("train", "train"), ("validation", "val"), ("test", "test")):
@@ -111,6 +115,42 @@ def read_npz(path: Path, name: str | None = None, class_names: list[str] | None 
     classes = class_names or _default_class_names(present, label)
     return SourceParts(name=name or label, class_names=classes, train=train,
                        validation=splits["validation"], test=splits["test"], noun=noun)
+
+
+def _check_declared_array_sizes(path: Path, label: str) -> None:
+    """Each .npy member's header must describe no more data than the member holds.
+
+    numpy allocates what a header declares before reading a byte of it, so a few-byte file
+    claiming (2**40,) values would otherwise fail with MemoryError or take the memory.
+    """
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with archive.open(info) as member:
+                try:
+                    version = np.lib.format.read_magic(member)
+                    if version == (1, 0):
+                        shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+                    else:
+                        shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+                except _DAMAGED_ZIP_ERRORS:
+                    raise
+                except Exception as exc:  # numpy's header parser also raises tokenize errors
+                    raise DatasetError(
+                        f"{label} is damaged: the header of its array {info.filename[:-4]} "
+                        f"cannot be read ({type(exc).__name__}).") from None
+                data_bytes = info.file_size - member.tell()
+            if dtype.hasobject:
+                continue  # pickled objects: np.load refuses them with its own message
+            declared = dtype.itemsize
+            for side in shape:
+                declared *= side
+            if declared > data_bytes:
+                raise DatasetError(
+                    f"{label} is damaged: its array {info.filename[:-4]} declares "
+                    f"{'×'.join(map(str, shape)) or 'one'} values ({declared:,} bytes) but holds "
+                    f"only {max(data_bytes, 0):,} bytes. Save the arrays again with numpy.savez.")
 
 
 def _as_image_array(x: np.ndarray, what: str) -> np.ndarray:
@@ -178,28 +218,58 @@ IDX_NAME = re.compile(r"^(train|t10k)-(images|labels)[.-]idx([13])-ubyte(\.gz)?$
 _IMAGES_MAGIC, _LABELS_MAGIC = 0x00000803, 0x00000801
 
 
-def read_maybe_gzipped(path: Path) -> bytes:
-    """A file's bytes, gunzipped if it starts with gzip's magic number (whatever its name)."""
+def read_maybe_gzipped(path: Path) -> bytearray:
+    """An IDX file's bytes, gunzipped if it starts with gzip's magic number (whatever its name).
+
+    Only as many bytes as the IDX header declares (plus one, to notice extra data) are read,
+    so a small .gz that unzips to gigabytes stops after the header's size, and a header
+    declaring more than MAX_DECOMPRESSED_BYTES is refused before anything is allocated.
+    """
     try:
         with open(path, "rb") as handle:
-            head = handle.read(2)
+            gzipped = handle.read(2) == b"\x1f\x8b"
             handle.seek(0)
-            if head != b"\x1f\x8b":
-                return handle.read()
+            if not gzipped:
+                return _read_declared_idx(handle, path.name)
             with gzip.GzipFile(fileobj=handle) as unzipped:
-                data = unzipped.read(MAX_DECOMPRESSED_BYTES + 1)
+                return _read_declared_idx(unzipped, path.name)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise DatasetError(f"{path.name} could not be unzipped: the .gz file is damaged or "
                            f"incomplete ({exc}). Download it again.") from None
     except OSError as exc:
         raise DatasetError(f"{path.name} could not be read ({exc.strerror or exc}).") from None
-    if len(data) > MAX_DECOMPRESSED_BYTES:
-        raise DatasetError(f"{path.name} unzips to more than 512 MB; it is not an "
-                           "MNIST-style file.")
+
+
+def _read_up_to(stream: BinaryIO, count: int) -> bytearray:
+    """Up to `count` bytes (fewer only where the stream ends), read in chunks: memory follows
+    the data actually there, not what a header claims."""
+    data = bytearray()
+    while len(data) < count:
+        chunk = stream.read(min(count - len(data), 4 << 20))
+        if not chunk:
+            break
+        data += chunk
     return data
 
 
-def parse_idx(data: bytes, file_label: str, expect_images: bool) -> np.ndarray:
+def _read_declared_idx(stream: BinaryIO, file_label: str) -> bytearray:
+    """The IDX header, then at most one byte more than the values it declares."""
+    data = _read_up_to(stream, 4)
+    if len(data) == 4:
+        data += _read_up_to(stream, 4 * data[3])
+    if len(data) < 4 or len(data) < 4 + 4 * data[3]:
+        return data  # parse_idx says it is too short, or ends inside its header
+    declared = 1
+    for side in struct.unpack(f">{data[3]}I", data[4:]):
+        declared *= side
+    if declared > MAX_DECOMPRESSED_BYTES:
+        raise DatasetError(f"{file_label} declares {declared:,} values, more than "
+                           f"{MAX_DECOMPRESSED_BYTES // 2**20} MB; it is not an MNIST-style file.")
+    data += _read_up_to(stream, declared + 1)  # +1 byte to notice extra data
+    return data
+
+
+def parse_idx(data: bytes | bytearray, file_label: str, expect_images: bool) -> np.ndarray:
     """The array inside an IDX file: images (N, H, W) or labels (N,), uint8. Raises DatasetError."""
     kind, magic = ("image", _IMAGES_MAGIC) if expect_images else ("label", _LABELS_MAGIC)
     if len(data) < 4:
@@ -321,7 +391,7 @@ def _cifar_batch(data: bytes, file_label: str) -> ArraySplit:
                            "rows of 3,072 pixel values.")
     try:
         y = np.asarray(labels, dtype=np.int64).reshape(-1)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise DatasetError(f"{file_label}: its 'labels' are not class numbers.") from None
     _check_counts(len(pixels), len(y), file_label, "its label list")
     if y.size and (y.min() < 0 or y.max() > 9):
