@@ -12,6 +12,7 @@ import copy
 import gzip
 import io
 import json
+import os
 import random
 import struct
 import tarfile
@@ -24,7 +25,10 @@ import numpy as np
 from PIL import Image
 
 from tests.core.data.dataset_fixtures import (
-    cifar_batch_bytes, cifar_meta_bytes, idx_bytes, python2_pickle,
+    cifar_batch_bytes,
+    cifar_meta_bytes,
+    idx_bytes,
+    python2_pickle,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -331,7 +335,7 @@ def idx_folder_case(folder: Path, rng: random.Random, kind: str) -> None:
     for name, content in files.items():
         if gz:
             spoil_gzip = kind in ("truncated", "bit-flipped") and name == victim and rng.random() < 0.5
-            packed = gzip.compress(content if not spoil_gzip else files[name], mtime=0)
+            packed = gzip.compress(content, mtime=0)
             if spoil_gzip:
                 packed = byte_mutation(packed, rng, kind)
             (folder / f"{name}.gz").write_bytes(packed)
@@ -561,17 +565,21 @@ def spec_case(rng: random.Random, kind: str) -> bytes:
 
 
 SPEC_KINDS = JSON_KINDS + ["many-layers", "absurd-sizes", "bit-flipped-file"]
-# Mutations whose failures belong to the spec reader the i13-hostile branch changes.
-SPEC_KINDS_OWNED_BY_HOSTILE = {"deep-nesting", "many-layers"}
 
 # --------------------------------------------------------------------------- models
 
+# Only in a long run (CNNVIZ_FUZZ_CASES set): TensorFlow spends 10 s per case retrying the
+# allocation of a layer declared with 2**40 filters before it gives up.
+LONG_RUN = "CNNVIZ_FUZZ_CASES" in os.environ
 MODEL_KINDS = {
     "keras": BYTE_KINDS + ["config-json", "config-json", "metadata-json", "weights-flipped",
                            "zip-declares-huge", "config-bomb", "missing-member"],
     "h5": BYTE_KINDS + ["config-attr", "config-attr", "weights-flipped-h5"],
-    "json": JSON_KINDS + ["absurd-layer-sizes"],
+    "json": JSON_KINDS + (["absurd-layer-sizes"] if LONG_RUN else []),
 }
+
+
+_BOMBS: dict[str, bytes] = {}
 
 
 def keras_case(base: bytes, rng: random.Random, kind: str) -> bytes:
@@ -594,7 +602,9 @@ def keras_case(base: bytes, rng: random.Random, kind: str) -> bytes:
         return declare_huge_size(rezip(members), rng.choice(sorted(members)),
                                  rng.choice([2**31, 0xFFFFFFFE]), rng.random() < 0.5)
     elif kind == "config-bomb":
-        return deflate_bomb_zip(members, "config.json", 256 << 20)
+        if "config-bomb" not in _BOMBS:
+            _BOMBS["config-bomb"] = deflate_bomb_zip(members, "config.json", 256 << 20)
+        return _BOMBS["config-bomb"]
     elif kind == "missing-member":
         del members[rng.choice(sorted(members))]
     else:
@@ -602,9 +612,18 @@ def keras_case(base: bytes, rng: random.Random, kind: str) -> bytes:
     return rezip(members, rng.choice([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED]))
 
 
-# Model mutations whose failures belong to code the i13-hostile branch changes
-# (the zip-bomb check before reading a .keras archive).
-MODEL_KINDS_OWNED_BY_HOSTILE = {"config-bomb"}
+# Mutations whose failures lie in code this branch does not own, with whose it is: the
+# fuzz reports them in a test of their own (xfail) instead of fixing them here.
+HOSTILE = "i13-hostile (spec nesting and layer-count limits, .keras zip-bomb check, " \
+    "model_file_reading.py)"
+OWNED_ELSEWHERE: dict[str, dict[str, str]] = {
+    "spec": {"deep-nesting": HOSTILE, "many-layers": HOSTILE},
+    "keras": {"config-bomb": HOSTILE},
+    "json": {"deep-nesting": HOSTILE,
+             "absurd-layer-sizes": "open finding for the lead (model_files.py): a layer "
+                                   "declaring 2**40 filters is built, TensorFlow retries the "
+                                   "allocation for 10 s and the message quotes its OOM text"},
+}
 
 
 def absurd_layer_config(config: Any, rng: random.Random) -> Any:

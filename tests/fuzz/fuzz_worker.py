@@ -19,8 +19,9 @@ import resource
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -317,7 +318,7 @@ def main(argv: list[str]) -> None:
     from cnnviz.core.data import datasets  # noqa: F401
     from cnnviz.core.errors import CnnvizError  # noqa: F401
     if categories & {"keras", "h5", "json"}:
-        from cnnviz.core.inspect import model_files  # noqa: F401
+        from cnnviz.core.inspect import model_files
         model_bases(workdir)
         # One good model opened first: Keras's first load warms caches that are not the
         # reader's memory.

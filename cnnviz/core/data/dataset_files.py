@@ -40,6 +40,22 @@ MAX_CIFAR_MEMBER_BYTES = 256 * 1024 * 1024
 _DAMAGED_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError)
 
 
+def _reason(exc: BaseException) -> str:
+    """An exception as a short printable phrase for a message: damaged files make libraries
+    quote their raw bytes, which would bury the sentence around it."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in str(exc).split("\n")[0])
+    text = text if len(text) <= 80 else text[:77] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _listed_names(names: set[str]) -> str:
+    """Array names for a message: a damaged archive's names can be any bytes, any number."""
+    shown = ["".join(ch if ch.isprintable() and ch.isascii() else "?" for ch in name[:40])
+             for name in sorted(names)[:6]]
+    more = f" and {len(names) - 6:,} more" if len(names) > 6 else ""
+    return (", ".join(shown) + more) or "nothing"
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
@@ -73,7 +89,7 @@ def read_npz(path: Path, name: str | None = None, class_names: list[str] | None 
                     hint = " If it is a zipped image folder, unzip it and pass the folder."
                 raise DatasetError(
                     f"{label} is not a Keras dataset file: it has no {' or '.join(missing)} array "
-                    f"(found: {', '.join(sorted(keys)) or 'nothing'}). A Keras .npz holds x_train, "
+                    f"(found: {_listed_names(keys)}). A Keras .npz holds x_train, "
                     f"y_train, x_test and y_test.{hint}")
             arrays = {k: archive[k] for k in ("x_train", "y_train", "x_test", "y_test",
                                                "x_val", "y_val") if k in keys}
@@ -86,11 +102,12 @@ def read_npz(path: Path, name: str | None = None, class_names: list[str] | None 
                 "load those, because they could run code. Save the arrays with numpy.savez."
             ) from None
         raise DatasetError(
-            f"{label} could not be read: the file is damaged or incomplete ({exc}).") from None
+            f"{label} could not be read: the file is damaged or incomplete "
+            f"({_reason(exc)}).") from None
     except _DAMAGED_ZIP_ERRORS as exc:
         raise DatasetError(
             f"{label} could not be read as a .npz file: it is damaged or incomplete "
-            f"({type(exc).__name__}: {exc}).") from None
+            f"({_reason(exc)}).") from None
     except MemoryError:
         raise DatasetError(f"{label} holds more data than fits in this computer's memory; use "
                            "a smaller part of it.") from None
@@ -136,7 +153,7 @@ def _check_declared_array_sizes(path: Path, label: str) -> None:
                         shape, _, dtype = np.lib.format.read_array_header_2_0(member)
                 except _DAMAGED_ZIP_ERRORS:
                     raise
-                except Exception as exc:  # numpy's header parser also raises tokenize errors
+                except Exception as exc:  # noqa: BLE001 - numpy's header parser raises tokenize errors too
                     raise DatasetError(
                         f"{label} is damaged: the header of its array {info.filename[:-4]} "
                         f"cannot be read ({type(exc).__name__}).") from None
@@ -235,7 +252,7 @@ def read_maybe_gzipped(path: Path) -> bytearray:
                 return _read_declared_idx(unzipped, path.name)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise DatasetError(f"{path.name} could not be unzipped: the .gz file is damaged or "
-                           f"incomplete ({exc}). Download it again.") from None
+                           f"incomplete ({_reason(exc)}). Download it again.") from None
     except OSError as exc:
         raise DatasetError(f"{path.name} could not be read ({exc.strerror or exc}).") from None
 
@@ -255,6 +272,8 @@ def _read_up_to(stream: BinaryIO, count: int) -> bytearray:
 def _read_declared_idx(stream: BinaryIO, file_label: str) -> bytearray:
     """The IDX header, then at most one byte more than the values it declares."""
     data = _read_up_to(stream, 4)
+    if len(data) < 4 or struct.unpack(">I", data)[0] not in (_IMAGES_MAGIC, _LABELS_MAGIC):
+        return data  # parse_idx names what is wrong with it
     if len(data) == 4:
         data += _read_up_to(stream, 4 * data[3])
     if len(data) < 4 or len(data) < 4 + 4 * data[3]:
@@ -479,7 +498,7 @@ def read_cifar_archive(path: Path, on_progress: ProgressCallback | None = None) 
         raise
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise DatasetError(f"{label} could not be read: the archive is damaged or incomplete "
-                           f"({type(exc).__name__}: {exc}). Download it again.") from None
+                           f"({_reason(exc)}). Download it again.") from None
     return _cifar_parts(members, label, on_progress)
 
 
