@@ -9,13 +9,14 @@ member in memory; nothing is extracted to disk.
 from __future__ import annotations
 
 import gzip
+import io
 import re
 import struct
 import tarfile
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Callable
+from typing import Callable
 
 import numpy as np
 
@@ -257,7 +258,7 @@ def read_maybe_gzipped(path: Path) -> bytearray:
         raise DatasetError(f"{path.name} could not be read ({exc.strerror or exc}).") from None
 
 
-def _read_up_to(stream: BinaryIO, count: int) -> bytearray:
+def _read_up_to(stream: io.BufferedIOBase, count: int) -> bytearray:
     """Up to `count` bytes (fewer only where the stream ends), read in chunks: memory follows
     the data actually there, not what a header claims."""
     data = bytearray()
@@ -269,7 +270,7 @@ def _read_up_to(stream: BinaryIO, count: int) -> bytearray:
     return data
 
 
-def _read_declared_idx(stream: BinaryIO, file_label: str) -> bytearray:
+def _read_declared_idx(stream: io.BufferedIOBase, file_label: str) -> bytearray:
     """The IDX header, then at most one byte more than the values it declares."""
     data = _read_up_to(stream, 4)
     if len(data) < 4 or struct.unpack(">I", data)[0] not in (_IMAGES_MAGIC, _LABELS_MAGIC):
