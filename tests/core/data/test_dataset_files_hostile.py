@@ -151,3 +151,25 @@ def test_damaged_cifar_pickle_message_quotes_no_raw_bytes(tmp_path):
     with pytest.raises(DatasetError) as caught:
         load_dataset(str(tmp_path))
     assert str(caught.value).isprintable() and len(str(caught.value)) < 300
+
+
+def test_folder_image_whose_header_claims_12000_squared_pixels_is_not_allocated(tmp_path):
+    import struct
+
+    from PIL import Image
+
+    from tests.core.data.dataset_fixtures import write_image_folder
+
+    root = write_image_folder(tmp_path / "photos", {"cats": 2, "dogs": 2})
+    buffer = io.BytesIO()
+    Image.new("RGB", (12, 10), (10, 20, 30)).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    struct.pack_into(">II", data, 16, 12000, 12000)  # IHDR width and height
+    struct.pack_into(">I", data, 29, zlib.crc32(bytes(data[12:29])))
+    (root / "cats" / "liar.png").write_bytes(bytes(data))
+    dataset = load_dataset(str(root))
+    split = dataset.train if "liar" in " ".join(dataset.train.paths) else dataset.validation
+    index = next(i for i, p in enumerate(split.paths) if "liar" in p)
+    peak, raised = peak_while(lambda: split.images([index]))
+    assert raised is None and peak < SMALL_PEAK
+    assert any("too large to decode safely" in note for note in dataset.report.notes)
