@@ -9,6 +9,7 @@ member in memory; nothing is extracted to disk.
 from __future__ import annotations
 
 import gzip
+import io
 import re
 import struct
 import tarfile
@@ -40,6 +41,22 @@ MAX_CIFAR_MEMBER_BYTES = 256 * 1024 * 1024
 _DAMAGED_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError)
 
 
+def _reason(exc: BaseException) -> str:
+    """An exception as a short printable phrase for a message: damaged files make libraries
+    quote their raw bytes, which would bury the sentence around it."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in str(exc).split("\n")[0])
+    text = text if len(text) <= 80 else text[:77] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _listed_names(names: set[str]) -> str:
+    """Array names for a message: a damaged archive's names can be any bytes, any number."""
+    shown = ["".join(ch if ch.isprintable() and ch.isascii() else "?" for ch in name[:40])
+             for name in sorted(names)[:6]]
+    more = f" and {len(names) - 6:,} more" if len(names) > 6 else ""
+    return (", ".join(shown) + more) or "nothing"
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
@@ -65,6 +82,7 @@ def read_npz(path: Path, name: str | None = None, class_names: list[str] | None 
         raise DatasetError(f"{label} is not a .npz file (a .npz is a zip archive of numpy arrays, "
                            "like Keras's mnist.npz).")
     try:
+        _check_declared_array_sizes(path, label)
         with np.load(path, allow_pickle=False) as archive:
             keys = set(archive.files)
             whole_only = {"x", "y"} <= keys and not keys & {"x_train", "y_train"}
@@ -75,7 +93,7 @@ def read_npz(path: Path, name: str | None = None, class_names: list[str] | None 
                     hint = " If it is a zipped image folder, unzip it and pass the folder."
                 raise DatasetError(
                     f"{label} is not a Keras dataset file: it has no {' or '.join(missing)} array "
-                    f"(found: {', '.join(sorted(keys)) or 'nothing'}). A Keras .npz holds x_train, "
+                    f"(found: {_listed_names(keys)}). A Keras .npz holds x_train, "
                     f"y_train, x_test and y_test (or just x and y).{hint}")
             wanted = (("x", "y") if whole_only else
                       ("x_train", "y_train", "x_test", "y_test", "x_val", "y_val"))
@@ -89,11 +107,15 @@ def read_npz(path: Path, name: str | None = None, class_names: list[str] | None 
                 "load those, because they could run code. Save the arrays with numpy.savez."
             ) from None
         raise DatasetError(
-            f"{label} could not be read: the file is damaged or incomplete ({exc}).") from None
+            f"{label} could not be read: the file is damaged or incomplete "
+            f"({_reason(exc)}).") from None
     except _DAMAGED_ZIP_ERRORS as exc:
         raise DatasetError(
             f"{label} could not be read as a .npz file: it is damaged or incomplete "
-            f"({type(exc).__name__}: {exc}).") from None
+            f"({_reason(exc)}).") from None
+    except MemoryError:
+        raise DatasetError(f"{label} holds more data than fits in this computer's memory; use "
+                           "a smaller part of it.") from None
 
     if whole_only:
         x = _as_image_array(arrays["x"], f"{label}: x")
@@ -125,6 +147,42 @@ def read_npz(path: Path, name: str | None = None, class_names: list[str] | None 
     classes = class_names or _default_class_names(present, label)
     return SourceParts(name=name or label, class_names=classes, train=train,
                        validation=splits["validation"], test=splits["test"], noun=noun)
+
+
+def _check_declared_array_sizes(path: Path, label: str) -> None:
+    """Each .npy member's header must describe no more data than the member holds.
+
+    numpy allocates what a header declares before reading a byte of it, so a few-byte file
+    claiming (2**40,) values would otherwise fail with MemoryError or take the memory.
+    """
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with archive.open(info) as member:
+                try:
+                    version = np.lib.format.read_magic(member)
+                    if version == (1, 0):
+                        shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+                    else:
+                        shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+                except _DAMAGED_ZIP_ERRORS:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - numpy's header parser raises tokenize errors too
+                    raise DatasetError(
+                        f"{label} is damaged: the header of its array {info.filename[:-4]} "
+                        f"cannot be read ({type(exc).__name__}).") from None
+                data_bytes = info.file_size - member.tell()
+            if dtype.hasobject:
+                continue  # pickled objects: np.load refuses them with its own message
+            declared = dtype.itemsize
+            for side in shape:
+                declared *= side
+            if declared > data_bytes:
+                raise DatasetError(
+                    f"{label} is damaged: its array {info.filename[:-4]} declares "
+                    f"{'×'.join(map(str, shape)) or 'one'} values ({declared:,} bytes) but holds "
+                    f"only {max(data_bytes, 0):,} bytes. Save the arrays again with numpy.savez.")
 
 
 def _as_image_array(x: np.ndarray, what: str) -> np.ndarray:
@@ -192,28 +250,60 @@ IDX_NAME = re.compile(r"^(train|t10k)-(images|labels)[.-]idx([13])-ubyte(\.gz)?$
 _IMAGES_MAGIC, _LABELS_MAGIC = 0x00000803, 0x00000801
 
 
-def read_maybe_gzipped(path: Path) -> bytes:
-    """A file's bytes, gunzipped if it starts with gzip's magic number (whatever its name)."""
+def read_maybe_gzipped(path: Path) -> bytearray:
+    """An IDX file's bytes, gunzipped if it starts with gzip's magic number (whatever its name).
+
+    Only as many bytes as the IDX header declares (plus one, to notice extra data) are read,
+    so a small .gz that unzips to gigabytes stops after the header's size, and a header
+    declaring more than MAX_DECOMPRESSED_BYTES is refused before anything is allocated.
+    """
     try:
         with open(path, "rb") as handle:
-            head = handle.read(2)
+            gzipped = handle.read(2) == b"\x1f\x8b"
             handle.seek(0)
-            if head != b"\x1f\x8b":
-                return handle.read()
+            if not gzipped:
+                return _read_declared_idx(handle, path.name)
             with gzip.GzipFile(fileobj=handle) as unzipped:
-                data = unzipped.read(MAX_DECOMPRESSED_BYTES + 1)
+                return _read_declared_idx(unzipped, path.name)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise DatasetError(f"{path.name} could not be unzipped: the .gz file is damaged or "
-                           f"incomplete ({exc}). Download it again.") from None
+                           f"incomplete ({_reason(exc)}). Download it again.") from None
     except OSError as exc:
         raise DatasetError(f"{path.name} could not be read ({exc.strerror or exc}).") from None
-    if len(data) > MAX_DECOMPRESSED_BYTES:
-        raise DatasetError(f"{path.name} unzips to more than 512 MB; it is not an "
-                           "MNIST-style file.")
+
+
+def _read_up_to(stream: io.BufferedIOBase, count: int) -> bytearray:
+    """Up to `count` bytes (fewer only where the stream ends), read in chunks: memory follows
+    the data actually there, not what a header claims."""
+    data = bytearray()
+    while len(data) < count:
+        chunk = stream.read(min(count - len(data), 4 << 20))
+        if not chunk:
+            break
+        data += chunk
     return data
 
 
-def parse_idx(data: bytes, file_label: str, expect_images: bool) -> np.ndarray:
+def _read_declared_idx(stream: io.BufferedIOBase, file_label: str) -> bytearray:
+    """The IDX header, then at most one byte more than the values it declares."""
+    data = _read_up_to(stream, 4)
+    if len(data) < 4 or struct.unpack(">I", data)[0] not in (_IMAGES_MAGIC, _LABELS_MAGIC):
+        return data  # parse_idx names what is wrong with it
+    if len(data) == 4:
+        data += _read_up_to(stream, 4 * data[3])
+    if len(data) < 4 or len(data) < 4 + 4 * data[3]:
+        return data  # parse_idx says it is too short, or ends inside its header
+    declared = 1
+    for side in struct.unpack(f">{data[3]}I", data[4:]):
+        declared *= side
+    if declared > MAX_DECOMPRESSED_BYTES:
+        raise DatasetError(f"{file_label} declares {declared:,} values, more than "
+                           f"{MAX_DECOMPRESSED_BYTES // 2**20} MB; it is not an MNIST-style file.")
+    data += _read_up_to(stream, declared + 1)  # +1 byte to notice extra data
+    return data
+
+
+def parse_idx(data: bytes | bytearray, file_label: str, expect_images: bool) -> np.ndarray:
     """The array inside an IDX file: images (N, H, W) or labels (N,), uint8. Raises DatasetError."""
     kind, magic = ("image", _IMAGES_MAGIC) if expect_images else ("label", _LABELS_MAGIC)
     if len(data) < 4:
@@ -339,7 +429,7 @@ def _cifar_batch(data: bytes, file_label: str) -> ArraySplit:
                            "rows of 3,072 pixel values.")
     try:
         y = np.asarray(labels, dtype=np.int64).reshape(-1)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise DatasetError(f"{file_label}: its 'labels' are not class numbers.") from None
     _check_counts(len(pixels), len(y), file_label, "its label list")
     if y.size and (y.min() < 0 or y.max() > 9):
@@ -449,7 +539,7 @@ def read_cifar_archive(path: Path, on_progress: ProgressCallback | None = None) 
         raise
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise DatasetError(f"{label} could not be read: the archive is damaged or incomplete "
-                           f"({type(exc).__name__}: {exc}). Download it again.") from None
+                           f"({_reason(exc)}). Download it again.") from None
     return _cifar_parts(members, label, on_progress)
 
 

@@ -36,6 +36,9 @@ SUPPORTED_FORMATS = frozenset({"PNG", "JPEG", "MPO", "BMP", "GIF", "WEBP", "TIFF
 _DRAFTABLE_FORMATS = frozenset({"JPEG", "MPO"})
 # Above this many pixels an image is worth a note: every read has to shrink it again.
 LARGE_IMAGE_PIXELS = 25_000_000
+# The most memory one decoded picture may take before it is shrunk (the explainer's
+# image_file_to_input refuses the same, with a finer estimate, before decoding).
+MAX_DECODE_BYTES = 200 * 2**20
 _ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 _WIDE_GRAY_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I", "F"})
 
@@ -263,6 +266,14 @@ def decode_image(source: ImageSource, size: tuple[int, int], channels: int) -> n
         try:
             if img.format in _DRAFTABLE_FORMATS:
                 img.draft(mode, (width, height))
+            # A header can claim 12,000 x 12,000 pixels over a few bytes of data; Pillow
+            # allocates the whole picture before finding the data missing.
+            full_w, full_h = img.size
+            per_pixel = 1 if img.mode in ("1", "L", "P") else 4
+            if full_w * full_h * per_pixel > MAX_DECODE_BYTES:
+                raise ImageProblem(
+                    f"{full_w:,}×{full_h:,} pixels: too large to decode safely; shrink it with "
+                    "an image editor")
             img.load()
             if img.mode in _WIDE_GRAY_MODES:
                 img = _to_8bit_gray(img)

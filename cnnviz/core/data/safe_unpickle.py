@@ -60,7 +60,9 @@ def load_restricted_pickle(data: bytes, file_label: str) -> object:
             "CIFAR-10 again from its official site."
         ) from None
     except Exception as exc:  # a damaged pickle can fail in any of numpy's rebuilders
+        detail = "".join(ch if ch.isprintable() else "?" for ch in str(exc).split("\n")[0])
+        detail = detail if len(detail) <= 80 else detail[:77] + "..."
         raise DatasetError(
             f"{file_label} could not be read as a CIFAR-10 batch: the file is damaged or "
-            f"incomplete ({type(exc).__name__}: {exc})."
+            f"incomplete ({type(exc).__name__}{': ' + detail if detail else ''})."
         ) from None
