@@ -615,30 +615,6 @@ def keras_case(base: bytes, rng: random.Random, kind: str) -> bytes:
 # Failures that lie in code this branch does not own, and whose they are: the fuzz reports
 # them in a test of their own (xfail) instead of fixing them here. Each entry is
 # (category, mutation kind or None for any, text in the failure or "" for any, owner).
-HOSTILE = "i13-hostile (spec reader limits, .keras zip-bomb check, model_file_reading.py)"
-LEAD = "open finding for the lead (model_files.py / Keras / h5py)"
-OWNED_ELSEWHERE: list[tuple[str, str | None, str, str]] = [
-    ("spec", "deep-nesting", "", HOSTILE),
-    ("spec", "many-layers", "", HOSTILE),
-    ("spec", None, "unreadable message", HOSTILE + ": spec.py quotes a 5,000-character "
-                                                   "value in full"),
-    ("keras", "config-bomb", "", HOSTILE),
-    ("json", "deep-nesting", "RecursionError", HOSTILE),
-    ("json", "absurd-layer-sizes", "", LEAD + ": a layer declaring 2**40 filters is built; "
-                                             "TensorFlow retries for 10 s, quotes its OOM text"),
-    ("h5", None, "peak memory", LEAD + ": a damaged .h5 header made reading it take 270 MB "
-                                       "(h5#67:smashed, seed 13)"),
-]
-
-
-def owner_elsewhere(category: str, kind: str, problem: str) -> str | None:
-    """Whose code a failure lies in, when it is not this branch's."""
-    for entry_category, entry_kind, text, owner in OWNED_ELSEWHERE:
-        if entry_category == category and entry_kind in (None, kind) and text in problem:
-            return owner
-    return None
-
-
 def absurd_layer_config(config: Any, rng: random.Random) -> Any:
     """A model config whose layer sizes would need terabytes of weights."""
     config = copy.deepcopy(config)

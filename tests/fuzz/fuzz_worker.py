@@ -304,6 +304,24 @@ def outcome_of(call: Callable[[], str]) -> dict[str, Any]:
     return {"outcome": LOADED, "message": detail}
 
 
+def _warm_folder_decoding(workdir: Path) -> None:
+    """Read one clean folder first: folder images are decoded by TensorFlow, whose import
+    and first pipeline are not the reader's memory."""
+    from PIL import Image
+
+    from cnnviz.core.data.dataset_types import LoadOptions
+    from cnnviz.core.data.datasets import load_dataset
+
+    root = workdir / "warm-folder"
+    for label in ("a", "b"):
+        (root / label).mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (6, 5), (40, 90, 200)).save(root / label / "one.png")
+    data = load_dataset(str(root), LoadOptions(target_size=(5, 7), validation_split=0.0))
+    data.train.images([0, 1])
+    for _ in data.train.tf_dataset(2):
+        pass
+
+
 def main(argv: list[str]) -> None:
     plan_path, results_path, workdir_text, first_text = argv
     plan = json.loads(Path(plan_path).read_text())
@@ -323,6 +341,8 @@ def main(argv: list[str]) -> None:
         # One good model opened first: Keras's first load warms caches that are not the
         # reader's memory.
         outcome_of(lambda: check_model(model_files.open_model(workdir / "bases" / "base.keras")))
+    if "image-folder" in categories:
+        _warm_folder_decoding(workdir)
     with open(results_path, "a", encoding="utf-8") as results:
         def record(entry: dict[str, Any]) -> None:
             results.write(json.dumps(entry) + "\n")

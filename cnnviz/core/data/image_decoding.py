@@ -253,6 +253,19 @@ def _has_alpha(img: Image.Image) -> bool:
     return img.mode in _ALPHA_MODES or "transparency" in img.info
 
 
+def _refuse_oversized(img: Image.Image) -> None:
+    """ImageProblem when the (drafted) picture would take more than MAX_DECODE_BYTES.
+
+    A header can claim 12,000 x 12,000 pixels over a few bytes of data; Pillow allocates
+    the whole picture before finding the data missing.
+    """
+    full_w, full_h = img.size
+    per_pixel = 1 if img.mode in ("1", "L", "P") else 4
+    if full_w * full_h * per_pixel > MAX_DECODE_BYTES:
+        raise ImageProblem(f"{full_w:,}×{full_h:,} pixels: too large to decode safely; shrink "
+                           "it with an image editor")
+
+
 def decode_image(source: ImageSource, size: tuple[int, int], channels: int) -> np.ndarray:
     """Decode one image to uint8 (height, width, channels) at size=(height, width).
 
@@ -268,12 +281,7 @@ def decode_image(source: ImageSource, size: tuple[int, int], channels: int) -> n
                 img.draft(mode, (width, height))
             # A header can claim 12,000 x 12,000 pixels over a few bytes of data; Pillow
             # allocates the whole picture before finding the data missing.
-            full_w, full_h = img.size
-            per_pixel = 1 if img.mode in ("1", "L", "P") else 4
-            if full_w * full_h * per_pixel > MAX_DECODE_BYTES:
-                raise ImageProblem(
-                    f"{full_w:,}×{full_h:,} pixels: too large to decode safely; shrink it with "
-                    "an image editor")
+            _refuse_oversized(img)
             img.load()
             if img.mode in _WIDE_GRAY_MODES:
                 img = _to_8bit_gray(img)
@@ -328,6 +336,7 @@ def decode_unresized(source: ImageSource, size: tuple[int, int], channels: int) 
             if img.format in _DRAFTABLE_FORMATS:
                 # Draft mode also reads a colour JPEG's grayscale as its luma, like TF does.
                 img.draft(mode, (width * 2, height * 2) if huge else img.size)
+            _refuse_oversized(img)
             img.load()
             if img.mode in _WIDE_GRAY_MODES:
                 img = _to_8bit_gray(img)

@@ -73,6 +73,48 @@ def is_builtin_layer(entry: LayerEntry) -> bool:
     return entry.class_name in _MODEL_CLASSES or hasattr(keras.layers, entry.class_name)
 
 
+# Far beyond any real layer (VGG16's widest has 4,096 units), and a declared input of more than
+# 2**31 numbers per example: sizes only a damaged or hostile file declares. Building such a
+# layer makes TensorFlow try to allocate terabytes, retry for seconds and fail in its own words.
+MAX_DECLARED_UNITS = 1_000_000
+MAX_DECLARED_INPUT_VALUES = 2**31
+
+
+def _declared_sizes(node: Any, depth: int = 0) -> Iterator[tuple[str, Any]]:
+    """(key, value) for every units/filters/batch shape declared anywhere in a config."""
+    if depth > 64:  # read_json already refuses deeper files; this keeps the walk bounded
+        return
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("units", "filters", "batch_shape", "batch_input_shape"):
+                yield key, value
+            yield from _declared_sizes(value, depth + 1)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _declared_sizes(item, depth + 1)
+
+
+def check_declared_sizes(config: dict[str, Any], file_name: str) -> None:
+    """ModelFileError when the config declares a layer or an input no computer could hold."""
+    for key, value in _declared_sizes(config):
+        if key in ("units", "filters"):
+            if isinstance(value, int) and not isinstance(value, bool) \
+                    and value > MAX_DECLARED_UNITS:
+                raise ModelFileError(
+                    f"{file_name} declares a layer with {value:,} {key}, far more than any "
+                    "real model has; the file is damaged or was not written by Keras.")
+        elif isinstance(value, list):
+            values = 1
+            for dim in value:
+                if isinstance(dim, int) and not isinstance(dim, bool) and dim > 0:
+                    values *= dim
+            if values > MAX_DECLARED_INPUT_VALUES:
+                raise ModelFileError(
+                    f"{file_name} declares an input of {values:,} numbers per example, more "
+                    "than any computer could hold; the file is damaged or was not written by "
+                    "Keras.")
+
+
 def read_model_config(path: Path, kind: str) -> dict[str, Any] | None:
     """The model config stored in the file, or None if it cannot be read cheaply.
 

@@ -32,8 +32,8 @@ from cnnviz.core.inspect.model_file_errors import (
     CustomCodeError, first_line, importable_module, load_failure, weights_mismatch,
 )
 from cnnviz.core.inspect.model_file_reading import (
-    LayerEntry, is_model_config, is_spec_data, keras_version_of, layer_entries, read_json,
-    read_model_config,
+    LayerEntry, check_declared_sizes, is_model_config, is_spec_data, keras_version_of,
+    layer_entries, read_json, read_model_config,
 )
 
 if TYPE_CHECKING:
@@ -274,6 +274,8 @@ def open_model(path: str | Path, weights_path: str | Path | None = None,
                 f"architecture (.json) and choose this file as its weights.")
         config = read_model_config(path, kind)
         remove_stale_temporaries(path)  # what a killed save of this file left beside it
+    if config:
+        check_declared_sizes(config, path.name)
     entries = list(layer_entries(config)) if config else []
 
     model = _load(path, kind, trust, entries, config)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from cnnviz.core.errors import ModelFileError
 
@@ -25,6 +26,10 @@ SUSPICIOUS_TOTAL = 1024 ** 3
 SUSPICIOUS_RATIO = 100
 # The largest models a laptop could hold anyway; beyond this the total is absurd.
 TOTAL_SIZE_LIMIT = 64 * 1024 ** 3
+
+# Weight arrays written with compression by other tools unpack to at most this many times the
+# file (float weights compress poorly; a ratio this high means a hostile or damaged header).
+COMPRESSED_RATIO_LIMIT = 100
 
 _JSON_MEMBERS = {"config.json": CONFIG_SIZE_LIMIT, "metadata.json": METADATA_SIZE_LIMIT}
 
@@ -72,8 +77,10 @@ def check_h5_config(path: Path) -> None:
     """
     import h5py
 
+    size = 0
     try:
         with h5py.File(path, "r") as handle:
+            _check_h5_datasets(handle, path)
             if "model_config" not in handle.attrs:
                 return
             attribute = handle.attrs.get_id("model_config")
@@ -82,6 +89,8 @@ def check_h5_config(path: Path) -> None:
                 size = len(value) if isinstance(value, (str, bytes)) else 0
             else:
                 size = attribute.get_storage_size()
+    except ModelFileError:
+        raise
     except Exception:  # damaged files: the real load says what is wrong
         return
     if size > CONFIG_SIZE_LIMIT:
@@ -89,6 +98,31 @@ def check_h5_config(path: Path) -> None:
             f"{path.name} stores a model config of {_mib(size)}, but a model's config is at "
             f"most a few megabytes; the file is damaged or made to exhaust the memory, so "
             f"cnnviz will not open it.")
+
+
+def _check_h5_datasets(handle: Any, path: Path) -> None:
+    """Refuse an .h5 file whose weight arrays declare more data than the file could hold.
+
+    Keras stores weights uncompressed, so an array's size is at most the file's; a damaged
+    header can declare hundreds of megabytes, which the loader would allocate before reading.
+    Compressed arrays (other writers) may unpack to COMPRESSED_RATIO_LIMIT times the file.
+    """
+    import h5py
+
+    file_size = max(path.stat().st_size, 1)
+    declared: list[int] = []
+
+    def measure(_name: str, item: Any) -> None:
+        if isinstance(item, h5py.Dataset):
+            limit = file_size if item.compression is None else file_size * COMPRESSED_RATIO_LIMIT
+            if item.nbytes > limit:
+                declared.append(int(item.nbytes))
+
+    handle.visititems(measure)
+    if declared:
+        raise ModelFileError(
+            f"{path.name} declares a weight array of {_mib(max(declared))}, more than the "
+            f"file itself holds; the file is damaged, so cnnviz will not open it.")
 
 
 def check_model_file_sizes(path: Path) -> None:

@@ -20,7 +20,7 @@ from cnnviz.core.atomic_save import save_text_atomically
 from cnnviz.core.errors import SpecError
 from cnnviz.core.model.spec_params import (
     NAME_STEMS, check_input_shape, check_param, default_params, is_int, new_layer_params,
-    param_defs,
+    param_defs, shown_value,
 )
 
 FORMAT_NAME = "cnnviz-model-spec"
@@ -183,7 +183,7 @@ def _parse_spec(data: Any) -> ModelSpec:
         raise SpecError(f"This JSON is a '{fmt}' file, not a cnnviz model spec.")
     version = data.get("format_version", FORMAT_VERSION)
     if not is_int(version) or version < 1:
-        raise SpecError(f"'format_version' must be a whole number; got {json.dumps(version)}.")
+        raise SpecError(f"'format_version' must be a whole number; got {shown_value(version)}.")
     if version > FORMAT_VERSION:
         raise SpecError(
             f"This spec was written by a newer cnnviz (format version {version}; this one reads "
@@ -234,7 +234,7 @@ def _parse_layer(index: int, raw: Any) -> LayerSpec:
     name = raw.get("name")
     if name is not None and (not isinstance(name, str) or not name.strip()
                              or not all(ch.isalnum() or ch in "_-." for ch in name)):
-        raise SpecError(f"{where}: 'name' must be letters, digits, '_', '-' or '.'; got {json.dumps(name)}.")
+        raise SpecError(f"{where}: 'name' must be letters, digits, '_', '-' or '.'; got {shown_value(name)}.")
     params = raw.get("params", {})
     if not isinstance(params, dict):
         raise SpecError(f"{where}: 'params' must be an object.")

@@ -25,6 +25,20 @@ MAX_INPUT_SIDE = 4096
 MAX_CHANNELS = 64
 
 
+# A message quotes a wrong value; a hostile file's value can be megabytes long.
+SHOWN_VALUE_LENGTH = 60
+
+
+def shown_value(value: Any) -> str:
+    """A value as JSON for a message, cut short (with "…") when it is long."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return text if len(text) <= SHOWN_VALUE_LENGTH else text[:SHOWN_VALUE_LENGTH - 1] + "…"
+
+
 @dataclass(frozen=True)
 class ParamDef:
     """How one layer parameter is typed, bounded and described.
@@ -205,7 +219,7 @@ def _is_number(value: Any) -> bool:
 
 def check_param(p: ParamDef, value: Any) -> Any:
     """Return the value in canonical form, or raise SpecError(message without layer prefix)."""
-    bad = SpecError(f"'{p.name}' must be {_describe(p)}, but is {json.dumps(value)}.")
+    bad = SpecError(f"'{p.name}' must be {_describe(p)}, but is {shown_value(value)}.")
     if p.kind == "int":
         if not is_int(value) or not p.minimum <= value <= p.maximum:
             raise bad
@@ -238,7 +252,7 @@ def check_param(p: ParamDef, value: Any) -> Any:
         if not all(p.minimum <= v <= p.maximum for v in value):
             if any(v == 0 for v in value) and p.name == "strides":
                 raise SpecError(
-                    f"'strides' of 0 would never move the window. Use 1 or more, got {list(value)}."
+                    f"'strides' of 0 would never move the window. Use 1 or more, got {shown_value(list(value))}."
                 )
             raise bad
         return [int(value[0]), int(value[1])]
@@ -261,7 +275,7 @@ def check_input_shape(value: Any) -> tuple[int, int, int]:
             or not all(is_int(v) for v in value)):
         raise SpecError(
             f"'input_shape' must be three whole numbers [height, width, channels], "
-            f"like [28, 28, 1]; got {json.dumps(value)}."
+            f"like [28, 28, 1]; got {shown_value(value)}."
         )
     h, w, c = value
     if not (1 <= h <= MAX_INPUT_SIDE and 1 <= w <= MAX_INPUT_SIDE):

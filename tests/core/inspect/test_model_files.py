@@ -564,3 +564,34 @@ def test_a_missing_custom_object_is_named_with_one_article(tmp_path: Path) -> No
                          trust=False, entries=[])
     assert "m.keras uses the custom object 'swishy', whose Python code" in str(error)
     assert "the the" not in str(error)
+
+
+# ---------------------------------------------------------------- absurd declared sizes
+
+
+@pytest.mark.parametrize("where, value, words", [
+    ("units", 2**40, "1,099,511,627,776 units"),
+    ("batch_shape", [None, 2**31, 2**31, 3], "numbers per example"),
+])
+def test_an_architecture_declaring_absurd_sizes_is_refused_before_tensorflow_builds_it(
+        tmp_path: Path, where: str, value, words: str) -> None:
+    config = json.loads(tiny_model().to_json())
+    layers = config["config"]["layers"]
+    if where == "units":
+        next(layer for layer in layers if layer["class_name"] == "Dense")["config"]["units"] = value
+    else:
+        layers[0]["config"]["batch_shape"] = value
+    path = tmp_path / "absurd.json"
+    path.write_text(json.dumps(config))
+    with pytest.raises(ModelFileError) as caught:
+        open_model(path)
+    assert words in assert_one_sentence(caught.value, "absurd.json")
+
+
+def test_a_wide_real_layer_is_not_mistaken_for_an_absurd_one(tmp_path: Path) -> None:
+    import keras
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4096)])
+    path = tmp_path / "wide.json"
+    path.write_text(model.to_json())
+    assert open_model(path).model.count_params() == 4 * 4096 + 4096

@@ -97,3 +97,27 @@ def test_an_h5_model_with_a_huge_config_attribute_is_refused(tmp_path, monkeypat
     for open_it in (load_model_file, open_model):
         with pytest.raises(ModelFileError, match="stores a model config of 16 MB"):
             open_it(path)
+
+
+def test_an_h5_model_whose_weight_array_declares_more_than_the_file_holds_is_refused(tmp_path):
+    """HDF5 allocates an unwritten array's space lazily: a few kilobytes of file can declare
+    400 MB of weights that the loader would allocate before finding them empty."""
+    import h5py
+    import keras
+
+    path = tmp_path / "hollow.h5"
+    keras.Sequential([keras.Input((8,)), keras.layers.Dense(4)]).save(path)
+    with h5py.File(path, "a") as handle:
+        handle.create_dataset("model_weights/hollow", shape=(100_000_000,), dtype="float32")
+    assert path.stat().st_size < 100_000
+    for open_it in (load_model_file, open_model):
+        with pytest.raises(ModelFileError, match=r"declares a weight array of 381 MB, more than"):
+            open_it(path)
+
+
+def test_a_saved_h5_model_passes_the_weight_array_check(tmp_path):
+    import keras
+
+    path = tmp_path / "fine.h5"
+    keras.Sequential([keras.Input((8,)), keras.layers.Dense(300)]).save(path)
+    assert load_model_file(path).count_params() == 8 * 300 + 300

@@ -61,3 +61,15 @@ def test_a_deep_but_legal_json_still_reads(tmp_path):
     path = tmp_path / "ok.json"
     path.write_text(json.dumps(dense_stack(5).to_dict()), encoding="utf-8")
     assert len(load_spec(path).layers) == 5
+
+
+def test_a_long_wrong_value_is_quoted_short(tmp_path) -> None:
+    from cnnviz.core.model.spec import load_spec
+
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps({"format": "cnnviz-model-spec", "format_version": 1,
+                                "input_shape": [28, 28, "x" * 5000], "layers": []}))
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    message = str(caught.value)
+    assert len(message) < 200 and "xxx…" in message
