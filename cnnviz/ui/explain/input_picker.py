@@ -286,7 +286,9 @@ class InputPicker(QWidget):
                    if self._input_shape is not None else None)
         show_message(self.dataset_message, problem)
         if problem is None:
-            description = (f"Image #{index} of all {split.count:,} ({class_name})"
+            # The same words as `cnnviz explain` prints for this image.
+            description = (f"image #{index} of {split_phrase(self._dataset, 'all')} "
+                           f"(label {class_name})"
                            if self._split_name == "all" else
                            f"{SPLIT_TITLES[self._split_name]} image #{index} of "
                            f"{split.count:,} ({class_name})")

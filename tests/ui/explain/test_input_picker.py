@@ -285,5 +285,5 @@ def test_a_whole_source_is_browsed_whole_numbered_like_the_cli(qtbot, picker):
     image, description, label = picker.chosen[-1]
     np.testing.assert_array_equal(image, whole.images([7])[0] / np.float32(255))
     assert label == int(whole.labels()[7])
-    assert description == f"Image #7 of all 12 ({CLASS_NAMES[label]})"
+    assert description == f"image #7 of all 12 images of t10k (label {CLASS_NAMES[label]})"
     assert picker.index_spin.text() == "#7" and picker.index_spin.maximum() == 11
