@@ -38,7 +38,10 @@ CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
 MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024
 # A CIFAR-10 batch is 31 MB; anything far bigger under that name is not one.
 MAX_CIFAR_MEMBER_BYTES = 256 * 1024 * 1024
-_DAMAGED_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError)
+# NotImplementedError: zipfile's answer to a flag it does not support (encryption, say),
+# which a flipped bit in a member header also produces.
+_DAMAGED_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError,
+                       NotImplementedError)
 
 
 def _reason(exc: BaseException) -> str:

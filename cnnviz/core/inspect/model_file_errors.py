@@ -113,6 +113,9 @@ def load_failure(path: Path, kind: str, exc: BaseException, trust: bool,
 def first_line(text: str, limit: int = 160) -> str:
     """The first line of an exception's text, cut to `limit` characters."""
     line = text.strip().splitlines()[0] if text.strip() else ""
+    # A damaged file's bytes end up quoted in Keras's messages; a terminal or a dialog
+    # should not receive control or direction-changing characters.
+    line = "".join(ch if ch.isprintable() else "?" for ch in line)
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 

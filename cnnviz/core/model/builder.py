@@ -135,6 +135,8 @@ def load_failure_message(path: Path, exc: BaseException, trust: bool) -> str:
         return (f"{path.name} is damaged or is not a Keras model file (it may be truncated "
                 f"by an interrupted download or copy).")
     first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    # Keras quotes a damaged file's bytes; keep control and direction characters out.
+    first_line = "".join(ch if ch.isprintable() else "?" for ch in first_line)
     if len(first_line) > 160:
         first_line = first_line[:157] + "..."
     return f"Cannot load {path.name} as a Keras model: {first_line}"

@@ -170,6 +170,20 @@ def test_folder_image_whose_header_claims_12000_squared_pixels_is_not_allocated(
     dataset = load_dataset(str(root))
     split = dataset.train if "liar" in " ".join(dataset.train.paths) else dataset.validation
     index = next(i for i, p in enumerate(split.paths) if "liar" in p)
+    split.images([1 - min(index, 1)])  # a good image first: TensorFlow's import is not the liar's
     peak, raised = peak_while(lambda: split.images([index]))
     assert raised is None and peak < SMALL_PEAK
     assert any("too large to decode safely" in note for note in dataset.report.notes)
+
+
+def test_npz_member_flagged_as_encrypted_is_reported_as_damaged(tmp_path):
+    """A flipped bit in a member's flags asks zipfile for encryption it does not support."""
+    path = write_npz(tmp_path / "flagged.npz", good_members())
+    data = bytearray(path.read_bytes())
+    local = data.index(b"PK\x03\x04")
+    data[local + 6] |= 0x40  # general purpose flag bit 6: strong encryption
+    central = data.index(b"PK\x01\x02")
+    data[central + 8] |= 0x40
+    path.write_bytes(bytes(data))
+    with pytest.raises(DatasetError, match="damaged or incomplete"):
+        load_dataset(str(path))

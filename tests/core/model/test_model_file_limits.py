@@ -121,3 +121,11 @@ def test_a_saved_h5_model_passes_the_weight_array_check(tmp_path):
     path = tmp_path / "fine.h5"
     keras.Sequential([keras.Input((8,)), keras.layers.Dense(300)]).save(path)
     assert load_model_file(path).count_params() == 8 * 300 + 300
+
+
+def test_a_keras_message_quoting_damaged_bytes_is_made_printable(tmp_path):
+    from cnnviz.core.model.builder import load_failure_message
+
+    message = load_failure_message(tmp_path / "model.h5",
+                                   ValueError("Received: config=\u202e\x00é"), trust=False)
+    assert message.endswith("config=??é") and message.isprintable()
