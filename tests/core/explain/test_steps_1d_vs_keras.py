@@ -281,7 +281,7 @@ def test_global_pooling_1d_matches_keras_and_points_at_each_maximum(cls, keepdim
         close(values, x.mean(axis=0))
 
 
-# ----------------------------------------------------------------------------- the rest on (steps, channels)
+# --------------------------------------------------------------- the rest on (steps, channels)
 
 def test_elementwise_layers_work_on_a_sequence():
     rng = np.random.default_rng(6)
