@@ -276,3 +276,35 @@ def test_conv1d_kernels_are_copies_of_every_conv1d_kernel(signal_model):
     kernels["c3"][...] = 0
     assert np.abs(layer.kernel.numpy()).sum() > 0
     assert conv_kernels(signal_model) == {}
+
+
+def test_the_keras_tutorials_sequence_classifier_is_explained_at_every_step():
+    """The 1-D example of Keras's Sequential guide (105,729 parameters), built with Keras."""
+    keras.utils.set_random_seed(15)
+    model = keras.Sequential([
+        keras.Input((64, 100)),
+        keras.layers.Conv1D(64, 3, activation="relu"),
+        keras.layers.Conv1D(64, 3, activation="relu"),
+        keras.layers.MaxPooling1D(3),
+        keras.layers.Conv1D(128, 3, activation="relu"),
+        keras.layers.Conv1D(128, 3, activation="relu"),
+        keras.layers.GlobalAveragePooling1D(),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    assert model.count_params() == 105_729
+    signal = np.random.default_rng(22).normal(size=(64, 100)).astype(np.float32)
+    probe = ActivationProbe(model)
+    forward = probe.run(signal)
+    steps = [probe.steps(forward, i) for i in range(len(forward.layers))]
+    assert [s.kind for s in steps] == ["conv1d", "conv1d", "pool1d", "conv1d", "conv1d",
+                                       "global_pool1d", "dropout", "dense"]
+    assert [s.output.shape for s in steps] == [(62, 64), (60, 64), (20, 64), (18, 128),
+                                               (16, 128), (128,), (128,), (1,)]
+    for s, layer in zip(steps, model.layers):
+        np.testing.assert_allclose(s.output, keras_output_of(model, layer.output, signal),
+                                   rtol=RTOL, atol=ATOL)
+        if s.kind in ("conv1d", "pool1d"):
+            out_steps, count = s.output.shape
+            values = [s.frame(t, k).output for t in range(out_steps) for k in range(count)]
+            np.testing.assert_allclose(values, s.output.reshape(-1), rtol=RTOL, atol=ATOL)

@@ -9,7 +9,9 @@ the bias, the value before and after the activation.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import json
 
 import numpy as np
 import pytest
@@ -18,10 +20,12 @@ keras = pytest.importorskip("keras")
 
 from cnnviz.core.errors import ExplainError
 from cnnviz.core.explain.frames import (
-    ActivationSteps, BatchNormSteps, DenseSteps, DropoutSteps, FlattenSteps, GenericSteps,
-    InputSteps,
+    ActivationSteps, BatchNormSteps, ConvFrame, DenseSteps, DropoutSteps, FlattenSteps,
+    GenericSteps, InputSteps, PoolFrame,
 )
-from cnnviz.core.explain.frames_1d import Conv1DSteps, GlobalPool1DSteps, Pool1DSteps
+from cnnviz.core.explain.frames_1d import (
+    Conv1DFrame, Conv1DSteps, GlobalPool1DSteps, Pool1DFrame, Pool1DSteps,
+)
 from cnnviz.core.explain.steps import explain_layer
 from cnnviz.core.explain.steps_1d import sequence_padding
 
@@ -154,6 +158,26 @@ def test_conv1d_causal_output_never_reads_a_later_step():
         assert frame.input_steps[-1] == t     # the kernel's last cell reads step t itself
         assert frame.input_steps.tolist() == [t - 6, t - 4, t - 2, t]
         assert frame.inside.tolist() == [s >= 0 for s in frame.input_steps]
+
+
+def field_names(cls) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+def test_1d_frames_use_the_2d_frames_names_for_the_same_numbers():
+    """`cnnviz explain --json` prints a frame's fields: a 1-D frame has the 2-D frame's keys,
+    with one position (out_t, start, input_steps) where a 2-D frame has two."""
+    assert field_names(Conv1DFrame) - {"out_t", "start", "input_steps"} == \
+        field_names(ConvFrame) - {"out_y", "out_x", "top", "left"}
+    assert field_names(Pool1DFrame) - {"out_t", "start", "input_steps"} == \
+        field_names(PoolFrame) - {"out_y", "out_x", "top", "left"}
+    x = np.random.default_rng(4).normal(size=(8, 2)).astype(np.float32)
+    layer = keras.layers.Conv1D(2, 3, padding="same")
+    frame = explain_layer(layer, x, run_layer(layer, x)).frame(0, 1)
+    printed = json.loads(json.dumps({key: value.tolist() if isinstance(value, np.ndarray)
+                                     else value for key, value in dataclasses.asdict(frame).items()}))
+    assert printed["input_steps"] == [-1, 0, 1] and printed["inside"] == [False, True, True]
+    assert printed["window"][0] == [0.0, 0.0] and len(printed["channel_sums"]) == 2
 
 
 def test_conv1d_frame_outside_the_output_is_a_readable_error():
