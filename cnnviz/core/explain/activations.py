@@ -1,4 +1,4 @@
-"""Every layer's output for one input image, from one Keras call.
+"""Every layer's output for one input (an image, or a signal: steps × channels) from one Keras call.
 
 `ActivationProbe(model)` builds a single multi-output `keras.Model` once, whose outputs are
 every layer's output (and any intermediate tensor a layer reads), for `keras.Sequential`
@@ -45,7 +45,7 @@ class ForwardPass:
     """The model on one image: the image, every layer's record in model.layers order, and the
     model's output vector (None when the output is not a 1-D vector)."""
 
-    image: np.ndarray                   # (H, W, C) float32, as given to run()
+    image: np.ndarray                   # (H, W, C), or (steps, C) for a signal, as run() got it
     layers: list[LayerRecord] = field(default_factory=list)
     probabilities: np.ndarray | None = None
 
@@ -55,6 +55,10 @@ class ForwardPass:
             if record.name == name:
                 return record.index
         raise ExplainError(f"The model has no layer called '{name}'.")
+
+
+# How an input of each rank (without the batch axis) is named in messages.
+_INPUT_WORDS = {2: ("a signal", "steps × channels"), 3: ("an image", "height × width × channels")}
 
 
 def _shape_text(shape: tuple[Any, ...]) -> str:
@@ -142,17 +146,26 @@ class ActivationProbe:
         if not fits:
             hint = ""
             if array.ndim == len(expected) - 1 and expected[-1] == 1:
-                hint = " A grayscale image needs its channel axis: image[..., None]."
+                hint = (" A single-channel series needs its channel axis: series[:, None]."
+                        if len(expected) == 2 else
+                        " A grayscale image needs its channel axis: image[..., None].")
+            got = _shape_text(tuple(array.shape))
+            if array.ndim != len(expected) and array.ndim in _INPUT_WORDS:
+                got = f"{_INPUT_WORDS[array.ndim][0]} of {got} ({_INPUT_WORDS[array.ndim][1]})"
+            else:
+                got = f"one of {got}"
+            what, axes = _INPUT_WORDS.get(len(expected), ("an input", "without the batch axis"))
             raise ExplainError(
-                f"The model expects an image of {_shape_text(expected)} (height × width × "
-                f"channels), but got one of {_shape_text(tuple(array.shape))}.{hint}")
+                f"The model expects {what} of {_shape_text(expected)} ({axes}), but got "
+                f"{got}.{hint}")
         if not np.all(np.isfinite(array)):
             raise ExplainError("The image contains values that are not numbers (NaN or "
                                "infinity); the model cannot be run on it.")
         return array
 
     def run(self, image: np.ndarray) -> ForwardPass:
-        """Every layer's inputs and output for `image` ((H, W, C) float32, usually in [0, 1]).
+        """Every layer's inputs and output for `image` ((H, W, C) float32, usually in [0, 1], or
+        a signal (steps, C) for a 1-D model): a Conv1D layer's output is (steps, filters).
 
         Raises ExplainError when the image does not have the model's input shape.
         """
@@ -204,13 +217,23 @@ class ActivationProbe:
                           output=forward_pass.image)
 
 
+def _kernels_of(model: "keras.Model", layer_type: str) -> dict[str, np.ndarray]:
+    kernels: dict[str, np.ndarray] = {}
+    for layer in model.layers:
+        if type(layer).__name__ == layer_type:
+            kernels[layer.name] = np.array(layer.kernel.numpy(), dtype=np.float32)
+        elif hasattr(layer, "layers"):
+            kernels.update(_kernels_of(layer, layer_type))
+    return kernels
+
+
 def conv_kernels(model: "keras.Model") -> dict[str, np.ndarray]:
     """Every Conv2D layer's kernel, (kh, kw, C, F) float32 copies keyed by layer name (layers of
     nested models included), for filter grids."""
-    kernels: dict[str, np.ndarray] = {}
-    for layer in model.layers:
-        if type(layer).__name__ == "Conv2D":
-            kernels[layer.name] = np.array(layer.kernel.numpy(), dtype=np.float32)
-        elif hasattr(layer, "layers"):
-            kernels.update(conv_kernels(layer))
-    return kernels
+    return _kernels_of(model, "Conv2D")
+
+
+def conv1d_kernels(model: "keras.Model") -> dict[str, np.ndarray]:
+    """Every Conv1D layer's kernel, (k, C, F) float32 copies keyed by layer name (layers of
+    nested models included), for the learned filters drawn as stem plots."""
+    return _kernels_of(model, "Conv1D")

@@ -6,7 +6,8 @@ explain view draws them and `cnnviz explain --json` prints them. `ConvSteps.fram
 for one per playback step); `softmax_steps` spells softmax out for one vector. Arrays are
 float32 numpy arrays without the batch axis, laid out as Keras lays them out (height, width,
 channels). Every number here must equal what Keras computes for the layer
-(tests/core/explain/test_steps_vs_keras.py).
+(tests/core/explain/test_steps_vs_keras.py). The sequence layers' steps (Conv1D, 1-D pooling)
+live in frames_1d.py, with the same field names where the meaning is the same.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Learning, kept: filters, feature maps and the prediction for one pinned input, per epoch.
 
 While a model trains, `take_snapshot` copies what a student wants to watch change (every
-Conv2D kernel, every layer's output for the pinned image, the class probabilities) and a
+Conv2D and Conv1D kernel, every layer's output for the pinned input, the class probabilities) and a
 `LearningHistory` keeps one `EpochSnapshot` per epoch, so a slider can replay how the
 filters grew out of random noise.
 
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 import numpy as np
 
-from cnnviz.core.explain.activations import conv_kernels
+from cnnviz.core.explain.activations import conv1d_kernels, conv_kernels
 
 if TYPE_CHECKING:
     import keras
@@ -76,7 +76,7 @@ def class_probabilities(output: np.ndarray) -> np.ndarray:
 class EpochSnapshot:
     """What the model looked like after `epoch` completed epochs (0 = random start).
 
-    kernels: Conv2D layer name → (kh, kw, C, F) weights, copies.
+    kernels: Conv2D layer name → (kh, kw, C, F) weights, Conv1D layer name → (k, C, F), copies.
     feature_maps: layer name → that layer's output for the pinned input, no batch axis.
     probabilities: class probabilities for the pinned input (see `class_probabilities`).
     logs: the epoch's figures (loss, accuracy, val_loss, val_accuracy), empty at the start.
@@ -236,11 +236,12 @@ def _pinned_input(model: "keras.Model", image: np.ndarray) -> np.ndarray:
 def take_snapshot(model: "keras.Model", image: np.ndarray, epoch: int,
                   logs: dict[str, float] | None = None, probe: Probe | None = None,
                   ) -> EpochSnapshot:
-    """Copy the model's conv kernels and its answer for the pinned `image`, now.
+    """Copy the model's conv kernels (Conv2D and Conv1D) and its answer for the pinned `image`, now.
 
     Args:
         model: a built Keras model (Sequential or functional).
-        image: the pinned input, (H, W, C) or (H, W) or with a batch axis of 1.
+        image: the pinned input, (H, W, C) or (H, W), a signal (steps, C) or (steps,), or
+            any of these with a batch axis of 1.
         epoch: completed epochs (0 = random start; Keras's 0-based epoch + 1 at epoch end).
         logs: that epoch's figures; copied.
         probe: the model's `ActivationProbe` (made here when None). Pass one in when taking
@@ -252,7 +253,8 @@ def take_snapshot(model: "keras.Model", image: np.ndarray, epoch: int,
         from cnnviz.core.explain.activations import ActivationProbe
 
         probe = ActivationProbe(model)
-    return snapshot_of(probe.run(_pinned_input(model, image)), conv_kernels(model), epoch, logs)
+    kernels = {**conv_kernels(model), **conv1d_kernels(model)}
+    return snapshot_of(probe.run(_pinned_input(model, image)), kernels, epoch, logs)
 
 
 def snapshot_of(result: ProbeResult, kernels: dict[str, np.ndarray], epoch: int,

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:
     from cnnviz.core.explain.frames import LayerSteps
 
@@ -110,6 +112,38 @@ _GLOBAL_POOL_END = (
     "was. Nothing here is learned."
 )
 
+# The same ideas along a sequence (a signal: steps × channels), for the 1-D layers.
+_POOL1D_BASE = (
+    "Pooling makes a sequence shorter. A small window, often 2 steps long, slides along each "
+    "channel, and everything under the window is replaced by one number."
+)
+_POOL1D_SENTENCES = {
+    "max": "<b>Max pooling</b> keeps the largest value in the window. If a filter found its "
+           "pattern anywhere in that stretch, the strongest response survives, so the exact "
+           "moment matters a bit less.",
+    "average": "<b>Average pooling</b> keeps the mean of the values in the window: a smoother, "
+               "gentler summary of the stretch. At a padded end only the real values count.",
+}
+_POOL1D_END = (
+    "A window of 2 moving 2 steps at a time halves the length: 150 steps become 75. Pooling "
+    "has no weights: nothing in it is learned."
+)
+
+_GLOBAL_POOL1D_BASE = (
+    "Global pooling uses a window as long as the whole sequence. Each channel, however many "
+    "steps it has, becomes one single number, so 64 channels become a list of 64 numbers."
+)
+_GLOBAL_POOL1D_SENTENCES = {
+    "max": "<b>Global max pooling</b> keeps each channel's largest value: how strongly the "
+           "pattern appeared at its best moment.",
+    "average": "<b>Global average pooling</b> keeps each channel's mean: how strongly the "
+               "pattern appeared over the whole signal.",
+}
+_GLOBAL_POOL1D_END = (
+    "It no longer matters when a pattern happened, only how strongly, and sequences of "
+    "different lengths all give lists of the same size. Nothing here is learned."
+)
+
 _LESSONS: dict[str, Lesson] = {
     "input": Lesson("The input image", (
         "This is what the network sees: a grid of numbers, one for each pixel. A grayscale "
@@ -128,6 +162,24 @@ _LESSONS: dict[str, Lesson] = {
         "weights until the filters react to useful patterns: early layers often find edges "
         "and spots, later layers combine them into parts of shapes. Red marks places where a "
         "filter's sum is positive, blue where it is negative.",
+    )),
+    "signal": Lesson("The input signal", (
+        "This is what the network sees: a sequence of numbers measured one after another, "
+        "such as a sensor read 150 times. Each moment is a <b>step</b>. A signal can have "
+        "several <b>channels</b> measured side by side, like the three axes of a motion "
+        "sensor; each channel is drawn as its own line.",
+        "The network never sees the curve as a picture, only the numbers, and it has "
+        "learned which shapes of those numbers tend to go with which answer.",
+    )),
+    "conv1d": Lesson("1-D convolution", (
+        "A 1-D convolution slides a short row of weights, the <b>kernel</b>, along the "
+        "signal. At each step it multiplies the values under the kernel by its weights, "
+        "channel by channel, adds up all the products and a bias: one number of the output "
+        "sequence. Each filter makes its own sequence, high where its shape appears.",
+        "<b>Padding</b> adds zeros at the ends so the kernel can reach them: 'same' at both "
+        "ends, 'causal' only before the start, so each output sees the present and the past, "
+        "never the future. <b>Dilation</b> spreads the weights apart, reading every second "
+        "step for a dilation of 2, so a short kernel covers a longer stretch.",
     )),
     "batchnorm": Lesson("Batch normalization", (
         "During training this layer kept track of each channel's typical average (the "
@@ -189,8 +241,10 @@ _LESSONS: dict[str, Lesson] = {
 
 LESSON_KINDS: tuple[str, ...] = (
     "input", "conv", "pool", "global_pool", "activation", "batchnorm", "dropout", "flatten",
-    "dense", "softmax", "generic",
+    "dense", "softmax", "generic", "signal", "conv1d", "pool1d", "global_pool1d",
 )
+# The kinds whose lesson depends on "max" or "average".
+POOLING_KINDS: tuple[str, ...] = ("pool", "global_pool", "pool1d", "global_pool1d")
 
 
 def normalize_function(function: str | None) -> str | None:
@@ -213,49 +267,60 @@ def _activation_lesson(function: str | None) -> Lesson:
     return Lesson(f"Activation: {title}", (_ACTIVATION_BASE, sentence))
 
 
-def _pool_lesson(function: str | None) -> Lesson:
-    if function in _POOL_SENTENCES:
+def _pool_lesson(function: str | None, along_a_sequence: bool = False) -> Lesson:
+    base, sentences, end = ((_POOL1D_BASE, _POOL1D_SENTENCES, _POOL1D_END) if along_a_sequence
+                            else (_POOL_BASE, _POOL_SENTENCES, _POOL_END))
+    suffix = " along a sequence" if along_a_sequence else ""
+    if function in sentences:
         title = "Max pooling" if function == "max" else "Average pooling"
-        return Lesson(title, (_POOL_BASE, _POOL_SENTENCES[function], _POOL_END))
+        return Lesson(title + suffix, (base, sentences[function], end))
     both = ("<b>Max pooling</b> keeps the largest value in each window; <b>average "
             "pooling</b> keeps their mean.")
-    return Lesson("Pooling", (_POOL_BASE, both, _POOL_END))
+    return Lesson("Pooling" + suffix, (base, both, end))
 
 
-def _global_pool_lesson(function: str | None) -> Lesson:
-    if function in _GLOBAL_POOL_SENTENCES:
+def _global_pool_lesson(function: str | None, along_a_sequence: bool = False) -> Lesson:
+    base, sentences, end = (
+        (_GLOBAL_POOL1D_BASE, _GLOBAL_POOL1D_SENTENCES, _GLOBAL_POOL1D_END) if along_a_sequence
+        else (_GLOBAL_POOL_BASE, _GLOBAL_POOL_SENTENCES, _GLOBAL_POOL_END))
+    suffix = " along a sequence" if along_a_sequence else ""
+    if function in sentences:
         title = "Global max pooling" if function == "max" else "Global average pooling"
-        return Lesson(title, (_GLOBAL_POOL_BASE, _GLOBAL_POOL_SENTENCES[function],
-                              _GLOBAL_POOL_END))
-    both = "It keeps either each map's largest value (max) or its mean (average)."
-    return Lesson("Global pooling", (_GLOBAL_POOL_BASE, both, _GLOBAL_POOL_END))
+        return Lesson(title + suffix, (base, sentences[function], end))
+    what = "channel" if along_a_sequence else "map"
+    both = f"It keeps either each {what}'s largest value (max) or its mean (average)."
+    return Lesson("Global pooling" + suffix, (base, both, end))
 
 
 def lesson_for(kind: str, function: str | None = None) -> Lesson:
     """The lesson for a layer kind (one of LESSON_KINDS; unknown kinds get the generic one).
 
     `function` refines it: the activation's Keras name for "activation" ("relu", "sigmoid",
-    ...), "max" or "average" for "pool" and "global_pool"; other kinds ignore it.
+    ...), "max" or "average" for the pooling kinds (POOLING_KINDS); other kinds ignore it.
+    The 1-D kinds ("signal", "conv1d", "pool1d", "global_pool1d") speak of steps of a signal.
     """
     function = normalize_function(function)
     if kind == "activation":
         return _activation_lesson(function)
-    if kind == "pool":
-        return _pool_lesson(function)
-    if kind == "global_pool":
-        return _global_pool_lesson(function)
+    if kind in ("pool", "pool1d"):
+        return _pool_lesson(function, along_a_sequence=kind == "pool1d")
+    if kind in ("global_pool", "global_pool1d"):
+        return _global_pool_lesson(function, along_a_sequence=kind == "global_pool1d")
     return _LESSONS.get(kind, _LESSONS["generic"])
 
 
 def lesson_for_steps(steps: "LayerSteps") -> Lesson:
     """The lesson that fits one explained layer (any `cnnviz.core.explain.frames.LayerSteps`).
 
-    An activation that is softmax gets the softmax lesson; pooling gets its mode's lesson.
+    An activation that is softmax gets the softmax lesson; pooling gets its mode's lesson; an
+    input of steps × channels (a signal) gets the signal lesson.
     """
     kind = steps.kind
     if kind == "activation":
         function = normalize_function(getattr(steps, "function", None))
         return lesson_for("softmax") if function == "softmax" else lesson_for(kind, function)
-    if kind in ("pool", "global_pool"):
+    if kind in POOLING_KINDS:
         return lesson_for(kind, getattr(steps, "mode", None))
+    if kind == "input" and np.ndim(steps.input) == 2:
+        return lesson_for("signal")
     return lesson_for(kind)

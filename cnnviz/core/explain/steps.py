@@ -6,7 +6,10 @@ values for playback). Every number equals what Keras
 computes, to float32 round-off (tests/core/test_steps_vs_keras.py). A layer the explainer
 cannot animate becomes `GenericSteps` with a note a student can read.
 
-Spatial layers live in steps_spatial.py, the activation functions in activation_functions.py.
+Spatial layers live in steps_spatial.py, sequence layers (Conv1D, 1-D pooling) in steps_1d.py,
+the activation functions in activation_functions.py. Dense, Dropout, BatchNormalization,
+Flatten and the activation layers work on an image (height, width, channels) and a sequence
+(steps, channels) alike.
 No TensorFlow is imported: the layer objects are only read.
 """
 
@@ -25,6 +28,7 @@ from cnnviz.core.explain.frames import (
     ActivationSteps, BatchNormSteps, DenseSteps, DropoutSteps, FlattenSteps, GenericSteps,
     InputSteps, LayerSteps, softmax_steps,
 )
+from cnnviz.core.explain.steps_1d import explain_conv1d, explain_global_pool1d, explain_pool1d
 from cnnviz.core.explain.steps_spatial import (
     NO_ANIMATION, explain_conv, explain_global_pool, explain_pool,
 )
@@ -183,8 +187,9 @@ def explain_layer(layer: Any,
                   layer_input: np.ndarray | list[np.ndarray] | tuple[np.ndarray, ...],
                   layer_output: np.ndarray) -> LayerSteps:
     """What `layer` (a Keras layer) did to `layer_input`, giving `layer_output` (both without the
-    batch axis): ConvSteps, PoolSteps, DenseSteps, ... or GenericSteps with a note when the
-    explainer has no animation for it. Raises ExplainError when the arrays do not fit the layer.
+    batch axis): ConvSteps, PoolSteps, Conv1DSteps, Pool1DSteps, DenseSteps, ... or
+    GenericSteps with a note when the explainer has no animation for it. Raises ExplainError
+    when the arrays do not fit the layer.
     """
     layer_type = type(layer).__name__
     if isinstance(layer_input, (list, tuple)):
@@ -200,6 +205,12 @@ def explain_layer(layer: Any,
         return explain_pool(layer, layer_input, layer_output)
     if layer_type in ("GlobalMaxPooling2D", "GlobalAveragePooling2D"):
         return explain_global_pool(layer, layer_input, layer_output)
+    if layer_type == "Conv1D":
+        return explain_conv1d(layer, layer_input, layer_output)
+    if layer_type in ("MaxPooling1D", "AveragePooling1D"):
+        return explain_pool1d(layer, layer_input, layer_output)
+    if layer_type in ("GlobalMaxPooling1D", "GlobalAveragePooling1D"):
+        return explain_global_pool1d(layer, layer_input, layer_output)
     if layer_type in ("Activation", "ReLU", "LeakyReLU", "ELU", "Softmax"):
         return explain_activation(layer, layer_input, layer_output)
     if layer_type == "BatchNormalization":

@@ -9,7 +9,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from cnnviz.core.explain.activations import ActivationProbe, conv_kernels
+from cnnviz.core.explain.activations import ActivationProbe, conv1d_kernels, conv_kernels
 from cnnviz.core.model.builder import build_model
 from cnnviz.core.errors import ExplainError
 from cnnviz.core.explain.frames import ConvSteps, DenseSteps, GenericSteps, InputSteps
@@ -188,3 +188,123 @@ def test_small_vgg_batchnorm_and_dropout_steps_reproduce_the_forward_pass():
         elif kind == "conv":
             np.testing.assert_allclose(steps.frame(0, 0, 0).output, steps.output[0, 0, 0],
                                        rtol=RTOL, atol=ATOL)
+
+
+# ----------------------------------------------------------------------------- 1-D models
+
+@pytest.fixture(scope="module")
+def signal_model():
+    """A 1-D stack with every sequence layer kind: (40, 6) signals → one sigmoid unit."""
+    keras.utils.set_random_seed(14)
+    return keras.Sequential([
+        keras.Input((40, 6)),
+        keras.layers.Conv1D(8, 3, activation="relu", name="c1"),
+        keras.layers.Conv1D(8, 3, padding="causal", dilation_rate=2, name="causal"),
+        keras.layers.MaxPooling1D(3, name="pool"),
+        keras.layers.BatchNormalization(name="norm"),
+        keras.layers.Conv1D(16, 5, strides=2, padding="same", activation="tanh", name="c3"),
+        keras.layers.AveragePooling1D(2, padding="same", name="avg"),
+        keras.layers.Dropout(0.5, name="drop"),
+        keras.layers.GlobalAveragePooling1D(name="gap"),
+        keras.layers.Dense(1, activation="sigmoid", name="out"),
+    ])
+
+
+def test_1d_model_every_layer_is_a_steps_by_channels_map_equal_to_keras(signal_model):
+    signal = np.random.default_rng(20).normal(size=(40, 6)).astype(np.float32)
+    probe = ActivationProbe(signal_model)
+    forward = probe.run(signal)
+    assert [r.name for r in forward.layers] == [layer.name for layer in signal_model.layers]
+    shapes = [r.output.shape for r in forward.layers]
+    assert shapes == [(38, 8), (38, 8), (12, 8), (12, 8), (6, 16), (3, 16), (3, 16), (16,), (1,)]
+    previous = signal
+    for record, layer in zip(forward.layers, signal_model.layers):
+        np.testing.assert_array_equal(record.inputs[0], previous)
+        np.testing.assert_allclose(record.output, keras_output_of(signal_model, layer.output,
+                                                                  signal), rtol=RTOL, atol=ATOL)
+        previous = record.output
+    expected = keras.ops.convert_to_numpy(signal_model(signal[None], training=False))[0]
+    np.testing.assert_allclose(forward.probabilities, expected, rtol=RTOL, atol=ATOL)
+    assert probe.input_steps(forward).input.shape == (40, 6)
+
+
+def test_1d_model_steps_reproduce_every_value_of_the_forward_pass(signal_model):
+    rng = np.random.default_rng(21)
+    norm = signal_model.get_layer("norm")
+    norm.set_weights([rng.uniform(0.5, 2, 8), rng.normal(0, 1, 8), rng.normal(0, 1, 8),
+                      rng.uniform(0.5, 3, 8)])
+    signal = rng.normal(size=(40, 6)).astype(np.float32)
+    probe = ActivationProbe(signal_model)
+    forward = probe.run(signal)
+    steps = [probe.steps(forward, i) for i in range(len(forward.layers))]
+    assert [s.kind for s in steps] == ["conv1d", "conv1d", "pool1d", "batchnorm", "conv1d",
+                                       "pool1d", "dropout", "global_pool1d", "dense"]
+    for s in steps:
+        if s.kind in ("conv1d", "pool1d"):
+            out_steps, count = s.output.shape
+            values = [s.frame(t, k).output for t in range(out_steps) for k in range(count)]
+            np.testing.assert_allclose(values, s.output.reshape(-1), rtol=RTOL, atol=ATOL)
+    assert (steps[1].padding, steps[1].dilation, steps[1].pad_left) == ("causal", 2, 4)
+    np.testing.assert_allclose(steps[3].input * steps[3].scale + steps[3].shift, steps[3].output,
+                               rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(steps[7].output, steps[7].input.mean(axis=0), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(steps[8].frame(0).output, forward.probabilities[0], rtol=RTOL,
+                               atol=ATOL)
+
+
+def test_signals_and_images_given_to_the_wrong_model_say_what_was_expected(signal_model,
+                                                                          mnist_model):
+    with pytest.raises(ExplainError, match=r"expects a signal of 40×6 \(steps × channels\), but "
+                                           r"got an image of 28×28×1"):
+        ActivationProbe(signal_model).run(np.zeros((28, 28, 1), np.float32))
+    with pytest.raises(ExplainError, match=r"expects an image of 28×28×1 \(height × width × "
+                                           r"channels\), but got a signal of 150×1"):
+        ActivationProbe(mnist_model).run(np.zeros((150, 1), np.float32))
+    with pytest.raises(ExplainError, match=r"expects a signal of 40×6 .* got one of 40×5"):
+        ActivationProbe(signal_model).run(np.zeros((40, 5), np.float32))
+    one_channel = keras.Sequential([keras.Input((30, 1)), keras.layers.Conv1D(2, 3)])
+    with pytest.raises(ExplainError, match=r"series\[:, None\]"):
+        ActivationProbe(one_channel).run(np.zeros(30, np.float32))
+
+
+def test_conv1d_kernels_are_copies_of_every_conv1d_kernel(signal_model):
+    kernels = conv1d_kernels(signal_model)
+    assert list(kernels) == ["c1", "causal", "c3"]
+    assert [k.shape for k in kernels.values()] == [(3, 6, 8), (3, 8, 8), (5, 8, 16)]
+    layer = signal_model.get_layer("c3")
+    np.testing.assert_array_equal(kernels["c3"], layer.kernel.numpy())
+    kernels["c3"][...] = 0
+    assert np.abs(layer.kernel.numpy()).sum() > 0
+    assert conv_kernels(signal_model) == {}
+
+
+def test_the_keras_tutorials_sequence_classifier_is_explained_at_every_step():
+    """The 1-D example of Keras's Sequential guide (105,729 parameters), built with Keras."""
+    keras.utils.set_random_seed(15)
+    model = keras.Sequential([
+        keras.Input((64, 100)),
+        keras.layers.Conv1D(64, 3, activation="relu"),
+        keras.layers.Conv1D(64, 3, activation="relu"),
+        keras.layers.MaxPooling1D(3),
+        keras.layers.Conv1D(128, 3, activation="relu"),
+        keras.layers.Conv1D(128, 3, activation="relu"),
+        keras.layers.GlobalAveragePooling1D(),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    assert model.count_params() == 105_729
+    signal = np.random.default_rng(22).normal(size=(64, 100)).astype(np.float32)
+    probe = ActivationProbe(model)
+    forward = probe.run(signal)
+    steps = [probe.steps(forward, i) for i in range(len(forward.layers))]
+    assert [s.kind for s in steps] == ["conv1d", "conv1d", "pool1d", "conv1d", "conv1d",
+                                       "global_pool1d", "dropout", "dense"]
+    assert [s.output.shape for s in steps] == [(62, 64), (60, 64), (20, 64), (18, 128),
+                                               (16, 128), (128,), (128,), (1,)]
+    for s, layer in zip(steps, model.layers):
+        np.testing.assert_allclose(s.output, keras_output_of(model, layer.output, signal),
+                                   rtol=RTOL, atol=ATOL)
+        if s.kind in ("conv1d", "pool1d"):
+            out_steps, count = s.output.shape
+            values = [s.frame(t, k).output for t in range(out_steps) for k in range(count)]
+            np.testing.assert_allclose(values, s.output.reshape(-1), rtol=RTOL, atol=ATOL)

@@ -7,10 +7,10 @@ import re
 import numpy as np
 import pytest
 
-from cnnviz.core.explain import frames
+from cnnviz.core.explain import frames, frames_1d
 from cnnviz.core.explain.lessons import (
-    ACTIVATION_SENTENCES, LESSON_KINDS, MAX_WORDS, RANDOM_WEIGHTS_NOTE, Lesson, lesson_for,
-    lesson_for_steps, plain_text,
+    ACTIVATION_SENTENCES, LESSON_KINDS, MAX_WORDS, POOLING_KINDS, RANDOM_WEIGHTS_NOTE, Lesson,
+    lesson_for, lesson_for_steps, plain_text,
 )
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "elu", "selu", "leaky_relu", "linear")
@@ -23,7 +23,7 @@ def every_lesson() -> list[tuple[str, str | None, Lesson]]:
         functions: tuple[str | None, ...] = (None,)
         if kind == "activation":
             functions = (None, *ACTIVATIONS)
-        elif kind in ("pool", "global_pool"):
+        elif kind in POOLING_KINDS:
             functions = (None, "max", "average")
         lessons += [(kind, function, lesson_for(kind, function)) for function in functions]
     return lessons
@@ -31,7 +31,8 @@ def every_lesson() -> list[tuple[str, str | None, Lesson]]:
 
 def test_every_kind_the_explainer_draws_has_its_own_lesson():
     kinds = {"input", "conv", "pool", "global_pool", "activation", "batchnorm", "dropout",
-             "flatten", "dense", "softmax", "generic"}
+             "flatten", "dense", "softmax", "generic", "signal", "conv1d", "pool1d",
+             "global_pool1d"}
     assert kinds <= set(LESSON_KINDS)
     titles = {lesson_for(kind).title for kind in kinds}
     assert len(titles) == len(kinds), "two kinds share a lesson"
@@ -94,6 +95,34 @@ def test_lessons_follow_the_explained_layer():
     assert lesson_for_steps(dense) == lesson_for("dense")
     generic = frames.GenericSteps("z", "ZeroPadding2D", image, image, note="no animation")
     assert lesson_for_steps(generic) == lesson_for("generic")
+
+
+def test_1d_lessons_follow_the_explained_sequence_layer():
+    signal = np.zeros((12, 3), np.float32)
+    conv = frames_1d.Conv1DSteps("c", "Conv1D", signal, signal[:10], padding="causal")
+    average = frames_1d.Pool1DSteps("p", "AveragePooling1D", signal, signal[:6], mode="average")
+    global_max = frames_1d.GlobalPool1DSteps("g", "GlobalMaxPooling1D", signal, signal[0],
+                                             mode="max")
+    assert lesson_for_steps(conv) == lesson_for("conv1d")
+    assert lesson_for_steps(average) == lesson_for("pool1d", "average")
+    assert lesson_for_steps(global_max) == lesson_for("global_pool1d", "max")
+    signal_input = frames.InputSteps("input", "InputLayer", signal, signal)
+    image_input = frames.InputSteps("input", "InputLayer", np.zeros((4, 4, 1)), np.zeros((4, 4, 1)))
+    assert lesson_for_steps(signal_input) == lesson_for("signal")
+    assert lesson_for_steps(image_input) == lesson_for("input")
+    # the 1-D words speak of steps and a sequence, never of a picture's width and height
+    for kind in ("signal", "conv1d", "pool1d", "global_pool1d"):
+        text = lesson_for(kind, "max").text().lower()
+        assert "step" in text or "sequence" in text, kind
+        assert "width" not in text and "pixel" not in text and "×" not in text, kind
+
+
+def test_the_1d_convolution_lesson_explains_padding_causal_and_dilation():
+    text = lesson_for("conv1d").text()
+    assert "kernel" in text and "multiplies" in text and "bias" in text
+    assert "'causal'" in text and "future" in text and "past" in text
+    assert "Dilation" in text and "every second step" in text
+    assert "'same'" in text
 
 
 def test_random_weights_note_says_the_weights_are_random():

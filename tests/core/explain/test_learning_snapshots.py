@@ -115,6 +115,27 @@ def test_a_sigmoid_model_snapshot_has_two_class_probabilities():
     assert snapshot.kernels[model.layers[0].name].shape == (3, 3, 3, 2)
 
 
+def test_a_1d_model_snapshot_keeps_conv1d_kernels_and_sequence_maps():
+    import keras
+
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([
+        keras.Input(shape=(20, 1)),
+        keras.layers.Conv1D(4, 5, padding="causal", activation="relu", name="wave"),
+        keras.layers.MaxPooling1D(2, name="pool"),
+        keras.layers.GlobalAveragePooling1D(name="gap"),
+        keras.layers.Dense(3, activation="softmax", name="out"),
+    ])
+    series = np.sin(np.linspace(0, 6, 20)).astype(np.float32)
+    snapshot = take_snapshot(model, series, 0)           # (steps,) gets its channel axis
+    assert list(snapshot.kernels) == ["wave"] and snapshot.kernels["wave"].shape == (5, 1, 4)
+    np.testing.assert_array_equal(snapshot.kernels["wave"], model.get_layer("wave").kernel.numpy())
+    assert {name: m.shape for name, m in snapshot.feature_maps.items()} == {
+        "wave": (20, 4), "pool": (10, 4), "gap": (4,), "out": (3,)}
+    final = np.asarray(model(series[None, :, None]))[0]
+    np.testing.assert_allclose(snapshot.probabilities, final, atol=1e-5)
+
+
 def test_any_probe_with_the_activation_probe_shape_is_used_and_its_arrays_copied(tiny_model):
     from types import SimpleNamespace
 
