@@ -70,7 +70,7 @@ def fuzz_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dic
         Plan("data", _cases(DATA_SHARE), SEED, per_case_seconds=PER_CASE_SECONDS),
         Plan("models", _cases(MODEL_SHARE), SEED, per_case_seconds=PER_CASE_SECONDS),
         # The harness itself: a hang in C, a segfault, a memory hog must all be caught.
-        Plan("selftest", [("selftest", i) for i in range(4)], SEED, per_case_seconds=3,
+        Plan("selftest", [("selftest", i) for i in range(4)], SEED, per_case_seconds=8,
              hard_memory_mb=400),
     ]
     results = run_plans(plans, folder)
