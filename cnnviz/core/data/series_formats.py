@@ -153,11 +153,11 @@ def parse_ts(path: Path) -> SeriesTable:
             continue
         if not in_data:
             if not line.startswith("@"):
-                raise DatasetError(f"{_where(label, number)}: series data before @data. A .ts "
-                                   "file lists its @ headers, then @data, then one series "
-                                   "per line.")
-            tag, _, value = line[1:].partition(" ")
-            tag = tag.lower()
+                raise DatasetError(f"{_where(label, number)}: series data before any @data "
+                                   "line (is @data missing?). A .ts file lists its @ headers, "
+                                   "then @data, then one series per line.")
+            written, _, value = line[1:].partition(" ")
+            tag = written.lower()
             if tag == "data":
                 in_data = True
                 continue
@@ -167,9 +167,9 @@ def parse_ts(path: Path) -> SeriesTable:
                                        "The header is broken.")
                 table.problem_name = value.strip()
             elif tag in _TS_BOOLEAN_TAGS:
-                header[tag] = _ts_boolean(value, tag, label, number)
+                header[tag] = _ts_boolean(value, written, label, number)
             elif tag in ("dimensions", "serieslength"):
-                header[tag] = _ts_count(value, tag, label, number)
+                header[tag] = _ts_count(value, written, label, number)
             elif tag == "classlabel":
                 words = value.split()
                 if not words:
@@ -188,7 +188,7 @@ def parse_ts(path: Path) -> SeriesTable:
                                        "its series have numbers to predict, not classes. "
                                        "cnnviz trains classifiers; use a classification set.")
             else:
-                table.notes.append(f"{label}: ignored the unknown header line @{tag} "
+                table.notes.append(f"{label}: ignored the unknown header line @{written} "
                                    f"(line {number}).")
             continue
         # ---- a series
