@@ -104,7 +104,7 @@ def load_folder_sample(target_size: tuple[int, int] | None, color_mode: str, see
 
 def load_gunpoint_sample(options: LoadOptions) -> SourceParts:
     """The UCR archive's GunPoint (Ratanamahatana and Keogh): 50 training and 150 test series
-    of 150 steps, classes 1 (Gun-Draw) and 2 (Point), through the ordinary UCR folder reader
+    of 150 steps in two classes (labelled 1 and 2), through the ordinary UCR folder reader
     (options.z_normalize applies; the archive's series are z-normalised already)."""
     parts = read_series_folder(_asset(GUNPOINT_SAMPLE_FOLDER), options)
     parts.name = "GunPoint sample"
