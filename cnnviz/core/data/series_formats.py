@@ -488,7 +488,7 @@ def _choose_label_column(header: list[str] | None, rows: list[tuple[int, list[st
             lowered = [h.lower() for h in header]
             if wanted in header or wanted.lower() in lowered:
                 index = header.index(wanted) if wanted in header else lowered.index(wanted.lower())
-                return index, f"the column '{header[index]}' you named"
+                return index, "the column you named"
         if wanted.lower() in ("first", "last"):
             index = 0 if wanted.lower() == "first" else width - 1
             return index, f"the {wanted.lower()} column, as you asked"
@@ -503,18 +503,18 @@ def _choose_label_column(header: list[str] | None, rows: list[tuple[int, list[st
     first_numeric = all(_is_number(r[0]) for _, r in rows)
     last_numeric = all(_is_number(r[-1]) for _, r in rows)
     if not first_numeric and last_numeric:
-        return 0, "the first column (the last is numbers; the first is not)"
+        return 0, "the first column, as it is not numbers and the last is"
     if first_numeric and not last_numeric:
-        return width - 1, "the last column (the first is numbers; the last is not)"
+        return width - 1, "the last column, as it is not numbers and the first is"
     if not first_numeric:
-        return 0, "the first column"
+        return 0, "the first column, as both ends hold text"
     first_distinct = len({float(r[0]) for _, r in rows})
     last_distinct = len({float(r[-1]) for _, r in rows})
     if last_distinct < first_distinct:
-        return width - 1, (f"the last column (it has {last_distinct} distinct values, the first "
-                           f"{first_distinct})")
-    return 0, (f"the first column (it has {first_distinct} distinct values, the last "
-               f"{last_distinct})")
+        return width - 1, (f"the last column, as it has fewer distinct values ({last_distinct}) "
+                           f"than the first ({first_distinct})")
+    return 0, (f"the first column, as it has no more distinct values ({first_distinct}) than "
+               f"the last ({last_distinct})")
 
 
 def parse_series_csv(path: Path, label_column: str | None = None) -> SeriesTable:
@@ -557,9 +557,9 @@ def parse_series_csv(path: Path, label_column: str | None = None) -> SeriesTable
                            "a label and then the values.")
     table = SeriesTable(label)
     column_name = header[label_index] if header else f"column {label_index + 1}"
-    table.notes.append(f"{label}: the class labels are in {how}, '{column_name}'; the other "
-                       f"{len(value_columns)} columns are the steps. Name another label column "
-                       "in the load options if that is wrong.")
+    table.notes.append(f"{label}: the class labels are column '{column_name}', {how}; the "
+                       f"other {len(value_columns)} columns are the steps. Name another label "
+                       "column in the load options if that is wrong.")
     for number, row in rows:
         class_label = _strip_quotes(row[label_index])
         if not class_label or class_label.lower() in MISSING_TOKENS:

@@ -111,7 +111,7 @@ class DatasetChooser(QGroupBox):
         self.seed_box.setValue(1337)
         self.seed_box.setToolTip("The same seed gives the same validation split every time.")
         self.label_column_edit = QLineEdit()
-        self.label_column_edit.setPlaceholderText("first or last column")
+        self.label_column_edit.setPlaceholderText("column: empty = first or last")
         self.label_column_edit.setToolTip(
             "The CSV column that holds the class labels: its name in the header row, its number "
             "(1 is the first), or first / last. Empty: the first or last column, whichever is "
@@ -136,7 +136,7 @@ class DatasetChooser(QGroupBox):
         form.addRow("Source", self.source_combo)
         form.addRow("Image size", self._size_host)
         form.addRow("Colour", self.colour_combo)
-        form.addRow("Label column", self.label_column_edit)
+        form.addRow("Labels", self.label_column_edit)
         form.addRow("", self.z_normalize_box)
         form.addRow("Validation", self.val_split_box)
         form.addRow("Seed", self.seed_box)
