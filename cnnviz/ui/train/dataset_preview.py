@@ -163,7 +163,8 @@ class DatasetPreview(QWidget):
                 painter.setPen(self.palette().color(QPalette.ColorRole.Text))
             else:
                 painter.drawImage(target, self._images[index])
-            text = painter.fontMetrics().elidedText(self._labels[index], Qt.TextElideMode.ElideRight,
+            text = painter.fontMetrics().elidedText(self._labels[index],
+                                                    Qt.TextElideMode.ElideRight,
                                                     column_width + GAP - 2)
             painter.drawText(QRect(x - GAP // 2, y + tile, column_width + GAP, label_height),
                              Qt.AlignmentFlag.AlignCenter, text)
