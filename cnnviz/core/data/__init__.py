@@ -1,9 +1,12 @@
 """Data: one `Dataset` for every source (Keras downloads, IDX/npz/CIFAR files, image folders,
-bundled samples) and the one image the explainer looks at.
+time series, bundled samples) and the one image the explainer looks at.
 
     datasets         load_dataset(source, options): picks a reader, applies the shared options
     dataset_types    LoadOptions in, Dataset and LoadReport out
     data_splits      one split (train, validation, test), in memory or streamed from disk
+    series_split     a split of signals (time series), float32 (N, steps, channels)
+    series_formats   parsers for .ts, .tsv, .arff and series CSV files
+    time_series      UCR/UEA folders, series files and .npz arrays made into a dataset
     dataset_files    readers for mnist.npz, IDX and CIFAR-10 files
     image_folders    class-per-subfolder image folders
     image_decoding   reading one image file with Pillow
@@ -18,5 +21,5 @@ bundled samples) and the one image the explainer looks at.
 __all__ = [
     "datasets", "dataset_types", "data_splits", "dataset_files", "image_folders",
     "image_decoding", "keras_downloads", "bundled_samples", "safe_unpickle", "data_fit",
-    "input_images", "split_choice",
+    "input_images", "split_choice", "series_split", "series_formats", "time_series",
 ]

@@ -4,6 +4,8 @@
   the last 2,000 test.
 - cifar10-sample: 4,000 real CIFAR-10 images as JPEGs in one stored zip, decoded into memory.
 - folder-sample: a small image folder in mixed formats, read by the ordinary folder loader.
+- gunpoint-sample: the UCR archive's GunPoint time series (.ts, 50 train / 150 test series
+  of 150 steps, 2 classes), read by the ordinary UCR folder loader.
 """
 
 from __future__ import annotations
@@ -16,17 +18,19 @@ import numpy as np
 
 from cnnviz.core.data.data_splits import ArraySplit
 from cnnviz.core.data.dataset_files import CIFAR10_CLASSES, DIGIT_CLASSES, read_idx_folder
-from cnnviz.core.data.dataset_types import SourceParts
+from cnnviz.core.data.dataset_types import LoadOptions, SourceParts
 from cnnviz.core.errors import DatasetError
 from cnnviz.core.data.image_decoding import ImageProblem, decode_image
 from cnnviz.core.data.image_folders import load_image_folder
+from cnnviz.core.data.time_series import read_series_folder
 
 ProgressCallback = Callable[[str, int, int], None]
 
-SAMPLE_NAMES = ("mnist-sample", "cifar10-sample", "folder-sample")
+SAMPLE_NAMES = ("mnist-sample", "cifar10-sample", "folder-sample", "gunpoint-sample")
 MNIST_SAMPLE_FOLDER = "mnist_sample"
 CIFAR10_SAMPLE_ZIP = "cifar10_sample.zip"
 FOLDER_SAMPLE_FOLDER = "folder_sample"
+GUNPOINT_SAMPLE_FOLDER = "gunpoint"
 
 
 def samples_dir() -> Path:
@@ -95,4 +99,15 @@ def load_folder_sample(target_size: tuple[int, int] | None, color_mode: str, see
                               name="Example image folder", on_progress=on_progress)
     parts.origin_note = "small CIFAR-10 photos in mixed formats, an example image folder"
     parts.whole = None  # a sample behaves like the others: train, validation, and no whole
+    return parts
+
+
+def load_gunpoint_sample(options: LoadOptions) -> SourceParts:
+    """The UCR archive's GunPoint (Ratanamahatana and Keogh): 50 training and 150 test series
+    of 150 steps in two classes (labelled 1 and 2), through the ordinary UCR folder reader
+    (options.z_normalize applies; the archive's series are z-normalised already)."""
+    parts = read_series_folder(_asset(GUNPOINT_SAMPLE_FOLDER), options)
+    parts.name = "GunPoint sample"
+    parts.origin_note = "; ".join(note for note in ("the UCR archive's GunPoint",
+                                                     parts.origin_note) if note)
     return parts

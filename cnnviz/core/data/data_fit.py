@@ -2,6 +2,13 @@
 
     fit_problem(dataset, (32, 32, 3))   → "The model expects 32×32×3 (colour) images, ..."
     adapt_dataset(dataset, (32, 32, 3)) → the same examples, resized and converted to RGB
+    fit_problem(signals, (150, 1))      → "The model takes signals with 1 channel, ..."
+
+Signals (a dataset shaped (steps, channels)) go into a 1-D model whose input is (steps,
+channels); they are never resized or converted. A 2-D model input (a, b) is ambiguous on
+its own (Keras's MNIST examples take (28, 28) pictures), so it is read as (steps, channels)
+when the data are signals or the caller says the model is 1-D (`sequence_input`, see
+`takes_sequences`), and as a grayscale picture otherwise.
 
 Adapting is lazy: an array split is converted batch by batch as it is read, and an image
 folder is decoded straight from its files at the model's size and colour mode (the same
@@ -11,7 +18,7 @@ decoder as loading the folder with that target size), so nothing is read whole.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
@@ -25,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["suggested_source", "fit_problem", "can_adapt", "adapt_dataset", "adapted_shape",
            "image_shape_for", "image_fit_problem", "load_options_for", "AdaptedSplit",
-           "LUMA_WEIGHTS"]
+           "LUMA_WEIGHTS", "takes_sequences", "series_fit_problem"]
 
 # The bundled samples by the image shape they have.
 _SAMPLE_FOR_SHAPE: dict[tuple[int | None, ...], str] = {
@@ -33,6 +40,56 @@ _SAMPLE_FOR_SHAPE: dict[tuple[int | None, ...], str] = {
 # ITU-R 601-2 luma, as Pillow's convert("L") (which loads folders in grayscale) uses.
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 _CONVERTIBLE_CHANNELS = (1, 3)
+# The bundled signal sample by the (steps, channels) it has; None: any number of steps.
+_SERIES_SAMPLES: dict[tuple[int | None, ...], str] = {
+    (150, 1): "gunpoint-sample", (None, 1): "gunpoint-sample"}
+
+
+def takes_sequences(layer_types: Iterable[str]) -> bool:
+    """Whether a model with layers of these Keras class names is a 1-D network (it has a
+    Conv1D, a 1-D pooling or an UpSampling1D layer): its input is (steps, channels)."""
+    return any(str(name).endswith("1D") for name in layer_types)
+
+
+def _channels_text(channels: int | None) -> str:
+    if channels is None:
+        return "any number of channels"
+    return f"{channels} channel{'' if channels == 1 else 's'}"
+
+
+def _steps_text(steps: int | None) -> str:
+    return "any number of" if steps is None else f"{steps:,}"
+
+
+def series_fit_problem(series_shape: Sequence[int], input_shape: Sequence[Any]) -> str | None:
+    """Why signals of series_shape (steps, channels) cannot go into this model input, or None.
+
+    A 1-D input (steps, channels) takes them when both match (None matches anything); a
+    flat input of n values takes them when steps × channels = n (they are flattened).
+    """
+    steps, channels = (int(d) for d in series_shape)
+    model = _model_shape(input_shape)
+    data_text = f"{steps:,} steps × {_channels_text(channels)}"
+    if len(model) == 1:
+        if model[0] is None or model[0] == steps * channels:
+            return None
+        return (f"The model takes a flat list of {model[0]:,} values, but these signals have "
+                f"{data_text} = {steps * channels:,}.")
+    if len(model) != 2:
+        return (f"The model takes {dims_text(model)} images, but these are signals "
+                f"({data_text}). A signal needs a 1-D model, whose input is (steps, "
+                f"channels): ({steps}, {channels}) here.")
+    model_steps, model_channels = model
+    if model_channels is not None and model_channels != channels:
+        return (f"The model takes signals with {_channels_text(model_channels)} "
+                f"({_steps_text(model_steps)} steps × {model_channels}), but these signals "
+                f"have {_channels_text(channels)} ({steps:,} steps × {channels}). Set the "
+                f"model's input to ({model_steps or steps}, {channels}).")
+    if model_steps is not None and model_steps != steps:
+        return (f"The model takes signals of {model_steps:,} steps, but these have "
+                f"{steps:,} steps. Set the model's input to ({steps}, {channels}), or use "
+                "signals of its length.")
+    return None
 
 
 def _model_shape(input_shape: Sequence[Any]) -> tuple[int | None, ...]:
@@ -52,14 +109,25 @@ def image_shape_for(input_shape: Sequence[Any]) -> tuple[int | None, ...] | None
     return shape if len(shape) == 3 else None
 
 
-def image_fit_problem(image_shape: Sequence[int], input_shape: Sequence[Any]) -> str | None:
+def image_fit_problem(image_shape: Sequence[int], input_shape: Sequence[Any],
+                      sequence_input: bool | None = None) -> str | None:
     """Why images of image_shape (H, W, C) cannot go into this model input, or None.
 
     A 2-D (H, W) input takes H×W×1 images, and a flat input of n values takes any images of
-    n values in all (they are flattened), as evaluate_model feeds them.
+    n values in all (they are flattened), as evaluate_model feeds them. An example shape of
+    two numbers is a signal (steps, channels): see series_fit_problem. sequence_input=True
+    says the model is 1-D, so no image fits it.
     """
+    if len(image_shape) == 2:
+        return series_fit_problem(image_shape, input_shape)
     image = tuple(int(d) for d in image_shape)
     model = _model_shape(input_shape)
+    if sequence_input and len(model) == 2:
+        steps, channels = model
+        return (f"The model is a 1-D network taking signals of {_steps_text(steps)} steps × "
+                f"{_channels_text(channels)}, but these are {dims_text(image)} images. Give "
+                "it time series (a .ts, .tsv, .arff or .csv file, or the GunPoint sample), or "
+                "use a 2-D model for images.")
     if len(model) == 1:
         values = int(np.prod(image))
         if model[0] is None or model[0] == values:
@@ -70,22 +138,30 @@ def image_fit_problem(image_shape: Sequence[int], input_shape: Sequence[Any]) ->
     return input_mismatch(image, wanted if wanted is not None else model)
 
 
-def suggested_source(input_shape: Sequence[Any]) -> str | None:
-    """The bundled sample whose images fit this input: (28, 28, 1) → "mnist-sample",
-    (32, 32, 3) → "cifar10-sample"; None for any other shape."""
+def suggested_source(input_shape: Sequence[Any], sequence_input: bool | None = None
+                     ) -> str | None:
+    """The bundled sample that fits this input: (28, 28, 1) → "mnist-sample",
+    (32, 32, 3) → "cifar10-sample", a 1-D (150, 1) → "gunpoint-sample"; None for any
+    other shape. sequence_input=True reads a 2-D input as (steps, channels) only."""
     try:
-        shape = image_shape_for(input_shape)
+        model = _model_shape(input_shape)
+        shape = None if sequence_input else image_shape_for(input_shape)
     except (TypeError, ValueError):
         return None
-    return None if shape is None else _SAMPLE_FOR_SHAPE.get(shape)
+    image_sample = None if shape is None else _SAMPLE_FOR_SHAPE.get(shape)
+    if image_sample is not None or sequence_input is False:
+        return image_sample
+    return _SERIES_SAMPLES.get(model) if len(model) == 2 else None
 
 
-def fit_problem(dataset: Dataset, input_shape: Sequence[Any]) -> str | None:
-    """A sentence saying how the dataset's images do not fit this model input, or None.
+def fit_problem(dataset: Dataset, input_shape: Sequence[Any],
+                sequence_input: bool | None = None) -> str | None:
+    """A sentence saying how the dataset's examples do not fit this model input, or None.
 
-    Only the image size and channels are compared (not the classes).
+    Only the example shape is compared (not the classes). sequence_input=True says the
+    model is 1-D (see takes_sequences), so images do not fit it whatever their size.
     """
-    return image_fit_problem(dataset.input_shape, input_shape)
+    return image_fit_problem(dataset.input_shape, input_shape, sequence_input)
 
 
 def adapted_shape(image_shape: Sequence[int], input_shape: Sequence[Any]
@@ -106,9 +182,13 @@ def adapted_shape(image_shape: Sequence[int], input_shape: Sequence[Any]
     return (height, width, channels)
 
 
-def can_adapt(dataset: Dataset, input_shape: Sequence[Any]) -> bool:
+def can_adapt(dataset: Dataset, input_shape: Sequence[Any],
+              sequence_input: bool | None = None) -> bool:
     """Whether resizing and grayscale↔RGB conversion can make the images fit this input
-    (both sides have 1 or 3 channels)."""
+    (both sides have 1 or 3 channels). Signals are never converted, and images never go
+    into a 1-D model (sequence_input=True)."""
+    if dataset.is_series or sequence_input:
+        return False
     try:
         return adapted_shape(dataset.input_shape, input_shape) is not None
     except (TypeError, ValueError):
@@ -155,7 +235,8 @@ class AdaptedSplit(DataSplit):
         self.source = source
         self.count = source.count
         height, width, channels = (int(d) for d in image_shape)
-        self.image_shape = (height, width, channels)
+        self.shape = (height, width, channels)
+        self.image_shape = self.shape
 
     def labels(self) -> np.ndarray:
         return self.source.labels()
@@ -168,7 +249,7 @@ class AdaptedSplit(DataSplit):
         return np.asarray(adapt_pixels(original, self.image_shape).numpy())
 
     def subset(self, indices: Indices) -> "AdaptedSplit":
-        return AdaptedSplit(self.source.subset(self._checked_indices(indices)), self.image_shape)
+        return AdaptedSplit(self.source.subset(self._checked_indices(indices)), self.shape)
 
     def tf_dataset(self, batch_size: int, shuffle: bool = False, seed: int | None = None,
                    repeat: bool = False) -> "tf.data.Dataset":
@@ -205,6 +286,11 @@ def adapt_dataset(dataset: Dataset, input_shape: Sequence[Any]) -> Dataset:
     conversion is impossible (see can_adapt).
     """
     source_shape = tuple(int(d) for d in dataset.input_shape)
+    if dataset.is_series:
+        if series_fit_problem(source_shape, input_shape) is None:
+            return dataset
+        raise ValueError(f"signals of {dims_text(source_shape)} cannot be adapted to a "
+                         f"{dims_text(_model_shape(input_shape))} input")
     target = adapted_shape(source_shape, input_shape)
     if target is None:
         raise ValueError(f"cannot adapt {dims_text(source_shape)} images to a "

@@ -1,9 +1,10 @@
 """One split of a dataset (train, validation or test), in memory or streamed from disk.
 
-Both kinds answer the same questions: how many examples, their labels, the uint8 pixels of a
-few of them (previews, the explainer, galleries), and a batched `tf.data.Dataset` of
-(float32 images in [0, 1], int32 labels) for Keras. `ArraySplit` holds arrays; `FileSplit`
-holds only file paths and decodes images as batches are drawn, so memory stays bounded.
+Every kind answers the same questions: how many examples, their labels, a few of them as
+they are stored (uint8 pixels of images, float32 values of signals: previews, the explainer,
+galleries), and a batched `tf.data.Dataset` of (float32 inputs, int32 labels) for Keras.
+`ArraySplit` holds images in memory; `FileSplit` holds only file paths and decodes images
+as batches are drawn, so memory stays bounded; `series_split.SeriesSplit` holds signals.
 """
 
 from __future__ import annotations
@@ -25,10 +26,15 @@ Indices = Union[Sequence[int], np.ndarray]  # example numbers: a list or an int 
 
 
 class DataSplit(ABC):
-    """A labelled set of images of one shape; see ArraySplit and FileSplit."""
+    """A labelled set of examples of one shape: images (ArraySplit, FileSplit) or signals
+    (series_split.SeriesSplit).
+
+    `image_shape` is one example's shape: (height, width, channels) for images,
+    (steps, channels) for signals.
+    """
 
     count: int
-    image_shape: tuple[int, int, int]
+    image_shape: tuple[int, ...]
 
     @abstractmethod
     def labels(self) -> np.ndarray:
@@ -36,7 +42,17 @@ class DataSplit(ABC):
 
     @abstractmethod
     def images(self, indices: Indices) -> np.ndarray:
-        """uint8 pixels, shape (len(indices), H, W, C)."""
+        """These examples as stored: uint8 pixels (len(indices), H, W, C) for images,
+        float32 values (len(indices), steps, channels) for signals."""
+
+    def examples(self, indices: Indices) -> np.ndarray:
+        """The same as `images`, under a name that suits signals too."""
+        return self.images(indices)
+
+    @property
+    def is_series(self) -> bool:
+        """True for signals, shaped (steps, channels); False for images."""
+        return len(self.image_shape) == 2
 
     @abstractmethod
     def subset(self, indices: Indices) -> "DataSplit":
@@ -45,7 +61,8 @@ class DataSplit(ABC):
     @abstractmethod
     def tf_dataset(self, batch_size: int, shuffle: bool = False, seed: int | None = None,
                    repeat: bool = False) -> "tf.data.Dataset":
-        """Batches of (x float32 in [0, 1], shape (b, H, W, C); y int32, shape (b,)), prefetched."""
+        """Batches of (x float32, y int32 shape (b,)), prefetched: images scaled to [0, 1],
+        shape (b, H, W, C); signals as stored, shape (b, steps, channels)."""
 
     def __len__(self) -> int:
         return self.count

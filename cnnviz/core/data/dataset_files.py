@@ -21,9 +21,10 @@ from typing import Callable
 import numpy as np
 
 from cnnviz.core.data.data_splits import ArraySplit
-from cnnviz.core.data.dataset_types import SourceParts
+from cnnviz.core.data.dataset_types import LoadOptions, SourceParts
 from cnnviz.core.errors import DatasetError
 from cnnviz.core.data.safe_unpickle import load_restricted_pickle
+from cnnviz.core.data.time_series import series_parts_from_arrays
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -68,10 +69,15 @@ def _plural(count: int, word: str) -> str:
 
 
 def read_npz(path: Path, name: str | None = None, class_names: list[str] | None = None,
-             noun: str = "images") -> SourceParts:
+             noun: str = "images", options: LoadOptions | None = None) -> SourceParts:
     """Read a Keras-style .npz holding x_train, y_train, x_test, y_test (x_val/y_val optional),
     or one holding only x and y: a whole set with no parts, measured all at once (training
-    carves it as it carves any source without a test part)."""
+    carves it as it carves any source without a test part).
+
+    Its x arrays are series rather than images (see time_series.series_parts_from_arrays)
+    when shaped (n, steps), or (n, steps, channels) unless they look like grayscale pictures:
+    uint8 values or two equal sides, as (n, 28, 28) MNIST digits.
+    """
     label = path.name
     try:
         with open(path, "rb") as handle:
@@ -101,6 +107,7 @@ def read_npz(path: Path, name: str | None = None, class_names: list[str] | None 
             wanted = (("x", "y") if whole_only else
                       ("x_train", "y_train", "x_test", "y_test", "x_val", "y_val"))
             arrays = {k: archive[k] for k in wanted if k in keys}
+            series = _holds_series(arrays.get("x" if whole_only else "x_train"))
     except DatasetError:
         raise
     except ValueError as exc:
@@ -120,6 +127,8 @@ def read_npz(path: Path, name: str | None = None, class_names: list[str] | None 
         raise DatasetError(f"{label} holds more data than fits in this computer's memory; use "
                            "a smaller part of it.") from None
 
+    if series:
+        return _series_npz(arrays, label, whole_only, options or LoadOptions())
     if whole_only:
         x = _as_image_array(arrays["x"], f"{label}: x")
         y = _as_label_array(arrays["y"], f"{label}: y")
@@ -150,6 +159,25 @@ def read_npz(path: Path, name: str | None = None, class_names: list[str] | None 
     classes = class_names or _default_class_names(present, label)
     return SourceParts(name=name or label, class_names=classes, train=train,
                        validation=splits["validation"], test=splits["test"], noun=noun)
+
+
+def _holds_series(x: np.ndarray | None) -> bool:
+    if x is None:
+        return False
+    if x.ndim == 2:
+        return True
+    return x.ndim == 3 and x.dtype != np.uint8 and x.shape[1] != x.shape[2]
+
+
+def _series_npz(arrays: dict[str, np.ndarray], label: str, whole_only: bool,
+                options: LoadOptions) -> SourceParts:
+    parts = series_parts_from_arrays(arrays, label, whole_only, options)
+    x = arrays["x" if whole_only else "x_train"]
+    if x.ndim == 3:
+        parts.report.notes.append(
+            f"{label}: x is read as {x.shape[0]:,} series of {x.shape[1]:,} steps with "
+            f"{x.shape[2]} channel{'' if x.shape[2] == 1 else 's'} (count, steps, channels).")
+    return parts
 
 
 def _check_declared_array_sizes(path: Path, label: str) -> None:

@@ -22,13 +22,18 @@ SPLIT_NAMES = ("all", "test", "validation", "train")
 
 @dataclass
 class LoadOptions:
-    """How to load a source. target_size and color_mode apply to image folders only."""
+    """How to load a source. target_size and color_mode apply to image folders only;
+    label_column and z_normalize to time series (see time_series.py)."""
 
     target_size: tuple[int, int] | None = None  # (height, width); None → 64×64 for folders
     color_mode: str = "rgb"  # "rgb" | "grayscale"
     validation_split: float = 0.1  # carved from train (seeded) when the source has none; 0 → none
     seed: int = 1337
     limit: int | None = None  # at most this many training examples (taken before validation)
+    # A series CSV's label column: a header name, a column number from 1, "first" or "last";
+    # None → the first or last column, whichever is not numbers or has fewer distinct values.
+    label_column: str | None = None
+    z_normalize: bool = False  # each series' channels to mean 0, standard deviation 1
 
 
 @dataclass
@@ -69,7 +74,7 @@ class Dataset:
     name: str
     description: str
     class_names: list[str]
-    input_shape: tuple[int, int, int]  # (height, width, channels)
+    input_shape: tuple[int, ...]  # (height, width, channels); (steps, channels) for series
     train: DataSplit
     validation: DataSplit | None
     test: DataSplit | None
@@ -78,12 +83,17 @@ class Dataset:
     # source has no test part of its own (a folder of class folders, t10k files, an x/y npz,
     # a lone CIFAR test_batch). Evaluating and explaining use it; training splits as before.
     whole: DataSplit | None = None
-    noun: str = "images"  # "digits" for MNIST
+    noun: str = "images"  # "digits" for MNIST, "series" for signals
     source_label: str = ""  # the file or folder name the user gave: "photos", "test_batch"
 
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
+
+    @property
+    def is_series(self) -> bool:
+        """True for signals (time series) shaped (steps, channels); False for images."""
+        return len(self.input_shape) == 2
 
     def split(self, name: str) -> DataSplit | None:
         """The split called "train", "validation", "test" or "all" (the whole source, see

@@ -3,12 +3,15 @@
     load_dataset("mnist-sample")                     # bundled, offline
     load_dataset("cifar10", on_progress=show)        # Keras's cache, downloading on first use
     load_dataset("~/photos", LoadOptions(target_size=(96, 96), color_mode="rgb"))
+    load_dataset("~/UCR/GunPoint", LoadOptions(z_normalize=True))   # time series
 
 A source is a name from SOURCE_NAMES or a path: an image folder (one subfolder per class,
 optionally inside train/ val/ test/), a folder of IDX files, Keras's mnist.npz, CIFAR-10's
-cifar-10-python.tar.gz or its extracted folder. Every failure a user can cause raises
-DatasetError with a message that says what to do. The readers live in dataset_files.py,
-image_folders.py, keras_downloads.py and bundled_samples.py; this module picks one and
+cifar-10-python.tar.gz or its extracted folder; or time series: a UCR/UEA folder holding
+NAME_TRAIN.* and NAME_TEST.* (.ts, .tsv, .arff), one such file, a CSV with one series per
+row, or an .npz of series. Every failure a user can cause raises DatasetError with a
+message that says what to do. The readers live in dataset_files.py, image_folders.py,
+keras_downloads.py, time_series.py and bundled_samples.py; this module picks one and
 applies the options all sources share (limit, validation split).
 """
 
@@ -21,8 +24,8 @@ from typing import Callable
 
 import numpy as np
 
-from cnnviz.core.data import bundled_samples, keras_downloads
-from cnnviz.core.data.data_splits import FileSplit
+from cnnviz.core.data import bundled_samples, keras_downloads, time_series
+from cnnviz.core.data.data_splits import DataSplit, FileSplit
 from cnnviz.core.data.dataset_files import (
     CIFAR_BATCH_FILES, IDX_NAME, find_cifar_batches_folder, find_idx_files, read_cifar_archive,
     read_cifar_file, read_cifar_folder, read_idx_folder, read_npz)
@@ -40,7 +43,8 @@ SOURCE_NAMES: tuple[str, ...] = keras_downloads.KERAS_SOURCE_NAMES + bundled_sam
 _ALIASES = {"fashion-mnist": "fashion_mnist", "fashionmnist": "fashion_mnist",
             "cifar-10": "cifar10", "cifar_10": "cifar10", "mnist_sample": "mnist-sample",
             "cifar10_sample": "cifar10-sample", "cifar-10-sample": "cifar10-sample",
-            "folder_sample": "folder-sample"}
+            "folder_sample": "folder-sample", "gunpoint_sample": "gunpoint-sample",
+            "gunpoint": "gunpoint-sample"}
 _COLOR_ALIASES = {"rgb": "rgb", "color": "rgb", "colour": "rgb", "grayscale": "grayscale",
                   "greyscale": "grayscale", "gray": "grayscale", "grey": "grayscale"}
 _TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar", "_archive")
@@ -71,9 +75,12 @@ def _checked_options(options: LoadOptions | None) -> LoadOptions:
                            "(0.1 keeps a tenth of the training data aside).")
     if options.limit is not None and int(options.limit) < 1:
         raise DatasetError(f"Limit {options.limit} must be at least 1 training example.")
+    label_column = options.label_column
+    label_column = str(label_column).strip() or None if label_column is not None else None
     return LoadOptions(target_size=target, color_mode=color_mode, validation_split=split,
                        seed=int(options.seed),
-                       limit=None if options.limit is None else int(options.limit))
+                       limit=None if options.limit is None else int(options.limit),
+                       label_column=label_column, z_normalize=bool(options.z_normalize))
 
 
 def _unknown_source(source: str) -> DatasetError:
@@ -81,7 +88,8 @@ def _unknown_source(source: str) -> DatasetError:
     hint = f" Did you mean '{close[0]}'?" if close else ""
     return DatasetError(f"Unknown data source '{source}'.{hint} Use one of: "
                         f"{', '.join(SOURCE_NAMES)}, or the path of an image folder, IDX folder, "
-                        ".npz file or CIFAR-10 archive/folder.")
+                        ".npz file, CIFAR-10 archive/folder, or time-series file or folder "
+                        "(.ts, .tsv, .arff, .csv).")
 
 
 def _looks_like_path(source: str) -> bool:
@@ -92,6 +100,8 @@ def _read_folder(folder: Path, options: LoadOptions,
                  on_progress: ProgressCallback | None) -> SourceParts:
     if find_idx_files(folder):
         return read_idx_folder(folder, on_progress=on_progress)
+    if time_series.find_series_pair(folder) is not None:
+        return time_series.read_series_folder(folder, options)
     batches = find_cifar_batches_folder(folder)
     if batches is not None:
         return read_cifar_folder(batches, on_progress)
@@ -99,10 +109,13 @@ def _read_folder(folder: Path, options: LoadOptions,
                              on_progress=on_progress)
 
 
-def _read_file(path: Path, on_progress: ProgressCallback | None) -> SourceParts:
+def _read_file(path: Path, options: LoadOptions,
+               on_progress: ProgressCallback | None) -> SourceParts:
     lower = path.name.lower()
     if lower.endswith(".npz"):
-        return read_npz(path)
+        return read_npz(path, options=options)
+    if time_series.is_series_file(path):
+        return time_series.read_series_file(path, options)
     if IDX_NAME.match(path.name):
         raise DatasetError(f"{path.name} is one IDX file; pass the folder that holds it together "
                            "with its images/labels partner files.")
@@ -119,7 +132,8 @@ def _read_file(path: Path, on_progress: ProgressCallback | None) -> SourceParts:
         raise DatasetError(f"{path.name} is a single image. Pass a folder with one subfolder per "
                            "class (photos/cats/, photos/dogs/, ...) instead.")
     raise DatasetError(f"cnnviz cannot read {path.name} as a dataset. Use an image folder, "
-                       "a folder of IDX files, Keras's mnist.npz, or cifar-10-python.tar.gz.")
+                       "a folder of IDX files, Keras's mnist.npz, cifar-10-python.tar.gz, or a "
+                       "time-series file (.ts, .tsv, .arff, .csv).")
 
 
 def _read_source(source: str, options: LoadOptions,
@@ -133,6 +147,8 @@ def _read_source(source: str, options: LoadOptions,
         return bundled_samples.load_mnist_sample(on_progress)
     if key == "cifar10-sample":
         return bundled_samples.load_cifar10_sample(on_progress)
+    if key == "gunpoint-sample":
+        return bundled_samples.load_gunpoint_sample(options)
     if key == "folder-sample":
         return bundled_samples.load_folder_sample(options.target_size, options.color_mode,
                                                   options.seed, on_progress)
@@ -146,7 +162,7 @@ def _read_source(source: str, options: LoadOptions,
     try:
         if path.is_dir():
             return _read_folder(path, options, on_progress)
-        return _read_file(path, on_progress)
+        return _read_file(path, options, on_progress)
     except PermissionError as exc:
         raise DatasetError(f"cnnviz is not allowed to read {exc.filename or path}.") from None
 
@@ -157,13 +173,46 @@ def _seeded_indices(count: int, take: int, seed: int) -> tuple[np.ndarray, np.nd
     return np.sort(order[:take]), np.sort(order[take:])
 
 
+def _held_out(train: DataSplit, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded choice of `size` validation examples (and the rest), keeping every class
+    that has at least two training examples in both parts where the size allows: 5 of 50
+    series of two classes must not all be one class."""
+    held_out, kept = _seeded_indices(train.count, size, seed)
+    labels = train.labels()
+    counts = np.bincount(labels)
+    eligible = np.flatnonzero(counts >= 2)
+    if size < len(eligible):
+        return held_out, kept
+    held = set(int(i) for i in held_out)
+    rest = set(int(i) for i in kept)
+    order = np.random.default_rng(seed + 1).permutation(train.count)
+    for cls in eligible:
+        if any(labels[i] == cls for i in held):
+            continue
+        take = next(int(i) for i in order if int(i) in rest and labels[i] == cls)
+        held_counts = np.bincount(labels[list(held)], minlength=len(counts))
+        # One exists: the held examples cover fewer classes than there are of them.
+        give = next(int(i) for i in order if int(i) in held
+                    and (held_counts[labels[i]] > 1 or counts[labels[i]] < 2))
+        held.remove(give)
+        rest.add(give)
+        rest.remove(take)
+        held.add(take)
+    return np.array(sorted(held), dtype=np.int64), np.array(sorted(rest), dtype=np.int64)
+
+
 def _description(parts: SourceParts, dataset: Dataset) -> str:
     counts = [f"{split.count:,} {role}" for role, split in
               (("train", dataset.train), ("validation", dataset.validation), ("test", dataset.test))
               if split is not None]
+    origin = f" ({parts.origin_note})" if parts.origin_note else ""
+    if dataset.is_series:
+        steps, channels = dataset.input_shape
+        return (f"{dataset.name}: {' / '.join(counts)} {parts.noun}, {steps:,} steps × "
+                f"{channels} channel{'' if channels == 1 else 's'}, "
+                f"{dataset.num_classes} classes{origin}")
     height, width, channels = dataset.input_shape
     colour = "grayscale" if channels == 1 else "RGB"
-    origin = f" ({parts.origin_note})" if parts.origin_note else ""
     return (f"{dataset.name}: {' / '.join(counts)} {parts.noun}, {height}×{width} {colour}, "
             f"{dataset.num_classes} classes{origin}")
 
@@ -181,7 +230,7 @@ def _assemble(parts: SourceParts, options: LoadOptions) -> Dataset:
         size = int(round(train.count * options.validation_split))
         size = min(max(size, 1), train.count - 1)
         if size >= 1:
-            held_out, kept = _seeded_indices(train.count, size, options.seed)
+            held_out, kept = _held_out(train, size, options.seed)
             validation, train = train.subset(held_out), train.subset(kept)
         else:
             report.notes.append("Too few training examples to set some aside for validation.")
@@ -192,7 +241,7 @@ def _assemble(parts: SourceParts, options: LoadOptions) -> Dataset:
                 raise DatasetError(f"{parts.name} has label {top}, but only "
                                    f"{len(parts.class_names)} class names.")
     requested = options.target_size
-    if requested is not None and not isinstance(train, FileSplit) \
+    if requested is not None and not isinstance(train, FileSplit) and not train.is_series \
             and tuple(requested) != train.image_shape[:2]:
         height, width = train.image_shape[:2]
         report.notes.append(f"The target size applies to image folders only; {parts.name} keeps "

@@ -63,7 +63,7 @@ def split_phrase(dataset: Dataset, split: str) -> str:
     data = dataset.split(split)
     count = 0 if data is None else data.count
     noun = dataset.noun or "images"
-    if count == 1 and noun.endswith("s"):
+    if count == 1 and noun.endswith("s") and noun != "series":
         noun = noun[:-1]
     if split == "all":
         return f"all {count:,} {noun} of {dataset.source_label or dataset.name}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from cnnviz.core.data.data_fit import series_fit_problem
 from cnnviz.core.errors import SpecError
 from cnnviz.core.model.shapes import analyze
 from cnnviz.core.model.spec import LayerSpec, ModelSpec, normalize_layer
@@ -82,6 +83,8 @@ def _classes_text(num_classes: int, class_names: Sequence[str]) -> str:
 
 
 def _input_message(model_shape: Sequence[Any], data_shape: Sequence[int]) -> str:
+    if len(data_shape) == 2:  # signals (steps, channels): data_fit words it
+        return series_fit_problem(data_shape, model_shape) or "The model's input does not fit."
     text = (f"The model expects {_shape_text(model_shape)} images, but the data's images are "
             f"{_shape_text(data_shape)}")
     if len(model_shape) == 3 and model_shape[2] is not None and model_shape[2] != data_shape[2]:

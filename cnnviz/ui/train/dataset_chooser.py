@@ -1,4 +1,5 @@
-"""Choosing and loading the training data: bundled samples, Keras downloads, files, folders.
+"""Choosing and loading the training data: bundled samples, Keras downloads, files, folders,
+time series (with their own options: a CSV's label column, per-series z-normalisation).
 
 Loading runs in a BackgroundTask; a result that arrives after the user picked something
 else is dropped by its generation number.
@@ -12,8 +13,9 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
+                               QSpinBox, QVBoxLayout, QWidget)
 
 from cnnviz.ui.common import dialogs
 from cnnviz.ui.common.workers import NewestRequest
@@ -21,19 +23,28 @@ from cnnviz.ui.common.workers import NewestRequest
 PREVIEW_COUNT = 32
 FOLDER_CHOICE = "<folder>"
 FILE_CHOICE = "<file>"
+SERIES_CHOICE = "<series>"
 
 # (label in the chooser, source name for core.datasets.load_dataset)
 SOURCES: tuple[tuple[str, str], ...] = (
     ("MNIST sample (bundled, offline)", "mnist-sample"),
     ("CIFAR-10 sample (bundled, offline)", "cifar10-sample"),
     ("Example image folder (bundled)", "folder-sample"),
+    ("GunPoint time series (bundled, offline)", "gunpoint-sample"),
     ("MNIST, full (download 11 MB)", "mnist"),
     ("Fashion-MNIST, full (download 30 MB)", "fashion_mnist"),
     ("CIFAR-10, full (download 163 MB)", "cifar10"),
     ("Your image folder…", FOLDER_CHOICE),
     ("Dataset file or IDX/CIFAR folder…", FILE_CHOICE),
+    ("Time-series file or UCR folder…", SERIES_CHOICE),
 )
 FOLDER_SOURCES = ("folder-sample", FOLDER_CHOICE)
+CUSTOM_CHOICES = (FOLDER_CHOICE, FILE_CHOICE, SERIES_CHOICE)
+SERIES_SOURCES = ("gunpoint-sample", SERIES_CHOICE)
+SERIES_FILE_SUFFIXES = (".ts", ".tsv", ".arff", ".csv")
+DATA_FILE_FILTER = ("Datasets (*.npz *.gz *.tar.gz *.idx *ubyte *.ts *.tsv *.arff *.csv);;"
+                    "Time series (*.ts *.tsv *.arff *.csv *.npz);;All files (*)")
+SERIES_FILE_FILTER = "Time series (*.ts *.tsv *.arff *.csv *.npz);;All files (*)"
 
 
 @dataclass
@@ -54,7 +65,9 @@ def load_with_preview(source: str, options: Any, report) -> LoadedData:
     report("Making the preview…", 0, 0)
     count = dataset.train.count
     picks = np.linspace(0, count - 1, num=min(PREVIEW_COUNT, count)).astype(int) if count else []
-    images = dataset.train.images(list(picks)) if len(picks) else np.zeros((0, 1, 1, 1), np.uint8)
+    empty = np.zeros((0,) + tuple(dataset.input_shape), np.float32 if dataset.is_series
+                     else np.uint8)
+    images = dataset.train.examples(list(picks)) if len(picks) else empty
     labels = dataset.train.labels()
     names = [dataset.class_names[int(labels[i])] for i in picks]
     return LoadedData(dataset, source, images, names)
@@ -97,6 +110,18 @@ class DatasetChooser(QGroupBox):
         self.seed_box.setRange(0, 2**31 - 1)
         self.seed_box.setValue(1337)
         self.seed_box.setToolTip("The same seed gives the same validation split every time.")
+        self.label_column_edit = QLineEdit()
+        self.label_column_edit.setPlaceholderText("column: empty = first or last")
+        self.label_column_edit.setToolTip(
+            "The CSV column that holds the class labels: its name in the header row, its number "
+            "(1 is the first), or first / last. Empty: the first or last column, whichever is "
+            "not numbers or has fewer distinct values.")
+        self.label_column_edit.editingFinished.connect(self._label_column_edited)
+        self.z_normalize_box = QCheckBox("Z-normalise each series")
+        self.z_normalize_box.setToolTip(
+            "Shift and scale each series (each channel) to mean 0 and standard deviation 1, "
+            "so the model compares shapes, not levels. Off: the values as stored.")
+        self.z_normalize_box.toggled.connect(lambda _on: self._reload_if_loaded())
 
         size_row = QHBoxLayout()
         size_row.setContentsMargins(0, 0, 0, 0)
@@ -111,6 +136,8 @@ class DatasetChooser(QGroupBox):
         form.addRow("Source", self.source_combo)
         form.addRow("Image size", self._size_host)
         form.addRow("Colour", self.colour_combo)
+        form.addRow("Labels", self.label_column_edit)
+        form.addRow("", self.z_normalize_box)
         form.addRow("Validation", self.val_split_box)
         form.addRow("Seed", self.seed_box)
         self._form = form
@@ -140,7 +167,7 @@ class DatasetChooser(QGroupBox):
     def source(self) -> str:
         """The source to load: a name from core.datasets, or the picked path."""
         choice = self.source_combo.currentData()
-        return self._custom_path if choice in (FOLDER_CHOICE, FILE_CHOICE) else choice
+        return self._custom_path if choice in CUSTOM_CHOICES else choice
 
     def options(self) -> Any:
         from cnnviz.core.data.dataset_types import LoadOptions
@@ -152,14 +179,19 @@ class DatasetChooser(QGroupBox):
             target_size=(self.height_box.value(), self.width_box.value()) if folder else None,
             color_mode=self.colour_combo.currentData(),
             validation_split=round(self.val_split_box.value(), 4),
-            seed=self.seed_box.value())
+            seed=self.seed_box.value(),
+            label_column=self.label_column_edit.text().strip() or None,
+            z_normalize=self.z_normalize_box.isChecked() and self.is_series_choice())
 
     def select_source(self, source: str, load: bool = True) -> None:
         """Pick a named source (or a path) programmatically, as the CLI and tests do."""
         index = self.source_combo.findData(source)
         if index < 0:
-            is_dir = Path(source).is_dir()
-            index = self.source_combo.findData(FOLDER_CHOICE if is_dir else FILE_CHOICE)
+            if _looks_like_series(source):
+                index = self.source_combo.findData(SERIES_CHOICE)
+            else:
+                is_dir = Path(source).is_dir()
+                index = self.source_combo.findData(FOLDER_CHOICE if is_dir else FILE_CHOICE)
             self._custom_path = source
         self.source_combo.setCurrentIndex(index)
         self._update_option_rows()
@@ -176,20 +208,54 @@ class DatasetChooser(QGroupBox):
             self._custom_path = path
         elif choice == FILE_CHOICE:
             path = dialogs.get_open_path(self, "Choose a dataset file", self._custom_path or
-                                         str(Path.home()), dialogs.DATA_FILE_FILTER)
+                                         str(Path.home()), DATA_FILE_FILTER)
             if not path:
                 return
             self._custom_path = path
+        elif choice == SERIES_CHOICE:
+            # A UCR folder is chosen by one of its files: NAME_TRAIN.ts picks the folder.
+            path = dialogs.get_open_path(
+                self, "Choose a time-series file (a NAME_TRAIN file loads its whole UCR folder)",
+                self._custom_path or str(Path.home()), SERIES_FILE_FILTER)
+            if not path:
+                return
+            self._custom_path = _series_source_for(path)
         self._update_option_rows()
         self.load()
 
+    def is_series_choice(self) -> bool:
+        """Whether the chosen source is time series (the bundled sample or a series path)."""
+        choice = self.source_combo.currentData()
+        if choice in SERIES_SOURCES:
+            return True
+        if choice not in CUSTOM_CHOICES or not self._custom_path:
+            return False
+        loaded = self.current is not None and self.current.source == self._custom_path
+        # An .npz says what it holds only when read: the loaded data decides.
+        return _looks_like_series(self._custom_path) or (
+            loaded and bool(getattr(self.current.dataset, "is_series", False)))
+
     def _update_option_rows(self) -> None:
         choice = self.source_combo.currentData()
-        folder = choice in FOLDER_SOURCES
+        series = self.is_series_choice()
+        folder = choice in FOLDER_SOURCES and not series
         for widget in (self._size_host, self.colour_combo):
             self._form.setRowVisible(widget, folder)
-        if choice in (FOLDER_CHOICE, FILE_CHOICE) and self._custom_path:
+        csv = choice in CUSTOM_CHOICES and self._custom_path.lower().endswith(".csv")
+        self._form.setRowVisible(self.label_column_edit, csv)
+        self._form.setRowVisible(self.z_normalize_box, series)
+        if choice in CUSTOM_CHOICES and self._custom_path:
             self.source_combo.setToolTip(self._custom_path)
+
+    def _label_column_edited(self) -> None:
+        if self.label_column_edit.isModified():
+            self.label_column_edit.setModified(False)
+            self._reload_if_loaded()
+
+    def _reload_if_loaded(self) -> None:
+        """A series option changed: load again so the preview and description follow."""
+        if self.is_series_choice() and (self.current is not None or self.busy):
+            self.load()
 
     # ------------------------------------------------------------------ loading
 
@@ -237,6 +303,7 @@ class DatasetChooser(QGroupBox):
     def _loaded(self, result: LoadedData) -> None:
         self.progress.hide()
         self.current = result
+        self._update_option_rows()
         self.info.setText(describe_loaded(result.dataset))
         self.loaded.emit(result)
 
@@ -245,6 +312,38 @@ class DatasetChooser(QGroupBox):
         self.info.setText(f"<span style='color:#b3261e'>{_escape(message)}</span>")
         if details:
             dialogs.show_failure(self, "Cannot load the data", message, details)
+
+
+def _looks_like_series(path: str) -> bool:
+    """A time-series file by its name, or a folder holding NAME_TRAIN / NAME_TEST files."""
+    candidate = Path(path)
+    if candidate.suffix.lower() in SERIES_FILE_SUFFIXES:
+        return True
+    if candidate.suffix.lower() == ".npz" or not candidate.is_dir():
+        return False
+    from cnnviz.core.data.time_series import find_series_pair
+    from cnnviz.core.errors import DatasetError
+
+    try:
+        return find_series_pair(candidate) is not None
+    except DatasetError:
+        return True   # several problems in one folder: loading says so
+
+
+def _series_source_for(path: str) -> str:
+    """A file picked in the series dialog: NAME_TRAIN.* or NAME_TEST.* with its partner
+    beside it stands for the UCR folder (train and test); any other file for itself."""
+    from cnnviz.core.data.time_series import find_series_pair
+    from cnnviz.core.errors import DatasetError
+
+    folder = Path(path).parent
+    try:
+        pair = find_series_pair(folder)
+    except DatasetError:
+        return path
+    if pair is not None and None not in pair and Path(path) in pair:
+        return str(folder)
+    return path
 
 
 def _escape(text: str) -> str:
@@ -257,7 +356,8 @@ def describe_loaded(dataset: Any) -> str:
     splits = [f"{name} {split.count:,}" for name, split in
               (("train", dataset.train), ("validation", dataset.validation), ("test", dataset.test))
               if split is not None]
-    parts.append("Images: " + " · ".join(splits))
+    noun = "Series" if getattr(dataset, "is_series", False) else "Images"
+    parts.append(f"{noun}: " + " · ".join(splits))
     counts = dataset.class_counts("train")
     shown = " · ".join(f"{_escape(name)}: {count:,}" for name, count in list(counts.items())[:12])
     more = f", … ({len(counts)} classes)" if len(counts) > 12 else ""

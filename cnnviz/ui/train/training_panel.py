@@ -171,7 +171,7 @@ class TrainingPanel(QWidget):
         right = QWidget()
         right_layout = MinimumFirstLayout(right)
         right_layout.setContentsMargins(6, 6, 6, 6)
-        samples_title = QLabel("Sample images")
+        self.samples_title = samples_title = QLabel("Sample images")
         set_relative_font(samples_title, 1.0, bold=True)
         right_layout.addWidget(samples_title)
         right_layout.addWidget(self.preview)
@@ -295,6 +295,8 @@ class TrainingPanel(QWidget):
             self.fit.hide()
         else:
             self.preview.set_samples(data.preview_images, data.preview_labels)
+            self.samples_title.setText("Sample series" if data.dataset.is_series
+                                       else "Sample images")
             self._check_fit()
         self._update_state()
 

@@ -22,7 +22,7 @@ CIFAR10_ORDER = ["airplane", "automobile", "bird", "cat", "deer",
 
 def test_source_names_are_the_ones_the_cli_and_gui_offer():
     assert SOURCE_NAMES == ("mnist", "fashion_mnist", "cifar10",
-                            "mnist-sample", "cifar10-sample", "folder-sample")
+                            "mnist-sample", "cifar10-sample", "folder-sample", "gunpoint-sample")
 
 
 def test_importing_datasets_loads_neither_tensorflow_nor_qt():
@@ -62,9 +62,9 @@ def test_single_image_asks_for_a_class_folder(tmp_path):
 
 
 def test_unknown_file_type(tmp_path):
-    (tmp_path / "data.csv").write_text("a,b\n1,2\n")
-    with pytest.raises(DatasetError, match="cannot read data.csv as a dataset"):
-        load_dataset(str(tmp_path / "data.csv"))
+    (tmp_path / "data.xlsx").write_text("a,b\n1,2\n")
+    with pytest.raises(DatasetError, match="cannot read data.xlsx as a dataset"):
+        load_dataset(str(tmp_path / "data.xlsx"))
 
 
 @pytest.mark.parametrize("options, message", [
