@@ -57,7 +57,8 @@ def layer_summary(layer: LayerSpec) -> str:
             if get("padding") != "valid":
                 parts.append(f"padding {get('padding')}")
         elif layer.type == "Dense":
-            parts.append(f"{get('units')} units")
+            units = get("units")
+            parts.append(f"{units} unit" if units == 1 else f"{units} units")
             if get("activation") != "linear":
                 parts.append(str(get("activation")))
             if not get("use_bias"):

@@ -243,6 +243,6 @@ def test_export_of_the_keras_guide_example_reads_like_the_guide() -> None:
     assert "(N, steps, channels) = (N, 64, 100)" in script and "labels 0 or 1" in script
     assert "images" not in script
     causal = export_python(signal_spec())
-    assert ('        layers.Conv1D(\n            6,\n            5,\n            padding="causal",\n'
-            '            dilation_rate=2,\n' in causal)
+    assert ('        layers.Conv1D(\n            6,\n            5,\n'
+            '            padding="causal",\n            dilation_rate=2,\n' in causal)
     assert "layers.MaxPooling1D(3, strides=2, padding=\"same\"" in causal

@@ -121,7 +121,8 @@ def test_random_1d_stacks_equal_keras() -> None:
 
     seen_types: set[str] = set()
     seen: set[str] = set()
-    for number, (spec, expected_shapes) in enumerate(random_stacks_1d(seed=14, count=RANDOM_STACKS_1D)):
+    stacks = random_stacks_1d(seed=14, count=RANDOM_STACKS_1D)
+    for number, (spec, expected_shapes) in enumerate(stacks):
         if number % 25 == 0:
             keras.backend.clear_session()
         report = assert_matches_keras(spec)
