@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
-from cnnviz.core.model.shapes import analyze
 from cnnviz.core.model.presets import preset_spec
+from cnnviz.core.model.shapes import analyze
 from cnnviz.ui import main_window
 from cnnviz.ui.build.architecture_diagram import ArchitectureDiagram, boxes_for_report
 from cnnviz.ui.build.summary_table import SummaryTable
