@@ -20,10 +20,13 @@ from cnnviz.core.model.spec_params import default_params
 # Arguments Keras requires (no default there), written positionally like the tutorials do.
 _POSITIONAL: dict[str, tuple[str, ...]] = {
     "Conv2D": ("filters", "kernel_size"),
+    "Conv1D": ("filters", "kernel_size"),
     "Dense": ("units",),
     "Dropout": ("rate",),
     "Activation": ("activation",),
     "AveragePooling2D": ("pool_size",),
+    "AveragePooling1D": ("pool_size",),
+    "MaxPooling1D": ("pool_size",),  # as the Keras tutorial writes MaxPooling1D(3)
 }
 # Every other parameter's spec default is Keras's own default, so "equal to the spec
 # default" means "leave it out".
@@ -89,7 +92,7 @@ def _final_activation(layers: list[LayerSpec]) -> str:
         if layer.type in ("Dropout", "Flatten"):
             continue
         return layer.params.get("activation", "linear") if layer.type in (
-            "Dense", "Conv2D", "Activation") else "linear"
+            "Dense", "Conv2D", "Conv1D", "Activation") else "linear"
     return "linear"
 
 
@@ -154,14 +157,24 @@ def export_python(spec: ModelSpec, optimizer: str = "adam", loss: str | None = N
         loss_source, loss_comment = _python_string(loss), ""
         metrics = '["mae"]' if loss in _REGRESSION_LOSSES else '["accuracy"]'
     needs_regularizers = any(layer.params.get("kernel_regularizer") for layer in layers)
-    h, w, c = spec.input_shape
+    shape = ", ".join(str(d) for d in spec.input_shape)
+    if len(spec.input_shape) == 2:
+        data_lines = [
+            "# series into x_train, a NumPy array of shape (N, steps, channels) = "
+            f"(N, {shape}),",
+            f"# and {_labels_hint(loss_source, output_shape)} into y_train;",
+        ]
+    else:
+        data_lines = [
+            f"# images into x_train, a NumPy array of shape (N, {shape}) with values scaled",
+            f"# to 0..1, and {_labels_hint(loss_source, output_shape)} into y_train;",
+        ]
 
     lines = [
         f"# Model {_python_string(spec.name)}, exported by cnnviz {__version__}.",
         "#",
         "# Run this file to build the model and print its summary. To train it, load your",
-        f"# images into x_train, a NumPy array of shape (N, {h}, {w}, {c}) with values scaled",
-        f"# to 0..1, and {_labels_hint(loss_source, output_shape)} into y_train;",
+        *data_lines,
         "# then uncomment the model.fit(...) line at the end.",
         "import keras",
         "from keras import layers",
@@ -169,7 +182,7 @@ def export_python(spec: ModelSpec, optimizer: str = "adam", loss: str | None = N
     if needs_regularizers:
         lines.append("from keras import regularizers")
     lines += ["", "model = keras.Sequential(", "    ["]
-    lines.append(f"        keras.Input(shape=({h}, {w}, {c})),")
+    lines.append(f"        keras.Input(shape=({shape})),")
     for layer, name in zip(layers, names):
         lines += _layer_source(layer, name)
     lines += [

@@ -10,7 +10,8 @@ def _x(pair: list[int] | None) -> str:
 
 
 def layer_summary(layer: LayerSpec) -> str:
-    """The settings that matter, e.g. '32 filters 3×3, relu' or '2×2, stride 1'."""
+    """The settings that matter, e.g. '32 filters 3×3, relu', '64 filters 3, relu' (1-D) or
+    '2×2, stride 1'."""
     p = layer.params
     parts: list[str] = []
     get = layer.get
@@ -27,6 +28,27 @@ def layer_summary(layer: LayerSpec) -> str:
                 parts.append("no bias")
             if get("kernel_regularizer"):
                 parts.append("regularised")
+        elif layer.type == "Conv1D":
+            parts.append(f"{get('filters')} filters {get('kernel_size')}")
+            if get("strides") != 1:
+                parts.append(f"stride {get('strides')}")
+            if get("dilation_rate") != 1:
+                parts.append(f"dilation {get('dilation_rate')}")
+            if get("padding") != "valid":
+                parts.append(f"padding {get('padding')}")
+            if get("activation") != "linear":
+                parts.append(str(get("activation")))
+            if not get("use_bias"):
+                parts.append("no bias")
+            if get("kernel_regularizer"):
+                parts.append("regularised")
+        elif layer.type in ("MaxPooling1D", "AveragePooling1D"):
+            parts.append(str(get("pool_size")))
+            strides = get("strides")
+            if strides is not None and strides != get("pool_size"):
+                parts.append(f"stride {strides}")
+            if get("padding") != "valid":
+                parts.append(f"padding {get('padding')}")
         elif layer.type in ("MaxPooling2D", "AveragePooling2D"):
             parts.append(_x(get("pool_size")))
             strides = get("strides")
@@ -35,7 +57,8 @@ def layer_summary(layer: LayerSpec) -> str:
             if get("padding") != "valid":
                 parts.append(f"padding {get('padding')}")
         elif layer.type == "Dense":
-            parts.append(f"{get('units')} units")
+            units = get("units")
+            parts.append(f"{units} unit" if units == 1 else f"{units} units")
             if get("activation") != "linear":
                 parts.append(str(get("activation")))
             if not get("use_bias"):

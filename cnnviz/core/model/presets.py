@@ -1,4 +1,5 @@
-"""Named architectures to start from: the classic tutorial CNNs, LeNet-5 and a small VGG.
+"""Named architectures to start from: the classic tutorial CNNs, LeNet-5, a small VGG, the
+Keras guide's 1-D sequence classifier and a small fully convolutional network for signals.
 
 Each preset is a function returning a fresh ModelSpec, so editing one never changes
 the next. `PRESETS` lists them for menus; `preset_spec(key)` builds one by key.
@@ -17,6 +18,9 @@ DEFAULT_PRESET = "mnist_cnn"
 # 64×64 colour images of 3 classes (cat, frog, ship). A test checks this against the sample.
 IMAGE_FOLDER_SIDE = 64
 IMAGE_FOLDER_CLASSES = 3
+# The bundled signal sample, GunPoint (UCR archive): univariate series of 150 steps, 2 classes.
+GUNPOINT_STEPS = 150
+GUNPOINT_CLASSES = 2
 
 
 def canonical_layer(layer_type: str, **params: Any) -> LayerSpec:
@@ -95,6 +99,43 @@ def small_vgg_cifar10() -> ModelSpec:
     return ModelSpec((32, 32, 3), layers, name="small_vgg_cifar10")
 
 
+def keras_sequence_1d() -> ModelSpec:
+    """The 1-D example of the Keras guide to the Sequential model ("sequence classification
+    with 1D convolutions"): 64 steps of 100 channels, two blocks of Conv1D, global average
+    pooling and one sigmoid unit; 105,729 parameters. The guide compiles it with rmsprop and
+    binary cross-entropy; cnnviz's trainer picks binary cross-entropy for one sigmoid unit."""
+    return ModelSpec((64, 100), [
+        canonical_layer("Conv1D", filters=64, kernel_size=3, activation="relu"),
+        canonical_layer("Conv1D", filters=64, kernel_size=3, activation="relu"),
+        canonical_layer("MaxPooling1D", pool_size=3),
+        canonical_layer("Conv1D", filters=128, kernel_size=3, activation="relu"),
+        canonical_layer("Conv1D", filters=128, kernel_size=3, activation="relu"),
+        canonical_layer("GlobalAveragePooling1D"),
+        canonical_layer("Dropout", rate=0.5),
+        canonical_layer("Dense", units=1, activation="sigmoid"),
+    ], name="keras_sequence_1d")
+
+
+def signal_fcn() -> ModelSpec:
+    """The fully convolutional network of Wang, Yan and Oates (2017), "Time series
+    classification from scratch with deep neural networks: a strong baseline", with a quarter
+    of its filters (32, 64, 32 instead of 128, 256, 128), shaped for the bundled GunPoint
+    sample: 150 steps of one channel, 2 classes. Three blocks of Conv1D ('same' padding,
+    kernels 8, 5, 3), batch normalisation and ReLU, then global average pooling and softmax;
+    17,346 parameters."""
+    layers: list[LayerSpec] = []
+    for filters, kernel in ((32, 8), (64, 5), (32, 3)):
+        layers.append(canonical_layer("Conv1D", filters=filters, kernel_size=kernel,
+                                      padding="same"))
+        layers.append(canonical_layer("BatchNormalization"))
+        layers.append(canonical_layer("Activation", activation="relu"))
+    layers += [
+        canonical_layer("GlobalAveragePooling1D"),
+        canonical_layer("Dense", units=GUNPOINT_CLASSES, activation="softmax"),
+    ]
+    return ModelSpec((GUNPOINT_STEPS, 1), layers, name="signal_fcn")
+
+
 @dataclass(frozen=True)
 class Preset:
     """A named architecture for menus: its key, title, one-line description and factory."""
@@ -124,6 +165,17 @@ PRESETS: dict[str, Preset] = {
         Preset("small_vgg_cifar10", "Small VGG for CIFAR-10",
                "Three VGG blocks with batch norm and dropout for 32×32 colour images.",
                small_vgg_cifar10),
+        Preset("keras_sequence_1d", "1-D sequence classifier (Keras guide)",
+               "The Keras guide's Conv1D example for sequences of 64 steps × 100 channels, "
+               "ending in one sigmoid unit for two classes; 105,729 parameters. The guide "
+               "trains it with RMSprop: pick RMSprop in the Train view to match.",
+               keras_sequence_1d),
+        Preset("signal_fcn", "Signal FCN (GunPoint: 150 steps, 2 classes)",
+               "A small fully convolutional network for time series (Wang et al., 2017, with "
+               "a quarter of the filters): three Conv1D + batch norm + ReLU blocks and global "
+               "average pooling, shaped for the bundled GunPoint sample; 17,346 parameters. "
+               "For your own signals, set the input and the last Dense layer's units.",
+               signal_fcn),
     )
 }
 

@@ -84,15 +84,23 @@ def _x(pair: list[int] | tuple[int, ...]) -> str:
     return f"{pair[0]}×{pair[1]}"
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
 def _describe_shape(shape: Shape) -> str:
     if len(shape) == 1:
         return f"a flat vector of {shape[0]} values"
-    return "a volume of " + "×".join(str(d) for d in shape)
+    if len(shape) == 2:
+        return f"a sequence of {_plural(shape[0], 'step')} × {_plural(shape[1], 'channel')}"
+    return "an image-shaped volume of " + "×".join(str(d) for d in shape)
 
 
 def _window_output(size: int, window: int, stride: int, padding: str) -> int:
-    """Output length of a sliding window, exactly as Keras computes it."""
-    if padding == "same":
+    """Output length of a sliding window, exactly as Keras computes it. `window` is the span
+    (for a dilated kernel, dilation × (kernel - 1) + 1). 'causal' pads only the start, by
+    span - 1, so it keeps the length as 'same' does."""
+    if padding in ("same", "causal"):
         return math.ceil(size / stride)
     return (size - window) // stride + 1
 
@@ -101,13 +109,43 @@ class LayerProblem(Exception):
     """Raised inside the arithmetic with the sentence shown to the user."""
 
 
+# The layer that does the same job in the other number of dimensions.
+_COUNTERPART = {
+    "Conv2D": "Conv1D", "MaxPooling2D": "MaxPooling1D", "AveragePooling2D": "AveragePooling1D",
+    "GlobalMaxPooling2D": "GlobalMaxPooling1D",
+    "GlobalAveragePooling2D": "GlobalAveragePooling1D",
+}
+_COUNTERPART.update({one_d: two_d for two_d, one_d in list(_COUNTERPART.items())})
+
+
 def _need_image(layer_type: str, shape: Shape) -> tuple[int, int, int]:
+    if len(shape) == 2:
+        raise LayerProblem(
+            f"{layer_type} needs an image (height × width × channels), but it gets "
+            f"{_describe_shape(shape)}. Use {_COUNTERPART[layer_type]} for sequences, or make "
+            f"the input an image (height × width × channels)."
+        )
     if len(shape) != 3:
         raise LayerProblem(
             f"{layer_type} needs an image-shaped input (height × width × channels), but it gets "
             f"{_describe_shape(shape)}. Move it before the Flatten or global pooling layer."
         )
-    return shape
+    return (shape[0], shape[1], shape[2])
+
+
+def _need_sequence(layer_type: str, shape: Shape) -> tuple[int, int]:
+    if len(shape) == 3:
+        raise LayerProblem(
+            f"{layer_type} needs a sequence (steps × channels), but it gets "
+            f"{_describe_shape(shape)}. Use {_COUNTERPART[layer_type]} for images, or make "
+            f"the input a sequence (steps × channels)."
+        )
+    if len(shape) != 2:
+        raise LayerProblem(
+            f"{layer_type} needs a sequence (steps × channels), but it gets "
+            f"{_describe_shape(shape)}. Move it before the Flatten or global pooling layer."
+        )
+    return (shape[0], shape[1])
 
 
 def _sliding(layer_type: str, shape: Shape, window: list[int], strides: list[int],
@@ -124,6 +162,28 @@ def _sliding(layer_type: str, shape: Shape, window: list[int], strides: list[int
             _window_output(w, window[1], strides[1], padding))
 
 
+def _sliding_1d(steps: int, window: int, stride: int, padding: str, what: str,
+                dilation: int = 1) -> int:
+    """Output steps of a 1-D window; refuses a 'valid' window longer than the sequence."""
+    span = dilation * (window - 1) + 1
+    if padding == "valid" and span > steps:
+        if what == "kernel":
+            fix = ("Use padding='same' or 'causal', or a smaller kernel"
+                   + (" or dilation." if dilation > 1 else "."))
+            if dilation > 1:
+                raise LayerProblem(
+                    f"a kernel of {window} with dilation {dilation} spans {span} steps, more than "
+                    f"the sequence of {_plural(steps, 'step')}, so nothing is left. {fix}")
+            raise LayerProblem(
+                f"a kernel of {window} on a sequence of {_plural(steps, 'step')} leaves nothing. "
+                f"{fix}")
+        raise LayerProblem(
+            f"a pool window of {window} on a sequence of {_plural(steps, 'step')} leaves nothing. "
+            f"Use padding='same', a smaller pool size, or remove this layer."
+        )
+    return _window_output(steps, span, stride, padding)
+
+
 def layer_arithmetic(layer: LayerSpec, shape: Shape) -> tuple[Shape, int, int]:
     """(output shape, trainable params, non-trainable params) of one checked layer."""
     p = layer.params
@@ -134,17 +194,39 @@ def layer_arithmetic(layer: LayerSpec, shape: Shape) -> tuple[Shape, int, int]:
         k = p["kernel_size"]
         weights = k[0] * k[1] * c * p["filters"] + (p["filters"] if p["use_bias"] else 0)
         return (out_h, out_w, p["filters"]), weights, 0
+    if t == "Conv1D":
+        steps, c = _need_sequence(t, shape)
+        if p["strides"] > 1 and p["dilation_rate"] > 1:
+            raise LayerProblem(
+                f"strides of {p['strides']} with a dilation of {p['dilation_rate']}: Keras cannot "
+                f"do both in one layer. Set strides or dilation_rate back to 1."
+            )
+        out_steps = _sliding_1d(steps, p["kernel_size"], p["strides"], p["padding"], "kernel",
+                                p["dilation_rate"])
+        weights = p["kernel_size"] * c * p["filters"] + (p["filters"] if p["use_bias"] else 0)
+        return (out_steps, p["filters"]), weights, 0
     if t in ("MaxPooling2D", "AveragePooling2D"):
         _, _, c = _need_image(t, shape)
         strides = p["strides"] or p["pool_size"]
         out_h, out_w = _sliding(t, shape, p["pool_size"], strides, p["padding"], "pool window")
         return (out_h, out_w, c), 0, 0
+    if t in ("MaxPooling1D", "AveragePooling1D"):
+        steps, c = _need_sequence(t, shape)
+        stride = p["strides"] or p["pool_size"]
+        return (_sliding_1d(steps, p["pool_size"], stride, p["padding"], "pool"), c), 0, 0
     if t in ("GlobalMaxPooling2D", "GlobalAveragePooling2D"):
         _, _, c = _need_image(t, shape)
+        return (c,), 0, 0
+    if t in ("GlobalMaxPooling1D", "GlobalAveragePooling1D"):
+        _, c = _need_sequence(t, shape)
         return (c,), 0, 0
     if t == "Flatten":
         return (math.prod(shape),), 0, 0
     if t == "Dense":
+        if len(shape) == 2:
+            # Keras applies Dense to the last axis: the same weights at every step.
+            weights = shape[1] * p["units"] + (p["units"] if p["use_bias"] else 0)
+            return (shape[0], p["units"]), weights, 0
         if len(shape) != 1:
             raise LayerProblem(
                 f"Dense needs a flat vector, but it gets {_describe_shape(shape)}. "

@@ -68,9 +68,10 @@ class LayerSpec:
 
 @dataclass
 class ModelSpec:
-    """An input shape (height, width, channels) and an ordered list of layers."""
+    """An input shape and an ordered list of layers. The input is an image (height, width,
+    channels) or a sequence (steps, channels)."""
 
-    input_shape: tuple[int, int, int] = (28, 28, 1)
+    input_shape: tuple[int, ...] = (28, 28, 1)
     layers: list[LayerSpec] = field(default_factory=list)
     name: str = "model"
 
@@ -196,7 +197,8 @@ def _parse_spec(data: Any) -> ModelSpec:
             f"input_shape, layers)."
         )
     if "input_shape" not in data:
-        raise SpecError("The spec has no 'input_shape', e.g. \"input_shape\": [28, 28, 1].")
+        raise SpecError("The spec has no 'input_shape', e.g. \"input_shape\": [28, 28, 1] for "
+                        "images or [150, 1] for sequences.")
     input_shape = check_input_shape(data["input_shape"])
     name = data.get("name", "model")
     if not isinstance(name, str) or not name.strip():

@@ -57,8 +57,9 @@ def set_param(spec: ModelSpec, index: int, key: str, value: Any) -> ModelSpec:
     return new
 
 
-def set_input_shape(spec: ModelSpec, shape: tuple[int, int, int]) -> ModelSpec:
-    """A copy with a new input shape. Raises SpecError if out of range."""
+def set_input_shape(spec: ModelSpec, shape: tuple[int, ...]) -> ModelSpec:
+    """A copy with a new input shape, (height, width, channels) or (steps, channels).
+    Raises SpecError if out of range."""
     new = spec.copy()
     new.input_shape = check_input_shape(list(shape))
     return new

@@ -1,7 +1,7 @@
 """Keras model → ModelSpec, refusing (by name, with reasons) whatever a spec cannot hold.
 
 `model_to_spec` accepts a Sequential model, or a functional one that is a single straight
-chain from one image input. Each layer's `get_config()` is mapped back to the spec's
+chain from one input: an image (height, width, channels) or a sequence (steps, channels). Each layer's `get_config()` is mapped back to the spec's
 parameters (which use Keras's names); every setting the spec cannot express makes the
 layer unsupported, so converting never silently changes a model. Weights, initialisers
 and dropout seeds are not part of a spec and are ignored.
@@ -69,6 +69,10 @@ _WEIGHT_EXTRAS = (
 )
 _CHANNELS_LAST = ("data_format", "channels_last",
                   "uses data_format='channels_first'; cnnviz works channels-last (H × W × C)")
+_CHANNELS_LAST_1D = ("data_format", "channels_last",
+                     "uses data_format='channels_first'; cnnviz works channels-last "
+                     "(steps × channels)")
+_KEEPDIMS = ("keepdims", False, "keeps the pooled dimensions (keepdims=True); cnnviz drops them")
 _CONV_EXTRAS = (
     _CHANNELS_LAST,
     ("dilation_rate", [1, 1], "has dilation_rate {value}; cnnviz convolutions are not dilated"),
@@ -92,6 +96,12 @@ _EXTRAS: dict[str, tuple[tuple[str, Any, str], ...]] = {
                            "keeps the pooled dimensions (keepdims=True); cnnviz drops them")),
     "GlobalAveragePooling2D": (_CHANNELS_LAST, ("keepdims", False,
                                "keeps the pooled dimensions (keepdims=True); cnnviz drops them")),
+    "Conv1D": (_CHANNELS_LAST_1D, ("groups", 1, "splits its channels into {value} groups; "
+                                   "cnnviz convolutions use 1 group")) + _WEIGHT_EXTRAS,
+    "MaxPooling1D": (_CHANNELS_LAST_1D,),
+    "AveragePooling1D": (_CHANNELS_LAST_1D,),
+    "GlobalMaxPooling1D": (_CHANNELS_LAST_1D, _KEEPDIMS),
+    "GlobalAveragePooling1D": (_CHANNELS_LAST_1D, _KEEPDIMS),
     "Flatten": (_CHANNELS_LAST,),
     "BatchNormalization": _BN_EXTRAS,
     "Dropout": (("noise_shape", None,
@@ -105,6 +115,12 @@ _SPEC_KEYS: dict[str, tuple[str, ...]] = {
     "AveragePooling2D": ("pool_size", "strides", "padding"),
     "GlobalMaxPooling2D": (),
     "GlobalAveragePooling2D": (),
+    "Conv1D": ("filters", "kernel_size", "strides", "padding", "dilation_rate", "activation",
+               "use_bias"),
+    "MaxPooling1D": ("pool_size", "strides", "padding"),
+    "AveragePooling1D": ("pool_size", "strides", "padding"),
+    "GlobalMaxPooling1D": (),
+    "GlobalAveragePooling1D": (),
     "Flatten": (),
     "BatchNormalization": ("momentum", "epsilon"),
     "Dropout": ("rate",),
@@ -186,12 +202,17 @@ def _supported_layer(cls: str, config: dict[str, Any],
         if problem:
             reasons.append(problem)
     params = {key: _plain(config[key]) for key in _SPEC_KEYS[cls] if key in config}
-    if cls in ("Conv2D", "Dense"):
+    if cls in ("Conv1D", "MaxPooling1D", "AveragePooling1D"):
+        # Keras stores 1-D sizes as 1-tuples, (3,); the spec writes the number.
+        params = {key: value[0] if isinstance(value, list) and len(value) == 1 else value
+                  for key, value in params.items()}
+    if cls in ("Conv2D", "Conv1D", "Dense"):
         params["kernel_regularizer"], problem = _regularizer_to_spec(
             config.get("kernel_regularizer"))
         if problem:
             reasons.append(problem)
-    if cls in ("MaxPooling2D", "AveragePooling2D") and params.get("strides") == params["pool_size"]:
+    if (cls in ("MaxPooling2D", "AveragePooling2D", "MaxPooling1D", "AveragePooling1D")
+            and params.get("strides") == params["pool_size"]):
         params["strides"] = None  # Keras stores the default (= pool size) explicitly
     if reasons:
         return None, reasons
@@ -319,13 +340,13 @@ def _convert(model: Any) -> tuple[ModelSpec | None, list[tuple[str, str, str]]]:
         for tensor in inputs:
             op = tensor._keras_history[0]
             refuse(op.name, type(op).__name__,
-                   f"is one of {len(inputs)} inputs; cnnviz models take one image")
+                   f"is one of {len(inputs)} inputs; cnnviz models take one image or sequence")
     input_op = inputs[0]._keras_history[0]
     image_shape = tuple(inputs[0].shape[1:])
     try:
-        if len(image_shape) != 3 or None in image_shape:
+        if len(image_shape) not in (2, 3) or None in image_shape:
             raise SpecError(f"the input has shape {image_shape}; cnnviz needs a fixed "
-                            f"(height, width, channels) image")
+                            f"(height, width, channels) image or (steps, channels) sequence")
         input_shape = check_input_shape(image_shape)
     except SpecError as exc:
         refuse(input_op.name, type(input_op).__name__, str(exc).rstrip("."))

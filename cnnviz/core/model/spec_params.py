@@ -16,6 +16,8 @@ ACTIVATIONS: tuple[str, ...] = (
     "linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "leaky_relu",
 )
 PADDINGS: tuple[str, ...] = ("valid", "same")
+# Conv1D alone may pad only the start of a sequence, so step t sees steps ≤ t.
+CONV1D_PADDINGS: tuple[str, ...] = ("valid", "same", "causal")
 
 MAX_FILTERS = 4096
 MAX_UNITS = 65536
@@ -23,6 +25,11 @@ MAX_KERNEL = 64
 MAX_STRIDE = 64
 MAX_INPUT_SIDE = 4096
 MAX_CHANNELS = 64
+MAX_DILATION = 64
+# A sequence (steps, channels) is longer and has more channels than an image side: UEA's
+# EigenWorms has 17,984 steps and DuckDuckGeese 1,345 channels.
+MAX_INPUT_STEPS = 65536
+MAX_SEQUENCE_CHANNELS = 2048
 
 
 # A message quotes a wrong value; a hostile file's value can be megabytes long.
@@ -44,7 +51,9 @@ class ParamDef:
     """How one layer parameter is typed, bounded and described.
 
     kind is one of: "int", "float", "bool", "choice", "pair" (two ints, e.g. 3×3),
-    "optional_pair" (a pair or None, meaning "same as another parameter"),
+    "optional_pair" (a pair or None, meaning "same as another parameter"), "size" (one int
+    for a 1-D window, e.g. a kernel of 3; Keras's [3] is accepted too), "optional_size" (a
+    size or None),
     "regularizer" (None or {"l1": float, "l2": float}).
     """
 
@@ -63,6 +72,12 @@ class ParamDef:
 def _pair(name: str, default: Any, label: str, help_text: str, maximum: int,
           optional: bool = False) -> ParamDef:
     return ParamDef(name, "optional_pair" if optional else "pair", default, label, help_text,
+                    minimum=1, maximum=maximum)
+
+
+def _size(name: str, default: Any, label: str, help_text: str, maximum: int,
+          optional: bool = False) -> ParamDef:
+    return ParamDef(name, "optional_size" if optional else "size", default, label, help_text,
                     minimum=1, maximum=maximum)
 
 
@@ -87,6 +102,37 @@ LAYER_TYPES: dict[str, tuple[ParamDef, ...]] = {
         ParamDef("use_bias", "bool", True, "Use bias", "Add one learned number per filter."),
         ParamDef("kernel_regularizer", "regularizer", None, "Kernel regulariser", _REG_HELP),
     ),
+    "Conv1D": (
+        ParamDef("filters", "int", 32, "Filters", "How many filters, i.e. output channels.",
+                 minimum=1, maximum=MAX_FILTERS),
+        _size("kernel_size", 3, "Kernel size", "How many steps each filter spans.", MAX_KERNEL),
+        _size("strides", 1, "Strides", "How many steps the filter moves each time.", MAX_STRIDE),
+        ParamDef("padding", "choice", "valid", "Padding",
+                 "'valid': no border, the sequence shrinks; 'same': zeros at both ends keep "
+                 "the length (divided by the stride); 'causal': zeros only at the start, so "
+                 "each output sees only the present and the past.", choices=CONV1D_PADDINGS),
+        _size("dilation_rate", 1, "Dilation",
+              "Gap between the steps a filter reads: 2 reads every other step, so a kernel "
+              "of 3 spans 5 steps. Keras allows dilation above 1 only with strides of 1.",
+              MAX_DILATION),
+        ParamDef("activation", "choice", "linear", "Activation", _NEW_RELU_HELP,
+                 choices=ACTIVATIONS),
+        ParamDef("use_bias", "bool", True, "Use bias", "Add one learned number per filter."),
+        ParamDef("kernel_regularizer", "regularizer", None, "Kernel regulariser", _REG_HELP),
+    ),
+    "MaxPooling1D": (
+        _size("pool_size", 2, "Pool size", "How many steps each pooling window spans.",
+              MAX_KERNEL),
+        _size("strides", None, "Strides",
+              "How far the window moves; empty means the same as the pool size.", MAX_STRIDE,
+              optional=True),
+        ParamDef("padding", "choice", "valid", "Padding",
+                 "'valid': windows stay inside; 'same': a partial window at the end counts "
+                 "too.", choices=PADDINGS),
+    ),
+    "AveragePooling1D": (),  # filled in below: same parameters as MaxPooling1D
+    "GlobalMaxPooling1D": (),
+    "GlobalAveragePooling1D": (),
     "Activation": (
         ParamDef("activation", "choice", "relu", "Function", _ACTIVATION_HELP, choices=ACTIVATIONS),
     ),
@@ -126,18 +172,35 @@ LAYER_TYPES: dict[str, tuple[ParamDef, ...]] = {
     ),
 }
 LAYER_TYPES["AveragePooling2D"] = LAYER_TYPES["MaxPooling2D"]
+LAYER_TYPES["AveragePooling1D"] = LAYER_TYPES["MaxPooling1D"]
+
+# The layers that slide along a sequence (steps, channels) and those that slide over an image
+# (height, width, channels); the others take either.
+SEQUENCE_LAYERS: tuple[str, ...] = (
+    "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D",
+)
+IMAGE_LAYERS: tuple[str, ...] = (
+    "Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalMaxPooling2D", "GlobalAveragePooling2D",
+)
 
 # Where a layer added in the builder starts from values other than Keras's defaults: the
 # tutorials' relu for hidden Conv2D and Dense layers (Keras's default, linear, would stack
 # linear maps). `default` stays Keras's, so a spec file means what its Keras code means.
 NEW_LAYER_VALUES: dict[str, dict[str, Any]] = {
     "Conv2D": {"activation": "relu"},
+    "Conv1D": {"activation": "relu"},
     "Dense": {"activation": "relu"},
 }
 
 # One-line descriptions for the palette and tooltips.
 LAYER_DESCRIPTIONS: dict[str, str] = {
     "Conv2D": "Slides small learned filters over the image; each filter makes one feature map.",
+    "Conv1D": "Slides small learned filters along the sequence; each filter makes one output "
+              "channel.",
+    "MaxPooling1D": "Keeps the largest value of each window of steps, shortening the sequence.",
+    "AveragePooling1D": "Keeps the average of each window of steps, shortening the sequence.",
+    "GlobalMaxPooling1D": "Keeps only the largest value of each channel over all steps.",
+    "GlobalAveragePooling1D": "Keeps only the average of each channel over all steps.",
     "Activation": "Applies a function (ReLU, sigmoid, ...) to every value separately.",
     "MaxPooling2D": "Keeps the largest value of each window, shrinking the maps.",
     "AveragePooling2D": "Keeps the average of each window, shrinking the maps.",
@@ -145,7 +208,7 @@ LAYER_DESCRIPTIONS: dict[str, str] = {
     "GlobalAveragePooling2D": "Keeps only the average of each whole feature map.",
     "BatchNormalization": "Rescales each channel to a steady mean and spread; speeds up training.",
     "Dropout": "Randomly zeroes values while training so the net cannot rely on any one of them.",
-    "Flatten": "Lays a 3-D volume out as one long vector, ready for Dense layers.",
+    "Flatten": "Lays a volume or a sequence out as one long vector, ready for Dense layers.",
     "Dense": "Every output is a weighted sum of every input, plus a bias.",
 }
 
@@ -155,7 +218,9 @@ NAME_STEMS: dict[str, str] = {
     "AveragePooling2D": "average_pooling2d", "GlobalMaxPooling2D": "global_max_pooling2d",
     "GlobalAveragePooling2D": "global_average_pooling2d",
     "BatchNormalization": "batch_normalization", "Dropout": "dropout", "Flatten": "flatten",
-    "Dense": "dense",
+    "Dense": "dense", "Conv1D": "conv1d", "MaxPooling1D": "max_pooling1d",
+    "AveragePooling1D": "average_pooling1d", "GlobalMaxPooling1D": "global_max_pooling1d",
+    "GlobalAveragePooling1D": "global_average_pooling1d",
 }
 
 
@@ -176,7 +241,7 @@ def default_params(layer_type: str) -> dict[str, Any]:
 
 def new_layer_params(layer_type: str) -> dict[str, Any]:
     """The parameters a layer added in the builder starts with: Keras's defaults, except
-    those in NEW_LAYER_VALUES (relu for Conv2D and Dense)."""
+    those in NEW_LAYER_VALUES (relu for Conv2D, Conv1D and Dense)."""
     params = default_params(layer_type)
     params.update(copy.deepcopy(NEW_LAYER_VALUES.get(layer_type, {})))
     return params
@@ -203,6 +268,9 @@ def _describe(p: ParamDef) -> str:
     if p.kind in ("pair", "optional_pair"):
         text = f"two whole numbers from {_whole(p.minimum)} to {_whole(p.maximum)}, like [3, 3]"
         return text + (" (or null)" if p.kind == "optional_pair" else "")
+    if p.kind in ("size", "optional_size"):
+        text = f"a whole number from {_whole(p.minimum)} to {_whole(p.maximum)}, like 3"
+        return text + (" (or null)" if p.kind == "optional_size" else "")
     if p.kind == "regularizer":
         return 'null or {"l1": number ≥ 0, "l2": number ≥ 0}'
     return p.kind
@@ -239,6 +307,9 @@ def check_param(p: ParamDef, value: Any) -> Any:
         if value is None and "linear" in p.choices:
             return "linear"  # Keras writes activation=None as 'linear'
         if value not in p.choices:
+            if p.name == "padding" and value == "causal":
+                raise SpecError("'causal' padding is for Conv1D only (it pads the start of a "
+                                "sequence). Use 'valid' or 'same'.")
             raise bad
         return value
     if p.kind in ("pair", "optional_pair"):
@@ -256,6 +327,18 @@ def check_param(p: ParamDef, value: Any) -> Any:
                 )
             raise bad
         return [int(value[0]), int(value[1])]
+    if p.kind in ("size", "optional_size"):
+        if value is None and p.kind == "optional_size":
+            return None
+        if isinstance(value, (list, tuple)) and len(value) == 1:
+            value = value[0]  # Keras accepts kernel_size=[3] (and stores (3,)) for 3
+        if not is_int(value):
+            raise bad
+        if value == 0 and p.name == "strides":
+            raise SpecError("'strides' of 0 would never move the window. Use 1 or more, got 0.")
+        if not p.minimum <= value <= p.maximum:
+            raise bad
+        return int(value)
     if p.kind == "regularizer":
         if value is None:
             return None
@@ -269,14 +352,24 @@ def check_param(p: ParamDef, value: Any) -> Any:
         return {"l1": float(out["l1"]), "l2": float(out["l2"])}
     raise SpecError(f"internal: unknown parameter kind {p.kind}")
 
-def check_input_shape(value: Any) -> tuple[int, int, int]:
-    """Validate an input shape [height, width, channels]. Raises SpecError."""
-    if (not isinstance(value, (list, tuple)) or len(value) != 3
+def check_input_shape(value: Any) -> tuple[int, ...]:
+    """Validate an input shape: [height, width, channels] for images, [steps, channels] for
+    sequences. Returns it as a tuple; raises SpecError."""
+    if (not isinstance(value, (list, tuple)) or len(value) not in (2, 3)
             or not all(is_int(v) for v in value)):
         raise SpecError(
-            f"'input_shape' must be three whole numbers [height, width, channels], "
-            f"like [28, 28, 1]; got {shown_value(value)}."
+            f"'input_shape' must be [height, width, channels] for images, like [28, 28, 1], "
+            f"or [steps, channels] for sequences, like [150, 1]; got {shown_value(value)}."
         )
+    if len(value) == 2:
+        steps, channels = value
+        if not 1 <= steps <= MAX_INPUT_STEPS:
+            raise SpecError(f"Input steps must be from 1 to {MAX_INPUT_STEPS:,}; got {steps}.")
+        if not 1 <= channels <= MAX_SEQUENCE_CHANNELS:
+            raise SpecError(
+                f"Input channels must be from 1 to {MAX_SEQUENCE_CHANNELS:,} (1 for a single "
+                f"signal); got {channels}.")
+        return (steps, channels)
     h, w, c = value
     if not (1 <= h <= MAX_INPUT_SIDE and 1 <= w <= MAX_INPUT_SIDE):
         raise SpecError(f"Input height and width must be from 1 to {MAX_INPUT_SIDE}; got {h}×{w}.")

@@ -2,7 +2,8 @@
 
 Oblique projection: front-face height ~ map height, receding depth ~ map width, thickness ~
 channels, all log-scaled so a 150×150×3 image and a 10-unit output both stay visible. Flat
-vectors are tall thin bars; shape-keeping layers (Activation, Dropout, BatchNormalization) are
+vectors are tall thin bars; a sequence (steps × channels) is a tall plate, its height the steps,
+its thickness the channels, with a shallow depth; shape-keeping layers (Activation, Dropout, BatchNormalization) are
 thin slabs, since they add no new volume. QPainter only, so it repaints on every keystroke.
 """
 
@@ -38,6 +39,9 @@ TYPE_STYLE: dict[str, tuple[str, str]] = {
     "GlobalAveragePooling2D": ("pool", "GlobalAvg"), "BatchNormalization": ("norm", "BatchNorm"),
     "Activation": ("act", "Activation"), "Dropout": ("act", "Dropout"),
     "Flatten": ("flatten", "Flatten"), "Dense": ("dense", "Dense"),
+    "Conv1D": ("conv", "Conv1D"), "MaxPooling1D": ("pool", "MaxPool1D"),
+    "AveragePooling1D": ("pool", "AvgPool1D"), "GlobalMaxPooling1D": ("pool", "GlobalMax"),
+    "GlobalAveragePooling1D": ("pool", "GlobalAvg"),
 }
 SHAPE_KEEPING = {"Activation", "Dropout", "BatchNormalization"}
 
@@ -50,6 +54,7 @@ ARROW_COLOUR = QColor("#9aa0a8")
 UNIT_MIN, UNIT_MAX = 3.0, 15.0
 DEPTH_X, DEPTH_Y = 0.30, 0.24  # oblique offset per unit of map width
 THICKNESS = 0.36  # thickness per unit of channels
+SEQUENCE_DEPTH = 1.2  # a sequence has no width: a shallow plate
 PLACEHOLDER = (16, 16, 8)  # the size drawn for an invalid or unknown layer
 MARGIN, GAP, COLUMN_PAD, MAX_EXTRA_GAP = 10.0, 18.0, 10.0, 36.0
 
@@ -87,6 +92,9 @@ def _shape_units(shape: tuple[int, ...]) -> tuple[float, float, float]:
     if len(shape) == 3:
         h, w, c = shape
         return _log_units(h), _log_units(w), THICKNESS * _log_units(c)
+    if len(shape) == 2:
+        steps, channels = shape
+        return _log_units(steps), SEQUENCE_DEPTH, THICKNESS * _log_units(channels)
     # Vectors are compressed harder: a 18,496-long Flatten must not dwarf the image boxes.
     return 2.0 + 0.6 * math.log2(max(1, math.prod(shape))), 1.6, 0.0
 

@@ -171,6 +171,7 @@ class BuilderPanel(QWidget):
 
     def _refresh(self) -> None:
         report = self.document.report
+        self.palette.set_input_rank(len(self.document.spec.input_shape))
         self.summary.set_report(report)
         self.diagram.set_report(report)
         row = self.stack.current_layer()

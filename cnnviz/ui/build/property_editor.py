@@ -13,12 +13,13 @@ from PySide6.QtCore import QEvent, QKeyCombination, QObject, Qt
 from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox,
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QSpinBox,
-                               QVBoxLayout, QWidget)
+                               QStackedWidget, QVBoxLayout, QWidget)
 
 from cnnviz.core.model import spec_edits
 from cnnviz.core.errors import SpecError
 from cnnviz.core.model.spec_params import (
-    LAYER_DESCRIPTIONS, MAX_CHANNELS, MAX_INPUT_SIDE, ParamDef, param_defs,
+    LAYER_DESCRIPTIONS, MAX_CHANNELS, MAX_INPUT_SIDE, MAX_INPUT_STEPS, MAX_SEQUENCE_CHANNELS,
+    ParamDef, param_defs,
 )
 from cnnviz.ui.common.zoom import set_relative_font
 from cnnviz.workspace import SpecDocument
@@ -129,10 +130,17 @@ class _ParamField:
         layout = QHBoxLayout(self.widget)
         layout.setContentsMargins(0, 0, 0, 0)
         d = definition
-        if d.kind == "int":
+        if d.kind in ("int", "size"):
             box = _spin(int(d.minimum), int(d.maximum), d.help)
             box.valueChanged.connect(lambda _v: self._emit())
             self._boxes = [box]
+        elif d.kind == "optional_size":
+            self._auto = QCheckBox("auto")
+            self._auto.setToolTip("Same as the pool size (Keras's default).")
+            self._auto.toggled.connect(self._auto_toggled)
+            box = _spin(int(d.minimum), int(d.maximum), d.help)
+            box.valueChanged.connect(lambda _v: self._emit())
+            self._boxes = [self._auto, box]
         elif d.kind == "float":
             box = QDoubleSpinBox()
             box.setDecimals(6 if d.name == "epsilon" else 3)
@@ -189,8 +197,8 @@ class _ParamField:
         return self._link is not None and self._link.isChecked()
 
     def _auto_toggled(self, checked: bool) -> None:
-        for box in (*self._pair, self._link):
-            if box is not None:
+        for box in (*self._pair, self._link, *self._boxes[1:]):
+            if box is not None and box is not self._auto:
                 box.setEnabled(not checked)
         self._emit()
 
@@ -215,8 +223,14 @@ class _ParamField:
             box.blockSignals(True)
         try:
             kind = self.definition.kind
-            if kind in ("int", "float"):
+            if kind in ("int", "float", "size"):
                 self._boxes[0].setValue(value)
+            elif kind == "optional_size":
+                assert self._auto is not None
+                self._auto.setChecked(value is None)
+                self._boxes[1].setEnabled(value is not None)
+                if value is not None:
+                    self._boxes[1].setValue(value)
             elif kind == "bool":
                 self._boxes[0].setChecked(bool(value))
             elif kind == "choice":
@@ -243,8 +257,10 @@ class _ParamField:
     def value(self) -> Any:
         kind = self.definition.kind
         boxes = self._boxes
-        if kind in ("int", "float"):
+        if kind in ("int", "float", "size"):
             return boxes[0].value()
+        if kind == "optional_size":
+            return None if boxes[0].isChecked() else boxes[1].value()
         if kind == "bool":
             return boxes[0].isChecked()
         if kind == "choice":
@@ -256,7 +272,8 @@ class _ParamField:
         return {"l1": boxes[0].value(), "l2": boxes[1].value()}
 
     def editors(self) -> list[QWidget]:
-        """The field's widgets in order; a pair's: [auto,] first box, second box, link."""
+        """The field's widgets in order; a pair's: [auto,] first box, second box, link; an
+        optional size's: auto, box."""
         return self._boxes
 
     def _emit(self) -> None:
@@ -390,43 +407,97 @@ class PropertyEditor(QWidget):
 
 
 class InputShapeEditor(QWidget):
-    """Height × width × channels of the model's input."""
+    """The model's input: an image (height × width × channels) or a sequence (steps ×
+    channels), chosen in a combo box; switching kinds is one undoable edit."""
+
+    KINDS = (("Image", 3, "An image: height × width × channels."),
+             ("Sequence", 2, "A sequence (a signal or time series): steps × channels."))
+    # The shape a switch starts from when this editor has not seen one of that kind yet.
+    DEFAULT_SHAPES: dict[int, tuple[int, ...]] = {3: (28, 28, 1), 2: (150, 1)}
 
     def __init__(self, document: SpecDocument) -> None:
         super().__init__()
         self._document = document
+        self._last_shapes = dict(self.DEFAULT_SHAPES)
         self.history_keys = ModelUndoKeys(document, self)
+        self.kind_combo = QComboBox()
+        for text, rank, tip in self.KINDS:
+            self.kind_combo.addItem(text, rank)
+            self.kind_combo.setItemData(self.kind_combo.count() - 1, tip,
+                                        Qt.ItemDataRole.ToolTipRole)
+        self.kind_combo.setToolTip("Images take Conv2D and 2-D pooling; sequences (signals, "
+                                   "time series) take Conv1D and 1-D pooling.")
+        self.history_keys.watch(self.kind_combo)
         self.height_box = _spin(1, MAX_INPUT_SIDE, "Input height in pixels.")
         self.width_box = _spin(1, MAX_INPUT_SIDE, "Input width in pixels.")
         self.channels_box = _spin(1, MAX_CHANNELS, "Channels: 1 for grayscale, 3 for colour (RGB).")
+        self.steps_box = _spin(1, MAX_INPUT_STEPS, "Input length: how many time steps.")
+        self.sequence_channels_box = _spin(
+            1, MAX_SEQUENCE_CHANNELS, "Channels: values per step (1 for a single signal, 3 for "
+                                      "an accelerometer's x, y and z).")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        title = QLabel("<b>Input</b>")
-        layout.addWidget(title)
-        for label, box in (("H", self.height_box), ("W", self.width_box), ("C", self.channels_box)):
-            caption = QLabel(label)
-            caption.setToolTip(box.toolTip())
-            caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            layout.addWidget(caption)
-            layout.addWidget(box)
-            box.valueChanged.connect(self._changed)
-            self.history_keys.watch(box)
-        layout.addStretch(1)
+        layout.addWidget(QLabel("<b>Input</b>"))
+        layout.addWidget(self.kind_combo)
+        self.pages = QStackedWidget()
+        self._pages: dict[int, QWidget] = {}
+        for rank, boxes in ((3, (("H", self.height_box), ("W", self.width_box),
+                                 ("C", self.channels_box))),
+                            (2, (("Steps", self.steps_box), ("C", self.sequence_channels_box)))):
+            page = QWidget()
+            row = QHBoxLayout(page)
+            row.setContentsMargins(0, 0, 0, 0)
+            for label, box in boxes:
+                caption = QLabel(label)
+                caption.setToolTip(box.toolTip())
+                caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                row.addWidget(caption)
+                row.addWidget(box)
+                box.valueChanged.connect(self._changed)
+                self.history_keys.watch(box)
+            row.addStretch(1)
+            self.pages.addWidget(page)
+            self._pages[rank] = page
+        layout.addWidget(self.pages, 1)
+        self.kind_combo.activated.connect(self._kind_chosen)
         document.changed.connect(self._refresh)
         self._refresh()
 
+    def _boxes(self, rank: int) -> tuple[QSpinBox, ...]:
+        if rank == 2:
+            return (self.steps_box, self.sequence_channels_box)
+        return (self.height_box, self.width_box, self.channels_box)
+
     def _refresh(self) -> None:
-        shape = self._document.spec.input_shape
-        for box, value in zip((self.height_box, self.width_box, self.channels_box), shape):
+        shape = tuple(self._document.spec.input_shape)
+        rank = len(shape)
+        if rank not in self._pages:
+            return
+        self._last_shapes[rank] = shape
+        self.kind_combo.setCurrentIndex(self.kind_combo.findData(rank))
+        self.pages.setCurrentWidget(self._pages[rank])
+        for box, value in zip(self._boxes(rank), shape):
             if box.value() != value:
                 box.blockSignals(True)
                 box.setValue(value)
                 box.blockSignals(False)
 
-    def _changed(self) -> None:
-        shape = (self.height_box.value(), self.width_box.value(), self.channels_box.value())
+    def _apply(self, shape: tuple[int, ...], what: str, merge: bool) -> None:
         try:
             new = spec_edits.set_input_shape(self._document.spec, shape)
         except SpecError:
             return  # the spin boxes' ranges already keep values valid
-        self._document.apply(new, "Change input shape", merge_key="input_shape")
+        self._document.apply(new, what, merge_key="input_shape" if merge else None)
+
+    def _changed(self) -> None:
+        rank = int(self.kind_combo.currentData())
+        self._apply(tuple(box.value() for box in self._boxes(rank)), "Change input shape",
+                    merge=True)
+
+    def _kind_chosen(self, index: int) -> None:
+        rank = int(self.kind_combo.itemData(index))
+        if rank == len(self._document.spec.input_shape):
+            return
+        kind = "a sequence" if rank == 2 else "an image"
+        self._document.break_merge()
+        self._apply(self._last_shapes[rank], f"Make the input {kind}", merge=False)

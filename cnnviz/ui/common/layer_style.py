@@ -16,6 +16,12 @@ _COLORS: dict[str, tuple[int, int, int]] = {
     "Dropout": (158, 158, 158),
     "Flatten": (121, 85, 72),
     "Dense": (0, 137, 123),
+    # 1-D layers: the colours of their 2-D counterparts, a shade deeper.
+    "Conv1D": (21, 101, 192),
+    "MaxPooling1D": (46, 125, 50),
+    "AveragePooling1D": (67, 160, 71),
+    "GlobalMaxPooling1D": (27, 94, 32),
+    "GlobalAveragePooling1D": (46, 125, 50),
 }
 
 

@@ -20,7 +20,7 @@ from cnnviz.core.errors import (
 from cnnviz.core.model.presets import PRESETS, preset_spec
 from cnnviz.core.model.shapes import analyze
 from cnnviz.core.model.spec import LayerSpec, ModelSpec
-from tests.core.model.stack_generator import random_stacks
+from tests.core.model.stack_generator import random_stacks, random_stacks_1d
 
 # Keras's own saving code trips a NumPy 2 notice; it is not ours and changes nothing.
 pytestmark = pytest.mark.filterwarnings(
@@ -408,6 +408,7 @@ def test_exported_scripts_run_and_build_the_same_models(tmp_path: Path) -> None:
     specs = [preset_spec(key) for key in PRESETS] + [regularized_spec(), logits_spec(),
                                                       sigmoid_spec()]
     specs += [spec for spec, _ in random_stacks(seed=99, count=4)]
+    specs += [spec for spec, _ in random_stacks_1d(seed=98, count=6)]
     paths = []
     for number, spec in enumerate(specs):
         script = export_python(spec)
@@ -438,6 +439,8 @@ def test_exported_scripts_run_and_build_the_same_models(tmp_path: Path) -> None:
     assert losses["image_folder_cnn"] == "sparse_categorical_crossentropy"
     assert losses["two_classes"] == "binary_crossentropy"
     assert losses["logits"] == ["SparseCategoricalCrossentropy", True]
+    assert losses["keras_sequence_1d"] == "binary_crossentropy"  # as the Keras guide compiles it
+    assert losses["signal_fcn"] == "sparse_categorical_crossentropy"
 
 
 def test_export_reads_like_a_tutorial() -> None:

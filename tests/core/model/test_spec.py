@@ -125,10 +125,15 @@ def test_missing_input_shape() -> None:
 
 
 @pytest.mark.parametrize("shape, words", [
-    ([28, 28], "three whole numbers"),
-    ([28, "28", 1], "three whole numbers"),
+    ([28], "[height, width, channels] for images"),
+    ([28, 28, 1, 1], "[steps, channels] for sequences, like [150, 1]"),
+    ([28, "28", 1], "[height, width, channels] for images"),
     ([0, 28, 1], "height and width must be from 1"),
     ([28, 28, 100], "channels must be from 1 to 64"),
+    ([0, 1], "steps must be from 1 to 65,536"),
+    ([70000, 1], "steps must be from 1 to 65,536"),
+    ([150, 0], "channels must be from 1 to 2,048"),
+    ([150, 1.5], "[steps, channels] for sequences"),
 ])
 def test_bad_input_shape(shape, words: str) -> None:
     assert words in spec_error(spec_dict(input_shape=shape))
