@@ -55,13 +55,19 @@ class BuilderPanel(QWidget):
             self.preset_combo.setItemData(self.preset_combo.count() - 1, preset.description,
                                           Qt.ItemDataRole.ToolTipRole)
         self.preset_combo.activated.connect(self._preset_chosen)
+        # The closed box need not be as wide as the longest title (that would set the middle
+        # column's least width); the open list still shows every title whole.
+        self.preset_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.preset_combo.setMinimumContentsLength(len("Start from a preset…"))
+        self.preset_combo.view().setTextElideMode(Qt.TextElideMode.ElideNone)
 
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
         self.buttons: dict[str, QPushButton] = {}
         for key, text, tip, slot in (
-            ("up", "Move up", "Move the selected layer up (Alt+Up)", lambda: self.stack.move_current(-1)),
-            ("down", "Move down", "Move the selected layer down (Alt+Down)",
+            ("up", "↑ Up", "Move the selected layer up (Alt+Up)", lambda: self.stack.move_current(-1)),
+            ("down", "↓ Down", "Move the selected layer down (Alt+Down)",
              lambda: self.stack.move_current(+1)),
             ("duplicate", "Duplicate", "Duplicate the selected layer (Ctrl+D)", self.stack.duplicate_current),
             ("delete", "Delete", "Delete the selected layer (Delete)", self.stack.remove_current),
@@ -138,6 +144,8 @@ class BuilderPanel(QWidget):
         """Make the palette and the properties wide enough for the longest layer name and the
         widest property row at the current font (it follows the zoom), so neither needs a
         horizontal scroll bar. Returns the palette's width."""
+        view = self.preset_combo.view()
+        view.setMinimumWidth(view.sizeHintForColumn(0) + view.verticalScrollBar().sizeHint().width())
         palette_width = self.palette.width_for_names()
         self.palette.setMinimumWidth(palette_width)
         scroll = self.properties_scroll

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from PySide6.QtCore import QEvent, QKeyCombination, QObject, Qt
-from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QPalette
+from PySide6.QtCore import QEvent, QKeyCombination, QObject, QSize, Qt
+from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QPalette, QResizeEvent
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox,
-                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QSpinBox,
+                               QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QSpinBox,
                                QStackedWidget, QVBoxLayout, QWidget)
 
 from cnnviz.core.model import spec_edits
@@ -435,10 +436,13 @@ class InputShapeEditor(QWidget):
         self.sequence_channels_box = _spin(
             1, MAX_SEQUENCE_CHANNELS, "Channels: values per step (1 for a single signal, 3 for "
                                       "an accelerometer's x, y and z).")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("<b>Input</b>"))
-        layout.addWidget(self.kind_combo)
+        # One row when there is room; in a narrow column (1024 px, presentation zoom) the
+        # size boxes move under the kind, so the column never forces the page to scroll.
+        self._layout = QGridLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.addWidget(QLabel("<b>Input</b>"), 0, 0)
+        self._layout.addWidget(self.kind_combo, 0, 1)
+        self._two_rows = False
         self.pages = QStackedWidget()
         self._pages: dict[int, QWidget] = {}
         for rank, boxes in ((3, (("H", self.height_box), ("W", self.width_box),
@@ -458,10 +462,41 @@ class InputShapeEditor(QWidget):
             row.addStretch(1)
             self.pages.addWidget(page)
             self._pages[rank] = page
-        layout.addWidget(self.pages, 1)
+        self._layout.addWidget(self.pages, 0, 2)
+        self._layout.setColumnStretch(2, 1)
         self.kind_combo.activated.connect(self._kind_chosen)
         document.changed.connect(self._refresh)
         self._refresh()
+
+    def _one_row_width(self) -> int:
+        spacing = max(self._layout.horizontalSpacing(), 0)
+        label = self._layout.itemAtPosition(0, 0).widget()
+        return (label.sizeHint().width() + self.kind_combo.sizeHint().width()
+                + self.pages.minimumSizeHint().width() + 2 * spacing)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        # As narrow as the two-row arrangement needs: the row wraps rather than widening.
+        hint = super().minimumSizeHint()
+        label = self._layout.itemAtPosition(0, 0).widget()
+        narrow = max(label.sizeHint().width() + self.kind_combo.sizeHint().width()
+                     + max(self._layout.horizontalSpacing(), 0),
+                     self.pages.minimumSizeHint().width())
+        return QSize(narrow, hint.height())
+
+    def is_two_rows(self) -> bool:
+        """Whether the size boxes sit under the kind (a narrow column)."""
+        return self._two_rows
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        two_rows = event.size().width() < self._one_row_width()
+        if two_rows != self._two_rows:
+            self._two_rows = two_rows
+            self._layout.removeWidget(self.pages)
+            if two_rows:
+                self._layout.addWidget(self.pages, 1, 0, 1, 3)
+            else:
+                self._layout.addWidget(self.pages, 0, 2)
 
     def _boxes(self, rank: int) -> tuple[QSpinBox, ...]:
         if rank == 2:

@@ -147,3 +147,18 @@ def test_diagram_scrolls_instead_of_cutting_its_labels_at_a_large_zoom(qtbot, zo
         assert diagram.box_rect(index).bottom() + 10 + label_lines <= diagram.height()
     assert diagram.height() > view.viewport().height()
     qtbot.waitUntil(view.verticalScrollBar().isVisible, timeout=2000)
+
+
+@pytest.mark.parametrize("preset", ["mnist_cnn", "signal_fcn"])
+def test_at_1024_presenting_the_build_page_fits_the_window_width(window, zoom, preset):
+    """The three columns at their least width fit 1024 px at presentation zoom: the input row
+    wraps under its kind and the preset box is no wider than its prompt, so the page does
+    not scroll sideways and the properties are not cut at the right edge."""
+    window.document.reset(preset_spec(preset), None)
+    zoom.set_presenting(True)
+    settle(window, (1024, 768), zoom, 1.5)
+    page = window.tabs.widget(0)
+    assert not page.horizontalScrollBar().isVisible()
+    assert window.builder.input_editor.is_two_rows()
+    settle(window, (1920, 1080), zoom, 1.5)
+    assert not window.builder.input_editor.is_two_rows()
