@@ -165,13 +165,27 @@ class LayerRowDelegate(QStyledItemDelegate):
                 - scaled(8) - 4)
         return QFontMetrics(font).horizontalAdvance(layer_summary(layer)) > room
 
+    def shape_below(self, font: QFont, layer: LayerSpec, report: LayerReport) -> bool:
+        """Whether even the type and the shape do not fit on one line ("BatchNormalization"
+        beside "150×32" in a narrow list): the shape then goes to the second line."""
+        bold = QFont(font)
+        bold.setBold(True)
+        bold_metrics = QFontMetrics(bold)
+        shape_w = bold_metrics.horizontalAdvance(dims_text(report.output_shape)) + self._pad()
+        right = self._view.viewport().width() - self._pad()
+        return (self._text_left() + bold_metrics.horizontalAdvance(layer.type) + scaled(8)
+                + shape_w > right)
+
+    def _two_lines(self, font: QFont, layer: LayerSpec, report: LayerReport) -> bool:
+        return self._summary_below(font, layer, report) or self.shape_below(font, layer, report)
+
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
         metrics = QFontMetrics(option.font)
         height = metrics.height() + 2 * self._pad() + 2
         report: LayerReport | None = index.data(REPORT_ROLE)
         layer: LayerSpec | None = index.data(LAYER_ROLE)
-        if report is not None and layer is not None and self._summary_below(option.font, layer,
-                                                                               report):
+        if report is not None and layer is not None and self._two_lines(option.font, layer,
+                                                                          report):
             height += metrics.height() + 2
         message = self._message(report) if report else None
         if message:
@@ -221,14 +235,19 @@ class LayerRowDelegate(QStyledItemDelegate):
         right = rect.right() - pad
         painter.setFont(bold)
         painter.setPen(text_color)
-        painter.drawText(QRect(right - shape_w, top, shape_w, line_h),
+        shape_below = self.shape_below(option.font, layer, report)
+        shape_top = top + line_h + 2 if shape_below else top
+        painter.drawText(QRect(right - shape_w, shape_top, shape_w, line_h),
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, shape)
         type_w = QFontMetrics(bold).horizontalAdvance(layer.type)
         painter.drawText(QRect(x, top, type_w + 2, line_h), Qt.AlignmentFlag.AlignVCenter, layer.type)
         painter.setFont(option.font)
         painter.setPen(muted)
         gap = scaled(8)
-        if self._summary_below(option.font, layer, report):
+        if shape_below:
+            summary_rect = QRect(x, top + line_h + 2, max(0, right - shape_w - x - 4), line_h)
+            top += line_h + 2
+        elif self._summary_below(option.font, layer, report):
             summary_rect = QRect(x, top + line_h + 2, max(0, right - x), line_h)
             top += line_h + 2
         else:

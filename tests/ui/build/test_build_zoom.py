@@ -162,3 +162,23 @@ def test_at_1024_presenting_the_build_page_fits_the_window_width(window, zoom, p
     assert window.builder.input_editor.is_two_rows()
     settle(window, (1920, 1080), zoom, 1.5)
     assert not window.builder.input_editor.is_two_rows()
+
+
+def test_a_long_type_beside_its_shape_moves_the_shape_to_a_second_line(window, zoom):
+    """'BatchNormalization' and '150×32' do not fit side by side at 1024 px presenting: the
+    shape goes to the row's second line instead of the two running together."""
+    window.document.reset(preset_spec("signal_fcn"), None)
+    zoom.set_presenting(True)
+    settle(window, (1024, 768), zoom, 1.5)
+    stack = window.builder.stack
+    delegate = stack.itemDelegate()
+    layers, reports = window.document.spec.layers, window.document.report.layers
+    moved = {layer.type for layer, report in zip(layers, reports)
+             if delegate.shape_below(stack.font(), layer, report)}
+    assert moved == {"BatchNormalization", "GlobalAveragePooling1D"}
+    row = next(i for i, layer in enumerate(layers) if layer.type == "BatchNormalization")
+    assert stack.visualRect(stack.model().index(row, 0)).height() >= \
+        2 * QFontMetrics(stack.font()).height()
+    settle(window, (1920, 1080), zoom, 1.5)
+    assert not any(delegate.shape_below(stack.font(), layer, report)
+                   for layer, report in zip(layers, reports))
