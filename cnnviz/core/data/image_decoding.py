@@ -17,6 +17,8 @@ import os
 import struct
 import warnings
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import lru_cache
@@ -266,46 +268,15 @@ def _refuse_oversized(img: Image.Image) -> None:
                            "it with an image editor")
 
 
-def decode_image(source: ImageSource, size: tuple[int, int], channels: int) -> np.ndarray:
-    """Decode one image to uint8 (height, width, channels) at size=(height, width).
-
-    channels is 1 (grayscale) or 3 (RGB). Transparent areas become white. Raises ImageProblem.
-    """
-    height, width = size
-    mode = "L" if channels == 1 else "RGB"
+@contextmanager
+def _decoding(source: ImageSource) -> Iterator[Image.Image]:
+    """The opened image, with every way decoding can fail turned into ImageProblem, and the
+    file closed afterwards (multi-frame GIFs keep their handle open until closed)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        original = img = _open(source)
+        original = _open(source)
         try:
-            if img.format in _DRAFTABLE_FORMATS:
-                img.draft(mode, (width, height))
-            # A header can claim 12,000 x 12,000 pixels over a few bytes of data; Pillow
-            # allocates the whole picture before finding the data missing.
-            _refuse_oversized(img)
-            img.load()
-            if img.mode in _WIDE_GRAY_MODES:
-                img = _to_8bit_gray(img)
-            alpha = _has_alpha(img)
-            # Shrink first, convert after: a 10,000 x 10,000 grayscale scan stays 100 MB
-            # instead of becoming 300 MB of RGB. Palette and alpha images are resized as RGBA
-            # (Pillow premultiplies), then laid on white; resizing palette indices would
-            # snap colours.
-            if alpha:
-                work_mode = "RGBA"
-            elif img.mode in ("L", "RGB"):
-                work_mode = img.mode
-            else:
-                work_mode = "L" if img.mode == "1" else "RGB"
-            if img.mode != work_mode:
-                img = img.convert(work_mode)
-            if img.size != (width, height):
-                img = img.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)
-            if alpha:
-                backdrop = Image.new("RGBA", img.size, (255, 255, 255, 255))
-                img = Image.alpha_composite(backdrop, img)
-            if img.mode != mode:
-                img = img.convert(mode)
-            pixels = np.asarray(img, dtype=np.uint8)
+            yield original
         except ImageProblem:
             raise
         except MemoryError:
@@ -313,7 +284,46 @@ def decode_image(source: ImageSource, size: tuple[int, int], channels: int) -> n
         except Exception as exc:
             raise ImageProblem(f"damaged image ({exc})") from None
         finally:
-            original.close()  # the file handle stays open until closed for multi-frame GIFs
+            original.close()
+
+
+def decode_image(source: ImageSource, size: tuple[int, int], channels: int) -> np.ndarray:
+    """Decode one image to uint8 (height, width, channels) at size=(height, width).
+
+    channels is 1 (grayscale) or 3 (RGB). Transparent areas become white. Raises ImageProblem.
+    """
+    height, width = size
+    mode = "L" if channels == 1 else "RGB"
+    with _decoding(source) as img:
+        if img.format in _DRAFTABLE_FORMATS:
+            img.draft(mode, (width, height))
+        # A header can claim 12,000 x 12,000 pixels over a few bytes of data; Pillow
+        # allocates the whole picture before finding the data missing.
+        _refuse_oversized(img)
+        img.load()
+        if img.mode in _WIDE_GRAY_MODES:
+            img = _to_8bit_gray(img)
+        alpha = _has_alpha(img)
+        # Shrink first, convert after: a 10,000 x 10,000 grayscale scan stays 100 MB
+        # instead of becoming 300 MB of RGB. Palette and alpha images are resized as RGBA
+        # (Pillow premultiplies), then laid on white; resizing palette indices would
+        # snap colours.
+        if alpha:
+            work_mode = "RGBA"
+        elif img.mode in ("L", "RGB"):
+            work_mode = img.mode
+        else:
+            work_mode = "L" if img.mode == "1" else "RGB"
+        if img.mode != work_mode:
+            img = img.convert(work_mode)
+        if img.size != (width, height):
+            img = img.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        if alpha:
+            backdrop = Image.new("RGBA", img.size, (255, 255, 255, 255))
+            img = Image.alpha_composite(backdrop, img)
+        if img.mode != mode:
+            img = img.convert(mode)
+        pixels = np.asarray(img, dtype=np.uint8)
     if channels == 1:
         pixels = pixels[:, :, np.newaxis]
     return pixels
@@ -328,37 +338,26 @@ def decode_unresized(source: ImageSource, size: tuple[int, int], channels: int) 
     """
     height, width = size
     mode = "L" if channels == 1 else "RGB"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        original = img = _open(source)
-        try:
-            huge = img.width * img.height > FAST_DECODE_PIXELS
-            if img.format in _DRAFTABLE_FORMATS:
-                # Draft mode also reads a colour JPEG's grayscale as its luma, like TF does.
-                img.draft(mode, (width * 2, height * 2) if huge else img.size)
-            _refuse_oversized(img)
-            img.load()
-            if img.mode in _WIDE_GRAY_MODES:
-                img = _to_8bit_gray(img)
-            factor = min(img.width // (2 * width), img.height // (2 * height))
-            if huge and factor > 1:
-                img = img.reduce(factor)
-            if _has_alpha(img):
-                img = Image.alpha_composite(Image.new("RGBA", img.size, (255, 255, 255, 255)),
-                                            img.convert("RGBA"))
-            elif img.mode not in ("L", "RGB"):
-                img = img.convert("L" if img.mode == "1" else "RGB")
-            if img.mode != mode:
-                img = img.convert(mode)
-            pixels = np.asarray(img, dtype=np.uint8)
-        except ImageProblem:
-            raise
-        except MemoryError:
-            raise ImageProblem("too large to decode with the memory available") from None
-        except Exception as exc:
-            raise ImageProblem(f"damaged image ({exc})") from None
-        finally:
-            original.close()
+    with _decoding(source) as img:
+        huge = img.width * img.height > FAST_DECODE_PIXELS
+        if img.format in _DRAFTABLE_FORMATS:
+            # Draft mode also reads a colour JPEG's grayscale as its luma, like TF does.
+            img.draft(mode, (width * 2, height * 2) if huge else img.size)
+        _refuse_oversized(img)
+        img.load()
+        if img.mode in _WIDE_GRAY_MODES:
+            img = _to_8bit_gray(img)
+        factor = min(img.width // (2 * width), img.height // (2 * height))
+        if huge and factor > 1:
+            img = img.reduce(factor)
+        if _has_alpha(img):
+            img = Image.alpha_composite(Image.new("RGBA", img.size, (255, 255, 255, 255)),
+                                        img.convert("RGBA"))
+        elif img.mode not in ("L", "RGB"):
+            img = img.convert("L" if img.mode == "1" else "RGB")
+        if img.mode != mode:
+            img = img.convert(mode)
+        pixels = np.asarray(img, dtype=np.uint8)
     return pixels.reshape(pixels.shape[0], pixels.shape[1], channels)
 
 
