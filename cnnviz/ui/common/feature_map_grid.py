@@ -451,7 +451,11 @@ class SeriesRows(QWidget):
         steps = self.steps
         metrics = self.fontMetrics()
         room = max(1, self.plot_width() // max(1, metrics.horizontalAdvance(f"{steps}  ") * 2))
-        ticks = sorted({0, steps - 1} | {int(t) for t in np.linspace(0, steps - 1, room + 1)})
+        step = next(size for size in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000,
+                                      2000, 5000, 10_000, 10**9) if steps / size <= room)
+        ticks = list(range(0, steps, step))
+        if steps - 1 - ticks[-1] >= step / 2:     # the last step, unless it would crowd
+            ticks.append(steps - 1)
         painter.setPen(colour)
         lines = self.mode == LINES
         last_right = -1

@@ -1,6 +1,7 @@
 """Example images of an evaluation: the most confident mistakes, or one confusion-matrix cell.
 
-Each tile shows the image (a signal: a small line plot) with its true class and the model's top three answers with their
+Each tile shows the image (a signal: a small line plot) with its true class and the
+model's top three answers with their
 probabilities. Pixels are read from the dataset split a page (60 examples) at a time, so an
 image-folder source is never decoded whole; files are decoded off the GUI thread
 (NewestRequest), and pixels that arrive after the user asked for something else are dropped.
