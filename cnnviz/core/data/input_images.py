@@ -176,7 +176,8 @@ def explain_split(dataset: Dataset) -> str:
 
 
 def dataset_input(dataset: Dataset, split_name: str, index: int) -> tuple[np.ndarray, int]:
-    """Example `index` (from 0) of a split as (float32 (H, W, C) in [0, 1], class index).
+    """Example `index` (from 0) of a split as (float32 (H, W, C) in [0, 1], class index), or
+    for a split of signals (float32 (steps, channels) as stored, class index).
 
     Raises ExplainError when the split is missing or the index is out of range.
     """
@@ -186,7 +187,9 @@ def dataset_input(dataset: Dataset, split_name: str, index: int) -> tuple[np.nda
     if not 0 <= int(index) < split.count:
         raise ExplainError(f"There is no image #{int(index)}: {split_phrase(dataset, split_name)}"
                            f" are numbered 0 to {split.count - 1:,}.")
-    image = split.images([int(index)])[0].astype(np.float32) / 255.0
+    example = split.images([int(index)])[0].astype(np.float32)
+    # A signal (steps, channels) reaches the model as stored; pixels are scaled to [0, 1].
+    image = example if example.ndim == 2 else example / np.float32(255.0)
     label = int(split.labels()[int(index)])
     return image, label
 
@@ -199,16 +202,36 @@ def _channel_words(channels: int | None) -> str:
     return f"{channels} channels"
 
 
+def _signal_text(shape: Sequence[int | None]) -> str:
+    steps, channels = shape
+    steps_text = "any number of" if steps is None else f"{steps:,}"
+    channels_text = "any number of channels" if channels is None else (
+        f"{channels} channel{'s' if channels != 1 else ''}")
+    return f"{steps_text} steps × {channels_text}"
+
+
 def input_mismatch(image_shape: Sequence[int], model_input_shape: Sequence[int | None]
                    ) -> str | None:
     """Why images of `image_shape` cannot go into a model taking `model_input_shape`, or None.
 
-    Both are (height, width, channels); None in the model's shape accepts any size.
+    Both are (height, width, channels), or (steps, channels) for signals; None in the
+    model's shape accepts any size. A signal for an image model (or the reverse) is named so.
     """
     image = tuple(int(d) for d in image_shape)
     model = tuple(None if d is None else int(d) for d in model_input_shape)
     if len(image) == len(model) and all(m is None or m == i for i, m in zip(image, model)):
         return None
+    if len(image) == 2 and len(model) == 3:
+        return (f"The model takes {dims_text(model)} images, but these are signals of "
+                f"{_signal_text(image)}. A signal needs a 1-D model (an input of steps × "
+                "channels); build one, or load images.")
+    if len(image) == 3 and len(model) == 2:
+        return (f"The model is a 1-D network taking signals of {_signal_text(model)}, but "
+                f"these are {dims_text(image)} images. Load a time-series dataset (such as "
+                "the GunPoint sample), or build a 2-D model for images.")
+    if len(image) == 2 and len(model) == 2:
+        return (f"The model takes signals of {_signal_text(model)}, but these are signals of "
+                f"{_signal_text(image)}.")
     if len(image) != 3 or len(model) != 3:
         return (f"The model expects inputs shaped {dims_text(model)}, but these images "
                 f"are {dims_text(image)}.")

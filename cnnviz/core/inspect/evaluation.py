@@ -22,6 +22,7 @@ from cnnviz.core.data.dataset_types import SPLIT_NAMES, Dataset
 from cnnviz.core.data.split_choice import measured_split
 from cnnviz.core.errors import CnnvizError, DatasetError
 from cnnviz.core.data.data_fit import image_fit_problem
+from cnnviz.core.data.input_images import input_mismatch
 from cnnviz.core.training.checks import keras_io_shapes, keras_output_activation
 
 if TYPE_CHECKING:
@@ -232,6 +233,11 @@ def _tensor_scores(model: "keras.Model", x: Any, y: Any, output: _Output) -> tup
     return probabilities, predictions, losses
 
 
+def _takes_sequences(model: "keras.Model") -> bool:
+    """The model slides along sequences (a Conv1D, 1-D pooling, ... layer): it is 1-D."""
+    return any(type(layer).__name__.endswith("1D") for layer in model.layers)
+
+
 def _reshaped(x: Any, rank: int) -> Any:
     """A (b, H, W, C) batch for a model taking (H, W) (C is 1) or flat vectors."""
     import tensorflow as tf
@@ -275,7 +281,11 @@ def evaluate_model(model: "keras.Model", dataset: Dataset, split: str | None = N
     split, data = _checked_split(dataset, split)
     output = classifier_output(model, dataset.num_classes)
     model_input = _model_input_shape(model)
-    problem = image_fit_problem(data.image_shape, model_input)
+    if len(data.image_shape) == 2 or _takes_sequences(model):
+        # Signals, or a 1-D model: a (steps, channels) shape is not a grayscale picture.
+        problem = input_mismatch(data.image_shape, model_input)
+    else:
+        problem = image_fit_problem(data.image_shape, model_input)
     if problem:
         raise EvaluationError(problem)
     input_rank = len(model_input)  # 3 for images; 2 takes (H, W); 1 takes flat vectors
@@ -291,7 +301,7 @@ def evaluate_model(model: "keras.Model", dataset: Dataset, split: str | None = N
     for x, y in data.tf_dataset(batch_size, shuffle=False):
         if should_stop is not None and should_stop():
             raise EvaluationError(f"Evaluation stopped after {done:,} of {total:,} images.")
-        if input_rank != 3:
+        if input_rank != len(data.image_shape):   # images for an (H, W) or a flat input
             x = _reshaped(x, input_rank)
         if scores is None:
             scores = _compiled_scores(model, output, x, y)

@@ -2,12 +2,13 @@
 
 Public modules: `workers` (background tasks and "newest request wins"), `dialogs` (every modal
 question), `value_colors` (the zero-centred colour scale, its legend, right/wrong colours),
-`feature_map_grid` and `filter_grid` (a layer's maps and filters as grids), `layer_style`
+`feature_map_grid` and `filter_grid` (a layer's maps and filters as grids), `series_plots`
+(1-D signals as lines, weights as stems, many channels as heat strips), `layer_style`
 (colours of layer types), `undo_actions` (Undo and Redo bound to the workspace), `zoom` (one
 zoom factor for fonts, lines and charts; presentation mode).
 """
 
 __all__ = [
-    "dialogs", "feature_map_grid", "filter_grid", "layer_style", "undo_actions", "value_colors",
-    "workers", "zoom",
+    "dialogs", "feature_map_grid", "filter_grid", "layer_style", "series_plots", "undo_actions",
+    "value_colors", "workers", "zoom",
 ]

@@ -6,6 +6,9 @@ zero-centred scale (its largest |value|), so every map's structure shows even wh
 maps are much stronger than the rest; the shared scale (one limit for every tile, so a
 strong map looks strong next to a weak one) is an option, and the title says which is used. Tiles grow to fill the space when there are
 few of them and shrink (down to a readable minimum, then scroll) when there are many.
+A 1-D layer's (steps, channels) output becomes one row per channel (`SeriesRows`): a line
+plot each, or a heat strip each when there are many channels (a choice in the header), on
+one shared scale by default.
 `TileCanvas` is shared with the filter grid.
 """
 
@@ -16,16 +19,27 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import (
-    QBoxLayout, QComboBox, QFrame, QLabel, QScrollArea, QSizePolicy, QToolTip, QVBoxLayout,
+    QBoxLayout,
+    QComboBox,
+    QFrame,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QToolTip,
+    QVBoxLayout,
     QWidget,
 )
 
 from cnnviz.core.formatting import plain_value
+from cnnviz.ui.common.series_plots import paint_line, step_at, step_x
 from cnnviz.ui.common.value_colors import (
-    ColorLegend, diverging_image, symmetric_limit, text_color_on,
+    ColorLegend,
+    diverging_image,
+    symmetric_limit,
+    text_color_on,
 )
 
 SELECTED_COLOUR = QColor(255, 176, 0)     # the explainer's amber: clear on blue, white and red
@@ -33,6 +47,13 @@ EMPTY_COLOUR = QColor(150, 150, 150)
 GAP = 6                                   # pixels between tiles
 MIN_TILE_SIDE = 36                        # below this, scroll instead of shrinking
 MAX_TILE_SIDE = 320
+# A 1-D output (steps, channels): up to this many channels each get a line plot; more, a
+# heat-strip row each (64 lines would be 64 unreadable squiggles; 64 strips read as a picture).
+LINES_MAX_CHANNELS = 16
+LINES, STRIPS = "lines", "strips"
+MIN_LINE_ROW, MAX_LINE_ROW = 34, 150        # pixels per line plot: below, scroll
+MIN_STRIP_ROW, MAX_STRIP_ROW = 6, 40
+LINE_COLOUR = QColor(31, 119, 180)
 
 
 @dataclass
@@ -305,6 +326,174 @@ class VectorStrip(QWidget):
         return super().event(event)
 
 
+class SeriesRows(QWidget):
+    """A (steps, channels) output, one row per channel: a line plot each (`LINES`) or one
+    heat-strip row each (`STRIPS`), all over the same steps, numbered on a shared axis below.
+    `limits[c]` is the value at which channel c reaches the top of its plot (or full colour)."""
+
+    cell_clicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.values = np.zeros((0, 0), np.float32)
+        self.limits = np.ones(0, np.float32)
+        self.mode = LINES
+        self.selected: int | None = None
+        self.tooltip_for: Callable[[int, int], str] | None = None
+        self.row_h, self.row_gap, self.gutter, self.axis_h = 30, GAP, 30, 16
+        self.setMouseTracking(True)
+
+    def set_values(self, values: np.ndarray, limits: np.ndarray, mode: str) -> None:
+        self.values = np.asarray(values, np.float32)
+        self.limits = np.asarray(limits, np.float32)
+        self.mode = mode
+        if self.selected is not None and self.selected >= self.channels:
+            self.selected = None
+        self.update()
+
+    @property
+    def channels(self) -> int:
+        return int(self.values.shape[1]) if self.values.ndim == 2 else 0
+
+    @property
+    def steps(self) -> int:
+        return int(self.values.shape[0]) if self.values.ndim == 2 else 0
+
+    def fit_to(self, width: int, height: int) -> None:
+        """Rows as tall as the height allows (within readable bounds, else scroll)."""
+        metrics = self.fontMetrics()
+        count = max(1, self.channels)
+        self.gutter = metrics.horizontalAdvance(str(count - 1)) + 12
+        self.axis_h = metrics.height() + 6
+        lines = self.mode == LINES
+        self.row_gap = GAP if lines else 1
+        low, high = (MIN_LINE_ROW, MAX_LINE_ROW) if lines else (MIN_STRIP_ROW, MAX_STRIP_ROW)
+        room = (height - 2 * GAP - self.axis_h - self.row_gap * (count - 1)) / count
+        self.row_h = int(np.clip(room, low, high))
+        self.resize(width, max(height, self.content_height()))
+        self.update()
+
+    def content_height(self) -> int:
+        count = max(1, self.channels)
+        return 2 * GAP + count * self.row_h + (count - 1) * self.row_gap + self.axis_h
+
+    def plot_width(self) -> int:
+        return max(10, self.width() - self.gutter - GAP - 4)
+
+    def row_rect(self, channel: int) -> QRect:
+        if not 0 <= channel < self.channels:
+            return QRect()
+        return QRect(self.gutter, GAP + channel * (self.row_h + self.row_gap),
+                     self.plot_width(), self.row_h)
+
+    def hit(self, pos: QPoint) -> tuple[int, int] | None:
+        """(channel, step) under `pos`; None outside the rows."""
+        if not self.channels or pos.x() < self.gutter or pos.x() > self.gutter + self.plot_width():
+            return None
+        row, y = divmod(pos.y() - GAP, self.row_h + self.row_gap)
+        if not 0 <= row < self.channels or y >= self.row_h:
+            return None
+        return row, self.step_at(pos.x())
+
+    def step_at(self, x: float) -> int:
+        if self.mode == STRIPS:   # each step one equal cell of the strip
+            cell = self.plot_width() / max(1, self.steps)
+            return int(np.clip((x - self.gutter) // cell, 0, self.steps - 1))
+        return step_at(x, self.steps, QRectF(self.row_rect(0)))
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        channels = self.channels
+        if not channels:
+            return
+        text_colour = self.palette().windowText().color()
+        metrics = self.fontMetrics()
+        label_every = max(1, math.ceil(metrics.height() / (self.row_h + self.row_gap)))
+        if self.mode == STRIPS:
+            limits = np.where(self.limits > 0, self.limits, 1.0)
+            normed = (self.values / limits[None, :]).T
+            top = self.row_rect(0).top()
+            bottom = self.row_rect(channels - 1).bottom()
+            if self.row_gap:
+                for channel in range(channels):
+                    if self.row_rect(channel).intersects(event.rect()):
+                        painter.drawImage(self.row_rect(channel),
+                                          diverging_image(normed[channel:channel + 1], 1.0))
+            else:
+                painter.drawImage(QRect(self.gutter, top, self.plot_width(), bottom - top + 1),
+                                  diverging_image(np.ascontiguousarray(normed), 1.0))
+        for channel in range(channels):
+            rect = self.row_rect(channel)
+            if not rect.adjusted(0, -20, 0, 20).intersects(event.rect()):
+                continue
+            if self.mode == LINES:
+                paint_line(painter, QRectF(rect), self.values[:, channel],
+                           float(self.limits[channel]), LINE_COLOUR)
+                painter.setPen(QPen(QColor(190, 190, 190), 1))
+                painter.drawRect(rect.adjusted(0, 0, -1, -1))
+            if channel % label_every == 0:
+                painter.setPen(text_colour)
+                painter.drawText(QRect(0, rect.top(), self.gutter - 6,
+                                       max(rect.height(), metrics.height())),
+                                 Qt.AlignmentFlag.AlignRight | (
+                                     Qt.AlignmentFlag.AlignVCenter if label_every == 1
+                                     else Qt.AlignmentFlag.AlignTop), str(channel))
+        self._paint_axis(painter, text_colour)
+        if self.selected is not None and 0 <= self.selected < channels:
+            painter.setPen(QPen(SELECTED_COLOUR, 3))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(self.row_rect(self.selected).adjusted(-2, -2, 1, 1))
+
+    def _paint_axis(self, painter: QPainter, colour: QColor) -> None:
+        """Step numbers under the last row: the first, the last and a few between."""
+        last = self.row_rect(self.channels - 1)
+        y = last.bottom() + 3
+        steps = self.steps
+        metrics = self.fontMetrics()
+        room = max(1, self.plot_width() // max(1, metrics.horizontalAdvance(f"{steps}  ") * 2))
+        step = next(size for size in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000,
+                                      2000, 5000, 10_000, 10**9) if steps / size <= room)
+        ticks = list(range(0, steps, step))
+        if steps - 1 - ticks[-1] >= step / 2:     # the last step, unless it would crowd
+            ticks.append(steps - 1)
+        painter.setPen(colour)
+        lines = self.mode == LINES
+        last_right = -1
+        for tick in ticks:
+            if lines:
+                x = step_x(tick, steps, QRectF(last))
+            else:
+                x = self.gutter + (tick + 0.5) * self.plot_width() / max(1, steps)
+            text = str(tick)
+            width = metrics.horizontalAdvance(text)
+            left = int(np.clip(x - width / 2, self.gutter - 4,
+                               self.gutter + self.plot_width() - width + 4))
+            if left <= last_right + 6 and tick != ticks[-1]:
+                continue
+            painter.drawLine(QPointF(x, y - 3), QPointF(x, y))
+            painter.drawText(QRect(left, y, width + 2, metrics.height() + 2),
+                             Qt.AlignmentFlag.AlignLeft, text)
+            last_right = left + width
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        hit = self.hit(event.position().toPoint())
+        if hit is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.selected = hit[0]
+            self.update()
+            self.cell_clicked.emit(hit[0])
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            hit = self.hit(event.pos())
+            if hit is not None and self.tooltip_for is not None:
+                QToolTip.showText(event.globalPos(), self.tooltip_for(*hit), self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
+
+
 class FitScrollArea(QScrollArea):
     """A vertical scroll area whose content (a TileCanvas or VectorStrip) is refitted to the
     visible width and height whenever the viewport changes size (a scroll bar appearing too)."""
@@ -357,15 +546,33 @@ class FeatureMapGrid(QWidget):
             "largest value, so its structure shows.\nOne scale for all maps: the same colours "
             "mean the same values in every map, so strong and weak maps can be compared.")
         self.scale_box.currentIndexChanged.connect(self._scale_changed)
+        # 1-D outputs: line plots or heat strips; None until the user picks (then by count).
+        self.series_box = QComboBox()
+        self.series_box.addItem("Line plots", LINES)
+        self.series_box.addItem("Heat strips", STRIPS)
+        self.series_box.setToolTip(
+            "Line plots: each channel's values along the steps, as a curve.\nHeat strips: "
+            "each channel one row of colour (red positive, blue negative), which reads better "
+            f"for many channels (the default above {LINES_MAX_CHANNELS}).")
+        self.series_box.currentIndexChanged.connect(self._series_mode_picked)
+        self.series_box.hide()
+        self._series_mode: str | None = None
+        # Each kind keeps its own scale choice: maps default to their own scales (structure),
+        # signals to one scale (lines on different scales would mislead about size).
+        self._shared = {"maps": False, "series": True}
         self._title = ""
         self.tiles = TileCanvas()
         self.tiles.tooltip_for = self._tile_tooltip
         self.tiles.tile_clicked.connect(self.channel_clicked)
         self.strip = VectorStrip()
         self.strip.cell_clicked.connect(self.channel_clicked)
+        self.rows = SeriesRows()
+        self.rows.tooltip_for = self._series_tooltip
+        self.rows.cell_clicked.connect(self.channel_clicked)
         self.scroll = FitScrollArea(self.tiles)
         header = self.header = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         header.addWidget(self.title_label, 1)
+        header.addWidget(self.series_box)
         header.addWidget(self.scale_box)
         header.addWidget(self.legend)
         layout = QVBoxLayout(self)
@@ -377,40 +584,81 @@ class FeatureMapGrid(QWidget):
     # ------------------------------------------------------------------ public
 
     def set_maps(self, output: np.ndarray, title: str = "") -> None:
-        """Show a layer's output: (H, W, C) maps, (H, W) one map, or (N,) values.
-        A leading batch axis of 1 is dropped. Raises ValueError for other shapes."""
+        """Show a layer's output: (H, W, C) maps, (N,) values, or a 1-D layer's
+        (steps, channels) sequence (one row per channel, see `series_mode`). A leading batch
+        axis of 1 is dropped (so (1, N) is a vector). Raises ValueError for other shapes."""
         array = np.asarray(output, np.float32)
         if array.ndim in (2, 4) and array.shape[0] == 1:   # a batch of one
             array = array[0]
-        if array.ndim == 2:
-            array = array[..., None]
-        if array.ndim not in (1, 3):
+        if array.ndim not in (1, 2, 3):
             raise ValueError(f"Cannot draw an output of shape {np.shape(output)} as maps.")
         self.output = array
         self._title = title
         self._draw()
 
     def shared_scale(self) -> bool:
-        """Whether every map is coloured on one scale (else each on its own)."""
-        return self.scale_box.currentIndex() == 1 or self.output.ndim != 3
+        """Whether every map (or channel) is on one scale (else each on its own)."""
+        if self.output.ndim == 1:
+            return True
+        return self._shared[self._kind()]
 
     def set_shared_scale(self, shared: bool) -> None:
         self.scale_box.setCurrentIndex(1 if shared else 0)
 
+    def series_mode(self) -> str:
+        """How a (steps, channels) output is drawn: LINES or STRIPS (by default lines up to
+        LINES_MAX_CHANNELS channels, else strips; the user's choice is kept)."""
+        if self._series_mode is not None:
+            return self._series_mode
+        channels = self.output.shape[1] if self.output.ndim == 2 else 1
+        return LINES if channels <= LINES_MAX_CHANNELS else STRIPS
+
+    def set_series_mode(self, mode: str) -> None:
+        """Draw 1-D outputs as LINES or STRIPS from now on. Raises ValueError otherwise."""
+        index = self.series_box.findData(mode)
+        if index < 0:
+            raise ValueError(f"A 1-D output is drawn as '{LINES}' or '{STRIPS}', not '{mode}'.")
+        self._series_mode = mode
+        self.series_box.setCurrentIndex(index)
+        if self.is_series():
+            self._draw()
+
+    def is_series(self) -> bool:
+        """The output is a 1-D layer's (steps, channels)."""
+        return self.output.ndim == 2
+
     def map_limit(self, channel: int) -> float:
-        """The |value| at which channel `channel`'s colours reach full strength."""
+        """The |value| at which channel `channel`'s colours (or its plot) reach full strength."""
         if self.shared_scale():
             return self.limit
         return symmetric_limit(self.output[..., channel])
 
-    def _scale_changed(self, _index: int) -> None:
+    def _kind(self) -> str:
+        return "series" if self.output.ndim == 2 else "maps"
+
+    def _scale_changed(self, index: int) -> None:
+        self._shared[self._kind()] = index == 1
         if self.output.size:
             self._draw()
+
+    def _series_mode_picked(self, index: int) -> None:
+        mode = self.series_box.itemData(index)
+        if mode != self.series_mode():
+            self._series_mode = mode
+            if self.is_series() and self.output.size:
+                self._draw()
 
     def _draw(self) -> None:
         array, title = self.output, self._title
         self.limit = symmetric_limit(array)
         self.legend.set_limit(self.limit)
+        self.scale_box.blockSignals(True)
+        self.scale_box.setCurrentIndex(1 if self.shared_scale() else 0)
+        self.scale_box.blockSignals(False)
+        self.series_box.setVisible(array.ndim == 2)
+        if array.ndim == 2:
+            self._draw_series(array, title)
+            return
         if array.ndim == 3:
             height, width, channels = array.shape
             images = [diverging_image(array[..., c], self.map_limit(c)) for c in range(channels)]
@@ -429,6 +677,27 @@ class FeatureMapGrid(QWidget):
         self.scale_box.setVisible(array.ndim == 3 and array.shape[2] > 1)
         self.title_label.setText(f"{title}  ·  {what}" if title else what)
 
+    def _draw_series(self, array: np.ndarray, title: str) -> None:
+        steps, channels = array.shape
+        mode = self.series_mode()
+        self.series_box.blockSignals(True)
+        self.series_box.setCurrentIndex(self.series_box.findData(mode))
+        self.series_box.blockSignals(False)
+        limits = np.array([self.map_limit(c) for c in range(channels)], np.float32)
+        self.rows.set_values(array, limits, mode)
+        drawn = "line" if mode == LINES else "heat strip"
+        what = (f"{channels} channel{'s' if channels != 1 else ''} of {steps} steps, "
+                f"one {drawn} each")
+        if self.shared_scale():
+            what += (f"  ·  one scale, ±{plain_value(self.limit)}" if mode == LINES else
+                     f"  ·  one colour scale, ±{plain_value(self.limit)}")
+        else:
+            what += "  ·  each channel on its own scale (hover for its range)"
+        self._show(self.rows)
+        self.legend.setVisible(self.shared_scale() and mode == STRIPS)
+        self.scale_box.setVisible(channels > 1)
+        self.title_label.setText(f"{title}  ·  {what}" if title else what)
+
     def clear(self) -> None:
         self.output = np.zeros((0, 0, 0), np.float32)
         self.tiles.set_tiles([], [], (1, 1))
@@ -439,12 +708,16 @@ class FeatureMapGrid(QWidget):
         """Outline one channel (or unit) without emitting `channel_clicked`; None for none."""
         self.tiles.selected = channel
         self.strip.selected = channel
+        self.rows.selected = channel
         self.canvas.update()
-        if channel is not None and not self.is_vector() and self.tiles.images:
-            self.scroll.ensureVisible(self.tiles.tile_rect(channel).center().x(),
-                                      self.tiles.tile_rect(channel).center().y(), 0, 60)
+        shown = self.is_series() or (not self.is_vector() and self.tiles.images)
+        if channel is not None and shown and not self.tile_rect(channel).isNull():
+            center = self.tile_rect(channel).center()
+            self.scroll.ensureVisible(center.x(), center.y(), 0, 60)
 
     def selected_channel(self) -> int | None:
+        if self.is_series():
+            return self.rows.selected
         return self.strip.selected if self.is_vector() else self.tiles.selected
 
     def is_vector(self) -> bool:
@@ -457,6 +730,8 @@ class FeatureMapGrid(QWidget):
 
     def tile_rect(self, channel: int) -> QRect:
         """Where channel `channel` is drawn, in `canvas` coordinates."""
+        if self.is_series():
+            return self.rows.row_rect(channel)
         return self.strip.cell_rect(channel) if self.is_vector() else self.tiles.tile_rect(channel)
 
     def sizeHint(self) -> QSize:  # noqa: N802
@@ -485,3 +760,12 @@ class FeatureMapGrid(QWidget):
                 f"min {plain_value(plane.min())} · max {plain_value(plane.max())}"
                 f" · mean {plain_value(plane.mean())}\n"
                 f"colours: {scale}, full strength at ±{plain_value(self.map_limit(channel))}")
+
+    def _series_tooltip(self, channel: int, step: int) -> str:
+        values = self.output[:, channel]
+        scale = "shared scale" if self.shared_scale() else "its own scale"
+        return (f"Channel {channel}\n"
+                f"value at step {step}: {plain_value(values[step], 4)}\n"
+                f"min {plain_value(values.min())} · max {plain_value(values.max())}"
+                f" · mean {plain_value(values.mean())}\n"
+                f"{scale}: full height (or colour) at ±{plain_value(self.map_limit(channel))}")

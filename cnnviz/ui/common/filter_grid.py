@@ -4,6 +4,11 @@ On a colour input (3 channels, the first layer) each filter is shown as a small 
 picture, stretched to its own min…max as in the classic AlexNet figure: the colours are the
 colours the filter responds to most. Otherwise one input channel at a time (or the mean of
 all) is drawn on the shared zero-centred scale: red weights add, blue weights subtract.
+
+A Conv1D kernel (k, C, F) is drawn the same way in one dimension: each filter a small stem
+plot of its k weights (red up for positive, blue down for negative, one height scale for all
+filters), for one input channel, the mean of all, or (up to STACK_MAX channels) every input
+channel's stems stacked top to bottom.
 """
 
 from __future__ import annotations
@@ -11,21 +16,43 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QPainter
+from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
 )
 
-from cnnviz.ui.common.feature_map_grid import FitScrollArea, TileCanvas
 from cnnviz.core.formatting import format_value
+from cnnviz.ui.common.feature_map_grid import FitScrollArea, TileCanvas
+from cnnviz.ui.common.series_plots import (
+    PLOT_BACKGROUND,
+    paint_stems,
+    stem_dot_radius,
+    stem_x,
+    value_y,
+)
 from cnnviz.ui.common.value_colors import (
-    ColorLegend, diverging_image, rgb_to_qimage, symmetric_limit, text_color_on,
+    ColorLegend,
+    diverging_image,
+    rgb_to_qimage,
+    symmetric_limit,
+    text_color_on,
 )
 
 COLOUR = "colour"
 MEAN = "mean"
+STACKED = "stacked"
+STACK_MAX = 8                  # Conv1D: up to this many input channels can be stacked
+STEM_ROW_UNITS = 4             # a stem row's height in the layout's units (a weight is one wide)
+STEM_HEADROOM = 1.3            # the scale reaches 1/1.3 of a row: room to write the weight
 RGB_NAMES = ("red", "green", "blue")
+COLOUR_NOTE = ("In colour, each filter stretched to its own range: bright = its largest "
+               "weights, dark = its smallest.")
 NUMBERS_MIN_CELL = 34          # weights are written into cells at least this many pixels wide
 TOOLTIP_TABLE_MAX = 49         # kernels up to 7×7 get their numbers in the tooltip
 
@@ -37,8 +64,15 @@ def filter_colour_image(kernel: np.ndarray) -> np.ndarray:
     return (np.clip(scaled, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
+def _blank_tile() -> QImage:
+    image = QImage(1, 1, QImage.Format.Format_RGB32)
+    image.fill(PLOT_BACKGROUND)
+    return image
+
+
 class FilterGrid(QWidget):
-    """Every filter of a Conv2D kernel (kh, kw, C, F) as a tile; click one to pick it."""
+    """Every filter of a Conv2D kernel (kh, kw, C, F), or of a Conv1D kernel (k, C, F), as a
+    tile; click one to pick it."""
 
     filter_clicked = Signal(int)
 
@@ -55,6 +89,7 @@ class FilterGrid(QWidget):
         self.channel_box = QComboBox()
         self.channel_box.setToolTip("Which input channel's weights the tiles show")
         self.channel_box.currentIndexChanged.connect(self._redraw)
+        self.channel_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.channel_row = QWidget()
         row = QHBoxLayout(self.channel_row)
         row.setContentsMargins(0, 0, 0, 0)
@@ -63,8 +98,7 @@ class FilterGrid(QWidget):
         self.legend = ColorLegend()
         self.legend.setMinimumWidth(140)
         self.legend.setMaximumWidth(240)
-        self.colour_note = QLabel("In colour, each filter stretched to its own range: bright = "
-                                  "its largest weights, dark = its smallest.")
+        self.colour_note = QLabel(COLOUR_NOTE)
         self.colour_note.setWordWrap(True)
         self.tiles = TileCanvas()
         self.tiles.empty_text = "No filters to show"
@@ -90,40 +124,55 @@ class FilterGrid(QWidget):
 
     def set_kernel(self, kernel: np.ndarray, title: str = "",
                    bias: np.ndarray | None = None) -> None:
-        """Show a Conv2D kernel of shape (kh, kw, C, F); `bias` (F,) only adds to tooltips.
-        The channel choice is kept when the new kernel has the same input channels.
-        Raises ValueError for other shapes."""
+        """Show a Conv2D kernel of shape (kh, kw, C, F) or a Conv1D kernel (k, C, F); `bias`
+        (F,) only adds to tooltips. The channel choice is kept when the new kernel has the
+        same dimensions and input channels. Raises ValueError for other shapes."""
         array = np.asarray(kernel, np.float32)
-        if array.ndim != 4:
-            raise ValueError(f"A Conv2D kernel has shape (kh, kw, C, F), not {np.shape(kernel)}.")
-        same_inputs = array.shape[2] == self.kernel.shape[2]
+        if array.ndim not in (3, 4):
+            raise ValueError(f"A Conv2D kernel has shape (kh, kw, C, F) and a Conv1D kernel "
+                             f"(k, C, F), not {np.shape(kernel)}.")
+        same_inputs = (array.ndim == self.kernel.ndim
+                       and array.shape[-2] == self.kernel.shape[-2])
         previous = self.channel_mode()
         self.kernel, self.bias = array, None if bias is None else np.asarray(bias, np.float32)
-        kh, kw, channels, filters = array.shape
+        channels, filters = array.shape[-2:]
+        one_d = array.ndim == 3
         self.channel_box.blockSignals(True)
         self.channel_box.clear()
-        if channels == 3:
+        if channels == 3 and not one_d:
             self.channel_box.addItem("colour (R, G, B)", COLOUR)
+        if one_d and 1 < channels <= STACK_MAX:
+            self.channel_box.addItem("all channels, stacked", STACKED)
         if channels > 1:
             self.channel_box.addItem("mean of channels", MEAN)
         for c in range(channels):
-            name = f"channel {c} ({RGB_NAMES[c]})" if channels == 3 else f"input channel {c}"
+            name = (f"channel {c} ({RGB_NAMES[c]})" if channels == 3 and not one_d
+                    else f"input channel {c}")
             self.channel_box.addItem(name, c)
         index = self.channel_box.findData(previous) if same_inputs and previous is not None else 0
         self.channel_box.setCurrentIndex(max(index, 0))
         self.channel_box.blockSignals(False)
         self.channel_row.setVisible(channels > 1)
-        what = f"{filters} filter{'s' if filters != 1 else ''} of {kh}×{kw}×{channels}"
+        size = f"{array.shape[0]}" if one_d else f"{array.shape[0]}×{array.shape[1]}"
+        what = f"{filters} filter{'s' if filters != 1 else ''} of {size}×{channels}"
+        if one_d:
+            what += " (kernel × input channels), drawn as stems"
         self.title_label.setText(f"{title}  ·  {what}" if title else what)
         self._redraw()
 
+    def is_1d(self) -> bool:
+        """The kernel is a Conv1D's (k, C, F)."""
+        return self.kernel.ndim == 3
+
     def channel_mode(self) -> str | int | None:
-        """"colour", "mean" or an input channel number; None before a kernel is set."""
+        """"colour", "mean", "stacked" (Conv1D) or an input channel number; None before a
+        kernel is set."""
         return self.channel_box.currentData()
 
     def set_channel_mode(self, mode: str | int) -> None:
-        """Show "colour" (3 channels only), "mean", or one input channel. Raises ValueError
-        for a mode this kernel does not have."""
+        """Show "colour" (3 channels only), "mean", "stacked" (Conv1D, up to STACK_MAX
+        channels), or one input channel. Raises ValueError for a mode this kernel does not
+        have."""
         index = self.channel_box.findData(mode)
         if index < 0:
             raise ValueError(f"This kernel has no view '{mode}'.")
@@ -153,12 +202,23 @@ class FilterGrid(QWidget):
     # ------------------------------------------------------------------ drawing
 
     def _shown_planes(self) -> np.ndarray:
-        """(F, kh, kw) weights drawn on the diverging scale in the current mode."""
+        """(F, kh, kw) weights drawn on the diverging scale in the current mode; for a Conv1D
+        kernel (F, rows, k): one row per stacked input channel, else one row."""
         mode = self.channel_mode()
+        if self.is_1d():
+            kernel = self.kernel                                  # (k, C, F)
+            chosen = (kernel.transpose(1, 0, 2) if mode == STACKED
+                      else kernel.mean(axis=1)[None] if mode == MEAN
+                      else kernel[:, mode or 0, :][None])        # (rows, k, F)
+            return np.moveaxis(chosen, -1, 0)
         chosen = self.kernel.mean(axis=2) if mode == MEAN else self.kernel[:, :, mode or 0, :]
         return np.moveaxis(chosen, -1, 0)
 
     def _redraw(self) -> None:
+        if self.is_1d():
+            self._redraw_stems()
+            return
+        self.tiles.overlay = self._draw_numbers
         kh, kw, _channels, filters = self.kernel.shape
         colour = self.channel_mode() == COLOUR
         if filters == 0:
@@ -172,9 +232,69 @@ class FilterGrid(QWidget):
             self.legend.set_limit(self.limit)
             images = [diverging_image(plane, self.limit) for plane in planes]
         self.legend.setVisible(not colour)
+        self.colour_note.setText(COLOUR_NOTE)
         self.colour_note.setVisible(colour)
         self.tiles.set_tiles(images, [str(f) for f in range(filters)], (kh, kw))
         self._relayout()
+
+    def _redraw_stems(self) -> None:
+        """Conv1D: blank tiles with each filter's stems painted over them."""
+        k, _channels, filters = self.kernel.shape
+        planes = self._shown_planes()
+        self.limit = symmetric_limit(planes)
+        self.legend.set_limit(self.limit)
+        self.legend.setVisible(True)
+        stacked = self.channel_mode() == STACKED
+        if stacked:
+            self.colour_note.setText("Each tile stacks the filter's weights on every input "
+                                     "channel: channel 0 at the top, then 1, 2, …")
+        self.colour_note.setVisible(stacked)
+        self.tiles.overlay = self._draw_stems
+        rows = planes.shape[1]
+        # A stem is one unit wide (a little room either side), a lone row STEM_ROW_UNITS high;
+        # stacked rows are flatter, and the tile wider, so eight still read.
+        height = STEM_ROW_UNITS if rows == 1 else 3 * rows + 1
+        self.tiles.set_tiles([_blank_tile()] * filters, [str(f) for f in range(filters)],
+                             (height, max(k + 1, STEM_ROW_UNITS, 2 * rows)))
+        self._relayout()
+
+    def stem_rects(self, rect: QRect) -> list[QRectF]:
+        """The plot area of each stacked row inside a tile's `rect` (one row unless stacked)."""
+        rows = self._shown_planes().shape[1] if self.kernel.size else 1
+        height = rect.height() / rows
+        return [QRectF(rect.left() + 1, rect.top() + row * height + 1, rect.width() - 2,
+                       height - 2) for row in range(rows)]
+
+    def _draw_stems(self, painter: QPainter, index: int, rect: QRect) -> None:
+        plane = self._shown_planes()[index]                       # (rows, k)
+        limit = self.limit * STEM_HEADROOM
+        metrics = painter.fontMetrics()
+        for row, area in enumerate(self.stem_rects(rect)):
+            paint_stems(painter, area, plane[row], limit, background=False)
+            if row:
+                painter.setPen(QPen(QColor(215, 215, 215), 1))
+                painter.drawLine(area.topLeft(), area.topRight())
+            count = plane.shape[1]
+            if area.width() / count < NUMBERS_MIN_CELL or area.height() < 3 * metrics.height():
+                continue
+            for cell, weight in enumerate(plane[row]):
+                text = format_value(weight, 2)
+                if text in ("0.00", "-0.00"):
+                    text = format_value(weight, 3)
+                x = stem_x(cell, count, area)
+                tip = value_y(float(weight), area, limit)
+                # Written beyond the tip, or on the other side of the zero line when there is
+                # no room beyond it.
+                above = weight >= 0
+                dot = stem_dot_radius(area, count) + 1
+                top = tip - dot - metrics.height() if above else tip + dot
+                if top < area.top() or top + metrics.height() > area.bottom():
+                    zero = value_y(0.0, area, limit)
+                    top = zero + 2 if above else zero - metrics.height() - 2
+                painter.setPen(QColor(40, 40, 40))      # on the white plot
+                painter.drawText(QRectF(x - area.width() / count / 2, top,
+                                        area.width() / count, metrics.height()),
+                                 Qt.AlignmentFlag.AlignCenter, text)
 
     def _draw_numbers(self, painter: QPainter, index: int, rect: QRect) -> None:
         """Write each weight into its cell when the cells are big enough to read."""
@@ -195,6 +315,8 @@ class FilterGrid(QWidget):
                     painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, text)
 
     def _tooltip(self, index: int) -> str:
+        if self.is_1d():
+            return self._tooltip_1d(index)
         kh, kw, channels, _filters = self.kernel.shape
         weights = self.kernel[..., index]
         parts = [f"<b>Filter {index}</b> · {kh}×{kw} weights on {channels} input "
@@ -216,6 +338,32 @@ class FilterGrid(QWidget):
             else:
                 parts.append(f"min {format_value(plane.min())} · max {format_value(plane.max())}"
                              f" · mean {format_value(plane.mean())}")
+        if self.bias is not None and index < self.bias.size:
+            parts.append(f"bias {format_value(self.bias[index], 4)}")
+        return "<br>".join(parts)
+
+    def _tooltip_1d(self, index: int) -> str:
+        k, channels, _filters = self.kernel.shape
+        weights = self.kernel[:, :, index]                         # (k, C)
+        parts = [f"<b>Filter {index}</b> · {k} weights on each of {channels} input "
+                 f"channel{'s' if channels != 1 else ''} (step 0 first)"]
+        mode = self.channel_mode()
+        if mode == MEAN:
+            shown = [("mean of channels", weights.mean(axis=1))]
+        elif mode == STACKED:
+            shown = [(f"input channel {c}", weights[:, c]) for c in range(channels)]
+        else:
+            shown = [(f"input channel {mode}" if channels > 1 else "", weights[:, mode or 0])]
+        if k <= TOOLTIP_TABLE_MAX:
+            rows = "".join(
+                f"<tr><td>{html.escape(name)}</td>" + "".join(
+                    f"<td align='right'>{format_value(v)}</td>" for v in line) + "</tr>"
+                for name, line in shown)
+            parts.append(f"<table cellspacing='6'>{rows}</table>")
+        else:
+            for name, line in shown:
+                parts.append(f"{html.escape(name)}: min {format_value(line.min())} · max "
+                             f"{format_value(line.max())} · mean {format_value(line.mean())}")
         if self.bias is not None and index < self.bias.size:
             parts.append(f"bias {format_value(self.bias[index], 4)}")
         return "<br>".join(parts)

@@ -37,6 +37,15 @@ from cnnviz.workspace import Workspace
 from cnnviz.ui.common.zoom import mark_side_panel
 
 
+CONV_KINDS = ("conv", "conv1d")   # the step kinds whose layer has filters (Conv2D, Conv1D)
+
+
+def filters_of(steps: Any) -> Any:
+    """The kernel the Filters page shows for these steps: (kh, kw, C, F) for a Conv2D, (k, C, F)
+    for a Conv1D; None for a layer without filters."""
+    return steps.kernel if steps.kind in CONV_KINDS else None
+
+
 class ExplainPanel(QWidget):
     """Explains the current model on one input, layer by layer."""
 
@@ -272,8 +281,7 @@ class ExplainPanel(QWidget):
             self.lesson.show_lesson(lesson)
         if self.learning.replaying is None:
             self._show_maps(steps.output, steps.name)
-            kernel = steps.kernel if steps.kind == "conv" else None
-            self._show_filters(kernel, steps.name)
+            self._show_filters(filters_of(steps), steps.name)
         else:
             self.learning.show_replayed()
         self._update_tools()
@@ -291,7 +299,7 @@ class ExplainPanel(QWidget):
         self.pages.setTabToolTip(2, "" if has_filters else "Only convolution layers have filters")
         if has_filters:
             self._defer_page(2, lambda: self.filters.set_kernel(
-                kernel, f"{name}: its {kernel.shape[3]} filters"))
+                kernel, f"{name}: its {kernel.shape[-1]} filters"))
 
     def _defer_page(self, index: int, update: Any) -> None:
         if self.pages.currentIndex() == index:
@@ -310,7 +318,7 @@ class ExplainPanel(QWidget):
 
     def _map_clicked(self, channel: int) -> None:
         steps = self.views.steps
-        if steps is not None and steps.kind == "conv":
+        if steps is not None and steps.kind in CONV_KINDS:
             self.views.select_filter(channel)   # a conv output channel is a filter's map
         else:
             self.views.select_channel(channel)
@@ -352,13 +360,13 @@ class ExplainPanel(QWidget):
         steps = self.views.steps
         if steps is not None:
             self._show_maps(steps.output, steps.name)
-            self._show_filters(steps.kernel if steps.kind == "conv" else None, steps.name)
+            self._show_filters(filters_of(steps), steps.name)
         if self.session.forward is not None:
             self._show_answer(answer_of(self.session.forward), self.session.label)
 
     # ------------------------------------------------------------------ which model
 
-    def _model_input_shape(self) -> tuple[int, int, int]:
+    def _model_input_shape(self) -> tuple[int, ...]:
         return tuple(int(d) for d in self.session.input_shape() or self.document.spec.input_shape)
 
     def _spec_changed(self) -> None:

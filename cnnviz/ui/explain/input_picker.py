@@ -4,6 +4,10 @@
 float32 (H, W, C) image in [0, 1] every time the chosen input changes. Problems (a file
 that is not an image, dataset images the model cannot take) show as a red line inside the
 picker. It is meant for a narrow column (~260–300 px).
+
+For a 1-D model (an input of (steps, channels)) the input is a signal: the Dataset page
+draws the chosen series as a line plot and emits its float32 (steps, channels) values as
+stored; Draw and File are disabled, each saying why.
 """
 
 from __future__ import annotations
@@ -27,9 +31,12 @@ from cnnviz.ui.explain.input_file_mode import FileInputPage, dropped_file
 from cnnviz.ui.explain.input_picker_common import (DATASET, DRAW, FILE, MUTED_STYLE, escape_html,
                                            message_label, show_message)
 from cnnviz.ui.explain.pixel_view import PixelView
+from cnnviz.ui.common.series_plots import SeriesPlot
 from cnnviz.ui.common.zoom import set_relative_font
 
-
+FILE_SIGNAL_REASON = ("This model takes signals: opening one series from a file is not offered "
+                      "yet. Choose a series on the Dataset page (load a time-series file as "
+                      "the dataset in the Train view).")
 SPLIT_TITLES = {"test": "Test", "validation": "Validation", "train": "Training"}
 
 
@@ -51,7 +58,7 @@ class InputPicker(QWidget):
         super().__init__(parent)
         self._dataset: Any = None
         self._split_name = "test"
-        self._input_shape: tuple[int, int, int] | None = None
+        self._input_shape: tuple[int, ...] | None = None
         # The chosen input of the Dataset and Draw modes; the File mode's is the file page's.
         self._choices: list[tuple[np.ndarray, str, Any] | None] = [None, None, None]
         self._shape_set = False
@@ -106,6 +113,8 @@ class InputPicker(QWidget):
         row.addWidget(self.count_label)
         row.addWidget(self.next_button)
         self.dataset_view = PixelView(160)
+        self.series_view = SeriesPlot(140)     # a signal instead of a picture
+        self.series_view.hide()
         self.true_label = QLabel()
         self.true_label.setWordWrap(True)
         self.dataset_message = message_label()
@@ -114,6 +123,7 @@ class InputPicker(QWidget):
         layout.addWidget(self.split_label)
         layout.addLayout(row)
         layout.addWidget(self.dataset_view)
+        layout.addWidget(self.series_view)
         layout.addWidget(self.true_label)
         layout.addWidget(self.dataset_message)
         layout.addStretch(1)
@@ -154,24 +164,30 @@ class InputPicker(QWidget):
         return page
 
     # -- what the owner tells us -------------------------------------------------------
-    def set_input_shape(self, shape: tuple[int, int, int] | None) -> None:
-        """The model's input (height, width, channels); None when there is no model yet.
+    def set_input_shape(self, shape: tuple[int, ...] | None) -> None:
+        """The model's input (height, width, channels), or (steps, channels) for a 1-D model;
+        None when there is no model yet.
 
         A new shape re-makes the chosen inputs for it (and emits the current one); the same
         shape again changes nothing (call `emit_current` to have the input sent again).
         """
-        known = shape is not None and len(shape) == 3 and all(d is not None for d in shape)
+        known = (shape is not None and len(shape) in (2, 3)
+                 and all(d is not None for d in shape))
         new_shape = tuple(int(d) for d in shape) if known else None  # type: ignore[union-attr]
         if self._shape_set and new_shape == self._input_shape:
             return
         self._shape_set = True
-        self._input_shape = new_shape  # type: ignore[assignment]
-        channels = self._input_shape[2] if self._input_shape else 1
-        can_draw = channels == 1
+        self._input_shape = new_shape
+        one_d = self.takes_signals()
+        channels = self._input_shape[-1] if self._input_shape else 1
+        can_draw = channels == 1 and not one_d
         self.canvas.setEnabled(can_draw)
         self.clear_button.setEnabled(can_draw)
         self.draw_area.setVisible(can_draw)
         show_message(self.draw_reason, None if can_draw else (
+            f"Drawing makes a picture, but this model is a 1-D network: it takes signals of "
+            f"{dims_text(self._input_shape)} (steps × channels). Choose a series on the "
+            f"Dataset page." if one_d else
             f"Drawing works for grayscale models only. This model takes "
             f"{dims_text(self._input_shape)} colour images: choose a dataset image "
             f"or an image file instead." if channels == 3 else
@@ -179,6 +195,16 @@ class InputPicker(QWidget):
             f"channels."))
         self.tabs.setTabToolTip(DRAW, "Draw a digit with the mouse" if can_draw
                                 else self.draw_reason.text())
+        self.tabs.setTabEnabled(DRAW, not one_d)
+        self.tabs.setTabEnabled(FILE, not one_d)
+        self.tabs.setTabToolTip(FILE, FILE_SIGNAL_REASON if one_d
+                                else "Open an image file, or drop one here")
+        self.tabs.setTabToolTip(DATASET, "Browse the series of the loaded dataset" if one_d
+                                else "Browse the images of the loaded dataset")
+        if one_d and self.tabs.currentIndex() != DATASET:
+            self.tabs.blockSignals(True)
+            self.tabs.setCurrentIndex(DATASET)
+            self.tabs.blockSignals(False)
         size = self._draw_size()
         self.draw_preview_caption.setText(f"What the model sees ({size[0]}×{size[1]}), "
                                           "centred like MNIST")
@@ -186,7 +212,7 @@ class InputPicker(QWidget):
         self._choices = [None, None, None]
         self._refresh_dataset(emit=False)
         self._refresh_drawing(emit=False)
-        self.file_page.set_input_shape(self._input_shape)
+        self.file_page.set_input_shape(None if one_d else self._input_shape)  # type: ignore[arg-type]
         self.emit_current()
 
     def set_dataset(self, dataset: Any) -> None:
@@ -211,6 +237,10 @@ class InputPicker(QWidget):
         self._refresh_dataset(emit=self.tabs.currentIndex() == DATASET)
 
     # -- queries and actions ------------------------------------------------------------
+    def takes_signals(self) -> bool:
+        """The model is a 1-D network: its input is (steps, channels)."""
+        return self._input_shape is not None and len(self._input_shape) == 2
+
     def mode(self) -> str:
         """'dataset', 'draw' or 'file'."""
         return ("dataset", "draw", "file")[self.tabs.currentIndex()]
@@ -232,7 +262,11 @@ class InputPicker(QWidget):
             self.input_chosen.emit(*choice)
 
     def load_file(self, path: str | Path) -> bool:
-        """Switch to the File mode and choose the image file at `path`; False on a problem."""
+        """Switch to the File mode and choose the image file at `path`; False on a problem
+        (and for a 1-D model, which says why on the Dataset page)."""
+        if self.takes_signals():
+            show_message(self.dataset_message, FILE_SIGNAL_REASON)
+            return False
         self.tabs.setCurrentIndex(FILE)
         return self.file_page.load_file(path)
 
@@ -250,7 +284,9 @@ class InputPicker(QWidget):
 
     # -- internals ----------------------------------------------------------------------
     def _draw_size(self) -> tuple[int, int]:
-        return self._input_shape[:2] if self._input_shape else (28, 28)
+        if self._input_shape is None or len(self._input_shape) != 3:
+            return (28, 28)
+        return (self._input_shape[0], self._input_shape[1])
 
     def _file_chosen(self, _image: np.ndarray, _description: str) -> None:
         if self.tabs.currentIndex() == FILE:
@@ -265,8 +301,15 @@ class InputPicker(QWidget):
     def _refresh_dataset(self, emit: bool) -> None:
         self._choices[DATASET] = None
         split = self._dataset.split(self._split_name) if self._dataset is not None else None
+        signals = split is not None and len(split.image_shape) == 2
+        self.series_view.setVisible(signals)
+        self.dataset_view.setVisible(not signals)
+        noun = "series" if signals else "image"
+        self.previous_button.setToolTip(f"Previous {noun} (Page Up)")
+        self.next_button.setToolTip(f"Next {noun} (Page Down)")
         if split is None or split.count == 0:
             self.dataset_view.set_image(None, "No images to show.")
+            self.series_view.set_series(None, "No series to show.")
             self.true_label.clear()
             show_message(self.dataset_message, None)
             return
@@ -275,22 +318,26 @@ class InputPicker(QWidget):
             image, label = dataset_input(self._dataset, self._split_name, index)
         except CnnvizError as exc:
             self.dataset_view.set_image(None)
+            self.series_view.set_series(None)
             show_message(self.dataset_message, str(exc))
             return
         names = self._dataset.class_names
         class_name = names[label] if 0 <= label < len(names) else str(label)
-        self.dataset_view.set_image(image)
+        if signals:
+            self.series_view.set_series(image)
+        else:
+            self.dataset_view.set_image(image)
         self.true_label.setText(
-            f"Image #{index} · true label: <b>{escape_html(class_name)}</b>")
+            f"{noun.capitalize()} #{index} · true label: <b>{escape_html(class_name)}</b>")
         problem = (input_mismatch(image.shape, self._input_shape)
                    if self._input_shape is not None else None)
         show_message(self.dataset_message, problem)
         if problem is None:
             # The same words as `cnnviz explain` prints for this image.
-            description = (f"image #{index} of {split_phrase(self._dataset, 'all')} "
+            description = (f"{noun} #{index} of {split_phrase(self._dataset, 'all')} "
                            f"(label {class_name})"
                            if self._split_name == "all" else
-                           f"{SPLIT_TITLES[self._split_name]} image #{index} of "
+                           f"{SPLIT_TITLES[self._split_name]} {noun} #{index} of "
                            f"{split.count:,} ({class_name})")
             self._choices[DATASET] = (image, description, label)
         if emit and self.tabs.currentIndex() == DATASET:

@@ -29,8 +29,10 @@ class LayerChip:
 
 
 def short_type(layer_type: str) -> str:
-    """Chip titles stay short: MaxPooling2D → MaxPool, BatchNormalization → BatchNorm."""
-    return (layer_type.replace("Pooling2D", "Pool").replace("Normalization", "Norm")
+    """Chip titles stay short: MaxPooling2D → MaxPool, MaxPooling1D → MaxPool1D,
+    BatchNormalization → BatchNorm."""
+    return (layer_type.replace("Pooling2D", "Pool").replace("Pooling1D", "Pool1D")
+            .replace("Normalization", "Norm")
             .replace("InputLayer", "Input"))
 
 

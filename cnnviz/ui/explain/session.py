@@ -198,10 +198,10 @@ class ExplainSession(QObject):
         """Called on the TRAINING thread between two batches: look at the weights now.
 
         Runs the current input through the model, works out the current layer's steps, and
-        (at the start and at each epoch's end) copies the conv kernels and feature maps for
-        the replay. Cheap next to an epoch: one image, one pass.
+        (at the start and at each epoch's end) copies the Conv2D and Conv1D kernels and the
+        feature maps for the replay. Cheap next to an epoch: one image, one pass.
         """
-        from cnnviz.core.explain.activations import conv_kernels
+        from cnnviz.core.explain.activations import conv1d_kernels, conv_kernels
 
         image, token, index = self.image, self._token, self.layer_index
         if image is None:
@@ -213,7 +213,8 @@ class ExplainSession(QObject):
         snapshot = None
         if "batch" not in logs:   # an epoch's end (or the start), not a mid-epoch look
             # The replay counts completed epochs; 0 is the random start.
-            snapshot = snapshot_of(forward, conv_kernels(model), epoch + 1, logs)
+            kernels = {**conv_kernels(model), **conv1d_kernels(model)}
+            snapshot = snapshot_of(forward, kernels, epoch + 1, logs)
         return Observation(token, epoch, dict(logs), forward, index, steps, snapshot,
                            probabilities)
 

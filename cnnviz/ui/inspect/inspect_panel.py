@@ -336,7 +336,7 @@ class InspectPanel(QWidget):
             summary.append("inputs from " + ", ".join(layer.inbound))
         self.layer_summary.setText("  ·  ".join(summary))
         self.weight_stats.show_layer(index, layer.name, self._keras_layers.get(layer.name),
-                                     layer.layer_type == "Conv2D")
+                                     layer.layer_type in ("Conv2D", "Conv1D"))
 
     def _sync_selection(self, index: int | None) -> None:
         self._programmatic = True

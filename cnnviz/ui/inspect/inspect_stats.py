@@ -29,14 +29,15 @@ LayerStats = tuple[list, np.ndarray | None, np.ndarray | None]
 
 
 def layer_stats(keras_layer: Any, is_conv: bool) -> LayerStats:
-    """A layer's WeightStats and, for a Conv2D, its kernel and bias (worker thread)."""
+    """A layer's WeightStats and, for a Conv2D or Conv1D, its kernel ((kh, kw, C, F) or
+    (k, C, F)) and bias (worker thread)."""
     from cnnviz.core.inspect.inspection import weight_stats
 
     stats = weight_stats(keras_layer, bins=HISTOGRAM_BINS)
     kernel = bias = None
     if is_conv:
         arrays = [np.asarray(a) for a in keras_layer.get_weights()]
-        kernel = next((a for a in arrays if a.ndim == 4), None)
+        kernel = next((a for a in arrays if a.ndim in (3, 4)), None)
         bias = next((a for a in arrays if a.ndim == 1), None)
     return stats, kernel, bias
 

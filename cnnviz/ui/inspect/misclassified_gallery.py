@@ -1,6 +1,7 @@
 """Example images of an evaluation: the most confident mistakes, or one confusion-matrix cell.
 
-Each tile shows the image with its true class and the model's top three answers with their
+Each tile shows the image (a signal: a small line plot) with its true class and the
+model's top three answers with their
 probabilities. Pixels are read from the dataset split a page (60 examples) at a time, so an
 image-folder source is never decoded whole; files are decoded off the GUI thread
 (NewestRequest), and pixels that arrive after the user asked for something else are dropped.
@@ -12,14 +13,15 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
                                QToolTip, QVBoxLayout, QWidget)
 
 from cnnviz.core.data.data_splits import ArraySplit
 from cnnviz.core.formatting import count_text, probability_percent
-from cnnviz.ui.common.value_colors import RIGHT, WRONG, array_to_qimage
+from cnnviz.ui.common.series_plots import paint_series
+from cnnviz.ui.common.value_colors import RIGHT, WRONG, array_to_qimage, symmetric_limit
 from cnnviz.ui.common.workers import NewestRequest
 from cnnviz.ui.common.zoom import scaled, set_relative_font
 
@@ -48,6 +50,11 @@ class Tile:
     lines: list[str]
     correct: bool
     image: QImage | None = None  # None until its page is loaded
+    series: np.ndarray | None = None   # a signal's (steps, channels) values, drawn as lines
+
+    @property
+    def loaded(self) -> bool:
+        return self.image is not None or self.series is not None
 
 
 def load_images(split: Any, indices: Sequence[int], report) -> np.ndarray:
@@ -182,7 +189,8 @@ class TileCanvas(QWidget):
         if position is None:
             QToolTip.hideText()
         else:
-            text = "\n".join(self.tiles[position].lines) + "\nClick to explain this image."
+            what = "series" if self.tiles[position].series is not None else "image"
+            text = "\n".join(self.tiles[position].lines) + f"\nClick to explain this {what}."
             QToolTip.showText(event.globalPosition().toPoint(), text, self)
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
@@ -210,7 +218,13 @@ class TileCanvas(QWidget):
             painter.fillRect(rect, palette.color(QPalette.ColorRole.AlternateBase))
             picture = QRect(rect.left() + (tile_w - image_size) // 2, rect.top() + 4,
                             image_size, image_size)
-            if tile.image is None:
+            if tile.series is not None:    # a signal reads better wide: the tile's width
+                picture = QRect(rect.left() + 6, rect.top() + 4, tile_w - 12, image_size)
+                paint_series(painter, QRectF(picture), tile.series,
+                             symmetric_limit(tile.series))
+                painter.setPen(QPen(QColor(200, 200, 200), 1))
+                painter.drawRect(picture.adjusted(0, 0, -1, -1))
+            elif tile.image is None:
                 painter.fillRect(picture, QColor(215, 215, 215))
             else:
                 painter.drawImage(picture, tile.image)
@@ -338,7 +352,7 @@ class MisclassifiedGallery(QWidget):
         return self.canvas.tile_rect(position)
 
     def tile_has_image(self, position: int) -> bool:
-        return self.canvas.tiles[position].image is not None
+        return self.canvas.tiles[position].loaded
 
     @property
     def loading(self) -> bool:
@@ -396,7 +410,11 @@ class MisclassifiedGallery(QWidget):
     def _deliver(self, first: int, images: np.ndarray) -> None:
         for offset, pixels in enumerate(images):
             if first + offset < len(self.canvas.tiles):
-                self.canvas.tiles[first + offset].image = array_to_qimage(pixels)
+                tile = self.canvas.tiles[first + offset]
+                if pixels.ndim == 2:       # a signal (steps, channels)
+                    tile.series = np.asarray(pixels, np.float32)
+                else:
+                    tile.image = array_to_qimage(pixels)
         self._unloaded_from = max(self._unloaded_from, first + len(images))
         self.canvas.update()
         self.images_loaded.emit()

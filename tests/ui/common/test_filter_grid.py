@@ -124,6 +124,8 @@ def test_clicking_a_filter_emits_it_and_outlines_it(grid, qtbot):
     assert grid.tiles.grab().toImage().pixelColor(edge3) == SELECTED_COLOUR
 
 
-def test_a_kernel_must_have_four_axes(grid):
+def test_a_kernel_must_have_three_or_four_axes(grid):
     with pytest.raises(ValueError):
-        grid.set_kernel(np.zeros((3, 3, 4), np.float32))
+        grid.set_kernel(np.zeros((3, 4), np.float32))
+    with pytest.raises(ValueError):
+        grid.set_kernel(np.zeros((3, 3, 3, 4, 2), np.float32))
