@@ -176,8 +176,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if dataset.report.skipped:
         print(f"skipped {dataset.report.skipped} file(s) that are not readable images",
               file=sys.stderr)
-    for note in dataset.report.notes:
-        print(f"note: {note}", file=sys.stderr)
     problem = fit_problem(dataset, input_shape, sequence_input)
     if problem:
         adaptable = can_adapt(dataset, input_shape, sequence_input)
