@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 from cnnviz.core.errors import CnnvizError
 
 if TYPE_CHECKING:
+    import argparse
+
+    from cnnviz.core.data.dataset_types import LoadOptions
     from cnnviz.core.model.spec import ModelSpec
 
 EXIT_OK = 0
@@ -24,6 +27,13 @@ EXIT_INTERRUPTED = 130
 
 SPEC_SUFFIXES = (".json",)
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+# What --data takes, for every command that loads data.
+DATA_HELP = ("mnist, fashion_mnist, cifar10, mnist-sample, cifar10-sample, folder-sample, "
+             "gunpoint-sample, or a path: an image folder, an IDX folder, a .npz file, a "
+             "CIFAR-10 archive or folder, a UCR/UEA time-series folder (NAME_TRAIN and "
+             "NAME_TEST files) or one .ts, .tsv or .arff file, or a CSV with one series per row")
 
 
 class CliError(CnnvizError):
@@ -103,6 +113,40 @@ def load_model_argument(path_text: str, trust: bool, weights: str | None = None
     for note in opened.notes:
         print(f"note: {note}", file=sys.stderr)
     return opened.model, not (opened.kind == "json" and opened.weights_path is None)
+
+
+# ---------------------------------------------------------------- time series
+
+
+def add_series_options(parser: Any) -> None:
+    """--label-column and --z-normalize, for commands that load time series."""
+    parser.add_argument("--label-column", metavar="COLUMN",
+                        help="time-series CSV: the column holding the labels, by header name, "
+                             "number from 1, 'first' or 'last' (default: the first or last "
+                             "column, whichever reads as labels)")
+    parser.add_argument("--z-normalize", action="store_true",
+                        help="time series: rescale each series (each channel) to mean 0 and "
+                             "standard deviation 1")
+
+
+def with_series_options(options: "LoadOptions", args: "argparse.Namespace") -> "LoadOptions":
+    """`options` with the command line's --label-column and --z-normalize."""
+    import dataclasses
+
+    label_column = getattr(args, "label_column", None)
+    if label_column is not None and not label_column.strip():
+        raise CliError("--label-column needs a column: a header name, a number from 1, "
+                       "'first' or 'last'.")
+    return dataclasses.replace(options, label_column=label_column,
+                               z_normalize=bool(getattr(args, "z_normalize", False)))
+
+
+def model_takes_sequences(model: Any) -> bool:
+    """Whether a Keras model is a 1-D network (Conv1D, 1-D pooling ...): its input is
+    (steps, channels) signals, never a picture."""
+    from cnnviz.core.data.data_fit import takes_sequences
+
+    return takes_sequences(type(layer).__name__ for layer in model.layers)
 
 
 # ---------------------------------------------------------------- TensorFlow

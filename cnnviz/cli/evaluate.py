@@ -12,7 +12,10 @@ import math
 import sys
 from typing import TYPE_CHECKING, Any
 
-from cnnviz.cli.common import EXIT_OK, load_model_argument, start_tensorflow
+from cnnviz.cli.common import (
+    DATA_HELP, EXIT_OK, add_series_options, load_model_argument, model_takes_sequences,
+    start_tensorflow, with_series_options,
+)
 from cnnviz.core.errors import CnnvizError
 
 if TYPE_CHECKING:
@@ -32,29 +35,28 @@ def add_evaluate_parser(commands: Any) -> None:
         "evaluate",
         prog="cnnviz evaluate",
         usage="cnnviz evaluate MODEL --data SOURCE [--split all|test|validation|train] "
-              "[--batch-size B] [--adapt] [--trust]",
+              "[--batch-size B] [--adapt] [--label-column COLUMN] [--z-normalize] [--trust]",
         help="measure a saved model on a dataset: accuracy, per-class scores, confusion matrix",
         description="Evaluate a saved model (.keras, .h5) or a spec (.json, random weights) on "
                     "a dataset. A source with no test part of its own (a folder of class "
                     "folders, MNIST's t10k files, an .npz with only x and y, CIFAR-10's "
-                    "test_batch) is measured whole; otherwise its test split. Prints the loss, "
+                    "test_batch, one time-series file) is measured whole; otherwise its test "
+                    "split (a UCR folder's NAME_TEST file). Prints the loss, "
                     "precision and recall per class, the confusion matrix, and the accuracy "
                     "last.",
     )
     evaluate.add_argument("model", metavar="MODEL",
                           help="a saved model (.keras, .h5) or a model spec (.json)")
-    evaluate.add_argument("--data", required=True, metavar="SOURCE",
-                          help="mnist, fashion_mnist, cifar10, mnist-sample, cifar10-sample, "
-                               "folder-sample, or a path: an image folder, an IDX folder, a .npz "
-                               "file, a CIFAR-10 archive or folder")
+    evaluate.add_argument("--data", required=True, metavar="SOURCE", help=DATA_HELP)
     evaluate.add_argument("--split", default=None,
                           choices=("all", "test", "validation", "train"),
-                          help="which images to measure on (default: all of a source that has "
+                          help="which part to measure on (default: all of a source that has "
                                "no test part, else its test split)")
     evaluate.add_argument("--batch-size", type=int, default=256, metavar="B",
-                          help="images per step (default 256)")
+                          help="images or series per step (default 256)")
     evaluate.add_argument("--adapt", action="store_true",
                           help="resize the images and convert grayscale/RGB to fit the model")
+    add_series_options(evaluate)
     evaluate.add_argument("--trust", action="store_true",
                           help="allow a saved model that contains Python code (Lambda layers)")
 
@@ -147,7 +149,7 @@ def _chosen_split(dataset: Any, requested: str | None) -> str:
         present = available_splits(dataset)
         choices = " or ".join(f"--split {name}" for name in present)
         problem = (f"{dataset.name} has a test part of its own, so --split all does not "
-                   "apply" if requested == "all" else f"{dataset.name} has no {requested} images")
+                   "apply" if requested == "all" else f"{dataset.name} has no {requested} {dataset.noun}")
         raise EvaluateCliError(problem + (f"; use {choices}." if choices else ".")) from None
 
 
@@ -167,14 +169,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         input_shape, _ = keras_io_shapes(model)
     except ValueError as exc:
         raise EvaluateCliError(str(exc)) from None
-    dataset = load_dataset(args.data, load_options_for(input_shape), on_progress=progress.loading)
+    sequence_input = model_takes_sequences(model)
+    options = with_series_options(load_options_for(input_shape), args)
+    dataset = load_dataset(args.data, options, on_progress=progress.loading)
     progress.clear()
     if dataset.report.skipped:
         print(f"skipped {dataset.report.skipped} file(s) that are not readable images",
               file=sys.stderr)
-    problem = fit_problem(dataset, input_shape)
+    problem = fit_problem(dataset, input_shape, sequence_input)
     if problem:
-        adaptable = can_adapt(dataset, input_shape)
+        adaptable = can_adapt(dataset, input_shape, sequence_input)
         if not args.adapt:
             hint = (" Add --adapt to resize the images and convert them between grayscale "
                     "and colour." if adaptable else "")

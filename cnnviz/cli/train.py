@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from cnnviz.cli.common import (
-    EXIT_OK, MODEL_SUFFIXES, SPEC_SUFFIXES, existing_file, read_spec, start_tensorflow,
-    unknown_suffix,
+    DATA_HELP, EXIT_OK, MODEL_SUFFIXES, SPEC_SUFFIXES, add_series_options, existing_file,
+    read_spec, start_tensorflow, unknown_suffix, with_series_options,
 )
 from cnnviz.core.errors import CnnvizError
 
@@ -39,24 +39,25 @@ def add_train_parser(commands: Any) -> None:
                     "print progress on stderr, save the model, and print the test accuracy last.",
     )
     train.add_argument("spec", metavar="SPEC", help="a model spec (.json) or a saved model (.keras, .h5)")
-    train.add_argument("--data", required=True, metavar="SOURCE",
-                       help="mnist, fashion_mnist, cifar10, mnist-sample, cifar10-sample, "
-                            "folder-sample, or a path: an image folder, an IDX folder, a .npz file, "
-                            "a CIFAR-10 archive or folder")
+    train.add_argument("--data", required=True, metavar="SOURCE", help=DATA_HELP)
     train.add_argument("--epochs", type=int, required=True, metavar="N",
-                       help="passes over the training images")
+                       help="passes over the training data")
     train.add_argument("--batch-size", type=int, default=64, metavar="B",
-                       help="images per training step (default 64)")
+                       help="images or series per training step (default 64)")
     train.add_argument("--optimizer", default="adam", choices=("adam", "sgd", "rmsprop"),
                        help="default adam; sgd uses momentum 0.9")
     train.add_argument("--lr", type=float, default=None, metavar="X",
                        help="learning rate (default 0.001; 0.01 for sgd)")
     train.add_argument("--val-split", type=float, default=0.1, metavar="F",
-                       help="share of the training images held back for validation (default 0.1)")
+                       help="share of the training data held back for validation (default "
+                            "0.1; 0 keeps it all for training, for small sets such as GunPoint)")
     train.add_argument("--augment", action="store_true",
-                       help="random flips, small rotations, zooms and shifts of training images")
+                       help="random changes to the training data only: flips, small rotations, "
+                            "zooms and shifts of images; jitter (noise of 0.03) and scaling "
+                            "(one factor per series, spread 0.1) of time series")
     train.add_argument("--size", metavar="HxW", help="image folders: resize every image to H×W (default 64x64)")
     train.add_argument("--grayscale", action="store_true", help="image folders: load as grayscale")
+    add_series_options(train)
     train.add_argument("--seed", type=int, default=1337, metavar="S",
                        help="seed of the validation split, the shuffling and the augmentation "
                             "(default 1337); the starting weights stay random")
@@ -154,19 +155,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     from cnnviz.core.model.builder import build_model, load_model_file, save_model_file
     from cnnviz.core.data.dataset_types import LoadOptions
     from cnnviz.core.data.datasets import load_dataset
-    from cnnviz.core.training.augmentation import AugmentConfig
+    from cnnviz.core.training.augmentation import SIGNAL_JITTER, SIGNAL_SCALING, AugmentConfig
     from cnnviz.core.training.engine import TrainConfig, evaluate_test, train
     from cnnviz.core.training.checks import check_model_fits_data
 
-    options = LoadOptions(target_size=_size(args.size),
-                          color_mode="grayscale" if args.grayscale else "rgb",
-                          validation_split=args.val_split, seed=args.seed)
+    options = with_series_options(
+        LoadOptions(target_size=_size(args.size),
+                    color_mode="grayscale" if args.grayscale else "rgb",
+                    validation_split=args.val_split, seed=args.seed), args)
     dataset = load_dataset(args.data, options, on_progress=progress.stage)
     if progress.live:
         print("\r\033[K", end="", file=sys.stderr)
     print(dataset.description, file=sys.stderr)
     if dataset.report.skipped:
         print(f"skipped {dataset.report.skipped} file(s) that are not readable images", file=sys.stderr)
+    for note in dataset.report.notes:
+        print(f"note: {note}", file=sys.stderr)
     model = build_model(spec) if spec is not None else load_model_file(spec_path, trust=args.trust)
     problems = [problem for problem in check_model_fits_data(spec if spec is not None else model, dataset)
                 if problem.severity == "error"]
@@ -174,8 +178,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         fix = f" Fix: {problems[0].fix_label}." if problems[0].fix_label else ""
         raise TrainCliError(f"The model does not fit the data: {problems[0].message}{fix}")
     learning_rate = args.lr if args.lr is not None else (0.01 if args.optimizer == "sgd" else 0.001)
-    augment = AugmentConfig(flip=True, rotation=0.1 / 3.6, zoom=0.1, translation=0.1) \
-        if args.augment else AugmentConfig()
+    if not args.augment:
+        augment = AugmentConfig()
+    elif dataset.is_series:
+        augment = AugmentConfig(jitter=SIGNAL_JITTER, scaling=SIGNAL_SCALING)
+    else:
+        augment = AugmentConfig(flip=True, rotation=0.1 / 3.6, zoom=0.1, translation=0.1)
     config = TrainConfig(optimizer=args.optimizer, learning_rate=learning_rate,
                          batch_size=args.batch_size, epochs=args.epochs, augment=augment,
                          seed=args.seed)
@@ -196,8 +204,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         history.save_csv(args.history)
         print(f"Wrote the history to {args.history}")
     if dataset.test is None or dataset.test.count < 1:
-        raise TrainCliError("The model was trained and saved, but this data has no test images, "
-                            "so there is no test accuracy to print.")
+        raise TrainCliError(f"The model was trained and saved, but this data has no test "
+                            f"{dataset.noun}, so there is no test accuracy to print.")
     metrics = evaluate_test(model, dataset)
     print(f"test loss: {metrics['loss']:.4f}")
     print(f"test accuracy: {metrics['accuracy']:.4f}")

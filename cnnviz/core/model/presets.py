@@ -121,13 +121,17 @@ def signal_fcn() -> ModelSpec:
     classification from scratch with deep neural networks: a strong baseline", with a quarter
     of its filters (32, 64, 32 instead of 128, 256, 128), shaped for the bundled GunPoint
     sample: 150 steps of one channel, 2 classes. Three blocks of Conv1D ('same' padding,
-    kernels 8, 5, 3), batch normalisation and ReLU, then global average pooling and softmax;
-    17,346 parameters."""
+    kernels 8, 5, 3), batch normalisation (momentum 0.9) and ReLU, then global average
+    pooling and softmax; 17,346 parameters."""
     layers: list[LayerSpec] = []
     for filters, kernel in ((32, 8), (64, 5), (32, 3)):
         layers.append(canonical_layer("Conv1D", filters=filters, kernel_size=kernel,
                                       padding="same"))
-        layers.append(canonical_layer("BatchNormalization"))
+        # Momentum 0.9 (Keras's default is 0.99): GunPoint gives 5 batches an epoch, and the
+        # running statistics must follow weights that still move, or the trained model
+        # scores far below its training accuracy in inference mode (65-99 % on the test
+        # series over five seeds with 0.99; 93-100 % with 0.9, README).
+        layers.append(canonical_layer("BatchNormalization", momentum=0.9))
         layers.append(canonical_layer("Activation", activation="relu"))
     layers += [
         canonical_layer("GlobalAveragePooling1D"),

@@ -1,7 +1,8 @@
 """Does this model fit this data? Checked before training, with one-click fixes for specs.
 
 `check_model_fits_data` compares a model's input shape, output size and output activation
-with a dataset's image shape and classes. Each problem is a `Mismatch` with a sentence a
+with a dataset's example shape — (height, width, channels) images or (steps, channels)
+signals — and classes. Each problem is a `Mismatch` with a sentence a
 student understands and, for a `ModelSpec`, a pure function that returns the fixed spec.
 Nothing here imports TensorFlow at module level; for a keras.Model only its attributes
 are read.
@@ -12,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from cnnviz.core.data.data_fit import series_fit_problem
+from cnnviz.core.data.data_fit import image_fit_problem, takes_sequences
 from cnnviz.core.errors import SpecError
 from cnnviz.core.model.shapes import analyze
 from cnnviz.core.model.spec import LayerSpec, ModelSpec, normalize_layer
-from cnnviz.core.model.spec_params import check_input_shape
 from cnnviz.core.model.spec_edits import set_input_shape
+from cnnviz.core.model.spec_params import check_input_shape
 
 if TYPE_CHECKING:
     import keras
@@ -75,6 +76,13 @@ def _shape_text(shape: Sequence[Any]) -> str:
     return "×".join("?" if d is None else str(d) for d in shape)
 
 
+def _input_text(shape: Sequence[int]) -> str:
+    """An input shape as the builder writes it: (150, 6) for signals, 28×28×1 for images."""
+    if len(shape) == 2:
+        return f"({shape[0]}, {shape[1]})"
+    return _shape_text(shape)
+
+
 def _classes_text(num_classes: int, class_names: Sequence[str]) -> str:
     names = [str(n) for n in class_names][:5]
     more = ", …" if len(class_names) > 5 else ""
@@ -82,14 +90,33 @@ def _classes_text(num_classes: int, class_names: Sequence[str]) -> str:
     return f"{num_classes} classes{listed}"
 
 
-def _input_message(model_shape: Sequence[Any], data_shape: Sequence[int]) -> str:
-    if len(data_shape) == 2:  # signals (steps, channels): data_fit words it
-        return series_fit_problem(data_shape, model_shape) or "The model's input does not fit."
+def _input_message(model_shape: Sequence[Any], data_shape: Sequence[int],
+                   sequence_model: bool) -> str:
+    if len(data_shape) == 2 or sequence_model:  # signals, or a 1-D model: data_fit words it
+        return (image_fit_problem(data_shape, model_shape, sequence_model or None)
+                or "The model's input does not fit the data.")
     text = (f"The model expects {_shape_text(model_shape)} images, but the data's images are "
             f"{_shape_text(data_shape)}")
     if len(model_shape) == 3 and model_shape[2] is not None and model_shape[2] != data_shape[2]:
         text += f" ({_image_kind(data_shape[2])}, not {_image_kind(model_shape[2])})"
     return text + "."
+
+
+def _output_description(shape: Sequence[Any]) -> str:
+    """A model output that is not flat, in words: a sequence or a volume."""
+    if len(shape) == 2:
+        steps, channels = ("?" if d is None else f"{d:,}" for d in shape)
+        return f"a sequence of {steps} steps × {channels} channel{'' if channels == '1' else 's'}"
+    return f"a {_shape_text(shape)} volume"
+
+
+def _flat_output_advice(shape: Sequence[Any] | None, units: int) -> tuple[str, str]:
+    """(what to add, in a sentence; the fix's label) to end a model on one score per class."""
+    plural = "s" if units != 1 else ""
+    if shape is not None and len(shape) == 2:
+        return (f"End the model with GlobalAveragePooling1D (or Flatten) and a Dense layer of "
+                f"{units} unit{plural}.", "GlobalAveragePooling1D")
+    return f"End the model with Flatten and a Dense layer of {units} unit{plural}.", "Flatten"
 
 
 def _output_problem(units: int, activation: str | None, num_classes: int,
@@ -137,7 +164,7 @@ def _spec_output_activation(spec: ModelSpec) -> str | None:
     if site is None:
         return None
     layer = spec.layers[site]
-    if layer.type in ("Dense", "Conv2D", "Activation"):
+    if layer.type in ("Dense", "Conv2D", "Conv1D", "Activation"):
         activation = layer.get("activation")
         return activation if isinstance(activation, str) else None
     return None
@@ -152,6 +179,19 @@ def _last_dense(spec: ModelSpec) -> int | None:
         if layer_type not in _PASS_THROUGH + ("Activation",):
             return None
     return None
+
+
+def _append_output(spec: ModelSpec, reducer: str, units: int, activation: str) -> ModelSpec:
+    """A copy ending in `reducer` (Flatten or GlobalAveragePooling1D) and a Dense output.
+
+    Used when the output is not flat: a Dense layer on a sequence or a volume acts on each
+    step or pixel alone (as in Keras), so resizing it would not make one score per class.
+    """
+    new = spec.copy()
+    new.layers.append(normalize_layer(LayerSpec.make(reducer)))
+    new.layers.append(normalize_layer(LayerSpec.make("Dense", units=units,
+                                                     activation=activation)))
+    return new
 
 
 def _set_output(spec: ModelSpec, units: int | None, activation: str) -> ModelSpec:
@@ -195,14 +235,21 @@ def _check_spec(spec: ModelSpec, dataset: Any) -> list[Mismatch]:
         problems.append(Mismatch(
             f"The data has only {num_classes} class; a classifier needs at least two."))
     if tuple(spec.input_shape) != data_shape:
-        try:
-            check_input_shape(list(data_shape))
-            fix: Callable[[ModelSpec], ModelSpec] | None = (
-                lambda s, shape=data_shape: set_input_shape(s, shape))
-            label: str | None = f"Change the model's input to {_shape_text(data_shape)}"
-        except SpecError:  # images too large for a spec: no one-click fix
-            fix, label = None, None
-        problems.append(Mismatch(_input_message(spec.input_shape, data_shape), label, fix))
+        layer_types = [layer.type for layer in spec.layers]
+        sequence_model = len(spec.input_shape) == 2 or takes_sequences(layer_types)
+        fix: Callable[[ModelSpec], ModelSpec] | None = None
+        label: str | None = None
+        # A 1-D network cannot take images nor a 2-D one signals: a new input shape alone
+        # would not make it fit, so there is no one-click fix then.
+        if sequence_model == (len(data_shape) == 2):
+            try:
+                check_input_shape(list(data_shape))
+                fix = lambda s, shape=data_shape: set_input_shape(s, shape)  # noqa: E731
+                label = f"Change the model's input to {_input_text(data_shape)}"
+            except SpecError:  # images too large for a spec: no one-click fix
+                pass
+        problems.append(Mismatch(_input_message(spec.input_shape, data_shape, sequence_model),
+                                 label, fix))
     report = analyze(spec)
     if not report.ok:
         problems.append(Mismatch(f"The model has a problem: {report.error_message()}"))
@@ -213,13 +260,13 @@ def _check_spec(spec: ModelSpec, dataset: Any) -> list[Mismatch]:
     shape = report.output_shape
     if shape is None or len(shape) != 1:
         described = ("the input itself" if not spec.layers
-                     else f"a {_shape_text(shape or ())} volume")
+                     else _output_description(shape or ()))
+        advice, reducer = _flat_output_advice(shape, units_needed)
         problems.append(Mismatch(
             f"The model's output is {described}, but it must be one score per class "
-            f"({_classes_text(num_classes, dataset.class_names)}). End the model with Flatten "
-            f"and a Dense layer of {units_needed} unit{'s' if units_needed != 1 else ''}.",
-            f"Add Flatten and Dense({units_needed}, {activation_needed}) at the end",
-            lambda s: _set_output(s, units_needed, activation_needed)))
+            f"({_classes_text(num_classes, dataset.class_names)}). {advice}",
+            f"Add {reducer} and Dense({units_needed}, {activation_needed}) at the end",
+            lambda s: _append_output(s, reducer, units_needed, activation_needed)))
         return problems
     problem = _output_problem(shape[0], _spec_output_activation(spec), num_classes,
                               dataset.class_names)
@@ -292,14 +339,17 @@ def _check_keras_model(model: "keras.Model", dataset: Any) -> list[Mismatch]:
         return problems + [Mismatch(str(exc))]
     if len(input_shape) != len(data_shape) or any(
             m is not None and m != d for m, d in zip(input_shape, data_shape)):
-        problems.append(Mismatch(
-            _input_message(input_shape, data_shape) + " Change the model's input in the builder."))
+        sequence_model = takes_sequences(type(layer).__name__ for layer in model.layers)
+        message = _input_message(input_shape, data_shape, sequence_model)
+        if len(data_shape) == 3 and not sequence_model:
+            message += " Change the model's input in the builder."
+        problems.append(Mismatch(message))
     if num_classes < 2:
         return problems
     units_needed, _ = output_activation_for(num_classes)
     if len(output_shape) != 1 or output_shape[0] is None:
         problems.append(Mismatch(
-            f"The model's output is a {_shape_text(output_shape)} volume, but it must be one "
+            f"The model's output is {_output_description(output_shape)}, but it must be one "
             f"score per class ({_classes_text(num_classes, dataset.class_names)})."))
         return problems
     problem = _output_problem(int(output_shape[0]), keras_output_activation(model),

@@ -297,6 +297,7 @@ class TrainingPanel(QWidget):
             self.preview.set_samples(data.preview_images, data.preview_labels)
             self.samples_title.setText("Sample series" if data.dataset.is_series
                                        else "Sample images")
+            self.settings.set_data_kind(data.dataset.is_series)
             self._check_fit()
         self._update_state()
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QVBoxLayout,
                                QWidget)
 
+from cnnviz.core.training.augmentation import SIGNAL_JITTER, SIGNAL_SCALING
 from cnnviz.ui.common import dialogs
 
 OPTIMIZERS = (("Adam", "adam"), ("SGD with momentum", "sgd"), ("RMSprop", "rmsprop"))
@@ -71,11 +72,34 @@ class TrainingSettings(QWidget):
         for box in (self.flip, self.rotation, self.zoom, self.translation):
             box.setToolTip("Random changes to training images only, so the model sees more "
                            "variety. Validation and test images are never changed.")
-        augment = QWidget()
-        grid = QFormLayout(augment)
+        self.image_augment = QWidget()
+        grid = QFormLayout(self.image_augment)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addRow(self.flip, self.rotation)
         grid.addRow(self.zoom, self.translation)
+        # Signals get their own changes (Um et al. 2017): noise on every value, and one
+        # random gain per series.
+        self.jitter = QCheckBox(f"Jitter (noise {SIGNAL_JITTER:g})")
+        self.jitter.setToolTip(f"Adds random noise (standard deviation {SIGNAL_JITTER:g}) to "
+                               "every value of each training series. Validation and test "
+                               "series are never changed.")
+        self.scaling = QCheckBox(f"Scale ±{SIGNAL_SCALING:.0%}")
+        self.scaling.setToolTip(f"Multiplies each training series by one random factor "
+                                f"around 1 (spread {SIGNAL_SCALING:g}). Validation and test "
+                                "series are never changed.")
+        self.signal_augment = QWidget()
+        signal_row = QHBoxLayout(self.signal_augment)
+        signal_row.setContentsMargins(0, 0, 0, 0)
+        signal_row.addWidget(self.jitter)
+        signal_row.addWidget(self.scaling)
+        signal_row.addStretch(1)
+        augment = QWidget()
+        augment_layout = QVBoxLayout(augment)
+        augment_layout.setContentsMargins(0, 0, 0, 0)
+        augment_layout.addWidget(self.image_augment)
+        augment_layout.addWidget(self.signal_augment)
+        self.signal_augment.hide()
+        self.series = False
 
         self.early_stopping = QCheckBox("Stop when")
         self.monitor = QComboBox()
@@ -111,6 +135,7 @@ class TrainingSettings(QWidget):
         options = QFormLayout(options_box)
         options.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
         options.addRow("Augment training images", augment)
+        self.augment_label = options.labelForField(augment)
         options.addRow("Early stopping", early)
         options.addRow(self.checkpoint, checkpoint_row)
         options.addRow(self.tensorboard, tensorboard_row)
@@ -146,10 +171,30 @@ class TrainingSettings(QWidget):
             edit.setText(path)
             self.tensorboard.setChecked(True)
 
+    def set_data_kind(self, series: bool) -> None:
+        """Offer the augmentations of this kind of data: jitter and scaling for signals,
+        flips, rotations, zooms and shifts for images. The other kind's are not applied."""
+        self.series = bool(series)
+        self.image_augment.setVisible(not self.series)
+        self.signal_augment.setVisible(self.series)
+        if self.augment_label is not None:
+            self.augment_label.setText("Augment training series" if self.series
+                                       else "Augment training images")
+
     def set_running(self, running: bool) -> None:
         """Settings cannot change under a running training."""
         for child in self.findChildren(QGroupBox):
             child.setEnabled(not running)
+
+    def _augment(self, config_class: Any) -> Any:
+        """The AugmentConfig of the ticked boxes shown for the current kind of data."""
+        if self.series:
+            return config_class(jitter=SIGNAL_JITTER if self.jitter.isChecked() else 0.0,
+                                scaling=SIGNAL_SCALING if self.scaling.isChecked() else 0.0)
+        return config_class(flip=self.flip.isChecked(),
+                            rotation=0.1 / 3.6 if self.rotation.isChecked() else 0.0,
+                            zoom=0.1 if self.zoom.isChecked() else 0.0,
+                            translation=0.1 if self.translation.isChecked() else 0.0)
 
     def config(self) -> Any:
         """The TrainConfig these settings describe (raises CnnvizError for a missing path)."""
@@ -168,10 +213,7 @@ class TrainingSettings(QWidget):
             learning_rate=self.learning_rate.value(),
             batch_size=self.batch_size.value(),
             epochs=self.epochs.value(),
-            augment=AugmentConfig(flip=self.flip.isChecked(),
-                                  rotation=0.1 / 3.6 if self.rotation.isChecked() else 0.0,
-                                  zoom=0.1 if self.zoom.isChecked() else 0.0,
-                                  translation=0.1 if self.translation.isChecked() else 0.0),
+            augment=self._augment(AugmentConfig),
             early_stopping=self.early_stopping.isChecked(),
             monitor=self.monitor.currentData(),
             patience=self.patience.value(),
