@@ -42,11 +42,12 @@ def percent(value: float) -> str:
     return "—" if not np.isfinite(value) else f"{100.0 * float(value):.1f}%"
 
 
-def headline_text(evaluation: Any) -> str:
-    """"Accuracy 97.3% · loss 0.081 on 2,000 test images" ("on all 10,000 images")."""
+def headline_text(evaluation: Any, noun: str = "images") -> str:
+    """"Accuracy 97.3% · loss 0.081 on 2,000 test images" ("on all 10,000 images"; the
+    noun is the dataset's: "series" for signals)."""
     count = count_text(evaluation.count)
-    images = (f"all {count} images" if evaluation.split == "all" else
-              f"{count} {SPLIT_WORDS.get(evaluation.split, evaluation.split)} images")
+    images = (f"all {count} {noun}" if evaluation.split == "all" else
+              f"{count} {SPLIT_WORDS.get(evaluation.split, evaluation.split)} {noun}")
     return (f"Accuracy {percent(evaluation.accuracy)} · loss {format_value(evaluation.loss)} "
             f"on {images}")
 
@@ -245,7 +246,8 @@ class EvaluationPanel(QWidget):
         if total > 0:
             self.progress.setRange(0, total)
             self.progress.setValue(done)
-            self.progress.setFormat(f"{stage}: {count_text(done)} of {count_text(total)} images")
+            self.progress.setFormat(f"{stage}: {count_text(done)} of {count_text(total)} "
+                                    f"{self._noun()}")
         else:
             self.progress.setRange(0, 0)
             self.progress.setFormat(stage)
@@ -273,10 +275,11 @@ class EvaluationPanel(QWidget):
             self.headline.setText("")
             self.gallery.clear()
             return
-        self.headline.setText(headline_text(evaluation))
+        self.headline.setText(headline_text(evaluation, self._noun()))
         wrong = evaluation.count - evaluation.correct
+        example = "a series" if self._noun() == "series" else "an image"
         self._show_status(f"{count_text(wrong)} mistake{'s' if wrong != 1 else ''}. Click a cell of the "
-                          "matrix to see its images; click an image to explain it.")
+                          f"matrix to see its {self._noun()}; click {example} to explain it.")
         self.gallery.show_misclassified(evaluation, self.dataset)
 
     def _fill_table(self, evaluation: Any | None) -> None:
@@ -349,6 +352,10 @@ class EvaluationPanel(QWidget):
         self._show(None)
         self._show_status("")
 
+    def _noun(self) -> str:
+        """What the dataset's examples are called: "series" for signals, else "images"."""
+        return "series" if getattr(self.dataset, "is_series", False) else "images"
+
     def _fill_splits(self) -> None:
         # The same source again (adapted for another model, say) keeps the chosen split;
         # another source starts where `cnnviz evaluate` would.
@@ -360,8 +367,8 @@ class EvaluationPanel(QWidget):
         for name in SPLIT_NAMES:
             data = self.dataset.split(name) if self.dataset is not None else None
             if data is not None and data.count > 0:
-                text = (f"All {count_text(data.count)} images" if name == "all" else
-                        f"{SPLIT_TITLES[name]} ({count_text(data.count)} images)")
+                text = (f"All {count_text(data.count)} {self._noun()}" if name == "all" else
+                        f"{SPLIT_TITLES[name]} ({count_text(data.count)} {self._noun()})")
                 self.split_combo.addItem(text, name)
         index = self.split_combo.findData(previous)
         if index < 0 and self.dataset is not None:  # the same default as `cnnviz evaluate`

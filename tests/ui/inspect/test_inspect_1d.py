@@ -70,6 +70,10 @@ def test_a_conv1d_model_evaluates_on_signals_and_draws_its_mistakes_as_lines(
     with qtbot.waitSignal(panel.evaluated, timeout=WAIT_MS) as blocker:
         qtbot.mouseClick(panel.evaluate_button, Qt.MouseButton.LeftButton)
     evaluation = blocker.args[0]
+    # Signals are called series, not images, in the headline and the split chooser.
+    assert panel.headline.text().endswith(f"on {dataset.test.count} test series")
+    assert "series" in panel.split_combo.currentText()
+    assert "images" not in panel.split_combo.currentText() + panel.status.text()
     x = dataset.test.images(np.arange(dataset.test.count))
     predicted = np.argmax(model.predict(x, verbose=0), axis=1)
     labels = dataset.test.labels()
