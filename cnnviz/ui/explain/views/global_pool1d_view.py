@@ -177,13 +177,18 @@ class GlobalPool1DView(QWidget):
         length, channels = sequence.shape
         output = np.asarray(steps.output, np.float32).ravel()
         word = "largest value (ringed)" if steps.mode == "max" else "mean (dashed line)"
-        self.headline.setText(
-            f"Global {steps.mode} pooling: each of the {channels} channel"
-            f"{'s' if channels > 1 else ''} ({length} steps) becomes one number, its {word}.")
+        if channels > 1:
+            self.headline.setText(f"Global {steps.mode} pooling: each of the {channels} "
+                                  f"channels ({length} steps) becomes one number, its {word}.")
+        else:
+            self.headline.setText(f"Global {steps.mode} pooling: the sequence ({length} steps) "
+                                  f"becomes one number, its {word}.")
+        self.hint.setVisible(channels > 1)
         limit = symmetric_limit(sequence, output)
         self.legend.set_limit(limit)
         self.plot.set_data(sequence, steps.mode, steps.picked, output, limit)
-        self.outputs.set_values(output, limit, title=f"output: {channels} values")
+        plural = "s" if channels > 1 else ""
+        self.outputs.set_values(output, limit, title=f"output: {channels} value{plural}")
         channel = int(np.argmax(np.abs(output))) if channels else 0
         self.picker.set_count(channels, channel)
         self.set_channel(channel)

@@ -586,8 +586,9 @@ class SequenceStepViewBase(QWidget):
         steps between them), its span outlined, and each read value marked on its lane."""
         panel = self.input_panel
         width = panel.step_width()
+        fill = BEAM_FILL if panel.strips else READ_FILL   # lighter over coloured strips
         for position in marks.read:
-            painter.fillRect(panel.span_rect(int(position), 1), READ_FILL)
+            painter.fillRect(panel.span_rect(int(position), 1), fill)
         draw_highlight(painter, span, width=2 if width < 12 else 3)
         if panel.strips:
             for lane in marks.lanes:

@@ -281,8 +281,11 @@ class SeriesPanel:
             if not focused and (lane % every or near_focus):
                 continue
             rect = self.lane_rect(lane)
-            box = QRectF(self.plot.left() - self.name_width, rect.center().y() - metrics.height(),
-                         self.name_width - 6, 2 * metrics.height())
+            # centred on its lane, but inside the plot's height (the pixmap ends there)
+            top = min(max(rect.center().y() - metrics.height() / 2, self.plot.top()),
+                      self.plot.bottom() - metrics.height())
+            box = QRectF(self.plot.left() - self.name_width, top, self.name_width - 6,
+                         metrics.height())
             font = QFont(self.font)
             font.setBold(focused and self.lanes > 1)
             painter.setFont(font)
