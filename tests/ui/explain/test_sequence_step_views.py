@@ -20,6 +20,17 @@ from tests.ui.app_window import show_step_view
 keras = pytest.importorskip("keras")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def collect_keras_garbage():
+    """Free this module's Keras layers and models at its end, on the main thread while no
+    forward pass runs, rather than whenever the garbage collector happens to run: during the
+    next module's background forward pass, TensorFlow crashed (a segmentation fault)."""
+    yield
+    import gc
+
+    gc.collect()
+
+
 def explained(layer, shape, seed=0):
     """(steps, Keras output) of a 1-D layer with random weights and a non-zero bias."""
     from cnnviz.core.explain.steps import explain_layer
