@@ -29,6 +29,54 @@ def padded_shape(size: int, out: int, stride: int, kernel: int, before: int) -> 
     return before, after
 
 
+def channel_sum_line(frame, c: int, several: bool) -> list[Run]:
+    """Channel c's part of a convolution's sum written out: window × kernel terms = its sum
+    (a 2-D ConvFrame or a Conv1DFrame; long sums are shortened)."""
+    window, kernel = frame.window[..., c].ravel(), frame.kernel[..., c].ravel()
+    count = window.size
+    shown: list[int | None] = list(range(count))
+    if count > MAX_WRITTEN_TERMS:
+        shown = [0, 1, 2, 3, None, count - 2, count - 1]
+    line = [Run(f"Channel {c}:  " if several else "Window × kernel:  ", "muted")]
+    first = True
+    for index in shown:
+        joiner = "" if first else " + "
+        first = False
+        if index is None:
+            line.append(Run(f" + … {count - 6} more …", "muted"))
+            continue
+        line.append(Run(f"{joiner}{operand(window[index])}×{operand(kernel[index])}"))
+    line.append(Run(" = "))
+    line.append(Run(display_value(frame.channel_sums[c]), "focus" if several else "strong"))
+    return line
+
+
+def channels_sum_line(frame, c: int) -> list[Run]:
+    """The channels' sums added up, channel c's highlighted (many channels shortened)."""
+    sums = frame.channel_sums
+    count = sums.size
+    if count <= MAX_WRITTEN_CHANNELS:
+        shown: list[int | None] = list(range(count))
+    else:
+        picks = sorted({0, 1, 2, c, count - 1})
+        shown = []
+        for index in picks:
+            if shown and index - shown[-1] > 1:
+                shown.append(None)
+            shown.append(index)
+    line = [Run(f"Sum of {count} channels:  ", "muted")]
+    for position, index in enumerate(shown):
+        joiner = "" if position == 0 else " + "
+        if index is None:
+            line.append(Run(" + …", "muted"))
+            continue
+        line.append(Run(joiner, "plain"))
+        line.append(Run(operand(sums[index]), "focus" if index == c else "plain"))
+    total = float(sums.sum(dtype=np.float32))
+    line += [Run(" = "), Run(display_value(total), "strong")]
+    return line
+
+
 class ConvStepView(StepViewBase):
     """A Conv2D layer worked out step by step: set_steps, set_filter, set_channel, set_step."""
 
@@ -180,9 +228,9 @@ class ConvStepView(StepViewBase):
             *divmod(step, self._steps.pre_activation.shape[1]), self._filter)
         channels, c = frame.channel_sums.shape[0], self._channel
         several = channels > 1
-        lines = [self._channel_line(frame, c, several)]
+        lines = [channel_sum_line(frame, c, several)]
         if several:
-            lines.append(self._channels_line(frame, c))
+            lines.append(channels_sum_line(frame, c))
         total = float(frame.channel_sums.sum(dtype=np.float32))
         last = [Run(f"Output ({frame.out_y}, {frame.out_x}):  ", "muted"),
                 Run(display_value(total)), Run(f" + bias {display_value(frame.bias)}"),
@@ -198,49 +246,6 @@ class ConvStepView(StepViewBase):
         if note:
             lines.append([Run(f"({note})", "muted")])
         return lines
-
-    def _channel_line(self, frame: ConvFrame, c: int, several: bool) -> list[Run]:
-        window, kernel = frame.window[..., c].ravel(), frame.kernel[..., c].ravel()
-        count = window.size
-        shown: list[int | None] = list(range(count))
-        if count > MAX_WRITTEN_TERMS:
-            shown = [0, 1, 2, 3, None, count - 2, count - 1]
-        line = [Run(f"Channel {c}:  " if several else "Window × kernel:  ", "muted")]
-        first = True
-        for index in shown:
-            joiner = "" if first else " + "
-            first = False
-            if index is None:
-                line.append(Run(f" + … {count - 6} more …", "muted"))
-                continue
-            line.append(Run(f"{joiner}{operand(window[index])}×{operand(kernel[index])}"))
-        line.append(Run(" = "))
-        line.append(Run(display_value(frame.channel_sums[c]), "focus" if several else "strong"))
-        return line
-
-    def _channels_line(self, frame: ConvFrame, c: int) -> list[Run]:
-        sums = frame.channel_sums
-        count = sums.size
-        if count <= MAX_WRITTEN_CHANNELS:
-            shown: list[int | None] = list(range(count))
-        else:
-            picks = sorted({0, 1, 2, c, count - 1})
-            shown = []
-            for index in picks:
-                if shown and index - shown[-1] > 1:
-                    shown.append(None)
-                shown.append(index)
-        line = [Run(f"Sum of {count} channels:  ", "muted")]
-        for position, index in enumerate(shown):
-            joiner = "" if position == 0 else " + "
-            if index is None:
-                line.append(Run(" + …", "muted"))
-                continue
-            line.append(Run(joiner, "plain"))
-            line.append(Run(operand(sums[index]), "focus" if index == c else "plain"))
-        total = float(sums.sum(dtype=np.float32))
-        line += [Run(" = "), Run(display_value(total), "strong")]
-        return line
 
     def _tooltip(self, key: str, row: int, col: int) -> str:
         steps, frame, c, f = self._steps, self._frame, self._channel, self._filter

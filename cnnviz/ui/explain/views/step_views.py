@@ -18,7 +18,9 @@ from cnnviz.ui.explain.playback import Playback, PlaybackBar, bind_step_view
 from cnnviz.ui.common.zoom import set_relative_font
 from cnnviz.ui.explain.views.view_parts import WrapRow
 
-ANIMATED_KINDS = ("conv", "pool")
+ANIMATED_KINDS = ("conv", "pool", "conv1d", "pool1d")
+CONV_KINDS = ("conv", "conv1d")          # kinds with filters to choose from
+SEQUENCE_KINDS = ("conv1d", "pool1d")    # a channel of a sequence, not of an image
 RGB_NAMES = ("red", "green", "blue")
 
 
@@ -32,6 +34,9 @@ _VIEWS: dict[str, tuple[str, str]] = {
     "global_pool": ("vector_views", "GlobalPoolView"),
     "dropout": ("vector_views", "DropoutView"),
     "flatten": ("flatten_view", "FlattenView"),
+    "conv1d": ("conv1d_step_view", "Conv1DStepView"),
+    "pool1d": ("pool1d_step_view", "Pool1DStepView"),
+    "global_pool1d": ("global_pool1d_view", "GlobalPool1DView"),
 }
 
 
@@ -41,9 +46,10 @@ def _make_view(kind: str) -> QWidget:
     return getattr(importlib.import_module(f"cnnviz.ui.explain.views.{module}"), name)()
 
 
-def channel_names(count: int) -> list[str]:
-    """How the channel selector names channels: red/green/blue for a colour image."""
-    if count == 3:
+def channel_names(count: int, image: bool = True) -> list[str]:
+    """How the channel selector names channels: red/green/blue for a colour image (not for
+    the three channels of a signal, say an accelerometer's x, y and z)."""
+    if count == 3 and image:
         return [f"{i}: {RGB_NAMES[i]}" for i in range(3)]
     return [f"channel {i}" for i in range(count)]
 
@@ -176,7 +182,8 @@ class StepViews(QWidget):
             self.playback.set_count(view.step_count())
             self.playback.set_position(min(position, max(0, view.step_count() - 1)), force=True)
         self.bar.setVisible(kind in ANIMATED_KINDS)
-        self.numbers_box.setVisible(kind in ANIMATED_KINDS)
+        # Only the 2-D maps can carry their numbers; a sequence's numbers are in the middle.
+        self.numbers_box.setVisible(kind in ("conv", "pool"))
         self.caption.setText(self._caption(steps))
 
     def _caption(self, steps: LayerSteps) -> str:
@@ -196,12 +203,14 @@ class StepViews(QWidget):
     def _fill_selectors(self, steps: LayerSteps, keep: bool) -> None:
         kind = steps.kind
         view = self.view(kind)
-        filters = int(steps.kernel.shape[3]) if kind == "conv" else 0
+        filters = int(steps.kernel.shape[-1]) if kind in CONV_KINDS else 0
         channels = 0
         # Activation, batch-norm and dropout views carry their own channel picker.
         if kind in ("conv", "pool") and np.ndim(steps.input) == 3:
             channels = int(np.shape(steps.input)[2])
-        self.channel_label.setText("Input channel" if kind == "conv" else "Channel")
+        if kind in SEQUENCE_KINDS and np.ndim(steps.input) == 2:
+            channels = int(np.shape(steps.input)[1])
+        self.channel_label.setText("Input channel" if kind in CONV_KINDS else "Channel")
         self.filter_box.blockSignals(True)
         old_filter = self.filter_box.value()
         self.filter_box.setRange(0, max(0, filters - 1))
@@ -210,7 +219,7 @@ class StepViews(QWidget):
         self.channel_box.blockSignals(True)
         old_channel = self.channel_box.currentIndex()
         self.channel_box.clear()
-        self.channel_box.addItems(channel_names(channels))
+        self.channel_box.addItems(channel_names(channels, image=kind not in SEQUENCE_KINDS))
         self.channel_box.setCurrentIndex(old_channel if keep and 0 <= old_channel < channels else 0)
         self.channel_box.blockSignals(False)
         self._show_selectors(filters, channels)
@@ -230,7 +239,8 @@ class StepViews(QWidget):
 
     def _filter_picked(self, index: int) -> None:
         view = self.current_view()
-        if self.steps is not None and self.steps.kind == "conv" and hasattr(view, "set_filter"):
+        if (self.steps is not None and self.steps.kind in CONV_KINDS
+                and hasattr(view, "set_filter")):
             view.set_filter(index)
         self.filter_changed.emit(index)
 
