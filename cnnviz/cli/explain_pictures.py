@@ -12,9 +12,6 @@ from typing import Any, Callable
 import numpy as np
 
 PICTURE_SIZE = (1100, 640)
-# Step kinds whose steps picture needs a view of their own; until the app has one for a
-# kind, that layer gets its feature maps and filters but no steps picture.
-_ONE_D_KINDS = ("conv1d", "pool1d", "global_pool1d")
 
 
 def _safe(name: str) -> str:
@@ -38,7 +35,6 @@ def write_pictures(probe: Any, forward: Any, positions: list[int], out: Path,
     from cnnviz.ui.common.filter_grid import FilterGrid
     from cnnviz.ui.explain.animation_export import save_animation_gif, save_view_png
     from cnnviz.ui.explain.probability_chart import ProbabilityChart
-    from cnnviz.ui.explain.views.generic_view import GenericLayerView
     from cnnviz.ui.explain.views.step_views import StepViews
 
     app = QApplication.instance() or QApplication(["cnnviz"])
@@ -53,33 +49,22 @@ def write_pictures(probe: Any, forward: Any, positions: list[int], out: Path,
     views.set_class_names(class_names or [])
     for widget in (views, maps, filters):
         widget.resize(*PICTURE_SIZE)
-    # The grids of this version draw (steps, channels) sequences and (k, C, F) kernels when
-    # they say so; an older grid would draw a sequence as one picture, so it is not asked.
-    sequences_drawn = hasattr(maps, "series_mode")
     for number, position in enumerate(positions, start=1):
         steps = layer_steps(probe, forward, position)
         stem = f"{number:02d}_{_safe(steps.name)}"
         report(f"Drawing {steps.name} ({steps.layer_type})")
         views.set_steps(steps)
-        step_view = views.current_view()
-        has_step_view = (steps.kind not in _ONE_D_KINDS
-                         or not isinstance(step_view, GenericLayerView))
-        if has_step_view:
-            if views.animated:  # show the last step: the whole output computed
-                views.playback.to_end()
-            written.append(png(step_view, out / f"{stem}_steps.png"))
-        else:
-            report(f"  no steps picture of {steps.name}: this version of the Explain view "
-                   f"has no {steps.layer_type} step view")
-        sequence = np.ndim(steps.output) == 2
-        if np.ndim(steps.output) in (1, 3) or sequence and sequences_drawn:
+        if views.animated:  # show the last step: the whole output computed
+            views.playback.to_end()
+        written.append(png(views.current_view(), out / f"{stem}_steps.png"))
+        if np.ndim(steps.output) in (1, 2, 3):  # a vector, a sequence, or maps
             maps.set_maps(steps.output, f"{steps.name}: every channel of its output")
             written.append(png(maps, out / f"{stem}_feature_maps.png"))
-        if steps.kind == "conv" or steps.kind == "conv1d" and sequences_drawn:
+        if steps.kind in ("conv", "conv1d"):
             filters.set_kernel(steps.kernel, f"{steps.name}: its {steps.kernel.shape[-1]} "
                                              "filters")
             written.append(png(filters, out / f"{stem}_filters.png"))
-        if views.animated and has_step_view:
+        if views.animated:
             report(f"Drawing the animation of {steps.name}")
             gif = out / f"{stem}_animation.gif"
             save_animation_gif(views.current_view(), gif, max_frames=max_frames)
