@@ -203,6 +203,7 @@ def plot_curves(records: list[Any], path: Path) -> Path:
     colour per run), saved as PNG or SVG by the file's suffix. Returns the path."""
     import matplotlib
     from matplotlib.figure import Figure   # no pyplot: no GUI backend, Agg/SVG canvases only
+    from matplotlib.ticker import MaxNLocator
 
     from cnnviz.core.atomic_save import save_file_atomically
 
@@ -222,6 +223,7 @@ def plot_curves(records: list[Any], path: Path) -> Path:
         axes.set_title(title, fontsize=14)
         axes.set_xlabel("epoch", fontsize=12)
         axes.grid(True, alpha=0.3)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.tick_params(labelsize=11)
     accuracy_axes.legend(fontsize=9, loc="lower right")
     fmt = path.suffix.lower().lstrip(".")
