@@ -21,6 +21,10 @@ split included) with the same batch size, compile settings and tf.data pipelines
                 thread and the view redraws (issue 5's "learning, visible").
   gui-explain-10  the same with the Explain view's option "refresh every 10 batches" on.
                 Run them with --variants plain,gui,gui-explain,gui-explain-10.
+  engine-recorded   `engine` with the run store recording the run (core.experiments:
+                a RunRecorder on a fresh runs.sqlite in a temporary folder, as `cnnviz train`
+                and the app record every run). Compare it with `engine` (store off) in the
+                same run: --variants plain,engine,engine-recorded (target: at most 1 % slower).
   engine-every-batch   the same with on_batch called after every batch (worst case; not
                 run unless asked for with --variants).
 
@@ -122,7 +126,9 @@ def measure_plain(bench: Bench, epochs: int) -> Measurement:
     return Measurement(watch.seconds, bench.train_count * epochs, watch.cpu_seconds)
 
 
-def _measure_engine(bench: Bench, epochs: int, report_interval: float | None) -> Measurement:
+def _measure_engine(bench: Bench, epochs: int, report_interval: float | None,
+                    open_recorder: Callable[[], Any] | None = None,
+                    after: Callable[[Any], None] | None = None) -> Measurement:
     from dataclasses import replace
 
     from cnnviz.core.training.engine import train
@@ -140,9 +146,13 @@ def _measure_engine(bench: Bench, epochs: int, report_interval: float | None) ->
 
     first = bench.take_epochs(epochs)
     with Stopwatch() as watch:
+        recorder = open_recorder() if open_recorder is not None else None
         result = train(bench.model, bench.data, config, on_batch=on_batch,
                        on_epoch=lambda epoch, logs: epoch_logs.append(dict(logs)),
-                       should_stop=stop.is_set, is_paused=pause.is_set, initial_epoch=first)
+                       should_stop=stop.is_set, is_paused=pause.is_set, initial_epoch=first,
+                       recorder=recorder)
+        if after is not None:
+            after(recorder)
     assert result.epochs_done - result.first_epoch == epochs and not result.stopped
     return Measurement(watch.seconds, bench.train_count * epochs, watch.cpu_seconds,
                        {"on_batch calls per epoch": batches[0] / epochs})
@@ -151,6 +161,40 @@ def _measure_engine(bench: Bench, epochs: int, report_interval: float | None) ->
 def measure_engine(bench: Bench, epochs: int) -> Measurement:
     """The cnnviz engine at its default report throttling."""
     return _measure_engine(bench, epochs, None)
+
+
+_store_folder: list[Any] = []
+
+
+def measure_engine_recorded(bench: Bench, epochs: int) -> Measurement:
+    """The engine with the run store recording the run: opening the store, the start, every
+    epoch, the end, and the test accuracy and model path written afterwards (as `cnnviz
+    train` does), all inside the timed block."""
+    import tempfile
+
+    from cnnviz.core.experiments.recording import RunRecorder
+    from cnnviz.core.experiments.run_store import RunStore
+    from cnnviz.core.model.presets import mnist_cnn
+
+    if not _store_folder:
+        _store_folder.append(tempfile.TemporaryDirectory(prefix="cnnviz-bench-store-"))
+    path = Path(_store_folder[0].name) / "runs.sqlite"
+    spec_json = mnist_cnn().to_json()
+    recorders: list[Any] = []
+
+    def open_recorder() -> Any:
+        recorders.append(RunRecorder(RunStore(path), "bench", "mnist-sample", spec_json))
+        return recorders[-1]
+
+    def after(recorder: Any) -> None:
+        recorder.test_measured({"loss": 0.1, "accuracy": 0.9})
+        recorder.model_saved(path.with_suffix(".keras"))
+        recorder.store.close()
+
+    measurement = _measure_engine(bench, epochs, None, open_recorder, after)
+    if recorders[-1].problem or recorders[-1].run_id is None:
+        raise RuntimeError(f"the run was not recorded: {recorders[-1].problem}")
+    return measurement
 
 
 def measure_engine_every_batch(bench: Bench, epochs: int) -> Measurement:
@@ -293,6 +337,7 @@ VARIANTS: dict[str, Callable[[Bench, int], Measurement]] = {
     "gui": measure_gui,
     "gui-explain": measure_gui_explain,
     "gui-explain-10": measure_gui_explain_often,
+    "engine-recorded": measure_engine_recorded,
     "engine-every-batch": measure_engine_every_batch,
 }
 DEFAULT_VARIANTS = ("plain", "engine", "gui")
@@ -386,6 +431,11 @@ def main(argv: list[str] | None = None) -> int:
         ok &= ratio >= TARGET_RATIO
         print(f"Ratio {name}/plain: {ratio:.3f} (target >= {TARGET_RATIO}); per CPU second: "
               f"{cpu_medians[name] / cpu_medians['plain']:.3f}")
+    if "engine" in medians and "engine-recorded" in medians:
+        cost = 1 - medians["engine-recorded"] / medians["engine"]
+        ok &= cost <= 0.01
+        print(f"Recording in the run store (engine-recorded vs engine, same run): "
+              f"{100 * cost:+.2f} % of training time (target <= 1 %)")
     for name in ("gui", "gui-explain", "gui-explain-10"):
         if name not in results:
             continue

@@ -32,13 +32,14 @@ from cnnviz.cli.evaluate import add_evaluate_parser, cmd_evaluate
 from cnnviz.cli.explain import add_explain_parser, cmd_explain
 from cnnviz.cli.export_code import add_export_code_parser, cmd_export_code
 from cnnviz.cli.gui import cmd_gui
+from cnnviz.cli.runs import add_runs_parser, cmd_runs
 from cnnviz.cli.summary import add_summary_parser, cmd_summary
 from cnnviz.cli.train import add_train_parser, cmd_train
 from cnnviz.core.errors import CnnvizError, UntrustedModelError
 from cnnviz.core.user_folders import logs_folder
 from cnnviz.quiet import quiet_tensorflow
 
-COMMANDS = ("summary", "export-code", "train", "explain", "evaluate")
+COMMANDS = ("summary", "export-code", "train", "explain", "evaluate", "runs")
 
 USAGE = """\
 cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
@@ -46,13 +47,16 @@ cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
        cnnviz export-code SPEC [-o OUT.py]
        cnnviz train SPEC --data SOURCE --epochs N [--batch-size B] [--optimizer NAME] [--lr X]
                     [--val-split F] [--augment] [--size HxW] [--grayscale] [--seed S]
-                    --out MODEL.keras [--history FILE.csv] [--trust]
+                    --out MODEL.keras [--history FILE.csv] [--trust] [--name NAME] [--no-record]
        cnnviz explain MODEL --data SOURCE [--split S] [--index I] [--layer NAME] --out DIR
                     [--max-frames N]
        cnnviz explain MODEL --data SOURCE [--split S] [--index I] --layer NAME --position Y,X
                     [--filter K] --json
        cnnviz evaluate MODEL --data SOURCE [--split all|test|validation|train] [--batch-size B]
                     [--adapt] [--trust]
+       cnnviz runs [--sweep NAME] [--tag TAG] [--limit N]
+       cnnviz runs show ID | compare ID ID ... [--plot FILE.png|.svg] | export FILE.csv
+                    | delete ID [ID ...]
 every command also takes --verbose (show TensorFlow's start-up messages and Keras's warnings)"""
 
 VERBOSE_HELP = ("show TensorFlow's start-up messages and Keras's warnings on the terminal "
@@ -83,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_parser(commands)
     add_explain_parser(commands)
     add_evaluate_parser(commands)
+    add_runs_parser(commands)
     for command in commands.choices.values():
         # SUPPRESS: `cnnviz --verbose summary F` keeps the value the main parser set.
         command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
@@ -139,6 +144,8 @@ def _run(args: argparse.Namespace) -> int:
         return cmd_explain(args)
     if args.command == "evaluate":
         return cmd_evaluate(args)
+    if args.command == "runs":
+        return cmd_runs(args)
     return cmd_gui(args.file, presentation=args.presentation)
 
 

@@ -65,6 +65,11 @@ def add_train_parser(commands: Any) -> None:
     train.add_argument("--history", metavar="FILE.csv", help="also write the per-epoch history as CSV")
     train.add_argument("--trust", action="store_true",
                        help="allow a saved model that contains Python code (Lambda layers)")
+    train.add_argument("--no-record", action="store_true",
+                       help="do not record this run in the experiments database (`cnnviz "
+                            "runs`); CNNVIZ_RECORD_RUNS=0 turns recording off for every run")
+    train.add_argument("--name", metavar="NAME",
+                       help="the run's name in `cnnviz runs` (default: the spec's file name)")
 
 
 def _size(text: str | None) -> tuple[int, int] | None:
@@ -108,6 +113,20 @@ def _check_writable(option: str, path: Path) -> None:
     problem = writable_target_problem(path)
     if problem:
         raise TrainCliError(f"{option} {path}: {problem} Choose another place before training.")
+
+
+def _recorder(args: argparse.Namespace, spec: Any, spec_path: Path) -> Any:
+    """The run store's recorder for this run, or None (--no-record, CNNVIZ_RECORD_RUNS=0, or
+    a store that cannot be opened: then a note says why and training goes on)."""
+    if args.no_record:
+        return None
+    from cnnviz.core.experiments.recording import open_recorder
+
+    spec_json = spec.to_json() if spec is not None else None
+    recorder, problem = open_recorder(args.name or spec_path.stem, args.data, spec_json)
+    if problem:
+        print(f"note: {problem}", file=sys.stderr)
+    return recorder
 
 
 class _Progress:
@@ -187,13 +206,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = TrainConfig(optimizer=args.optimizer, learning_rate=learning_rate,
                          batch_size=args.batch_size, epochs=args.epochs, augment=augment,
                          seed=args.seed)
+    recorder = _recorder(args, spec, spec_path)
     progress.started = time.monotonic()  # the times printed are training time only
-    result = train(model, dataset, config, on_batch=progress.batch, on_epoch=progress.epoch)
+    result = train(model, dataset, config, on_batch=progress.batch, on_epoch=progress.epoch,
+                   recorder=recorder)
     print(f"trained for {time.monotonic() - progress.started:.1f} s", file=sys.stderr)
     if result.stop_reason:
         print(f"training ended early: {result.stop_reason}", file=sys.stderr)
     written = save_model_file(model, args.out)
     print(f"Saved the trained model to {written}")
+    if recorder is not None:
+        recorder.model_saved(Path(written).resolve())
     if args.history:
         from cnnviz.core.training.history import TrainingHistory
 
@@ -207,6 +230,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise TrainCliError(f"The model was trained and saved, but this data has no test "
                             f"{dataset.noun}, so there is no test accuracy to print.")
     metrics = evaluate_test(model, dataset)
+    if recorder is not None:
+        recorder.test_measured(metrics)
+        if recorder.problem:
+            print(f"note: {recorder.problem}", file=sys.stderr)
+        elif recorder.run_id is not None:
+            print(f"recorded as run {recorder.run_id} (see: cnnviz runs show "
+                  f"{recorder.run_id})", file=sys.stderr)
     print(f"test loss: {metrics['loss']:.4f}")
     print(f"test accuracy: {metrics['accuracy']:.4f}")
     return EXIT_OK

@@ -403,7 +403,8 @@ def command_options(argv: list[str], capsys) -> set[str]:
     return set(re.findall(r"(?<![\w-])(--?[a-zA-Z][\w-]*)", options))
 
 
-@pytest.mark.parametrize("command", ["", "summary", "export-code", "train", "explain", "evaluate"])
+@pytest.mark.parametrize("command", ["", "summary", "export-code", "train", "explain", "evaluate",
+                                     "runs"])
 def test_the_readme_lists_every_option_of_every_command(command, capsys):
     options = command_options([command] if command else [], capsys)
     assert "--verbose" in options and "--help" in options

@@ -21,7 +21,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from cnnviz.core.atomic_save import writable_target_problem
 from cnnviz.core.training.augmentation import (
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TrainConfig", "TrainResult", "loss_for", "compile_for_training", "validate_config", "train",
-    "evaluate_test", "OPTIMIZERS", "MONITORS",
+    "evaluate_test", "OPTIMIZERS", "MONITORS", "TrainingRecorder",
 ]
 
 OPTIMIZERS: tuple[str, ...] = ("sgd", "rmsprop", "adam")
@@ -93,6 +93,19 @@ class TrainResult:
                    + list(later.history.get(k, [math.nan] * theirs)) for k in keys}
         return TrainResult(history, later.epochs_done, later.stopped, later.stop_reason,
                            self.first_epoch, self.notes + later.notes)
+
+
+class TrainingRecorder(Protocol):
+    """Told about a run as it happens, to keep a record of it (core.experiments.recording's
+    RunRecorder writes the run store). `started` comes just before the first batch, after the
+    settings and the model were checked; `ended` always follows it, with the result or the
+    error that ended training."""
+
+    def started(self, model: Any, data: Any, config: "TrainConfig", initial_epoch: int) -> None: ...
+
+    def epoch_ended(self, epoch: int, logs: dict[str, float]) -> None: ...
+
+    def ended(self, result: "TrainResult | None", error: BaseException | None) -> None: ...
 
 
 # ---------------------------------------------------------------- settings
@@ -244,7 +257,8 @@ def train(model: "keras.Model", data: Any, config: TrainConfig,
           should_stop: Callable[[], bool] | None = None,
           is_paused: Callable[[], bool] | None = None,
           initial_epoch: int = 0,
-          on_every_batch: Callable[[int, int], None] | None = None) -> TrainResult:
+          on_every_batch: Callable[[int, int], None] | None = None,
+          recorder: TrainingRecorder | None = None) -> TrainResult:
     """Train `model` on `data` for `config.epochs` epochs, numbered from `initial_epoch`.
 
     on_batch(epoch, batch, batches_per_epoch, logs): the first batch, then at most one call
@@ -254,7 +268,8 @@ def train(model: "keras.Model", data: Any, config: TrainConfig,
     every batch: training then ends within one batch, weights kept. While is_paused() is
     True the engine waits between batches. on_every_batch(epoch, batch), unthrottled, is for
     work that must happen between two batches (the explainer's look at the weights); keep
-    it cheap. All callables run on the calling thread.
+    it cheap. All callables run on the calling thread. `recorder` (a TrainingRecorder) keeps
+    a record of the run: the app and `cnnviz train` pass one that writes the run store.
 
     Raises TrainingError for impossible settings or a model that does not fit the data,
     before anything is trained; other exceptions (out of memory, ...) propagate.
@@ -277,6 +292,8 @@ def train(model: "keras.Model", data: Any, config: TrainConfig,
                            initial_epoch)
 
     _ensure_compiled(model, config)
+    if recorder is not None:
+        on_epoch = _recording_epochs(on_epoch, recorder)
     binary = loss_for(model) == "binary_crossentropy"
     run = Run(math.ceil(count / config.batch_size), config.batch_report_interval,
               config.learning_rate, config.optimizer, on_batch, on_epoch, should_stop, is_paused,
@@ -308,8 +325,17 @@ def train(model: "keras.Model", data: Any, config: TrainConfig,
 
         callbacks.append(keras.callbacks.TensorBoard(log_dir=config.tensorboard_dir))
 
-    model.fit(train_data, epochs=initial_epoch + config.epochs, initial_epoch=initial_epoch,
-              verbose=0, callbacks=callbacks, shuffle=False)  # the split shuffles itself
+    if recorder is None:
+        model.fit(train_data, epochs=initial_epoch + config.epochs, initial_epoch=initial_epoch,
+                  verbose=0, callbacks=callbacks, shuffle=False)  # the split shuffles itself
+    else:
+        recorder.started(model, data, config, initial_epoch)
+        try:
+            model.fit(train_data, epochs=initial_epoch + config.epochs,
+                      initial_epoch=initial_epoch, verbose=0, callbacks=callbacks, shuffle=False)
+        except BaseException as exc:
+            recorder.ended(None, exc)
+            raise
 
     reason = run.stop_reason
     if early is not None and early.stopped_epoch > 0 and reason is None:
@@ -328,8 +354,21 @@ def train(model: "keras.Model", data: Any, config: TrainConfig,
     if keep_best is not None and keep_best.best_epoch is not None:
         notes.append(f"The best model (epoch {keep_best.best_epoch + 1}) is in "
                      f"{config.checkpoint_path}.")
-    return TrainResult(_columns(run.epoch_logs), initial_epoch + len(run.epoch_logs),
-                       reason is not None, reason, initial_epoch, notes)
+    result = TrainResult(_columns(run.epoch_logs), initial_epoch + len(run.epoch_logs),
+                         reason is not None, reason, initial_epoch, notes)
+    if recorder is not None:
+        recorder.ended(result, None)
+    return result
+
+
+def _recording_epochs(on_epoch: EpochCallback | None,
+                      recorder: TrainingRecorder) -> EpochCallback:
+    """on_epoch, telling the recorder first."""
+    def both(epoch: int, logs: dict[str, float]) -> None:
+        recorder.epoch_ended(epoch, logs)
+        if on_epoch is not None:
+            on_epoch(epoch, logs)
+    return both
 
 
 def _columns(rows: list[dict[str, float]]) -> dict[str, list[float]]:

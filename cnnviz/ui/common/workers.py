@@ -233,8 +233,9 @@ class TrainingWorker(QThread):
     def __init__(self, make_model: Callable[[], Any], dataset: Any, config: Any,
                  initial_epoch: int = 0, evaluate: bool = True, parent: Any = None,
                  observer: Callable[[Any, int, dict], Any] | None = None,
-                 observe_every_batches: int = 0) -> None:
-        """`observer(model, epoch, logs)` runs on this thread at the start (epoch -1 when
+                 observe_every_batches: int = 0, recorder: Any = None) -> None:
+        """`recorder` (core.training.engine.TrainingRecorder) keeps a record of the run.
+        `observer(model, epoch, logs)` runs on this thread at the start (epoch -1 when
         training from scratch), after every epoch and, if `observe_every_batches` > 0, every
         that many batches; its result is emitted as `observed`. Running it here, between two
         batches, means it always sees one consistent set of weights."""
@@ -247,6 +248,7 @@ class TrainingWorker(QThread):
         self._config = config
         self._initial_epoch = initial_epoch
         self._evaluate = evaluate
+        self._recorder = recorder
         self._stop = threading.Event()
         self._pause = threading.Event()
 
@@ -291,6 +293,7 @@ class TrainingWorker(QThread):
                 should_stop=self._stop.is_set,
                 is_paused=self._pause.is_set,
                 initial_epoch=self._initial_epoch,
+                recorder=self._recorder,
             )
             metrics = None
             if self._evaluate and self._dataset.test is not None and result.epochs_done > 0:

@@ -35,6 +35,7 @@ class TrainingExporter:
         self._track = track
         self._changed = changed
         self.save_task: BackgroundTask | None = None
+        self.model_saved: Callable[[str], None] | None = None  # told the path of a saved model
 
     @property
     def saving(self) -> bool:
@@ -59,7 +60,8 @@ class TrainingExporter:
         from cnnviz.core.model.builder import save_model_file
 
         task = BackgroundTask(lambda _report: save_model_file(model, path), self._parent)
-        task.succeeded.connect(lambda written: self._saved(f"Saved the model to {written}."))
+        task.succeeded.connect(lambda written: self._saved(f"Saved the model to {written}.",
+                                                           written))
         task.failed.connect(self._save_failed)
         self._track(task)
         self.save_task = task
@@ -67,8 +69,10 @@ class TrainingExporter:
         task.start()
         return task
 
-    def _saved(self, text: str) -> None:
+    def _saved(self, text: str, written: Any = None) -> None:
         self.save_task = None
+        if written is not None and self.model_saved is not None:
+            self.model_saved(str(Path(written).resolve()))
         self._say(text)
         self._changed()
 

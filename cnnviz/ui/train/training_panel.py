@@ -90,6 +90,8 @@ class TrainingPanel(QWidget):
         self.model_spec: ModelSpec | None = None  # the spec the run's model was built from
         self.worker: TrainingWorker | None = None
         self.last_outcome: TrainingOutcome | None = None
+        self.recorder: Any = None   # the run store's record of the latest run (core.experiments)
+        self.record_problem: str | None = None   # why the latest run is not recorded
         self._clock = ThroughputClock()
         self._run_first_epoch = 0
         self._run_epochs = 0
@@ -159,6 +161,7 @@ class TrainingPanel(QWidget):
         self.save_charts_button = QPushButton("Save charts…")
         self.outputs = TrainingExporter(self, self.document, self.run, self.ensure_charts,
                                         self._say, self._track, self._update_state)
+        self.outputs.model_saved = self._model_saved
         self.save_model_button.clicked.connect(self.outputs.save_model_dialog)
         self.export_csv_button.clicked.connect(self.outputs.export_history_dialog)
         self.save_charts_button.clicked.connect(self.outputs.save_charts_dialog)
@@ -397,10 +400,12 @@ class TrainingPanel(QWidget):
         self._clock = ThroughputClock()
         # Parented to the panel: the QThread object must outlive its run() even after we
         # drop our reference at `finished_training` (deleteLater runs once it has ended).
+        self.record_problem = self._open_recorder()
         worker = TrainingWorker(make_model, self.data.dataset, config, initial_epoch=first_epoch,
                                 evaluate=self.evaluate_after_training, parent=self,
                                 observer=self.run.call_observer,
-                                observe_every_batches=self.run.observe_every_batches)
+                                observe_every_batches=self.run.observe_every_batches,
+                                recorder=self.recorder)
         worker.model_ready.connect(self._model_ready)
         worker.observed.connect(self._observed)
         worker.stage.connect(self._stage)
@@ -413,11 +418,28 @@ class TrainingPanel(QWidget):
         self.run.begin()
         self.progress.setValue(0)
         self._show_progress("Starting…")
-        self._say("")
+        self._say(self.record_problem or "")
         self._update_state()
         worker.start()
         if self.charts is not None:  # after the start: the redraw overlaps TensorFlow's set-up
             self.charts.set_planned_epochs(first_epoch + config.epochs)
+
+    def _open_recorder(self) -> str | None:
+        """Record the coming run in the run store (Experiments); returns why not, if the store
+        cannot be opened (training goes on unrecorded)."""
+        from cnnviz.core.experiments.recording import open_recorder
+
+        if self.recorder is not None:
+            self.recorder.store.close()
+        name = self.opened_name if self.opened_model is not None else self.document.spec.name
+        spec_json = (self.model_spec.to_json()
+                     if self.model_spec is not None and self.opened_model is None else None)
+        self.recorder, problem = open_recorder(name or "model", self.data.source, spec_json)
+        return problem
+
+    def _model_saved(self, path: str) -> None:
+        if self.recorder is not None:
+            self.recorder.model_saved(path)
 
     def toggle_pause(self) -> None:
         if not self.running:
@@ -540,6 +562,11 @@ class TrainingPanel(QWidget):
             lines.append(f"Training ended early: {result.stop_reason}.")
         else:
             lines.append(f"Training finished after {self.history.epochs_done} epoch(s).")
+        if self.recorder is not None and outcome.test_metrics:
+            self.recorder.test_measured(outcome.test_metrics)
+        problem = self.recorder.problem if self.recorder is not None else self.record_problem
+        if problem:
+            lines.append(problem)
         if outcome.test_metrics:
             lines.append(f"<b>Test accuracy {outcome.test_metrics['accuracy']:.2%}</b> "
                          f"(loss {outcome.test_metrics['loss']:.4f}) on "
