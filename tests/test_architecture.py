@@ -79,8 +79,8 @@ def test_import_contracts_hold():
 
 
 def test_ui_feature_packages_are_independent():
-    """ui.build, ui.train, ui.explain and ui.inspect import only ui.common, core and the
-    workspace, never each other."""
+    """ui.build, ui.train, ui.explain, ui.inspect and ui.experiments import only ui.common,
+    core and the workspace, never each other."""
     assert lint_imports("ui-features-independent") == 0
 
 

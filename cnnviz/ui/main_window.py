@@ -38,7 +38,7 @@ from cnnviz.workspace import Workspace
 
 DEFAULT_PRESET = "mnist_cnn"
 MAX_RECENT = 8
-BUILD_TAB, TRAIN_TAB, EXPLAIN_TAB, INSPECT_TAB = range(4)
+BUILD_TAB, TRAIN_TAB, EXPLAIN_TAB, INSPECT_TAB, EXPERIMENTS_TAB = range(5)
 WHERE_TO_BEGIN = ("<b>Where to begin:</b> <b>1 Build</b> a network (or keep the tutorial CNN) → "
                   "<b>2 Train</b> it on digits (F5) → <b>3 Explain</b>: watch each layer work "
                   "on one image.")
@@ -70,7 +70,13 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(_scrolling(self._explain_host), "3  Explain")
         self.models = ModelTab(self.workspace)
         self.tabs.addTab(_scrolling(self.models), "4  Inspect")
-        self._views = [self.builder, self.training, self._explain_host, self.models]
+        # The Experiments view is built on its first visit too (it reads the run store then).
+        self.experiments: Any = None  # ExperimentsView
+        self._experiments_host = QWidget()
+        QVBoxLayout(self._experiments_host).setContentsMargins(0, 0, 0, 0)
+        self.tabs.addTab(_scrolling(self._experiments_host), "5  Experiments")
+        self._views = [self.builder, self.training, self._explain_host, self.models,
+                       self._experiments_host]
         self.opened_actions = OpenedModelActions(
             self, self.workspace, self.ensure_explain, self.training, self.show_view,
             self._confirm_discard, self._remember_recent,
@@ -176,6 +182,9 @@ class MainWindow(QMainWindow):
                                          "Ctrl+3", "Step through the forward pass on one input")
         a["view_inspect"] = self._action(view_menu, "&Inspect", lambda: self.tabs.setCurrentIndex(3),
                                          "Ctrl+4", "Look inside and evaluate a saved model")
+        a["view_experiments"] = self._action(
+            view_menu, "E&xperiments", lambda: self.tabs.setCurrentIndex(EXPERIMENTS_TAB),
+            "Ctrl+5", "Compare the recorded training runs")
         view_menu.addSeparator()
         shown = self.presentation
         a["presentation"] = self._action(
@@ -407,6 +416,8 @@ class MainWindow(QMainWindow):
         index = self.tabs.currentIndex()
         if index == EXPLAIN_TAB:
             return self.ensure_explain()
+        if index == EXPERIMENTS_TAB:
+            return self.ensure_experiments()
         return self._views[index]
 
     def preload_tensorflow(self) -> None:
@@ -433,6 +444,43 @@ class MainWindow(QMainWindow):
                 self.presentation.set_side_panels(False)
         return self.explain
 
+    def ensure_experiments(self) -> Any:
+        """The Experiments view (ExperimentsView), made on first use."""
+        if self.experiments is None:
+            from cnnviz.ui.experiments.experiments_panel import ExperimentsView
+
+            self.experiments = ExperimentsView(self.workspace, settings)
+            self.experiments.train_again_requested.connect(self.train_again)
+            self.experiments.open_model_requested.connect(self.open_run_model)
+            self._experiments_host.layout().addWidget(self.experiments)
+        return self.experiments
+
+    def train_again(self, record: Any) -> None:
+        """A recorded run's settings (and data) into the Train view; the Experiments view has
+        put its spec into the document already."""
+        if self.training.running:
+            dialogs.show_error(self, "Training is running", "Stop the current training first.")
+            return
+        self.training.settings.apply_settings(record.settings)
+        data = self.training.data
+        if data is None or data.source != record.data_source:
+            self.workspace.data.request_source(record.data_source)
+        self.tabs.setCurrentIndex(TRAIN_TAB)
+        self.statusBar().showMessage(f"Run #{record.id}'s model and settings are ready: press "
+                                     f"F5 to train it again.", 8000)
+
+    def open_run_model(self, path: str, where: str) -> None:
+        """Open a run's saved model in the Inspect view, then explain it if asked."""
+        if where == EXPLAIN:
+            opened = self.workspace.opened
+
+            def explain_once(*_args: Any) -> None:
+                opened.changed.disconnect(explain_once)
+                opened.request_explain()
+
+            opened.changed.connect(explain_once)
+        self.open_path(path)
+
     def show_view(self, name: str) -> None:
         """Bring the Build, Train or Explain view to the front."""
         if name == EXPLAIN:
@@ -452,6 +500,8 @@ class MainWindow(QMainWindow):
     def _tab_changed(self, index: int) -> None:
         if index == EXPLAIN_TAB:
             self.ensure_explain()
+        elif index == EXPERIMENTS_TAB:
+            self.ensure_experiments()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.training.running and not dialogs.ask_yes_no(
@@ -463,6 +513,8 @@ class MainWindow(QMainWindow):
             if self.explain is not None:
                 self.explain.shutdown()
             self.models.shutdown()
+            if self.experiments is not None:
+                self.experiments.shutdown()
             if getattr(self, "_preload", None) is not None:
                 self._preload.wait()   # an import cannot be cut short; it ends within seconds
             self.training.shutdown()

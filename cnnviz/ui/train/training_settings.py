@@ -186,6 +186,33 @@ class TrainingSettings(QWidget):
         for child in self.findChildren(QGroupBox):
             child.setEnabled(not running)
 
+    def apply_settings(self, settings: dict[str, Any]) -> None:
+        """Show a recorded run's settings (the run store's flat names: optimizer,
+        learning_rate, batch_size, epochs, augment_*, early_stopping, monitor, patience,
+        restore_best); names this form has no field for are left as they are."""
+        optimizer = self.optimizer.findData(settings.get("optimizer"))
+        if optimizer >= 0:
+            self.optimizer.setCurrentIndex(optimizer)
+        for name, box, kind in (("learning_rate", self.learning_rate, float),
+                                ("batch_size", self.batch_size, int),
+                                ("epochs", self.epochs, int),
+                                ("patience", self.patience, int)):
+            try:
+                box.setValue(kind(settings[name]))
+            except (KeyError, TypeError, ValueError):
+                continue
+        for name, box in (("augment_flip", self.flip), ("augment_rotation", self.rotation),
+                          ("augment_zoom", self.zoom), ("augment_translation", self.translation),
+                          ("augment_jitter", self.jitter), ("augment_scaling", self.scaling)):
+            if name in settings:
+                box.setChecked(bool(settings[name]))
+        self.early_stopping.setChecked(bool(settings.get("early_stopping", False)))
+        monitor = self.monitor.findData(settings.get("monitor"))
+        if monitor >= 0:
+            self.monitor.setCurrentIndex(monitor)
+        if "restore_best" in settings:
+            self.restore_best.setChecked(bool(settings["restore_best"]))
+
     def _augment(self, config_class: Any) -> Any:
         """The AugmentConfig of the ticked boxes shown for the current kind of data."""
         if self.series:
