@@ -3,7 +3,8 @@ setting against any metric, notes and tags, delete with undo, train again, open 
 
 The run store (core.experiments.run_store) is opened and read in the background, so the
 window never waits for the database; a damaged or newer store shows its message here and
-nothing else changes. The table reloads when a run finishes, on F5 and on Refresh.
+nothing else changes. The table reloads when a run ends (finished, stopped or failed), on
+F5 and on Refresh.
 
 The view never holds another view: "train again" puts the run's spec into the workspace's
 document (one undoable edit) and asks, through `train_again_requested`, for its settings to
@@ -194,7 +195,9 @@ class ExperimentsView(QWidget):
         self.details.tags_edited.connect(self._save_tags)
         self.details.train_again_requested.connect(self.train_again)
         self.details.open_requested.connect(self._open_model)
-        workspace.run.finished.connect(lambda _model: self.refresh())
+        # A run that ended (finished, stopped or failed) is in the store now.
+        self._was_running = workspace.run.running
+        workspace.run.state_changed.connect(self._run_state_changed)
         watch_zoom(self._fit)
         self._fit()
         self._update_buttons()
@@ -225,6 +228,12 @@ class ExperimentsView(QWidget):
         """Read the store again, in the background; `loaded` is emitted when the table shows it."""
         path = self.store_path
         self._loader.submit(lambda _report: _load(path), self._loaded, self._load_failed)
+
+    def _run_state_changed(self) -> None:
+        running = self.workspace.run.running
+        if self._was_running and not running:
+            self.refresh()
+        self._was_running = running
 
     @property
     def loading(self) -> bool:

@@ -210,8 +210,9 @@ class RunFilter(QSortFilterProxyModel):
     def set_text(self, text: str) -> None:
         words = text.lower().split()
         if words != self._words:
+            self.beginFilterChange()
             self._words = words
-            self.invalidateRowsFilter()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, source_row: int,  # noqa: N802
                          source_parent: QModelIndex | QPersistentModelIndex) -> bool:
