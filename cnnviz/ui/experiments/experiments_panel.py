@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderVi
 from cnnviz.core.errors import CnnvizError
 from cnnviz.core.experiments.run_store import RunRecord, RunStore
 from cnnviz.ui.common import dialogs
-from cnnviz.ui.common.workers import NewestRequest
+from cnnviz.ui.common.workers import BackgroundTask, NewestRequest
 from cnnviz.ui.common.zoom import scaled, set_relative_font, watch_zoom
 from cnnviz.ui.experiments.run_charts import MAX_CURVES, RunCurves, SettingChart
 from cnnviz.ui.experiments.run_details import RunDetails
@@ -47,6 +47,12 @@ def _load(path: Path | None) -> tuple[RunStore, list[RunRecord]]:
         raise
 
 
+def _import_matplotlib(_report: Any) -> None:
+    """The charts' imports (~0.4 s), in a worker thread: the table does not wait for them."""
+    import matplotlib.backends.backend_qtagg  # noqa: F401 - the import is the work
+    import matplotlib.figure  # noqa: F401
+
+
 def _list_value(value: Any) -> list[str]:
     if value is None or value == "":
         return []
@@ -61,6 +67,7 @@ class ExperimentsView(QWidget):
     train_again_requested = Signal(object)     # RunRecord: show its settings (and data) to train
     open_model_requested = Signal(str, str)    # saved model path, "inspect" | "explain"
     loaded = Signal()                          # the table shows the store's runs (or its problem)
+    charts_ready = Signal()                    # the charts exist (matplotlib was imported)
 
     def __init__(self, workspace: Workspace, settings: Callable[[], QSettings] | None = None,
                  store_path: Path | None = None, parent: QWidget | None = None) -> None:
@@ -73,6 +80,7 @@ class ExperimentsView(QWidget):
         self._undo_tokens: list[tuple[str, str]] = []   # (store token, what was deleted)
         self._histories: dict[int, RunRecord] = {}
         self._loader = NewestRequest(self)
+        self._chart_import: BackgroundTask | None = None
 
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter: name, model, data, tags…")
@@ -147,11 +155,10 @@ class ExperimentsView(QWidget):
         self.table.addAction(delete_action)
 
         self.details = RunDetails()
-        self.curves = RunCurves()
-        self.setting_chart = SettingChart()
+        # The charts are made when the runs arrive (matplotlib is imported meanwhile).
+        self.curves: RunCurves | None = None
+        self.setting_chart: SettingChart | None = None
         self.charts = QTabWidget()
-        self.charts.addTab(self.curves, "Curves of the selected runs")
-        self.charts.addTab(self.setting_chart, "Setting against result")
         self.save_chart_button = QPushButton("Save chart…")
         self.save_chart_button.setToolTip("Save the chart on show as PNG or SVG")
         self.charts.setCornerWidget(self.save_chart_button, Qt.Corner.TopRightCorner)
@@ -190,7 +197,6 @@ class ExperimentsView(QWidget):
         self.undo_button.clicked.connect(self.undo_delete)
         self.save_chart_button.clicked.connect(self.save_chart_dialog)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.charts.currentChanged.connect(lambda _i: self._update_setting_chart())
         self.details.notes_edited.connect(self._save_notes)
         self.details.tags_edited.connect(self._save_tags)
         self.details.train_again_requested.connect(self.train_again)
@@ -237,9 +243,30 @@ class ExperimentsView(QWidget):
 
     @property
     def loading(self) -> bool:
-        return self._loader.busy
+        """The runs are being read, or the charts are still to come."""
+        return self._loader.busy or self.curves is None
+
+    def _ensure_charts(self) -> None:
+        """Make the charts once matplotlib is imported (in the background, the first time)."""
+        if self.curves is not None or self._chart_import is not None:
+            return
+        self._chart_import = BackgroundTask(_import_matplotlib, self)
+        self._chart_import.succeeded.connect(lambda _r: self._make_charts())
+        self._chart_import.failed.connect(lambda message, _d: self.charts.addTab(
+            QLabel(f"The charts cannot be drawn: {message}"), "Charts"))
+        self._chart_import.start()
+
+    def _make_charts(self) -> None:
+        self.curves = RunCurves()
+        self.setting_chart = SettingChart()
+        self.charts.addTab(self.curves, "Curves of the selected runs")
+        self.charts.addTab(self.setting_chart, "Setting against result")
+        self.charts.currentChanged.connect(lambda _i: self._update_setting_chart())
+        self._selection_changed()
+        self.charts_ready.emit()
 
     def _loaded(self, result: tuple[RunStore, list[RunRecord]]) -> None:
+        self._ensure_charts()
         store, records = result
         if self.store is not None:
             self.store.close()
@@ -249,6 +276,7 @@ class ExperimentsView(QWidget):
         self.loaded.emit()
 
     def _load_failed(self, message: str, _details: str) -> None:
+        self._ensure_charts()
         self.problem = message
         self.message.setText(f"{message}")
         self.message.show()
@@ -383,13 +411,14 @@ class ExperimentsView(QWidget):
     def _selection_changed(self, *_args: Any) -> None:
         ids = self.selected_ids()
         records = [r for r in (self._record_with_history(i) for i in ids[:MAX_CURVES]) if r]
-        self.curves.show_runs(records)
+        if self.curves is not None:
+            self.curves.show_runs(records)
         self.details.show_run(records[0] if len(ids) == 1 and records else None, len(ids))
         self._update_setting_chart()
         self._update_buttons()
 
     def _update_setting_chart(self) -> None:
-        if self.charts.currentWidget() is not self.setting_chart:
+        if self.setting_chart is None or self.charts.currentWidget() is not self.setting_chart:
             return   # drawn when its tab is shown
         shown = set(self.shown_ids())
         self.setting_chart.set_runs([r for r in self.model.records if r.id in shown],
@@ -537,6 +566,8 @@ class ExperimentsView(QWidget):
 
     def save_chart_dialog(self) -> None:
         chart = self.charts.currentWidget()
+        if chart is None:
+            return
         path = dialogs.get_save_path(self, "Save chart", str(Path.home() / "runs.png"),
                                      dialogs.CHART_FILTER)
         if not path:
@@ -578,6 +609,8 @@ class ExperimentsView(QWidget):
         """Save typed notes, wait for the reading thread and close the store."""
         self.details.save_notes()
         self._loader.shutdown()
+        if self._chart_import is not None:
+            self._chart_import.wait()   # an import cannot be cut short; it ends within a second
         if self.store is not None:
             self.store.close()
             self.store = None

@@ -66,6 +66,7 @@ class _Chart(QWidget):
         self.layout_ = QVBoxLayout(self)
         self.layout_.setContentsMargins(0, 0, 0, 0)
         self.layout_.addWidget(self.canvas, 1)
+        self._stale = True
         watch_zoom(self._zoom_changed)
 
     def _zoom_changed(self) -> None:
@@ -73,6 +74,19 @@ class _Chart(QWidget):
         self.draw()
 
     def draw(self) -> None:
+        """Redraw now if on show; a hidden chart is redrawn when it is next shown."""
+        if self.isVisible():
+            self._stale = False
+            self._draw()
+        else:
+            self._stale = True
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self.draw()
+
+    def _draw(self) -> None:
         raise NotImplementedError
 
     def _style_axes(self, axes: Any, title: str, xlabel: str, ylabel: str = "") -> None:
@@ -98,7 +112,7 @@ class _Chart(QWidget):
             raise CnnvizError("Charts can be saved as .png or .svg files.")
         from cnnviz.core.atomic_save import save_file_atomically
 
-        self.draw()
+        self._draw()
         fmt = path.suffix.lower().lstrip(".")
         save_file_atomically(path, lambda target: self.figure.savefig(target, format=fmt, dpi=150))
 
@@ -115,13 +129,16 @@ class RunCurves(_Chart):
 
     def show_runs(self, records: list[RunRecord]) -> None:
         """Draw these runs (each with its history)."""
-        self.records = list(records)[:MAX_CURVES]
+        records = list(records)[:MAX_CURVES]
+        if not records and not self.records and not self._stale:
+            return     # still nothing selected: the hint is drawn already
+        self.records = records
         self.draw()
 
     def legend_texts(self) -> list[str]:
         return [t.get_text() for t in self.legend.get_texts()] if self.legend is not None else []
 
-    def draw(self) -> None:
+    def _draw(self) -> None:
         from matplotlib.lines import Line2D
         from matplotlib.ticker import MaxNLocator
 
@@ -234,7 +251,7 @@ class SettingChart(_Chart):
             return getattr(record, key[len("fact:"):], None)
         return None
 
-    def draw(self) -> None:
+    def _draw(self) -> None:
         self.figure.clear()
         axes = self.figure.subplots(1, 1)
         metric = str(self.metric.currentData() or "val_accuracy")

@@ -128,27 +128,32 @@ class RunTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.records: list[RunRecord] = []
         self.columns: list[Column] = list(FIXED_COLUMNS)
-        self._texts: list[list[str]] = []
-        self._keys: list[list[Any]] = []
+        self._cells: dict[tuple[int, int], tuple[str, Any]] = {}
         self.haystacks: list[str] = []     # what the filter searches, lower case, per row
 
     def set_records(self, records: list[RunRecord]) -> None:
         self.beginResetModel()
         self.records = list(records)
         self.columns = list(FIXED_COLUMNS) + [setting_column(n) for n in setting_names(records)]
-        self._texts, self._keys, self.haystacks = [], [], []
-        for record in records:
-            values = [column.value(record) for column in self.columns]
-            self._texts.append([NO_VALUE if v is None else column.text(v)
-                                for column, v in zip(self.columns, values)])
-            self._keys.append([_sort_key(v) for v in values])
-            self.haystacks.append(" ".join((record.name, record.model_name, record.data_source,
-                                            " ".join(record.tags), record.sweep or "",
-                                            str(record.id))).lower())
-        self._texts = [[_status_text(r) if c.key == "status" else t
-                        for c, t in zip(self.columns, row)]
-                       for r, row in zip(self.records, self._texts)]
+        # Cells are worked out when first shown or sorted by (1,000 runs × 25 columns
+        # formatted up front would cost a tenth of a second at every load).
+        self._cells = {}
+        self.haystacks = [" ".join((record.name, record.model_name, record.data_source,
+                                    " ".join(record.tags), record.sweep or "",
+                                    str(record.id))).lower() for record in records]
         self.endResetModel()
+
+    def _cell(self, row: int, column: int) -> tuple[str, Any]:
+        cell = self._cells.get((row, column))
+        if cell is None:
+            record, spec = self.records[row], self.columns[column]
+            value = spec.value(record)
+            if spec.key == "status":
+                text = _status_text(record)
+            else:
+                text = NO_VALUE if value is None else spec.text(value)
+            cell = self._cells[(row, column)] = (text, _sort_key(value))
+        return cell
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.records)
@@ -162,9 +167,9 @@ class RunTableModel(QAbstractTableModel):
             return None
         row, column = index.row(), index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._texts[row][column]
+            return self._cell(row, column)[0]
         if role == SORT_ROLE:
-            return self._keys[row][column]
+            return self._cell(row, column)[1]
         if role == RUN_ID_ROLE:
             return self.records[row].id
         status = self.records[row].status
@@ -176,7 +181,7 @@ class RunTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and self.columns[column].key == "status" \
                 and status == "unfinished":
             return "Its process ended before the run did (closed, killed or crashed)."
-        if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(self._keys[row][column], float):
+        if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(self._cell(row, column)[1], float):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
