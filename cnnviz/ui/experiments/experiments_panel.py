@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QMenu, QPushButton, QSplitter, QTableView, QTabWidget,
+from PySide6.QtGui import QAction, QFontMetrics, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFrame, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QMenu, QPushButton, QScrollArea, QSplitter, QTableView, QTabWidget,
                                QToolButton, QVBoxLayout, QWidget)
 
 from cnnviz.core.errors import CnnvizError
@@ -165,7 +165,12 @@ class ExperimentsView(QWidget):
 
         upper = QSplitter(Qt.Orientation.Horizontal)
         upper.addWidget(self.table)
-        upper.addWidget(self.details)
+        # The details scroll rather than make the view taller than a small window.
+        details_area = QScrollArea()
+        details_area.setWidget(self.details)
+        details_area.setWidgetResizable(True)
+        details_area.setFrameShape(QFrame.Shape.NoFrame)
+        upper.addWidget(details_area)
         upper.setStretchFactor(0, 3)
         upper.setStretchFactor(1, 2)
         upper.setChildrenCollapsible(False)
@@ -176,6 +181,9 @@ class ExperimentsView(QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
         self.upper = upper
+        self._user_split = False    # sizes follow the window until the user drags a splitter
+        for splitter in (upper, self.splitter):
+            splitter.splitterMoved.connect(self._splitter_dragged)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -212,21 +220,35 @@ class ExperimentsView(QWidget):
     # ------------------------------------------------------------------ layout
 
     def _fit(self) -> None:
-        self.table.setMinimumHeight(scaled(150))
+        self.table.setMinimumHeight(scaled(120))
         self.details.setMinimumWidth(scaled(300))
         self.filter_edit.setMinimumWidth(scaled(200))
-        row = self.table.fontMetrics().height() + scaled(8)
+        row = QFontMetrics(QApplication.font()).height() + scaled(8)
         self.table.verticalHeader().setDefaultSectionSize(row)
         set_relative_font(self.message)
         set_relative_font(self.undo_label)
+        self._fit_columns()
+
+    def _splitter_dragged(self, *_args: Any) -> None:
+        self._user_split = True
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if not self._user_split:
+            self._split()
 
     def showEvent(self, event: Any) -> None:  # noqa: N802
         super().showEvent(event)
-        if not getattr(self, "_sized", False):   # the table gets most of the width at first
-            self._sized = True
-            width = max(1, self.upper.width())
-            details = min(max(scaled(320), width // 3), width // 2)
-            self.upper.setSizes([width - details, details])
+        if not self._user_split:
+            self._split()
+
+    def _split(self) -> None:
+        """The table gets most of the width, the charts a little more than half the height."""
+        width = max(1, self.upper.width())
+        details = min(max(scaled(320), int(width * 0.28)), width // 2)
+        self.upper.setSizes([width - details, details])
+        height = max(1, sum(self.splitter.sizes()))
+        self.splitter.setSizes([int(height * 0.45), height - int(height * 0.45)])
 
     # ------------------------------------------------------------------ loading
 
@@ -299,7 +321,7 @@ class ExperimentsView(QWidget):
 
     def _fit_columns(self) -> None:
         """Columns as wide as their header and first rows, never wider than ~22 letters."""
-        metrics = self.table.fontMetrics()
+        metrics = QFontMetrics(QApplication.font())   # the zoom's, even before the table's follows
         limit = metrics.horizontalAdvance("M" * 22)
         padding = scaled(24)
         rows = min(self.proxy.rowCount(), 40)

@@ -70,7 +70,7 @@ class _Chart(QWidget):
         watch_zoom(self._zoom_changed)
 
     def _zoom_changed(self) -> None:
-        self.canvas.setMinimumHeight(scaled(220))
+        self.canvas.setMinimumHeight(scaled(170))
         self.draw()
 
     def draw(self) -> None:
@@ -146,9 +146,10 @@ class RunCurves(_Chart):
         self.lines = {}
         loss_axes, accuracy_axes = self.figure.subplots(1, 2)
         points = _font_points()
-        width = line_width(2.5) * POINTS_PER_PIXEL
-        marker = scaled(7) * POINTS_PER_PIXEL
-        handles, labels = [], []
+        width = line_width(2.0) * POINTS_PER_PIXEL
+        marker = scaled(6) * POINTS_PER_PIXEL
+        handles: list[Any] = []
+        labels: list[str] = []
         for index, record in enumerate(self.records):
             colour = run_colour(index)
             epochs = list(range(1, len(record.history) + 1))
@@ -161,15 +162,16 @@ class RunCurves(_Chart):
                     line, = axes.plot(epochs, values, linestyle=style, marker=mark, color=colour,
                                       linewidth=width, markersize=marker)
                     self.lines[(record.id, prefix + key)] = line
-            handles.append(Line2D([], [], color=colour, linewidth=width * 1.6))
+            handles.append(Line2D([], [], color=colour, linewidth=width * 1.5))
             labels.append(run_label(record))
         if self.records:
             grey = "#555555"
-            handles += [Line2D([], [], color=grey, linestyle=TRAIN_STYLE, marker=TRAIN_MARKER,
+            # The line styles first: the legend fills column by column.
+            handles[:0] = [Line2D([], [], color=grey, linestyle=TRAIN_STYLE, marker=TRAIN_MARKER,
                                linewidth=width, markersize=marker),
                         Line2D([], [], color=grey, linestyle=VAL_STYLE, marker=VAL_MARKER,
                                linewidth=width, markersize=marker)]
-            labels += ["training", "validation"]
+            labels[:0] = ["training", "validation"]
         self._style_axes(loss_axes, "Loss", "epoch")
         self._style_axes(accuracy_axes, "Accuracy", "epoch")
         for axes in (loss_axes, accuracy_axes):
@@ -201,50 +203,50 @@ class SettingChart(_Chart):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setting = QComboBox()
-        self.setting.setToolTip("What the runs differ in (across)")
-        self.metric = QComboBox()
+        self.setting_combo = QComboBox()
+        self.setting_combo.setToolTip("What the runs differ in (across)")
+        self.metric_combo = QComboBox()
         for key, label in METRICS:
-            self.metric.addItem(label, key)
-        self.metric.setToolTip("What they reached (up)")
+            self.metric_combo.addItem(label, key)
+        self.metric_combo.setToolTip("What they reached (up)")
         row = QHBoxLayout()
         row.addWidget(QLabel("Across:"))
-        row.addWidget(self.setting, 1)
+        row.addWidget(self.setting_combo, 1)
         row.addSpacing(scaled(12))
         row.addWidget(QLabel("Up:"))
-        row.addWidget(self.metric, 1)
+        row.addWidget(self.metric_combo, 1)
         self.layout_.insertLayout(0, row)
         self.records: list[RunRecord] = []
         self.selected: set[int] = set()
         self.points: list[tuple[Any, float]] = []   # (x, y) per run drawn
-        self.setting.currentIndexChanged.connect(self.draw)
-        self.metric.currentIndexChanged.connect(self.draw)
+        self.setting_combo.currentIndexChanged.connect(self.draw)
+        self.metric_combo.currentIndexChanged.connect(self.draw)
         self._zoom_changed()
 
     def set_runs(self, records: list[RunRecord], selected: set[int]) -> None:
         """All the runs shown in the table, and which are selected."""
         self.records, self.selected = list(records), set(selected)
-        keep = self.setting.currentData()
+        keep = self.setting_combo.currentData()
         names: dict[str, None] = {}
         for record in self.records:
             for name in record.settings:
                 names.setdefault(name, None)
         wanted = [(f"setting:{n}", n.replace("_", " ")) for n in names]
         wanted += [(f"fact:{k}", label) for k, label in RUN_FACTS]
-        current = [(self.setting.itemData(i), self.setting.itemText(i))
-                   for i in range(self.setting.count())]
+        current = [(self.setting_combo.itemData(i), self.setting_combo.itemText(i))
+                   for i in range(self.setting_combo.count())]
         if wanted != current:
-            self.setting.blockSignals(True)
-            self.setting.clear()
+            self.setting_combo.blockSignals(True)
+            self.setting_combo.clear()
             for key, label in wanted:
-                self.setting.addItem(label, key)
-            index = self.setting.findData(keep if keep else "setting:learning_rate")
-            self.setting.setCurrentIndex(max(0, index))
-            self.setting.blockSignals(False)
+                self.setting_combo.addItem(label, key)
+            index = self.setting_combo.findData(keep if keep else "setting:learning_rate")
+            self.setting_combo.setCurrentIndex(max(0, index))
+            self.setting_combo.blockSignals(False)
         self.draw()
 
     def x_of(self, record: RunRecord) -> Any:
-        key = str(self.setting.currentData() or "")
+        key = str(self.setting_combo.currentData() or "")
         if key.startswith("setting:"):
             return record.settings.get(key[len("setting:"):])
         if key.startswith("fact:"):
@@ -254,7 +256,7 @@ class SettingChart(_Chart):
     def _draw(self) -> None:
         self.figure.clear()
         axes = self.figure.subplots(1, 1)
-        metric = str(self.metric.currentData() or "val_accuracy")
+        metric = str(self.metric_combo.currentData() or "val_accuracy")
         xs: list[Any] = []
         ys: list[float] = []
         chosen: list[bool] = []
@@ -273,7 +275,7 @@ class SettingChart(_Chart):
             positions = [float(categories.index(str(x))) for x in xs]
             axes.set_xticks(range(len(categories)), categories)
         self.points = list(zip(xs, ys))
-        setting_key = str(self.setting.currentData() or "")
+        setting_key = str(self.setting_combo.currentData() or "")
         log = numeric and setting_key in {f"setting:{n}" for n in LOG_SETTINGS} \
             and positions and min(positions) > 0
         size = (scaled(9) * POINTS_PER_PIXEL) ** 2
@@ -295,8 +297,8 @@ class SettingChart(_Chart):
             axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
             axes.xaxis.set_minor_formatter(NullFormatter())
         self.log_x = bool(log)
-        label = self.setting.currentText() or "setting"
-        metric_label = self.metric.currentText()
+        label = self.setting_combo.currentText() or "setting"
+        metric_label = self.metric_combo.currentText()
         self._style_axes(axes, f"{metric_label[:1].upper() + metric_label[1:]} against {label}",
                          label + (" (log scale)" if log else ""), metric_label)
         if metric.endswith("accuracy") and positions:

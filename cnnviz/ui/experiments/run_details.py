@@ -8,7 +8,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
+                               QPlainTextEdit, QPushButton, QSizePolicy, QVBoxLayout,
+                               QWidget)
 
 from cnnviz.core.experiments.run_store import RunRecord
 from cnnviz.ui.common.zoom import scaled, set_relative_font, watch_zoom
@@ -35,6 +36,7 @@ class RunDetails(QGroupBox):
         self.record: RunRecord | None = None
         self.summary = QLabel("Select one run in the table to see its notes and tags.")
         self.summary.setWordWrap(True)
+        self.summary.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.notes = QPlainTextEdit()
         self.notes.setPlaceholderText("Notes: what you tried and what you saw")
         self.notes.setTabChangesFocus(True)
@@ -44,8 +46,8 @@ class RunDetails(QGroupBox):
         self.train_again = QPushButton("Train again with these settings")
         self.train_again.setToolTip("Puts this run's model into the builder (Ctrl+Z undoes it) "
                                     "and its settings into the Train view")
-        self.open_inspect = QPushButton("Open model in Inspect")
-        self.open_explain = QPushButton("Open model in Explain")
+        self.open_inspect = QPushButton("Open in Inspect")
+        self.open_explain = QPushButton("Open in Explain")
         for button in (self.open_inspect, self.open_explain):
             button.setToolTip("Open the model this run saved")
         grid = QGridLayout()
@@ -54,15 +56,19 @@ class RunDetails(QGroupBox):
         grid.addWidget(QLabel("Tags"), 1, 0)
         grid.addWidget(self.tags, 1, 1)
         grid.setColumnStretch(1, 1)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.train_again)
-        buttons.addWidget(self.open_inspect)
-        buttons.addWidget(self.open_explain)
-        buttons.addStretch(1)
+        # Two rows, so a narrow panel at a large zoom never cuts a button's text.
+        first_row, second_row = QHBoxLayout(), QHBoxLayout()
+        first_row.addWidget(self.train_again)
+        first_row.addStretch(1)
+        second_row.addWidget(self.open_inspect)
+        second_row.addWidget(self.open_explain)
+        second_row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
-        layout.addLayout(grid, 1)
-        layout.addLayout(buttons)
+        layout.addLayout(grid)
+        layout.addLayout(first_row)
+        layout.addLayout(second_row)
+        layout.addStretch(1)
         self._notes_timer = QTimer(self)
         self._notes_timer.setSingleShot(True)
         self._notes_timer.setInterval(NOTES_SAVE_DELAY_MS)
@@ -79,7 +85,7 @@ class RunDetails(QGroupBox):
 
     def _fit(self) -> None:
         self.notes.setMinimumHeight(scaled(48))
-        self.notes.setMaximumHeight(scaled(110))
+        self.notes.setMaximumHeight(scaled(80))
         set_relative_font(self.summary)
 
     def show_run(self, record: RunRecord | None, several: int = 0) -> None:
@@ -105,16 +111,14 @@ class RunDetails(QGroupBox):
                                  "Select one to see its notes and tags." if several else
                                  "Select one run in the table to see its notes and tags.")
             return
-        settings = ", ".join(f"{k.replace('_', ' ')} {v:g}" if isinstance(v, float)
-                             else f"{k.replace('_', ' ')} {v}"
-                             for k, v in record.settings.items()
-                             if k in ("optimizer", "learning_rate", "batch_size", "epochs"))
         started = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started_at))
+        # Short: the settings are in the table; a long summary would squeeze the notes.
         self.summary.setText(
-            f"<b>#{record.id} {record.name}</b> · {record.status} · {started} · "
-            f"{duration_text(record.duration)}<br>{record.model_name} "
-            f"({record.param_count:,} parameters) on {record.data_source} "
-            f"({record.train_count:,} training images) · {settings}")
+            f"<b>#{record.id} {record.name}</b> · {record.status} · "
+            f"{duration_text(record.duration)}<br>{record.model_name}, "
+            f"{record.param_count:,} parameters · {record.data_source}, "
+            f"{record.train_count:,} training images")
+        self.summary.setToolTip(f"Started {started}")
 
     def _notes_typed(self) -> None:
         if not self._loading:

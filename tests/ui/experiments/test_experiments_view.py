@@ -120,8 +120,8 @@ def test_the_setting_chart_puts_each_run_at_its_setting_and_metric(qtbot, tmp_pa
     view = open_view(qtbot, store_path, tmp_path)
     view.charts.setCurrentWidget(view.setting_chart)
     chart = view.setting_chart
-    chart.setting.setCurrentIndex(chart.setting.findData("setting:learning_rate"))
-    chart.metric.setCurrentIndex(chart.metric.findData("test_accuracy"))
+    chart.setting_combo.setCurrentIndex(chart.setting_combo.findData("setting:learning_rate"))
+    chart.metric_combo.setCurrentIndex(chart.metric_combo.findData("test_accuracy"))
     with RunStore(store_path) as store:
         expected = sorted((r.settings["learning_rate"], r.final["test_accuracy"])
                           for r in store.runs())
@@ -129,7 +129,7 @@ def test_the_setting_chart_puts_each_run_at_its_setting_and_metric(qtbot, tmp_pa
     assert [x for x, _ in points] == [x for x, _ in expected]
     assert [y for _, y in points] == pytest.approx([y for _, y in expected])
     assert chart.log_x                  # the learning rate on a log axis
-    chart.setting.setCurrentIndex(chart.setting.findData("fact:train_count"))
+    chart.setting_combo.setCurrentIndex(chart.setting_combo.findData("fact:train_count"))
     assert not chart.log_x and len(chart.points) == 12
 
 
