@@ -97,7 +97,7 @@ def main() -> int:
 
         view = ExperimentsView(workspace, None, path)
         filled: list[float] = []
-        view.loaded.connect(lambda: filled.append(time.perf_counter()))
+        view.loaded.connect(lambda filled=filled: filled.append(time.perf_counter()))
         view.resize(1280, 720)
         view.show()
         while not filled:

@@ -18,9 +18,9 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFontMetrics, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFrame, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QMenu, QPushButton, QScrollArea, QSplitter, QTableView, QTabWidget,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFrame, QHBoxLayout, QLabel,
+                               QLineEdit, QMenu, QPushButton, QScrollArea, QSplitter, QTableView,
+                               QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from cnnviz.core.errors import CnnvizError
 from cnnviz.core.experiments.run_store import RunRecord, RunStore
