@@ -135,6 +135,11 @@ class TrialResult:
 # ---------------------------------------------------------------- dimensions
 
 
+_KIND_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false",
+               "pair": "a size such as 3x3", "optional_pair": "a size such as 3x3",
+               "size": "a whole number", "optional_size": "a whole number"}
+
+
 def _parse_value(text: str, kind: str) -> Any:
     text = text.strip()
     if kind == "int":
@@ -221,7 +226,7 @@ def parse_dimension(text: str, specs: dict[str, "ModelSpec"]) -> tuple[str, list
             value = check_param(definition, _parse_value(part, definition.kind))
         except (ValueError, SpecError) as exc:
             reason = str(exc) if isinstance(exc, SpecError) else \
-                f"'{part.strip()}' is not of the right type."
+                f"'{part.strip()}' is not {_KIND_WORDS.get(definition.kind, 'a valid value')}."
             raise SweepError(f"--param {name}: {reason}") from None
         values.append(value)
     return name, values
