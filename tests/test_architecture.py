@@ -355,7 +355,7 @@ def test_names_come_from_the_module_that_defines_them():
 
 
 PACKAGES = ["cnnviz/core", "cnnviz/core/model", "cnnviz/core/data", "cnnviz/core/training",
-            "cnnviz/core/explain", "cnnviz/core/inspect", "cnnviz/cli"]
+            "cnnviz/core/explain", "cnnviz/core/inspect", "cnnviz/core/experiments", "cnnviz/cli"]
 
 
 @pytest.mark.parametrize("package", PACKAGES)

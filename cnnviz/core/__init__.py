@@ -2,6 +2,7 @@
 
 Feature packages, each depending only on those below it:
 
+    experiments         sweeps (hyperparameter search on Optuna) and the run store
     inspect, explain    opening saved models, inspection, evaluation / the explainer's numbers
     training            TrainConfig, the engine, callbacks, checks, history
     data                one Dataset for every source
@@ -14,6 +15,6 @@ imported inside functions, never at module top (tests/test_architecture.py check
 """
 
 __all__ = [
-    "model", "data", "training", "explain", "inspect", "errors", "formatting", "atomic_save",
+    "experiments", "model", "data", "training", "explain", "inspect", "errors", "formatting", "atomic_save",
     "user_folders",
 ]

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from cnnviz.core.training.engine import TrainConfig
 
 __all__ = [
-    "SweepError", "SETTINGS", "SAMPLERS", "IMPORTANCE_MIN_TRIALS", "MODEL", "TRAIN_SIZE",
+    "SETTINGS", "SAMPLERS", "IMPORTANCE_MIN_TRIALS", "MODEL", "TRAIN_SIZE",
     "TrialStart", "RunRecorder", "SweepPlan", "TrialResult", "parse_dimension", "plan_sweep",
     "run_worker", "results", "best_trial", "importances",
 ]

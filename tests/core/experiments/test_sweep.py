@@ -12,9 +12,10 @@ import pytest
 
 from cnnviz.core.data.datasets import load_dataset
 from cnnviz.core.experiments.sweep import (
-    IMPORTANCE_MIN_TRIALS, SweepError, best_trial, importances, open_study, parse_dimension,
+    IMPORTANCE_MIN_TRIALS, best_trial, importances, open_study, parse_dimension,
     plan_sweep, results, run_worker,
 )
+from cnnviz.core.experiments.sweep_storage import SweepError
 from tests.core.experiments.sweep_fixtures import (
     KeepingRecorder, config, dense_spec, options, tiny_spec,
 )
