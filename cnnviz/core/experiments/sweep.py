@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 __all__ = [
     "SETTINGS", "SAMPLERS", "IMPORTANCE_MIN_TRIALS", "MODEL", "TRAIN_SIZE",
     "TrialStart", "RunRecorder", "SweepPlan", "TrialResult", "parse_dimension", "plan_sweep",
-    "run_worker", "results", "best_trial", "importances",
+    "trial_inputs", "open_study", "fail_dead_trials", "run_worker", "results", "best_trial",
+    "importances",
 ]
 
 SAMPLERS = ("grid", "random", "bayes")
@@ -366,7 +367,7 @@ def _suggest(trial: Any, plan: SweepPlan) -> dict[str, Any]:
     return params
 
 
-def _trial_inputs(plan: SweepPlan, params: dict[str, Any]) -> tuple[str, "ModelSpec",
+def trial_inputs(plan: SweepPlan, params: dict[str, Any]) -> tuple[str, "ModelSpec",
                                                                     "TrainConfig"]:
     label = params.get(MODEL, next(iter(plan.specs)))
     spec = plan.specs[label].copy()
@@ -400,7 +401,7 @@ def _run_trial(plan: SweepPlan, trial: Any, dataset: "Dataset",
     from cnnviz.core.training.engine import train
 
     params = _suggest(trial, plan)
-    label, spec, config = _trial_inputs(plan, params)
+    label, spec, config = trial_inputs(plan, params)
     data = _subset(dataset, params.get(TRAIN_SIZE), plan.seed)
     model = build_model(spec)
     run_id = None
