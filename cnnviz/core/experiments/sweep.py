@@ -320,6 +320,12 @@ def _process_gone(pid: int) -> bool:
     return False
 
 
+def _planned_params(trial: Any) -> dict[str, Any]:
+    """What a failed trial was planned with (a grid point; else the values it had drawn)."""
+    fixed = trial.system_attrs.get("fixed_params")
+    return dict(fixed) if fixed else dict(trial.params)
+
+
 def fail_dead_trials(study: Any) -> list[int]:
     """Mark FAIL the running trials whose worker process on this machine is gone, and queue
     their parameters again. Returns the numbers of the trials failed."""
@@ -336,7 +342,7 @@ def fail_dead_trials(study: Any) -> list[int]:
         try:
             if study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
                 failed.append(trial.number)
-                study.enqueue_trial(dict(trial.system_attrs.get("fixed_params", {})))
+                study.enqueue_trial(_planned_params(trial))
         except UpdateFinishedTrialError:
             continue
     return failed
@@ -422,6 +428,8 @@ def _run_trial(plan: SweepPlan, trial: Any, dataset: "Dataset",
 
     def on_epoch(epoch: int, logs: dict[str, float]) -> None:
         nonlocal pruned
+        if pruned:
+            return  # the epoch cut short by the pruning stop: neither reported nor kept
         last.clear()
         last.update({k: float(v) for k, v in logs.items()})
         if recorder is not None and run_id is not None:
@@ -479,6 +487,11 @@ def run_worker(plan: SweepPlan, storage_url: str | None = None,
             frozen = study.tell(trial, state=TrialState.PRUNED)
         except CnnvizError:
             study.tell(trial, state=TrialState.FAIL)
+            raise
+        except KeyboardInterrupt:
+            # Stopped by the user: this trial is failed, and planned again for the next run.
+            frozen = study.tell(trial, state=TrialState.FAIL)
+            study.enqueue_trial(_planned_params(frozen))
             raise
         except Exception:
             frozen = study.tell(trial, state=TrialState.FAIL)

@@ -128,6 +128,11 @@ def test_pruning_stops_hopeless_trials(tmp_path: Path, digits: Any) -> None:
     assert any(state == "pruned" for _, state in states)
     pruned_runs = [run for run in recorder.runs if run.status == "pruned"]
     assert pruned_runs and all(len(run.epochs) < 3 for run in pruned_runs)
+    # What a pruned trial reports is whole epochs' validation accuracy, never the epoch the
+    # stop cut short.
+    assert all("val_accuracy" in logs for run in pruned_runs for logs in run.epochs)
+    assert all(run.final.get("val_accuracy") == pytest.approx(result.val_accuracy)
+               for run, result in zip(recorder.runs, seen) if result.state == "pruned")
 
 
 def test_importances_wait_for_enough_complete_trials(tmp_path: Path, digits: Any) -> None:
