@@ -141,15 +141,10 @@ def _server_problem() -> str | None:
     return None
 
 
-if _server_problem() is None:
-    from pytest_postgresql import factories
-
-    sweep_postgresql_proc = factories.postgresql_proc(executable=_executable(), port=None,
-                                                      password="sweep")
-
-
 @pytest.fixture
-def postgresql_url(request: pytest.FixtureRequest) -> Iterator[str]:
+def postgresql_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server of its own for this test (pytest-postgresql's executor, started
+    and stopped here, so nothing else in the session shares its lifetime)."""
     problem = _server_problem()
     if problem is not None:
         pytest.skip(problem)
@@ -157,17 +152,26 @@ def postgresql_url(request: pytest.FixtureRequest) -> Iterator[str]:
         PG_CTL_AS_POSTGRES.write_text(WRAPPER.format(python=sys.executable,
                                                      pg_ctl=str(PG_CTL)), encoding="utf-8")
         PG_CTL_AS_POSTGRES.chmod(0o755)
-    server = request.getfixturevalue("sweep_postgresql_proc")
+    import port_for
     import psycopg
+    from pytest_postgresql.executors import PostgreSQLExecutor
 
-    dbname = "cnnviz_sweeps"
-    with psycopg.connect(host=server.host, port=server.port, user=server.user,
-                         password=server.password, dbname="postgres",
-                         autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {dbname}")
-        connection.execute(f"CREATE DATABASE {dbname}")
-    yield (f"postgresql://{server.user}:{server.password}@{server.host}:{server.port}/"
-           f"{dbname}")
+    folder = tmp_path_factory.mktemp("postgresql")
+    port = port_for.select_random()
+    server = PostgreSQLExecutor(
+        executable=_executable(), host="127.0.0.1", port=port, datadir=str(folder / "data"),
+        unixsocketdir=str(folder), logfile=str(folder / "server.log"), startparams="-w",
+        dbname="postgres", user="postgres", password="sweep")
+    server.start()
+    try:
+        server.wait_for_postgres()
+        with psycopg.connect(host=server.host, port=server.port, user=server.user,
+                             password=server.password, dbname="postgres",
+                             autocommit=True) as connection:
+            connection.execute("CREATE DATABASE cnnviz_sweeps")
+        yield f"postgresql://postgres:sweep@127.0.0.1:{port}/cnnviz_sweeps"
+    finally:
+        server.stop()
 
 
 def test_two_workers_split_the_trials_on_a_real_postgresql_server(
