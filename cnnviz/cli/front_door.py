@@ -34,12 +34,13 @@ from cnnviz.cli.export_code import add_export_code_parser, cmd_export_code
 from cnnviz.cli.gui import cmd_gui
 from cnnviz.cli.runs import add_runs_parser, cmd_runs
 from cnnviz.cli.summary import add_summary_parser, cmd_summary
+from cnnviz.cli.sweep import add_sweep_parser, cmd_sweep
 from cnnviz.cli.train import add_train_parser, cmd_train
 from cnnviz.core.errors import CnnvizError, UntrustedModelError
 from cnnviz.core.user_folders import logs_folder
 from cnnviz.quiet import quiet_tensorflow
 
-COMMANDS = ("summary", "export-code", "train", "explain", "evaluate", "runs")
+COMMANDS = ("summary", "export-code", "train", "explain", "evaluate", "runs", "sweep")
 
 USAGE = """\
 cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
@@ -57,6 +58,9 @@ cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
        cnnviz runs [--sweep NAME] [--tag TAG] [--limit N]
        cnnviz runs show ID | compare ID ID ... [--plot FILE.png|.svg] | export FILE.csv
                     | delete ID [ID ...]
+       cnnviz sweep SPEC [SPEC ...] --data SOURCE --epochs N [--param NAME=V1,V2,... ...]
+                    [--train-sizes N1,N2,...] (--grid | --random K | --bayes K) [--prune]
+                    [--workers N] [--storage URL] [--study NAME]
 every command also takes --verbose (show TensorFlow's start-up messages and Keras's warnings)"""
 
 VERBOSE_HELP = ("show TensorFlow's start-up messages and Keras's warnings on the terminal "
@@ -88,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_explain_parser(commands)
     add_evaluate_parser(commands)
     add_runs_parser(commands)
+    add_sweep_parser(commands)
     for command in commands.choices.values():
         # SUPPRESS: `cnnviz --verbose summary F` keeps the value the main parser set.
         command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
@@ -146,6 +151,8 @@ def _run(args: argparse.Namespace) -> int:
         return cmd_evaluate(args)
     if args.command == "runs":
         return cmd_runs(args)
+    if args.command == "sweep":
+        return cmd_sweep(args)
     return cmd_gui(args.file, presentation=args.presentation)
 
 

@@ -1,3 +1,9 @@
-"""Experiments: the run store (every training run recorded) and its recording hook."""
+"""Experiments: every training run recorded, and sweeps (hyperparameter search on Optuna).
 
-__all__ = ["run_store", "recording"]
+    run_store      the SQLite store of runs: settings, history, results, notes, tags
+    recording      the recorder the training engine calls while a run goes on
+    sweep          a sweep = an Optuna study: dimensions, samplers, workers, results
+    sweep_storage  where a study lives: a journal file (default) or a database URL
+"""
+
+__all__ = ["run_store", "recording", "sweep", "sweep_storage"]

@@ -1,0 +1,545 @@
+"""A sweep: an Optuna study that trains one model per trial through the training engine.
+
+Dimensions are training settings (`learning_rate`, `batch_size`, `optimizer`, `epochs`, ...),
+layer parameters of the spec (`conv2d_1.filters`, `dropout.rate`), the model itself (several
+specs) and the training-set size (a seeded subset, each size inside the next). Samplers:
+grid (every combination), random (K trials) and bayes (Optuna's TPE, K trials).
+
+Every trial is planned up front as a WAITING trial in the study (a grid point, or an empty
+slot the sampler fills when it starts), and a worker takes one by switching it to RUNNING, which
+the storage allows exactly once. So any number of workers, on any number of machines, split
+the trials without duplicates, and a stopped sweep continues with the trials still waiting.
+A trial whose worker died (its process is gone) is marked FAIL and its parameters are queued
+again: failed, not lost. Each trial is recorded through an optional `RunRecorder`, tagged
+with the sweep's name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Protocol
+
+from cnnviz.core.errors import CnnvizError, SpecError
+from cnnviz.core.experiments.sweep_storage import SweepError, open_storage
+from cnnviz.core.model.spec_params import check_param, param_defs
+
+if TYPE_CHECKING:
+    from cnnviz.core.data.dataset_types import Dataset, LoadOptions
+    from cnnviz.core.model.spec import ModelSpec
+    from cnnviz.core.training.engine import TrainConfig
+
+__all__ = [
+    "SETTINGS", "SAMPLERS", "IMPORTANCE_MIN_TRIALS", "MODEL", "TRAIN_SIZE",
+    "TrialStart", "RunRecorder", "SweepPlan", "TrialResult", "parse_dimension", "plan_sweep",
+    "trial_inputs", "open_study", "fail_dead_trials", "run_worker", "results", "best_trial",
+    "importances",
+]
+
+SAMPLERS = ("grid", "random", "bayes")
+MODEL = "model"
+TRAIN_SIZE = "train_size"
+# Optuna's fANOVA importances mean little with fewer finished trials than this.
+IMPORTANCE_MIN_TRIALS = 4
+_PLANNED = "cnnviz_planned"
+_WORKER = "cnnviz_worker"
+
+# Training settings a sweep can vary: name -> (kind, description).
+SETTINGS: dict[str, tuple[str, str]] = {
+    "learning_rate": ("float", "a number above 0, such as 0.001"),
+    "momentum": ("float", "a number from 0 up to (not including) 1"),
+    "batch_size": ("int", "a whole number of at least 1"),
+    "epochs": ("int", "a whole number of at least 1"),
+    "optimizer": ("choice", "one of sgd, rmsprop, adam"),
+    "early_stopping": ("bool", "true or false"),
+    "patience": ("int", "a whole number of 0 or more"),
+    "seed": ("int", "a whole number"),
+}
+
+
+@dataclass
+class TrialStart:
+    """What the run store needs to open a trial's run (the same fields as its RunStart)."""
+
+    name: str
+    spec_json: str
+    param_count: int
+    data_source: str
+    train_count: int
+    validation_count: int
+    test_count: int
+    settings: dict[str, Any]
+    tags: list[str]
+    sweep: str
+
+
+class RunRecorder(Protocol):
+    """The run store as a sweep uses it."""
+
+    def start_run(self, start: Any) -> int: ...
+
+    def add_epoch(self, run_id: int, epoch: int, logs: dict[str, float]) -> None: ...
+
+    def finish_run(self, run_id: int, status: str, final: dict[str, float],
+                   model_path: str | None) -> None: ...
+
+
+@dataclass
+class SweepPlan:
+    """Everything a worker needs; plain data, so it can be sent to another process."""
+
+    name: str                                 # the study name; also the runs' tag
+    specs: dict[str, "ModelSpec"]             # label -> spec
+    data_source: str
+    load_options: "LoadOptions"
+    config: "TrainConfig"                     # the settings no dimension varies
+    dimensions: dict[str, list[Any]]          # name -> values (settings, LAYER.PARAM)
+    train_sizes: list[int] = field(default_factory=list)
+    sampler: str = "grid"
+    trials: int = 0                           # random / bayes: how many
+    prune: bool = False
+    seed: int = 1337
+
+    def search_space(self) -> dict[str, list[Any]]:
+        """Every dimension with its values, the model and the training-set size included."""
+        space = dict(self.dimensions)
+        if len(self.specs) > 1:
+            space[MODEL] = list(self.specs)
+        if self.train_sizes:
+            space[TRAIN_SIZE] = list(self.train_sizes)
+        return space
+
+    def grid(self) -> list[dict[str, Any]]:
+        """Every combination of the search space's values, in order."""
+        space = self.search_space()
+        names = list(space)
+        return [dict(zip(names, combo)) for combo in itertools.product(*space.values())]
+
+
+@dataclass
+class TrialResult:
+    """One finished (or failed, or pruned) trial."""
+
+    number: int
+    state: str                       # "complete" | "pruned" | "failed" | "running" | "waiting"
+    params: dict[str, Any]
+    val_accuracy: float | None
+    duration: float | None
+    worker: str | None
+
+
+# ---------------------------------------------------------------- dimensions
+
+
+_KIND_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false",
+               "pair": "a size such as 3x3", "optional_pair": "a size such as 3x3",
+               "size": "a whole number", "optional_size": "a whole number"}
+
+
+def _parse_value(text: str, kind: str) -> Any:
+    text = text.strip()
+    if kind == "int":
+        return int(text)
+    if kind == "float":
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError(text)
+        return value
+    if kind == "bool":
+        if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise ValueError(text)
+        return text.lower() in ("true", "1", "yes")
+    if kind in ("pair", "optional_pair"):
+        if "x" in text.lower():
+            return [int(part) for part in text.lower().split("x")]
+        return [int(text), int(text)]
+    if kind in ("size", "optional_size"):
+        return int(text)
+    return text
+
+
+def _choice(value: Any) -> Any:
+    """A value Optuna can hold as a categorical choice (pairs become "3x3")."""
+    if isinstance(value, list):
+        return "x".join(str(v) for v in value)
+    return value
+
+
+def _check_setting(name: str, value: Any) -> None:
+    from cnnviz.core.training.engine import OPTIMIZERS
+
+    bad = (name == "learning_rate" and value <= 0) or (name == "momentum" and not 0 <= value < 1) \
+        or (name in ("batch_size", "epochs") and value < 1) or (name == "patience" and value < 0) \
+        or (name == "optimizer" and value not in OPTIMIZERS)
+    if bad:
+        raise SweepError(f"--param {name}: {value} is not allowed; it must be "
+                         f"{SETTINGS[name][1]}.")
+
+
+def parse_dimension(text: str, specs: dict[str, "ModelSpec"]) -> tuple[str, list[Any]]:
+    """`NAME=V1,V2,...` -> (NAME, typed values). NAME is a training setting or LAYER.PARAM
+    of at least one spec. Raises SweepError for an unknown name, a value of the wrong type or
+    out of bounds, or no values."""
+    name, sep, values_text = text.partition("=")
+    name = name.strip()
+    texts = [part for part in values_text.split(",") if part.strip()] if sep else []
+    if not name:
+        raise SweepError(f"--param {text}: write it as NAME=V1,V2,..., for example "
+                         "learning_rate=0.01,0.001.")
+    if not texts:
+        raise SweepError(f"--param {name} has no values: write it as {name}=V1,V2,...")
+    if name in SETTINGS:
+        kind, described = SETTINGS[name]
+        values = []
+        for part in texts:
+            try:
+                value = _parse_value(part, kind)
+            except ValueError:
+                raise SweepError(f"--param {name}: '{part.strip()}' is not {described}.") \
+                    from None
+            _check_setting(name, value)
+            values.append(value)
+        return name, values
+    layer, dot, param = name.partition(".")
+    if not dot:
+        raise SweepError(f"--param {name}: no training setting is called that. Settings: "
+                         f"{', '.join(SETTINGS)}; a layer parameter is LAYER.PARAM, such as "
+                         "conv2d_1.filters.")
+    found = [spec.layers[spec.layer_names().index(layer)] for spec in specs.values()
+             if layer in spec.layer_names()]
+    if not found:
+        known = sorted({n for spec in specs.values() for n in spec.layer_names()})
+        raise SweepError(f"--param {name}: no layer is called '{layer}'. The layers are: "
+                         f"{', '.join(known)}.")
+    definition = next((p for p in param_defs(found[0].type) if p.name == param), None)
+    if definition is None:
+        names = ", ".join(p.name for p in param_defs(found[0].type))
+        raise SweepError(f"--param {name}: {found[0].type} layer '{layer}' has no parameter "
+                         f"'{param}'. It has: {names}.")
+    values = []
+    for part in texts:
+        try:
+            value = check_param(definition, _parse_value(part, definition.kind))
+        except (ValueError, SpecError) as exc:
+            reason = str(exc) if isinstance(exc, SpecError) else \
+                f"'{part.strip()}' is not {_KIND_WORDS.get(definition.kind, 'a valid value')}."
+            raise SweepError(f"--param {name}: {reason}") from None
+        values.append(value)
+    return name, values
+
+
+def plan_sweep(name: str, specs: dict[str, "ModelSpec"], data_source: str,
+               load_options: "LoadOptions", config: "TrainConfig", params: list[str],
+               train_sizes: list[int], sampler: str, trials: int = 0, prune: bool = False,
+               seed: int = 1337) -> SweepPlan:
+    """A checked plan. Raises SweepError for bad dimensions, an empty grid or a bad sampler."""
+    if sampler not in SAMPLERS:
+        raise SweepError(f"Unknown search '{sampler}'; choose grid, random or bayes.")
+    if sampler != "grid" and trials < 1:
+        raise SweepError(f"A {sampler} search needs a number of trials of at least 1.")
+    if not specs:
+        raise SweepError("A sweep needs at least one model spec.")
+    dimensions: dict[str, list[Any]] = {}
+    for text in params:
+        key, values = parse_dimension(text, specs)
+        if key in dimensions:
+            raise SweepError(f"--param {key} is given twice; list all its values in one "
+                             "--param.")
+        dimensions[key] = values
+    if any(size < 1 for size in train_sizes):
+        raise SweepError("--train-sizes must be whole numbers of at least 1.")
+    plan = SweepPlan(name, dict(specs), data_source, load_options, config, dimensions,
+                     sorted(set(train_sizes)), sampler, trials, prune, seed)
+    if not plan.search_space():
+        raise SweepError("The sweep has nothing to vary: give a --param, several specs or "
+                         "--train-sizes.")
+    if sampler == "grid" and len(plan.grid()) > 10_000:
+        raise SweepError(f"The grid has {len(plan.grid()):,} combinations, more than 10,000; "
+                         "use --random K or --bayes K instead.")
+    return plan
+
+
+# ---------------------------------------------------------------- the study
+
+
+def _sampler(plan: SweepPlan) -> Any:
+    import optuna
+
+    if plan.sampler == "grid":
+        space = {k: [_choice(v) for v in vs] for k, vs in plan.search_space().items()}
+        return optuna.samplers.GridSampler(space, seed=plan.seed)
+    if plan.sampler == "random":
+        return optuna.samplers.RandomSampler(seed=None)
+    return optuna.samplers.TPESampler(seed=None, n_startup_trials=min(4, plan.trials))
+
+
+def open_study(plan: SweepPlan, storage_url: str | None) -> Any:
+    """Create the study (planning its trials) or load it to continue. Raises SweepError."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = open_storage(storage_url)
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=2) if plan.prune \
+        else optuna.pruners.NopPruner()
+    study = optuna.create_study(storage=storage, study_name=plan.name, direction="maximize",
+                                sampler=_sampler(plan), pruner=pruner, load_if_exists=True)
+    planned = study.user_attrs.get(_PLANNED)
+    if planned is None:
+        if plan.sampler == "grid":
+            for point in plan.grid():
+                study.enqueue_trial({k: _choice(v) for k, v in point.items()})
+        else:
+            for _ in range(plan.trials):
+                study.enqueue_trial({})
+        study.set_user_attr(_PLANNED, {"sampler": plan.sampler, "space": {
+            k: [_choice(v) for v in vs] for k, vs in plan.search_space().items()}})
+    elif planned.get("sampler") != plan.sampler or planned.get("space") != {
+            k: [_choice(v) for v in vs] for k, vs in plan.search_space().items()}:
+        raise SweepError(f"A sweep named '{plan.name}' already exists with other dimensions; "
+                         "choose another --study name, or repeat the same command to continue "
+                         "it.")
+    return study
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _planned_params(trial: Any) -> dict[str, Any]:
+    """What a failed trial was planned with (a grid point; else the values it had drawn)."""
+    fixed = trial.system_attrs.get("fixed_params")
+    return dict(fixed) if fixed else dict(trial.params)
+
+
+def fail_dead_trials(study: Any) -> list[int]:
+    """Mark FAIL the running trials whose worker process on this machine is gone, and queue
+    their parameters again. Returns the numbers of the trials failed."""
+    from optuna.exceptions import UpdateFinishedTrialError
+    from optuna.trial import TrialState
+
+    host = socket.gethostname()
+    failed = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        worker = str(trial.user_attrs.get(_WORKER, ""))
+        worker_host, _, pid = worker.rpartition(":")
+        if worker_host != host or not pid.isdigit() or not _process_gone(int(pid)):
+            continue
+        try:
+            if study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
+                failed.append(trial.number)
+                study.enqueue_trial(_planned_params(trial))
+        except UpdateFinishedTrialError:
+            continue
+    return failed
+
+
+def _take_waiting_trial(study: Any) -> Any | None:
+    """Switch one WAITING trial to RUNNING (the storage lets exactly one worker do it)."""
+    import optuna
+    from optuna.exceptions import UpdateFinishedTrialError
+    from optuna.trial import TrialState
+
+    storage = study._storage
+    for trial in storage.get_all_trials(study._study_id, deepcopy=False,
+                                        states=(TrialState.WAITING,)):
+        try:
+            if storage.set_trial_state_values(trial._trial_id, state=TrialState.RUNNING):
+                return optuna.Trial(study, trial._trial_id)
+        except UpdateFinishedTrialError:
+            continue
+    return None
+
+
+def _suggest(trial: Any, plan: SweepPlan) -> dict[str, Any]:
+    params = {}
+    for key, values in plan.search_space().items():
+        choice = trial.suggest_categorical(key, [_choice(v) for v in values])
+        params[key] = values[[_choice(v) for v in values].index(choice)]
+    return params
+
+
+def trial_inputs(plan: SweepPlan, params: dict[str, Any]) -> tuple[str, "ModelSpec",
+                                                                    "TrainConfig"]:
+    label = params.get(MODEL, next(iter(plan.specs)))
+    spec = plan.specs[label].copy()
+    names = spec.layer_names()
+    settings: dict[str, Any] = {}
+    for key, value in params.items():
+        if key in SETTINGS:
+            settings[key] = value
+        elif "." in key:
+            layer, _, param = key.partition(".")
+            if layer in names:
+                spec.layers[names.index(layer)].params[param] = value
+    return label, spec, dataclasses.replace(plan.config, **settings)
+
+
+def _subset(dataset: "Dataset", size: int | None, seed: int) -> "Dataset":
+    if size is None or size >= dataset.train.count:
+        return dataset
+    import numpy as np
+
+    order = np.random.default_rng(seed).permutation(dataset.train.count)
+    return dataclasses.replace(dataset, train=dataset.train.subset(np.sort(order[:size])))
+
+
+def _run_trial(plan: SweepPlan, trial: Any, dataset: "Dataset",
+               recorder: RunRecorder | None) -> tuple[float, bool]:
+    """Train one trial; (last validation accuracy, pruned?)."""
+    import optuna
+
+    from cnnviz.core.model.builder import build_model
+    from cnnviz.core.training.engine import train
+
+    params = _suggest(trial, plan)
+    label, spec, config = trial_inputs(plan, params)
+    data = _subset(dataset, params.get(TRAIN_SIZE), plan.seed)
+    model = build_model(spec)
+    run_id = None
+    if recorder is not None:
+        settings = {k: v for k, v in dataclasses.asdict(config).items()
+                    if k not in ("augment", "checkpoint_path", "tensorboard_dir",
+                                 "batch_report_interval")}
+        settings.update({k: v for k, v in params.items() if "." in k})
+        run_id = recorder.start_run(TrialStart(
+            name=f"{plan.name} #{trial.number}", spec_json=spec.to_json(),
+            param_count=int(model.count_params()), data_source=plan.data_source,
+            train_count=int(data.train.count),
+            validation_count=int(data.validation.count) if data.validation else 0,
+            test_count=int(data.test.count) if data.test else 0,
+            settings={**settings, "model": label}, tags=[plan.name], sweep=plan.name))
+    pruned = False
+    last: dict[str, float] = {}
+
+    def on_epoch(epoch: int, logs: dict[str, float]) -> None:
+        nonlocal pruned
+        if pruned:
+            return  # the epoch cut short by the pruning stop: neither reported nor kept
+        last.clear()
+        last.update({k: float(v) for k, v in logs.items()})
+        if recorder is not None and run_id is not None:
+            recorder.add_epoch(run_id, epoch, dict(last))
+        score = logs.get("val_accuracy", logs.get("accuracy"))
+        if plan.prune and score is not None:
+            trial.report(float(score), epoch)
+            pruned = trial.should_prune()
+
+    try:
+        train(model, data, config, on_epoch=on_epoch, should_stop=lambda: pruned)
+    except BaseException:
+        if recorder is not None and run_id is not None:
+            recorder.finish_run(run_id, "failed", last, None)
+        raise
+    if recorder is not None and run_id is not None:
+        recorder.finish_run(run_id, "pruned" if pruned else "finished", last, None)
+    score = last.get("val_accuracy", last.get("accuracy", math.nan))
+    if pruned:
+        raise optuna.TrialPruned()
+    return float(score), pruned
+
+
+def run_worker(plan: SweepPlan, storage_url: str | None = None,
+               recorder: RunRecorder | None = None,
+               on_trial: Callable[[TrialResult], None] | None = None,
+               should_stop: Callable[[], bool] | None = None,
+               dataset: "Dataset | None" = None) -> int:
+    """Take and train waiting trials of the sweep until none is left (or should_stop()).
+
+    on_trial(result) after each trial. Returns how many trials this worker finished. A trial
+    that raises is marked failed and the worker goes on; a CnnvizError (the model does not fit
+    the data, ...) stops the sweep, since every trial would fail the same way.
+    """
+    import optuna
+    from optuna.trial import TrialState
+
+    from cnnviz.core.data.datasets import load_dataset
+
+    study = open_study(plan, storage_url)
+    if dataset is None:
+        dataset = load_dataset(plan.data_source, plan.load_options)
+    done = 0
+    while not (should_stop and should_stop()):
+        fail_dead_trials(study)
+        trial = _take_waiting_trial(study)
+        if trial is None:
+            break
+        trial.set_user_attr(_WORKER, _worker_id())
+        started = time.monotonic()
+        try:
+            score, _ = _run_trial(plan, trial, dataset, recorder)
+            frozen = study.tell(trial, score)
+        except optuna.TrialPruned:
+            frozen = study.tell(trial, state=TrialState.PRUNED)
+        except CnnvizError:
+            study.tell(trial, state=TrialState.FAIL)
+            raise
+        except KeyboardInterrupt:
+            # Stopped by the user: this trial is failed, and planned again for the next run.
+            frozen = study.tell(trial, state=TrialState.FAIL)
+            study.enqueue_trial(_planned_params(frozen))
+            raise
+        except Exception:
+            frozen = study.tell(trial, state=TrialState.FAIL)
+        done += 1
+        if on_trial is not None:
+            on_trial(_result(frozen, time.monotonic() - started))
+    return done
+
+
+# ---------------------------------------------------------------- results
+
+
+def _result(trial: Any, duration: float | None = None) -> TrialResult:
+    state = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed",
+             "RUNNING": "running", "WAITING": "waiting"}.get(trial.state.name, trial.state.name)
+    if duration is None and trial.datetime_start and trial.datetime_complete:
+        duration = (trial.datetime_complete - trial.datetime_start).total_seconds()
+    score = trial.value if trial.state.name == "COMPLETE" else None
+    if trial.state.name == "PRUNED" and trial.intermediate_values:
+        score = trial.intermediate_values[max(trial.intermediate_values)]
+    return TrialResult(trial.number, state, dict(trial.params), score, duration,
+                       trial.user_attrs.get(_WORKER))
+
+
+def results(study: Any) -> list[TrialResult]:
+    """Every trial of the study so far, in order."""
+    return [_result(trial) for trial in study.get_trials(deepcopy=False)]
+
+
+def best_trial(study: Any) -> TrialResult | None:
+    """The complete trial with the highest validation accuracy, or None."""
+    from optuna.trial import TrialState
+
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return _result(max(complete, key=lambda t: t.value)) if complete else None
+
+
+def importances(study: Any) -> dict[str, float] | None:
+    """Optuna's parameter importances, or None with fewer than IMPORTANCE_MIN_TRIALS
+    complete trials (or a single dimension, where there is nothing to compare)."""
+    import optuna
+    from optuna.trial import TrialState
+
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if len(complete) < IMPORTANCE_MIN_TRIALS:
+        return None
+    try:
+        found = optuna.importance.get_param_importances(study)
+    except (RuntimeError, ValueError):
+        return None
+    return {k: float(v) for k, v in found.items()}

@@ -1,0 +1,91 @@
+"""`cnnviz sweep`: a line per trial, a table, the best trial last; continuing a stopped sweep;
+bad input as one plain line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cnnviz.cli import main
+from tests.core.experiments.sweep_fixtures import LIMIT, dense_spec, tiny_spec
+
+
+@pytest.fixture
+def specs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    monkeypatch.setenv("CNNVIZ_HOME", str(tmp_path / "home"))
+    tiny, dense = tmp_path / "tiny.json", tmp_path / "dense.json"
+    tiny.write_text(tiny_spec().to_json(), encoding="utf-8")
+    dense.write_text(dense_spec().to_json(), encoding="utf-8")
+    return tiny, dense
+
+
+def _sweep(*args: str) -> list[str]:
+    return ["sweep", *args, "--data", "mnist-sample", "--epochs", "1", "--limit", str(LIMIT),
+            "--batch-size", "32"]
+
+
+def _one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cnnviz: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_grid_prints_a_line_per_trial_a_table_and_the_best_last(specs, capsys,
+                                                                  tmp_path: Path) -> None:
+    tiny, dense = specs
+    assert main(_sweep(str(tiny), str(dense), "--param", "learning_rate=0.01,0.003",
+                       "--train-sizes", "100,200", "--grid")) == 0
+    out, err = capsys.readouterr()
+    lines = out.strip().splitlines()
+    trial_lines = [line for line in lines if line.startswith("trial ") and " · " in line]
+    assert len(trial_lines) == 8
+    assert all("val_accuracy" in line and "model=" in line for line in trial_lines)
+    header = next(line for line in lines if line.startswith("trial ") and " · " not in line)
+    assert header.split() == ["trial", "state", "val_accuracy", "learning_rate", "model",
+                              "train_size", "seconds"]
+    assert lines[-1].startswith("best: trial ")
+    best_score = float(lines[-1].split("val_accuracy ")[1].split()[0])
+    scores = [float(line.split("val_accuracy ")[1].split()[0]) for line in trial_lines]
+    assert best_score == pytest.approx(max(scores), abs=1e-4)
+    assert any(line.startswith("parameter importances: ") for line in lines)
+    # The study lives in the default journal, in the user's data folder.
+    assert (tmp_path / "home" / "sweeps.journal").is_file()
+    assert "tiny+dense@mnist-sample" in err
+
+
+def test_the_same_command_again_continues_and_adds_nothing_when_done(specs, capsys) -> None:
+    tiny, _ = specs
+    command = _sweep(str(tiny), "--param", "batch_size=16,32", "--random", "2", "--study", "s")
+    assert main(command) == 0
+    first = capsys.readouterr().out
+    assert main(command) == 0
+    again = capsys.readouterr().out
+    assert sum(line.startswith("trial ") and " · " in line for line in first.splitlines()) == 2
+    assert not any(line.startswith("trial ") and " · " in line for line in again.splitlines())
+    # The table still lists both trials and names the best.
+    assert again.strip().splitlines()[-1].startswith("best: trial ")
+    assert sum(line.split()[:1] in (["0"], ["1"]) for line in again.splitlines()) == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--param", "lr=0.1", "--grid"), "--param lr: no training setting is called that"),
+    (("--param", "conv2d.filters=two", "--grid"), "'two' is not a whole number"),
+    (("--param", "nolayer.units=3", "--grid"), "no layer is called 'nolayer'"),
+    (("--param", "batch_size=", "--grid"), "--param batch_size has no values"),
+    (("--grid",), "nothing to vary"),
+    (("--param", "batch_size=8", "--random", "0"), "at least 1"),
+    (("--param", "batch_size=8", "--grid", "--train-sizes", "many"), "--train-sizes many"),
+    (("--param", "batch_size=8", "--grid", "--storage", "postgresql://me:secret@127.0.0.1:9/x"),
+     "Cannot reach the database server at 127.0.0.1:9"),
+    (("--param", "batch_size=8", "--grid", "--storage", "ftp://x"), "use a database URL"),
+    (("--param", "batch_size=8", "--grid", "--workers", "0"), "--workers must be from 1"),
+])
+def test_bad_input_is_one_plain_line(specs, capsys, args, message) -> None:
+    tiny, _ = specs
+    assert main(_sweep(str(tiny), *args)) == 2
+    out, err = capsys.readouterr()
+    line = _one_line(err)
+    assert message in line
+    assert "secret" not in line  # a password never reaches the terminal
