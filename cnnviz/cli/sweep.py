@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnviz.cli.common import DATA_HELP, EXIT_OK, CliError, load_spec_file, start_tensorflow
+from cnnviz.core.errors import CnnvizError
 
 MAX_WORKERS = 64
 
@@ -29,7 +30,7 @@ def add_sweep_parser(commands: Any) -> None:
         prog="cnnviz sweep",
         usage="cnnviz sweep SPEC [SPEC ...] --data SOURCE --epochs N [--param NAME=V1,V2,... ...]"
               " [--train-sizes N1,N2,...] (--grid | --random K | --bayes K) [--prune]"
-              " [--workers N] [--storage URL] [--study NAME]",
+              " [--workers N] [--storage URL] [--study NAME] [--no-record]",
         help="search hyperparameters: train one model per trial and name the best",
         description="Train one model per trial of an Optuna study and print a line per trial, "
                     "a table, and the best trial last. Run the same command again to continue "
@@ -62,6 +63,8 @@ def add_sweep_parser(commands: Any) -> None:
                             "cnnviz's data folder)")
     sweep.add_argument("--study", metavar="NAME",
                        help="the sweep's name (default: from the specs and the data)")
+    sweep.add_argument("--no-record", action="store_true",
+                       help="do not record the trials in the run store (cnnviz runs)")
     sweep.add_argument("--batch-size", type=int, default=64, metavar="B",
                        help="batch size unless --param batch_size=... varies it (default 64)")
     sweep.add_argument("--lr", type=float, default=0.001, metavar="X",
@@ -154,13 +157,28 @@ def _table(rows: list[Any], names: list[str]) -> list[str]:
             for row in [head, *body]]
 
 
-def _worker_process(plan: Any, storage: str | None) -> None:
+def _run_store(record: bool) -> Any:
+    """The user's run store, where each trial is recorded as a run tagged with the sweep;
+    None when recording is off or the store cannot be opened (the sweep goes on)."""
+    from cnnviz.core.experiments.recording import recording_enabled
+    from cnnviz.core.experiments.run_store import RunStore
+
+    if not record or not recording_enabled():
+        return None
+    try:
+        return RunStore()
+    except CnnvizError as exc:
+        print(f"note: {exc} The trials are not recorded.", file=sys.stderr)
+        return None
+
+
+def _worker_process(plan: Any, storage: str | None, record: bool) -> None:
     """One of --workers N: take trials until none is left, printing a line per trial."""
     from cnnviz.core.experiments.sweep import run_worker
     from cnnviz.quiet import quiet_tensorflow
 
     with quiet_tensorflow(verbose=False):
-        run_worker(plan, storage, on_trial=print_trial)
+        run_worker(plan, storage, recorder=_run_store(record), on_trial=print_trial)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -179,10 +197,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
           file=sys.stderr)
     if args.workers == 1:
         start_tensorflow()
-        run_worker(plan, args.storage, on_trial=print_trial)
+        run_worker(plan, args.storage, recorder=_run_store(not args.no_record),
+                   on_trial=print_trial)
     else:
         context = multiprocessing.get_context("spawn")
-        workers = [context.Process(target=_worker_process, args=(plan, args.storage))
+        workers = [context.Process(target=_worker_process,
+                                   args=(plan, args.storage, not args.no_record))
                    for _ in range(args.workers)]
         for worker in workers:
             worker.start()

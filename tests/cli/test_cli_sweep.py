@@ -55,6 +55,27 @@ def test_grid_prints_a_line_per_trial_a_table_and_the_best_last(specs, capsys,
     assert "tiny+dense@mnist-sample" in err
 
 
+def test_each_trial_is_recorded_as_a_run_tagged_with_its_sweep(specs, capsys,
+                                                                 tmp_path: Path) -> None:
+    from cnnviz.core.experiments.run_store import RunStore
+
+    tiny, _ = specs
+    assert main(_sweep(str(tiny), "--param", "learning_rate=0.01,0.003", "--grid",
+                       "--study", "rates")) == 0
+    capsys.readouterr()
+    store = RunStore(tmp_path / "home" / "runs.sqlite")
+    runs = store.runs(sweep="rates")
+    assert len(runs) == 2 and {r.status for r in runs} == {"finished"}
+    assert sorted(r.settings["learning_rate"] for r in runs) == [0.003, 0.01]
+    assert all("rates" in r.tags for r in runs)
+    history = store.get(runs[0].id).history
+    assert len(history) == 1 and "val_accuracy" in history[0]
+    # --no-record leaves the store as it was.
+    assert main(_sweep(str(tiny), "--param", "learning_rate=0.03", "--grid", "--study",
+                       "quiet", "--no-record")) == 0
+    assert store.runs(sweep="quiet") == []
+
+
 def test_the_same_command_again_continues_and_adds_nothing_when_done(specs, capsys) -> None:
     tiny, _ = specs
     command = _sweep(str(tiny), "--param", "batch_size=16,32", "--random", "2", "--study", "s")

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from cnnviz.core.errors import CnnvizError
 from cnnviz.core.user_folders import user_data_folder
@@ -259,43 +259,68 @@ class RunStore:
     def _prepare(self, connection: sqlite3.Connection, new: bool) -> None:
         damaged = ("is damaged or is not a cnnviz database, so runs cannot be recorded. "
                    "cnnviz left it untouched; move it away (or delete it) to start a new one.")
+        # Switching a file to WAL needs it alone for a moment, and SQLite does not wait for
+        # that: a process opening the store while another sets it up is told "locked",
+        # which is waited out here, never taken for damage.
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self._check_and_set_up(connection, new, damaged)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                    self._refuse(exc, damaged)
+                time.sleep(0.05)
+            except sqlite3.DatabaseError as exc:
+                self._refuse(exc, damaged)
+
+    def _check_and_set_up(self, connection: sqlite3.Connection, new: bool,
+                          damaged: str) -> None:
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # One read transaction: another process creating the store may commit between two
+        # separate reads, and "tables but no version" would then look like a foreign file.
+        connection.execute("BEGIN")
         try:
-            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             version = self._version(connection)
-        except sqlite3.DatabaseError:
-            raise self._problem(damaged) from None
-        if version is None and not new and self._has_tables(connection):
+            foreign = version is None and not new and self._has_tables(connection)
+        finally:
+            connection.execute("COMMIT")
+        if foreign:
             raise self._problem(damaged)
         if version is not None and version > SCHEMA_VERSION:
             raise self._problem(f"was written by a newer cnnviz (its format is version "
                                 f"{version}; this cnnviz knows up to {SCHEMA_VERSION}). It "
                                 f"was left untouched; update cnnviz to use it.")
-        try:
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")  # safe with WAL, fewer fsyncs
-            connection.execute("PRAGMA foreign_keys = ON")
-            with self._transaction(connection):
-                # Read again inside the write lock: another process may have created it.
-                version = self._version(connection)
-                if version is None:
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            connection.execute(statement)
-                    connection.execute("INSERT OR REPLACE INTO meta VALUES "
-                                       "('schema_version', ?)", (str(SCHEMA_VERSION),))
-                else:
-                    while version < SCHEMA_VERSION:
-                        _MIGRATIONS[version](connection)
-                        version += 1
-                    connection.execute("UPDATE meta SET value = ? WHERE key = "
-                                       "'schema_version'", (str(SCHEMA_VERSION),))
-                self._mark_dead_runs(connection)
-                connection.execute("DELETE FROM runs WHERE deleted_at IS NOT NULL AND "
-                                   "deleted_at < ?", (time.time() - UNDO_KEEP_SECONDS,))
-        except sqlite3.DatabaseError as exc:
-            if "readonly" in str(exc).lower() or "read-only" in str(exc).lower():
-                raise self._problem("is read-only, so runs cannot be recorded.") from None
-            raise self._problem(damaged) from None
+        self._set_up(connection)
+
+    def _refuse(self, exc: sqlite3.DatabaseError, damaged: str) -> NoReturn:
+        if "readonly" in str(exc).lower() or "read-only" in str(exc).lower():
+            raise self._problem("is read-only, so runs cannot be recorded.") from None
+        raise self._problem(damaged) from None
+
+    def _set_up(self, connection: sqlite3.Connection) -> None:
+        """WAL, then the schema created or migrated, in one transaction."""
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")  # safe with WAL, fewer fsyncs
+        connection.execute("PRAGMA foreign_keys = ON")
+        with self._transaction(connection):
+            # Read again inside the write lock: another process may have created it.
+            version = self._version(connection)
+            if version is None:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        connection.execute(statement)
+                connection.execute("INSERT OR REPLACE INTO meta VALUES "
+                                   "('schema_version', ?)", (str(SCHEMA_VERSION),))
+            else:
+                while version < SCHEMA_VERSION:
+                    _MIGRATIONS[version](connection)
+                    version += 1
+                connection.execute("UPDATE meta SET value = ? WHERE key = "
+                                   "'schema_version'", (str(SCHEMA_VERSION),))
+            self._mark_dead_runs(connection)
+            connection.execute("DELETE FROM runs WHERE deleted_at IS NOT NULL AND "
+                               "deleted_at < ?", (time.time() - UNDO_KEEP_SECONDS,))
 
     @staticmethod
     def _has_tables(connection: sqlite3.Connection) -> bool:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from cnnviz.core.errors import CnnvizError, SpecError
+from cnnviz.core.experiments.run_store import RunStart
 from cnnviz.core.experiments.sweep_storage import SweepError, open_storage
 from cnnviz.core.model.spec_params import check_param, param_defs
 
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SETTINGS", "SAMPLERS", "IMPORTANCE_MIN_TRIALS", "MODEL", "TRAIN_SIZE",
-    "TrialStart", "RunRecorder", "SweepPlan", "TrialResult", "parse_dimension", "plan_sweep",
+    "RunRecorder", "SweepPlan", "TrialResult", "parse_dimension", "plan_sweep",
     "trial_inputs", "open_study", "fail_dead_trials", "run_worker", "results", "best_trial",
     "importances",
 ]
@@ -62,22 +63,6 @@ SETTINGS: dict[str, tuple[str, str]] = {
 }
 
 
-@dataclass
-class TrialStart:
-    """What the run store needs to open a trial's run (the same fields as its RunStart)."""
-
-    name: str
-    spec_json: str
-    param_count: int
-    data_source: str
-    train_count: int
-    validation_count: int
-    test_count: int
-    settings: dict[str, Any]
-    tags: list[str]
-    sweep: str
-
-
 class RunRecorder(Protocol):
     """The run store as a sweep uses it."""
 
@@ -85,8 +70,10 @@ class RunRecorder(Protocol):
 
     def add_epoch(self, run_id: int, epoch: int, logs: dict[str, float]) -> None: ...
 
-    def finish_run(self, run_id: int, status: str, final: dict[str, float],
+    def finish_run(self, run_id: int, status: Any, final: dict[str, float],
                    model_path: str | None) -> None: ...
+
+    def add_tag(self, run_id: int, tag: str) -> None: ...
 
 
 @dataclass
@@ -416,7 +403,7 @@ def _run_trial(plan: SweepPlan, trial: Any, dataset: "Dataset",
                     if k not in ("augment", "checkpoint_path", "tensorboard_dir",
                                  "batch_report_interval")}
         settings.update({k: v for k, v in params.items() if "." in k})
-        run_id = recorder.start_run(TrialStart(
+        run_id = recorder.start_run(RunStart(
             name=f"{plan.name} #{trial.number}", spec_json=spec.to_json(),
             param_count=int(model.count_params()), data_source=plan.data_source,
             train_count=int(data.train.count),
@@ -446,7 +433,11 @@ def _run_trial(plan: SweepPlan, trial: Any, dataset: "Dataset",
             recorder.finish_run(run_id, "failed", last, None)
         raise
     if recorder is not None and run_id is not None:
-        recorder.finish_run(run_id, "pruned" if pruned else "finished", last, None)
+        # The store knows finished, stopped and failed; a pruned trial was stopped by the
+        # pruner, and its tag says so.
+        recorder.finish_run(run_id, "stopped" if pruned else "finished", last, None)
+        if pruned:
+            recorder.add_tag(run_id, "pruned")
     score = last.get("val_accuracy", last.get("accuracy", math.nan))
     if pruned:
         raise optuna.TrialPruned()

@@ -47,6 +47,7 @@ class KeptRun:
     epochs: list[dict[str, float]] = field(default_factory=list)
     status: str | None = None
     final: dict[str, float] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -66,6 +67,9 @@ class KeepingRecorder:
                    model_path: str | None) -> None:
         self.runs[run_id].status = status
         self.runs[run_id].final = dict(final)
+
+    def add_tag(self, run_id: int, tag: str) -> None:
+        self.runs[run_id].tags.append(tag)
 
     def layer_param(self, run: KeptRun, index: int, name: str) -> Any:
         return json.loads(run.start.spec_json)["layers"][index]["params"][name]

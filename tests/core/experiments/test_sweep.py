@@ -126,7 +126,9 @@ def test_pruning_stops_hopeless_trials(tmp_path: Path, digits: Any) -> None:
     states = {(r.params["learning_rate"], r.state) for r in seen}
     assert (0.01, "complete") in states
     assert any(state == "pruned" for _, state in states)
-    pruned_runs = [run for run in recorder.runs if run.status == "pruned"]
+    # The store's words: a pruned trial's run was stopped, and its tag says by whom.
+    pruned_runs = [run for run in recorder.runs if run.status == "stopped"]
+    assert pruned_runs and all(run.tags == ["pruned"] for run in pruned_runs)
     assert pruned_runs and all(len(run.epochs) < 3 for run in pruned_runs)
     # What a pruned trial reports is whole epochs' validation accuracy, never the epoch the
     # stop cut short.
