@@ -186,7 +186,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     can fix."""
     plan = _plan(args)
     from cnnviz.core.experiments.sweep import (
-        IMPORTANCE_MIN_TRIALS, best_trial, importances, open_study, results, run_worker,
+        IMPORTANCE_MIN_TRIALS, accuracy_by_dimension, best_trial, importances, open_study,
+        results, run_worker,
     )
     from cnnviz.core.experiments.sweep_storage import storage_label
 
@@ -215,6 +216,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print()
     for line in _table(rows, list(plan.search_space())):
         print(line)
+    by_dimension = accuracy_by_dimension(rows, list(plan.search_space()))
+    if any(len(values) > 1 for values in by_dimension.values()):
+        print()
+    for name, values in by_dimension.items():
+        if len(values) > 1:  # one value is no comparison
+            print(f"val_accuracy by {name}: " + " · ".join(
+                f"{_value(v.value)} mean {v.mean_accuracy:.4f} best {v.best_accuracy:.4f} "
+                f"({v.trials})" for v in values))
     found = importances(study)
     if found is None:
         print(f"\nparameter importances: after {IMPORTANCE_MIN_TRIALS} complete trials")

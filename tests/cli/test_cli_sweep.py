@@ -50,6 +50,18 @@ def test_grid_prints_a_line_per_trial_a_table_and_the_best_last(specs, capsys,
     scores = [float(line.split("val_accuracy ")[1].split()[0]) for line in trial_lines]
     assert best_score == pytest.approx(max(scores), abs=1e-4)
     assert any(line.startswith("parameter importances: ") for line in lines)
+    # Accuracy against each dimension: per value, the mean and best of its trials.
+    by_rate = next(line for line in lines if line.startswith("val_accuracy by learning_rate: "))
+    for rate in ("0.01", "0.003"):
+        mine = [float(line.split("val_accuracy ")[1].split()[0]) for line in trial_lines
+                if f"learning_rate={rate} " in line + " " or f"learning_rate={rate}," in line]
+        assert len(mine) == 4
+        part = next(p for p in by_rate.split(": ", 1)[1].split(" · ") if p.startswith(rate + " "))
+        numbers = part.split()
+        assert float(numbers[2]) == pytest.approx(sum(mine) / 4, abs=1e-4)
+        assert float(numbers[4]) == pytest.approx(max(mine), abs=1e-4)
+        assert numbers[5] == "(4)"
+    assert any(line.startswith("val_accuracy by train_size: ") for line in lines)
     # The study lives in the default journal, in the user's data folder.
     assert (tmp_path / "home" / "sweeps.journal").is_file()
     assert "tiny+dense@mnist-sample" in err

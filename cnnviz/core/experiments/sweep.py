@@ -39,6 +39,7 @@ __all__ = [
     "SETTINGS", "SAMPLERS", "IMPORTANCE_MIN_TRIALS", "MODEL", "TRAIN_SIZE",
     "RunRecorder", "SweepPlan", "TrialResult", "parse_dimension", "plan_sweep",
     "trial_inputs", "open_study", "fail_dead_trials", "run_worker", "results", "best_trial",
+    "DimensionValue", "accuracy_by_dimension",
     "importances",
 ]
 
@@ -510,6 +511,34 @@ def _result(trial: Any, duration: float | None = None) -> TrialResult:
 def results(study: Any) -> list[TrialResult]:
     """Every trial of the study so far, in order."""
     return [_result(trial) for trial in study.get_trials(deepcopy=False)]
+
+
+@dataclass
+class DimensionValue:
+    """How the complete trials with one value of one dimension scored."""
+
+    value: Any
+    trials: int
+    mean_accuracy: float
+    best_accuracy: float
+
+
+def accuracy_by_dimension(rows: list[TrialResult],
+                          dimensions: list[str]) -> dict[str, list[DimensionValue]]:
+    """Validation accuracy against each dimension: per value, the mean and the best of the
+    complete trials that had it (values in the order first seen; unscored trials left out)."""
+    scored = [row for row in rows if row.state == "complete" and row.val_accuracy is not None]
+    table: dict[str, list[DimensionValue]] = {}
+    for name in dimensions:
+        groups: dict[str, tuple[Any, list[float]]] = {}
+        for row in scored:
+            if name in row.params:
+                key = repr(row.params[name])
+                groups.setdefault(key, (row.params[name], []))[1].append(
+                    float(row.val_accuracy))  # type: ignore[arg-type]
+        table[name] = [DimensionValue(value, len(scores), sum(scores) / len(scores),
+                                      max(scores)) for value, scores in groups.values()]
+    return table
 
 
 def best_trial(study: Any) -> TrialResult | None:
