@@ -18,9 +18,11 @@ import numpy as np
 
 from cnnviz.core.errors import ExplainError
 from cnnviz.core.explain.activation_functions import keras_activation_name
-from cnnviz.core.explain.frames import GenericSteps, LayerSteps
+from cnnviz.core.explain.frames import LayerSteps
 from cnnviz.core.explain.frames_1d import Conv1DSteps, GlobalPool1DSteps, Pool1DSteps
-from cnnviz.core.explain.steps_spatial import NO_ANIMATION, padding_for
+from cnnviz.core.explain.steps_spatial import (
+    channels_first_note, conv_refusal, generic_steps, layer_weights, padding_for,
+)
 
 __all__ = [
     "conv1d_pre_activation", "explain_conv1d", "explain_global_pool1d", "explain_pool1d",
@@ -46,22 +48,6 @@ def _single(value: Any) -> int:
         return int(value)
     (only,) = tuple(value)
     return int(only)
-
-
-def _weights(variable: Any) -> np.ndarray:
-    """A float32 copy of a Keras variable's value (copies, so later training cannot change it)."""
-    return np.array(variable.numpy() if hasattr(variable, "numpy") else variable, dtype=np.float32)
-
-
-def _generic(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray,
-             note: str) -> GenericSteps:
-    return GenericSteps(name=layer.name, layer_type=type(layer).__name__,
-                        input=np.asarray(layer_input), output=np.asarray(layer_output), note=note)
-
-
-def _channels_first_note(layer: Any) -> str:
-    return (f"This {type(layer).__name__} layer keeps channels first (data_format="
-            f"'channels_first'); the explainer animates channels-last layers only. {NO_ANIMATION}")
 
 
 def _check_sequence(layer: Any, array: np.ndarray) -> None:
@@ -106,27 +92,18 @@ def explain_conv1d(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray
     """
     name = type(layer).__name__
     if getattr(layer, "data_format", "channels_last") != "channels_last":
-        return _generic(layer, layer_input, layer_output, _channels_first_note(layer))
-    groups = int(getattr(layer, "groups", 1))
-    if groups != 1:
-        return _generic(layer, layer_input, layer_output, (
-            f"This {name} splits its channels into {groups} separate groups; the explainer "
-            f"animates convolutions over all channels at once only. {NO_ANIMATION}"))
+        return generic_steps(layer, layer_input, layer_output, channels_first_note(layer))
+    refusal = conv_refusal(layer, ("valid", "same", "causal"))
+    if refusal is not None:
+        return generic_steps(layer, layer_input, layer_output, refusal)
     activation = keras_activation_name(getattr(layer, "activation", None))
-    if activation is None:
-        return _generic(layer, layer_input, layer_output, (
-            f"This {name}'s activation function is not a built-in Keras activation the explainer "
-            f"can recompute. {NO_ANIMATION}"))
+    assert activation is not None  # conv_refusal refused the ones it cannot recompute
     padding = str(layer.padding).lower()
-    if padding not in ("valid", "same", "causal"):
-        return _generic(layer, layer_input, layer_output, (
-            f"This {name} uses padding='{padding}'; the explainer animates 'valid', 'same' and "
-            f"'causal' padding only. {NO_ANIMATION}"))
     sequence = np.asarray(layer_input, dtype=np.float32)
     _check_sequence(layer, sequence)
-    kernel = _weights(layer.kernel)
+    kernel = layer_weights(layer.kernel)
     filters = kernel.shape[2]
-    bias = _weights(layer.bias) if getattr(layer, "use_bias", False) and layer.bias is not None \
+    bias = layer_weights(layer.bias) if getattr(layer, "use_bias", False) and layer.bias is not None \
         else np.zeros(filters, np.float32)
     if kernel.shape[1] != sequence.shape[1]:
         raise ExplainError(
@@ -155,7 +132,7 @@ def explain_pool1d(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray
     """
     name = type(layer).__name__
     if getattr(layer, "data_format", "channels_last") != "channels_last":
-        return _generic(layer, layer_input, layer_output, _channels_first_note(layer))
+        return generic_steps(layer, layer_input, layer_output, channels_first_note(layer))
     sequence = np.asarray(layer_input, dtype=np.float32)
     _check_sequence(layer, sequence)
     pool_size = _single(layer.pool_size)
@@ -177,7 +154,7 @@ def explain_global_pool1d(layer: Any, layer_input: np.ndarray,
     channel's step of its maximum, for max pooling)."""
     name = type(layer).__name__
     if getattr(layer, "data_format", "channels_last") != "channels_last":
-        return _generic(layer, layer_input, layer_output, _channels_first_note(layer))
+        return generic_steps(layer, layer_input, layer_output, channels_first_note(layer))
     sequence = np.asarray(layer_input, dtype=np.float32)
     _check_sequence(layer, sequence)
     mode = "max" if name.startswith("GlobalMax") else "average"

@@ -40,19 +40,41 @@ def _pair(value: Any) -> tuple[int, int]:
     return int(first), int(second)
 
 
-def _weights(variable: Any) -> np.ndarray:
+def layer_weights(variable: Any) -> np.ndarray:
     """A float32 copy of a Keras variable's value (copies, so later training cannot change it)."""
     return np.array(variable.numpy() if hasattr(variable, "numpy") else variable, dtype=np.float32)
 
 
-def _generic(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray, note: str) -> GenericSteps:
-    return GenericSteps(name=layer.name, layer_type=type(layer).__name__, input=layer_input,
-                        output=layer_output, note=note)
+def generic_steps(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray,
+                  note: str) -> GenericSteps:
+    """The layer's output maps with a note saying why it is not animated."""
+    return GenericSteps(name=layer.name, layer_type=type(layer).__name__,
+                        input=np.asarray(layer_input), output=np.asarray(layer_output), note=note)
 
 
-def _channels_first_note(layer: Any) -> str:
+def channels_first_note(layer: Any) -> str:
     return (f"This {type(layer).__name__} layer keeps channels first (data_format="
             f"'channels_first'); the explainer animates channels-last layers only. {NO_ANIMATION}")
+
+
+def conv_refusal(layer: Any, paddings: tuple[str, ...]) -> str | None:
+    """Why a convolution cannot be animated (grouped channels, an activation the explainer
+    cannot recompute, a padding outside `paddings`), or None when it can."""
+    name = type(layer).__name__
+    groups = int(getattr(layer, "groups", 1))
+    if groups != 1:
+        return (f"This {name} splits its channels into {groups} separate groups; the explainer "
+                f"animates convolutions over all channels at once only. {NO_ANIMATION}")
+    if keras_activation_name(getattr(layer, "activation", None)) is None:
+        return (f"This {name}'s activation function is not a built-in Keras activation the "
+                f"explainer can recompute. {NO_ANIMATION}")
+    padding = str(layer.padding).lower()
+    if padding not in paddings:
+        quoted = [f"'{p}'" for p in paddings]
+        allowed = " and ".join([", ".join(quoted[:-1]), quoted[-1]])
+        return (f"This {name} uses padding='{padding}'; the explainer animates {allowed} "
+                f"padding only. {NO_ANIMATION}")
+    return None
 
 
 def _check_image(layer: Any, array: np.ndarray, what: str) -> None:
@@ -87,32 +109,23 @@ def explain_conv(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray) 
     """ConvSteps for a Keras Conv2D layer, or GenericSteps saying why it cannot be animated."""
     name = type(layer).__name__
     if getattr(layer, "data_format", "channels_last") != "channels_last":
-        return _generic(layer, layer_input, layer_output, _channels_first_note(layer))
+        return generic_steps(layer, layer_input, layer_output, channels_first_note(layer))
     dilation = _pair(getattr(layer, "dilation_rate", 1))
     if dilation != (1, 1):
-        return _generic(layer, layer_input, layer_output, (
+        return generic_steps(layer, layer_input, layer_output, (
             f"This {name} spreads its kernel out with gaps (dilation_rate={dilation}); the "
             f"explainer animates ordinary, undilated convolutions only. {NO_ANIMATION}"))
-    groups = int(getattr(layer, "groups", 1))
-    if groups != 1:
-        return _generic(layer, layer_input, layer_output, (
-            f"This {name} splits its channels into {groups} separate groups; the explainer "
-            f"animates convolutions over all channels at once only. {NO_ANIMATION}"))
+    refusal = conv_refusal(layer, ("valid", "same"))
+    if refusal is not None:
+        return generic_steps(layer, layer_input, layer_output, refusal)
     activation = keras_activation_name(getattr(layer, "activation", None))
-    if activation is None:
-        return _generic(layer, layer_input, layer_output, (
-            f"This {name}'s activation function is not a built-in Keras activation the explainer "
-            f"can recompute. {NO_ANIMATION}"))
+    assert activation is not None  # conv_refusal refused the ones it cannot recompute
     padding = str(layer.padding).lower()
-    if padding not in ("valid", "same"):
-        return _generic(layer, layer_input, layer_output, (
-            f"This {name} uses padding='{padding}'; the explainer animates 'valid' and 'same' "
-            f"padding only. {NO_ANIMATION}"))
     image = np.asarray(layer_input, dtype=np.float32)
     _check_image(layer, image, "input")
-    kernel = _weights(layer.kernel)
+    kernel = layer_weights(layer.kernel)
     filters = kernel.shape[3]
-    bias = _weights(layer.bias) if getattr(layer, "use_bias", False) and layer.bias is not None \
+    bias = layer_weights(layer.bias) if getattr(layer, "use_bias", False) and layer.bias is not None \
         else np.zeros(filters, np.float32)
     if kernel.shape[2] != image.shape[2]:
         raise ExplainError(
@@ -139,7 +152,7 @@ def explain_pool(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray) 
     """PoolSteps for MaxPooling2D / AveragePooling2D, or GenericSteps saying why not."""
     name = type(layer).__name__
     if getattr(layer, "data_format", "channels_last") != "channels_last":
-        return _generic(layer, layer_input, layer_output, _channels_first_note(layer))
+        return generic_steps(layer, layer_input, layer_output, channels_first_note(layer))
     image = np.asarray(layer_input, dtype=np.float32)
     _check_image(layer, image, "input")
     pool_size = _pair(layer.pool_size)
@@ -163,7 +176,7 @@ def explain_global_pool(layer: Any, layer_input: np.ndarray, layer_output: np.nd
     (row, col) of its maximum, for max pooling)."""
     name = type(layer).__name__
     if getattr(layer, "data_format", "channels_last") != "channels_last":
-        return _generic(layer, layer_input, layer_output, _channels_first_note(layer))
+        return generic_steps(layer, layer_input, layer_output, channels_first_note(layer))
     image = np.asarray(layer_input, dtype=np.float32)
     _check_image(layer, image, "input")
     mode = "max" if name.startswith("GlobalMax") else "average"
