@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
@@ -209,14 +209,20 @@ class TileCanvas(QWidget):
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:
-            hit = self.hit(event.pos())
-            if hit is not None and self.tooltip_for is not None:
-                QToolTip.showText(event.globalPos(), self.tooltip_for(*hit), self)
-            else:
-                QToolTip.hideText()
-                event.ignore()
-            return True
+            return show_hit_tooltip(self, event)
         return super().event(event)
+
+
+def show_hit_tooltip(widget: Any, event: Any) -> bool:
+    """The tooltip of what lies under the mouse, for a painted widget with `hit(point)` and
+    `tooltip_for(*hit)`; hidden where nothing is."""
+    hit = widget.hit(event.pos())
+    if hit is not None and widget.tooltip_for is not None:
+        QToolTip.showText(event.globalPos(), widget.tooltip_for(*hit), widget)
+    else:
+        QToolTip.hideText()
+        event.ignore()
+    return True
 
 
 class VectorStrip(QWidget):
@@ -484,13 +490,7 @@ class SeriesRows(QWidget):
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:
-            hit = self.hit(event.pos())
-            if hit is not None and self.tooltip_for is not None:
-                QToolTip.showText(event.globalPos(), self.tooltip_for(*hit), self)
-            else:
-                QToolTip.hideText()
-                event.ignore()
-            return True
+            return show_hit_tooltip(self, event)
         return super().event(event)
 
 
