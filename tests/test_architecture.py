@@ -355,7 +355,8 @@ def test_names_come_from_the_module_that_defines_them():
 
 
 PACKAGES = ["cnnviz/core", "cnnviz/core/model", "cnnviz/core/data", "cnnviz/core/training",
-            "cnnviz/core/explain", "cnnviz/core/inspect", "cnnviz/core/experiments", "cnnviz/cli"]
+            "cnnviz/core/explain", "cnnviz/core/inspect", "cnnviz/core/experiments", "cnnviz/core/transfer",
+            "cnnviz/cli"]
 
 
 @pytest.mark.parametrize("package", PACKAGES)
