@@ -36,11 +36,13 @@ from cnnviz.cli.runs import add_runs_parser, cmd_runs
 from cnnviz.cli.summary import add_summary_parser, cmd_summary
 from cnnviz.cli.sweep import add_sweep_parser, cmd_sweep
 from cnnviz.cli.train import add_train_parser, cmd_train
+from cnnviz.cli.transfer import add_transfer_parser, cmd_transfer
 from cnnviz.core.errors import CnnvizError, UntrustedModelError
 from cnnviz.core.user_folders import logs_folder
 from cnnviz.quiet import quiet_tensorflow
 
-COMMANDS = ("summary", "export-code", "train", "explain", "evaluate", "runs", "sweep")
+COMMANDS = ("summary", "export-code", "train", "explain", "evaluate", "runs", "sweep",
+            "transfer")
 
 USAGE = """\
 cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
@@ -61,6 +63,9 @@ cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
        cnnviz sweep SPEC [SPEC ...] --data SOURCE --epochs N [--param NAME=V1,V2,... ...]
                     [--train-sizes N1,N2,...] (--grid | --random K | --bayes K) [--prune]
                     [--workers N] [--storage URL] [--study NAME]
+       cnnviz transfer BASE --data SOURCE --epochs N --out MODEL.keras [--cut LAYER]
+                    [--head-units U] [--dropout R] [--fine-tune K --fine-tune-epochs M]
+                    [--weights imagenet|random] [--resize [HxW]] [--limit N] [--no-record]
 every command also takes --verbose (show TensorFlow's start-up messages and Keras's warnings)"""
 
 VERBOSE_HELP = ("show TensorFlow's start-up messages and Keras's warnings on the terminal "
@@ -93,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate_parser(commands)
     add_runs_parser(commands)
     add_sweep_parser(commands)
+    add_transfer_parser(commands)
     for command in commands.choices.values():
         # SUPPRESS: `cnnviz --verbose summary F` keeps the value the main parser set.
         command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
@@ -153,6 +159,8 @@ def _run(args: argparse.Namespace) -> int:
         return cmd_runs(args)
     if args.command == "sweep":
         return cmd_sweep(args)
+    if args.command == "transfer":
+        return cmd_transfer(args)
     return cmd_gui(args.file, presentation=args.presentation)
 
 
