@@ -8,9 +8,10 @@ every model (values 0..1, the data's own size) and holds, in order:
    safe mode and evaluates as trained): ×255, bilinear resizing (only with resize=True),
    grey → colour, and the application's own scaling ("tf": to -1..1; "caffe": RGB → BGR
    minus the ImageNet means, one frozen Dense on the channels);
-2. the base cut at `cut`, as one nested model called with training=False, so its
-   BatchNormalization layers stay in inference mode even while fine-tuning (as Keras's
-   transfer-learning guide does), frozen;
+2. the base cut at `cut`, as one nested model, frozen, called with training=False as
+   Keras's transfer-learning guide does; because Keras 3 overrides that flag with fit's
+   training=True, fine-tuning also keeps BatchNormalization layers frozen, which is what
+   keeps them in inference mode (their statistics never move);
 3. the head: global average pooling when the cut leaves a feature map, Dense(head_units,
    relu) when head_units > 0, Dropout, Dense(classes, softmax).
 
@@ -265,8 +266,8 @@ def base_layer_count(transfer: TransferModel) -> int:
 
 def unfreeze_top_layers(transfer: TransferModel, count: int) -> None:
     """Make the top `count` base layers trainable (the rest stay frozen). BatchNormalization
-    layers among them learn their scale and offset but keep their statistics (the base is
-    called with training=False). Compile again afterwards (train_transfer does).
+    layers among them stay frozen, so they run in inference mode and keep their ImageNet
+    statistics. Compile again afterwards (train_transfer does).
 
     Raises TransferError when count is below 1 or more than the base has.
     """
@@ -285,6 +286,12 @@ def unfreeze_top_layers(transfer: TransferModel, count: int) -> None:
     transfer.base_part.trainable = True
     for layer in layers[:-count]:
         layer.trainable = False
+    for layer in layers[-count:]:
+        # Keras 3 passes fit's training=True down into a nested model whatever the call
+        # said, so training=False alone would let BatchNormalization update its statistics
+        # on the new data; a frozen BatchNormalization layer always runs in inference mode.
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
 
 
 def train_transfer(transfer: TransferModel, data: Any, config: TrainConfig,
