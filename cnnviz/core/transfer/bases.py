@@ -180,7 +180,7 @@ def _urlretrieve_fetch(url: str, target: Path, report: Callable[[int, int], None
         done = block * block_size
         report(min(done, total) if total > 0 else done, max(total, 0))
 
-    file_utils.urlretrieve(url, str(target), hook)  # type: ignore[attr-defined]
+    file_utils.urlretrieve(url, str(target), hook)
 
 
 def _hash_of(path: Path, expected: str) -> str:
