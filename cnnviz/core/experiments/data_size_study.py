@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DataSizeStudyError", "StudyPlan", "StudyProgress", "StudyPoint", "StudyResult",
     "DEFAULT_SIZES", "DEFAULT_EPOCHS", "DEFAULT_DATA", "MODELS", "MODEL_LABELS", "TAG_PREFIX",
-    "plan_study", "study_tag", "nested_subsets", "run_study", "draw_chart", "save_chart",
+    "plan_study", "study_tag", "load_study_data", "nested_subsets", "run_study", "draw_chart", "save_chart",
 ]
 
 DEFAULT_SIZES: tuple[int, ...] = (300, 600, 1_800, 3_000, 5_900)
@@ -171,7 +171,8 @@ def nested_subsets(count: int, sizes: list[int], seed: int) -> dict[int, Any]:
     return {size: np.sort(order[:size]) for size in sizes}
 
 
-def _load(plan: StudyPlan) -> "Dataset":
+def load_study_data(plan: StudyPlan) -> "Dataset":
+    """The plan's data source, loaded without a validation split. Raises DatasetError."""
     from cnnviz.core.data.dataset_types import LoadOptions
     from cnnviz.core.data.datasets import load_dataset
 
@@ -225,7 +226,7 @@ def run_study(plan: StudyPlan, dataset: "Dataset | None" = None,
     from cnnviz.core.training.engine import TrainConfig, evaluate_test, train
 
     started = time.monotonic()
-    data = dataset if dataset is not None else _load(plan)
+    data = dataset if dataset is not None else load_study_data(plan)
     _check_data(plan, data)
     assert data.test is not None
     stop = should_stop or (lambda: False)
@@ -312,6 +313,14 @@ def draw_chart(figure: Any, result: StudyResult, font_points: float = 12.0,
         axes.plot(xs, ys, color=colour, marker=marker, linewidth=line_points,
                   markersize=marker_points, label=MODEL_LABELS.get(model, model),
                   markeredgecolor="white", markeredgewidth=max(0.5, line_points / 3))
+        # Each point's accuracy written beside it: the CNN's above its line, the others' below.
+        above = model == "mnist_cnn"
+        for x, y in zip(xs, ys):
+            axes.annotate(f"{y:.1%}", (x, y), xytext=(0, marker_points if above
+                                                     else -marker_points),
+                          textcoords="offset points", ha="center",
+                          va="bottom" if above else "top", color=colour,
+                          fontsize=font_points * 0.95, fontweight="bold")
     axes.set_xscale("log")
     if len(sizes) > 1:
         span = math.log10(sizes[-1] / sizes[0])
