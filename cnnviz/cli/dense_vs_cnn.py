@@ -89,17 +89,21 @@ def table_lines(result: Any) -> list[str]:
 def cmd_dense_vs_cnn(args: argparse.Namespace) -> int:
     """Run `cnnviz dense-vs-cnn`; returns the exit code. Raises CnnvizError for problems the
     user can fix."""
-    from cnnviz.core.experiments.data_size_study import plan_study, run_study, save_chart
+    from cnnviz.core.experiments.data_size_study import (
+        check_study_data, load_study_data, plan_study, run_study, save_chart,
+    )
 
     plan = plan_study(_sizes(args.sizes), args.epochs, args.data, seed=args.seed)
     plot = Path(args.plot) if args.plot else None
     if plot is not None:
         _check_plot(plot)
+    data = load_study_data(plan)
+    check_study_data(plan, data)
     start_tensorflow()
     print(f"dense-vs-cnn on {plan.data_source}: {len(plan.trainings())} trainings of "
           f"{plan.epochs} epoch{'s' if plan.epochs != 1 else ''} "
           f"(sizes {', '.join(f'{s:,}' for s in plan.sizes)})", file=sys.stderr, flush=True)
-    result = run_study(plan, record=not args.no_record,
+    result = run_study(plan, data, record=not args.no_record,
                        on_point=lambda point, _model: print(training_line(point), flush=True))
     if result.recording_problem:
         print(f"note: {result.recording_problem}", file=sys.stderr)

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 __all__ = [
     "DataSizeStudyError", "StudyPlan", "StudyProgress", "StudyPoint", "StudyResult",
     "DEFAULT_SIZES", "DEFAULT_EPOCHS", "DEFAULT_DATA", "MODELS", "MODEL_LABELS", "TAG_PREFIX",
-    "plan_study", "study_tag", "load_study_data", "nested_subsets", "run_study", "draw_chart", "save_chart",
+    "plan_study", "study_tag", "load_study_data",
+    "check_study_data", "nested_subsets", "run_study", "draw_chart", "save_chart",
 ]
 
 DEFAULT_SIZES: tuple[int, ...] = (300, 600, 1_800, 3_000, 5_900)
@@ -181,11 +182,22 @@ def load_study_data(plan: StudyPlan) -> "Dataset":
     return load_dataset(plan.data_source, LoadOptions(validation_split=0.0, seed=plan.seed))
 
 
-def _check_data(plan: StudyPlan, dataset: "Dataset") -> None:
+def check_study_data(plan: StudyPlan, dataset: "Dataset") -> None:
+    """Raise DataSizeStudyError unless both models fit the data, it has a test part and as
+    many training images as the largest size."""
     if dataset.test is None or dataset.test.count < 1:
         raise DataSizeStudyError(f"{dataset.name} has no test images, so the models cannot be "
                                  "compared on them. Choose data with a test part, such as "
                                  "mnist-sample.")
+    from cnnviz.core.training.checks import check_model_fits_data
+
+    for model in plan.models:
+        errors = [m for m in check_model_fits_data(_spec(model), dataset)
+                  if m.severity == "error"]
+        if errors:
+            raise DataSizeStudyError(f"The {MODEL_LABELS.get(model, model)} does not fit "
+                                     f"{dataset.name}: {errors[0].message} This experiment "
+                                     "needs 28×28 grey digits, such as mnist-sample.")
     available = dataset.train.count
     if plan.sizes[-1] > available:
         raise DataSizeStudyError(f"{dataset.name} has {available:,} training images, fewer "
@@ -227,7 +239,7 @@ def run_study(plan: StudyPlan, dataset: "Dataset | None" = None,
 
     started = time.monotonic()
     data = dataset if dataset is not None else load_study_data(plan)
-    _check_data(plan, data)
+    check_study_data(plan, data)
     assert data.test is not None
     stop = should_stop or (lambda: False)
     result = StudyResult(plan, tag or study_tag(), int(data.test.count))
