@@ -114,6 +114,7 @@ class DataSizeDialog(QDialog):
         self._stop = threading.Event()
         self._arrived: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._started_at = 0.0
+        self._ended = True           # the study has reported its end (the thread may linger)
 
         self.title = QLabel(TITLE)
         self.about = QLabel(explanation(self.sizes, epochs))
@@ -207,6 +208,7 @@ class DataSizeDialog(QDialog):
         self.result = StudyResult(plan, study_tag())
         self.chart.show_result(self.result)
         self._stop.clear()
+        self._ended = False
         self._arrived = queue.Queue()
         self._started_at = time.monotonic()
         self.status.setStyleSheet("")
@@ -264,7 +266,7 @@ class DataSizeDialog(QDialog):
             changed = True
         if changed:
             self.chart.show_result(self.result)
-            self._set_running(self.running)
+            self.save_button.setEnabled(bool(self.result.points))
         if recorded:
             self.runs_recorded.emit()
 
@@ -282,6 +284,8 @@ class DataSizeDialog(QDialog):
         return f"{seconds // 60}:{seconds % 60:02d} so far"
 
     def _succeeded(self, result: StudyResult) -> None:
+        self._ended = True
+        self.stop_button.setEnabled(False)
         self._take_arrivals()
         self.result = result
         self.chart.show_result(result)
@@ -313,6 +317,8 @@ class DataSizeDialog(QDialog):
         return f"{'Stopped' if result.stopped else 'Finished'} in {took}.{verdict}{where}"
 
     def _failed(self, message: str, _details: str) -> None:
+        self._ended = True
+        self.stop_button.setEnabled(False)
         self._take_arrivals()
         self.progress.setFormat("Failed")
         self._show_problem(message)
@@ -330,7 +336,7 @@ class DataSizeDialog(QDialog):
 
     def stop(self) -> None:
         """Stop the experiment: the training under way ends within one batch."""
-        if self.running:
+        if self.running and not self._ended:
             self._stop.set()
             self.stop_button.setEnabled(False)
             self.progress.setFormat("Stopping…")
