@@ -344,7 +344,13 @@ def draw_chart(figure: Any, result: StudyResult, font_points: float = 12.0,
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:,.0f}"))
     axes.xaxis.set_minor_locator(NullLocator())
     bottom = max(0.0, math.floor((lowest - 0.05) * 10) / 10) if result.points else 0.0
-    axes.set_ylim(bottom, 1.0)
+    # Room above 100 % for the labels of points near the top.
+    axes.set_ylim(bottom, 1.0 + 0.07 * (1.0 - bottom))
+    axes.yaxis.set_major_locator(FixedLocator([tick / 100 for tick in range(0, 101, 5)
+                                               if tick / 100 >= bottom - 1e-9]
+                                              if bottom >= 0.6 else
+                                              [tick / 10 for tick in range(0, 11)
+                                               if tick / 10 >= bottom - 1e-9]))
     axes.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     test = f" ({result.test_count:,} test images)" if result.test_count else ""
     axes.set_title("Dense vs CNN with less data", fontweight="bold", fontsize=font_points * 1.3)
@@ -354,7 +360,7 @@ def draw_chart(figure: Any, result: StudyResult, font_points: float = 12.0,
     for spine in axes.spines.values():
         spine.set_linewidth(max(1.0, line_points / 2.5))
     axes.grid(True, alpha=0.3)
-    axes.legend(loc="lower right", fontsize=font_points * 1.1, frameon=True)
+    axes.legend(loc="best", fontsize=font_points * 1.1, frameon=True)
 
 
 def save_chart(result: StudyResult, path: Path) -> None:
