@@ -61,7 +61,7 @@ def test_results_equal_plain_keras_and_every_training_is_a_recorded_run(digits,
     y = digits.test.labels()
     for point in result.points:
         model = models[(point.model, point.size)]
-        probabilities = np.asarray(model.predict(x, verbose=0))
+        probabilities = np.asarray(model(x, training=False))
         accuracy = float(np.mean(np.argmax(probabilities, axis=1) == y))
         loss = float(np.mean(keras.losses.sparse_categorical_crossentropy(y, probabilities)))
         assert point.test_accuracy == pytest.approx(accuracy, abs=1e-6)
@@ -82,7 +82,7 @@ def test_results_equal_plain_keras_and_every_training_is_a_recorded_run(digits,
 
 def test_the_same_plan_gives_the_same_numbers_and_no_record_writes_nothing(
         digits, tmp_path: Path) -> None:
-    plan = plan_study([40], 1)
+    plan = StudyPlan([40], 1, models=("dense_baseline",))
     first = run_study(plan, digits, record=False, store_path=tmp_path / "runs.sqlite")
     again = run_study(plan, digits, record=False, store_path=tmp_path / "runs.sqlite")
     assert [p.test_accuracy for p in first.points] == [p.test_accuracy for p in again.points]
