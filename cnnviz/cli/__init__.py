@@ -12,6 +12,8 @@
     cnnviz sweep SPEC ... --data SOURCE --epochs N --param NAME=V1,V2 --grid   a hyperparameter
                                                      search on Optuna (sweep.py)
     cnnviz transfer BASE --data SOURCE --epochs N --out M.keras   transfer learning (transfer.py)
+    cnnviz dense-vs-cnn [--epochs N] [--sizes ...]   the tutorial's dense net and CNN trained
+                                                     on less and less data (dense_vs_cnn.py)
 
 front_door.py parses the arguments and turns every problem a user can cause (a missing file,
 bad JSON, a kernel larger than its input) into one line "cnnviz: <message>" on stderr with exit
@@ -22,7 +24,7 @@ arithmetic and never imports TensorFlow; only the GUI and `explain --out` import
 
 __all__ = [
     "main", "common", "front_door", "gui", "summary", "export_code", "train", "explain",
-    "explain_pictures", "evaluate", "runs", "sweep", "transfer",
+    "explain_pictures", "evaluate", "runs", "sweep", "transfer", "dense_vs_cnn",
 ]
 
 

@@ -28,6 +28,7 @@ from cnnviz.cli.common import (
     EXIT_UNEXPECTED,
     EXIT_USER_ERROR,
 )
+from cnnviz.cli.dense_vs_cnn import add_dense_vs_cnn_parser, cmd_dense_vs_cnn
 from cnnviz.cli.evaluate import add_evaluate_parser, cmd_evaluate
 from cnnviz.cli.explain import add_explain_parser, cmd_explain
 from cnnviz.cli.export_code import add_export_code_parser, cmd_export_code
@@ -42,7 +43,7 @@ from cnnviz.core.user_folders import logs_folder
 from cnnviz.quiet import quiet_tensorflow
 
 COMMANDS = ("summary", "export-code", "train", "explain", "evaluate", "runs", "sweep",
-            "transfer")
+            "transfer", "dense-vs-cnn")
 
 USAGE = """\
 cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
@@ -66,6 +67,8 @@ cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
        cnnviz transfer BASE --data SOURCE --epochs N --out MODEL.keras [--cut LAYER]
                     [--head-units U] [--dropout R] [--fine-tune K --fine-tune-epochs M]
                     [--weights imagenet|random] [--resize [HxW]] [--limit N] [--no-record]
+       cnnviz dense-vs-cnn [--data SOURCE] [--epochs N] [--sizes N1,N2,...]
+                    [--plot FILE.png|.svg] [--no-record]
 every command also takes --verbose (show TensorFlow's start-up messages and Keras's warnings)"""
 
 VERBOSE_HELP = ("show TensorFlow's start-up messages and Keras's warnings on the terminal "
@@ -99,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_runs_parser(commands)
     add_sweep_parser(commands)
     add_transfer_parser(commands)
+    add_dense_vs_cnn_parser(commands)
     for command in commands.choices.values():
         # SUPPRESS: `cnnviz --verbose summary F` keeps the value the main parser set.
         command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
@@ -161,6 +165,8 @@ def _run(args: argparse.Namespace) -> int:
         return cmd_sweep(args)
     if args.command == "transfer":
         return cmd_transfer(args)
+    if args.command == "dense-vs-cnn":
+        return cmd_dense_vs_cnn(args)
     return cmd_gui(args.file, presentation=args.presentation)
 
 

@@ -404,7 +404,7 @@ def command_options(argv: list[str], capsys) -> set[str]:
 
 
 @pytest.mark.parametrize("command", ["", "summary", "export-code", "train", "explain", "evaluate",
-                                     "runs"])
+                                     "runs", "dense-vs-cnn"])
 def test_the_readme_lists_every_option_of_every_command(command, capsys):
     options = command_options([command] if command else [], capsys)
     assert "--verbose" in options and "--help" in options

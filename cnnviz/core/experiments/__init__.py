@@ -4,6 +4,7 @@
     recording      the recorder the training engine calls while a run goes on
     sweep          a sweep = an Optuna study: dimensions, samplers, workers, results
     sweep_storage  where a study lives: a journal file (default) or a database URL
+    data_size_study  the tutorial's "Dense vs CNN with less data": trainings, results, chart
 """
 
-__all__ = ["run_store", "recording", "sweep", "sweep_storage"]
+__all__ = ["run_store", "recording", "sweep", "sweep_storage", "data_size_study"]

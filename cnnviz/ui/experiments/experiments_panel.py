@@ -27,6 +27,8 @@ from cnnviz.core.experiments.run_store import RunRecord, RunStore
 from cnnviz.ui.common import dialogs
 from cnnviz.ui.common.workers import BackgroundTask, NewestRequest
 from cnnviz.ui.common.zoom import scaled, set_relative_font, watch_zoom
+from cnnviz.ui.experiments.data_size_dialog import (show_data_size_dialog,
+                                                      shutdown_data_size_dialog)
 from cnnviz.ui.experiments.run_charts import MAX_CURVES, RunCurves, SettingChart
 from cnnviz.ui.experiments.run_details import RunDetails
 from cnnviz.ui.experiments.run_table import RUN_ID_ROLE, RunFilter, RunTableModel
@@ -101,6 +103,12 @@ class ExperimentsView(QWidget):
         top.addWidget(self.filter_edit, 2)
         top.addWidget(self.count_label)
         top.addStretch(1)
+        self.less_data_button = QPushButton("Dense vs CNN with less data…")
+        self.less_data_button.setToolTip("The tutorial's experiment: a dense net and a CNN "
+                                         "trained on fewer and fewer digits")
+        self.less_data_button.clicked.connect(
+            lambda: show_data_size_dialog(self, self.store_path, self.refresh))
+        top.addWidget(self.less_data_button)
         for button in (self.columns_button, self.refresh_button, self.export_button,
                        self.delete_button):
             top.addWidget(button)
@@ -630,6 +638,7 @@ class ExperimentsView(QWidget):
     def shutdown(self) -> None:
         """Save typed notes, wait for the reading thread and close the store."""
         self.details.save_notes()
+        shutdown_data_size_dialog(self)
         self._loader.shutdown()
         if self._chart_import is not None:
             self._chart_import.wait()   # an import cannot be cut short; it ends within a second
