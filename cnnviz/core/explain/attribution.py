@@ -84,6 +84,25 @@ def _activation_name(layer: Any) -> str:
     return str(getattr(activation, "__name__", activation or "")).lower()
 
 
+def _graph_tensors(output: Any) -> dict[int, tuple[Any, Any]]:
+    """For each layer on the way from the model's input to `output`: (its output tensor, its
+    input tensor) in THIS graph, keyed by id(layer). A layer's own `.output` may belong to
+    another call of it (a Sequential model loaded from a file is built twice), whose graph
+    the gradient cannot follow."""
+    found: dict[int, tuple[Any, Any]] = {}
+    pending = [output]
+    while pending:
+        tensor = pending.pop()
+        history = getattr(tensor, "_keras_history", None)
+        if history is None or history.operation is None or id(history.operation) in found:
+            continue
+        node = history.operation._inbound_nodes[history.node_index]
+        inputs = list(node.input_tensors)
+        found[id(history.operation)] = (tensor, inputs[0] if len(inputs) == 1 else None)
+        pending.extend(inputs)
+    return found
+
+
 def _is_softmax_layer(layer: Any) -> bool:
     kind = type(layer).__name__
     return kind == "Softmax" or (kind == "Activation" and _activation_name(layer) == "softmax")
@@ -120,6 +139,7 @@ class Attribution:
         self.class_count = int(outputs[0].shape[-1])
         self._input = inputs[0]
         self._lock = threading.Lock()
+        self._tensors = _graph_tensors(outputs[0])
         self._head_input, self._head = self._logits_head(outputs[0])
         self._functions: dict[tuple[str, str | None], Callable[..., Any]] = {}
 
@@ -131,9 +151,10 @@ class Attribution:
         return len(self.input_shape) == 2
 
     def conv_layers(self) -> list[str]:
-        """The names of the conv layers Grad-CAM can use, first to last."""
+        """The names of the conv layers Grad-CAM can use (those on the way to the output),
+        first to last."""
         return [layer.name for layer in self.model.layers
-                if type(layer).__name__ in CONV_LAYER_TYPES]
+                if type(layer).__name__ in CONV_LAYER_TYPES and id(layer) in self._tensors]
 
     def default_layer(self) -> str:
         """The last conv layer. Raises AttributionError when the model has none."""
@@ -171,8 +192,11 @@ class Attribution:
 
         history = getattr(output, "_keras_history", None)
         layer = history.operation if history is not None else self.model.layers[-1]
+        head_input = self._tensors.get(id(layer), (None, None))[1]
+        if head_input is None:
+            return output, lambda x: x
         if _is_softmax_layer(layer):
-            return layer.input, lambda x: x
+            return head_input, lambda x: x
         if _activation_name(layer) == "softmax":
             if type(layer).__name__ == "Dense":
                 kernel, bias = layer.kernel, getattr(layer, "bias", None)
@@ -180,13 +204,13 @@ class Attribution:
                 def dense_logits(x: Any) -> Any:
                     logits = ops.matmul(x, kernel)
                     return logits if bias is None else logits + bias
-                return layer.input, dense_logits
+                return head_input, dense_logits
             # Any other layer with a softmax activation: the same layer, same weights, no softmax.
             config = dict(layer.get_config(), activation="linear", name=layer.name + "_logits")
             linear = type(layer).from_config(config)
-            linear.build(tuple(layer.input.shape))
+            linear.build(tuple(head_input.shape))
             linear.set_weights(layer.get_weights())
-            return layer.input, linear
+            return head_input, linear
         return output, lambda x: x
 
     # ------------------------------------------------------------------ the gradient functions
@@ -226,8 +250,8 @@ class Attribution:
             return chosen, predicted, logits[:, chosen]
 
         if method == "gradcam":
-            layer = self.model.get_layer(layer_name)
-            sub = keras.Model(self._input, [layer.output, self._head_input])
+            layer_output = self._tensors[id(self.model.get_layer(layer_name))][0]
+            sub = keras.Model(self._input, [layer_output, self._head_input])
 
             def gradcam(x: Any, class_index: Any) -> tuple[Any, ...]:
                 with tf.GradientTape() as tape:
@@ -351,3 +375,40 @@ def normalized(values: np.ndarray) -> np.ndarray:
     magnitude = np.abs(np.asarray(values, np.float32))
     peak = float(magnitude.max()) if magnitude.size else 0.0
     return magnitude / peak if peak > 0 else magnitude
+
+
+def heat_colours(values01: np.ndarray) -> np.ndarray:
+    """uint8 RGB colours for values in 0..1 on matplotlib's 'inferno' map (dark purple: less
+    important, bright yellow: more important): readable in grey print and by most colour-blind
+    readers. Agg-free: only the colour table is used, no figure."""
+    from matplotlib import colormaps
+
+    table = colormaps["inferno"](np.linspace(0.0, 1.0, 256))[:, :3]
+    indices = np.clip(np.rint(np.asarray(values01, np.float64) * 255), 0, 255).astype(int)
+    return np.asarray(np.rint(table[indices] * 255), np.uint8)
+
+
+def image_as_rgb(image: np.ndarray) -> np.ndarray:
+    """An input image (height, width, channels) as uint8 RGB, stretched from its own smallest to
+    largest value (so inputs scaled to 0..1, to -1..1 or left at 0..255 all show)."""
+    array = np.asarray(image, np.float64)
+    if array.ndim == 2:
+        array = array[..., None]
+    low, high = float(array.min()), float(array.max())
+    scaled = (array - low) / (high - low) if high > low else np.zeros_like(array)
+    if scaled.shape[-1] == 1:
+        scaled = np.repeat(scaled, 3, axis=-1)
+    elif scaled.shape[-1] != 3:
+        scaled = np.repeat(scaled.mean(axis=-1, keepdims=True), 3, axis=-1)
+    return np.asarray(np.rint(scaled * 255), np.uint8)
+
+
+def overlay_rgb(image: np.ndarray, values: np.ndarray, opacity: float = 0.6) -> np.ndarray:
+    """The map drawn over an image: each pixel mixes the heat colour in proportion to how
+    important it is (`opacity` at the most important, nothing where the map is 0), so the
+    input stays visible where the network did not look. uint8 (height, width, 3)."""
+    base = image_as_rgb(image).astype(np.float64)
+    strength = normalized(upsampled(values, base.shape[:2]))
+    heat = heat_colours(strength).astype(np.float64)
+    alpha = (opacity * strength)[..., None]
+    return np.asarray(np.rint(base * (1 - alpha) + heat * alpha), np.uint8)

@@ -234,3 +234,18 @@ def test_the_lesson_says_what_the_map_does_and_does_not_mean():
         assert "before softmax" in text and "does not show" in text
         assert 60 <= len(text.split()) <= 180, method
     assert "convolution layer" in texts["gradcam"] and "black" in texts["integrated-gradients"]
+
+
+def test_the_overlay_shows_the_input_where_the_map_is_zero_and_heat_where_it_peaks():
+    from cnnviz.core.explain.attribution import heat_colours, overlay_rgb
+
+    image = np.zeros((4, 4, 1), np.float32)
+    image[:, 2:] = 1.0
+    values = np.zeros((2, 2), np.float32)
+    values[1, 1] = 3.0
+    mixed = overlay_rgb(image, values, opacity=1.0)
+    assert mixed.shape == (4, 4, 3) and mixed.dtype == np.uint8
+    assert mixed[0, 0].tolist() == [0, 0, 0] and mixed[0, 3].tolist() == [255, 255, 255]
+    assert mixed[3, 3].tolist() == heat_colours(np.array(1.0)).tolist()
+    dark, bright = heat_colours(np.array([0.0, 1.0]))
+    assert int(dark.sum()) < 60 < 500 < int(bright.sum())  # less important is darker
