@@ -404,11 +404,12 @@ def image_as_rgb(image: np.ndarray) -> np.ndarray:
 
 
 def overlay_rgb(image: np.ndarray, values: np.ndarray, opacity: float = 0.6) -> np.ndarray:
-    """The map drawn over an image: each pixel mixes the heat colour in proportion to how
-    important it is (`opacity` at the most important, nothing where the map is 0), so the
-    input stays visible where the network did not look. uint8 (height, width, 3)."""
+    """The map drawn over an image: each pixel mixes in the heat colour by the square root of
+    how important it is (`opacity` at the most important, nothing where the map is 0; the
+    root keeps middling values visible), so the input stays visible where the network did not
+    look. uint8 (height, width, 3)."""
     base = image_as_rgb(image).astype(np.float64)
     strength = normalized(upsampled(values, base.shape[:2]))
     heat = heat_colours(strength).astype(np.float64)
-    alpha = (opacity * strength)[..., None]
+    alpha = (opacity * np.sqrt(strength))[..., None]
     return np.asarray(np.rint(base * (1 - alpha) + heat * alpha), np.uint8)
