@@ -17,7 +17,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget,
+    QBoxLayout, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget,
 )
 
 from cnnviz.core.explain.attribution import (
@@ -28,6 +28,7 @@ from cnnviz.ui.common.workers import NewestRequest
 from cnnviz.ui.common.zoom import scaled
 from cnnviz.ui.explain.views.view_parts import WrapRow
 
+WIDGET_SIZE_MAX = 16_777_215   # Qt's QWIDGETSIZE_MAX: no maximum
 SERIES_LINE_COLOURS = ("#000000", "#1f5fbf", "#2e7d32", "#8e24aa", "#c62828")
 
 
@@ -98,22 +99,26 @@ class MapPicture(QWidget):
         self._minimum = minimum
         self._image: QImage | None = None
         self._series: np.ndarray | None = None   # (steps, channels) drawn over the band
+        self._band = False                        # a one-row band: fill the room
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(scaled(self._minimum), scaled(self._minimum) // (3 if self._series is not None else 1))
+        return QSize(scaled(self._minimum), scaled(self._minimum) // (4 if self._band else 1))
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(scaled(self._minimum * 2), scaled(self._minimum * 2))
 
     def clear(self) -> None:
-        self._image, self._series = None, None
+        self._image, self._series, self._band = None, None, False
         self.update()
 
-    def set_rgb(self, rgb: np.ndarray, series: np.ndarray | None = None) -> None:
-        """Show `rgb` (height, width, 3); with `series`, `rgb` is a one-row band behind it."""
+    def set_rgb(self, rgb: np.ndarray, series: np.ndarray | None = None,
+                band: bool = False) -> None:
+        """Show `rgb` (height, width, 3). band: `rgb` is one row stretched over the room;
+        with `series` (steps, channels) its lines are drawn over the band."""
         self._image = rgb_image(rgb)
         self._series = None if series is None else np.asarray(series, np.float32)
+        self._band = band or series is not None
         self.updateGeometry()
         self.update()
 
@@ -121,7 +126,7 @@ class MapPicture(QWidget):
         """Where the picture is drawn (an image keeps its proportions; a band fills the room)."""
         if self._image is None:
             return QRectF()
-        if self._series is not None:
+        if self._band:
             return QRectF(4, 4, max(1, self.width() - 8), max(1, self.height() - 8))
         scale = min(self.width() / self._image.width(), self.height() / self._image.height())
         width, height = self._image.width() * scale, self._image.height() * scale
@@ -367,6 +372,7 @@ class AttributionView(QWidget):
             f"{result.title}{at}{steps} for class <b>{name}</b>, {whose}. Its score before "
             f"the softmax: {result.score:.3g}.{warning}")
         shape = "×".join(str(size) for size in result.values.shape)
+        shape += " steps" if result.values.ndim == 1 else ""
         self.raw_title.setText(f"The map itself: {shape}" + (
             f", the size of {result.layer}'s maps" if result.layer else ", one per input "
             + ("step" if result.values.ndim == 1 else "pixel")))
@@ -379,13 +385,20 @@ class AttributionView(QWidget):
             return
         values = result.values
         opacity = self.opacity.value() / 100
-        if values.ndim == 1:   # a signal: its lines over a heat band, one colour per step
+        sequence = values.ndim == 1
+        self.pictures.setDirection(QBoxLayout.Direction.TopToBottom if sequence
+                                   else QBoxLayout.Direction.LeftToRight)
+        self.pictures.setStretch(0, 4 if sequence else 3)
+        self.pictures.setStretch(1, 1 if sequence else 2)
+        # A band of one row needs little height; a 2-D map as much as the room gives.
+        self.raw.setMaximumHeight(scaled(56) if sequence else WIDGET_SIZE_MAX)
+        if sequence:   # a signal: its lines over a heat band, white where the map is 0
             strength = normalized(upsampled(values, (image.shape[0],)))
-            band = heat_colours(strength)[None]
-            background = np.full_like(band, 255)
-            mixed = np.rint(background * (1 - opacity) + band * opacity).astype(np.uint8)
+            alpha = (opacity * np.sqrt(strength))[None, :, None]
+            band = heat_colours(strength)[None].astype(np.float64)
+            mixed = np.rint(255 * (1 - alpha) + band * alpha).astype(np.uint8)
             self.overlay.set_rgb(mixed, image)
-            self.raw.set_rgb(heat_colours(normalized(values))[None])
+            self.raw.set_rgb(heat_colours(normalized(values))[None], band=True)
             return
         self.overlay.set_rgb(overlay_rgb(image, values, opacity))
         self.raw.set_rgb(heat_colours(normalized(values)))
