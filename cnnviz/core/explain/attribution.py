@@ -403,7 +403,7 @@ def image_as_rgb(image: np.ndarray) -> np.ndarray:
     return np.asarray(np.rint(scaled * 255), np.uint8)
 
 
-def overlay_rgb(image: np.ndarray, values: np.ndarray, opacity: float = 0.6) -> np.ndarray:
+def overlay_rgb(image: np.ndarray, values: np.ndarray, opacity: float = 0.8) -> np.ndarray:
     """The map drawn over an image: each pixel mixes in the heat colour by the square root of
     how important it is (`opacity` at the most important, nothing where the map is 0; the
     root keeps middling values visible), so the input stays visible where the network did not

@@ -193,7 +193,7 @@ class AttributionView(QWidget):
                                   "predicts, or any other")
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
-        self.opacity.setValue(60)
+        self.opacity.setValue(80)
         self.opacity.setMaximumWidth(scaled(140))
         self.opacity.setToolTip("How strongly the map covers the input")
         for box in (self.method_box, self.layer_box, self.class_box):
