@@ -159,6 +159,12 @@ class Attribution:
     def default_layer(self) -> str:
         """The last conv layer. Raises AttributionError when the model has none."""
         layers = self.conv_layers()
+        nested = [layer.name for layer in self.model.layers if hasattr(layer, "layers")]
+        if not layers and nested:
+            raise AttributionError(
+                f"This model's convolution layers are inside {', '.join(nested)}, a network "
+                "used as one layer; Grad-CAM here weighs the maps of the model's own conv "
+                "layers only. The saliency map works on any model: use it instead.")
         if not layers:
             kinds = ", ".join(dict.fromkeys(type(layer).__name__ for layer in self.model.layers))
             raise AttributionError(

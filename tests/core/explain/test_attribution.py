@@ -249,3 +249,17 @@ def test_the_overlay_shows_the_input_where_the_map_is_zero_and_heat_where_it_pea
     assert mixed[3, 3].tolist() == heat_colours(np.array(1.0)).tolist()
     dark, bright = heat_colours(np.array([0.0, 1.0]))
     assert int(dark.sum()) < 60 < 500 < int(bright.sum())  # less important is darker
+
+
+def test_a_base_network_used_as_one_layer_is_named_when_gradcam_cannot_reach_inside():
+    keras.utils.set_random_seed(6)
+    base = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3)], name="base")
+    model = keras.Sequential([keras.Input((8, 8, 1)), base, keras.layers.Flatten(),
+                              keras.layers.Dense(2, activation="softmax")])
+    attribution = Attribution(model)
+    image = some_input(model)
+    with pytest.raises(AttributionError, match="inside base.*saliency"):
+        attribution.gradcam(image)
+    expected, _ = textbook_saliency(model, image, 0)
+    np.testing.assert_allclose(attribution.saliency(image, 0).values, expected, rtol=1e-4,
+                               atol=1e-7)
