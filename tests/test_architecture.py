@@ -207,6 +207,8 @@ def test_the_module_level_import_finder_sees_through_blocks_but_not_functions():
     ["summary", "sample_models/mnist_cnn.json"],
     ["summary", "sample_models/lenet5.keras"],
     ["export-code", "sample_models/mnist_cnn.json"],
+    ["attribution", "sample_models/lenet5.keras", "--data", "mnist-sample", "--method",
+     "gradcam", "--json"],
     ["explain", "sample_models/lenet5.keras", "--data", "mnist-sample", "--layer", "conv2d",
      "--position", "2,3", "--json"],
 ])

@@ -14,6 +14,8 @@
     cnnviz transfer BASE --data SOURCE --epochs N --out M.keras   transfer learning (transfer.py)
     cnnviz dense-vs-cnn [--epochs N] [--sizes ...]   the tutorial's dense net and CNN trained
                                                      on less and less data (dense_vs_cnn.py)
+    cnnviz attribution MODEL --data SOURCE --method gradcam|saliency (--out DIR | --json)
+                                                     where the network looks (attribution.py)
 
 front_door.py parses the arguments and turns every problem a user can cause (a missing file,
 bad JSON, a kernel larger than its input) into one line "cnnviz: <message>" on stderr with exit
@@ -25,6 +27,7 @@ arithmetic and never imports TensorFlow; only the GUI and `explain --out` import
 __all__ = [
     "main", "common", "front_door", "gui", "summary", "export_code", "train", "explain",
     "explain_pictures", "evaluate", "runs", "sweep", "transfer", "dense_vs_cnn",
+    "attribution",
 ]
 
 

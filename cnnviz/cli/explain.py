@@ -112,7 +112,7 @@ def _check_arguments(args: argparse.Namespace) -> None:
 
 # ----------------------------------------------------------------------------- loading
 
-def _load_input(source: str, index: int, input_shape: tuple[int, ...],
+def load_input(source: str, index: int, input_shape: tuple[int, ...],
                 split_name: str | None = None, args: argparse.Namespace | None = None,
                 sequence_input: bool = False
                 ) -> tuple[np.ndarray, int | None, list[str] | None, str]:
@@ -270,7 +270,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         raise ExplainCliError(f"The explainer works on image models (height, width, channels) "
                               f"and 1-D models (steps, channels); this model's input has "
                               f"shape {input_shape}.")
-    image, label, class_names, description = _load_input(args.data, args.index, input_shape,
+    image, label, class_names, description = load_input(args.data, args.index, input_shape,
                                                          args.split, args, sequence_input)
     probe = ActivationProbe(model)
     forward = probe.run(image)

@@ -29,6 +29,7 @@ from cnnviz.cli.common import (
     EXIT_USER_ERROR,
 )
 from cnnviz.cli.dense_vs_cnn import add_dense_vs_cnn_parser, cmd_dense_vs_cnn
+from cnnviz.cli.attribution import add_attribution_parser, cmd_attribution
 from cnnviz.cli.evaluate import add_evaluate_parser, cmd_evaluate
 from cnnviz.cli.explain import add_explain_parser, cmd_explain
 from cnnviz.cli.export_code import add_export_code_parser, cmd_export_code
@@ -43,7 +44,7 @@ from cnnviz.core.user_folders import logs_folder
 from cnnviz.quiet import quiet_tensorflow
 
 COMMANDS = ("summary", "export-code", "train", "explain", "evaluate", "runs", "sweep",
-            "transfer", "dense-vs-cnn")
+            "transfer", "dense-vs-cnn", "attribution")
 
 USAGE = """\
 cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
@@ -69,6 +70,9 @@ cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
                     [--weights imagenet|random] [--resize [HxW]] [--limit N] [--no-record]
        cnnviz dense-vs-cnn [--data SOURCE] [--epochs N] [--sizes N1,N2,...]
                     [--plot FILE.png|.svg] [--no-record]
+       cnnviz attribution MODEL --data SOURCE [--split S] [--index I]
+                    --method gradcam|saliency|integrated-gradients [--layer NAME] [--class K]
+                    [--steps N] (--out DIR | --json)
 every command also takes --verbose (show TensorFlow's start-up messages and Keras's warnings)"""
 
 VERBOSE_HELP = ("show TensorFlow's start-up messages and Keras's warnings on the terminal "
@@ -103,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep_parser(commands)
     add_transfer_parser(commands)
     add_dense_vs_cnn_parser(commands)
+    add_attribution_parser(commands)
     for command in commands.choices.values():
         # SUPPRESS: `cnnviz --verbose summary F` keeps the value the main parser set.
         command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
@@ -167,6 +172,8 @@ def _run(args: argparse.Namespace) -> int:
         return cmd_transfer(args)
     if args.command == "dense-vs-cnn":
         return cmd_dense_vs_cnn(args)
+    if args.command == "attribution":
+        return cmd_attribution(args)
     return cmd_gui(args.file, presentation=args.presentation)
 
 

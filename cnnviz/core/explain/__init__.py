@@ -10,9 +10,10 @@
     activation_functions  Keras's activation functions in numpy
     learning_snapshots    filters, maps and the prediction for a pinned input, per epoch
     lessons               plain-language words about each layer type
+    attribution           where the network looks: Grad-CAM, saliency, integrated gradients
 """
 
 __all__ = [
     "activations", "forward_pass", "steps", "steps_spatial", "steps_1d", "frames", "frames_1d",
-    "activation_functions", "learning_snapshots", "lessons",
+    "activation_functions", "learning_snapshots", "lessons", "attribution",
 ]

@@ -324,3 +324,34 @@ def lesson_for_steps(steps: "LayerSteps") -> Lesson:
     if kind == "input" and np.ndim(steps.input) == 2:
         return lesson_for("signal")
     return lesson_for(kind)
+
+
+# ---------------------------------------------------------------- where the network looks
+
+_ATTRIBUTION_METHOD_SENTENCES = {
+    "gradcam": "<b>Grad-CAM</b> asks a convolution layer: for each of your maps, how much would "
+               "the score rise if the map grew? Maps that help get a big weight; the weighted "
+               "maps are added up and negative parts dropped. Deep layers give coarse blobs "
+               "(their maps are small); early layers give sharper, noisier ones.",
+    "saliency": "<b>Saliency</b> asks the same of every input pixel: how much would the score "
+                "change if this pixel changed a tiny bit? It is sharp, but often speckled.",
+    "integrated-gradients": "<b>Integrated gradients</b> starts from a black input and brightens "
+                            "it step by step to the real one, adding up the gradients on the "
+                            "way. The map's total is close to the score's rise from black.",
+}
+
+
+def attribution_lesson(method: str) -> Lesson:
+    """What an attribution map ("gradcam", "saliency" or "integrated-gradients") does and does
+    not mean: a few short paragraphs for the overlay in the Explain view."""
+    sentence = _ATTRIBUTION_METHOD_SENTENCES.get(method, _ATTRIBUTION_METHOD_SENTENCES["saliency"])
+    return Lesson("Where the network looks", (
+        "The coloured overlay shows which parts of the input most changed the network's raw "
+        "score for one class (the score before softmax). Bright means important for that "
+        "class, faint means it hardly mattered.",
+        sentence,
+        "The map does <b>not</b> show what the network “sees” or understands, and it does "
+        "not prove the answer is right. A network can look at the right place for the "
+        "wrong reason, such as a background or a border. Compare classes: the same place "
+        "lit for every class tells you little.",
+    ))

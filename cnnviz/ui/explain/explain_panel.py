@@ -23,13 +23,14 @@ from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget,
 )
 
-from cnnviz.core.explain.lessons import lesson_for_steps
+from cnnviz.core.explain.lessons import attribution_lesson, lesson_for_steps
 from cnnviz.core.explain.learning_snapshots import EpochSnapshot
 from cnnviz.ui.common.zoom import scaled, watch_zoom
 from cnnviz.ui.explain.exports import ViewExporter
 from cnnviz.ui.explain.learning import LearningFollower
 from cnnviz.core.explain.forward_pass import answer_of
 from cnnviz.ui.explain.session import ExplainSession, ForwardResult
+from cnnviz.ui.explain.views.attribution_view import AttributionView
 from cnnviz.ui.explain.views.step_views import StepViews
 from cnnviz.ui.explain.views.view_parts import WrapRow
 from cnnviz.ui.explain.layer_strip import LayerChip, LayerStrip
@@ -101,6 +102,10 @@ class ExplainPanel(QWidget):
         self.pages.addTab(self.views, "Step by step")
         self.pages.addTab(self.maps, "Feature maps")
         self.pages.addTab(self.filters, "Filters")
+        self.where = AttributionView()   # Grad-CAM and saliency over the input
+        self.pages.addTab(self.where, "Where it looks")
+        self.where.method_changed.connect(lambda _method: self._show_page_lesson())
+        self.pages.currentChanged.connect(lambda _index: self._show_page_lesson())
         # Pages out of sight are redrawn when they are shown, not on every refresh.
         self._pending_pages: dict[int, Any] = {}
         self.pages.currentChanged.connect(self._flush_page)
@@ -219,6 +224,7 @@ class ExplainPanel(QWidget):
     def shutdown(self) -> None:
         """Wait for background work (the window is closing)."""
         self.learning.detach()
+        self.where.shutdown()
         self.session.shutdown()
 
     # ------------------------------------------------------------------ model and data
@@ -254,6 +260,8 @@ class ExplainPanel(QWidget):
             self.strip.set_layers(chips)
         self.strip.select(self.session.layer_index, emit=False)
         self._show_answer(result.probabilities, result.label)
+        self._defer_page(3, lambda: self.where.set_subject(
+            self.session.model, forward.image, self._class_names, self.session.trained))
         if result.steps is not None:
             self._steps_ready(result.steps, result.keep_place)
         self._show_banner()
@@ -276,15 +284,24 @@ class ExplainPanel(QWidget):
 
     def _steps_ready(self, steps: Any, keep_place: bool = False) -> None:
         self.views.set_steps(steps, keep_place=keep_place)
-        lesson = lesson_for_steps(steps)
-        if lesson != self.lesson.lesson():   # a live refresh of the same layer: keep the text
-            self.lesson.show_lesson(lesson)
+        self._show_page_lesson()
         if self.learning.replaying is None:
             self._show_maps(steps.output, steps.name)
             self._show_filters(filters_of(steps), steps.name)
         else:
             self.learning.show_replayed()
         self._update_tools()
+
+    def _show_page_lesson(self) -> None:
+        """The words beside the pages: the map's lesson on "Where it looks", else the layer's."""
+        if self.pages.currentWidget() is self.where:
+            lesson = attribution_lesson(self.where.method())
+        elif self.views.steps is not None:
+            lesson = lesson_for_steps(self.views.steps)
+        else:
+            return
+        if lesson != self.lesson.lesson():   # a live refresh of the same layer: keep the text
+            self.lesson.show_lesson(lesson)
 
     def _show_maps(self, output: Any, name: str) -> None:
         if output is None:
