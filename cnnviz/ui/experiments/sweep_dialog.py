@@ -335,6 +335,7 @@ class SweepDialog(QDialog):
         while label in labels:
             label += "'"
         self._add_model(f"{Path(path).name} ({len(spec.layers)} layers)", spec, label, True)
+        self._models_changed()
 
     def _add_spec_dialog(self) -> None:
         path = dialogs.get_open_path(self, "Add a model spec", str(Path.home()),
@@ -549,7 +550,7 @@ class SweepDialog(QDialog):
 
     @property
     def running(self) -> bool:
-        return self.worker is not None
+        return self.worker is not None and self.worker.isRunning()
 
     def start(self) -> bool:
         """Start the sweep the form describes; False (with the problem shown) if it cannot."""
@@ -603,8 +604,8 @@ class SweepDialog(QDialog):
         worker.note.connect(lambda text: self._show_problem(text))
         worker.finished.connect(lambda: self._worker_done(worker))
         self.worker = worker
-        self._update_buttons()
         worker.start()
+        self._update_buttons()
 
     def stop(self) -> None:
         """Stop within a batch; the trial being trained is planned again."""
@@ -780,7 +781,9 @@ class SweepDialog(QDialog):
                 return
             self.stop()
             self.wait_stopped()
-        super().closeEvent(event)
+        # Not QDialog's closeEvent: it calls reject(), which closes (and asks) again.
+        event.accept()
+        self.hide()
 
     def reject(self) -> None:
         self.close()    # Esc asks, as closing does

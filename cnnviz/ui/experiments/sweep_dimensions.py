@@ -105,7 +105,9 @@ class DimensionRow(QWidget):
     def check(self, specs: dict[str, Any]) -> str | None:
         """Show and return the row's problem (None when it is fine or blank)."""
         problem = None
-        if not self.blank:
+        if not self.blank and "." in self.name.currentText() and not specs:
+            problem = "Tick a model to vary the parameters of its layers."
+        elif not self.blank:
             try:
                 parse_dimension(self.text(), specs)
             except SweepError as exc:
