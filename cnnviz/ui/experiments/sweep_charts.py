@@ -111,6 +111,9 @@ class DimensionCharts(_SweepChart):
         for index, name in enumerate(names):
             axes = self.figure.add_subplot(rows, columns, index + 1)
             values = self.by_dimension[name]
+            if all(isinstance(v.value, (int, float)) and not isinstance(v.value, bool)
+                   for v in values):
+                values = sorted(values, key=lambda v: v.value)   # numbers left to right
             positions = list(range(len(values)))
             means = [v.mean_accuracy for v in values]
             bests = [v.best_accuracy for v in values]
@@ -120,9 +123,14 @@ class DimensionCharts(_SweepChart):
                       markersize=marker, markeredgewidth=width, label="best")
             axes.set_xticks(positions, [value_text(v.value) for v in values])
             axes.set_ylim(0, 1.05)
-            self._style(axes, name, ylabel="validation accuracy" if index % columns == 0 else "")
+            axes.set_yticks([0, 0.5, 1])
+            self._style(axes, name)
             if index == 0:
-                axes.legend(fontsize=_points() * 0.95, loc="lower right", frameon=True)
+                handles, labels = axes.get_legend_handles_labels()
+        self.figure.supylabel("validation accuracy", fontsize=_points() * 1.05)
+        self.figure.legend(handles, [{"best": "best trial", "mean": "mean of the trials"}[label]
+                                     for label in labels], loc="outside lower center",
+                           ncols=2, fontsize=_points(), frameon=False)
         self.canvas.draw_idle()
 
 

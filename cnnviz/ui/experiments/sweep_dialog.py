@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
                                QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter,
+                               QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSpinBox, QSplitter,
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
                                QWidget)
 
@@ -118,6 +118,7 @@ class SweepDialog(QDialog):
         self.stop_button.setToolTip("Stop within a batch; the trial being trained is trained "
                                     "again when you continue the sweep")
         self.close_button = QPushButton("Close")
+        self.plan_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         buttons = QHBoxLayout()
         buttons.addWidget(self.plan_label, 1)
         buttons.addWidget(self.start_button)
@@ -507,7 +508,7 @@ class SweepDialog(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setStretchLastSection(False)
         self.dimension_charts = DimensionCharts()
         self.importance_chart = ImportanceChart()
         self.importance_chart.set_data(None, IMPORTANCE_MIN_TRIALS)
@@ -545,6 +546,10 @@ class SweepDialog(QDialog):
             self.fontMetrics().height() + scaled(8))
         set_relative_font(self.best_label, 1.05, bold=True)
         self.setMinimumSize(min(scaled(900), 1000), min(scaled(600), 700))
+        for button in (self.start_button, self.stop_button, self.close_button):
+            button.setMinimumWidth(button.sizeHint().width())
+        # The table's font follows the zoom a moment later: fit the columns after it.
+        QTimer.singleShot(0, self.table.resizeColumnsToContents)
 
     # ------------------------------------------------------------------ running
 
@@ -594,6 +599,7 @@ class SweepDialog(QDialog):
         self.sweep_bar.setRange(0, max(1, total))
         self.sweep_bar.setValue(0)
         self.bars.show()
+        self.trial_bar.show()
         self.status_label.setText(f"Sweep “{plan.name}” in {storage_label(storage)}")
         worker = SweepWorker(plan, storage, self.store_path, parent=self)
         worker.stage.connect(self._stage)
@@ -666,6 +672,9 @@ class SweepDialog(QDialog):
             self.worker = None
         worker.deleteLater()
         self.trial_bar.setValue(0)
+        self.trial_bar.hide()
+        if self.snapshot is not None:
+            self._show_snapshot(self.snapshot)     # "Best", no longer "Best so far"
         self.refresh_studies()
         self._update_buttons()
 
@@ -707,7 +716,8 @@ class SweepDialog(QDialog):
         self.sweep_bar.setValue(finished)
         if snapshot.best is not None:
             params = ", ".join(f"{k} = {value_text(v)}" for k, v in snapshot.best.params.items())
-            self.best_label.setText(f"Best so far: trial {snapshot.best.number}, validation "
+            so_far = " so far" if self.running else ""
+            self.best_label.setText(f"Best{so_far}: trial {snapshot.best.number}, validation "
                                     f"accuracy {snapshot.best.val_accuracy:.4f} · {params}")
             self.best_label.show()
         self.dimension_charts.set_data(snapshot.by_dimension)
@@ -754,7 +764,7 @@ class SweepDialog(QDialog):
             self.study_combo.addItem(f"{study.name} · {study.complete} done, "
                                      f"{study.waiting} to go", study.name)
         if self.study_combo.count() == 0:
-            self.study_combo.addItem("No stopped sweep to continue", None)
+            self.study_combo.addItem("No stopped sweeps", None)
         index = self.study_combo.findData(current)
         if index >= 0:
             self.study_combo.setCurrentIndex(index)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from cnnviz.core.experiments.sweep import SETTINGS, parse_dimension
@@ -126,7 +126,7 @@ class DimensionEditor(QWidget):
         super().__init__(parent)
         self.specs: dict[str, Any] = {}
         self.rows: list[DimensionRow] = []
-        self._rows_layout = QGridLayout()
+        self._rows_layout = QVBoxLayout()
         self._rows_layout.setContentsMargins(0, 0, 0, 0)
         self.add_button = QPushButton("Add dimension")
         self.add_button.setToolTip("Vary one more setting or layer parameter")
@@ -154,13 +154,14 @@ class DimensionEditor(QWidget):
         row.changed.connect(self._row_changed)
         row.remove_requested.connect(self.remove_row)
         self.rows.append(row)
-        self._rows_layout.addWidget(row, len(self.rows) - 1, 0)
+        self._rows_layout.addWidget(row)
         self._row_changed()
         return row
 
     def remove_row(self, row: DimensionRow) -> None:
         self.rows.remove(row)
         self._rows_layout.removeWidget(row)
+        row.hide()
         row.deleteLater()
         self._row_changed()
 
