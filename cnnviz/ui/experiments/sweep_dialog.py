@@ -22,12 +22,32 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
-                               QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSpinBox, QSplitter,
-                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from cnnviz.core.errors import CnnvizError
 from cnnviz.core.experiments.sweep import IMPORTANCE_MIN_TRIALS, plan_sweep
@@ -35,7 +55,11 @@ from cnnviz.core.experiments.sweep_storage import SweepError, storage_label
 from cnnviz.core.model.presets import PRESETS
 from cnnviz.ui.common import dialogs
 from cnnviz.ui.common.zoom import scaled, set_relative_font, watch_zoom
-from cnnviz.ui.experiments.sweep_charts import DimensionCharts, ImportanceChart, value_text
+from cnnviz.ui.experiments.sweep_charts import (
+    DimensionCharts,
+    ImportanceChart,
+    value_text,
+)
 from cnnviz.ui.experiments.sweep_dimensions import ERROR_STYLE, DimensionEditor, plain
 from cnnviz.ui.experiments.sweep_worker import SweepSnapshot, SweepWorker
 from cnnviz.workspace import Workspace
@@ -271,7 +295,8 @@ class SweepDialog(QDialog):
         self.name_edit.setToolTip("The sweep's name; its runs are tagged with it")
         self.storage_edit = QLineEdit()
         self.storage_edit.setPlaceholderText("default: the journal in cnnviz's data folder")
-        self.storage_edit.setToolTip("postgresql://…, mysql://…, sqlite:///FILE or FILE.journal: "
+        self.storage_edit.setToolTip("postgresql://…, mysql://…, sqlite:///FILE or "
+                                     "FILE.journal: "
                                      "where the study lives (other machines can join it)")
         self.advanced = QCheckBox("Advanced: storage")
         search_row = QHBoxLayout()
@@ -305,6 +330,8 @@ class SweepDialog(QDialog):
         self.search_combo.currentIndexChanged.connect(lambda _i: self._search_changed())
         self.trials_box.valueChanged.connect(lambda _v: self._update_plan_label())
         self.advanced.toggled.connect(lambda _on: self._advanced_changed())
+        self.advanced.toggled.connect(lambda _on: self.refresh_studies())
+        self.storage_edit.editingFinished.connect(self.refresh_studies)
         self.studies_button.clicked.connect(self.refresh_studies)
         self.continue_button.clicked.connect(lambda: self.continue_sweep())
         self.study_combo.currentIndexChanged.connect(lambda _i: self._update_buttons())

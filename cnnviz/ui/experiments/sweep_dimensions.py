@@ -9,8 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from cnnviz.core.experiments.sweep import SETTINGS, parse_dimension
 from cnnviz.core.experiments.sweep_storage import SweepError
@@ -52,7 +60,8 @@ class DimensionRow(QWidget):
         self.name.setEditable(True)
         self.name.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.name.setMinimumContentsLength(14)
-        self.name.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.name.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.name.setToolTip("A training setting, or LAYER.PARAM of the model (conv2d.filters)")
         self.values = QLineEdit()
         self.values.setPlaceholderText("values, comma-separated")

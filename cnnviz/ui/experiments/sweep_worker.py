@@ -40,8 +40,12 @@ class SweepSnapshot:
 
 def read_snapshot(plan: Any, study: Any) -> SweepSnapshot:
     """The study as the dialog shows it (call it off the GUI thread)."""
-    from cnnviz.core.experiments.sweep import (accuracy_by_dimension, best_trial,
-                                               importances, results)
+    from cnnviz.core.experiments.sweep import (
+        accuracy_by_dimension,
+        best_trial,
+        importances,
+        results,
+    )
 
     rows = results(study)
     names = list(plan.search_space())

@@ -12,12 +12,22 @@ import pytest
 
 from cnnviz.core.data.datasets import load_dataset
 from cnnviz.core.experiments.sweep import (
-    list_studies, load_plan, open_study, plan_from_json, plan_sweep, plan_to_json, results,
+    list_studies,
+    load_plan,
+    open_study,
+    plan_from_json,
+    plan_sweep,
+    plan_to_json,
+    results,
     run_worker,
 )
 from cnnviz.core.experiments.sweep_storage import SweepError
 from tests.core.experiments.sweep_fixtures import (
-    KeepingRecorder, config, dense_spec, options, tiny_spec,
+    KeepingRecorder,
+    config,
+    dense_spec,
+    options,
+    tiny_spec,
 )
 
 

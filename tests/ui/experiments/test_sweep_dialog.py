@@ -76,11 +76,20 @@ def test_a_grid_finishes_with_rows_best_trial_chart_and_runs_in_the_store(qtbot,
     set_up(dialog, tmp_path, "lr grid", ("learning_rate", "0.01, 0.001"))
     assert dialog.plan_problem is None and dialog.plan_label.text().startswith("2 trials")
     assert dialog.start_button.isEnabled()
+    live: list[str] = []
     with qtbot.waitSignal(dialog.sweep_ended, timeout=SWEEP_TIMEOUT) as ended:
         qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
         assert not dialog.setup.isEnabled()        # the form is locked while it runs
+        # Connected after the dialog's own slot: sees what the dialog shows for each report.
+        dialog.worker.trial_progress.connect(
+            lambda p: live.append(f"{dialog.status_label.text()} | {dialog.trial_bar.value()}"
+                                  f"/{dialog.trial_bar.maximum()}"))
     assert ended.args == [False] and dialog.problem is None
     qtbot.waitUntil(lambda: not dialog.running, timeout=10_000)
+    # The current trial's progress was shown live: its epoch, then its batches (9 of 32).
+    assert any(text.startswith("Trial 0: epoch 1 of 1") for text in live)
+    assert any("Trial 1: epoch 1 of 1, batch 9 of 9" in text and text.endswith("| 9/9")
+               for text in live)
 
     rows = dialog.table_rows()
     assert [r[1] for r in rows] == ["done", "done"]
