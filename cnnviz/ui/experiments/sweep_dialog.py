@@ -499,7 +499,7 @@ class SweepDialog(QDialog):
             space = plan.search_space()
             self.plan_label.setText(f"{count} trial{'s' if count != 1 else ''} planned: "
                                     + ", ".join(f"{k} ({len(v)})" for k, v in space.items()))
-            self.plan_label.setStyleSheet("")
+            self.plan_label.setStyleSheet("color: palette(window-text);")
         self._update_buttons()
 
     @property
@@ -683,10 +683,14 @@ class SweepDialog(QDialog):
         self._show_snapshot(snapshot)
         left = snapshot.waiting
         if stopped:
-            self.status_label.setText(f"Stopped: {snapshot.complete} trials done, {left} to "
-                                      "go. Continue the sweep to train them.")
+            done = snapshot.complete
+            self.status_label.setText(f"Stopped: {done} trial{'s' if done != 1 else ''} done, "
+                                      f"{left} to go. Continue the sweep (on the left) to "
+                                      "train the rest.")
         else:
-            self.status_label.setText(f"Done: {snapshot.complete} trials complete.")
+            done = snapshot.complete
+            self.status_label.setText(f"Done: {done} trial{'s' if done != 1 else ''} "
+                                      "complete.")
         self.sweep_ended.emit(stopped)
 
     def _failed(self, message: str, _details: str) -> None:
