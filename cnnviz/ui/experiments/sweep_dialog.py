@@ -582,6 +582,7 @@ class SweepDialog(QDialog):
 
     @property
     def running(self) -> bool:
+        """A sweep's thread is at work (`worker` stays set until its end is handled)."""
         return self.worker is not None and self.worker.isRunning()
 
     def start(self) -> bool:

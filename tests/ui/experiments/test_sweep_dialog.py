@@ -85,7 +85,7 @@ def test_a_grid_finishes_with_rows_best_trial_chart_and_runs_in_the_store(qtbot,
             lambda p: live.append(f"{dialog.status_label.text()} | {dialog.trial_bar.value()}"
                                   f"/{dialog.trial_bar.maximum()}"))
     assert ended.args == [False] and dialog.problem is None
-    qtbot.waitUntil(lambda: not dialog.running, timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.worker is None, timeout=10_000)   # its thread ended
     # The current trial's progress was shown live: its epoch, then its batches (9 of 32).
     assert any(text.startswith("Trial 0: epoch 1 of 1") for text in live)
     assert any("Trial 1: epoch 1 of 1, batch 9 of 9" in text and text.endswith("| 9/9")
@@ -122,7 +122,7 @@ def test_a_stopped_sweep_continues_with_no_trial_done_twice(qtbot, tmp_path):
     with qtbot.waitSignal(dialog.sweep_ended, timeout=SWEEP_TIMEOUT) as ended:
         pass
     assert ended.args == [True]
-    qtbot.waitUntil(lambda: not dialog.running, timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.worker is None, timeout=10_000)   # its thread ended
     states = Counter(r[1] for r in dialog.table_rows())
     assert states["done"] in (1, 2) and states["waiting"] >= 1
     assert "Stopped" in dialog.status_label.text()
@@ -135,7 +135,7 @@ def test_a_stopped_sweep_continues_with_no_trial_done_twice(qtbot, tmp_path):
     with qtbot.waitSignal(dialog.sweep_ended, timeout=SWEEP_TIMEOUT) as ended:
         qtbot.mouseClick(dialog.continue_button, Qt.MouseButton.LeftButton)
     assert ended.args == [False]
-    qtbot.waitUntil(lambda: not dialog.running, timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.worker is None, timeout=10_000)   # its thread ended
     rows = dialog.table_rows()
     done = [r[3] for r in rows if r[1] == "done"]
     assert sorted(done, key=int) == ["4", "8", "16"]           # each once
@@ -173,7 +173,7 @@ def test_bad_values_and_a_model_that_does_not_fit_are_told_in_words(qtbot, tmp_p
     dialog.set_model_checked("tiny", False)
     dialog.set_model_checked("small_vgg_cifar10", True)
     assert dialog.start()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=SWEEP_TIMEOUT)
+    qtbot.waitUntil(lambda: dialog.worker is None, timeout=SWEEP_TIMEOUT)
     assert dialog.problem is not None and dialog.problem_label.isVisible()
     assert "Traceback" not in dialog.problem and "28×28" in dialog.problem
 
