@@ -54,6 +54,7 @@ from cnnviz.core.experiments.sweep import IMPORTANCE_MIN_TRIALS, plan_sweep
 from cnnviz.core.experiments.sweep_storage import SweepError, storage_label
 from cnnviz.core.model.presets import PRESETS
 from cnnviz.ui.common import dialogs
+from cnnviz.ui.common.workers import NewestRequest
 from cnnviz.ui.common.zoom import scaled, set_relative_font, watch_zoom
 from cnnviz.ui.experiments.sweep_charts import (
     DimensionCharts,
@@ -106,6 +107,7 @@ class SweepDialog(QDialog):
 
     trial_recorded = Signal()      # a trial ended: its run is in the store
     sweep_ended = Signal(bool)     # the sweep ran out of trials (False) or was stopped (True)
+    studies_listed = Signal()      # "Continue a sweep" lists the storage's sweeps again
 
     def __init__(self, workspace: Workspace, store_path: Path | None = None,
                  parent: QWidget | None = None) -> None:
@@ -119,6 +121,7 @@ class SweepDialog(QDialog):
         self.problem: str | None = None       # why the last sweep stopped with an error
         self._planned_problem: str | None = None
         self._ended_by_user = False
+        self._studies = NewestRequest(self)     # reading the list of sweeps
 
         self._make_setup()
         self._make_results()
@@ -650,7 +653,8 @@ class SweepDialog(QDialog):
             self._update_buttons()
 
     def wait_stopped(self, wait_ms: int = 60_000) -> None:
-        """Stop and wait for the worker thread (the dialog or the window is closing)."""
+        """Stop and wait for the worker threads (the dialog or the window is closing)."""
+        self._studies.shutdown(wait_ms)
         worker = self.worker
         if worker is not None:
             worker.request_stop()
@@ -780,16 +784,21 @@ class SweepDialog(QDialog):
     # ------------------------------------------------------------------ continuing
 
     def refresh_studies(self) -> None:
-        """List the sweeps of the storage that still have trials waiting."""
+        """List, in the background, the sweeps of the storage that still have trials
+        waiting (`studies_listed` when the list shows them)."""
         from cnnviz.core.experiments.sweep import list_studies
 
+        url = self.storage_url()
+        self.studies_button.setEnabled(False)
+        self._studies.submit(lambda _report: list_studies(url), self._show_studies,
+                             lambda message, _details: self._show_studies([], message))
+
+    def _show_studies(self, studies: list[Any], problem: str | None = None) -> None:
         current = self.study_combo.currentData()
         self.study_combo.clear()
-        try:
-            studies = list_studies(self.storage_url())
-        except CnnvizError as exc:
-            self.study_combo.addItem(plain(str(exc))[:80], None)
-            studies = []
+        if problem:
+            self.study_combo.addItem(plain(problem), None)
+            self.study_combo.setToolTip(plain(problem))
         for study in studies:
             if study.finished or not study.continuable:
                 continue
@@ -800,7 +809,9 @@ class SweepDialog(QDialog):
         index = self.study_combo.findData(current)
         if index >= 0:
             self.study_combo.setCurrentIndex(index)
+        self.studies_button.setEnabled(True)
         self._update_buttons()
+        self.studies_listed.emit()
 
     def _update_buttons(self) -> None:
         if not hasattr(self, "start_button"):

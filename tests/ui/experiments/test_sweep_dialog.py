@@ -122,7 +122,8 @@ def test_a_stopped_sweep_continues_with_no_trial_done_twice(qtbot, tmp_path):
     with qtbot.waitSignal(dialog.sweep_ended, timeout=SWEEP_TIMEOUT) as ended:
         pass
     assert ended.args == [True]
-    qtbot.waitUntil(lambda: dialog.worker is None, timeout=10_000)   # its thread ended
+    with qtbot.waitSignal(dialog.studies_listed, timeout=10_000):
+        qtbot.waitUntil(lambda: dialog.worker is None, timeout=10_000)   # its thread ended
     states = Counter(r[1] for r in dialog.table_rows())
     assert states["done"] in (1, 2) and states["waiting"] >= 1
     assert "Stopped" in dialog.status_label.text()
