@@ -1,4 +1,6 @@
 """The Experiments view (tab 5): the recorded runs in a table, their curves compared, any
-setting against any metric, notes and tags, delete with undo, train again, open a run's model."""
+setting against any metric, notes and tags, delete with undo, train again, open a run's model;
+and the Sweep dialog (hyperparameter search on Optuna: set up, watched, stopped, continued)."""
 
-__all__ = ["experiments_panel", "run_charts", "run_details", "run_table"]
+__all__ = ["experiments_panel", "run_charts", "run_details", "run_table", "sweep_charts",
+           "sweep_dialog", "sweep_dimensions", "sweep_worker"]
