@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 import math
 import os
 import socket
@@ -40,7 +41,8 @@ __all__ = [
     "RunRecorder", "SweepPlan", "TrialResult", "parse_dimension", "plan_sweep",
     "trial_inputs", "open_study", "fail_dead_trials", "run_worker", "results", "best_trial",
     "DimensionValue", "accuracy_by_dimension",
-    "importances",
+    "importances", "TrialProgress", "plan_to_json", "plan_from_json", "save_plan",
+    "load_plan", "StudySummary", "list_studies",
 ]
 
 SAMPLERS = ("grid", "random", "bayes")
@@ -50,6 +52,8 @@ TRAIN_SIZE = "train_size"
 IMPORTANCE_MIN_TRIALS = 4
 _PLANNED = "cnnviz_planned"
 _WORKER = "cnnviz_worker"
+_PLAN = "cnnviz_plan"          # the plan as JSON, so the app can continue the sweep
+_PLAN_VERSION = 1
 
 # Training settings a sweep can vary: name -> (kind, description).
 SETTINGS: dict[str, tuple[str, str]] = {
@@ -119,6 +123,19 @@ class TrialResult:
     val_accuracy: float | None
     duration: float | None
     worker: str | None
+
+
+@dataclass
+class TrialProgress:
+    """Where the trial being trained is: its epoch (from 0) of epochs and its batch (from 0)
+    of batches in that epoch (0 of 0 before the first batch)."""
+
+    number: int
+    params: dict[str, Any]
+    epoch: int
+    epochs: int
+    batch: int
+    batches: int
 
 
 # ---------------------------------------------------------------- dimensions
@@ -286,6 +303,7 @@ def open_study(plan: SweepPlan, storage_url: str | None) -> Any:
                 study.enqueue_trial({})
         study.set_user_attr(_PLANNED, {"sampler": plan.sampler, "space": {
             k: [_choice(v) for v in vs] for k, vs in plan.search_space().items()}})
+        save_plan(study, plan)
     elif planned.get("sampler") != plan.sampler or planned.get("space") != {
             k: [_choice(v) for v in vs] for k, vs in plan.search_space().items()}:
         raise SweepError(f"A sweep named '{plan.name}' already exists with other dimensions; "
@@ -386,9 +404,16 @@ def _subset(dataset: "Dataset", size: int | None, seed: int) -> "Dataset":
     return dataclasses.replace(dataset, train=dataset.train.subset(np.sort(order[:size])))
 
 
+class _StoppedByUser(Exception):
+    """The user stopped the sweep while this trial trained."""
+
+
 def _run_trial(plan: SweepPlan, trial: Any, dataset: "Dataset",
-               recorder: RunRecorder | None) -> tuple[float, bool]:
-    """Train one trial; (last validation accuracy, pruned?)."""
+               recorder: RunRecorder | None,
+               should_stop: Callable[[], bool] | None = None,
+               on_progress: Callable[[TrialProgress], None] | None = None) -> tuple[float, bool]:
+    """Train one trial; (last validation accuracy, pruned?). Raises _StoppedByUser when
+    should_stop() ended its training (within a batch)."""
     import optuna
 
     from cnnviz.core.model.builder import build_model
@@ -427,12 +452,27 @@ def _run_trial(plan: SweepPlan, trial: Any, dataset: "Dataset",
             trial.report(float(score), epoch)
             pruned = trial.should_prune()
 
+    def user_stop() -> bool:
+        return should_stop is not None and should_stop()
+
+    def on_batch(epoch: int, batch: int, batches: int, _logs: dict[str, float]) -> None:
+        if on_progress is not None:
+            on_progress(TrialProgress(trial.number, dict(params), epoch, config.epochs, batch,
+                                      batches))
+
+    if on_progress is not None:
+        on_progress(TrialProgress(trial.number, dict(params), 0, config.epochs, 0, 0))
     try:
-        train(model, data, config, on_epoch=on_epoch, should_stop=lambda: pruned)
+        train(model, data, config, on_epoch=on_epoch, on_batch=on_batch,
+              should_stop=lambda: pruned or user_stop())
     except BaseException:
         if recorder is not None and run_id is not None:
             recorder.finish_run(run_id, "failed", last, None)
         raise
+    if not pruned and user_stop():
+        if recorder is not None and run_id is not None:
+            recorder.finish_run(run_id, "stopped", last, None)
+        raise _StoppedByUser()
     if recorder is not None and run_id is not None:
         # The store knows finished, stopped and failed; a pruned trial was stopped by the
         # pruner, and its tag says so.
@@ -449,9 +489,13 @@ def run_worker(plan: SweepPlan, storage_url: str | None = None,
                recorder: RunRecorder | None = None,
                on_trial: Callable[[TrialResult], None] | None = None,
                should_stop: Callable[[], bool] | None = None,
-               dataset: "Dataset | None" = None) -> int:
+               dataset: "Dataset | None" = None,
+               on_progress: Callable[[TrialProgress], None] | None = None) -> int:
     """Take and train waiting trials of the sweep until none is left (or should_stop()).
 
+    should_stop() is also asked after every batch: a trial it stops is marked failed, its
+    parameters queued again (as for Ctrl+C), and the worker returns. on_progress(progress)
+    as the current trial starts and while it trains (throttled like the engine's on_batch).
     on_trial(result) after each trial. Returns how many trials this worker finished. A trial
     that raises is marked failed and the worker goes on; a CnnvizError (the model does not fit
     the data, ...) stops the sweep, since every trial would fail the same way.
@@ -473,13 +517,20 @@ def run_worker(plan: SweepPlan, storage_url: str | None = None,
         trial.set_user_attr(_WORKER, _worker_id())
         started = time.monotonic()
         try:
-            score, _ = _run_trial(plan, trial, dataset, recorder)
+            score, _ = _run_trial(plan, trial, dataset, recorder, should_stop, on_progress)
             frozen = study.tell(trial, score)
         except optuna.TrialPruned:
             frozen = study.tell(trial, state=TrialState.PRUNED)
         except CnnvizError:
             study.tell(trial, state=TrialState.FAIL)
             raise
+        except _StoppedByUser:
+            # Stopped by the user within a batch: failed, and planned again (as for Ctrl+C).
+            frozen = study.tell(trial, state=TrialState.FAIL)
+            study.enqueue_trial(_planned_params(frozen))
+            if on_trial is not None:
+                on_trial(_result(frozen, time.monotonic() - started))
+            break
         except KeyboardInterrupt:
             # Stopped by the user: this trial is failed, and planned again for the next run.
             frozen = study.tell(trial, state=TrialState.FAIL)
@@ -563,3 +614,111 @@ def importances(study: Any) -> dict[str, float] | None:
     except (RuntimeError, ValueError):
         return None
     return {k: float(v) for k, v in found.items()}
+
+
+# ---------------------------------------------------------------- continuing from the app
+
+
+def plan_to_json(plan: SweepPlan) -> str:
+    """The plan as a JSON text (specs, data, settings, dimensions, search)."""
+    return json.dumps({
+        "version": _PLAN_VERSION, "name": plan.name,
+        "specs": {label: json.loads(spec.to_json()) for label, spec in plan.specs.items()},
+        "data_source": plan.data_source,
+        "load_options": dataclasses.asdict(plan.load_options),
+        "config": dataclasses.asdict(plan.config),
+        "dimensions": plan.dimensions, "train_sizes": plan.train_sizes,
+        "sampler": plan.sampler, "trials": plan.trials, "prune": plan.prune, "seed": plan.seed,
+    })
+
+
+def plan_from_json(text: str) -> SweepPlan:
+    """The plan `plan_to_json` wrote. Raises SweepError for a text that is not one."""
+    from cnnviz.core.data.dataset_types import LoadOptions
+    from cnnviz.core.model.spec import ModelSpec
+    from cnnviz.core.training.augmentation import AugmentConfig
+    from cnnviz.core.training.engine import TrainConfig
+
+    try:
+        data = json.loads(text)
+        if data.get("version") != _PLAN_VERSION:
+            raise ValueError("version")
+        options = dict(data["load_options"])
+        if options.get("target_size") is not None:
+            options["target_size"] = tuple(options["target_size"])
+        config = dict(data["config"])
+        config["augment"] = AugmentConfig(**config["augment"])
+        return SweepPlan(
+            name=str(data["name"]),
+            specs={label: ModelSpec.from_json(json.dumps(spec))
+                   for label, spec in data["specs"].items()},
+            data_source=str(data["data_source"]), load_options=LoadOptions(**options),
+            config=TrainConfig(**config), dimensions=dict(data["dimensions"]),
+            train_sizes=[int(n) for n in data["train_sizes"]], sampler=str(data["sampler"]),
+            trials=int(data["trials"]), prune=bool(data["prune"]), seed=int(data["seed"]))
+    except (ValueError, KeyError, TypeError, AttributeError, CnnvizError):
+        raise SweepError("This sweep's stored plan cannot be read (it was saved by another "
+                         "version of cnnviz); continue it with the same `cnnviz sweep` "
+                         "command instead.") from None
+
+
+def save_plan(study: Any, plan: SweepPlan) -> None:
+    """Keep the plan in the study (a user attribute), so `load_plan` can rebuild it."""
+    study.set_user_attr(_PLAN, plan_to_json(plan))
+
+
+def load_plan(name: str, storage_url: str | None = None) -> SweepPlan:
+    """The plan of the sweep called `name` in the storage, to continue it. Raises SweepError
+    when there is no such sweep or it has no stored plan."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = open_storage(storage_url)
+    try:
+        study = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        raise SweepError(f"There is no sweep called '{name}'.") from None
+    text = study.user_attrs.get(_PLAN)
+    if not isinstance(text, str):
+        raise SweepError(f"The sweep '{name}' was started without a stored plan; continue it "
+                         "with the same `cnnviz sweep` command instead.")
+    return plan_from_json(text)
+
+
+@dataclass
+class StudySummary:
+    """One sweep of a storage, for a "continue" list."""
+
+    name: str
+    sampler: str | None
+    started: str | None        # "YYYY-MM-DD HH:MM"
+    complete: int
+    waiting: int               # planned trials still to train (running ones included)
+    failed: int                # failed or pruned
+    continuable: bool          # it has a stored plan
+
+    @property
+    def finished(self) -> bool:
+        return self.waiting == 0
+
+
+def list_studies(storage_url: str | None = None) -> list[StudySummary]:
+    """The sweeps in the storage, newest first. Raises SweepError when it cannot be opened."""
+    import optuna
+    from optuna.trial import TrialState
+
+    storage = open_storage(storage_url)
+    found = []
+    for summary in optuna.get_all_study_summaries(storage, include_best_trial=False):
+        states = [t.state for t in storage.get_all_trials(summary._study_id, deepcopy=False)]
+        planned = summary.user_attrs.get(_PLANNED) or {}
+        started = summary.datetime_start
+        found.append(StudySummary(
+            summary.study_name, planned.get("sampler"),
+            started.strftime("%Y-%m-%d %H:%M") if started else None,
+            states.count(TrialState.COMPLETE),
+            states.count(TrialState.WAITING) + states.count(TrialState.RUNNING),
+            states.count(TrialState.FAIL) + states.count(TrialState.PRUNED),
+            isinstance(summary.user_attrs.get(_PLAN), str)))
+    found.sort(key=lambda s: s.started or "", reverse=True)
+    return found

@@ -99,6 +99,15 @@ class ExperimentsView(QWidget):
                                       "every run shown) as a CSV table")
         self.delete_button = QPushButton("Delete")
         self.delete_button.setToolTip("Delete the selected runs (Del; Ctrl+Z brings them back)")
+        self.sweep_button = QPushButton("Sweep…")
+        self.sweep_button.setToolTip("Search hyperparameters: train one model per trial, "
+                                     "compare them and name the best (Ctrl+Shift+W)")
+        sweep_action = QAction("Sweep…", self)
+        sweep_action.setShortcut(QKeySequence("Ctrl+Shift+W"))
+        sweep_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        sweep_action.triggered.connect(self.open_sweep_dialog)
+        self.addAction(sweep_action)
+        self.sweep_dialog: Any = None     # the Sweep dialog, once opened
         top = QHBoxLayout()
         top.addWidget(self.filter_edit, 2)
         top.addWidget(self.count_label)
@@ -109,8 +118,8 @@ class ExperimentsView(QWidget):
         self.less_data_button.clicked.connect(
             lambda: show_data_size_dialog(self, self.store_path, self.refresh))
         top.addWidget(self.less_data_button)
-        for button in (self.columns_button, self.refresh_button, self.export_button,
-                       self.delete_button):
+        for button in (self.sweep_button, self.columns_button, self.refresh_button,
+                       self.export_button, self.delete_button):
             top.addWidget(button)
 
         self.message = QLabel()
@@ -208,6 +217,7 @@ class ExperimentsView(QWidget):
             lambda: self.columns_menu().exec(self.columns_button.mapToGlobal(
                 self.columns_button.rect().bottomLeft())))
         self.refresh_button.clicked.connect(self.refresh)
+        self.sweep_button.clicked.connect(self.open_sweep_dialog)
         self.export_button.clicked.connect(self.export_dialog)
         self.delete_button.clicked.connect(self.delete_selected)
         self.undo_button.clicked.connect(self.undo_delete)
@@ -609,6 +619,23 @@ class ExperimentsView(QWidget):
         except CnnvizError as exc:
             dialogs.show_error(self, "Cannot save the chart", str(exc))
 
+    # ------------------------------------------------------------------ sweeps
+
+    def open_sweep_dialog(self) -> Any:
+        """Show the Sweep dialog (one per view; it keeps its state when closed). The table
+        reads the store again as each trial ends. Returns the dialog."""
+        if self.sweep_dialog is None:
+            from cnnviz.ui.experiments.sweep_dialog import SweepDialog
+
+            self.sweep_dialog = SweepDialog(self.workspace, self.store_path, self)
+            self.sweep_dialog.trial_recorded.connect(self.refresh)
+            self.sweep_dialog.resize(min(scaled(1280), self.window().width() or 1280),
+                                     min(scaled(800), self.window().height() or 800))
+        self.sweep_dialog.show()
+        self.sweep_dialog.raise_()
+        self.sweep_dialog.activateWindow()
+        return self.sweep_dialog
+
     # ------------------------------------------------------------------ keys
 
     def _own_key(self, event: QKeyEvent) -> bool:
@@ -639,6 +666,8 @@ class ExperimentsView(QWidget):
         """Save typed notes, wait for the reading thread and close the store."""
         self.details.save_notes()
         shutdown_data_size_dialog(self)
+        if self.sweep_dialog is not None:
+            self.sweep_dialog.wait_stopped()
         self._loader.shutdown()
         if self._chart_import is not None:
             self._chart_import.wait()   # an import cannot be cut short; it ends within a second
