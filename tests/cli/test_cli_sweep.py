@@ -112,6 +112,8 @@ def test_the_same_command_again_continues_and_adds_nothing_when_done(specs, caps
     (("--param", "batch_size=8", "--grid", "--train-sizes", "many"), "--train-sizes many"),
     (("--param", "batch_size=8", "--grid", "--storage", "postgresql://me:secret@127.0.0.1:9/x"),
      "Cannot reach the database server at 127.0.0.1:9"),
+    (("--param", "batch_size=8", "--grid", "--storage", "mysql://me:secret@127.0.0.1:9/x"),
+     "Cannot reach the database server at 127.0.0.1:9"),
     (("--param", "batch_size=8", "--grid", "--storage", "ftp://x"), "use a database URL"),
     (("--param", "batch_size=8", "--grid", "--workers", "0"), "--workers must be from 1"),
 ])

@@ -1,9 +1,12 @@
 """Experiments: every training run recorded, and sweeps (hyperparameter search on Optuna).
 
-    run_store      the SQLite store of runs: settings, history, results, notes, tags
-    recording      the recorder the training engine calls while a run goes on
-    sweep          a sweep = an Optuna study: dimensions, samplers, workers, results
-    sweep_storage  where a study lives: a journal file (default) or a database URL
+    run_store           the SQLite store of runs: settings, history, results, notes, tags
+    recording           the recorder the training engine calls while a run goes on
+    sweep               a sweep = an Optuna study: dimensions, samplers, workers, results
+    sweep_storage       where a study lives: a journal file (default) or a database URL
+    sweep_heartbeat     running trials' heartbeats: a worker lost on any machine is noticed
+    tensorboard_export  the runs written for TensorBoard's HParams dashboard
 """
 
-__all__ = ["run_store", "recording", "sweep", "sweep_storage"]
+__all__ = ["run_store", "recording", "sweep", "sweep_storage", "sweep_heartbeat",
+           "tensorboard_export"]
