@@ -56,7 +56,7 @@ def add_runs_parser(commands: Any) -> None:
     export.add_argument("file", metavar="FILE.csv")
     board = actions.add_parser(
         "export-tensorboard", prog="cnnviz runs export-tensorboard",
-        help="write the runs for TensorBoard's HParams dashboard (tensorboard --logdir DIR)",
+        help="write the runs to the folder DIR for TensorBoard's HParams dashboard",
         description="Write the runs (the given IDs, else every run, or those of --sweep/--tag "
                     "given before the action) to the folder DIR for TensorBoard: each run's "
                     "settings as hyperparameters, its per-epoch curves and its final "
