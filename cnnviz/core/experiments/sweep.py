@@ -481,11 +481,13 @@ def run_worker(plan: SweepPlan, storage_url: str | None = None,
         heartbeat = start_heartbeat(study, trial)  # ends by itself when the trial is told
         trial.set_user_attr(_WORKER, _worker_id())
         started = time.monotonic()
+        # skip_if_finished: a trial whose heartbeat was lost for the grace period (a network
+        # cut) was failed and queued again by another worker; this result is then dropped.
         try:
             score, _ = _run_trial(plan, trial, dataset, recorder)
-            frozen = study.tell(trial, score)
+            frozen = study.tell(trial, score, skip_if_finished=True)
         except optuna.TrialPruned:
-            frozen = study.tell(trial, state=TrialState.PRUNED)
+            frozen = study.tell(trial, state=TrialState.PRUNED, skip_if_finished=True)
         except CnnvizError:
             study.tell(trial, state=TrialState.FAIL)
             raise
@@ -495,7 +497,7 @@ def run_worker(plan: SweepPlan, storage_url: str | None = None,
             study.enqueue_trial(_planned_params(frozen))
             raise
         except Exception:
-            frozen = study.tell(trial, state=TrialState.FAIL)
+            frozen = study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
         heartbeat.stop()
         done += 1
         if on_trial is not None:

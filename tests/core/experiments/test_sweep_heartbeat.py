@@ -15,7 +15,7 @@ from cnnviz.core.experiments.sweep import (
     fail_dead_trials, open_study, plan_sweep, results, run_worker,
 )
 from cnnviz.core.experiments.sweep_heartbeat import set_grace_period, timing
-from tests.core.experiments.sweep_fixtures import config, options, tiny_spec
+from tests.core.experiments.sweep_fixtures import KeepingRecorder, config, options, tiny_spec
 from tests.core.experiments.test_sweep_workers import (  # noqa: F401  (postgresql_url: a fixture)
     ROOT, _environment, _spec_file, _sweep_command, _wait_for, postgresql_url,
 )
@@ -86,3 +86,32 @@ def test_a_worker_lost_on_another_machine_is_failed_and_redone_on_a_journal(
 def test_a_worker_lost_on_another_machine_is_failed_and_redone_on_postgresql(
         tmp_path: Path, postgresql_url: str) -> None:  # noqa: F811
     _lose_a_worker_on_another_machine_and_resume(tmp_path, postgresql_url)
+
+
+def test_a_worker_whose_trial_was_given_up_meanwhile_goes_on(tmp_path: Path) -> None:
+    """A worker cut off for longer than the grace period (its trial failed and queued again by
+    another worker) finishes training without a crash; its result is dropped, and the trial is
+    done once, by the next worker to take it."""
+    from optuna.trial import TrialState
+
+    journal = str(tmp_path / "cut.journal")
+    plan = plan_sweep("cut", {"tiny": tiny_spec()}, "mnist-sample", options(), config(2),
+                      ["batch_size=32"], [], "grid")
+    study = open_study(plan, journal)
+
+    class GivenUpMidTrial(KeepingRecorder):
+        """At the first epoch, another worker gives the running trial up and requeues it."""
+
+        def add_epoch(self, run_id: int, epoch: int, logs: dict[str, float]) -> None:
+            super().add_epoch(run_id, epoch, logs)
+            if len(self.runs) == 1 and epoch == 0:
+                [running] = _running(study)
+                study._storage.set_trial_state_values(running._trial_id, TrialState.FAIL)
+                study.enqueue_trial({"batch_size": 32})
+
+    finished: list[Any] = []
+    run_worker(plan, journal, recorder=GivenUpMidTrial(), on_trial=finished.append,
+               dataset=load_dataset("mnist-sample", options()))
+    assert [r.state for r in finished] == ["failed", "complete"]
+    trials = results(open_study(plan, journal))
+    assert collections.Counter(r.state for r in trials) == {"failed": 1, "complete": 1}
