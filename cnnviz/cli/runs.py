@@ -5,6 +5,7 @@ user's data folder, CNNVIZ_HOME when set).
     cnnviz runs show ID                  everything about one run, with its history
     cnnviz runs compare ID ID ... [--plot FILE.png|.svg]   settings and results side by side
     cnnviz runs export FILE.csv          one row per run
+    cnnviz runs export-tensorboard DIR [ID ...]   for TensorBoard's HParams dashboard
     cnnviz runs delete ID [ID ...]       remove runs
 
 Draws with matplotlib's Agg backend (no Qt, no display) and imports no TensorFlow.
@@ -34,7 +35,7 @@ def add_runs_parser(commands: Any) -> None:
     runs = commands.add_parser(
         "runs", prog="cnnviz runs",
         usage="cnnviz runs [show ID | compare ID ID ... [--plot FILE] | export FILE.csv | "
-              "delete ID ...]",
+              "export-tensorboard DIR [ID ...] | delete ID ...]",
         help="list, show, compare, export or delete the recorded training runs",
         description="Every training run (from the app or `cnnviz train`) is recorded in "
                     "runs.sqlite in the cnnviz data folder (CNNVIZ_HOME when set). Without an "
@@ -53,6 +54,15 @@ def add_runs_parser(commands: Any) -> None:
     export = actions.add_parser("export", prog="cnnviz runs export",
                                 help="write one CSV row per run")
     export.add_argument("file", metavar="FILE.csv")
+    board = actions.add_parser(
+        "export-tensorboard", prog="cnnviz runs export-tensorboard",
+        help="write the runs to the folder DIR for TensorBoard's HParams dashboard",
+        description="Write the runs (the given IDs, else every run, or those of --sweep/--tag "
+                    "given before the action) to the folder DIR for TensorBoard: each run's "
+                    "settings as hyperparameters, its per-epoch curves and its final "
+                    "metrics. Open it with: tensorboard --logdir DIR")
+    board.add_argument("folder", metavar="DIR")
+    board.add_argument("run_ids", type=int, nargs="*", metavar="ID")
     delete = actions.add_parser("delete", prog="cnnviz runs delete", help="remove runs")
     delete.add_argument("run_ids", type=int, nargs="+", metavar="ID")
 
@@ -78,6 +88,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
         elif action == "export":
             count = store.export_csv(Path(args.file))
             print(f"Wrote {count} run{'s' if count != 1 else ''} to {args.file}")
+        elif action == "export-tensorboard":
+            _export_tensorboard(store, args)
         elif action == "delete":
             store.delete(args.run_ids)
             ids = ", ".join(str(i) for i in dict.fromkeys(args.run_ids))
@@ -92,6 +104,19 @@ def cmd_runs(args: argparse.Namespace) -> int:
             else:
                 print(_table(records))
     return EXIT_OK
+
+
+def _export_tensorboard(store: Any, args: argparse.Namespace) -> None:
+    from cnnviz.core.experiments.tensorboard_export import export_tensorboard
+
+    ids = list(dict.fromkeys(args.run_ids)) or [
+        r.id for r in store.runs(sweep=args.sweep, tag=args.tag, limit=args.limit)]
+    if not ids:
+        raise RunsCliError("There are no runs to export yet: train a model (in the app or "
+                           "with `cnnviz train`) and it is recorded.")
+    written = export_tensorboard([store.get(run_id) for run_id in ids], Path(args.folder))
+    print(f"Wrote {len(written)} run{'s' if len(written) != 1 else ''} to {args.folder} for "
+          f"TensorBoard's HParams dashboard; open it with: tensorboard --logdir {args.folder}")
 
 
 # ---------------------------------------------------------------- text

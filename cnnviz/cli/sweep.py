@@ -2,7 +2,7 @@
 
     cnnviz sweep SPEC [SPEC ...] --data SOURCE --epochs N [--param NAME=V1,V2,... ...]
         [--train-sizes N1,N2,...] (--grid | --random K | --bayes K) [--prune] [--workers N]
-        [--storage URL] [--study NAME]
+        [--storage URL] [--study NAME] [--grace SECONDS]
 
 One line per finished trial as it ends, then a table of every trial, the parameter
 importances when there are enough trials, and the best trial last. Running the same command
@@ -19,6 +19,7 @@ from typing import Any
 
 from cnnviz.cli.common import DATA_HELP, EXIT_OK, CliError, load_spec_file, start_tensorflow
 from cnnviz.core.errors import CnnvizError
+from cnnviz.core.experiments.sweep_heartbeat import MIN_GRACE_PERIOD
 
 MAX_WORKERS = 64
 
@@ -30,7 +31,7 @@ def add_sweep_parser(commands: Any) -> None:
         prog="cnnviz sweep",
         usage="cnnviz sweep SPEC [SPEC ...] --data SOURCE --epochs N [--param NAME=V1,V2,... ...]"
               " [--train-sizes N1,N2,...] (--grid | --random K | --bayes K) [--prune]"
-              " [--workers N] [--storage URL] [--study NAME] [--no-record]",
+              " [--workers N] [--storage URL] [--study NAME] [--grace SECONDS] [--no-record]",
         help="search hyperparameters: train one model per trial and name the best",
         description="Train one model per trial of an Optuna study and print a line per trial, "
                     "a table, and the best trial last. Run the same command again to continue "
@@ -63,6 +64,10 @@ def add_sweep_parser(commands: Any) -> None:
                             "cnnviz's data folder)")
     sweep.add_argument("--study", metavar="NAME",
                        help="the sweep's name (default: from the specs and the data)")
+    sweep.add_argument("--grace", type=float, metavar="SECONDS",
+                       help="a running trial whose worker (on any machine) has sent no "
+                            "heartbeat for this long is marked failed and tried again; kept "
+                            "with the study for every worker (default 120)")
     sweep.add_argument("--no-record", action="store_true",
                        help="do not record the trials in the run store (cnnviz runs)")
     sweep.add_argument("--batch-size", type=int, default=64, metavar="B",
@@ -107,6 +112,8 @@ def _plan(args: argparse.Namespace) -> Any:
         raise CliError("--val-split must be at least 0 and less than 1, for example 0.1.")
     if args.limit is not None and args.limit < 1:
         raise CliError("--limit must be at least 1.")
+    if args.grace is not None and not args.grace >= MIN_GRACE_PERIOD:
+        raise CliError(f"--grace must be at least {MIN_GRACE_PERIOD:g} seconds.")
     if args.study is not None and not args.study.strip():
         raise CliError("--study needs a name.")
     specs: dict[str, Any] = {}
@@ -189,9 +196,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         IMPORTANCE_MIN_TRIALS, accuracy_by_dimension, best_trial, importances, open_study,
         results, run_worker,
     )
+    from cnnviz.core.experiments.sweep_heartbeat import set_grace_period
     from cnnviz.core.experiments.sweep_storage import storage_label
 
     study = open_study(plan, args.storage)  # creates and plans it, or finds it unreachable
+    if args.grace is not None:
+        set_grace_period(study, args.grace)
     print(f"sweep '{plan.name}' in {storage_label(args.storage)}: "
           f"{len(plan.grid()) if plan.sampler == 'grid' else plan.trials} trials "
           f"({plan.sampler}), {args.workers} worker{'s' if args.workers != 1 else ''}",

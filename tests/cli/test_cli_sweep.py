@@ -112,8 +112,11 @@ def test_the_same_command_again_continues_and_adds_nothing_when_done(specs, caps
     (("--param", "batch_size=8", "--grid", "--train-sizes", "many"), "--train-sizes many"),
     (("--param", "batch_size=8", "--grid", "--storage", "postgresql://me:secret@127.0.0.1:9/x"),
      "Cannot reach the database server at 127.0.0.1:9"),
+    (("--param", "batch_size=8", "--grid", "--storage", "mysql://me:secret@127.0.0.1:9/x"),
+     "Cannot reach the database server at 127.0.0.1:9"),
     (("--param", "batch_size=8", "--grid", "--storage", "ftp://x"), "use a database URL"),
     (("--param", "batch_size=8", "--grid", "--workers", "0"), "--workers must be from 1"),
+    (("--param", "batch_size=8", "--grid", "--grace", "0.5"), "--grace must be at least 2 seconds"),
 ])
 def test_bad_input_is_one_plain_line(specs, capsys, args, message) -> None:
     tiny, _ = specs

@@ -9,8 +9,9 @@ Every trial is planned up front as a WAITING trial in the study (a grid point, o
 slot the sampler fills when it starts), and a worker takes one by switching it to RUNNING, which
 the storage allows exactly once. So any number of workers, on any number of machines, split
 the trials without duplicates, and a stopped sweep continues with the trials still waiting.
-A trial whose worker died (its process is gone) is marked FAIL and its parameters are queued
-again: failed, not lost. Each trial is recorded through an optional `RunRecorder`, tagged
+A trial whose worker died (its process is gone, or on any machine its heartbeat stopped for the
+study's grace period: sweep_heartbeat.py) is marked FAIL and its parameters are queued again:
+failed, not lost. Each trial is recorded through an optional `RunRecorder`, tagged
 with the sweep's name.
 """
 
@@ -28,6 +29,9 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from cnnviz.core.errors import CnnvizError, SpecError
 from cnnviz.core.experiments.run_store import RunStart
+from cnnviz.core.experiments.sweep_heartbeat import (
+    fail_stale_trials, start_heartbeat, wait_for_running_trials,
+)
 from cnnviz.core.experiments.sweep_storage import SweepError, open_storage
 from cnnviz.core.model.spec_params import check_param, param_defs
 
@@ -333,8 +337,9 @@ def _planned_params(trial: Any) -> dict[str, Any]:
 
 
 def fail_dead_trials(study: Any) -> list[int]:
-    """Mark FAIL the running trials whose worker process on this machine is gone, and queue
-    their parameters again. Returns the numbers of the trials failed."""
+    """Mark FAIL the running trials whose worker process on this machine is gone, or whose
+    heartbeat stopped (a worker anywhere), and queue their parameters again. Returns the
+    numbers of the trials failed."""
     from optuna.exceptions import UpdateFinishedTrialError
     from optuna.trial import TrialState
 
@@ -351,7 +356,8 @@ def fail_dead_trials(study: Any) -> list[int]:
                 study.enqueue_trial(_planned_params(trial))
         except UpdateFinishedTrialError:
             continue
-    return failed
+    return failed + fail_stale_trials(
+        study, lambda stale: study.enqueue_trial(_planned_params(stale)))
 
 
 def _take_waiting_trial(study: Any) -> Any | None:
@@ -513,14 +519,19 @@ def run_worker(plan: SweepPlan, storage_url: str | None = None,
         fail_dead_trials(study)
         trial = _take_waiting_trial(study)
         if trial is None:
+            if wait_for_running_trials(study):  # another worker's trial may yet come back
+                continue
             break
+        heartbeat = start_heartbeat(study, trial)  # ends by itself when the trial is told
         trial.set_user_attr(_WORKER, _worker_id())
         started = time.monotonic()
+        # skip_if_finished: a trial whose heartbeat was lost for the grace period (a network
+        # cut) was failed and queued again by another worker; this result is then dropped.
         try:
             score, _ = _run_trial(plan, trial, dataset, recorder, should_stop, on_progress)
-            frozen = study.tell(trial, score)
+            frozen = study.tell(trial, score, skip_if_finished=True)
         except optuna.TrialPruned:
-            frozen = study.tell(trial, state=TrialState.PRUNED)
+            frozen = study.tell(trial, state=TrialState.PRUNED, skip_if_finished=True)
         except CnnvizError:
             study.tell(trial, state=TrialState.FAIL)
             raise
@@ -537,7 +548,8 @@ def run_worker(plan: SweepPlan, storage_url: str | None = None,
             study.enqueue_trial(_planned_params(frozen))
             raise
         except Exception:
-            frozen = study.tell(trial, state=TrialState.FAIL)
+            frozen = study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+        heartbeat.stop()
         done += 1
         if on_trial is not None:
             on_trial(_result(frozen, time.monotonic() - started))

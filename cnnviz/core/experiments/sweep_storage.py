@@ -2,7 +2,7 @@
 
 `open_storage(None)` is the journal file `user_data_folder()/sweeps.journal`; a path ending
 in `.journal` is a journal file elsewhere (for a shared file system); `postgresql://`,
-`mysql://` and `sqlite:///` URLs use Optuna's RDB storage. An unreachable server raises
+`mysql://` (through PyMySQL, pure Python) and `sqlite:///` URLs use Optuna's RDB storage. An unreachable server raises
 SweepError naming the host, never a driver's traceback.
 """
 
@@ -20,6 +20,8 @@ __all__ = ["SweepError", "DEFAULT_JOURNAL", "open_storage", "storage_label"]
 DEFAULT_JOURNAL = "sweeps.journal"
 _DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg",
             "mysql": "mysql+pymysql"}
+# Drivers whose pip package is named otherwise.
+_PACKAGES = {"MySQLdb": "mysqlclient", "psycopg2": "psycopg2-binary", "pymysql": "PyMySQL"}
 
 
 class SweepError(CnnvizError):
@@ -73,9 +75,13 @@ def open_storage(url: str | None) -> Any:
 
     try:
         return RDBStorage(full, engine_kwargs={"pool_pre_ping": True})
-    except ModuleNotFoundError as exc:
+    except ImportError as exc:
+        # Optuna wraps the driver's ModuleNotFoundError in a plain ImportError.
+        missing = exc if isinstance(exc, ModuleNotFoundError) else exc.__cause__
+        name = getattr(missing, "name", None) or "for this database"
+        package = _PACKAGES.get(name, name)
         raise SweepError(f"--storage {storage_label(url)} needs the database driver "
-                         f"'{exc.name}', which is not installed (pip install {exc.name}).") \
+                         f"'{name}', which is not installed (pip install {package}).") \
             from None
     except sqlalchemy.exc.OperationalError as exc:
         if base == "sqlite":

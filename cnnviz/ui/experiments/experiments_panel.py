@@ -97,6 +97,11 @@ class ExperimentsView(QWidget):
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setToolTip("Write the selected runs (or, with one or none selected, "
                                       "every run shown) as a CSV table")
+        self.tensorboard_button = QPushButton("TensorBoard…")
+        self.tensorboard_button.setToolTip("Export to TensorBoard…: write the runs Export CSV "
+                                           "writes to a folder for "
+                                           "TensorBoard's HParams dashboard (open it with "
+                                           "tensorboard --logdir FOLDER)")
         self.delete_button = QPushButton("Delete")
         self.delete_button.setToolTip("Delete the selected runs (Del; Ctrl+Z brings them back)")
         self.sweep_button = QPushButton("Sweep…")
@@ -119,7 +124,7 @@ class ExperimentsView(QWidget):
             lambda: show_data_size_dialog(self, self.store_path, self.refresh))
         top.addWidget(self.less_data_button)
         for button in (self.sweep_button, self.columns_button, self.refresh_button,
-                       self.export_button, self.delete_button):
+                       self.export_button, self.tensorboard_button, self.delete_button):
             top.addWidget(button)
 
         self.message = QLabel()
@@ -219,6 +224,7 @@ class ExperimentsView(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.sweep_button.clicked.connect(self.open_sweep_dialog)
         self.export_button.clicked.connect(self.export_dialog)
+        self.tensorboard_button.clicked.connect(self.export_tensorboard_dialog)
         self.delete_button.clicked.connect(self.delete_selected)
         self.undo_button.clicked.connect(self.undo_delete)
         self.save_chart_button.clicked.connect(self.save_chart_dialog)
@@ -468,6 +474,7 @@ class ExperimentsView(QWidget):
         has = bool(self.selected_ids())
         self.delete_button.setEnabled(has and self.store is not None)
         self.export_button.setEnabled(self.store is not None and self.model.rowCount() > 0)
+        self.tensorboard_button.setEnabled(self.export_button.isEnabled())
 
     # ------------------------------------------------------------------ editing
 
@@ -603,6 +610,30 @@ class ExperimentsView(QWidget):
             dialogs.show_error(self, "Cannot export", str(exc))
             return
         self.count_label.setText(f"Wrote {count:,} runs to {Path(path).name}")
+
+    def export_tensorboard(self, folder: str | Path) -> int:
+        """Write the runs Export would write to `folder` for TensorBoard; returns how many."""
+        from cnnviz.core.experiments.tensorboard_export import export_tensorboard
+
+        if self.store is None:
+            raise CnnvizError(self.problem or "The runs are still being read.")
+        store = self.store
+        return len(export_tensorboard([store.get(i) for i in self.export_ids()], folder))
+
+    def export_tensorboard_dialog(self) -> None:
+        folder = dialogs.get_folder_path(self, "Export to TensorBoard (choose a folder)",
+                                         str(Path.home()))
+        if not folder:
+            return
+        try:
+            count = self.export_tensorboard(folder)
+        except CnnvizError as exc:
+            dialogs.show_error(self, "Cannot export", str(exc))
+            return
+        # Short: the bar must still fit a 1024-pixel projector in presentation mode.
+        self.count_label.setText(f"{count:,} exported")
+        self.count_label.setToolTip(f"Written to {folder} for TensorBoard; open them with: "
+                                    f"tensorboard --logdir {folder}")
 
     def save_chart_dialog(self) -> None:
         chart = self.charts.currentWidget()
