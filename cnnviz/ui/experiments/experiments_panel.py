@@ -94,14 +94,23 @@ class ExperimentsView(QWidget):
         self.columns_button.setToolTip("Choose the columns of the table (or right-click its header)")
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Read the runs again (F5)")
-        self.export_button = QPushButton("Export CSV…")
-        self.export_button.setToolTip("Write the selected runs (or, with one or none selected, "
-                                      "every run shown) as a CSV table")
-        self.tensorboard_button = QPushButton("TensorBoard…")
-        self.tensorboard_button.setToolTip("Export to TensorBoard…: write the runs Export CSV "
-                                           "writes to a folder for "
-                                           "TensorBoard's HParams dashboard (open it with "
+        # One Export button with a menu: the bar must fit a 1024-pixel projector in
+        # presentation mode.
+        self.export_csv_action = QAction("Table as CSV…", self)
+        self.export_csv_action.setToolTip("Write the selected runs (or, with one or none "
+                                          "selected, every run shown) as a CSV table")
+        self.tensorboard_action = QAction("Runs for TensorBoard…", self)
+        self.tensorboard_action.setToolTip("Write the same runs to a folder for TensorBoard's "
+                                           "HParams dashboard (open it with "
                                            "tensorboard --logdir FOLDER)")
+        export_menu = QMenu(self)
+        export_menu.setToolTipsVisible(True)
+        export_menu.addAction(self.export_csv_action)
+        export_menu.addAction(self.tensorboard_action)
+        self.export_button = QPushButton("Export")
+        self.export_button.setToolTip("Export the selected runs (or every run shown): a CSV "
+                                      "table, or runs for TensorBoard")
+        self.export_button.setMenu(export_menu)
         self.delete_button = QPushButton("Delete")
         self.delete_button.setToolTip("Delete the selected runs (Del; Ctrl+Z brings them back)")
         self.sweep_button = QPushButton("Sweep…")
@@ -117,14 +126,17 @@ class ExperimentsView(QWidget):
         top.addWidget(self.filter_edit, 2)
         top.addWidget(self.count_label)
         top.addStretch(1)
-        self.less_data_button = QPushButton("Dense vs CNN with less data…")
-        self.less_data_button.setToolTip("The tutorial's experiment: a dense net and a CNN "
-                                         "trained on fewer and fewer digits")
+        self.less_data_button = QPushButton("Dense vs CNN…")
+        self.less_data_button.setToolTip("Dense vs CNN with less data: the tutorial's "
+                                         "experiment, a dense net and a CNN trained on fewer "
+                                         "and fewer digits")
         self.less_data_button.clicked.connect(
             lambda: show_data_size_dialog(self, self.store_path, self.refresh))
+        top.addWidget(self.sweep_button)
         top.addWidget(self.less_data_button)
-        for button in (self.sweep_button, self.columns_button, self.refresh_button,
-                       self.export_button, self.tensorboard_button, self.delete_button):
+        top.addSpacing(12)
+        for button in (self.columns_button, self.refresh_button, self.export_button,
+                       self.delete_button):
             top.addWidget(button)
 
         self.message = QLabel()
@@ -223,8 +235,8 @@ class ExperimentsView(QWidget):
                 self.columns_button.rect().bottomLeft())))
         self.refresh_button.clicked.connect(self.refresh)
         self.sweep_button.clicked.connect(self.open_sweep_dialog)
-        self.export_button.clicked.connect(self.export_dialog)
-        self.tensorboard_button.clicked.connect(self.export_tensorboard_dialog)
+        self.export_csv_action.triggered.connect(self.export_dialog)
+        self.tensorboard_action.triggered.connect(self.export_tensorboard_dialog)
         self.delete_button.clicked.connect(self.delete_selected)
         self.undo_button.clicked.connect(self.undo_delete)
         self.save_chart_button.clicked.connect(self.save_chart_dialog)
@@ -246,7 +258,8 @@ class ExperimentsView(QWidget):
     def _fit(self) -> None:
         self.table.setMinimumHeight(scaled(120))
         self.details.setMinimumWidth(scaled(300))
-        self.filter_edit.setMinimumWidth(scaled(200))
+        # Narrow enough that the bar fits a 1024-pixel projector in presentation mode.
+        self.filter_edit.setMinimumWidth(scaled(130))
         row = QFontMetrics(QApplication.font()).height() + scaled(8)
         self.table.verticalHeader().setDefaultSectionSize(row)
         set_relative_font(self.message)
@@ -418,6 +431,7 @@ class ExperimentsView(QWidget):
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
         self.count_label.setText(f"{total:,} runs" if shown == total else f"{shown:,} of {total:,} runs")
+        self.count_label.setToolTip("")
 
     def shown_ids(self) -> list[int]:
         """The runs in the table now (filtered), in the table's order."""
@@ -474,7 +488,8 @@ class ExperimentsView(QWidget):
         has = bool(self.selected_ids())
         self.delete_button.setEnabled(has and self.store is not None)
         self.export_button.setEnabled(self.store is not None and self.model.rowCount() > 0)
-        self.tensorboard_button.setEnabled(self.export_button.isEnabled())
+        self.export_csv_action.setEnabled(self.export_button.isEnabled())
+        self.tensorboard_action.setEnabled(self.export_button.isEnabled())
 
     # ------------------------------------------------------------------ editing
 
@@ -609,7 +624,9 @@ class ExperimentsView(QWidget):
         except CnnvizError as exc:
             dialogs.show_error(self, "Cannot export", str(exc))
             return
-        self.count_label.setText(f"Wrote {count:,} runs to {Path(path).name}")
+        # Short: the bar must still fit a 1024-pixel projector in presentation mode.
+        self.count_label.setText(f"{count:,} exported")
+        self.count_label.setToolTip(f"Wrote {count:,} runs to {path}")
 
     def export_tensorboard(self, folder: str | Path) -> int:
         """Write the runs Export would write to `folder` for TensorBoard; returns how many."""
@@ -630,7 +647,6 @@ class ExperimentsView(QWidget):
         except CnnvizError as exc:
             dialogs.show_error(self, "Cannot export", str(exc))
             return
-        # Short: the bar must still fit a 1024-pixel projector in presentation mode.
         self.count_label.setText(f"{count:,} exported")
         self.count_label.setToolTip(f"Written to {folder} for TensorBoard; open them with: "
                                     f"tensorboard --logdir {folder}")

@@ -21,13 +21,13 @@ def store_path(tmp_path):
 def test_export_to_tensorboard_writes_the_runs_shown(qtbot, tmp_path, store_path,
                                                      monkeypatch) -> None:
     view = open_view(qtbot, store_path, tmp_path)
-    assert view.tensorboard_button.isEnabled()
+    assert view.tensorboard_action.isEnabled()
     view.filter_edit.setText("adam")            # the runs shown: the adam ones
     qtbot.waitUntil(lambda: view.proxy.rowCount() < 5, timeout=5_000)
     shown = view.shown_ids()
     folder = tmp_path / "tb"
     monkeypatch.setattr(dialogs, "get_folder_path", lambda *_args: str(folder))
-    view.tensorboard_button.click()
+    view.tensorboard_action.trigger()
     assert sorted(p.name for p in folder.glob("run-*")) == sorted(f"run-{i}" for i in shown)
     assert view.count_label.text() == f"{len(shown)} exported"
     assert f"tensorboard --logdir {folder}" in view.count_label.toolTip()
