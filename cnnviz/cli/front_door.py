@@ -31,6 +31,7 @@ from cnnviz.cli.common import (
 from cnnviz.cli.evaluate import add_evaluate_parser, cmd_evaluate
 from cnnviz.cli.explain import add_explain_parser, cmd_explain
 from cnnviz.cli.export_code import add_export_code_parser, cmd_export_code
+from cnnviz.cli.features import add_features_parser, cmd_features
 from cnnviz.cli.gui import cmd_gui
 from cnnviz.cli.runs import add_runs_parser, cmd_runs
 from cnnviz.cli.summary import add_summary_parser, cmd_summary
@@ -40,7 +41,8 @@ from cnnviz.core.errors import CnnvizError, UntrustedModelError
 from cnnviz.core.user_folders import logs_folder
 from cnnviz.quiet import quiet_tensorflow
 
-COMMANDS = ("summary", "export-code", "train", "explain", "evaluate", "runs", "sweep")
+COMMANDS = ("summary", "export-code", "train", "explain", "evaluate", "runs", "sweep",
+            "features")
 
 USAGE = """\
 cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
@@ -61,6 +63,8 @@ cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
        cnnviz sweep SPEC [SPEC ...] --data SOURCE --epochs N [--param NAME=V1,V2,... ...]
                     [--train-sizes N1,N2,...] (--grid | --random K | --bayes K) [--prune]
                     [--workers N] [--storage URL] [--study NAME]
+       cnnviz features MODEL --data SOURCE --layer NAME [--layer NAME ...] --out DIR
+                    [--split S] [--method pca|tsne] [--limit N] [--adapt] [--no-cache]
 every command also takes --verbose (show TensorFlow's start-up messages and Keras's warnings)"""
 
 VERBOSE_HELP = ("show TensorFlow's start-up messages and Keras's warnings on the terminal "
@@ -93,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate_parser(commands)
     add_runs_parser(commands)
     add_sweep_parser(commands)
+    add_features_parser(commands)
     for command in commands.choices.values():
         # SUPPRESS: `cnnviz --verbose summary F` keeps the value the main parser set.
         command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
@@ -153,6 +158,8 @@ def _run(args: argparse.Namespace) -> int:
         return cmd_runs(args)
     if args.command == "sweep":
         return cmd_sweep(args)
+    if args.command == "features":
+        return cmd_features(args)
     return cmd_gui(args.file, presentation=args.presentation)
 
 
