@@ -15,9 +15,10 @@ data source, split, limit and reduction; the data is fingerprinted by its labels
 of its images, so a changed file is not mistaken for the old one. A cache file that cannot
 be read or does not match its key is recomputed and overwritten, never trusted.
 
-`preprocess`, when given, takes images as float32 0..255 (batch, H, W, C) and returns the
-model's input (a pre-built network's own `preprocess_input`, resizing included); without it
-the images are scaled to 0..1, as cnnviz trains its own models.
+`preprocess`, when given, takes a batch of images as a float32 tensor of 0..255 values
+(batch, H, W, C) and returns the model's input (a pre-built network's own
+`preprocess_input`, resizing included); it runs eagerly, one batch at a time. Without it the
+images are scaled to 0..1, as cnnviz trains its own models.
 """
 
 from __future__ import annotations
@@ -341,11 +342,6 @@ def _compute(model: "keras.Model", layers: list[Any], reductions: list[str], dat
 
     selected = data if indices.size == data.count else data.subset(indices)
     pipeline = selected.tf_dataset(batch_size, shuffle=False)
-    if preprocess is not None:
-        # The pipeline gives 0..1; the base's own preprocessing expects 0..255.
-        pipeline = pipeline.map(lambda x, y: (preprocess(tf.round(x * 255.0)), y),
-                                num_parallel_calls=tf.data.AUTOTUNE)
-        pipeline = pipeline.prefetch(tf.data.AUTOTUNE)
     input_rank = len(model.inputs[0].shape)
     total = int(indices.size)
     done = 0
@@ -354,6 +350,10 @@ def _compute(model: "keras.Model", layers: list[Any], reductions: list[str], dat
         if should_stop is not None and should_stop():
             raise FeatureExtractionStopped(
                 f"Feature extraction stopped after {done:,} of {total:,} images.")
+        if preprocess is not None:
+            # The pipeline gives 0..1; a base's own preprocessing expects 0..255. It runs
+            # eagerly, so a preprocess written with numpy works as well as one in TensorFlow.
+            x = tf.convert_to_tensor(preprocess(tf.round(x * 255.0)), dtype=tf.float32)
         if len(x.shape) != input_rank and input_rank == 2 and len(x.shape) == 4:
             x = tf.reshape(x, (tf.shape(x)[0], -1))  # a dense model on flat vectors
         if done == 0:
