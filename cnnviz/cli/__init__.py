@@ -11,6 +11,8 @@
     cnnviz runs [show|compare|export|delete]   the recorded training runs (runs.py)
     cnnviz sweep SPEC ... --data SOURCE --epochs N --param NAME=V1,V2 --grid   a hyperparameter
                                                      search on Optuna (sweep.py)
+    cnnviz features MODEL --data SOURCE --layer NAME --out DIR   a layer's features (.npz),
+                                                     their 2-D map (CSV, PNG) (features.py)
 
 front_door.py parses the arguments and turns every problem a user can cause (a missing file,
 bad JSON, a kernel larger than its input) into one line "cnnviz: <message>" on stderr with exit
@@ -21,7 +23,7 @@ arithmetic and never imports TensorFlow; only the GUI and `explain --out` import
 
 __all__ = [
     "main", "common", "front_door", "gui", "summary", "export_code", "train", "explain",
-    "explain_pictures", "evaluate", "runs", "sweep",
+    "explain_pictures", "evaluate", "runs", "sweep", "features",
 ]
 
 

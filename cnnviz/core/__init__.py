@@ -3,6 +3,7 @@
 Feature packages, each depending only on those below it:
 
     experiments         the run store (every training run recorded) and sweeps (Optuna)
+    transfer            pre-built bases, cutting and freezing, feature extraction and maps
     inspect, explain    opening saved models, inspection, evaluation / the explainer's numbers
     training            TrainConfig, the engine, callbacks, checks, history
     data                one Dataset for every source
@@ -15,6 +16,6 @@ imported inside functions, never at module top (tests/test_architecture.py check
 """
 
 __all__ = [
-    "model", "data", "training", "explain", "inspect", "experiments", "errors", "formatting", "atomic_save",
+    "model", "data", "training", "explain", "inspect", "experiments", "transfer", "errors", "formatting", "atomic_save",
     "user_folders",
 ]

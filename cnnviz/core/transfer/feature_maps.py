@@ -104,7 +104,7 @@ def tsne_map(values: np.ndarray, seed: int = 0) -> FeatureMap:
     if centred.shape[1] > TSNE_INPUT_DIMENSIONS and centred.shape[0] > TSNE_INPUT_DIMENSIONS:
         centred = PCA(TSNE_INPUT_DIMENSIONS, random_state=seed).fit_transform(centred)
     perplexity = float(min(30.0, (centred.shape[0] - 1) / 3.0))
-    embedding = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed,
+    embedding: Any = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed,
                      learning_rate="auto").fit_transform(centred)
     return FeatureMap(np.asarray(embedding, dtype=np.float32), "tsne",
                       f"t-SNE (perplexity {perplexity:.0f}): near points are similar; gaps "
@@ -122,8 +122,8 @@ def project(values: np.ndarray, method: str = "pca", seed: int = 0) -> FeatureMa
 
 def _squared_distances(rows: np.ndarray, values: np.ndarray, norms: np.ndarray) -> np.ndarray:
     # |a-b|² = |a|² - 2ab + |b|², clipped: rounding can make it slightly negative.
-    block = norms[None, :] - 2.0 * rows @ values.T + np.einsum("ij,ij->i", rows, rows)[:, None]
-    return np.maximum(block, 0.0)
+    block: np.ndarray = norms[None, :] - 2.0 * rows @ values.T + np.einsum("ij,ij->i", rows, rows)[:, None]
+    return np.asarray(np.maximum(block, 0.0))
 
 
 def class_separation(values: np.ndarray, labels: np.ndarray) -> float:
@@ -141,7 +141,7 @@ def class_separation(values: np.ndarray, labels: np.ndarray) -> float:
         distances[np.arange(rows.shape[0]), np.arange(start, start + rows.shape[0])] = np.inf
         nearest = np.argmin(distances, axis=1)
         correct += int(np.sum(labels[nearest] == labels[start:start + rows.shape[0]]))
-    return correct / array.shape[0]
+    return float(correct / array.shape[0])
 
 
 def nearest_neighbours(features: Features, example_index: int, k: int = 8

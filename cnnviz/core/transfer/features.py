@@ -233,6 +233,10 @@ def _checked_split(dataset: Dataset, split: str | None) -> tuple[str, DataSplit]
     return name, data
 
 
+def _dims(shape: Sequence[Any]) -> str:
+    return "×".join("any" if d is None else str(d) for d in shape)
+
+
 def _input_problem(model: "keras.Model", batch: Any) -> str | None:
     """Why a prepared batch does not fit the model's input, or None."""
     expected = tuple(model.inputs[0].shape[1:])
@@ -240,9 +244,8 @@ def _input_problem(model: "keras.Model", batch: Any) -> str | None:
     if len(expected) == len(got) and all(e is None or int(e) == g
                                          for e, g in zip(expected, got)):
         return None
-    words = lambda shape: "×".join("any" if d is None else str(d) for d in shape)  # noqa: E731
-    return (f"The model takes inputs of {words(expected)}, but the prepared images are "
-            f"{words(got)}. Resize them to the model's input (the command line's --adapt, "
+    return (f"The model takes inputs of {_dims(expected)}, but the prepared images are "
+            f"{_dims(got)}. Resize them to the model's input (the command line's --adapt, "
             f"or a preprocess that resizes) or pick data of that size.")
 
 
@@ -329,8 +332,7 @@ def _compute(model: "keras.Model", layers: list[Any], reductions: list[str], dat
     extractor = keras.Model(model.inputs, outputs)
     spatial = [tuple(range(1, len(layer.output.shape) - 1)) for layer in layers]
 
-    @tf.function(reduce_retracing=True)
-    def step(x: Any) -> list[Any]:
+    def one_batch(x: Any) -> list[Any]:
         got = extractor(x, training=False)
         got = got if isinstance(got, (list, tuple)) else [got]
         rows = []
@@ -340,6 +342,7 @@ def _compute(model: "keras.Model", layers: list[Any], reductions: list[str], dat
             rows.append(tf.reshape(tf.cast(value, tf.float32), (tf.shape(value)[0], -1)))
         return rows
 
+    step: Callable[[Any], list[Any]] = tf.function(one_batch, reduce_retracing=True)
     selected = data if indices.size == data.count else data.subset(indices)
     pipeline = selected.tf_dataset(batch_size, shuffle=False)
     input_rank = len(model.inputs[0].shape)
