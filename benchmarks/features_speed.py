@@ -7,10 +7,13 @@ The base is Keras's MobileNetV2 (alpha 0.35, no top, random weights: no download
 on --size×--size colour images, frozen, cut at its last layer `out_relu`. The data are
 --images fixed random uint8 pictures in memory (an ArraySplit), as a dataset cnnviz loads.
 
-  plain     the cut model's `predict(x, batch_size=B)` on the images already converted to
-            float32 0..1 (the conversion is not timed), then a numpy reshape to one row each.
-  cnnviz    `extract_features(base, "out_relu", dataset, reduction="flattened")`: the
-            uint8 images converted batch by batch, progress and stop checks, one row each.
+  plain     what plain Keras takes for a layer's features: a model cut at the layer,
+            `keras.Model(base.inputs, layer.output)`, and its `predict(x, batch_size=B)` on
+            the images already converted to float32 0..1 (the conversion is not timed), then
+            a numpy reshape to one row each.
+  cnnviz    `extract_features(base, "out_relu", dataset, reduction="flattened")`: a cut
+            model of its own, the uint8 images converted batch by batch, progress and stop
+            checks, one row each.
 
 Both are warmed up (untimed) and then alternate for --rounds rounds (order flipped each
 round); each figure is the best round, in images per second, and cnnviz/plain is their
@@ -66,7 +69,9 @@ def main() -> int:
     x = pixels.astype(np.float32) / 255.0
 
     def plain() -> np.ndarray:
-        out = base.predict(x, batch_size=args.batch_size, verbose=0)
+        # What a layer's features take in plain Keras: a model cut at the layer, predict.
+        cut = keras.Model(base.inputs, base.get_layer("out_relu").output)
+        out = cut.predict(x, batch_size=args.batch_size, verbose=0)
         return np.asarray(out).reshape(len(out), -1)
 
     def ours() -> np.ndarray:

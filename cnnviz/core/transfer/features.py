@@ -18,7 +18,8 @@ be read or does not match its key is recomputed and overwritten, never trusted.
 `preprocess`, when given, takes a batch of images as a float32 tensor of 0..255 values
 (batch, H, W, C) and returns the model's input (a pre-built network's own
 `preprocess_input`, resizing included); it runs eagerly, one batch at a time. Without it the
-images are scaled to 0..1, as cnnviz trains its own models.
+images are scaled to 0..1, as cnnviz trains its own models. Signals (1-D data) go to the
+model as stored; `preprocess` is for images only.
 """
 
 from __future__ import annotations
@@ -328,21 +329,17 @@ def _compute(model: "keras.Model", layers: list[Any], reductions: list[str], dat
     import keras
     import tensorflow as tf
 
-    outputs = [layer.output for layer in layers]
+    # The reduction is part of the cut model, so each batch is one call of the same compiled
+    # predict function `model.predict` uses (XLA where Keras picks it): no slower than it.
+    outputs = []
+    for layer, kind in zip(layers, reductions):
+        value = layer.output
+        if kind == "global average":
+            value = keras.ops.mean(value, axis=tuple(range(1, len(value.shape) - 1)))
+        size = int(np.prod([int(d) for d in value.shape[1:]]))
+        outputs.append(keras.ops.reshape(value, (-1, size)))
     extractor = keras.Model(model.inputs, outputs)
-    spatial = [tuple(range(1, len(layer.output.shape) - 1)) for layer in layers]
 
-    def one_batch(x: Any) -> list[Any]:
-        got = extractor(x, training=False)
-        got = got if isinstance(got, (list, tuple)) else [got]
-        rows = []
-        for value, kind, axes in zip(got, reductions, spatial):
-            if kind == "global average":
-                value = tf.reduce_mean(value, axis=list(axes))
-            rows.append(tf.reshape(tf.cast(value, tf.float32), (tf.shape(value)[0], -1)))
-        return rows
-
-    step: Callable[[Any], list[Any]] = tf.function(one_batch, reduce_retracing=True)
     selected = data if indices.size == data.count else data.subset(indices)
     pipeline = selected.tf_dataset(batch_size, shuffle=False)
     input_rank = len(model.inputs[0].shape)
@@ -353,7 +350,7 @@ def _compute(model: "keras.Model", layers: list[Any], reductions: list[str], dat
         if should_stop is not None and should_stop():
             raise FeatureExtractionStopped(
                 f"Feature extraction stopped after {done:,} of {total:,} images.")
-        if preprocess is not None:
+        if preprocess is not None and not data.is_series:
             # The pipeline gives 0..1; a base's own preprocessing expects 0..255. It runs
             # eagerly, so a preprocess written with numpy works as well as one in TensorFlow.
             x = tf.convert_to_tensor(preprocess(tf.round(x * 255.0)), dtype=tf.float32)
@@ -363,12 +360,13 @@ def _compute(model: "keras.Model", layers: list[Any], reductions: list[str], dat
             problem = _input_problem(model, x)
             if problem:
                 raise FeatureError(problem)
-        rows = step(x)
+        got = extractor.predict_on_batch(x)
+        rows = list(got) if isinstance(got, (list, tuple)) else [got]
         size = int(rows[0].shape[0])
         if not buffers:
             buffers = [np.empty((total, int(r.shape[1])), dtype=np.float32) for r in rows]
         for buffer, row in zip(buffers, rows):
-            buffer[done:done + size] = row.numpy()
+            buffer[done:done + size] = row
         done += size
         if on_progress is not None:
             on_progress(done, total)

@@ -183,3 +183,26 @@ def test_npz_and_csv_exports(model, digits, tmp_path):
     with pytest.raises(FeatureError, match="25 images need 25 map positions"):
         save_coordinates_csv(tmp_path / "bad.csv", features, xy[:10])
     assert not (tmp_path / "bad.csv").exists()
+
+
+def test_signals_through_a_1d_network_are_averaged_over_steps():
+    import keras
+
+    rng = np.random.default_rng(2)
+    from cnnviz.core.data.series_split import SeriesSplit
+
+    signals = rng.normal(size=(24, 150, 1)).astype(np.float32)
+    labels = np.arange(24) % 2
+    split = SeriesSplit(signals, labels)
+    data = Dataset(name="signals", description="", class_names=["a", "b"],
+                   input_shape=(150, 1), train=split, validation=None, test=None,
+                   noun="series")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((150, 1)),
+                              keras.layers.Conv1D(64, 5, activation="relu", name="conv"),
+                              keras.layers.GlobalAveragePooling1D(name="pool"),
+                              keras.layers.Dense(2, activation="softmax", name="out")])
+    conv = extract_features(model, "conv", data, "train")[0]
+    assert conv.layer_shape == (146, 64) and conv.reduction == "global average"
+    expected = keras_output(model, "conv", signals * 255.0).mean(axis=1)  # helper divides by 255
+    np.testing.assert_allclose(conv.values, expected, rtol=1e-5, atol=1e-5)
