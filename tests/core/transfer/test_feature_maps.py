@@ -94,3 +94,18 @@ def test_classes_separate_deeper_in_the_trained_network():
     separations = [m.separation for m in maps]
     assert separations[0] < separations[1] <= separations[2]
     assert separations[2] > 0.9
+
+
+def test_pca_of_a_large_matrix_takes_the_randomized_path_and_agrees():
+    rng = np.random.default_rng(8)
+    values = rng.normal(size=(400, 3)) @ rng.normal(size=(3, 500)) * [[5.0]] \
+        + rng.normal(size=(400, 500))
+    fast = pca_map(values).coordinates
+    centred = values - values.mean(axis=0)
+    _, _, directions = np.linalg.svd(centred, full_matrices=False)
+    reference = centred @ directions[:2].T
+    for axis in range(2):
+        sign = np.sign(fast[:, axis] @ reference[:, axis])
+        np.testing.assert_allclose(fast[:, axis], sign * reference[:, axis], rtol=1e-3,
+                                   atol=1e-3)
+
