@@ -244,11 +244,12 @@ def cmd_features(args: argparse.Namespace) -> int:
                       batch_size=args.batch_size, limit=args.limit or None, cache=cache,
                       on_progress=_progress)
 
-    from cnnviz.core.data.split_choice import measured_split
+    from cnnviz.core.data.split_choice import SPLIT_WORDS, measured_split, split_phrase
 
     split = measured_split(dataset, args.split)
+    count = maps[0].features.count
     print(dataset.description)
-    print(f"split: {maps[0].features.count:,} of the {split} images")
+    print(f"images: {count:,} of {split_phrase(dataset, split)}")
     written: list[Path] = []
     for layer_map in maps:
         features = layer_map.features
@@ -261,9 +262,10 @@ def cmd_features(args: argparse.Namespace) -> int:
         print(f"{features.layer}: {features.reduction_text()}{cached}; nearest-neighbour "
               f"accuracy {layer_map.separation:.1%}")
     map_path = out / "map.png"
+    part = "" if split == "all" else f" ({SPLIT_WORDS.get(split, split)} split)"
     draw_maps(maps, list(dataset.class_names),
-              f"{base.name} on {dataset.name}: {maps[0].map.note.split(':')[0]} map of "
-              f"{maps[0].features.count:,} {split} images", map_path)
+              f"{base.name} on {dataset.name}{part}: {maps[0].map.note.split(':')[0]} map "
+              f"of {count:,} {dataset.noun or 'images'}", map_path)
     written.append(map_path)
     print("wrote " + ", ".join(str(path) for path in written))
     return EXIT_OK

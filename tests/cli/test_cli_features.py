@@ -50,6 +50,7 @@ def test_several_layers_side_by_side_and_the_cache(capsys, tmp_path):
     for layer in ("conv2d", "max_pooling2d_1", "dense"):
         assert (tmp_path / f"features-{layer}.npz").is_file()
         assert (tmp_path / f"coordinates-{layer}.csv").is_file()
+    assert "images: 200 of the 2,000 test digits of MNIST sample" in out
     assert "averaged over its positions" in out.splitlines()[2]
     accuracies = [float(line.rsplit(" ", 1)[1].rstrip("%")) for line in out.splitlines()
                   if "nearest-neighbour accuracy" in line]
@@ -91,7 +92,7 @@ def test_data_of_another_size_is_refused_then_adapted(capsys, tmp_path):
     code, out, err = run(capsys, str(MODEL_FILE), "--data", str(folder), "--layer", "flatten",
                          "--out", str(out_dir), "--method", "tsne")
     assert code == 0, err
-    assert "12 of the all images" in out and "flatten: 800 numbers per image" in out
+    assert "images: 12 of all 12 images of photos" in out and "flatten: 800 numbers per image" in out
     with open(out_dir / "coordinates.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert sorted(int(r["label"]) for r in rows) == [0] * 6 + [1] * 6
