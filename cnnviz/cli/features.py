@@ -16,6 +16,7 @@ computes them afresh. Draws with matplotlib's Agg backend: no Qt.
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 from dataclasses import dataclass
@@ -145,7 +146,8 @@ def draw_maps(layer_maps: list[Any], class_names: list[str], title: str, path: P
     from cnnviz.core.atomic_save import save_file_atomically
 
     count = len(layer_maps)
-    columns = min(count, 3)
+    # Up to three in a row; four as 2×2 rather than three and a lonely one.
+    columns = count if count <= 3 else math.ceil(count / math.ceil(count / 3))
     rows = (count + columns - 1) // columns
     figure = Figure(figsize=(4.6 * columns + 1.8, 4.6 * rows + 0.6), dpi=110,
                     layout="constrained")
