@@ -12,12 +12,16 @@ on --size×--size colour images, frozen, cut at its last layer `out_relu`. The d
             the images already converted to float32 0..1 (the conversion is not timed), then
             a numpy reshape to one row each.
   cnnviz    `extract_features(base, "out_relu", dataset, reduction="flattened")`: a cut
-            model of its own, the uint8 images converted batch by batch, progress and stop
-            checks, one row each.
+            model of its own on every call, the uint8 images converted batch by batch,
+            progress and stop checks, one row each.
+  plain reused   the same with the cut model built and traced once before the timing.
+  cnnviz held    `FeatureExtractor(base).extract(...)` with one extractor kept between
+            calls, as the view keeps one per base: its cut model is built once too.
 
-Both are warmed up (untimed) and then alternate for --rounds rounds (order flipped each
+All four are warmed up (untimed) and then alternate for --rounds rounds (order flipped each
 round); each figure is the best round, in images per second, and cnnviz/plain is their
-ratio measured in the same run. Target: at least 0.95.
+ratio (cut per call against cut per call, cut once against cut once), measured in the same
+run. Target: at least 0.95 for both.
 
 With --tsne N it also times the t-SNE map (scikit-learn) of N images' features, the cost a
 student waits for when asking for it (0 skips it).
@@ -53,7 +57,7 @@ def main() -> int:
     from cnnviz.core.data.data_splits import ArraySplit
     from cnnviz.core.data.dataset_types import Dataset
     from cnnviz.core.transfer.feature_maps import tsne_map
-    from cnnviz.core.transfer.features import extract_features
+    from cnnviz.core.transfer.features import FeatureExtractor, extract_features
 
     keras.utils.set_random_seed(0)
     full = keras.applications.MobileNetV2(input_shape=(args.size, args.size, 3), alpha=0.35,
@@ -74,6 +78,21 @@ def main() -> int:
         out = cut.predict(x, batch_size=args.batch_size, verbose=0)
         return np.asarray(out).reshape(len(out), -1)
 
+    reused = keras.Model(base.inputs, base.get_layer("out_relu").output)
+
+    def plain_reused() -> np.ndarray:
+        # The stricter baseline: the cut model built and traced once, outside the timing.
+        out = reused.predict(x, batch_size=args.batch_size, verbose=0)
+        return np.asarray(out).reshape(len(out), -1)
+
+    held = FeatureExtractor(base)
+
+    def ours_held() -> np.ndarray:
+        # The view's way: one FeatureExtractor per base, its cut model kept between calls.
+        return held.extract("out_relu", dataset, "train", reduction="flattened",
+                            batch_size=args.batch_size, on_progress=lambda done, total: None,
+                            should_stop=lambda: False)[0].values
+
     def ours() -> np.ndarray:
         return extract_features(base, "out_relu", dataset, "train", reduction="flattened",
                                 batch_size=args.batch_size,
@@ -82,12 +101,16 @@ def main() -> int:
 
     # Warm up: TensorFlow's first-call costs (tracing) are not what is measured.
     base.predict(x[:args.batch_size * 2], batch_size=args.batch_size, verbose=0)
+    reused.predict(x[:args.batch_size * 2], batch_size=args.batch_size, verbose=0)
+    held.extract("out_relu", dataset, "train", reduction="flattened",
+                 batch_size=args.batch_size, limit=args.batch_size * 2)
     extract_features(base, "out_relu", dataset, "train", reduction="flattened",
                      batch_size=args.batch_size, limit=args.batch_size * 2)
-    best = {"plain": float("inf"), "cnnviz": float("inf")}
+    names = ("plain", "cnnviz", "plain reused", "cnnviz held")
+    best = {name: float("inf") for name in names}
     check = None
     for round_number in range(args.rounds):
-        order = [("plain", plain), ("cnnviz", ours)]
+        order = list(zip(names, (plain, ours, plain_reused, ours_held)))
         for name, run in order if round_number % 2 == 0 else order[::-1]:
             start = time.perf_counter()
             values = run()
@@ -98,14 +121,18 @@ def main() -> int:
                 print(f"{name} gave other numbers than the first run", file=sys.stderr)
                 return 1
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    plain_rate, our_rate = args.images / best["plain"], args.images / best["cnnviz"]
-    ratio = our_rate / plain_rate
+    rate = {name: args.images / best[name] for name in names}
+    ratio = rate["cnnviz"] / rate["plain"]
+    held_ratio = rate["cnnviz held"] / rate["plain reused"]
     print(f"MobileNetV2 (alpha 0.35) frozen base, {args.images:,} images of "
           f"{args.size}×{args.size}×3, batch {args.batch_size}, best of {args.rounds} rounds "
           f"(1-minute load average {load:.1f})")
-    print(f"plain model.predict:  {plain_rate:8.1f} images/s")
-    print(f"cnnviz features:      {our_rate:8.1f} images/s")
-    print(f"cnnviz/plain throughput ratio: {ratio:.3f} (target at least {TARGET_RATIO})")
+    print(f"plain model.predict, model cut per call:    {rate['plain']:8.1f} images/s")
+    print(f"cnnviz extract_features (cut per call):     {rate['cnnviz']:8.1f} images/s")
+    print(f"plain model.predict, model cut once:        {rate['plain reused']:8.1f} images/s")
+    print(f"cnnviz FeatureExtractor held (cut once):    {rate['cnnviz held']:8.1f} images/s")
+    print(f"cnnviz/plain throughput ratio: {ratio:.3f} cut per call, {held_ratio:.3f} cut once "
+          f"(target at least {TARGET_RATIO})")
 
     if args.tsne:
         from cnnviz.core.transfer.feature_maps import pca_map
@@ -119,7 +146,7 @@ def main() -> int:
         tsne_map(rows)
         print(f"maps of {len(rows):,} images ({rows.shape[1]:,} numbers each): PCA "
               f"{pca_seconds:.2f} s, t-SNE {time.perf_counter() - start:.1f} s")
-    return 0 if ratio >= TARGET_RATIO else 1
+    return 0 if min(ratio, held_ratio) >= TARGET_RATIO else 1
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_FLATTENED", "REDUCTIONS", "FeatureError", "FeatureExtractionStopped", "Features",
-    "FeatureCache", "Preprocess", "application_identity", "model_file_identity",
+    "FeatureCache", "FeatureExtractor", "Preprocess", "application_identity", "model_file_identity",
     "feature_cache_folder", "layer_names", "find_layer", "sample_indices",
     "extract_features", "save_features_npz", "save_coordinates_csv", "load_features_npz",
 ]
@@ -123,6 +123,9 @@ class FeatureCache:
     base: str
     source: str
     folder: Path | None = None
+    # How inputs are prepared when it is not the base's own way ("resized to 224×224"):
+    # part of the key, so features of differently prepared inputs never mix.
+    preparation: str = ""
 
     def path_for(self, key_text: str) -> Path:
         folder = self.folder if self.folder is not None else feature_cache_folder()
@@ -253,13 +256,47 @@ def _input_problem(model: "keras.Model", batch: Any) -> str | None:
 # ---------------------------------------------------------------- extraction
 
 
+class FeatureExtractor:
+    """A base with its models cut at layers, kept between calls. Hold one per base (a view
+    does) and asking again for the same layers, on other data or another split, builds no
+    new Keras model and traces nothing again; `extract_features` alone makes a fresh one."""
+
+    def __init__(self, model: "keras.Model") -> None:
+        self.model = model
+        self._cut_models: dict[tuple[tuple[str, ...], tuple[str, ...]], Any] = {}
+
+    def cut_model(self, layers: list[Any], reductions: list[str]) -> Any:
+        """A model from the base's input to these layers' outputs, each reduced (averaged
+        over positions or not) and flattened to one row per image."""
+        import keras
+
+        key = (tuple(layer.name for layer in layers), tuple(reductions))
+        if key not in self._cut_models:
+            outputs = []
+            for layer, kind in zip(layers, reductions):
+                value = layer.output
+                if kind == "global average":
+                    value = keras.ops.mean(value, axis=tuple(range(1, len(value.shape) - 1)))
+                size = int(np.prod([int(d) for d in value.shape[1:]]))
+                outputs.append(keras.ops.reshape(value, (-1, size)))
+            self._cut_models[key] = keras.Model(self.model.inputs, outputs)
+        return self._cut_models[key]
+
+    def extract(self, layers: str | Sequence[str], dataset: Dataset, split: str | None = None,
+                **options: Any) -> list[Features]:
+        """extract_features(self.model, ...) with this extractor's cut models."""
+        return extract_features(self.model, layers, dataset, split, extractor=self, **options)
+
+
+
 def extract_features(model: "keras.Model", layers: str | Sequence[str], dataset: Dataset,
                      split: str | None = None, *, base_name: str = "",
                      preprocess: Preprocess | None = None, reduction: str = "auto",
                      batch_size: int = 128, limit: int | None = None,
                      cache: FeatureCache | None = None,
                      on_progress: ProgressCallback | None = None,
-                     should_stop: StopCallback | None = None) -> list[Features]:
+                     should_stop: StopCallback | None = None,
+                     extractor: FeatureExtractor | None = None) -> list[Features]:
     """The features of each layer in `layers` for one split of `dataset`, in that order.
 
     split: "all", "test", "validation", "train" or None (the split evaluate measures);
@@ -268,6 +305,7 @@ def extract_features(model: "keras.Model", layers: str | Sequence[str], dataset:
     Layers found in `cache` are read from it; the others are computed in one pass over the
     data, batch by batch, and written to it. on_progress(done, total) counts images after
     each batch; should_stop() is asked before each. Both run on the calling thread.
+    extractor: reuse its cut models (see FeatureExtractor); None makes a fresh one.
 
     Raises FeatureError for a missing layer or split, data the model does not take, or a
     stop; DatasetError for a split the dataset lacks.
@@ -289,27 +327,26 @@ def extract_features(model: "keras.Model", layers: str | Sequence[str], dataset:
     labels = data.labels()[indices]
     name = base_name or getattr(model, "name", "model")
 
-    keys: list[str | None] = [None] * len(wanted)
+    keys: list[str] = []
     results: list[Features | None] = [None] * len(wanted)
     if cache is not None:
         data_id = _data_identity(cache.source, split_name, data, indices)
-        for position, (layer, kind) in enumerate(zip(wanted, reductions)):
-            keys[position] = (f"cnnviz features {CACHE_FORMAT} | {cache.base} | {layer} | "
-                              f"{kind} | {data_id}")
-            results[position] = _read_cache(cache.path_for(keys[position] or ""),
-                                            keys[position] or "", indices, labels)
+        keys = [f"cnnviz features {CACHE_FORMAT} | {cache.base} | {cache.preparation} | "
+                f"{layer} | {kind} | {data_id}" for layer, kind in zip(wanted, reductions)]
+        results = [_read_cache(cache.path_for(key), key, indices, labels) for key in keys]
     missing = [i for i, result in enumerate(results) if result is None]
     if missing:
-        computed = _compute(model, [found[i] for i in missing], [reductions[i] for i in missing],
-                            data, indices, preprocess, batch_size, on_progress, should_stop)
+        cut = (extractor or FeatureExtractor(model)).cut_model(
+            [found[i] for i in missing], [reductions[i] for i in missing])
+        computed = _compute(model, cut, data, indices, preprocess, batch_size, on_progress,
+                            should_stop)
         for position, values in zip(missing, computed):
-            results[position] = Features(values=values, labels=labels, indices=indices,
-                                         layer=wanted[position], base=name,
-                                         reduction=reductions[position],
-                                         layer_shape=shapes[position])
-            key = keys[position]
-            if cache is not None and key is not None:
-                _write_cache(cache.path_for(key), key, results[position])  # type: ignore[arg-type]
+            features = Features(values=values, labels=labels, indices=indices,
+                                layer=wanted[position], base=name,
+                                reduction=reductions[position], layer_shape=shapes[position])
+            if cache is not None:
+                _write_cache(cache.path_for(keys[position]), keys[position], features)
+            results[position] = features
     elif on_progress is not None:
         on_progress(indices.size, indices.size)
     out: list[Features] = []
@@ -321,24 +358,13 @@ def extract_features(model: "keras.Model", layers: str | Sequence[str], dataset:
     return out
 
 
-def _compute(model: "keras.Model", layers: list[Any], reductions: list[str], data: DataSplit,
-             indices: np.ndarray, preprocess: Preprocess | None, batch_size: int,
+def _compute(model: "keras.Model", cut: Any, data: DataSplit, indices: np.ndarray,
+             preprocess: Preprocess | None, batch_size: int,
              on_progress: ProgressCallback | None,
              should_stop: StopCallback | None) -> list[np.ndarray]:
-    """Run the data through a model cut at `layers` (one pass, every layer at once)."""
-    import keras
+    """Run the data through the cut model `cut` (one pass, every layer at once). Each
+    batch is one call of the same compiled predict function `model.predict` uses."""
     import tensorflow as tf
-
-    # The reduction is part of the cut model, so each batch is one call of the same compiled
-    # predict function `model.predict` uses (XLA where Keras picks it): no slower than it.
-    outputs = []
-    for layer, kind in zip(layers, reductions):
-        value = layer.output
-        if kind == "global average":
-            value = keras.ops.mean(value, axis=tuple(range(1, len(value.shape) - 1)))
-        size = int(np.prod([int(d) for d in value.shape[1:]]))
-        outputs.append(keras.ops.reshape(value, (-1, size)))
-    extractor = keras.Model(model.inputs, outputs)
 
     selected = data if indices.size == data.count else data.subset(indices)
     pipeline = selected.tf_dataset(batch_size, shuffle=False)
@@ -360,7 +386,7 @@ def _compute(model: "keras.Model", layers: list[Any], reductions: list[str], dat
             problem = _input_problem(model, x)
             if problem:
                 raise FeatureError(problem)
-        got = extractor.predict_on_batch(x)
+        got = cut.predict_on_batch(x)
         rows = list(got) if isinstance(got, (list, tuple)) else [got]
         size = int(rows[0].shape[0])
         if not buffers:

@@ -206,3 +206,38 @@ def test_signals_through_a_1d_network_are_averaged_over_steps():
     assert conv.layer_shape == (146, 64) and conv.reduction == "global average"
     expected = keras_output(model, "conv", signals * 255.0).mean(axis=1)  # helper divides by 255
     np.testing.assert_allclose(conv.values, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_a_cache_file_with_bad_numbers_or_another_preparation_is_not_used(model, digits,
+                                                                           tmp_path):
+    cache = FeatureCache("model file sha256:2222", "mnist-sample", folder=tmp_path)
+    extract_features(model, "dense", digits, "test", limit=50, cache=cache)
+    path = next(tmp_path.glob("features-*.npz"))
+    with np.load(path) as stored:
+        arrays = dict(stored)
+    arrays["features"] = np.full_like(arrays["features"], np.nan)  # its key still matches
+    np.savez(path, **arrays)
+    again = extract_features(model, "dense", digits, "test", limit=50, cache=cache)[0]
+    assert not again.from_cache and np.isfinite(again.values).all()
+    assert extract_features(model, "dense", digits, "test", limit=50,
+                            cache=cache)[0].from_cache
+    resized = FeatureCache("model file sha256:2222", "mnist-sample", folder=tmp_path,
+                           preparation="resized to 28×28")
+    assert not extract_features(model, "dense", digits, "test", limit=50,
+                                cache=resized)[0].from_cache
+
+
+def test_a_held_extractor_keeps_its_cut_model_and_agrees(model, digits):
+    from cnnviz.core.transfer.features import FeatureExtractor
+
+    held = FeatureExtractor(model)
+    first = held.extract(["flatten", "dense"], digits, "test", limit=40)
+    cut = held.cut_model([model.get_layer("flatten"), model.get_layer("dense")],
+                         ["flattened", "flattened"])
+    second = held.extract(["flatten", "dense"], digits, "validation", limit=40)
+    assert held.cut_model([model.get_layer("flatten"), model.get_layer("dense")],
+                          ["flattened", "flattened"]) is cut
+    fresh = extract_features(model, ["flatten", "dense"], digits, "validation", limit=40)
+    for mine, theirs in zip(second, fresh):
+        np.testing.assert_allclose(mine.values, theirs.values, rtol=1e-6)
+    assert not np.allclose(first[1].values, second[1].values)
