@@ -6,7 +6,8 @@
 Each image's activation at a layer becomes one row of numbers: the layer's output flattened,
 or, when that is longer than MAX_FLATTENED values (a big convolution map), averaged over the
 positions to one number per channel ("global average"); `Features.reduction` says which.
-All layers asked for are computed in one pass over the data. Work is reported through plain
+All layers asked for are computed in one pass over the data, one compiled predict call
+per batch; a `FeatureExtractor` held per base keeps its cut models between calls. Work is reported through plain
 callables, `on_progress(done, total)` after each batch and `should_stop()` before it, so a
 background worker wraps them without this module knowing about threads.
 
@@ -386,9 +387,14 @@ def _compute(model: "keras.Model", cut: Any, data: DataSplit, indices: np.ndarra
             problem = _input_problem(model, x)
             if problem:
                 raise FeatureError(problem)
+        size = int(x.shape[0])
+        if 0 < done and size < batch_size:
+            # The short last batch padded to the full size: the predict function is not
+            # traced again for one batch (inference treats each image on its own).
+            padding = [(0, batch_size - size)] + [(0, 0)] * (len(x.shape) - 1)
+            x = tf.pad(x, padding)
         got = cut.predict_on_batch(x)
-        rows = list(got) if isinstance(got, (list, tuple)) else [got]
-        size = int(rows[0].shape[0])
+        rows = [row[:size] for row in (list(got) if isinstance(got, (list, tuple)) else [got])]
         if not buffers:
             buffers = [np.empty((total, int(r.shape[1])), dtype=np.float32) for r in rows]
         for buffer, row in zip(buffers, rows):
