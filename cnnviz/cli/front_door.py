@@ -33,6 +33,7 @@ from cnnviz.cli.attribution import add_attribution_parser, cmd_attribution
 from cnnviz.cli.evaluate import add_evaluate_parser, cmd_evaluate
 from cnnviz.cli.explain import add_explain_parser, cmd_explain
 from cnnviz.cli.export_code import add_export_code_parser, cmd_export_code
+from cnnviz.cli.features import add_features_parser, cmd_features
 from cnnviz.cli.gui import cmd_gui
 from cnnviz.cli.runs import add_runs_parser, cmd_runs
 from cnnviz.cli.summary import add_summary_parser, cmd_summary
@@ -44,7 +45,7 @@ from cnnviz.core.user_folders import logs_folder
 from cnnviz.quiet import quiet_tensorflow
 
 COMMANDS = ("summary", "export-code", "train", "explain", "evaluate", "runs", "sweep",
-            "transfer", "dense-vs-cnn", "attribution")
+            "transfer", "dense-vs-cnn", "attribution", "features")
 
 USAGE = """\
 cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
@@ -73,6 +74,8 @@ cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
        cnnviz attribution MODEL --data SOURCE [--split S] [--index I]
                     --method gradcam|saliency|integrated-gradients [--layer NAME] [--class K]
                     [--steps N] (--out DIR | --json)
+       cnnviz features MODEL --data SOURCE --layer NAME [--layer NAME ...] --out DIR
+                    [--split S] [--method pca|tsne] [--limit N] [--adapt] [--no-cache]
 every command also takes --verbose (show TensorFlow's start-up messages and Keras's warnings)"""
 
 VERBOSE_HELP = ("show TensorFlow's start-up messages and Keras's warnings on the terminal "
@@ -108,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_transfer_parser(commands)
     add_dense_vs_cnn_parser(commands)
     add_attribution_parser(commands)
+    add_features_parser(commands)
     for command in commands.choices.values():
         # SUPPRESS: `cnnviz --verbose summary F` keeps the value the main parser set.
         command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
@@ -174,6 +178,8 @@ def _run(args: argparse.Namespace) -> int:
         return cmd_dense_vs_cnn(args)
     if args.command == "attribution":
         return cmd_attribution(args)
+    if args.command == "features":
+        return cmd_features(args)
     return cmd_gui(args.file, presentation=args.presentation)
 
 

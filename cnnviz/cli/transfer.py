@@ -197,7 +197,9 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     from cnnviz.core.data.datasets import load_dataset
     from cnnviz.core.model.builder import save_model_file
     from cnnviz.core.training.engine import TrainConfig, evaluate_test
-    from cnnviz.core.transfer.bases import APPLICATIONS, is_application_name, open_base
+    from cnnviz.core.transfer.bases import (
+        APPLICATIONS, WeightsFileError, is_application_name, open_base,
+    )
     from cnnviz.core.transfer.transfer_model import (
         base_layer_count, build_transfer_model, parameter_counts, train_transfer,
     )
@@ -215,8 +217,11 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     if is_application_name(args.base):
         app = APPLICATIONS[args.base.strip().lower().replace("-", "_")]
         shape = _application_shape(args, dataset.input_shape, app.min_size)
-        base = open_base(args.base, weights=args.weights, input_shape=shape,
-                         on_progress=progress.stage)
+        try:
+            base = open_base(args.base, weights=args.weights, input_shape=shape,
+                             on_progress=progress.stage)
+        except WeightsFileError as exc:
+            raise TransferCliError(f"{exc} (Add --weights random.)") from None
     else:
         base = open_base(args.base, trust=args.trust)
     print(f"base: {base.name}, {base.input_shape[0]}×{base.input_shape[1]}×"

@@ -3,7 +3,7 @@
 Feature packages, each depending only on those below it:
 
     experiments         the run store (every training run recorded) and sweeps (Optuna)
-    transfer            pre-built bases, cutting and freezing them (transfer learning)
+    transfer            pre-built bases, cutting and freezing, feature extraction and maps
     inspect, explain    opening saved models, inspection, evaluation / the explainer's numbers
     training            TrainConfig, the engine, callbacks, checks, history
     data                one Dataset for every source
