@@ -5,6 +5,7 @@ opened core `Base` comes out of `opened`."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,20 +28,34 @@ APPLICATION_PARAMETERS = {
     "resnet50": 23_587_712, "vgg16": 14_714_688,
 }
 APPLICATION, FILE = "application", "file"
-ERROR_STYLE = "color:#b3261e"
+ERROR_COLOR = "#b3261e"
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def error_text(message: str) -> str:
+    """A message as red rich text (a style sheet would stop the label's font following the
+    zoom)."""
+    return f"<span style='color:{ERROR_COLOR}'>{html.escape(message)}</span>"
+
+
+def breakable(text: str) -> str:
+    """Long file names and folders that may wrap after _ / - and . (a label never breaks a
+    word otherwise, and a 60-letter weights file name would be clipped)."""
+    for mark in "_/-.":
+        text = text.replace(mark, mark + ZERO_WIDTH_SPACE)
+    return text
 
 
 def weights_status(name: str, size: int) -> tuple[bool, str]:
     """(cached?, a sentence naming the ImageNet weights file and its folder)."""
     from cnnviz.core.transfer.bases import keras_models_dir, weights_file_for
 
-    file_name, url, _ = weights_file_for(name, size)
+    file_name, _url, _ = weights_file_for(name, size)
     folder = keras_models_dir()
     if (folder / file_name).is_file():
         return True, f"ImageNet weights: on this computer ({file_name} in {folder})."
     return False, (f"ImageNet weights: not on this computer. Download puts {file_name} in "
-                   f"{folder} (from {url}). Offline, random weights still let you explore "
-                   f"the network.")
+                   f"{folder}. Offline, random weights still let you explore the network.")
 
 
 class BaseChooser(QGroupBox):
@@ -65,7 +80,7 @@ class BaseChooser(QGroupBox):
 
         self.list = QListWidget()
         self.list.setWordWrap(True)
-        self.list.setMinimumHeight(140)
+        self.list.setMinimumHeight(120)
         for app in APPLICATIONS.values():
             item = QListWidgetItem(f"{app.title} · {APPLICATION_PARAMETERS[app.name] / 1e6:.1f} M "
                                    f"parameters")
@@ -76,6 +91,9 @@ class BaseChooser(QGroupBox):
         self._opened_item: QListWidgetItem | None = None
         self.list.currentItemChanged.connect(lambda *_: self._describe())
 
+        self.file_button = QPushButton("Model file…")
+        self.file_button.setToolTip("Use a saved model (.keras, .h5) as the base")
+        self.file_button.clicked.connect(self.choose_file)
         self.size = QSpinBox()
         self.size.setRange(32, 512)
         self.size.setValue(224)
@@ -87,13 +105,13 @@ class BaseChooser(QGroupBox):
         size_row.addWidget(QLabel("Input size"))
         size_row.addWidget(self.size)
         size_row.addStretch(1)
+        size_row.addWidget(self.file_button)
 
         self.details = QLabel()
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet(ERROR_STYLE)
         self.problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problem.hide()
 
@@ -103,10 +121,8 @@ class BaseChooser(QGroupBox):
         self.random_button.setToolTip("The same network, its weights random: for exploring "
                                       "offline (it has learnt nothing yet)")
         self.random_button.clicked.connect(lambda: self.open_selected("random"))
-        self.file_button = QPushButton("Model file…")
-        self.file_button.clicked.connect(self.choose_file)
         buttons = QHBoxLayout()
-        for button in (self.open_button, self.random_button, self.file_button):
+        for button in (self.open_button, self.random_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
 
@@ -123,7 +139,7 @@ class BaseChooser(QGroupBox):
         self.state.setWordWrap(True)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(self.list, 1)
+        layout.addWidget(self.list)
         layout.addLayout(size_row)
         layout.addWidget(self.details)
         layout.addLayout(buttons)
@@ -179,15 +195,18 @@ class BaseChooser(QGroupBox):
             self.details.setText(f"<b>{app.title}</b>, made at {self.size.value()}×"
                                  f"{self.size.value()} colour images, "
                                  f"{APPLICATION_PARAMETERS[app.name]:,} parameters "
-                                 f"without its ImageNet classifier.<br>{status}")
-            self.open_button.setText("Open with ImageNet weights" if cached
-                                     else "Download ImageNet weights")
+                                 f"without its ImageNet classifier.<br>{breakable(status)}")
+            self.open_button.setText("Open" if cached else "Download weights")
+            self.open_button.setToolTip(f"Open {app.title} with its ImageNet weights" if cached
+                                        else f"Download {app.title}'s ImageNet weights, then "
+                                             f"open it")
             self.random_button.show()
             self.size.setEnabled(True)
         else:
             self.details.setText(f"<b>{Path(entry[1]).name}</b>: a saved model, with the "
-                                 f"weights it learnt.<br>{entry[1]}")
+                                 f"weights it learnt.<br>{breakable(entry[1])}")
             self.open_button.setText("Open")
+            self.open_button.setToolTip("Open this model as the base")
             self.random_button.hide()
             self.size.setEnabled(False)
 
@@ -265,7 +284,7 @@ class BaseChooser(QGroupBox):
         self.opened.emit(base)
 
     def _failed(self, message: str, _details: str) -> None:
-        self.problem.setText(message)
+        self.problem.setText(error_text(breakable(message)))
         self.problem.show()
         self.state.setText("No base open yet." if self.base is None else self.state.text())
         self._describe()

@@ -12,7 +12,7 @@ from cnnviz.ui.common.zoom import set_relative_font
 
 FROZEN_TEXT = QColor("#7a7a7a")
 TRAINS_TEXT = QColor("#1b5e20")
-COLUMNS = ("Layer", "Type", "Parameters", "")
+COLUMNS = ("", "Layer", "Type", "Parameters")  # the mark first: never scrolled out of sight
 
 
 def layer_rows(transfer: Any) -> list[tuple[str, str, int, bool, bool]]:
@@ -61,6 +61,11 @@ class TransferSummary(QWidget):
         layout.addWidget(self.layers, 1)
         self.trainable = self.frozen = 0
 
+    def fit_columns(self) -> None:
+        """Columns as wide as their contents (again after a zoom change)."""
+        for column in range(len(COLUMNS)):
+            self.layers.resizeColumnToContents(column)
+
     def clear(self, message: str) -> None:
         self.counts.setText(message)
         self.detail.clear()
@@ -84,16 +89,15 @@ class TransferSummary(QWidget):
         items = []
         for name, kind, params, frozen, in_base in layer_rows(transfer):
             mark = "❄ frozen" if frozen else ("trains" if params else "")
-            item = QTreeWidgetItem([("  " if in_base else "") + name, kind,
-                                    f"{params:,}" if params else "–", mark])
+            item = QTreeWidgetItem([mark, ("  " if in_base else "") + name, kind,
+                                    f"{params:,}" if params else "–"])
             for column in range(len(COLUMNS)):
                 item.setForeground(column, grey if frozen else QBrush())
             if not frozen and params:
-                item.setForeground(3, green)
+                item.setForeground(0, green)
             item.setData(0, 0x0100, frozen)  # Qt.UserRole: tests and tools read the state
             items.append(item)
         self.layers.addTopLevelItems(items)
-        for column in range(len(COLUMNS)):
-            self.layers.resizeColumnToContents(column)
+        self.fit_columns()
         if items:
             self.layers.scrollToItem(items[-1])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel,
     QPushButton, QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget,
@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 
 from cnnviz.core.errors import CnnvizError
 from cnnviz.ui.common.workers import NewestRequest
-from cnnviz.ui.common.zoom import mark_side_panel, set_relative_font
-from cnnviz.ui.transfer.transfer_bases import ERROR_STYLE, BaseChooser
+from cnnviz.ui.common.zoom import mark_side_panel, scaled, set_relative_font, watch_zoom
+from cnnviz.ui.transfer.transfer_bases import BaseChooser, error_text
 from cnnviz.ui.transfer.transfer_summary import TransferSummary
 from cnnviz.workspace import Workspace
 
@@ -82,7 +82,6 @@ class TransferView(QWidget):
         self.data_text.setWordWrap(True)
         self.size_problem = QLabel()
         self.size_problem.setWordWrap(True)
-        self.size_problem.setStyleSheet(ERROR_STYLE)
         self.resize_box = QCheckBox()
         self.load_data_button = QPushButton("Load data in the Train view")
         self.load_data_button.clicked.connect(lambda: workspace.data.request_source(None))
@@ -96,14 +95,16 @@ class TransferView(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(6, 6, 6, 6)
-        left_layout.addWidget(self.bases, 1)
+        left_layout.addWidget(self.bases)
         left_layout.addWidget(cut_box)
         left_layout.addWidget(data_box)
+        left_layout.addStretch(1)
         left_scroll = QScrollArea()
         mark_side_panel(left_scroll)
         left_scroll.setWidget(left)
         left_scroll.setWidgetResizable(True)
         left_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._left, self._left_scroll = left, left_scroll
 
         # 4. what will be trained, 5. fine-tuning
         title = QLabel("4. What will be trained")
@@ -111,7 +112,6 @@ class TransferView(QWidget):
         self.summary = TransferSummary()
         self.problem = QLabel()
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet(ERROR_STYLE)
         self.problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problem.hide()
         self.train_button = QPushButton("Train in the Train view")
@@ -173,6 +173,25 @@ class TransferView(QWidget):
         workspace.data.changed.connect(lambda _loaded: self._data_changed())
         workspace.run.finished.connect(self._run_finished)
         self._data_changed()
+        self._fit_to_zoom()
+        watch_zoom(self._fit_to_zoom)
+
+    def _fit_to_zoom(self) -> None:
+        """The side panel as wide as its widest row at this zoom, but never more than ~45%
+        of the page (past that it scrolls sideways rather than squeezing the summary)."""
+        bar = self._left_scroll.verticalScrollBar().sizeHint().width()
+        wanted = self._left.minimumSizeHint().width() + bar + 4
+        self._left_scroll.setMinimumWidth(min(wanted, max(scaled(300), int(self.width() * 0.45))))
+        self.summary.fit_columns()
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_to_zoom()
+
+    def changeEvent(self, event: Any) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:   # the zoom reached the widgets' fonts
+            self._fit_to_zoom()
 
     # ------------------------------------------------------------------ settings
 
@@ -218,14 +237,14 @@ class TransferView(QWidget):
             shape = tuple(dataset.input_shape)
             self.data_text.setText(f"{dataset.description}")
             if dataset.is_series:
-                self.size_problem.setText("Transfer learning here works on images; this data "
-                                          "is time series.")
+                self.size_problem.setText(error_text("Transfer learning here works on images; "
+                                                     "this data is time series."))
                 self.size_problem.show()
             elif self.base is not None and tuple(shape[:2]) != tuple(self.base.input_shape[:2]):
                 target = self.base.input_shape
-                self.size_problem.setText(
+                self.size_problem.setText(error_text(
                     f"{self.base.name} takes {target[0]}×{target[1]} images; these are "
-                    f"{shape[0]}×{shape[1]}.")
+                    f"{shape[0]}×{shape[1]}. Turn on resizing to use it."))
                 self.size_problem.show()
                 self.resize_box.setText(f"Resize the images to {target[0]}×{target[1]}")
                 self.resize_box.show()
@@ -293,7 +312,7 @@ class TransferView(QWidget):
         self._update_state()
 
     def _show_problem(self, message: str) -> None:
-        self.problem.setText(message)
+        self.problem.setText(error_text(message))
         self.problem.show()
 
     def _show_summary(self) -> None:
