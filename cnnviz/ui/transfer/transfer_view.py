@@ -52,6 +52,8 @@ class TransferView(QWidget):
         self.trained = False               # ... and a run of it has ended
         self.unfrozen = 0
         self.fine_tune_rate: float | None = None
+        # Fine-tuning changes the base's own layers (a cut model shares them with the base).
+        self.base_fine_tuned = False
 
         self.bases = BaseChooser(workspace, fetch)
         self.bases.opened.connect(self._base_opened)
@@ -212,6 +214,8 @@ class TransferView(QWidget):
         from cnnviz.core.transfer.transfer_model import default_cut_layer
 
         self.base = base
+        self.base_fine_tuned = False
+        self.status.clear()
         self.cut.blockSignals(True)
         self.cut.clear()
         names = [layer.name for layer in base.model.layers[1:]]
@@ -256,6 +260,10 @@ class TransferView(QWidget):
             self.transfer, self._built_for = None, None
             self.handed = self.trained = False
             self.unfrozen = 0
+            if self.base_fine_tuned:
+                self.status.setText("Note: the base's top layers were fine-tuned, so a new "
+                                    "model starts from those weights. Open the base again "
+                                    "for its original ones.")
         self._preview()
         self._update_state()
 
@@ -364,7 +372,7 @@ class TransferView(QWidget):
         with, and hand the same model to the Train view again."""
         from dataclasses import replace
 
-        from cnnviz.core.training.engine import TrainConfig, compile_for_training
+        from cnnviz.core.training.engine import compile_for_training
         from cnnviz.core.transfer.transfer_model import unfreeze_top_layers
 
         if self.transfer is None or not self.trained:
@@ -382,6 +390,7 @@ class TransferView(QWidget):
         self.problem.hide()
         self.unfrozen = self.fine_tune_layers.value()
         self.fine_tune_rate = rate
+        self.base_fine_tuned = True
         if self._set_learning_rate is not None:
             self._set_learning_rate(rate)
         self.fine_tune_text.setText(f"The top {self.unfrozen} base layers learn too, at "
@@ -389,7 +398,6 @@ class TransferView(QWidget):
         self._show_summary()
         self.trained = False
         self._hand()
-        _ = TrainConfig  # the type the config is
 
     def shutdown(self) -> None:
         """Cancel background work and wait for its threads (the window is closing)."""

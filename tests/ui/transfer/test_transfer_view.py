@@ -211,3 +211,53 @@ def test_mobilenet_random_weights_on_mnist_trains_in_a_real_train_view(qtbot, ke
     assert after[0] > before[0]
     assert panel.model is view.transfer.model
     assert panel.settings.learning_rate.value() == pytest.approx(view.fine_tune_rate)
+
+
+def test_a_download_shows_its_progress_and_cancel_leaves_nothing_behind(qtbot, keras_home):
+    import threading
+
+    released = threading.Event()
+    reported = threading.Event()
+
+    def slow_fetch(url, target, report):
+        target.write_bytes(b"x" * 1000)
+        report(1_000_000, 4_000_000)
+        reported.set()
+        released.wait(30)
+        report(2_000_000, 4_000_000)       # raises once cancelled
+        raise AssertionError("the download went on after Cancel")
+
+    view = make_view(qtbot, Workspace(tiny_spec()), fetch=slow_fetch)
+    view.bases.select("mobilenet_v2")
+    view.bases.size.setValue(96)
+    view.bases.open_button.click()
+    qtbot.waitUntil(lambda: view.bases.progress.maximum() == 1000, timeout=30_000)
+    assert view.bases.progress.isVisible() and view.bases.cancel_button.isVisible()
+    assert view.bases.progress.value() == 250
+    assert "Downloading mobilenet_v2_weights" in view.bases.state.text()
+    assert not view.bases.open_button.isEnabled()
+    view.bases.cancel_button.click()
+    released.set()
+    assert not view.bases.busy and not view.bases.cancel_button.isVisible()
+    qtbot.waitUntil(lambda: view.bases._request.threads_alive == 0, timeout=30_000)
+    assert view.bases.problem.isHidden() and view.base is None
+    assert not list((keras_home / "models").glob("*"))     # no partial file looks cached
+    assert view.bases.open_button.text() == "Download weights"
+
+
+def test_the_model_opened_in_inspect_is_a_base(qtbot, mnist):
+    from cnnviz.core.inspect.model_files import open_model
+
+    workspace = Workspace(tiny_spec())
+    workspace.data.set_loaded(mnist)
+    view = make_view(qtbot, workspace)
+    opened = open_model(SAMPLE_MODEL.with_name("lenet5.keras"))
+    workspace.opened.set_opened(opened, None)
+    texts = [view.bases.list.item(i).text() for i in range(view.bases.list.count())]
+    assert "Opened in Inspect: lenet5.keras" in texts
+    view.bases.list.setCurrentRow(texts.index("Opened in Inspect: lenet5.keras"))
+    with qtbot.waitSignal(view.bases.opened, timeout=60_000):
+        view.bases.open_button.click()
+    assert view.base.path == opened.path
+    wait_built(qtbot, view)
+    assert shown_counts(view) == keras_counts(view.transfer.model)
