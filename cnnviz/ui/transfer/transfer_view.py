@@ -356,7 +356,10 @@ class TransferView(QWidget):
             self.status.setText("The Train view is busy training: stop it first.")
             return
         self.handed = True
-        self.status.setText("In the Train view: press Start there to train the new head.")
+        self.status.setText(
+            f"In the Train view: press Start there to fine-tune the top {self.unfrozen} base "
+            f"layers with the head." if self.unfrozen else
+            "In the Train view: press Start there to train the new head.")
         self._update_state()
 
     def _run_finished(self, model: Any) -> None:
