@@ -7,7 +7,8 @@
 Every map is the gradient of one class's score BEFORE the softmax (the predicted class, or
 --class K). --json prints the map as a 2-D array under "map" (Grad-CAM at the conv layer's
 resolution, the others at the input's; a 1-D model's map is one row over the steps) with the
-class, its score, the method and the layer. --out DIR writes two PNG files: the map, and the
+class, its score, the method and the layer. --layer may name a conv layer inside a nested
+network (a transfer model's base) as network/layer, or by its plain name when unique. --out DIR writes two PNG files: the map, and the
 map over the input with a "less / more important" colour bar. The pictures are drawn with
 matplotlib's Agg canvas: no Qt.
 """
@@ -65,7 +66,10 @@ def add_attribution_parser(commands: Any) -> None:
                              "saliency: the largest |gradient| over the input's channels; "
                              "integrated-gradients: gradients along the path from a black input")
     parser.add_argument("--layer", metavar="NAME",
-                        help="Grad-CAM's conv layer (default: the last conv layer)")
+                        help="Grad-CAM's conv layer (default: the last conv layer). A layer "
+                             "inside a nested network, such as a transfer model's base, is "
+                             "named network/layer (e.g. frozen_base/conv2d_1), or by its plain "
+                             "name when no other layer has that name")
     parser.add_argument("--class", dest="class_index", type=int, default=None, metavar="K",
                         help="the class to explain, from 0 (default: the predicted class)")
     parser.add_argument("--steps", type=int, default=32, metavar="N",

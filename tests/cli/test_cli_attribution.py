@@ -99,3 +99,43 @@ def test_a_model_without_conv_layers_says_why_and_saliency_still_works(capsys):
     assert "no convolution layer" in capsys.readouterr().err
     assert np.array(run_json(capsys, dense, "--data", "mnist-sample", "--method",
                              "saliency")["map"]).shape == (28, 28)
+
+
+def test_gradcam_inside_a_transfer_models_base_by_full_or_plain_name(tmp_path, capsys):
+    import keras
+
+    from cnnviz.core.explain.attribution import Attribution
+    from cnnviz.core.transfer.bases import open_base
+    from cnnviz.core.transfer.transfer_model import build_transfer_model
+
+    keras.utils.set_random_seed(5)
+    base = open_base(SAMPLE_MODELS / "mnist_cnn_small.keras")
+    path = tmp_path / "transfer.keras"
+    build_transfer_model(base, (28, 28, 1), 10, head_units=8).model.save(path)
+    by_plain = run_json(capsys, str(path), "--data", "mnist-sample", "--index", "4",
+                        "--method", "gradcam", "--layer", "conv2d", "--class", "2")
+    by_full = run_json(capsys, str(path), "--data", "mnist-sample", "--index", "4",
+                       "--method", "gradcam", "--layer", "frozen_base/conv2d", "--class", "2")
+    assert by_plain["layer"] == by_full["layer"] == "frozen_base/conv2d"
+    assert by_plain["map"] == by_full["map"]
+    default = run_json(capsys, str(path), "--data", "mnist-sample", "--index", "4",
+                       "--method", "gradcam")
+    assert default["layer"] == "frozen_base/conv2d_1"
+    assert np.array(by_plain["map"]).shape == (26, 26)
+    assert np.array(default["map"]).shape == (11, 11)
+    model = keras.saving.load_model(path, compile=False)
+    from cnnviz.core.data.data_fit import load_options_for
+    from cnnviz.core.data.datasets import load_dataset
+    from cnnviz.core.data.input_images import dataset_input
+    from cnnviz.core.data.split_choice import measured_split
+
+    dataset = load_dataset("mnist-sample", load_options_for((28, 28, 1)))
+    image, _ = dataset_input(dataset, measured_split(dataset, None), 4)
+    expected = Attribution(model).gradcam(image, "frozen_base/conv2d", 2)
+    np.testing.assert_allclose(np.array(by_plain["map"]), expected.values, rtol=1e-4, atol=1e-6)
+
+
+def test_help_says_how_layers_inside_a_nested_network_are_named(capsys):
+    with pytest.raises(SystemExit):
+        main(["attribution", "--help"])
+    assert "network/layer" in " ".join(capsys.readouterr().out.split())

@@ -8,7 +8,12 @@ map is the gradient of that score for one class: the predicted class, or any cla
 
     Grad-CAM (Selvaraju et al. 2017), at a conv layer with maps A_k (default: the last conv
         layer): w_k = the mean over space of d score / d A_k; map = ReLU(sum_k w_k A_k), at
-        the layer's own resolution (upsampling is for drawing only).
+        the layer's own resolution (upsampling is for drawing only). The conv layer may sit
+        inside a network used as one layer (a transfer model's frozen base, one or more
+        levels deep): it is named "base/layer" ("outer/inner/layer" deeper), or by its plain
+        name when no other layer has it. Its maps are reached by calling the nested
+        network's own layers, in its own graph order, on the outer input (the same layers and
+        weights: the model and its predictions are not changed).
     Saliency (Simonyan et al. 2014): the largest |d score / d input| over the channels,
         at the input's resolution.
     Integrated gradients (Sundararajan et al. 2017): a black (all-zero) baseline and
@@ -103,6 +108,40 @@ def _graph_tensors(output: Any) -> dict[int, tuple[Any, Any]]:
     return found
 
 
+def _is_nested_model(layer: Any) -> bool:
+    """Whether `layer` is a whole network used as one layer (a Functional or Sequential)."""
+    import keras
+
+    return isinstance(layer, keras.Model)
+
+
+def layer_paths(model: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """(path, layer) for every layer of `model`, in order, with the layers of nested networks
+    after the network itself, named "network/layer" ("outer/inner/layer" deeper)."""
+    found: list[tuple[str, Any]] = []
+    for layer in getattr(model, "layers", []):
+        path = prefix + layer.name
+        found.append((path, layer))
+        if _is_nested_model(layer):
+            found.extend(layer_paths(layer, path + "/"))
+    return found
+
+
+def conv_layer_paths(model: Any) -> list[str]:
+    """The conv layers Grad-CAM can use, first to last, nested ones as "network/layer"
+    (what the pickers list). Attribution.conv_layers() also leaves out layers that are
+    not on the way to the output."""
+    return [path for path, layer in layer_paths(model)
+            if type(layer).__name__ in CONV_LAYER_TYPES]
+
+
+def _functional_of(model: Any) -> Any:
+    """The graph a nested network runs: itself (Functional) or a built Sequential's own."""
+    if hasattr(model, "_run_through_graph"):
+        return model
+    return getattr(model, "_functional", None)
+
+
 def _is_softmax_layer(layer: Any) -> bool:
     kind = type(layer).__name__
     return kind == "Softmax" or (kind == "Activation" and _activation_name(layer) == "softmax")
@@ -138,6 +177,7 @@ class Attribution:
         self.input_shape: tuple[int, ...] = tuple(int(size) for size in input_shape)
         self.class_count = int(outputs[0].shape[-1])
         self._input = inputs[0]
+        self._output = outputs[0]
         self._lock = threading.Lock()
         self._tensors = _graph_tensors(outputs[0])
         self._head_input, self._head = self._logits_head(outputs[0])
@@ -152,45 +192,101 @@ class Attribution:
 
     def conv_layers(self) -> list[str]:
         """The names of the conv layers Grad-CAM can use (those on the way to the output),
-        first to last."""
-        return [layer.name for layer in self.model.layers
-                if type(layer).__name__ in CONV_LAYER_TYPES and id(layer) in self._tensors]
+        first to last; a layer inside a nested network as "network/layer"."""
+        names: list[str] = []
+        for layer in self.model.layers:
+            if id(layer) not in self._tensors:
+                continue
+            if type(layer).__name__ in CONV_LAYER_TYPES:
+                names.append(layer.name)
+            elif _is_nested_model(layer) and _functional_of(layer) is not None:
+                names.extend(path for path, inner in layer_paths(layer, layer.name + "/")
+                             if type(inner).__name__ in CONV_LAYER_TYPES)
+        return names
 
     def default_layer(self) -> str:
         """The last conv layer. Raises AttributionError when the model has none."""
         layers = self.conv_layers()
-        nested = [layer.name for layer in self.model.layers if hasattr(layer, "layers")]
-        if not layers and nested:
-            raise AttributionError(
-                f"This model's convolution layers are inside {', '.join(nested)}, a network "
-                "used as one layer; Grad-CAM here weighs the maps of the model's own conv "
-                "layers only. The saliency map works on any model: use it instead.")
         if not layers:
-            kinds = ", ".join(dict.fromkeys(type(layer).__name__ for layer in self.model.layers))
+            kinds = ", ".join(dict.fromkeys(type(layer).__name__ for _, layer in
+                                            layer_paths(self.model)))
             raise AttributionError(
                 "Grad-CAM weighs the maps of a convolution layer by how much each one matters "
                 f"for the class, but this model has no convolution layer (it has {kinds}). "
                 "The saliency map works on any model: use it instead.")
         return layers[-1]
 
-    def _conv_layer(self, name: str | None) -> Any:
+    def _conv_layer(self, name: str | None) -> str:
+        """The full name ("network/layer" when nested) of Grad-CAM's conv layer `name` (a
+        full name, or a plain one no other layer has; None: the last conv layer)."""
         if name is None:
-            name = self.default_layer()
-        names = [layer.name for layer in self.model.layers]
-        if name not in names:
-            convs = self.conv_layers()
+            return self.default_layer()
+        convs = self.conv_layers()
+        if name in convs:
+            return name
+        paths = dict(layer_paths(self.model))
+        if "/" not in name:
+            same = [path for path in paths if path.rsplit("/", 1)[-1] == name]
+            if len(same) > 1:
+                raise AttributionError(
+                    f"More than one layer is named {name!r} ({', '.join(same)}); give the "
+                    "full name, network/layer.")
+            if len(same) == 1 and same[0] in convs:
+                return same[0]
+            if same:
+                name = same[0]
+        if name not in paths:
             hint = (f"the conv layers are: {', '.join(convs)}." if convs
                     else "this model has no conv layer; use the saliency map.")
             raise AttributionError(f"There is no layer named {name!r}; {hint}")
-        layer = self.model.get_layer(name)
+        layer = paths[name]
         if type(layer).__name__ not in CONV_LAYER_TYPES:
-            convs = self.conv_layers()
             hint = (f"pick a conv layer: {', '.join(convs)}." if convs
                     else "this model has none; use the saliency map.")
             raise AttributionError(
                 f"{name} is a {type(layer).__name__} layer; Grad-CAM needs a convolution "
                 f"layer, whose maps still say where things are: {hint}")
-        return layer
+        raise AttributionError(f"{name} is not on the way from the input to the output, so "
+                               f"its maps do not change the class score; pick one of: "
+                               f"{', '.join(convs)}.")
+
+    def _expanded_call(self, x: Any, path: str) -> tuple[Any, Any]:
+        """(the maps of the nested conv layer `path`, the tensor the logits head reads) for
+        the batch `x`: the model's graph run with every nested network expanded into its own
+        layers, in its own graph order (the same layers and weights, in inference mode), so
+        the inner maps are on the gradient's way. Run inside the gradient function: no new
+        Keras model is made (layer names may repeat across levels)."""
+        head_layer = self._output._keras_history.operation
+        recorded: dict[str, Any] = {}
+
+        def expand(network: Any, prefix: str, inputs: Any) -> Any:
+            functional = _functional_of(network)
+            if functional is None:
+                raise AttributionError(
+                    f"{prefix.rstrip('/')} has no input size of its own, so the layers inside "
+                    "it cannot be reached; the saliency map works on any model.")
+
+            def operation_fn(operation: Any) -> Callable[..., Any]:
+                name = prefix + operation.name
+                if _is_nested_model(operation):
+                    return lambda *args, **kwargs: expand(
+                        operation, name + "/", args[0] if len(args) == 1 else list(args))
+
+                def run(*args: Any, **kwargs: Any) -> Any:
+                    if getattr(operation, "_call_has_training_arg", False):
+                        kwargs["training"] = False
+                    output = operation(*args, **kwargs)
+                    recorded[name] = output
+                    if operation is head_layer and not prefix:
+                        recorded["\0head input"] = args[0]
+                    return output
+                return run
+            return functional._run_through_graph(inputs, operation_fn=operation_fn)
+
+        output = expand(self.model, "", x)
+        head_input = (output if self._head_input is self._output
+                      else recorded["\0head input"])
+        return recorded[path], head_input
 
     def _logits_head(self, output: Any) -> tuple[Any, Callable[[Any], Any]]:
         """(tensor the head reads, function from it to the logits)."""
@@ -256,8 +352,17 @@ class Attribution:
             return chosen, predicted, logits[:, chosen]
 
         if method == "gradcam":
-            layer_output = self._tensors[id(self.model.get_layer(layer_name))][0]
-            sub = keras.Model(self._input, [layer_output, self._head_input])
+            assert layer_name is not None
+            sub: Callable[..., Any]
+            if "/" in layer_name:   # inside a nested network: its layers called one by one
+                path = layer_name
+
+                def expanded(x: Any, training: bool = False) -> tuple[Any, Any]:
+                    return self._expanded_call(x, path)
+                sub = expanded
+            else:
+                layer_output = self._tensors[id(self.model.get_layer(layer_name))][0]
+                sub = keras.Model(self._input, [layer_output, self._head_input])
 
             def gradcam(x: Any, class_index: Any) -> tuple[Any, ...]:
                 with tf.GradientTape() as tape:
@@ -311,7 +416,8 @@ class Attribution:
                 class_index: int | None = None, steps: int = DEFAULT_IG_STEPS) -> AttributionMap:
         """The `method` map (one of METHODS) of `image` (the model's input without the batch
         axis, as the model takes it) for `class_index` (None: the predicted class). `layer`
-        is Grad-CAM's conv layer (None: the last one); the other methods ignore it. Raises
+        is Grad-CAM's conv layer (None: the last one; "network/layer" or a plain name no
+        other layer has, for one inside a nested network); the other methods ignore it. Raises
         AttributionError for an unknown method, layer or class, or an input of the wrong shape."""
         import tensorflow as tf
 
@@ -319,7 +425,7 @@ class Attribution:
             raise AttributionError(f"Unknown method {method!r}; choose {', '.join(METHODS)}.")
         x = tf.constant(self._batch(image))
         target = self._class_tensor(class_index)
-        layer_name = self._conv_layer(layer).name if method == "gradcam" else None
+        layer_name = self._conv_layer(layer) if method == "gradcam" else None
         with self._lock:
             function = self._function(method, layer_name)
             if method == "integrated-gradients":

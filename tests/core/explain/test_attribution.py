@@ -251,15 +251,156 @@ def test_the_overlay_shows_the_input_where_the_map_is_zero_and_heat_where_it_pea
     assert int(dark.sum()) < 60 < 500 < int(bright.sum())  # less important is darker
 
 
-def test_a_base_network_used_as_one_layer_is_named_when_gradcam_cannot_reach_inside():
+def textbook_nested_gradcam(model, image, path, class_index):
+    """Grad-CAM by hand through nested networks: the outer layers called one by one in
+    eager mode; a nested network as a plain keras.Model of its own graph from its input to
+    [the conv layer, its output] (deeper levels: the same, recursively); the last Dense's
+    logits written out. Dropout is skipped (inference)."""
+    names = path.split("/")
+
+    def run(network, x, names, tape):
+        maps = None
+        for layer in network.layers:
+            if isinstance(layer, keras.layers.InputLayer):
+                continue
+            if isinstance(layer, keras.layers.Dropout):
+                continue
+            if layer is model.layers[-1]:
+                return tf.matmul(x, layer.kernel) + layer.bias, maps
+            if names and layer.name == names[0] and len(names) == 1:
+                x = layer(x, training=False)
+                maps = x
+            elif names and layer.name == names[0]:
+                x, maps = run(layer, x, names[1:], tape)
+            else:
+                x = layer(x, training=False)
+        return x, maps
+
+    x = tf.constant(image[None])
+    with tf.GradientTape() as tape:
+        logits, maps = run(model, x, names, tape)
+        score = logits[0, class_index]
+    grads = tape.gradient(score, maps).numpy()[0]
+    maps = maps.numpy()[0]
+    alpha = grads.mean(axis=tuple(range(grads.ndim - 1)))
+    return np.maximum((maps * alpha).sum(axis=-1), 0.0), float(score), logits.numpy()[0]
+
+
+def two_level_model() -> keras.Model:
+    """A Sequential inside a Functional inside the model: conv layers at both levels."""
     keras.utils.set_random_seed(6)
-    base = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3)], name="base")
-    model = keras.Sequential([keras.Input((8, 8, 1)), base, keras.layers.Flatten(),
-                              keras.layers.Dense(2, activation="softmax")])
+    inner = keras.Sequential([keras.Input((8, 8, 1)),
+                              keras.layers.Conv2D(3, 3, activation="relu", name="conv")],
+                             name="inner")
+    middle_in = keras.Input((8, 8, 1))
+    y = inner(middle_in)
+    y = keras.layers.Conv2D(4, 3, activation="relu", name="conv_m")(y)
+    middle = keras.Model(middle_in, y, name="middle")
+    inputs = keras.Input((8, 8, 1))
+    x = keras.layers.Rescaling(2.0, offset=-1.0, name="scale")(inputs)
+    x = middle(x)
+    x = keras.layers.Conv2D(2, 1, activation="relu", name="conv")(x)   # the same plain name
+    x = keras.layers.Flatten(name="flatten")(x)
+    outputs = keras.layers.Dense(3, activation="softmax", name="out")(x)
+    return keras.Model(inputs, outputs)
+
+
+def test_gradcam_reaches_conv_layers_two_levels_deep_and_equals_the_textbook_tape():
+    model = two_level_model()
+    attribution = Attribution(model)
+    assert attribution.conv_layers() == ["middle/inner/conv", "middle/conv_m", "conv"]
+    image = some_input(model)
+    before = model.predict(image[None], verbose=0)
+    for path, size in (("middle/inner/conv", 6), ("middle/conv_m", 4)):
+        for class_index in (0, 2):
+            expected, score, logits = textbook_nested_gradcam(model, image, path, class_index)
+            result = attribution.gradcam(image, path, class_index)
+            assert result.layer == path and result.values.shape == (size, size)
+            np.testing.assert_allclose(result.values, expected, rtol=1e-4, atol=1e-6)
+            assert result.score == pytest.approx(score, rel=1e-5, abs=1e-6)
+            assert result.predicted == int(np.argmax(logits))
+    # The plain name of a nested layer is enough when no other layer has it.
+    assert attribution.gradcam(image, "conv_m").layer == "middle/conv_m"
+    # The model itself is untouched: same predictions, same layers.
+    np.testing.assert_array_equal(model.predict(image[None], verbose=0), before)
+    assert [layer.name for layer in model.layers][1:] == ["scale", "middle", "conv",
+                                                            "flatten", "out"]
+
+
+def test_a_plain_name_two_layers_share_and_a_nested_non_conv_layer_are_refused_in_words():
+    model = two_level_model()
     attribution = Attribution(model)
     image = some_input(model)
-    with pytest.raises(AttributionError, match="inside base.*saliency"):
-        attribution.gradcam(image)
-    expected, _ = textbook_saliency(model, image, 0)
-    np.testing.assert_allclose(attribution.saliency(image, 0).values, expected, rtol=1e-4,
-                               atol=1e-7)
+    assert attribution.gradcam(image, "conv").layer == "conv"   # the outer one is exact
+    inner = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, name="c"),
+                              keras.layers.MaxPooling2D(name="pool")], name="base_a")
+    other = keras.Sequential([keras.Input((3, 3, 2)), keras.layers.Conv2D(2, 1, name="c")],
+                             name="base_b")
+    twice = keras.Sequential([keras.Input((8, 8, 1)), inner, other, keras.layers.Flatten(),
+                              keras.layers.Dense(2, activation="softmax")])
+    attribution = Attribution(twice)
+    with pytest.raises(AttributionError, match="base_a/c, base_b/c.*full name"):
+        attribution.gradcam(some_input(twice), "c")
+    with pytest.raises(AttributionError, match="base_a/pool is a MaxPooling2D.*base_a/c"):
+        attribution.gradcam(some_input(twice), "pool")
+    assert attribution.gradcam(some_input(twice), "base_b/c").values.shape == (3, 3)
+
+
+def test_a_transfer_model_on_a_sample_base_gets_gradcam_at_every_base_conv_layer():
+    from pathlib import Path
+
+    from cnnviz.core.transfer.bases import open_base
+    from cnnviz.core.transfer.transfer_model import build_transfer_model
+
+    keras.utils.set_random_seed(7)
+    sample = Path(__file__).resolve().parents[3] / "sample_models" / "mnist_cnn_small.keras"
+    transfer = build_transfer_model(open_base(sample), (28, 28, 1), 3, head_units=8)
+    model = transfer.model
+    attribution = Attribution(model)
+    assert attribution.conv_layers() == ["frozen_base/conv2d", "frozen_base/conv2d_1"]
+    assert attribution.default_layer() == "frozen_base/conv2d_1"
+    image = some_input(model, seed=3)
+    before = model.predict(image[None], verbose=0)
+    for path in attribution.conv_layers():
+        expected, score, _ = textbook_nested_gradcam(model, image, path, 1)
+        result = attribution.gradcam(image, path, 1)
+        np.testing.assert_allclose(result.values, expected, rtol=1e-4, atol=1e-6)
+        assert result.score == pytest.approx(score, rel=1e-5, abs=1e-6)
+        assert float(result.values.max()) > 0   # a map with something in it
+    np.testing.assert_array_equal(model.predict(image[None], verbose=0), before)
+
+
+def test_mobilenet_v2_with_random_weights_gets_gradcam_inside_its_graph():
+    """A base whose graph branches (residual adds): the map at an inner layer equals a tape
+    through a plain sub-model of the base to that layer and its output."""
+    from cnnviz.core.transfer.bases import open_base
+    from cnnviz.core.transfer.transfer_model import build_transfer_model
+
+    keras.utils.set_random_seed(8)
+    base = open_base("mobilenet_v2", weights="random", input_shape=(32, 32, 3))
+    transfer = build_transfer_model(base, (32, 32, 3), 3, head_units=0)
+    model, part = transfer.model, transfer.base_part
+    attribution = Attribution(model)
+    assert "frozen_base/block_3_project" in attribution.conv_layers()
+    image = some_input(model, seed=4)
+    before = model.predict(image[None], verbose=0)
+    result = attribution.gradcam(image, "block_3_project", 2)
+    inner = keras.Model(part.inputs, [part.get_layer("block_3_project").output, part.outputs[0]])
+    last = model.layers[-1]
+    with tf.GradientTape() as tape:
+        x = tf.constant(image[None])
+        for layer in model.layers[1:]:
+            if layer is part:
+                maps, x = inner(x, training=False)
+            elif layer is last:
+                x = tf.matmul(x, last.kernel) + last.bias
+            elif not isinstance(layer, keras.layers.Dropout):
+                x = layer(x, training=False)
+        score = x[0, 2]
+    grads = tape.gradient(score, maps).numpy()[0]
+    expected = np.maximum((maps.numpy()[0] * grads.mean(axis=(0, 1))).sum(axis=-1), 0.0)
+    assert result.layer == "frozen_base/block_3_project" and result.values.shape == (4, 4)
+    np.testing.assert_allclose(result.values, expected, rtol=1e-3, atol=1e-6 * float(
+        np.abs(expected).max() + 1))
+    assert result.score == pytest.approx(float(score), rel=1e-4)
+    np.testing.assert_array_equal(model.predict(image[None], verbose=0), before)

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from cnnviz.core.explain.attribution import Attribution
+from cnnviz.core.explain.attribution import Attribution, heat_colours, normalized
 from cnnviz.core.model.presets import preset_spec
 from cnnviz.ui.explain.explain_panel import ExplainPanel
 from cnnviz.workspace import Workspace
@@ -79,6 +79,8 @@ def test_gradcam_saliency_and_a_chosen_class_equal_the_core_maps(lenet_panel, qt
     pick(qtbot, where.class_box, 3)
     np.testing.assert_allclose(where.result.values, reference.saliency(image, 3).values,
                                rtol=1e-4, atol=1e-7)
+    assert "28×28, one per input pixel" in where.raw_title.text()
+    assert_cells_are_crisp(where.raw, where.result.values)
     pick(qtbot, where.method_box, "gradcam")
     pick(qtbot, where.layer_box, "conv2d")
     assert where.result.layer == "conv2d" and where.result.class_index == 3
@@ -90,6 +92,63 @@ def test_gradcam_saliency_and_a_chosen_class_equal_the_core_maps(lenet_panel, qt
 
     panel.pages.setCurrentWidget(panel.views)
     assert panel.lesson.lesson().title != "Where the network looks"
+
+
+def assert_cells_are_crisp(picture, values) -> None:
+    """The map on screen is its own cells, not a smoothed picture: a 2-D map has the same
+    whole number of pixels per cell; the pixels near each cell's edges (where smoothing
+    would blend in the neighbours) have the cell's own heat colour."""
+    colours = heat_colours(normalized(values))
+    if colours.ndim == 2:
+        colours = colours[None]
+    rows, columns = colours.shape[:2]
+    rect = picture.picture_rect()
+    cell_width, cell_height = rect.width() / columns, rect.height() / rows
+    if rows > 1:
+        assert cell_width == cell_height == int(cell_width) >= 4
+    assert cell_width >= 3
+    shot = picture.grab().toImage()
+    for row in range(rows):
+        for column in range(columns):
+            left = rect.left() + column * cell_width
+            top = rect.top() + row * cell_height
+            y = int(top + cell_height / 2) if rows == 1 else int(top) + 2
+            xs = ([int(left + cell_width / 2)] if cell_width < 5 else
+                  [int(left) + 2, int(left + cell_width) - 2])
+            for x in xs:
+                colour = shot.pixelColor(x, y)
+                assert (colour.red(), colour.green(), colour.blue()) == \
+                    tuple(int(c) for c in colours[row, column]), (row, column, x, y)
+
+
+def test_a_transfer_model_offers_the_conv_layers_inside_its_base(qtbot):
+    import keras
+
+    from cnnviz.core.data.data_fit import load_options_for
+    from cnnviz.core.data.datasets import load_dataset
+    from cnnviz.core.transfer.bases import open_base
+    from cnnviz.core.transfer.transfer_model import build_transfer_model
+
+    keras.utils.set_random_seed(0)
+    base = open_base(LENET.parent / "mnist_cnn_small.keras")
+    model = build_transfer_model(base, (28, 28, 1), 10, head_units=16).model
+    dataset = load_dataset("mnist-sample", load_options_for((28, 28, 1)))
+    panel = explain_panel(qtbot, model, dataset, "transfer.keras")
+    where = show_where(panel, qtbot)
+    assert [where.layer_box.itemText(i) for i in range(where.layer_box.count())] == \
+        ["frozen_base/conv2d_1", "frozen_base/conv2d"]
+    reference = Attribution(model)
+    image = panel.session.image
+    assert where.result.layer == "frozen_base/conv2d_1" and where.result.values.shape == (11, 11)
+    np.testing.assert_allclose(where.result.values, reference.gradcam(image).values,
+                               rtol=1e-4, atol=1e-6)
+    assert "frozen_base/conv2d_1" in where.caption.text()
+    assert_cells_are_crisp(where.raw, where.result.values)
+    pick(qtbot, where.layer_box, "frozen_base/conv2d")
+    assert where.result.values.shape == (26, 26)
+    np.testing.assert_allclose(where.result.values,
+                               reference.gradcam(image, "frozen_base/conv2d").values,
+                               rtol=1e-4, atol=1e-6)
 
 
 def test_the_newest_class_wins_when_picks_come_quickly(lenet_panel, qtbot):
@@ -110,6 +169,7 @@ def test_a_1d_model_shows_its_map_over_the_steps(qtbot):
     expected = Attribution(model).gradcam(panel.session.image)
     assert where.result.values.ndim == 1
     np.testing.assert_allclose(where.result.values, expected.values, rtol=1e-4, atol=1e-6)
+    assert_cells_are_crisp(where.raw, where.result.values)   # one block of colour per step
     pick(qtbot, where.method_box, "integrated-gradients")
     assert where.result.values.shape == (STEPS,) and "black input" in where.caption.text()
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.core.explain.attribution import (
-    CONV_LAYER_TYPES, METHOD_TITLES, METHODS, Attribution, AttributionMap, heat_colours,
+    METHOD_TITLES, METHODS, Attribution, AttributionMap, conv_layer_paths, heat_colours,
     normalized, overlay_rgb, upsampled,
 )
 from cnnviz.ui.common.workers import NewestRequest
@@ -92,11 +92,19 @@ class HeatLegend(QWidget):
 
 class MapPicture(QWidget):
     """An RGB picture scaled to fit, pixels kept square and sharp; or, for a signal, its lines
-    over a heat band (one colour per step)."""
+    over a heat band (one colour per step).
 
-    def __init__(self, minimum: int, parent: QWidget | None = None) -> None:
+    crisp: the picture is a map shown cell by cell (never smoothed): a 2-D map gets the same
+    whole number of screen pixels for every cell, and cells large enough to tell apart get a
+    thin line between them, so "11×11, the size of the layer's maps" can be counted on
+    screen. A band keeps the full width, lined up with the signal drawn above it."""
+
+    CELL_LINES_FROM = 12   # cells at least this many (zoomed) pixels wide get separating lines
+
+    def __init__(self, minimum: int, parent: QWidget | None = None, crisp: bool = False) -> None:
         super().__init__(parent)
         self._minimum = minimum
+        self._crisp = crisp
         self._image: QImage | None = None
         self._series: np.ndarray | None = None   # (steps, channels) drawn over the band
         self._band = False                        # a one-row band: fill the room
@@ -126,11 +134,14 @@ class MapPicture(QWidget):
         """Where the picture is drawn (an image keeps its proportions; a band fills the room)."""
         if self._image is None:
             return QRectF()
-        if self._band:
+        if self._band:   # the full width, lined up with the signal above it, step by step
             return QRectF(4, 4, max(1, self.width() - 8), max(1, self.height() - 8))
         scale = min(self.width() / self._image.width(), self.height() / self._image.height())
+        if self._crisp and scale >= 1:
+            scale = float(int(scale))   # every cell the same whole number of pixels
         width, height = self._image.width() * scale, self._image.height() * scale
-        return QRectF((self.width() - width) / 2, (self.height() - height) / 2, width, height)
+        return QRectF(float(int((self.width() - width) / 2)),
+                      float(int((self.height() - height) / 2)), width, height)
 
     def paintEvent(self, event: Any) -> None:  # noqa: N802
         if self._image is None:
@@ -139,6 +150,8 @@ class MapPicture(QWidget):
         target = self.picture_rect()
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         painter.drawImage(target, self._image)
+        if self._crisp:
+            self._draw_cell_lines(painter, target)
         painter.setPen(QPen(self.palette().mid().color(), 1))
         painter.drawRect(target)
         if self._series is None:
@@ -160,6 +173,23 @@ class MapPicture(QWidget):
             painter.drawPath(path)
             painter.setPen(QPen(colour, scaled(2)))
             painter.drawPath(path)
+
+
+    def _draw_cell_lines(self, painter: QPainter, target: QRectF) -> None:
+        """Thin dark lines between the map's cells, when the cells are big enough to count."""
+        assert self._image is not None
+        columns, rows = self._image.width(), self._image.height()
+        cell_width = target.width() / columns
+        cell_height = target.height() / rows
+        painter.setPen(QPen(QColor(0, 0, 0, 70), 1))
+        if cell_width >= scaled(self.CELL_LINES_FROM):
+            for column in range(1, columns):
+                x = int(target.left() + column * cell_width)
+                painter.drawLine(QPointF(x, target.top()), QPointF(x, target.bottom()))
+        if rows > 1 and cell_height >= scaled(self.CELL_LINES_FROM):
+            for row in range(1, rows):
+                y = int(target.top() + row * cell_height)
+                painter.drawLine(QPointF(target.left(), y), QPointF(target.right(), y))
 
 
 class AttributionView(QWidget):
@@ -187,7 +217,9 @@ class AttributionView(QWidget):
         self.method_box.setToolTip("How the map is worked out (the lesson beside explains each)")
         self.layer_label = QLabel("Layer")
         self.layer_box = QComboBox()
-        self.layer_box.setToolTip("Grad-CAM's convolution layer: deeper layers give coarser maps")
+        self.layer_box.setToolTip("Grad-CAM's convolution layer: deeper layers give coarser "
+                                  "maps. A layer inside a network used as one layer (a "
+                                  "transfer model's base) is listed as network/layer")
         self.class_box = QComboBox()
         self.class_box.setToolTip("The class whose score the map explains: the one the model "
                                   "predicts, or any other")
@@ -229,7 +261,7 @@ class AttributionView(QWidget):
         self.message.hide()
         self.overlay = MapPicture(180)
         self.overlay_title = QLabel("The input, with the map over it")
-        self.raw = MapPicture(90)
+        self.raw = MapPicture(90, crisp=True)
         self.raw_title = QLabel("The map itself")
         self.raw_title.setWordWrap(True)
         for title in (self.overlay_title, self.raw_title):
@@ -272,8 +304,8 @@ class AttributionView(QWidget):
         self.recompute()
 
     def _fill_layers(self) -> None:
-        layers = [layer.name for layer in getattr(self._model, "layers", [])
-                  if type(layer).__name__ in CONV_LAYER_TYPES]
+        # Conv layers inside a nested network (a transfer model's base) as "network/layer".
+        layers = conv_layer_paths(self._model) if self._model is not None else []
         self.layer_box.blockSignals(True)
         self.layer_box.clear()
         for name in reversed(layers):   # the last conv layer, Grad-CAM's usual choice, first
