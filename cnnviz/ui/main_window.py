@@ -38,7 +38,7 @@ from cnnviz.workspace import Workspace
 
 DEFAULT_PRESET = "mnist_cnn"
 MAX_RECENT = 8
-BUILD_TAB, TRAIN_TAB, EXPLAIN_TAB, INSPECT_TAB, EXPERIMENTS_TAB = range(5)
+BUILD_TAB, TRAIN_TAB, EXPLAIN_TAB, INSPECT_TAB, EXPERIMENTS_TAB, PREBUILT_TAB = range(6)
 WHERE_TO_BEGIN = ("<b>Where to begin:</b> <b>1 Build</b> a network (or keep the tutorial CNN) → "
                   "<b>2 Train</b> it on digits (F5) → <b>3 Explain</b>: watch each layer work "
                   "on one image.")
@@ -75,8 +75,13 @@ class MainWindow(QMainWindow):
         self._experiments_host = QWidget()
         QVBoxLayout(self._experiments_host).setContentsMargins(0, 0, 0, 0)
         self.tabs.addTab(_scrolling(self._experiments_host), "5  Experiments")
+        # Pre-built networks (transfer learning, feature extraction), built on first visit.
+        self.prebuilt: Any = None  # QTabWidget of the TransferView and the FeaturesView
+        self._prebuilt_host = QWidget()
+        QVBoxLayout(self._prebuilt_host).setContentsMargins(0, 0, 0, 0)
+        self.tabs.addTab(_scrolling(self._prebuilt_host), "6  Pre-built")
         self._views = [self.builder, self.training, self._explain_host, self.models,
-                       self._experiments_host]
+                       self._experiments_host, self._prebuilt_host]
         self.opened_actions = OpenedModelActions(
             self, self.workspace, self.ensure_explain, self.training, self.show_view,
             self._confirm_discard, self._remember_recent,
@@ -185,6 +190,9 @@ class MainWindow(QMainWindow):
         a["view_experiments"] = self._action(
             view_menu, "E&xperiments", lambda: self.tabs.setCurrentIndex(EXPERIMENTS_TAB),
             "Ctrl+5", "Compare the recorded training runs")
+        a["view_prebuilt"] = self._action(
+            view_menu, "Pre-&built Networks", lambda: self.tabs.setCurrentIndex(PREBUILT_TAB),
+            "Ctrl+6", "Transfer learning and feature extraction with pre-built networks")
         view_menu.addSeparator()
         shown = self.presentation
         a["presentation"] = self._action(
@@ -418,6 +426,8 @@ class MainWindow(QMainWindow):
             return self.ensure_explain()
         if index == EXPERIMENTS_TAB:
             return self.ensure_experiments()
+        if index == PREBUILT_TAB:
+            return self.ensure_prebuilt()
         return self._views[index]
 
     def preload_tensorflow(self) -> None:
@@ -454,6 +464,27 @@ class MainWindow(QMainWindow):
             self.experiments.open_model_requested.connect(self.open_run_model)
             self._experiments_host.layout().addWidget(self.experiments)
         return self.experiments
+
+    def ensure_prebuilt(self) -> Any:
+        """The Pre-built view (transfer learning and feature extraction), made on first use."""
+        if self.prebuilt is None:
+            from cnnviz.ui.transfer.transfer_view import TransferView
+
+            self.prebuilt = QTabWidget()
+            self.prebuilt.setDocumentMode(True)
+            self.transfer_view = TransferView(
+                self.workspace, self._train_transfer_model,
+                set_learning_rate=self.training.settings.learning_rate.setValue)
+            self.prebuilt.addTab(self.transfer_view, "Transfer learning")
+            self._prebuilt_host.layout().addWidget(self.prebuilt)
+        return self.prebuilt
+
+    def _train_transfer_model(self, model: Any, name: str) -> None:
+        """The Transfer page's model into the Train view, ready for Start (F5)."""
+        if self.training.use_opened_model(model, name):
+            self.tabs.setCurrentIndex(TRAIN_TAB)
+        else:
+            dialogs.show_error(self, "Training is running", "Stop the current training first.")
 
     def train_again(self, record: Any) -> None:
         """A recorded run's settings (and data) into the Train view; the Experiments view has
@@ -502,6 +533,8 @@ class MainWindow(QMainWindow):
             self.ensure_explain()
         elif index == EXPERIMENTS_TAB:
             self.ensure_experiments()
+        elif index == PREBUILT_TAB:
+            self.ensure_prebuilt()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.training.running and not dialogs.ask_yes_no(
@@ -515,6 +548,9 @@ class MainWindow(QMainWindow):
             self.models.shutdown()
             if self.experiments is not None:
                 self.experiments.shutdown()
+            if self.prebuilt is not None:
+                for index in range(self.prebuilt.count()):
+                    self.prebuilt.widget(index).shutdown()
             if getattr(self, "_preload", None) is not None:
                 self._preload.wait()   # an import cannot be cut short; it ends within seconds
             self.training.shutdown()
