@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from cnnviz.ui.common import dialogs
 from cnnviz.ui.common.zoom import scaled, set_relative_font, watch_zoom
 from cnnviz.ui.common.workers import NewestRequest
+from cnnviz.ui.inspect.model_graph import frozen_state
 from cnnviz.workspace import ExampleRef, Workspace
 
 EMPTY_TITLE = "Look inside a saved model"
@@ -429,5 +430,10 @@ class ModelTab(QWidget):
 
     def _summary_text(self) -> str:
         info = self.info
-        return (f"<b>{Path(self.opened.path).name}</b> · {len(info.layers)} layers · "
+        text = (f"<b>{Path(self.opened.path).name}</b> · {len(info.layers)} layers · "
                 f"{info.total_params:,} parameters")
+        frozen = sum(1 for layer in info.layers if frozen_state(layer))
+        if frozen:
+            text += (f" · ❄ {frozen} frozen layer{'s' if frozen != 1 else ''} "
+                     f"({info.non_trainable_params:,} parameters not trained)")
+        return text
