@@ -432,8 +432,11 @@ class ModelTab(QWidget):
         info = self.info
         text = (f"<b>{Path(self.opened.path).name}</b> · {len(info.layers)} layers · "
                 f"{info.total_params:,} parameters")
-        frozen = sum(1 for layer in info.layers if frozen_state(layer))
-        if frozen:
-            text += (f" · ❄ {frozen} frozen layer{'s' if frozen != 1 else ''} "
-                     f"({info.non_trainable_params:,} parameters not trained)")
+        states = [frozen_state(layer) for layer in info.layers]
+        parts = [f"{n} {word} layer{'s' if n != 1 else ''}"
+                 for n, word in ((states.count("frozen"), "frozen"),
+                                 (states.count("partly"), "partly frozen")) if n]
+        if parts:
+            text += (f" · ❄ {', '.join(parts)} ({info.non_trainable_params:,} parameters "
+                     f"not trained)")
         return text

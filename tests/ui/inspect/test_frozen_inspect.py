@@ -64,5 +64,6 @@ def test_a_transfer_models_frozen_base_is_drawn_frozen_with_keras_counts(window,
     else:
         assert (f"Partly frozen: {row.non_trainable_params:,} of its {row.params:,} "
                 f"parameters are not trained.") in tip
+        assert "❄ 1 partly frozen layer " in tab._summary_text()
     head_tip = canvas.tooltip_for(info.layers.index(layers["head_classes"]))
     assert "frozen" not in head_tip.lower()
