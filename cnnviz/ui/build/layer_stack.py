@@ -424,32 +424,39 @@ class LayerStackView(QListView):
         for row in rows:
             selection.select(model.index(row, 0), QItemSelectionModel.SelectionFlag.Select)
 
+    def context_menu(self) -> QMenu:
+        """The menu for the selected layers: freeze or unfreeze them, freeze every layer up
+        to the last of them, unfreeze all, duplicate, delete (empty with nothing selected)."""
+        rows = self.selected_layers()
+        menu = QMenu(self)
+        if not rows:
+            return menu
+        layers = self._document.spec.layers
+        freeze = any(layers[row].trainable for row in rows)
+        what = "layer" if len(rows) == 1 else f"{len(rows)} layers"
+        action = menu.addAction(f"{'Freeze' if freeze else 'Unfreeze'} {what}",
+                                lambda: self.set_frozen(rows, freeze))
+        action.setShortcut(FREEZE_KEYS)
+        action.setToolTip("A frozen layer keeps its weights while the rest trains.")
+        last = rows[-1]
+        if last > 0:
+            menu.addAction(f"Freeze layers 1–{last + 1}",
+                           lambda: self.set_frozen(list(range(last + 1)), True))
+        if not all(layer.trainable for layer in layers):
+            menu.addAction("Unfreeze all layers",
+                           lambda: self.set_frozen(list(range(len(layers))), False))
+        menu.addSeparator()
+        menu.addAction("Duplicate", self.duplicate_current).setShortcut("Ctrl+D")
+        menu.addAction("Delete", self.remove_current).setShortcut("Del")
+        return menu
+
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
         index = self.indexAt(event.pos())
         if index.isValid() and index.row() not in self.selected_layers():
             self.select_layer(index.row())
-        rows = self.selected_layers()
-        menu = QMenu(self)
-        if rows:
-            layers = self._document.spec.layers
-            freeze = any(layers[row].trainable for row in rows)
-            what = "layer" if len(rows) == 1 else f"{len(rows)} layers"
-            action = menu.addAction(f"{'Freeze' if freeze else 'Unfreeze'} {what}",
-                                    lambda: self.set_frozen(rows, freeze))
-            action.setShortcut(FREEZE_KEYS)
-            action.setToolTip("A frozen layer keeps its weights while the rest trains.")
-            last = rows[-1]
-            menu.addAction(f"Freeze layers 1–{last + 1}",
-                           lambda: self.set_frozen(list(range(last + 1)), True))
-            if not all(layer.trainable for layer in layers):
-                menu.addAction("Unfreeze all layers",
-                               lambda: self.set_frozen(list(range(len(layers))), False))
-            menu.addSeparator()
-            menu.addAction("Duplicate", self.duplicate_current).setShortcut("Ctrl+D")
-            menu.addAction("Delete", self.remove_current).setShortcut("Del")
-        if menu.isEmpty():
-            return
-        menu.exec(event.globalPos())
+        menu = self.context_menu()
+        if not menu.isEmpty():
+            menu.exec(event.globalPos())
 
     def remove_current(self) -> None:
         row = self.current_layer()

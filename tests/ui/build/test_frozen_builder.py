@@ -80,3 +80,18 @@ def test_ctrl_f_freezes_the_selected_layers_and_the_views_count_like_keras(qtbot
     assert all(layer.trainable for layer in document.spec.layers)
     document.undo()
     assert [layer.trainable for layer in document.spec.layers[:5]] == [False] * 4 + [True]
+
+
+def test_the_context_menu_freezes_up_to_a_layer_and_unfreezes_all(qtbot, tmp_path, monkeypatch):
+    win = _window(qtbot, tmp_path, monkeypatch)
+    stack, document = win.builder.stack, win.document
+    stack.select_layer(2)
+    actions = {a.text(): a for a in stack.context_menu().actions() if a.text()}
+    assert list(actions) == ["Freeze layer", "Freeze layers 1–3", "Duplicate", "Delete"]
+    actions["Freeze layers 1–3"].trigger()
+    assert [layer.trainable for layer in document.spec.layers[:4]] == [False] * 3 + [True]
+    assert document.undo_text == "Freeze 3 layers"
+    actions = {a.text(): a for a in stack.context_menu().actions() if a.text()}
+    assert "Unfreeze 3 layers" in actions  # the frozen layers stay selected
+    actions["Unfreeze all layers"].trigger()
+    assert all(layer.trainable for layer in document.spec.layers)
