@@ -15,6 +15,8 @@ def show_shortcuts(parent: QWidget) -> None:
         "<tr><td><b>Enter</b> in the palette</td><td>Add that layer below the selected one</td></tr>"
         "<tr><td><b>Delete</b></td><td>Delete the selected layer</td></tr>"
         "<tr><td><b>Ctrl+D</b></td><td>Duplicate the selected layer</td></tr>"
+        "<tr><td><b>Ctrl+F</b></td><td>Freeze / unfreeze the selected layers (their weights are "
+        "not trained)</td></tr>"
         "<tr><td><b>Alt+Up</b> / <b>Alt+Down</b></td><td>Move the selected layer</td></tr>"
         "<tr><td><b>Ctrl+N / O / S</b></td><td>New spec / open a spec or a saved model / save spec</td></tr>"
         "<tr><td><b>Ctrl+Shift+S</b></td><td>Save as</td></tr>"

@@ -168,8 +168,10 @@ class MainWindow(QMainWindow):
         a["delete"] = self._action(edit_menu, "De&lete Layer", stack.remove_current)
         a["move_up"] = self._action(edit_menu, "Move Layer &Up", lambda: stack.move_current(-1))
         a["move_down"] = self._action(edit_menu, "Move Layer Do&wn", lambda: stack.move_current(+1))
+        a["freeze"] = self._action(edit_menu, "&Freeze / Unfreeze Layers", stack.toggle_frozen)
         for key, shortcut in (("duplicate", "Ctrl+D"), ("delete", "Del"),
-                              ("move_up", "Alt+Up"), ("move_down", "Alt+Down")):
+                              ("move_up", "Alt+Up"), ("move_down", "Alt+Down"),
+                              ("freeze", "Ctrl+F")):
             a[key].setShortcut(QKeySequence(shortcut))
             a[key].setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the stack handles keys
         presets = edit_menu.addMenu("Start from &Preset")

@@ -73,7 +73,10 @@ def _keras_layer(layer: LayerSpec, name: str) -> Any:
         elif isinstance(value, list):
             value = tuple(value)
         kwargs[key] = value
-    return getattr(layers, layer.type)(name=name, **kwargs)
+    keras_layer = getattr(layers, layer.type)(name=name, **kwargs)
+    if not layer.trainable:
+        keras_layer.trainable = False
+    return keras_layer
 
 
 def build_model(spec: ModelSpec) -> "keras.Model":
@@ -263,6 +266,7 @@ def summarize_keras_model(model: "keras.Model") -> StackReport:
         row.trainable = _weight_count(layer.trainable_weights)
         row.non_trainable = _weight_count(layer.non_trainable_weights)
         row.params = row.trainable + row.non_trainable
+        row.frozen = not layer.trainable
         if row.output_shape is None:
             row.warning = "Used more than once or has several outputs; shapes vary per use."
         report.layers.append(row)

@@ -78,6 +78,8 @@ def _layer_source(layer: LayerSpec, name: str) -> list[str]:
         else:
             args.append(f"{key}={_python_value(value)}")
     args.append(f"name={_python_string(name)}")
+    if not layer.trainable:
+        args.append("trainable=False")  # frozen: training leaves its weights alone
     indent = " " * 8
     one_line = f"{indent}layers.{layer.type}({', '.join(args)}),"
     if len(one_line) <= 99:

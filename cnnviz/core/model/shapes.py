@@ -34,6 +34,7 @@ class LayerReport:
     non_trainable: int = 0
     error: str | None = None  # what is wrong with this layer and how to fix it
     warning: str | None = None  # works, but worth knowing (e.g. a huge layer)
+    frozen: bool = False  # trainable=False: training leaves all its weights alone
 
 
 @dataclass
@@ -258,7 +259,7 @@ def analyze(spec: ModelSpec) -> StackReport:
     report = StackReport(tuple(spec.input_shape), input_error=input_error)
     shape = input_shape
     for i, (layer, name) in enumerate(zip(spec.layers, names)):
-        row = LayerReport(i, name, layer.type, shape, None)
+        row = LayerReport(i, name, layer.type, shape, None, frozen=not layer.trainable)
         report.layers.append(row)
         if shape is None:
             continue
@@ -270,6 +271,8 @@ def analyze(spec: ModelSpec) -> StackReport:
             shape = None
             continue
         row.output_shape = out
+        if not layer.trainable:  # Keras: a frozen layer's weights are all non-trainable
+            trainable, frozen = 0, trainable + frozen
         row.trainable, row.non_trainable = trainable, frozen
         row.params = trainable + frozen
         if row.params > LARGE_LAYER_PARAMS:

@@ -34,11 +34,13 @@ MAX_LAYERS = 1000
 
 @dataclass
 class LayerSpec:
-    """One layer: its Keras class name, its parameters and an optional name."""
+    """One layer: its Keras class name, its parameters, an optional name, and whether
+    training changes its weights (`trainable` False: a frozen layer, as in transfer learning)."""
 
     type: str
     params: dict[str, Any] = field(default_factory=dict)
     name: str | None = None
+    trainable: bool = True
 
     @classmethod
     def make(cls, layer_type: str, name: str | None = None, **params: Any) -> "LayerSpec":
@@ -106,6 +108,7 @@ class ModelSpec:
             "input_shape": list(self.input_shape),
             "layers": [
                 {"type": layer.type, **({"name": layer.name} if layer.name else {}),
+                 **({} if layer.trainable else {"trainable": False}),
                  "params": copy.deepcopy(layer.params)}
                 for layer in self.layers
             ],
@@ -171,7 +174,7 @@ def normalize_layer(layer: LayerSpec) -> LayerSpec:
     for name, p in defs.items():
         value = layer.params.get(name, copy.deepcopy(p.default))
         params[name] = check_param(p, value)
-    return LayerSpec(layer.type, params, layer.name)
+    return LayerSpec(layer.type, params, layer.name, layer.trainable)
 
 
 
@@ -222,9 +225,10 @@ def _parse_layer(index: int, raw: Any) -> LayerSpec:
     where = f"Layer {index}"
     if not isinstance(raw, dict):
         raise SpecError(f"{where}: must be an object like {{\"type\": \"Conv2D\", \"params\": {{...}}}}.")
-    unknown = sorted(set(raw) - {"type", "name", "params"})
+    unknown = sorted(set(raw) - {"type", "name", "trainable", "params"})
     if unknown:
-        raise SpecError(f"{where}: unknown key '{unknown[0]}' (allowed: type, name, params).")
+        raise SpecError(f"{where}: unknown key '{unknown[0]}' (allowed: type, name, trainable, "
+                        f"params).")
     layer_type = raw.get("type")
     if not isinstance(layer_type, str):
         raise SpecError(f"{where}: has no 'type' (e.g. \"Conv2D\").")
@@ -237,11 +241,15 @@ def _parse_layer(index: int, raw: Any) -> LayerSpec:
     if name is not None and (not isinstance(name, str) or not name.strip()
                              or not all(ch.isalnum() or ch in "_-." for ch in name)):
         raise SpecError(f"{where}: 'name' must be letters, digits, '_', '-' or '.'; got {shown_value(name)}.")
+    trainable = raw.get("trainable", True)
+    if not isinstance(trainable, bool):
+        raise SpecError(f"{where}: 'trainable' must be true or false (false freezes the "
+                        f"layer); got {shown_value(trainable)}.")
     params = raw.get("params", {})
     if not isinstance(params, dict):
         raise SpecError(f"{where}: 'params' must be an object.")
     try:
-        return normalize_layer(LayerSpec(layer_type, dict(params), name))
+        return normalize_layer(LayerSpec(layer_type, dict(params), name, trainable))
     except SpecError as exc:
         raise SpecError(f"{where}: {exc}") from None
 

@@ -18,7 +18,8 @@ def insert_layer(spec: ModelSpec, index: int, layer: LayerSpec) -> ModelSpec:
     check_layer_count(len(spec.layers) + 1)
     new = spec.copy()
     index = max(0, min(index, len(new.layers)))
-    new.layers.insert(index, LayerSpec(layer.type, dict(layer.params), layer.name))
+    new.layers.insert(index, LayerSpec(layer.type, dict(layer.params), layer.name,
+                                             layer.trainable))
     return new
 
 
@@ -35,7 +36,8 @@ def duplicate_layer(spec: ModelSpec, index: int) -> ModelSpec:
     check_layer_count(len(spec.layers) + 1)
     new = spec.copy()
     original = new.layers[index]
-    new.layers.insert(index + 1, LayerSpec(original.type, dict(original.params), None))
+    new.layers.insert(index + 1, LayerSpec(original.type, dict(original.params), None,
+                                             original.trainable))
     return new
 
 
@@ -76,4 +78,14 @@ def rename_layer(spec: ModelSpec, index: int, name: str | None) -> ModelSpec:
         if name in others:
             raise SpecError(f"Another layer is already called '{name}'.")
     new.layers[index].name = name
+    return new
+
+
+def set_trainable(spec: ModelSpec, indices: list[int] | tuple[int, ...] | range,
+                  trainable: bool) -> ModelSpec:
+    """A copy with the layers at `indices` frozen (`trainable` False: training leaves their
+    weights alone) or unfrozen."""
+    new = spec.copy()
+    for index in indices:
+        new.layers[index].trainable = trainable
     return new

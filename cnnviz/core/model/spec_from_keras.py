@@ -163,8 +163,6 @@ def _layer_to_spec(layer: Any, input_rank: int) -> tuple[LayerSpec | None, list[
     policy = getattr(getattr(layer, "dtype_policy", None), "name", "float32")
     if policy != "float32":
         reasons.append(f"computes in {policy}; cnnviz builds float32 layers")
-    if not layer.trainable and layer.weights:
-        reasons.append("is frozen (trainable=False); cnnviz trains every layer")
     if cls in _NESTED_MODELS or hasattr(layer, "layers"):
         return None, reasons + ["is a model nested inside the model; cnnviz needs one flat "
                                 "stack of layers"]
@@ -181,6 +179,7 @@ def _layer_to_spec(layer: Any, input_rank: int) -> tuple[LayerSpec | None, list[
     if reasons:
         return None, reasons
     assert converted is not None
+    converted.trainable = bool(layer.trainable)  # a frozen layer stays frozen in the spec
     try:
         return normalize_layer(converted), []
     except SpecError as exc:  # e.g. 5000 filters: more than the editor allows

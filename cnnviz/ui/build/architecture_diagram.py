@@ -4,7 +4,8 @@ Oblique projection: front-face height ~ map height, receding depth ~ map width, 
 channels, all log-scaled so a 150×150×3 image and a 10-unit output both stay visible. Flat
 vectors are tall thin bars; a sequence (steps × channels) is a tall plate, its height the steps,
 its thickness the channels, with a shallow depth; shape-keeping layers (Activation, Dropout, BatchNormalization) are
-thin slabs, since they add no new volume. QPainter only, so it repaints on every keystroke.
+thin slabs, since they add no new volume. A frozen layer (trainable=False) is drawn faded and
+hatched, with a snowflake before its name. QPainter only, so it repaints on every keystroke.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import math
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import (QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPainter,
+from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPainter,
                            QPaintEvent, QPalette, QPen, QPolygonF, QResizeEvent)
 from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
 
-from cnnviz.core.formatting import keras_shape
+from cnnviz.core.formatting import count_text, keras_shape
 from cnnviz.core.model.shapes import LayerReport, StackReport
 from cnnviz.ui.common.zoom import line_width, presenting, watch_zoom, zoom_factor
 
@@ -49,6 +50,9 @@ ERROR_COLOUR = QColor("#c62828")
 ERROR_FILL = QColor("#fdecea")
 UNKNOWN_COLOUR = QColor("#9aa0a8")
 ARROW_COLOUR = QColor("#9aa0a8")
+FROZEN_MARK = "❄"
+FROZEN_HATCH = QColor("#1a4d8f")
+FROZEN_LEGEND = "Frozen (not trained)"
 
 # Sizes in "units": one unit is `unit` pixels, chosen so the tallest box fits the height.
 UNIT_MIN, UNIT_MAX = 3.0, 15.0
@@ -80,6 +84,7 @@ class LayerBox:
     ox: float = 0.0
     oy: float = 0.0
     column: QRectF = field(default_factory=QRectF)
+    frozen: bool = False  # trainable=False: drawn faded and hatched, "❄" before its name
 
     def bounds(self) -> QRectF:
         """The box including its oblique top and side faces."""
@@ -113,13 +118,20 @@ def _layer_box(layer: LayerReport, after_error: bool) -> LayerBox:
                     f"{head}\n{text}", *_shape_units(PLACEHOLDER))
     shape = layer.output_shape
     tooltip = f"{head}\nOutput: {keras_shape(shape)}\nParams: {layer.params:,}"
+    if layer.frozen:
+        tooltip += (f"\n{FROZEN_MARK} Frozen: its {count_text(layer.params)} parameters are "
+                    f"not trained." if layer.params else f"\n{FROZEN_MARK} Frozen.")
+    elif layer.non_trainable:
+        tooltip += f" ({count_text(layer.non_trainable)} non-trainable)"
     tooltip += f"\n{layer.warning}" if layer.warning else ""
     face, depth, thickness = _shape_units(shape)
     kind = "vector" if len(shape) == 1 else "volume"
     if layer.type in SHAPE_KEEPING:
         kind, thickness = "slab", 0.0
+    if layer.frozen:
+        label = f"{FROZEN_MARK} {label}"
     return LayerBox(layer.index, kind, category, label, _shape_label(shape), tooltip,
-                face, depth, thickness)
+                face, depth, thickness, frozen=layer.frozen)
 
 
 def boxes_for_report(report: StackReport) -> list[LayerBox]:
@@ -343,6 +355,16 @@ class ArchitectureDiagram(QWidget):
             painter.setPen(self.palette().color(QPalette.ColorRole.Text))
             painter.drawText(QPointF(x + swatch + 5, y + metrics.ascent()), label)
             x += swatch + 5 + metrics.horizontalAdvance(label) + 16
+        if any(box.frozen for box in self._boxes):
+            square = QRectF(x, y + (metrics.height() - swatch) / 2, swatch, swatch)
+            painter.setPen(QPen(FROZEN_HATCH, line_width(1.0)))
+            painter.setBrush(QColor("#e3eefb"))
+            painter.drawRoundedRect(square, 2, 2)
+            painter.setBrush(QBrush(FROZEN_HATCH, Qt.BrushStyle.BDiagPattern))
+            painter.drawRoundedRect(square, 2, 2)
+            painter.setPen(self.palette().color(QPalette.ColorRole.Text))
+            painter.drawText(QPointF(x + swatch + 5, y + metrics.ascent()),
+                             f"{FROZEN_MARK} {FROZEN_LEGEND}")
 
     def _paint_arrow(self, painter: QPainter, previous: LayerBox, box: LayerBox) -> None:
         start = previous.front.right() + previous.ox + 4
@@ -380,7 +402,10 @@ class ArchitectureDiagram(QWidget):
             base = QColor(CATEGORIES[box.category][1])
             if box.kind == "slab":
                 base.setAlpha(200)  # a slab is an operation on the volume, not a new one
-            pen = QPen(base.darker(165), line_width(1.0))
+            if box.frozen:  # faded towards a cold grey: its weights stay as they are
+                base = QColor.fromHslF(base.hslHueF(), base.hslSaturationF() * 0.35,
+                                       min(1.0, base.lightnessF() * 1.12), base.alphaF())
+            pen = QPen(FROZEN_HATCH if box.frozen else base.darker(165), line_width(1.0))
             faces = (base, base.lighter(118), base.darker(112))
         if selected:
             pen = QPen(highlight, line_width(2.2), pen.style())
@@ -389,6 +414,13 @@ class ArchitectureDiagram(QWidget):
         for polygon, fill in ((QPolygonF(f), faces[0]), (top, faces[1]), (side, faces[2])):
             painter.setBrush(fill)
             painter.drawPolygon(polygon)
+        if box.frozen:
+            hatch = QColor(FROZEN_HATCH)
+            hatch.setAlpha(150)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QBrush(hatch, Qt.BrushStyle.BDiagPattern))
+            for polygon in (QPolygonF(f), top, side):
+                painter.drawPolygon(polygon)
         if box.kind == "error":
             font = QFont(self._type_font)
             font.setPixelSize(max(10, int(min(f.height(), f.width() * 1.6) * 0.7)))
@@ -402,6 +434,8 @@ class ArchitectureDiagram(QWidget):
                    "unknown": (UNKNOWN_COLOUR, UNKNOWN_COLOUR)}.get(box.kind)
         type_colour, shape_colour = colours or (text, QColor(text.red(), text.green(),
                                                                text.blue(), 185))
+        if box.frozen:
+            type_colour = FROZEN_HATCH
         if box.index >= 0 and box.index == self._selected:
             type_colour = self.palette().color(QPalette.ColorRole.Highlight).darker(120)
         y = self._label_top

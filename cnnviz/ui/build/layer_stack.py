@@ -1,19 +1,21 @@
 """The layer stack: an ordered list of layers with drag-and-drop and keyboard editing.
 
-The model reads the SpecDocument; every change (drop, key) becomes one undoable
-document edit, so the list never holds state of its own.
+The model reads the SpecDocument; every change (drop, key, context menu) becomes one
+undoable document edit, so the list never holds state of its own. A frozen layer
+(trainable=False) is drawn with a snowflake, a tinted row and a hatched colour chip; Ctrl+F
+or the context menu freezes and unfreezes the selected layers.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import (QAbstractListModel, QEvent, QMimeData, QModelIndex,
+from PySide6.QtCore import (QAbstractListModel, QEvent, QItemSelectionModel, QMimeData, QModelIndex,
                             QPersistentModelIndex, QRect, QSize, Qt, Signal)
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QListView, QStyle, QStyledItemDelegate,
+from PySide6.QtGui import QBrush, QColor, QContextMenuEvent, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import (QAbstractItemView, QListView, QMenu, QStyle, QStyledItemDelegate,
                                QStyleOptionViewItem)
 
 from cnnviz.core.errors import SpecError
-from cnnviz.core.formatting import dims_text
+from cnnviz.core.formatting import count_text, dims_text
 from cnnviz.core.model import spec_edits
 from cnnviz.core.model.layer_text import layer_summary
 from cnnviz.core.model.shapes import LayerReport
@@ -29,6 +31,18 @@ TYPE_MIME = "application/x-cnnviz-layer-type"
 
 REPORT_ROLE = Qt.ItemDataRole.UserRole + 1
 LAYER_ROLE = Qt.ItemDataRole.UserRole + 2
+
+FROZEN_GLYPH = "❄"
+FROZEN_ROW = QColor(227, 238, 251)  # a cold tint behind a frozen layer's row
+FROZEN_INK = QColor(26, 77, 143)
+FREEZE_KEYS = "Ctrl+F"
+
+
+def frozen_tooltip(params: int) -> str:
+    """The sentence saying a layer is frozen and what that means for its parameters."""
+    if params:
+        return f"Frozen: its {count_text(params)} parameters are not trained."
+    return "Frozen (it has no parameters to train)."
 
 
 class LayerStackModel(QAbstractListModel):
@@ -59,9 +73,12 @@ class LayerStackModel(QAbstractListModel):
         layer = self._document.spec.layers[index.row()]
         report = self._document.report.layers[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{layer.type} {layer_summary(layer)} → {dims_text(report.output_shape)}"
+            frozen = "" if layer.trainable else f"{FROZEN_GLYPH} frozen "
+            return f"{frozen}{layer.type} {layer_summary(layer)} → {dims_text(report.output_shape)}"
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = f"<b>{report.name}</b> ({layer.type})<br>{LAYER_DESCRIPTIONS.get(layer.type, '')}"
+            if not layer.trainable:
+                tip += f"<br><br>{FROZEN_GLYPH} {frozen_tooltip(report.params)}"
             if report.error:
                 tip += f"<br><br><span style='color:#b3261e'>⚠ {report.error}</span>"
             elif report.warning:
@@ -153,6 +170,11 @@ class LayerRowDelegate(QStyledItemDelegate):
     def _text_left(self) -> int:
         return self._pad() + self._number_width() + self._chip_width() + self._pad()
 
+    @staticmethod
+    def _title(layer: LayerSpec) -> str:
+        """The bold title: the type, after a snowflake when the layer is frozen."""
+        return layer.type if layer.trainable else f"{FROZEN_GLYPH} {layer.type}"
+
     def _summary_below(self, font: QFont, layer: LayerSpec, report: LayerReport) -> bool:
         """Whether the settings ("32 filters 3×3, relu") do not fit between the type and the
         shape, and so take a line of their own below them (a narrow list, a large zoom)."""
@@ -161,7 +183,7 @@ class LayerRowDelegate(QStyledItemDelegate):
         bold_metrics = QFontMetrics(bold)
         shape_w = bold_metrics.horizontalAdvance(dims_text(report.output_shape)) + self._pad()
         right = self._view.viewport().width() - self._pad()
-        room = (right - shape_w - self._text_left() - bold_metrics.horizontalAdvance(layer.type)
+        room = (right - shape_w - self._text_left() - bold_metrics.horizontalAdvance(self._title(layer))
                 - scaled(8) - 4)
         return QFontMetrics(font).horizontalAdvance(layer_summary(layer)) > room
 
@@ -173,7 +195,7 @@ class LayerRowDelegate(QStyledItemDelegate):
         bold_metrics = QFontMetrics(bold)
         shape_w = bold_metrics.horizontalAdvance(dims_text(report.output_shape)) + self._pad()
         right = self._view.viewport().width() - self._pad()
-        return (self._text_left() + bold_metrics.horizontalAdvance(layer.type) + scaled(8)
+        return (self._text_left() + bold_metrics.horizontalAdvance(self._title(layer)) + scaled(8)
                 + shape_w > right)
 
     def _two_lines(self, font: QFont, layer: LayerSpec, report: LayerReport) -> bool:
@@ -207,6 +229,8 @@ class LayerRowDelegate(QStyledItemDelegate):
             painter.fillRect(rect, palette.color(QPalette.ColorRole.Highlight))
         elif report.error:
             painter.fillRect(rect, QColor(253, 236, 234))
+        elif not layer.trainable:
+            painter.fillRect(rect, FROZEN_ROW)
         elif index.row() % 2:
             painter.fillRect(rect, palette.color(QPalette.ColorRole.AlternateBase))
         text_color = palette.color(QPalette.ColorRole.HighlightedText if selected
@@ -225,7 +249,11 @@ class LayerRowDelegate(QStyledItemDelegate):
                          str(index.row() + 1))
         x += number_w
         chip = QColor(211, 47, 47) if report.error else layer_color(layer.type)
-        painter.fillRect(QRect(x, rect.top() + 3, chip_w, rect.height() - 6), chip)
+        chip_rect = QRect(x, rect.top() + 3, chip_w, rect.height() - 6)
+        painter.fillRect(chip_rect, chip)
+        if not layer.trainable:  # hatched: its weights are fixed
+            painter.fillRect(chip_rect, QBrush(QColor(255, 255, 255, 200),
+                                               Qt.BrushStyle.BDiagPattern))
         x += chip_w + pad
 
         shape = dims_text(report.output_shape)
@@ -239,8 +267,11 @@ class LayerRowDelegate(QStyledItemDelegate):
         shape_top = top + line_h + 2 if shape_below else top
         painter.drawText(QRect(right - shape_w, shape_top, shape_w, line_h),
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, shape)
-        type_w = QFontMetrics(bold).horizontalAdvance(layer.type)
-        painter.drawText(QRect(x, top, type_w + 2, line_h), Qt.AlignmentFlag.AlignVCenter, layer.type)
+        title = self._title(layer)
+        type_w = QFontMetrics(bold).horizontalAdvance(title)
+        if not layer.trainable and not selected:
+            painter.setPen(FROZEN_INK)
+        painter.drawText(QRect(x, top, type_w + 2, line_h), Qt.AlignmentFlag.AlignVCenter, title)
         painter.setFont(option.font)
         painter.setPen(muted)
         gap = scaled(8)
@@ -266,7 +297,8 @@ class LayerRowDelegate(QStyledItemDelegate):
 
 
 class LayerStackView(QListView):
-    """The stack list. Keys: Delete removes, Ctrl+D duplicates, Alt+Up/Down move."""
+    """The stack list. Keys: Delete removes, Ctrl+D duplicates, Alt+Up/Down move, Ctrl+F
+    freezes or unfreezes the selected layers (Ctrl/Shift+click selects several)."""
 
     current_layer_changed = Signal(int)  # -1 when nothing is selected
 
@@ -275,7 +307,8 @@ class LayerStackView(QListView):
         self._document = document
         self.setModel(LayerStackModel(document))
         self.setItemDelegate(LayerRowDelegate(self))
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several layers may be selected to freeze them together; the current one is edited.
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.setDropIndicatorShown(True)
@@ -348,8 +381,82 @@ class LayerStackView(QListView):
         elif row >= 0 and key == Qt.Key.Key_D and (
                 event.modifiers() & Qt.KeyboardModifier.ControlModifier):
             self.duplicate_current()
+        elif row >= 0 and key == Qt.Key.Key_F and (
+                event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            self.toggle_frozen()
         else:
             super().keyPressEvent(event)
+
+    def selected_layers(self) -> list[int]:
+        """The selected rows in stack order; the current row alone when none is selected."""
+        rows = sorted(index.row() for index in self.selectionModel().selectedRows())
+        if not rows and self.current_layer() >= 0:
+            rows = [self.current_layer()]
+        return rows
+
+    def toggle_frozen(self) -> None:
+        """Freeze the selected layers, or unfreeze them when all are frozen already: one
+        undoable edit."""
+        rows = self.selected_layers()
+        if not rows:
+            return
+        layers = self._document.spec.layers
+        self.set_frozen(rows, freeze=any(layers[row].trainable for row in rows))
+
+    def set_frozen(self, rows: list[int], freeze: bool) -> None:
+        """Freeze (or unfreeze) the layers at `rows` as one undoable edit."""
+        rows = [row for row in rows if 0 <= row < len(self._document.spec.layers)]
+        if not rows:
+            return
+        names = self._document.report.layers
+        what = names[rows[0]].name if len(rows) == 1 else f"{len(rows)} layers"
+        current = self.current_layer()
+        edited = spec_edits.set_trainable(self._document.spec, rows, not freeze)
+        self._document.apply(edited, f"{'Freeze' if freeze else 'Unfreeze'} {what}",
+                             current=current)
+        self._reselect(rows, current)
+
+    def _reselect(self, rows: list[int], current: int) -> None:
+        """Keep the same rows selected after an edit (an edit may reset the selection)."""
+        model, selection = self.model(), self.selectionModel()
+        if current >= 0:
+            self.setCurrentIndex(model.index(current, 0))
+        for row in rows:
+            selection.select(model.index(row, 0), QItemSelectionModel.SelectionFlag.Select)
+
+    def context_menu(self) -> QMenu:
+        """The menu for the selected layers: freeze or unfreeze them, freeze every layer up
+        to the last of them, unfreeze all, duplicate, delete (empty with nothing selected)."""
+        rows = self.selected_layers()
+        menu = QMenu(self)
+        if not rows:
+            return menu
+        layers = self._document.spec.layers
+        freeze = any(layers[row].trainable for row in rows)
+        what = "layer" if len(rows) == 1 else f"{len(rows)} layers"
+        action = menu.addAction(f"{'Freeze' if freeze else 'Unfreeze'} {what}",
+                                lambda: self.set_frozen(rows, freeze))
+        action.setShortcut(FREEZE_KEYS)
+        action.setToolTip("A frozen layer keeps its weights while the rest trains.")
+        last = rows[-1]
+        if last > 0:
+            menu.addAction(f"Freeze layers 1–{last + 1}",
+                           lambda: self.set_frozen(list(range(last + 1)), True))
+        if not all(layer.trainable for layer in layers):
+            menu.addAction("Unfreeze all layers",
+                           lambda: self.set_frozen(list(range(len(layers))), False))
+        menu.addSeparator()
+        menu.addAction("Duplicate", self.duplicate_current).setShortcut("Ctrl+D")
+        menu.addAction("Delete", self.remove_current).setShortcut("Del")
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        index = self.indexAt(event.pos())
+        if index.isValid() and index.row() not in self.selected_layers():
+            self.select_layer(index.row())
+        menu = self.context_menu()
+        if not menu.isEmpty():
+            menu.exec(event.globalPos())
 
     def remove_current(self) -> None:
         row = self.current_layer()

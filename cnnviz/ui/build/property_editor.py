@@ -281,6 +281,20 @@ class _ParamField:
         self._on_change(self.value())
 
 
+class _ClickLabel(QLabel):
+    """A label that acts like the text of the box beside it: a click toggles the box."""
+
+    def __init__(self, text: str, on_click: Callable[[], None]) -> None:
+        super().__init__(text)
+        self._on_click = on_click
+
+    def mouseReleaseEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(
+                event.position().toPoint()):
+            self._on_click()
+        super().mouseReleaseEvent(event)
+
+
 class PropertyEditor(QWidget):
     """Edits the parameters of one layer of the document."""
 
@@ -343,6 +357,22 @@ class PropertyEditor(QWidget):
         self._name_edit.editingFinished.connect(self._rename)
         self.history_keys.watch(self._name_edit, pending=self._name_typed)
         self._form.addRow("Name", self._name_edit)
+        self.frozen_box = QCheckBox("Frozen")
+        tip = ("A frozen layer (trainable=False in Keras) keeps its weights while the rest of "
+               "the network trains, as a pre-trained base does in transfer learning (Ctrl+F).")
+        self.frozen_box.setToolTip(tip)
+        self.frozen_box.toggled.connect(self._set_frozen)
+        self.history_keys.watch(self.frozen_box)
+        # The explanation wraps in a narrow column (1024 px presenting) instead of widening it.
+        explanation = _ClickLabel("(its weights are not trained)", self.frozen_box.toggle)
+        explanation.setWordWrap(True)
+        explanation.setToolTip(tip)
+        frozen_row = QWidget()
+        row_layout = QHBoxLayout(frozen_row)
+        row_layout.setContentsMargins(0, 0, 0, 0)
+        row_layout.addWidget(self.frozen_box)
+        row_layout.addWidget(explanation, 1)
+        self._form.addRow(frozen_row)
         for definition in param_defs(self._type):
             field = _ParamField(definition, lambda value, key=definition.name: self._set(key, value))
             for editor in field.editors():
@@ -370,6 +400,10 @@ class PropertyEditor(QWidget):
         if not self._name_edit.hasFocus():
             self._name_edit.setText(layer.name or "")
             self._name_edit.setPlaceholderText(report.name)
+        if self.frozen_box.isChecked() == layer.trainable:
+            self.frozen_box.blockSignals(True)
+            self.frozen_box.setChecked(not layer.trainable)
+            self.frozen_box.blockSignals(False)
         for key, field in self._fields.items():
             if field.value() != layer.get(key):
                 field.set_value(layer.get(key))
@@ -385,6 +419,15 @@ class PropertyEditor(QWidget):
             return
         name = self._document.report.layers[row].name
         self._document.apply(new, f"Change {key} of {name}", merge_key=f"param:{row}:{key}",
+                             select=row, current=row)
+
+    def _set_frozen(self, frozen: bool) -> None:
+        row = self._row
+        if row < 0:
+            return
+        name = self._document.report.layers[row].name
+        new = spec_edits.set_trainable(self._document.spec, [row], not frozen)
+        self._document.apply(new, f"{'Freeze' if frozen else 'Unfreeze'} {name}",
                              select=row, current=row)
 
     def _name_typed(self) -> bool:

@@ -1,4 +1,6 @@
-"""A live `model.summary()`: one row per layer with its output shape and parameter count.
+"""A live `model.summary()`: one row per layer with its output shape and parameter count,
+and how many of those parameters training leaves alone (a frozen layer's, batch norm's
+moving statistics), as Keras counts them.
 
 The table is refreshed on every keystroke in the editor, so `set_report` only rewrites the
 texts and colours of existing items; rows are added or removed only when the stack's length
@@ -15,13 +17,16 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.core.formatting import count_text, keras_shape, params_with_size
-from cnnviz.core.model.shapes import StackReport
+from cnnviz.core.model.shapes import LayerReport, StackReport
 
-COLUMNS = ("Layer", "Type", "Output shape", "Param #")
-NAME, TYPE, SHAPE, PARAMS = range(4)
+COLUMNS = ("Layer", "Type", "Output shape", "Param #", "Non-trainable")
+NAME, TYPE, SHAPE, PARAMS, NON_TRAINABLE = range(5)
 UNKNOWN = "—"
+FROZEN_MARK = "❄ "  # before a frozen layer's name, as in the stack and the diagram
 
 ERROR_BACKGROUND = QColor("#fdecea")
+FROZEN_BACKGROUND = QColor("#e3eefb")
+FROZEN_TEXT = QColor("#1a4d8f")
 ERROR_TEXT = QColor("#b3261e")
 UNKNOWN_TEXT = QColor("#8a8f98")
 UNKNOWN_TOOLTIP = "Unknown until the error above is fixed."
@@ -48,6 +53,22 @@ def totals_text(report: StackReport) -> str:
              f"Trainable: {params_with_size(report.trainable_params)}",
              f"Non-trainable: {params_with_size(report.non_trainable_params)}"]
     return "\u00a0· ".join(_unbreakable(item) for item in items)
+
+
+def name_text(layer: LayerReport) -> str:
+    """A layer's name as the table shows it: "❄ conv2d" when it is frozen."""
+    return FROZEN_MARK + layer.name if layer.frozen else layer.name
+
+
+def counts_tooltip(layer: LayerReport) -> str:
+    """What a layer's parameter counts mean: which are trained, which are not and why."""
+    if layer.frozen:
+        return (f"Frozen: its {count_text(layer.params)} parameters are not trained "
+                f"(trainable=False).") if layer.params else "Frozen (it has no parameters)."
+    if layer.non_trainable:
+        return (f"{count_text(layer.trainable)} trainable, {count_text(layer.non_trainable)} "
+                f"non-trainable (the moving mean and variance are tracked, not trained).")
+    return ""
 
 
 class SummaryTable(QWidget):
@@ -84,15 +105,19 @@ class SummaryTable(QWidget):
         # Not Stretch for the names either: a narrow table (a large zoom) would cut them to
         # "co…"; the names column takes the spare width, and a table too narrow for every
         # column whole scrolls sideways.
-        for column in (NAME, TYPE, SHAPE, PARAMS):
+        for column in (NAME, TYPE, SHAPE, PARAMS, NON_TRAINABLE):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
         header.setStretchLastSection(False)
         self._name_width = 0
         self._table.viewport().installEventFilter(self)
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        params_header = self._table.horizontalHeaderItem(PARAMS)
-        params_header.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        for column in (PARAMS, NON_TRAINABLE):
+            self._table.horizontalHeaderItem(column).setTextAlignment(
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._table.horizontalHeaderItem(NON_TRAINABLE).setToolTip(
+            "Parameters training leaves alone: all of a frozen layer's (❄), and batch "
+            "normalisation's moving mean and variance.")
 
         self._totals = QLabel(self)
         self._totals.setWordWrap(True)
@@ -140,15 +165,18 @@ class SummaryTable(QWidget):
             after_error = report.input_error is not None
             for layer in report.layers:
                 if layer.error:
-                    rows.append(((layer.name, layer.type, UNKNOWN, UNKNOWN), layer.error, "error"))
+                    rows.append(((name_text(layer), layer.type, UNKNOWN, UNKNOWN, UNKNOWN),
+                                 layer.error, "error"))
                     after_error = True
                 elif after_error or layer.output_shape is None:
-                    rows.append(((layer.name, layer.type, UNKNOWN, UNKNOWN), UNKNOWN_TOOLTIP,
-                                 "unknown"))
+                    rows.append(((name_text(layer), layer.type, UNKNOWN, UNKNOWN, UNKNOWN),
+                                 UNKNOWN_TOOLTIP, "unknown"))
                 else:
-                    texts = (layer.name, layer.type, keras_shape(layer.output_shape),
-                             count_text(layer.params))
-                    rows.append((texts, layer.warning or "", "warning" if layer.warning else "ok"))
+                    texts = (name_text(layer), layer.type, keras_shape(layer.output_shape),
+                             count_text(layer.params), count_text(layer.non_trainable))
+                    state = ("warning" if layer.warning else "frozen" if layer.frozen
+                             else "ok")
+                    rows.append((texts, layer.warning or counts_tooltip(layer), state))
             for row, (texts, tooltip, state) in enumerate(rows):
                 self._fill_row(row, texts, tooltip, state)
             self._fit_columns([texts for texts, _, _ in rows])
@@ -188,7 +216,7 @@ class SummaryTable(QWidget):
 
     @staticmethod
     def _input_row(report: StackReport) -> tuple[tuple[str, ...], str, str]:
-        texts = ("input", "InputLayer", keras_shape(report.input_shape), "0")
+        texts = ("input", "InputLayer", keras_shape(report.input_shape), "0", "0")
         return texts, report.input_error or "", "error" if report.input_error else "ok"
 
     def _size_rows(self) -> None:
@@ -210,7 +238,7 @@ class SummaryTable(QWidget):
         """Size every column to its longest text; the names column also takes spare width."""
         metrics = self._table.fontMetrics()
         header = self._table.horizontalHeader()
-        for column in (NAME, TYPE, SHAPE, PARAMS):
+        for column in (NAME, TYPE, SHAPE, PARAMS, NON_TRAINABLE):
             longest = max(metrics.horizontalAdvance(row[column]) for row in rows)
             if column == NAME and any(not items[NAME].icon().isNull()
                                       for items in self._items):
@@ -226,13 +254,13 @@ class SummaryTable(QWidget):
     def preferred_width(self) -> int:
         """The width that shows every column whole, without scrolling sideways."""
         header = self._table.horizontalHeader()
-        others = sum(header.sectionSize(column) for column in (TYPE, SHAPE, PARAMS))
+        others = sum(header.sectionSize(column) for column in (TYPE, SHAPE, PARAMS, NON_TRAINABLE))
         return (self._name_width + others + 2 * self._table.frameWidth()
                 + self._table.verticalScrollBar().sizeHint().width())
 
     def _fit_name_column(self) -> None:
         header = self._table.horizontalHeader()
-        others = sum(header.sectionSize(column) for column in (TYPE, SHAPE, PARAMS))
+        others = sum(header.sectionSize(column) for column in (TYPE, SHAPE, PARAMS, NON_TRAINABLE))
         width = max(self._name_width, self._table.viewport().width() - others)
         if header.sectionSize(NAME) != width:
             header.resizeSection(NAME, width)
@@ -253,7 +281,7 @@ class SummaryTable(QWidget):
             for column in range(len(COLUMNS)):
                 item = QTableWidgetItem()
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-                if column == PARAMS:
+                if column in (PARAMS, NON_TRAINABLE):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                           | Qt.AlignmentFlag.AlignVCenter)
                 self._table.setItem(row, column, item)
@@ -262,7 +290,7 @@ class SummaryTable(QWidget):
             self._row_styles.append(("ok", ""))
 
     def _fill_row(self, row: int, texts: tuple[str, ...], tooltip: str, state: str) -> None:
-        """Write one row; `state` is "ok", "warning", "error" or "unknown".
+        """Write one row; `state` is "ok", "frozen", "warning", "error" or "unknown".
 
         Only what changed is written: a keystroke usually changes a few cells, and every
         write to an item costs a model signal.
@@ -278,6 +306,8 @@ class SummaryTable(QWidget):
             foreground, background = QBrush(ERROR_TEXT), QBrush(ERROR_BACKGROUND)
         elif state == "unknown":
             foreground, background = QBrush(UNKNOWN_TEXT), QBrush()
+        elif state == "frozen":
+            foreground, background = QBrush(FROZEN_TEXT), QBrush(FROZEN_BACKGROUND)
         else:
             foreground, background = QBrush(), QBrush()
         for item in items:

@@ -3,7 +3,9 @@
 A layer fed by the layer just above it gets a short arrow from that box; every other
 connection (a skip, a branch, a merge) runs down a lane on the right and enters its layer's
 box from the side, so a residual block or an Inception-style split is visible at a glance.
-Lanes are shared by connections that never overlap, keeping the drawing narrow.
+Lanes are shared by connections that never overlap, keeping the drawing narrow. A frozen
+layer (all its weights non-trainable, as in a transfer model's base) is drawn hatched with a
+snowflake; a nested model that is only partly frozen says how much of it is.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from cnnviz.core.formatting import count_text, keras_shape
@@ -37,6 +39,32 @@ SELECTED_FILL = QColor(255, 243, 205)
 BOX_FILL = QColor(250, 250, 251)
 BOX_BORDER = QColor(176, 182, 190)
 MUTED_TEXT = QColor(95, 102, 112)
+FROZEN_FILL = QColor(227, 238, 251)
+FROZEN_INK = QColor(26, 77, 143)
+FROZEN_MARK = "❄"
+NESTED_MODELS = ("Functional", "Sequential", "Model")
+
+
+def frozen_state(layer: Any) -> str:
+    """"frozen" when training leaves all of a layer's weights alone, "partly" for a nested
+    model with some of its layers frozen, else "" (a batch norm's moving statistics alone do
+    not make a layer frozen)."""
+    if layer.params and not layer.trainable_params:
+        return "frozen"
+    if layer.layer_type in NESTED_MODELS and layer.params > layer.trainable_params > 0:
+        return "partly"
+    return ""
+
+
+def frozen_text(layer: Any) -> str:
+    """The tooltip sentence about a frozen or partly frozen layer ("" for others)."""
+    state = frozen_state(layer)
+    if state == "frozen":
+        return f"{FROZEN_MARK} Frozen: its {count_text(layer.params)} parameters are not trained."
+    if state == "partly":
+        return (f"{FROZEN_MARK} Partly frozen: {count_text(layer.non_trainable_params)} of its "
+                f"{count_text(layer.params)} parameters are not trained.")
+    return ""
 
 
 @dataclass
@@ -173,7 +201,10 @@ class GraphCanvas(QWidget):
         layer = self.layers[i]
         lines = [f"{layer.name} ({layer.layer_type})",
                  f"Output shape: {keras_shape(layer.output_shape)}",
-                 f"Parameters: {count_text(layer.params)}"]
+                 f"Parameters: {count_text(layer.params)} ({count_text(layer.trainable_params)} "
+                 f"trainable, {count_text(layer.non_trainable_params)} non-trainable)"]
+        if frozen_text(layer):
+            lines.append(frozen_text(layer))
         if layer.activation:
             lines.append(f"Activation: {layer.activation}")
         if layer.inbound:
@@ -253,12 +284,16 @@ class GraphCanvas(QWidget):
         selected = i == self.selected
         painter.setPen(QPen(SELECTED_EDGE if selected else BOX_BORDER,
                             line_width(2.0 if selected else 1.0)))
-        painter.setBrush(SELECTED_FILL if selected else BOX_FILL)
+        frozen = frozen_state(layer)
+        painter.setBrush(SELECTED_FILL if selected else FROZEN_FILL if frozen else BOX_FILL)
         painter.drawRoundedRect(rect, 4, 4)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(layer_color(layer.layer_type))
-        painter.drawRoundedRect(QRectF(rect.left() + 1, rect.top() + 1, z(STRIPE_W),
-                                       rect.height() - 2), 2, 2)
+        stripe = QRectF(rect.left() + 1, rect.top() + 1, z(STRIPE_W), rect.height() - 2)
+        painter.drawRoundedRect(stripe, 2, 2)
+        if frozen:  # hatched: its weights are fixed
+            painter.setBrush(QBrush(QColor(255, 255, 255, 200), Qt.BrushStyle.BDiagPattern))
+            painter.drawRoundedRect(stripe, 2, 2)
         line = self._line_height()
         text_left = rect.left() + z(STRIPE_W) + 7
         text_width = rect.right() - 6 - text_left
@@ -267,6 +302,9 @@ class GraphCanvas(QWidget):
         bold = QFont(self.font())
         bold.setBold(True)
         type_text = layer.layer_type
+        if frozen:
+            type_text = f"{FROZEN_MARK} {'frozen' if frozen == 'frozen' else 'partly frozen'}  " \
+                        f"{type_text}"
         type_width = QFontMetrics(self.font()).horizontalAdvance(type_text)
         painter.setFont(bold)
         painter.setPen(self.palette().text().color() if not selected else QColor(20, 20, 20))
@@ -274,10 +312,13 @@ class GraphCanvas(QWidget):
                                              int(max(text_width - type_width - 10, 30)))
         painter.drawText(top, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
         painter.setFont(self.font())
-        painter.setPen(MUTED_TEXT)
+        painter.setPen(FROZEN_INK if frozen else MUTED_TEXT)
         painter.drawText(top, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                          type_text)
+        painter.setPen(MUTED_TEXT)
         details = f"{keras_shape(layer.output_shape)}  ·  {count_text(layer.params)} params"
+        if frozen == "partly":
+            details += f" ({count_text(layer.non_trainable_params)} not trained)"
         if layer.activation and layer.activation != "linear":
             details += f"  ·  {layer.activation}"
         painter.drawText(bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,

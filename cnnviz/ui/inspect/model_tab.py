@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from cnnviz.ui.common import dialogs
 from cnnviz.ui.common.zoom import scaled, set_relative_font, watch_zoom
 from cnnviz.ui.common.workers import NewestRequest
+from cnnviz.ui.inspect.model_graph import frozen_state
 from cnnviz.workspace import ExampleRef, Workspace
 
 EMPTY_TITLE = "Look inside a saved model"
@@ -429,5 +430,13 @@ class ModelTab(QWidget):
 
     def _summary_text(self) -> str:
         info = self.info
-        return (f"<b>{Path(self.opened.path).name}</b> · {len(info.layers)} layers · "
+        text = (f"<b>{Path(self.opened.path).name}</b> · {len(info.layers)} layers · "
                 f"{info.total_params:,} parameters")
+        states = [frozen_state(layer) for layer in info.layers]
+        parts = [f"{n} {word} layer{'s' if n != 1 else ''}"
+                 for n, word in ((states.count("frozen"), "frozen"),
+                                 (states.count("partly"), "partly frozen")) if n]
+        if parts:
+            text += (f" · ❄ {', '.join(parts)} ({info.non_trainable_params:,} parameters "
+                     f"not trained)")
+        return text
