@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ScratchVsTransferError", "PairPlan", "PairProgress", "PairRun", "PairResult",
     "DEFAULT_BASE", "DEFAULT_DATA", "DEFAULT_EPOCHS", "DEFAULT_LIMIT", "KINDS", "KIND_LABELS",
-    "TAG_PREFIX", "plan_pair", "pair_tag", "load_pair_data", "open_pair_base", "build_pair",
+    "TAG_PREFIX", "story_note", "plan_pair", "pair_tag", "load_pair_data", "open_pair_base", "build_pair",
     "run_pair", "draw_chart", "save_chart",
 ]
 
@@ -144,6 +144,22 @@ class PairResult:
         return (f"{better} is {abs(gap) * 100:.1f} points ahead on the test images "
                 f"({transfer.test_accuracy:.1%} transfer, {scratch.test_accuracy:.1%} from "
                 f"scratch).")
+
+
+def story_note(plan: PairPlan) -> str:
+    """What this pair shows with these data and base, in a sentence or two (the window and
+    the command line say it): the real classroom story needs clothes, which only download."""
+    limit = f"{plan.limit:,}" if plan.limit is not None else "all the"
+    digit_base = Path(plan.base).expanduser() == DEFAULT_BASE
+    if plan.data_source.strip().lower() in ("mnist-sample", "mnist") and digit_base:
+        return (f"Offline version: the digit model's own features reused on {limit} other "
+                f"digits, since no clothes sample ships with cnnviz. Choose fashion_mnist "
+                f"(it downloads) for the real story: a network trained on digits recognising "
+                f"clothes.")
+    if plan.data_source.strip().lower().replace("-", "_") == "fashion_mnist" and digit_base:
+        return (f"A network trained on digits, reused to recognise clothes from {limit} "
+                f"examples.")
+    return f"Both runs train on {limit} examples (a tenth kept for validation)."
 
 
 def plan_pair(base: str | Path | None = None, data_source: str = DEFAULT_DATA,
