@@ -29,6 +29,8 @@ from cnnviz.ui.common.workers import BackgroundTask, NewestRequest
 from cnnviz.ui.common.zoom import scaled, set_relative_font, watch_zoom
 from cnnviz.ui.experiments.data_size_dialog import (show_data_size_dialog,
                                                       shutdown_data_size_dialog)
+from cnnviz.ui.experiments.scratch_transfer_dialog import (show_scratch_transfer_dialog,
+                                                           shutdown_scratch_transfer_dialog)
 from cnnviz.ui.experiments.run_charts import MAX_CURVES, RunCurves, SettingChart
 from cnnviz.ui.experiments.run_details import RunDetails
 from cnnviz.ui.experiments.run_table import RUN_ID_ROLE, RunFilter, RunTableModel
@@ -132,8 +134,14 @@ class ExperimentsView(QWidget):
                                          "and fewer digits")
         self.less_data_button.clicked.connect(
             lambda: show_data_size_dialog(self, self.store_path, self.refresh))
+        self.pair_button = QPushButton("Scratch vs transfer…")
+        self.pair_button.setToolTip("One network trained twice on few examples: from scratch, "
+                                    "and reusing a pretrained base, frozen")
+        self.pair_button.clicked.connect(
+            lambda: show_scratch_transfer_dialog(self, self.store_path, self.refresh))
         top.addWidget(self.sweep_button)
         top.addWidget(self.less_data_button)
+        top.addWidget(self.pair_button)
         top.addSpacing(12)
         for button in (self.columns_button, self.refresh_button, self.export_button,
                        self.delete_button):
@@ -713,6 +721,7 @@ class ExperimentsView(QWidget):
         """Save typed notes, wait for the reading thread and close the store."""
         self.details.save_notes()
         shutdown_data_size_dialog(self)
+        shutdown_scratch_transfer_dialog(self)
         if self.sweep_dialog is not None:
             self.sweep_dialog.wait_stopped()
         self._loader.shutdown()
