@@ -23,6 +23,7 @@ test accuracy written at its end (the app's chart and `cnnviz scratch-vs-transfe
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -319,8 +320,10 @@ def run_pair(plan: PairPlan, dataset: "Dataset | None" = None, base: "Base | Non
         recorder = None
         if record:
             name = f"{KIND_LABELS[kind]} · {chosen.name} · {data.train.count:,} images"
-            recorder, problem = open_recorder(name, plan.data_source, None, tags=[result.tag],
-                                              store_path=store_path)
+            # The model's name says which of the two it is (both Keras models share one).
+            recorder, problem = open_recorder(name, plan.data_source,
+                                              json.dumps({"name": f"{kind}_{chosen.name}"}),
+                                              tags=[result.tag], store_path=store_path)
             if problem and result.recording_problem is None:
                 result.recording_problem = problem
             if recorder is not None:
@@ -377,6 +380,12 @@ def draw_chart(figure: Any, result: PairResult, font_points: float = 12.0,
     axes = figure.subplots(1, 1)
     epochs = result.plan.epochs
     lowest = 1.0
+    ends = {kind: [v for v in run.val_accuracy if not math.isnan(v)][-1]
+            for kind, run in result.runs.items()
+            if run.test_accuracy is not None and any(not math.isnan(v) for v in run.val_accuracy)}
+    # Two test labels at nearly the same height are pushed apart, the higher line's upwards.
+    close = len(ends) == 2 and abs(ends["scratch"] - ends["transfer"]) < 0.08
+    upper = "scratch" if close and ends["scratch"] > ends["transfer"] else "transfer"
     for kind in KINDS:
         colour, marker = _STYLE[kind]
         run = result.runs.get(kind, PairRun(kind))
@@ -391,7 +400,9 @@ def draw_chart(figure: Any, result: PairResult, font_points: float = 12.0,
         if run.test_accuracy is not None and xs:
             # Beside the line's end, in the room the x axis keeps to the right.
             axes.annotate(f"test\n{run.test_accuracy:.1%}", (xs[-1], ys[-1]),
-                          xytext=(marker_points, 0), textcoords="offset points", ha="left",
+                          xytext=(marker_points, 0.0 if not close
+                                  else font_points * (0.9 if kind == upper else -0.9)),
+                          textcoords="offset points", ha="left",
                           va="center", color=colour, fontsize=font_points * 0.95,
                           fontweight="bold", linespacing=1.0)
     axes.set_xlim(0.7, max(epochs, 1) + 0.35 + 0.12 * max(epochs, 1))

@@ -139,10 +139,13 @@ class ExperimentsView(QWidget):
                                     "and reusing a pretrained base, frozen")
         self.pair_button.clicked.connect(
             lambda: show_scratch_transfer_dialog(self, self.store_path, self.refresh))
-        top.addWidget(self.sweep_button)
-        top.addWidget(self.less_data_button)
-        top.addWidget(self.pair_button)
-        top.addSpacing(12)
+        # The three studies on a row of their own: on one row with the table's buttons they
+        # would not fit a 1024-pixel projector in presentation mode.
+        studies = QHBoxLayout()
+        studies.addWidget(self.sweep_button)
+        studies.addWidget(self.less_data_button)
+        studies.addWidget(self.pair_button)
+        studies.addStretch(1)
         for button in (self.columns_button, self.refresh_button, self.export_button,
                        self.delete_button):
             top.addWidget(button)
@@ -229,6 +232,7 @@ class ExperimentsView(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(studies)
         layout.addWidget(self.message)
         layout.addWidget(self.undo_bar)
         layout.addWidget(self.splitter, 1)

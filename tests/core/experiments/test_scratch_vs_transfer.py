@@ -94,6 +94,7 @@ def test_both_runs_are_recorded_under_one_tag_and_match_plain_keras(digits,
         assert run.id == mine.run_id and run.status == "finished"
         assert run.train_count == digits.train.count and run.test_count == digits.test.count
         assert run.settings["base_frozen"] == (kind == "transfer")
+        assert run.model_name == f"{kind}_mnist_cnn_small"
         assert run.final["test_accuracy"] == pytest.approx(mine.test_accuracy)
         assert histories[kind] == pytest.approx(mine.val_accuracy)
     # The frozen base still holds the digit model's weights after training.
