@@ -14,6 +14,8 @@
     cnnviz transfer BASE --data SOURCE --epochs N --out M.keras   transfer learning (transfer.py)
     cnnviz dense-vs-cnn [--epochs N] [--sizes ...]   the tutorial's dense net and CNN trained
                                                      on less and less data (dense_vs_cnn.py)
+    cnnviz scratch-vs-transfer [BASE] [--limit 600]  one network trained from scratch and on a
+                                                     frozen pretrained base (scratch_vs_transfer.py)
     cnnviz attribution MODEL --data SOURCE --method gradcam|saliency (--out DIR | --json)
                                                      where the network looks (attribution.py)
     cnnviz features MODEL --data SOURCE --layer NAME --out DIR   a layer's features (.npz),
@@ -29,7 +31,7 @@ arithmetic and never imports TensorFlow; only the GUI and `explain --out` import
 __all__ = [
     "main", "common", "front_door", "gui", "summary", "export_code", "train", "explain",
     "explain_pictures", "evaluate", "runs", "sweep", "transfer", "dense_vs_cnn",
-    "attribution", "features",
+    "scratch_vs_transfer", "attribution", "features",
 ]
 
 

@@ -36,6 +36,8 @@ from cnnviz.cli.export_code import add_export_code_parser, cmd_export_code
 from cnnviz.cli.features import add_features_parser, cmd_features
 from cnnviz.cli.gui import cmd_gui
 from cnnviz.cli.runs import add_runs_parser, cmd_runs
+from cnnviz.cli.scratch_vs_transfer import (add_scratch_vs_transfer_parser,
+                                            cmd_scratch_vs_transfer)
 from cnnviz.cli.summary import add_summary_parser, cmd_summary
 from cnnviz.cli.sweep import add_sweep_parser, cmd_sweep
 from cnnviz.cli.train import add_train_parser, cmd_train
@@ -45,7 +47,7 @@ from cnnviz.core.user_folders import logs_folder
 from cnnviz.quiet import quiet_tensorflow
 
 COMMANDS = ("summary", "export-code", "train", "explain", "evaluate", "runs", "sweep",
-            "transfer", "dense-vs-cnn", "attribution", "features")
+            "transfer", "dense-vs-cnn", "scratch-vs-transfer", "attribution", "features")
 
 USAGE = """\
 cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
@@ -70,6 +72,8 @@ cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
                     [--head-units U] [--dropout R] [--fine-tune K --fine-tune-epochs M]
                     [--weights imagenet|random] [--resize [HxW]] [--limit N] [--no-record]
        cnnviz dense-vs-cnn [--data SOURCE] [--epochs N] [--sizes N1,N2,...]
+                    [--plot FILE.png|.svg] [--no-record]
+       cnnviz scratch-vs-transfer [BASE] [--data SOURCE] [--epochs N] [--limit N]
                     [--plot FILE.png|.svg] [--no-record]
        cnnviz attribution MODEL --data SOURCE [--split S] [--index I]
                     --method gradcam|saliency|integrated-gradients [--layer NAME] [--class K]
@@ -110,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep_parser(commands)
     add_transfer_parser(commands)
     add_dense_vs_cnn_parser(commands)
+    add_scratch_vs_transfer_parser(commands)
     add_attribution_parser(commands)
     add_features_parser(commands)
     for command in commands.choices.values():
@@ -176,6 +181,8 @@ def _run(args: argparse.Namespace) -> int:
         return cmd_transfer(args)
     if args.command == "dense-vs-cnn":
         return cmd_dense_vs_cnn(args)
+    if args.command == "scratch-vs-transfer":
+        return cmd_scratch_vs_transfer(args)
     if args.command == "attribution":
         return cmd_attribution(args)
     if args.command == "features":

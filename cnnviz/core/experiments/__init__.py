@@ -7,7 +7,9 @@
     sweep_heartbeat     running trials' heartbeats: a worker lost on any machine is noticed
     tensorboard_export  the runs written for TensorBoard's HParams dashboard
     data_size_study     the tutorial's "Dense vs CNN with less data": trainings, results, chart
+    scratch_vs_transfer the run pair "from scratch vs transfer": one network, two trainings, chart
 """
 
 __all__ = ["run_store", "recording", "sweep", "sweep_storage", "sweep_heartbeat",
-           "tensorboard_export", "data_size_study"]
+           "tensorboard_export", "data_size_study",
+           "scratch_vs_transfer"]

@@ -29,6 +29,8 @@ from cnnviz.ui.common.workers import BackgroundTask, NewestRequest
 from cnnviz.ui.common.zoom import scaled, set_relative_font, watch_zoom
 from cnnviz.ui.experiments.data_size_dialog import (show_data_size_dialog,
                                                       shutdown_data_size_dialog)
+from cnnviz.ui.experiments.scratch_transfer_dialog import (show_scratch_transfer_dialog,
+                                                           shutdown_scratch_transfer_dialog)
 from cnnviz.ui.experiments.run_charts import MAX_CURVES, RunCurves, SettingChart
 from cnnviz.ui.experiments.run_details import RunDetails
 from cnnviz.ui.experiments.run_table import RUN_ID_ROLE, RunFilter, RunTableModel
@@ -132,9 +134,18 @@ class ExperimentsView(QWidget):
                                          "and fewer digits")
         self.less_data_button.clicked.connect(
             lambda: show_data_size_dialog(self, self.store_path, self.refresh))
-        top.addWidget(self.sweep_button)
-        top.addWidget(self.less_data_button)
-        top.addSpacing(12)
+        self.pair_button = QPushButton("Scratch vs transfer…")
+        self.pair_button.setToolTip("One network trained twice on few examples: from scratch, "
+                                    "and reusing a pretrained base, frozen")
+        self.pair_button.clicked.connect(
+            lambda: show_scratch_transfer_dialog(self, self.store_path, self.refresh))
+        # The three studies on a row of their own: on one row with the table's buttons they
+        # would not fit a 1024-pixel projector in presentation mode.
+        studies = QHBoxLayout()
+        studies.addWidget(self.sweep_button)
+        studies.addWidget(self.less_data_button)
+        studies.addWidget(self.pair_button)
+        studies.addStretch(1)
         for button in (self.columns_button, self.refresh_button, self.export_button,
                        self.delete_button):
             top.addWidget(button)
@@ -221,6 +232,7 @@ class ExperimentsView(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(studies)
         layout.addWidget(self.message)
         layout.addWidget(self.undo_bar)
         layout.addWidget(self.splitter, 1)
@@ -713,6 +725,7 @@ class ExperimentsView(QWidget):
         """Save typed notes, wait for the reading thread and close the store."""
         self.details.save_notes()
         shutdown_data_size_dialog(self)
+        shutdown_scratch_transfer_dialog(self)
         if self.sweep_dialog is not None:
             self.sweep_dialog.wait_stopped()
         self._loader.shutdown()
