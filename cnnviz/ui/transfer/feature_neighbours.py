@@ -98,8 +98,10 @@ class NeighbourStrip(QWidget):
     def _clear_tiles(self) -> None:
         while self._tiles.count() > 1:
             item = self._tiles.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget()
+            if widget is not None:
+                widget.hide()          # at once: deleteLater waits for the event loop
+                widget.deleteLater()
 
     def show_neighbours(self, example: int, layer: str, neighbours: np.ndarray,
                         distances: np.ndarray, label_of: Any, thumbnail_of: Any,

@@ -15,7 +15,9 @@ from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPen, QPi
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from cnnviz.ui.common.value_colors import array_to_qimage
-from cnnviz.ui.common.zoom import line_width, presenting, scaled, set_relative_font, watch_zoom
+from cnnviz.ui.common.zoom import (
+    line_width, presenting, scaled, set_relative_font, watch_zoom, zoom_factor,
+)
 
 # Matplotlib's tab10 then tab20's lighter partners: readable on white, distinct for 20 classes.
 CLASS_COLOURS = tuple(QColor(c) for c in (
@@ -77,7 +79,7 @@ class FeatureMapPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMouseTracking(True)
-        self.setMinimumSize(scaled(220), scaled(240))
+        self.setMinimumSize(scaled(150), scaled(170))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.layer_map: Any = None
         self.coordinates = np.zeros((0, 2), dtype=np.float32)
@@ -147,8 +149,9 @@ class FeatureMapPanel(QWidget):
                       max(10, self.height() - top - self._note_height() - pad))
 
     def point_radius(self) -> float:
-        base = 3.0 if self.point_count <= 600 else 2.3
-        return base * scaled(10) / 10 * (1.6 if presenting() else 1.0)
+        # Fewer points may be larger; presenting, larger still for the back of the room.
+        base = 3.2 if self.point_count <= 600 else 2.4 if self.point_count <= 2500 else 1.8
+        return base * zoom_factor() * (1.3 if presenting() else 1.0)
 
     def pixel_positions(self) -> np.ndarray:
         """Each point's position in widget pixels, (n, 2)."""
@@ -203,14 +206,23 @@ class FeatureMapPanel(QWidget):
         painter.setFont(self.font())
         painter.drawText(QRectF(0, scaled(2) + title_line, self.width(),
                                 QFontMetrics(self.font()).height()),
-                         Qt.AlignmentFlag.AlignCenter,
-                         separation_text(self.layer_map.separation))
+                         Qt.AlignmentFlag.AlignCenter, self._fitting_separation_text())
         painter.drawText(QRectF(0, rect.bottom(), self.width(), self._note_height()),
                          Qt.AlignmentFlag.AlignCenter,
                          QFontMetrics(self.font()).elidedText(
                              self.layer_map.map.note, Qt.TextElideMode.ElideRight,
                              self.width() - scaled(8)))
         self._paint_points(painter)
+
+    def _fitting_separation_text(self) -> str:
+        """The separation in as many words as fit the panel's width."""
+        value = self.layer_map.separation
+        metrics = QFontMetrics(self.font())
+        for text in (separation_text(value), f"neighbour accuracy {value:.0%}",
+                     f"NN accuracy {value:.0%}"):
+            if metrics.horizontalAdvance(text) <= self.width() - scaled(8):
+                return text
+        return f"{value:.0%}"
 
     def _elided_title(self) -> str:
         return QFontMetrics(self._title_font()).elidedText(
@@ -285,7 +297,7 @@ class FeatureMapPanel(QWidget):
             self.picked.emit(int(self.indices[row]), self.layer)
 
     def _zoom_changed(self) -> None:
-        self.setMinimumSize(scaled(220), scaled(240))
+        self.setMinimumSize(scaled(150), scaled(170))
         self.update()
 
 
@@ -294,9 +306,9 @@ def legend_html(class_names: list[str], counts: np.ndarray | None = None) -> str
     parts = []
     for number, name in enumerate(class_names):
         colour = class_colour(number).name()
-        count = "" if counts is None or number >= len(counts) else f" ({int(counts[number])})"
-        parts.append(f"<span style='color:{colour}; font-size:large'>■</span>&nbsp;"
-                     f"{_escape(name)}{count}")
+        count = "" if counts is None or number >= len(counts) else f" ({int(counts[number]):,})"
+        entry = f"{_escape(name)}{count}".replace(" ", "&nbsp;")   # an entry never wraps
+        parts.append(f"<span style='color:{colour}; font-size:large'>■</span>&nbsp;{entry}")
     return "&nbsp;&nbsp; ".join(parts)
 
 

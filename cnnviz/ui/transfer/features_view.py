@@ -584,8 +584,11 @@ class FeaturesView(QWidget):
         base_name = self.base.name if self.base is not None else ""
         notes = f" ({'; '.join(result.notes)})" if result.notes else ""
         self.headline.setText(f"{base_name} on {dataset.name}, {result.split} split, "
-                              f"{result.maps[0].features.count:,} {dataset.noun}{notes}: "
-                              f"classes that separate deeper were learned by the network.")
+                              f"{result.maps[0].features.count:,} {dataset.noun}{notes}")
+        self.headline.setToolTip("Each image is a point; images the layer sees alike land "
+                                 "close. Nearest-neighbour accuracy: how often an image's "
+                                 "closest other image in the layer's features is of its "
+                                 "class. It grows deeper in a trained network.")
         self.neighbour_strip.clear()
         self.neighbour_strip.show()
 
