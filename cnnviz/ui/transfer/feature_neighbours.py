@@ -11,6 +11,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
                                QVBoxLayout, QWidget)
 
+from cnnviz.core.formatting import format_value
 from cnnviz.ui.common.value_colors import array_to_qimage
 from cnnviz.ui.common.zoom import scaled, set_relative_font, watch_zoom
 from cnnviz.ui.transfer.feature_scatter import class_colour
@@ -42,6 +43,7 @@ class NeighbourTile(QFrame):
         self.caption.setStyleSheet(f"border-bottom: 3px solid {colour};")
         layout.addWidget(image)
         layout.addWidget(self.caption)
+        self.setMinimumWidth(self.sizeHint().width())   # the strip scrolls; captions stay whole
 
 
 class NeighbourStrip(QWidget):
@@ -119,7 +121,7 @@ class NeighbourStrip(QWidget):
         for position, (index, distance) in enumerate(zip(self.neighbours, self.distances)):
             number, name = label_of(index)
             self._tiles.insertWidget(position + 1, NeighbourTile(
-                thumbnail_of(index), f"#{index}: {name}\ndistance {distance:.3g}",
+                thumbnail_of(index), f"#{index}: {name}\ndistance {format_value(distance)}",
                 class_colour(number).name(), False))
         same = sum(1 for index in self.neighbours if label_of(index)[0] == label_of(example)[0])
         self.header.setText(f"Image #{example} and its {len(self.neighbours)} nearest images "

@@ -19,8 +19,8 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFormLayout, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-    QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSpinBox,
-    QVBoxLayout, QWidget,
+    QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea,
+    QSizePolicy, QSpinBox, QVBoxLayout, QWidget,
 )
 
 from cnnviz.core.data.bundled_samples import SAMPLE_NAMES
@@ -163,6 +163,8 @@ class FeaturesView(QWidget):
         layout.addWidget(self.application_combo)
         self.weights_label = QLabel()
         self.weights_label.setWordWrap(True)
+        self.weights_label.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                         QSizePolicy.Policy.Preferred)
         self.weights_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.weights_label)
         weights_row = QHBoxLayout()
@@ -366,7 +368,9 @@ class FeaturesView(QWidget):
 
     def _show_weights_status(self) -> None:
         cached, text = jobs.weights_status(str(self.application_combo.currentData()))
-        self.weights_label.setText(text)
+        # Paths and addresses have no spaces: let them wrap after / and _ too.
+        self.weights_label.setText(text.replace("/", "/\u200b").replace("_", "_\u200b"))
+        self.weights_label.setToolTip(text)
         self.download_button.setVisible(not cached)
         if not cached and not self.random_check.isChecked():
             self.random_check.blockSignals(True)

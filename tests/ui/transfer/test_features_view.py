@@ -226,3 +226,37 @@ def test_default_layers_are_spread_through_the_network(qtbot):
     assert view.checked_layers() == ["conv2d", "conv2d_1", "dense"]
     assert view.base.identity is not None      # a model file: its features are cached
     view.shutdown()
+
+
+def test_a_keras_application_offline_says_where_its_weights_go(qtbot, monkeypatch, tmp_path):
+    from cnnviz.core.transfer.bases import weights_file_for
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    view = make_view(qtbot)
+    with qtbot.waitSignal(view.base_ready, timeout=WAIT):
+        view.set_base(jobs.APPLICATION, "mobilenet_v3_small")
+    status = view.weights_label.toolTip()
+    assert weights_file_for("mobilenet_v3_small")[0] in status
+    assert str(tmp_path / "keras" / "models") in status and "not on this computer" in status
+    assert view.random_check.isChecked() and not view.download_button.isHidden()
+    assert view.base.identity is None            # random weights: never cached
+    assert len(view.checked_layers()) == 3
+    view.limit_spin.setValue(20)
+    compute(qtbot, view)                         # digits resized to 224×224 colour
+    assert [panel.point_count for panel in view.panels] == [20, 20, 20]
+    view.shutdown()
+
+
+def test_the_train_views_data_is_offered_and_used(qtbot):
+    from cnnviz.core.data.datasets import load_dataset
+    from cnnviz.ui.train.dataset_chooser import LoadedData
+
+    workspace = Workspace(preset_spec("mnist_cnn"))
+    view = make_view(qtbot, workspace)
+    dataset = load_dataset("mnist-sample")
+    workspace.data.set_loaded(LoadedData(dataset, "mnist-sample", np.zeros((0, 28, 28, 1)), []))
+    assert view.source_combo.currentData() == "workspace data"
+    view.set_checked_layers(["dense"])
+    compute(qtbot, view)
+    assert view.result.dataset is dataset and view.panels[0].point_count == LIMIT
+    view.shutdown()
