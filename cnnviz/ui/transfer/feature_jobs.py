@@ -12,9 +12,11 @@ every base with a lasting identity: a model file's bytes, an application's Image
 
 from __future__ import annotations
 
+from collections.abc import Callable
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +27,7 @@ Report = Callable[[str, int, int], None]
 OPENED, TRAINED, SAMPLE, FILE, APPLICATION = "opened", "trained", "sample", "file", "application"
 DEFAULT_LIMIT = 2000
 DEFAULT_LAYER_COUNT = 3
+PROGRESS_INTERVAL = 0.05   # seconds: at most 20 progress signals a second
 THUMBNAIL_SIDE = 64     # hover and neighbour images are kept at most this many pixels a side
 # Layers that only pass their input on, or reshape it: a poor default for "what it learned".
 _PASS_THROUGH = {"InputLayer", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
@@ -99,7 +102,9 @@ def open_choice(choice: BaseChoice, workspace: Any, report: Report) -> OpenedBas
     """Open the base the user chose (worker thread). Raises CnnvizError subclasses whose
     message says what is wrong: nothing opened, not a model, weights missing offline."""
     from cnnviz.core.transfer.features import (
-        FeatureExtractor, application_identity, model_file_identity,
+        FeatureExtractor,
+        application_identity,
+        model_file_identity,
     )
 
     if choice.kind == OPENED:
@@ -235,12 +240,28 @@ def compute_maps(base: OpenedBase, dataset: Any, source: str, split: str | None,
     report("Computing features", 0, 0)
     maps = layer_maps(base.model, layers, data, split_name, base_name=base.name,
                       preprocess=base.preprocess, limit=limit, cache=cache,
-                      on_progress=lambda done, total: report("Computing features", done, total),
+                      on_progress=throttled(report, "Computing features"),
                       extractor=base.extractor)
     report("Reading the images", 0, 0)
     thumbnails = thumbnails_of(data.split(split_name), maps[0].features.indices)
     notes = [f"images {preparation}"] if preparation else []
     return MapResult(maps, data, split_name, thumbnails, notes)
+
+
+def throttled(report: Report, stage: str, interval: float = PROGRESS_INTERVAL
+              ) -> Callable[[int, int], None]:
+    """on_progress(done, total) passing at most one report per `interval` seconds on to
+    report(stage, done, total), and always the last. A cancelled task stops at the next
+    report passed on (BackgroundTask raises there): one batch after at most `interval`."""
+    last = [-interval]
+
+    def on_progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done >= total or now - last[0] >= interval:
+            last[0] = now
+            report(stage, done, total)
+
+    return on_progress
 
 
 def thumbnails_of(split: Any, indices: np.ndarray) -> np.ndarray | None:

@@ -16,7 +16,12 @@ from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from cnnviz.ui.common.value_colors import array_to_qimage
 from cnnviz.ui.common.zoom import (
-    line_width, presenting, scaled, set_relative_font, watch_zoom, zoom_factor,
+    line_width,
+    presenting,
+    scaled,
+    set_relative_font,
+    watch_zoom,
+    zoom_factor,
 )
 
 # Matplotlib's tab10 then tab20's lighter partners: readable on white, distinct for 20 classes.
@@ -116,7 +121,7 @@ class FeatureMapPanel(QWidget):
 
     def set_selection(self, example: int | None, neighbours: list[int]) -> None:
         self.selected = example
-        self.neighbours = set(int(i) for i in neighbours)
+        self.neighbours = {int(i) for i in neighbours}
         self.update()
 
     @property
@@ -170,7 +175,7 @@ class FeatureMapPanel(QWidget):
 
     def point_position(self, row: int) -> QPoint:
         x, y = self.pixel_positions()[row]
-        return QPoint(int(round(x)), int(round(y)))
+        return QPoint(round(x), round(y))
 
     def row_at(self, position: QPointF) -> int | None:
         """The row of the point under `position` (within a few pixels), or None."""
@@ -189,7 +194,7 @@ class FeatureMapPanel(QWidget):
         font.setBold(True)
         return font
 
-    def paintEvent(self, _event: Any) -> None:  # noqa: N802 - Qt's name
+    def paintEvent(self, _event: Any) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), self.palette().base())
@@ -260,7 +265,7 @@ class FeatureMapPanel(QWidget):
         name = self.class_names[label] if label < len(self.class_names) else str(label)
         return f"#{int(self.indices[row])}: {name}"
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         row = self.row_at(event.position())
         if row != self.hovered_row:
             self.hovered_row = row
@@ -285,11 +290,11 @@ class FeatureMapPanel(QWidget):
             y = int(position.y()) - gap - self._card.height()
         self._card.move(max(0, x), max(0, y))
 
-    def leaveEvent(self, _event: Any) -> None:  # noqa: N802
+    def leaveEvent(self, _event: Any) -> None:
         self.hovered_row = None
         self._card.hide()
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
             return
         row = self.row_at(event.position())

@@ -18,9 +18,24 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFormLayout, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-    QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea,
-    QSizePolicy, QSpinBox, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
 
 from cnnviz.core.data.bundled_samples import SAMPLE_NAMES
@@ -508,6 +523,8 @@ class FeaturesView(QWidget):
         self._compute_request.supersede()
         self._base_request.supersede()
         self.status_label.setText("Cancelled.")
+        if self.base is None:
+            self.base_label.setText("No base (opening it was cancelled).")
         self.progress.hide()
 
     def _progressed(self, stage: str, done: int, total: int) -> None:

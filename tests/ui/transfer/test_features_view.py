@@ -2,7 +2,6 @@
 files, the core's functions as the reference."""
 
 import csv
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +13,8 @@ from cnnviz.workspace import Workspace
 
 pytest.importorskip("keras")
 
-from cnnviz.ui.transfer import feature_jobs as jobs  # noqa: E402
-from cnnviz.ui.transfer.features_view import SAMPLE_MODELS_DIR, FeaturesView  # noqa: E402
+from cnnviz.ui.transfer import feature_jobs as jobs
+from cnnviz.ui.transfer.features_view import SAMPLE_MODELS_DIR, FeaturesView
 
 MODEL = SAMPLE_MODELS_DIR / "mnist_cnn_small.keras"
 LIMIT = 150
@@ -102,7 +101,7 @@ def test_clicking_a_point_shows_the_cores_nearest_neighbours(shown, qtbot):
     indices, distances = nearest_neighbours(panel.layer_map.features, example, 8)
     assert strip.neighbours == [int(i) for i in indices]
     np.testing.assert_allclose(strip.distances, distances, rtol=1e-6)
-    assert panel.selected == example and panel.neighbours == set(int(i) for i in indices)
+    assert panel.selected == example and panel.neighbours == {int(i) for i in indices}
     assert all(other.selected == example for other in shown.panels)
     assert f"#{example}" in strip.header.text() and strip.explain_button.isEnabled()
 
@@ -260,3 +259,12 @@ def test_the_train_views_data_is_offered_and_used(qtbot):
     compute(qtbot, view)
     assert view.result.dataset is dataset and view.panels[0].point_count == LIMIT
     view.shutdown()
+
+
+def test_progress_is_passed_on_sparingly_but_always_at_the_end():
+    seen = []
+    on_progress = jobs.throttled(lambda stage, done, total: seen.append(done), "features",
+                                 interval=3600)
+    for done in range(1, 11):
+        on_progress(done, 10)
+    assert seen == [1, 10]
