@@ -12,8 +12,8 @@ every base with a lasting identity: a model file's bytes, an application's Image
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

@@ -85,7 +85,7 @@ class NeighbourStrip(QWidget):
         self._tiles.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(self._tiles_holder)
-        scroll.setWidgetResizable(True)
+        scroll.setWidgetResizable(False)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._scroll = scroll
@@ -100,6 +100,7 @@ class NeighbourStrip(QWidget):
     def clear(self) -> None:
         self.example, self.layer, self.neighbours, self.distances = None, "", [], []
         self._clear_tiles()
+        self._tiles_holder.resize(self._tiles_holder.sizeHint())
         self.header.setText("Click a point to see the images nearest to it in that layer's "
                             "features.")
         self.explain_button.setEnabled(False)
@@ -130,6 +131,9 @@ class NeighbourStrip(QWidget):
             self._tiles.insertWidget(position + 1, NeighbourTile(
                 thumbnail_of(index), f"#{index}: {name}\ndistance {format_value(distance)}",
                 class_colour(number).name(), False))
+        for position in range(self._tiles.count() - 1):
+            self._tiles.itemAt(position).widget().show()   # now, so the size hint counts them
+        self._tiles_holder.resize(self._tiles_holder.sizeHint())   # as wide as its tiles
         same = sum(1 for index in self.neighbours if label_of(index)[0] == label_of(example)[0])
         self.header.setText(f"Image #{example} and its {len(self.neighbours)} nearest images "
                             f"in {layer}'s features: {same} of {len(self.neighbours)} are the "

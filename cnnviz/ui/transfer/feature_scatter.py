@@ -32,6 +32,9 @@ CLASS_COLOURS = tuple(QColor(c) for c in (
 MARGIN = 0.05          # of the data's range, around the points
 HOVER_IMAGE = 96       # pixels at zoom 100 %
 TITLE_SCALE = 1.15
+# Not zoomed: at 200 % on a small screen three maps must still fit beside each other.
+MIN_WIDTH, MIN_HEIGHT = 140, 160
+PLOT_MIN_HEIGHT = 110
 
 
 def class_colour(label: int) -> QColor:
@@ -84,7 +87,7 @@ class FeatureMapPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMouseTracking(True)
-        self.setMinimumSize(scaled(150), scaled(170))
+        self._fit_minimum()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.layer_map: Any = None
         self.coordinates = np.zeros((0, 2), dtype=np.float32)
@@ -302,8 +305,13 @@ class FeatureMapPanel(QWidget):
             self.picked.emit(int(self.indices[row]), self.layer)
 
     def _zoom_changed(self) -> None:
-        self.setMinimumSize(scaled(150), scaled(170))
+        self._fit_minimum()
         self.update()
+
+    def _fit_minimum(self) -> None:
+        # The plot itself keeps at least PLOT_MIN_HEIGHT zoomed pixels below its titles.
+        self.setMinimumSize(MIN_WIDTH, max(MIN_HEIGHT, self._title_height()
+                                           + self._note_height() + scaled(PLOT_MIN_HEIGHT)))
 
 
 def legend_html(class_names: list[str], counts: np.ndarray | None = None) -> str:

@@ -63,7 +63,8 @@ SPLITS = (("", "the part evaluate measures"), ("test", "test"), ("validation", "
 MODEL_FILE_FILTER = "Models (*.keras *.h5 *.hdf5 *.json);;All files (*)"
 NPZ_FILTER = "NumPy archive (*.npz)"
 PNG_FILTER = "PNG image (*.png)"
-SIDE_WIDTH = 310
+SIDE_WIDTH = 295
+SIDE_SHARE = 0.36   # of the view's width at most, when zoomed
 MAX_COLUMNS = 3
 DEFAULT_SAMPLE_MODEL = "mnist_cnn_small.keras"
 
@@ -138,11 +139,15 @@ class FeaturesView(QWidget):
         self.side_scroll = QScrollArea()
         self.side_scroll.setWidget(side)
         self.side_scroll.setWidgetResizable(True)
-        self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.side_scroll.setFrameShape(QFrame.Shape.NoFrame)
         mark_side_panel(self.side_scroll)
         outer.addWidget(self.side_scroll)
-        outer.addWidget(self._maps_side(), 1)
+        # At a high zoom on a small screen the maps scroll rather than shrink to nothing.
+        self.maps_scroll = QScrollArea()
+        self.maps_scroll.setWidget(self._maps_side())
+        self.maps_scroll.setWidgetResizable(True)
+        self.maps_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        outer.addWidget(self.maps_scroll, 1)
         self._fit_side()
         watch_zoom(self._zoom_changed)
 
@@ -265,17 +270,22 @@ class FeaturesView(QWidget):
         return box
 
     def _export_box(self) -> QGroupBox:
-        box = QGroupBox("Save")
+        box = QGroupBox("Save (.npz, .csv, .png)")
         layout = QGridLayout(box)
-        self.save_features_button = QPushButton("Features (.npz)…")
+        self.save_features_button = QPushButton("Features…")
+        self.save_features_button.setToolTip("Each layer's features as a NumPy .npz file, with "
+                                             "the labels and image numbers.")
         self.save_features_button.clicked.connect(self._ask_export_features)
-        self.save_coordinates_button = QPushButton("Coordinates (CSV)…")
+        self.save_coordinates_button = QPushButton("Coordinates…")
+        self.save_coordinates_button.setToolTip("Each image's place on the map shown (PCA or "
+                                                "t-SNE) as CSV: index, label, x, y.")
         self.save_coordinates_button.clicked.connect(self._ask_export_coordinates)
-        self.save_png_button = QPushButton("Map (PNG)…")
+        self.save_png_button = QPushButton("Map…")
+        self.save_png_button.setToolTip("The maps and their legend as a PNG picture.")
         self.save_png_button.clicked.connect(self._ask_save_png)
         layout.addWidget(self.save_features_button, 0, 0)
         layout.addWidget(self.save_coordinates_button, 0, 1)
-        layout.addWidget(self.save_png_button, 1, 0, 1, 2)
+        layout.addWidget(self.save_png_button, 0, 2)
         for button in self._export_buttons():
             button.setEnabled(False)
         return box
@@ -325,7 +335,13 @@ class FeaturesView(QWidget):
         return area
 
     def _fit_side(self) -> None:
-        self.side_scroll.setFixedWidth(scaled(SIDE_WIDTH))
+        # Zoomed, but never more than a share of the view, so the maps keep their room.
+        self.side_scroll.setFixedWidth(min(scaled(SIDE_WIDTH),
+                                           max(SIDE_WIDTH, int(self.width() * SIDE_SHARE))))
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._fit_side()
 
     def _zoom_changed(self) -> None:
         self._fit_side()
