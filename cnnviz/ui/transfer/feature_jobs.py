@@ -287,11 +287,13 @@ def tsne_maps(maps: list[Any], report: Report) -> list[Any]:
     return out
 
 
-def download_weights(application: str, report: Report) -> str:
+def download_weights(application: str, report: Report, fetch: Any = None) -> str:
     """Download an application's ImageNet weights into Keras's cache (worker thread); the
-    progress is in bytes. Returns the status sentence afterwards."""
+    progress is in bytes. fetch: how to download (core bases.Fetch; None: Keras's own).
+    Returns the status sentence afterwards. Raises WeightsFileError offline or for a
+    damaged file, naming the file and where it belongs."""
     from cnnviz.core.transfer.bases import open_base
 
-    open_base(application, weights="imagenet",
+    open_base(application, weights="imagenet", fetch=fetch,
               on_progress=lambda stage, done, total: report(stage, done, total))
     return weights_status(application)[1]

@@ -104,6 +104,8 @@ class FeaturesView(QWidget):
         self.tsne_maps: list[Any] | None = None
         self.method = "pca"
         self.panels: list[FeatureMapPanel] = []
+        # How Download fetches weights (core bases.Fetch); None: Keras's own download.
+        self.weights_fetch: Any = None
         self._base_request = NewestRequest(self)
         self._compute_request = NewestRequest(self, one_at_a_time=True)
         self._build()
@@ -459,7 +461,8 @@ class FeaturesView(QWidget):
     def _download(self) -> None:
         name = str(self.application_combo.currentData())
         self._show_message("")
-        self._compute_request.submit(lambda report: jobs.download_weights(name, report),
+        fetch = self.weights_fetch
+        self._compute_request.submit(lambda report: jobs.download_weights(name, report, fetch),
                                      self._downloaded, self._failed, self._progressed)
 
     def _downloaded(self, status: str) -> None:

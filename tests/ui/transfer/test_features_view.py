@@ -268,3 +268,30 @@ def test_progress_is_passed_on_sparingly_but_always_at_the_end():
     for done in range(1, 11):
         on_progress(done, 10)
     assert seen == [1, 10]
+
+
+def test_download_shows_its_progress_and_a_damaged_file_is_named(qtbot, monkeypatch, tmp_path):
+    """Download with the network replaced by a local copy of a broken file (tests stay
+    offline): progress in bytes reaches the bar, and the message names the file."""
+    from cnnviz.core.transfer.bases import weights_file_for
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    view = make_view(qtbot)
+    with qtbot.waitSignal(view.base_ready, timeout=WAIT):
+        view.set_base(jobs.APPLICATION, "mobilenet_v3_small")
+    stages = []
+
+    def fetch(url, target, report):
+        target.write_bytes(b"not weights" * 100)
+        report(500, 1100)
+        report(1100, 1100)
+
+    view.weights_fetch = fetch
+    view.progress.valueChanged.connect(lambda value: stages.append(view.progress.format()))
+    with qtbot.waitSignal(view.failed, timeout=WAIT) as failure:
+        qtbot.mouseClick(view.download_button, Qt.MouseButton.LeftButton)
+    assert any(stage.startswith("Downloading") and "bytes" in stage for stage in stages)
+    file_name = weights_file_for("mobilenet_v3_small")[0]
+    assert file_name in failure.args[0] and "hash" in failure.args[0]
+    assert not (tmp_path / "keras" / "models" / file_name).exists()
+    view.shutdown()
