@@ -108,7 +108,7 @@ class NeighbourStrip(QWidget):
     def _clear_tiles(self) -> None:
         while self._tiles.count() > 1:
             item = self._tiles.takeAt(0)
-            widget = item.widget()
+            widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.hide()          # at once: deleteLater waits for the event loop
                 widget.deleteLater()
@@ -131,8 +131,9 @@ class NeighbourStrip(QWidget):
             self._tiles.insertWidget(position + 1, NeighbourTile(
                 thumbnail_of(index), f"#{index}: {name}\ndistance {format_value(distance)}",
                 class_colour(number).name(), False))
-        for position in range(self._tiles.count() - 1):
-            self._tiles.itemAt(position).widget().show()   # now, so the size hint counts them
+        for tile in self._tiles_holder.findChildren(NeighbourTile):
+            if self._tiles.indexOf(tile) >= 0:     # not the old ones awaiting deletion
+                tile.show()   # now, so the size hint counts them
         self._tiles_holder.resize(self._tiles_holder.sizeHint())   # as wide as its tiles
         same = sum(1 for index in self.neighbours if label_of(index)[0] == label_of(example)[0])
         self.header.setText(f"Image #{example} and its {len(self.neighbours)} nearest images "

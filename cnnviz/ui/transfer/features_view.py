@@ -513,7 +513,9 @@ class FeaturesView(QWidget):
         self._show_message("")
         base = self.base
         if base is None:
-            self._show_message("Choose a base that opens first.")
+            self._show_message("The base is still opening; try again in a moment."
+                               if self._base_request.busy else
+                               "Choose a base that opens first.")
             return
         layers = self.checked_layers()
         if not layers:

@@ -104,6 +104,10 @@ def test_clicking_a_point_shows_the_cores_nearest_neighbours(shown, qtbot):
     assert panel.selected == example and panel.neighbours == {int(i) for i in indices}
     assert all(other.selected == example for other in shown.panels)
     assert f"#{example}" in strip.header.text() and strip.explain_button.isEnabled()
+    # The strip scrolls rather than squeezing the tiles over one another.
+    tiles = [strip._tiles.itemAt(i).widget() for i in range(strip._tiles.count() - 1)]
+    assert len(tiles) == 9
+    assert strip._tiles_holder.width() >= sum(tile.minimumWidth() for tile in tiles)
 
 
 def test_hovering_a_point_shows_its_image(shown, qtbot):
