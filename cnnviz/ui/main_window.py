@@ -478,8 +478,43 @@ class MainWindow(QMainWindow):
                 self.workspace, self._train_transfer_model,
                 set_learning_rate=self.training.settings.learning_rate.setValue)
             self.prebuilt.addTab(self.transfer_view, "Transfer learning")
+            from cnnviz.ui.transfer.features_view import FeaturesView
+
+            self.features_view = FeaturesView(self.workspace)
+            self.features_view.explain_requested.connect(self._explain_feature_example)
+            self.prebuilt.addTab(self.features_view, "Features")
             self._prebuilt_host.layout().addWidget(self.prebuilt)
         return self.prebuilt
+
+    def _explain_feature_example(self, base: Any, layer: str, example: Any) -> None:
+        """"Explain this image" on the Features page, for a base other than the model opened
+        in Inspect (that one the page explains itself)."""
+        from cnnviz.ui.transfer.feature_jobs import APPLICATION, FILE, SAMPLE, TRAINED
+
+        kind = base.choice.kind
+        if kind in (SAMPLE, FILE):
+            opened = self.workspace.opened
+
+            def explain_once(*_args: Any) -> None:
+                opened.changed.disconnect(explain_once)
+                opened.request_explain(layer, example)
+
+            opened.changed.connect(explain_once)
+            self.open_path(base.choice.name)
+        elif kind == TRAINED:
+            from cnnviz.core.data.split_choice import split_phrase
+            from cnnviz.core.data.input_images import dataset_input
+
+            image, label = dataset_input(example.dataset, example.split, example.index)
+            explain = self.ensure_explain()
+            self.show_view(EXPLAIN)
+            explain.show_input(image, f"Image #{example.index} of "
+                                      f"{split_phrase(example.dataset, example.split)}", label)
+            explain.select_layer_named(layer)
+        elif kind == APPLICATION:
+            self.statusBar().showMessage(
+                f"{base.name} is too large to step through in the Explain view; explain a "
+                f"model cnnviz builds or opens instead.", 8000)
 
     def _train_transfer_model(self, model: Any, name: str) -> None:
         """The Transfer page's model into the Train view, ready for Start (F5)."""

@@ -31,3 +31,26 @@ def test_ctrl_6_opens_the_transfer_page_whose_model_goes_to_the_train_view(
     assert window.tabs.currentIndex() == TRAIN_TAB
     assert window.training.opened_model is view.transfer.model
     assert window.workspace.run.model is view.transfer.model
+
+
+def test_explain_on_the_features_page_opens_a_sample_base_and_explains_that_image(
+        qtbot, tmp_path, monkeypatch):
+    from tests.ui.transfer.test_features_view import compute
+
+    window = shown_main_window(qtbot, tmp_path, monkeypatch, train_limit=200, size=(1280, 720))
+    window.tabs.setCurrentIndex(PREBUILT_TAB)
+    window.prebuilt.setCurrentWidget(window.features_view)
+    view = window.features_view
+    qtbot.waitUntil(lambda: view.base is not None, timeout=60_000)   # the sample model
+    view.set_source("mnist-sample")
+    view.limit_spin.setValue(150)
+    view.set_checked_layers(["conv2d_1"])
+    compute(qtbot, view)
+    index = int(view.panels[0].indices[5])
+    view.select_example(index, "conv2d_1")
+    view.neighbour_strip.explain_button.click()
+    qtbot.waitUntil(lambda: window.explain is not None and window.tabs.currentIndex() == 2,
+                    timeout=60_000)
+    opened = window.workspace.opened.opened
+    assert opened is not None and Path(opened.path).name == "mnist_cnn_small.keras"
+    qtbot.waitUntil(lambda: f"#{index} of" in window.workspace.explained.caption, timeout=60_000)
