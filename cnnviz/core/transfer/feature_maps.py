@@ -88,7 +88,13 @@ def pca_map(values: np.ndarray) -> FeatureMap:
     total = float(np.sum(centred * centred))
     shown = float(np.sum(coordinates * coordinates)) / total if total > 0 else 0.0
     return FeatureMap(coordinates.astype(np.float32), "pca",
-                      f"PCA: the two axes show {shown:.0%} of the variance")
+                      _variance_note(shown))
+
+
+def _variance_note(shown: float) -> str:
+    # One decimal near the top: a rounded "100 %" would read as nothing lost.
+    share = f"{shown:.1%}" if 0.99 <= shown < 0.9995 else f"{shown:.0%}"
+    return f"PCA: the two axes show {share} of the variance"
 
 
 def _top_directions(centred: np.ndarray) -> np.ndarray:

@@ -39,6 +39,14 @@ def test_pca_equals_the_covariance_eigenvectors_up_to_sign():
         np.testing.assert_allclose(got, sign * reference[:, axis], rtol=1e-4, atol=1e-4)
     shown = eigenvalues[order[:2]].sum() / eigenvalues.sum()
     assert f"{shown:.0%} of the variance" in result.note
+    # Nearly all of it is written with a decimal, so it never reads as "100 %" too soon.
+    line = np.linspace(-1, 1, 50)
+    almost_flat = np.stack([line, 2 * line, 0.02 * np.sin(40 * line)], axis=1)
+    flat = np.stack([line, line ** 2, 3 * line, 0.08 * np.cos(25 * line)], axis=1)
+    assert "show 100.0%" not in pca_map(almost_flat).note
+    note = pca_map(flat).note
+    share = float(note.split("show ")[1].split("%")[0])
+    assert 99 <= share < 100 and "." in note.split("show ")[1].split("%")[0], note
 
 
 def test_pca_of_too_few_or_broken_features_is_refused():
