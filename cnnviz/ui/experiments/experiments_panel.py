@@ -27,10 +27,9 @@ from cnnviz.core.experiments.run_store import RunRecord, RunStore
 from cnnviz.ui.common import dialogs
 from cnnviz.ui.common.workers import BackgroundTask, NewestRequest
 from cnnviz.ui.common.zoom import scaled, set_relative_font, watch_zoom
-from cnnviz.ui.experiments.data_size_dialog import (show_data_size_dialog,
-                                                      shutdown_data_size_dialog)
-from cnnviz.ui.experiments.scratch_transfer_dialog import (show_scratch_transfer_dialog,
-                                                           shutdown_scratch_transfer_dialog)
+from cnnviz.ui.experiments.data_size_dialog import DataSizeDialog
+from cnnviz.ui.experiments.scratch_transfer_dialog import ScratchTransferDialog
+from cnnviz.ui.experiments.study_window import show_study_window, shutdown_study_windows
 from cnnviz.ui.experiments.run_charts import MAX_CURVES, RunCurves, SettingChart
 from cnnviz.ui.experiments.run_details import RunDetails
 from cnnviz.ui.experiments.run_table import RUN_ID_ROLE, RunFilter, RunTableModel
@@ -133,12 +132,13 @@ class ExperimentsView(QWidget):
                                          "experiment, a dense net and a CNN trained on fewer "
                                          "and fewer digits")
         self.less_data_button.clicked.connect(
-            lambda: show_data_size_dialog(self, self.store_path, self.refresh))
+            lambda: show_study_window(self, DataSizeDialog, self.store_path, self.refresh))
         self.pair_button = QPushButton("Scratch vs transfer…")
         self.pair_button.setToolTip("One network trained twice on few examples: from scratch, "
                                     "and reusing a pretrained base, frozen")
         self.pair_button.clicked.connect(
-            lambda: show_scratch_transfer_dialog(self, self.store_path, self.refresh))
+            lambda: show_study_window(self, ScratchTransferDialog, self.store_path,
+                                      self.refresh))
         # The three studies on a row of their own: on one row with the table's buttons they
         # would not fit a 1024-pixel projector in presentation mode.
         studies = QHBoxLayout()
@@ -724,8 +724,7 @@ class ExperimentsView(QWidget):
     def shutdown(self) -> None:
         """Save typed notes, wait for the reading thread and close the store."""
         self.details.save_notes()
-        shutdown_data_size_dialog(self)
-        shutdown_scratch_transfer_dialog(self)
+        shutdown_study_windows(self)
         if self.sweep_dialog is not None:
             self.sweep_dialog.wait_stopped()
         self._loader.shutdown()

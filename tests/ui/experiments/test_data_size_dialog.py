@@ -19,7 +19,7 @@ STUDY_TIMEOUT_MS = 120_000
 
 
 def _chart_points(dialog: DataSizeDialog) -> dict[str, list[tuple[float, float]]]:
-    return {label: points for label, points in dialog.chart.drawn_points().items()}
+    return {label: points for label, points in dialog.chart.drawn_lines().items()}
 
 
 def test_the_button_runs_the_study_drawing_point_by_point_into_the_runs_table(
@@ -46,7 +46,7 @@ def test_the_button_runs_the_study_drawing_point_by_point_into_the_runs_table(
     drawn: list[int] = []
     dialog.runs_recorded.connect(
         lambda: drawn.append(sum(len(p) for p in _chart_points(dialog).values())))
-    with qtbot.waitSignal(dialog.study_ended, timeout=STUDY_TIMEOUT_MS) as ended:
+    with qtbot.waitSignal(dialog.ended, timeout=STUDY_TIMEOUT_MS) as ended:
         qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
         assert dialog.running and dialog.stop_button.isEnabled()
         assert not dialog.start_button.isEnabled()
@@ -79,7 +79,7 @@ def test_stop_ends_the_study_and_keeps_the_points_so_far(qtbot, tmp_path: Path) 
     qtbot.addWidget(dialog, before_close_func=lambda d: d.shutdown())
     dialog.show()
     dialog.runs_recorded.connect(dialog.stop)          # stop once the first point is in
-    with qtbot.waitSignal(dialog.study_ended, timeout=STUDY_TIMEOUT_MS) as ended:
+    with qtbot.waitSignal(dialog.ended, timeout=STUDY_TIMEOUT_MS) as ended:
         dialog.start()
     result = ended.args[0]
     assert result.stopped and 1 <= len(result.points) < 6

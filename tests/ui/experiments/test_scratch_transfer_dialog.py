@@ -46,7 +46,7 @@ def test_the_button_runs_the_pair_drawing_epoch_by_epoch_into_the_runs_table(
     drawn: list[int] = []
     dialog.chart_grew.connect(lambda: drawn.append(
         sum(len(p) for p in dialog.chart.drawn_lines().values())))
-    with qtbot.waitSignal(dialog.pair_ended, timeout=PAIR_TIMEOUT_MS) as ended:
+    with qtbot.waitSignal(dialog.ended, timeout=PAIR_TIMEOUT_MS) as ended:
         qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
         assert dialog.running and dialog.stop_button.isEnabled()
         assert not dialog.start_button.isEnabled() and not dialog.base_box.isEnabled()
@@ -88,7 +88,7 @@ def test_stop_ends_the_pair_and_keeps_what_is_drawn(qtbot, tmp_path: Path) -> No
             stopped.append(True)
             dialog.stop()
 
-    with qtbot.waitSignal(dialog.pair_ended, timeout=PAIR_TIMEOUT_MS) as ended:
+    with qtbot.waitSignal(dialog.ended, timeout=PAIR_TIMEOUT_MS) as ended:
         dialog.chart_grew.connect(stop_after_an_epoch)
         dialog.start()
     result = ended.args[0]
@@ -105,7 +105,7 @@ def test_a_missing_base_file_is_said_in_the_window(qtbot, tmp_path: Path) -> Non
     qtbot.addWidget(dialog, before_close_func=lambda d: d.shutdown())
     dialog.set_base(str(tmp_path / "gone.keras"))
     assert dialog.base_box.currentText() == "gone.keras"
-    with qtbot.waitSignal(dialog.pair_ended, timeout=PAIR_TIMEOUT_MS) as ended:
+    with qtbot.waitSignal(dialog.ended, timeout=PAIR_TIMEOUT_MS) as ended:
         dialog.start()
     assert ended.args[0] is None and dialog.progress.format() == "Failed"
     assert "gone.keras" in dialog.status.text() and "Traceback" not in dialog.status.text()
