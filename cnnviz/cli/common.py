@@ -43,6 +43,17 @@ class CliError(CnnvizError):
 # ---------------------------------------------------------------- files
 
 
+def check_chart_path(path: Path) -> None:
+    """Refuse a --plot path that is not .png/.svg or cannot be written, before any work."""
+    from cnnviz.core.atomic_save import writable_target_problem
+
+    if path.suffix.lower() not in (".png", ".svg"):
+        raise CliError(f"--plot {path}: the chart is saved as a .png or .svg file.")
+    problem = writable_target_problem(path)
+    if problem:
+        raise CliError(f"--plot {path}: {problem}")
+
+
 def existing_file(path_text: str) -> Path:
     """The path if it names a readable file; CliError otherwise."""
     path = Path(path_text)

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cnnviz.cli.common import DATA_HELP, EXIT_OK, CliError, start_tensorflow
+from cnnviz.cli.common import DATA_HELP, EXIT_OK, CliError, check_chart_path, start_tensorflow
 
 
 def add_dense_vs_cnn_parser(commands: Any) -> None:
@@ -61,16 +61,6 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
-def _check_plot(path: Path) -> None:
-    from cnnviz.core.atomic_save import writable_target_problem
-
-    if path.suffix.lower() not in (".png", ".svg"):
-        raise CliError(f"--plot {path}: the chart is saved as a .png or .svg file.")
-    problem = writable_target_problem(path)
-    if problem:
-        raise CliError(f"--plot {path}: {problem}")
-
-
 def training_line(point: Any) -> str:
     """One line for a finished training."""
     run = f" · run #{point.run_id}" if point.run_id is not None else ""
@@ -96,7 +86,7 @@ def cmd_dense_vs_cnn(args: argparse.Namespace) -> int:
     plan = plan_study(_sizes(args.sizes), args.epochs, args.data, seed=args.seed)
     plot = Path(args.plot) if args.plot else None
     if plot is not None:
-        _check_plot(plot)
+        check_chart_path(plot)
     data = load_study_data(plan)
     check_study_data(plan, data)
     start_tensorflow()

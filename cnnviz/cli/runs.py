@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cnnviz.cli.common import EXIT_OK
+from cnnviz.cli.common import EXIT_OK, check_chart_path
 from cnnviz.core.errors import CnnvizError
 
 
@@ -27,7 +27,6 @@ class RunsCliError(CnnvizError):
     """A problem with `cnnviz runs`'s arguments, shown as one line."""
 
 
-PLOT_SUFFIXES = (".png", ".svg")
 
 
 def add_runs_parser(commands: Any) -> None:
@@ -73,7 +72,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     action = getattr(args, "action", None)
     if action == "compare" and args.plot:
-        _check_plot_path(Path(args.plot))
+        check_chart_path(Path(args.plot))
     if action == "export" and Path(args.file).suffix.lower() != ".csv":
         raise RunsCliError(f"{args.file}: the runs are exported as a .csv file.")
     with RunStore() as store:
@@ -211,16 +210,6 @@ def _compare(records: list[Any]) -> str:
 
 
 # ---------------------------------------------------------------- plot
-
-
-def _check_plot_path(path: Path) -> None:
-    if path.suffix.lower() not in PLOT_SUFFIXES:
-        raise RunsCliError(f"--plot {path}: the picture is saved as .png or .svg.")
-    from cnnviz.core.atomic_save import writable_target_problem
-
-    problem = writable_target_problem(path)
-    if problem:
-        raise RunsCliError(f"--plot {path}: {problem}")
 
 
 def plot_curves(records: list[Any], path: Path) -> Path:

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cnnviz.cli.common import DATA_HELP, EXIT_OK, CliError, start_tensorflow
+from cnnviz.cli.common import DATA_HELP, EXIT_OK, check_chart_path, start_tensorflow
 
 
 def add_scratch_vs_transfer_parser(commands: Any) -> None:
@@ -59,16 +59,6 @@ def add_scratch_vs_transfer_parser(commands: Any) -> None:
                               "(default 1337)")
 
 
-def _check_plot(path: Path) -> None:
-    from cnnviz.core.atomic_save import writable_target_problem
-
-    if path.suffix.lower() not in (".png", ".svg"):
-        raise CliError(f"--plot {path}: the chart is saved as a .png or .svg file.")
-    problem = writable_target_problem(path)
-    if problem:
-        raise CliError(f"--plot {path}: {problem}")
-
-
 def run_line(run: Any) -> str:
     """One line for a measured run."""
     recorded = f" · run #{run.run_id}" if run.run_id is not None else ""
@@ -87,7 +77,7 @@ def cmd_scratch_vs_transfer(args: argparse.Namespace) -> int:
     plan = plan_pair(args.base, args.data, args.epochs, args.limit or None, seed=args.seed)
     plot = Path(args.plot) if args.plot else None
     if plot is not None:
-        _check_plot(plot)
+        check_chart_path(plot)
     start_tensorflow()
     data = load_pair_data(plan)
     base = open_pair_base(plan, data.input_shape)
