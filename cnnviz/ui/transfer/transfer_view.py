@@ -130,7 +130,9 @@ class TransferView(QWidget):
         self.fine_tune_layers = QSpinBox()
         self.fine_tune_layers.setRange(1, 1)
         self.fine_tune_layers.setPrefix("the top ")
-        self.fine_tune_layers.setSuffix(" layers")
+        self.fine_tune_layers.setSuffix(" layer")
+        self.fine_tune_layers.valueChanged.connect(
+            lambda count: self.fine_tune_layers.setSuffix(" layer" if count == 1 else " layers"))
         self.fine_tune_layers.setToolTip("How many of the base's top layers learn too "
                                          "(BatchNormalization layers stay frozen)")
         self.fine_tune_button = QPushButton("Unfreeze and train more")
@@ -358,7 +360,7 @@ class TransferView(QWidget):
         self.handed = True
         self.status.setText(
             f"In the Train view: press Start there to fine-tune the top {self.unfrozen} base "
-            f"layers with the head." if self.unfrozen else
+            f"layer{'s' if self.unfrozen != 1 else ''} with the head." if self.unfrozen else
             "In the Train view: press Start there to train the new head.")
         self._update_state()
 
