@@ -122,6 +122,7 @@ class SweepDialog(QDialog):
         self._planned_problem: str | None = None
         self._ended_by_user = False
         self._studies = NewestRequest(self)     # reading the list of sweeps
+        self._plan_reading = NewestRequest(self)  # reading a stopped sweep's plan
 
         self._make_setup()
         self._make_results()
@@ -601,21 +602,30 @@ class SweepDialog(QDialog):
         return True
 
     def continue_sweep(self, name: str | None = None) -> bool:
-        """Continue the chosen (or named) sweep of the storage from its stored plan."""
+        """Continue the chosen (or named) sweep of the storage from its stored plan, which is
+        read in the background (a database server may be slow to answer)."""
         from cnnviz.core.experiments.sweep import load_plan
 
-        if self.running:
+        if self.running or self._plan_reading.busy:
             return False
         name = name or self.study_combo.currentData()
         if not name:
             return False
-        try:
-            plan = load_plan(str(name), self.storage_url())
-        except CnnvizError as exc:
-            self._show_problem(str(exc))
-            return False
-        self._run(plan, self.storage_url())
+        url = self.storage_url()
+        self.continue_button.setEnabled(False)
+        self.status_label.setText(f"Reading the plan of '{name}'…")
+        self._plan_reading.submit(lambda _report: load_plan(str(name), url),
+                                  lambda plan: self._continue_with(plan, url),
+                                  lambda message, _details: self._plan_unreadable(message))
         return True
+
+    def _continue_with(self, plan: Any, url: str | None) -> None:
+        if not self.running:
+            self._run(plan, url)
+
+    def _plan_unreadable(self, message: str) -> None:
+        self.continue_button.setEnabled(True)
+        self._show_problem(message)
 
     def _run(self, plan: Any, storage: str | None) -> None:
         self.plan = plan
@@ -655,6 +665,7 @@ class SweepDialog(QDialog):
     def wait_stopped(self, wait_ms: int = 60_000) -> None:
         """Stop and wait for the worker threads (the dialog or the window is closing)."""
         self._studies.shutdown(wait_ms)
+        self._plan_reading.shutdown(wait_ms)
         worker = self.worker
         if worker is not None:
             worker.request_stop()

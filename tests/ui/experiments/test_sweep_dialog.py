@@ -192,3 +192,14 @@ def test_closing_while_running_asks(qtbot, tmp_path, monkeypatch):
     dialog.close()
     assert len(asked) == 2 and not dialog.isVisible()
     qtbot.waitUntil(lambda: not dialog.running, timeout=SWEEP_TIMEOUT)
+
+
+def test_continuing_a_sweep_that_is_gone_says_so(qtbot, tmp_path):
+    """The plan is read in the background; a sweep deleted since the list was read is told
+    in words and nothing starts."""
+    dialog = open_dialog(qtbot, store_path=tmp_path / "runs.sqlite")
+    set_up(dialog, tmp_path, "gone", ("batch_size", "4, 8"))
+    assert dialog.continue_sweep("no such sweep")
+    qtbot.waitUntil(lambda: dialog.problem_label.isVisible(), timeout=10_000)
+    assert "There is no sweep called 'no such sweep'" in dialog.problem_label.text()
+    assert dialog.worker is None and not dialog.running
