@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -169,3 +170,36 @@ def start_tensorflow() -> None:
     import tensorflow as tf
 
     tf.constant(0.0)
+
+
+class TrainingProgress:
+    """Progress lines of a training command on stderr: a live line on a terminal (loading,
+    downloads, batches), one line per epoch otherwise (`cnnviz train`, `cnnviz transfer`)."""
+
+    def __init__(self, epochs: int) -> None:
+        self.epochs = epochs
+        self.live = sys.stderr.isatty()
+        self.started = time.monotonic()
+
+    def stage(self, text: str, done: int = 0, total: int = 0) -> None:
+        if total > 100_000:
+            text = f"{text} {done / 1e6:.1f}/{total / 1e6:.1f} MB"
+        if self.live:
+            print(f"\r\033[K{text}", end="", file=sys.stderr, flush=True)
+        elif not total or done >= total:
+            print(text, file=sys.stderr, flush=True)
+
+    def batch(self, epoch: int, batch: int, batches: int, logs: dict[str, float]) -> None:
+        if self.live:
+            acc = f" accuracy {logs['accuracy']:.3f}" if "accuracy" in logs else ""
+            print(f"\r\033[Kepoch {epoch + 1}/{self.epochs} batch {batch + 1}/{batches} "
+                  f"loss {logs.get('loss', float('nan')):.4f}{acc}", end="", file=sys.stderr,
+                  flush=True)
+
+    def epoch(self, epoch: int, logs: dict[str, float]) -> None:
+        parts = [f"epoch {epoch + 1}/{self.epochs}"]
+        parts += [f"{key} {value:.4f}" for key, value in logs.items()
+                  if key in ("loss", "accuracy", "val_loss", "val_accuracy")]
+        parts.append(f"{time.monotonic() - self.started:.1f} s of training")
+        prefix = "\r\033[K" if self.live else ""
+        print(prefix + " · ".join(parts), file=sys.stderr, flush=True)

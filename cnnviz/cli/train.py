@@ -14,7 +14,7 @@ from typing import Any
 
 from cnnviz.cli.common import (
     DATA_HELP, EXIT_OK, MODEL_SUFFIXES, SPEC_SUFFIXES, add_series_options, existing_file,
-    read_spec, start_tensorflow, unknown_suffix, with_series_options,
+    TrainingProgress, read_spec, start_tensorflow, unknown_suffix, with_series_options,
 )
 from cnnviz.core.errors import CnnvizError
 
@@ -129,37 +129,6 @@ def _recorder(args: argparse.Namespace, spec: Any, spec_path: Path) -> Any:
     return recorder
 
 
-class _Progress:
-    """Progress lines on stderr: a live line on a terminal, one line per epoch otherwise."""
-
-    def __init__(self, epochs: int) -> None:
-        self.epochs = epochs
-        self.live = sys.stderr.isatty()
-        self.started = time.monotonic()
-
-    def stage(self, text: str, done: int = 0, total: int = 0) -> None:
-        if total > 100_000:
-            text = f"{text} {done / 1e6:.1f}/{total / 1e6:.1f} MB"
-        if self.live:
-            print(f"\r\033[K{text}", end="", file=sys.stderr, flush=True)
-        elif not total or done >= total:
-            print(text, file=sys.stderr, flush=True)
-
-    def batch(self, epoch: int, batch: int, batches: int, logs: dict) -> None:
-        if self.live:
-            acc = f" accuracy {logs['accuracy']:.3f}" if "accuracy" in logs else ""
-            print(f"\r\033[Kepoch {epoch + 1}/{self.epochs} batch {batch + 1}/{batches} "
-                  f"loss {logs.get('loss', float('nan')):.4f}{acc}", end="", file=sys.stderr, flush=True)
-
-    def epoch(self, epoch: int, logs: dict) -> None:
-        parts = [f"epoch {epoch + 1}/{self.epochs}"]
-        parts += [f"{key} {value:.4f}" for key, value in logs.items()
-                  if key in ("loss", "accuracy", "val_loss", "val_accuracy")]
-        parts.append(f"{time.monotonic() - self.started:.1f} s of training")
-        prefix = "\r\033[K" if self.live else ""
-        print(prefix + " · ".join(parts), file=sys.stderr, flush=True)
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     """Run `cnnviz train`; returns the exit code. Raises CnnvizError for problems the user can fix."""
     _check_arguments(args)
@@ -169,7 +138,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise unknown_suffix(spec_path, SPEC_SUFFIXES + MODEL_SUFFIXES)
     spec = read_spec(spec_path) if suffix in SPEC_SUFFIXES else None
 
-    progress = _Progress(args.epochs)
+    progress = TrainingProgress(args.epochs)
     start_tensorflow()
     from cnnviz.core.model.builder import build_model, load_model_file, save_model_file
     from cnnviz.core.data.dataset_types import LoadOptions

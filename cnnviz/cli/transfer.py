@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cnnviz.cli.common import DATA_HELP, EXIT_OK, start_tensorflow
+from cnnviz.cli.common import DATA_HELP, EXIT_OK, TrainingProgress, start_tensorflow
 from cnnviz.cli.train import MAX_EPOCHS
 from cnnviz.core.errors import CnnvizError
 
@@ -93,37 +93,6 @@ def _size(text: str | None) -> tuple[int, int] | None:
     return height, width
 
 
-class _Progress:
-    """Per-epoch lines on stderr (a live batch line too on a terminal)."""
-
-    def __init__(self, epochs: int) -> None:
-        self.epochs = epochs
-        self.live = sys.stderr.isatty()
-        self.started = time.monotonic()
-
-    def stage(self, text: str, done: int = 0, total: int = 0) -> None:
-        if total > 100_000:
-            text = f"{text} {done / 1e6:.1f}/{total / 1e6:.1f} MB"
-        if self.live:
-            print(f"\r\033[K{text}", end="", file=sys.stderr, flush=True)
-        elif not total or done >= total:
-            print(text, file=sys.stderr, flush=True)
-
-    def batch(self, epoch: int, batch: int, batches: int, logs: dict[str, float]) -> None:
-        if self.live:
-            print(f"\r\033[Kepoch {epoch + 1}/{self.epochs} batch {batch + 1}/{batches} "
-                  f"loss {logs.get('loss', float('nan')):.4f}", end="", file=sys.stderr,
-                  flush=True)
-
-    def epoch(self, epoch: int, logs: dict[str, float]) -> None:
-        parts = [f"epoch {epoch + 1}/{self.epochs}"]
-        parts += [f"{key} {value:.4f}" for key, value in logs.items()
-                  if key in ("loss", "accuracy", "val_loss", "val_accuracy")]
-        parts.append(f"{time.monotonic() - self.started:.1f} s of training")
-        prefix = "\r\033[K" if self.live else ""
-        print(prefix + " · ".join(parts), file=sys.stderr, flush=True)
-
-
 def _check_arguments(args: argparse.Namespace) -> None:
     if not 1 <= args.epochs <= MAX_EPOCHS:
         raise TransferCliError(f"--epochs must be between 1 and {MAX_EPOCHS:,}.")
@@ -191,7 +160,7 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     """Run `cnnviz transfer`; returns the exit code. Raises CnnvizError for problems the
     user can fix."""
     _check_arguments(args)
-    progress = _Progress(args.epochs + args.fine_tune_epochs)
+    progress = TrainingProgress(args.epochs + args.fine_tune_epochs)
     start_tensorflow()
     from cnnviz.core.data.dataset_types import LoadOptions
     from cnnviz.core.data.datasets import load_dataset
