@@ -295,25 +295,58 @@ def open_study(plan: SweepPlan, storage_url: str | None) -> Any:
     storage = open_storage(storage_url)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=2) if plan.prune \
         else optuna.pruners.NopPruner()
-    study = optuna.create_study(storage=storage, study_name=plan.name, direction="maximize",
-                                sampler=_sampler(plan), pruner=pruner, load_if_exists=True)
-    planned = study.user_attrs.get(_PLANNED)
+    try:
+        study = optuna.create_study(storage=storage, study_name=plan.name,
+                                    direction="maximize", sampler=_sampler(plan), pruner=pruner)
+        created = True
+    except optuna.exceptions.DuplicatedStudyError:
+        study = optuna.load_study(storage=storage, study_name=plan.name,
+                                  sampler=_sampler(plan), pruner=pruner)
+        created = False
+    space = {k: [_choice(v) for v in vs] for k, vs in plan.search_space().items()}
+    # Only the process that created the study plans it: workers started at the same moment
+    # (on several machines) would otherwise each queue the whole grid. The others wait for
+    # the plan; if its creator died while planning, they queue what is missing.
+    planned = None if created else _wait_for_plan(study)
     if planned is None:
-        if plan.sampler == "grid":
-            for point in plan.grid():
-                study.enqueue_trial({k: _choice(v) for k, v in point.items()})
-        else:
-            for _ in range(plan.trials):
-                study.enqueue_trial({})
-        study.set_user_attr(_PLANNED, {"sampler": plan.sampler, "space": {
-            k: [_choice(v) for v in vs] for k, vs in plan.search_space().items()}})
+        _queue_missing_trials(study, plan)
+        study.set_user_attr(_PLANNED, {"sampler": plan.sampler, "space": space})
         save_plan(study, plan)
-    elif planned.get("sampler") != plan.sampler or planned.get("space") != {
-            k: [_choice(v) for v in vs] for k, vs in plan.search_space().items()}:
+    elif planned.get("sampler") != plan.sampler or planned.get("space") != space:
         raise SweepError(f"A sweep named '{plan.name}' already exists with other dimensions; "
                          "choose another --study name, or repeat the same command to continue "
                          "it.")
     return study
+
+
+# How long a worker waits for another one, starting at the same moment, to plan the study.
+PLAN_WAIT_SECONDS = 30.0
+
+
+def _wait_for_plan(study: Any) -> Any:
+    """The study's plan marker, once its creator has written it (None after the wait)."""
+    deadline = time.monotonic() + PLAN_WAIT_SECONDS
+    while True:
+        planned = study.user_attrs.get(_PLANNED)
+        if planned is not None or time.monotonic() > deadline:
+            return planned
+        time.sleep(0.2)
+
+
+def _queue_missing_trials(study: Any, plan: SweepPlan) -> None:
+    """Queue the plan's trials that the study does not hold yet (all of them when new)."""
+    trials = study.get_trials(deepcopy=False)
+    if plan.sampler == "grid":
+        held = [dict(t.system_attrs.get("fixed_params") or {}) for t in trials]
+        for point in plan.grid():
+            wanted = {k: _choice(v) for k, v in point.items()}
+            if wanted in held:
+                held.remove(wanted)
+            else:
+                study.enqueue_trial(wanted)
+    else:
+        for _ in range(plan.trials - len(trials)):
+            study.enqueue_trial({})
 
 
 def _worker_id() -> str:

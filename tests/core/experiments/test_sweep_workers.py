@@ -5,7 +5,6 @@ test (the trials split between them, none twice)."""
 from __future__ import annotations
 
 import collections
-import json
 import os
 import pwd
 import shutil
@@ -78,6 +77,53 @@ def test_a_killed_worker_leaves_its_trial_failed_and_the_sweep_redoes_it(tmp_pat
     complete = sorted(r.params["batch_size"] for r in trials if r.state == "complete")
     assert complete == [16, 32]                        # ... and done again
     assert collections.Counter(r.state for r in trials) == {"complete": 2, "failed": 1}
+
+
+def _open_at_once(journal: str, start: Any) -> None:
+    """A worker on another machine: open (and so plan) the study when all are ready."""
+    import optuna  # noqa: F401  (imported before the barrier, so all open the study at once)
+
+    plan = plan_sweep("at-once", {"tiny": tiny_spec()}, "mnist-sample", options(), config(),
+                      ["batch_size=16,32,64"], [], "grid")
+    start.wait()
+    open_study(plan, journal)
+
+
+def _grid_of(journal: str) -> list[int]:
+    plan = plan_sweep("at-once", {"tiny": tiny_spec()}, "mnist-sample", options(), config(),
+                      ["batch_size=16,32,64"], [], "grid")
+    study = open_study(plan, journal)
+    return sorted(t.system_attrs["fixed_params"]["batch_size"] for t in study.get_trials())
+
+
+def test_workers_starting_at_the_same_moment_plan_the_grid_once(tmp_path: Path) -> None:
+    import multiprocessing
+
+    journal = str(tmp_path / "at-once.journal")
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(4)
+    workers = [context.Process(target=_open_at_once, args=(journal, start)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(180)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0, 0]
+    assert _grid_of(journal) == [16, 32, 64]
+
+
+def test_a_study_whose_planner_died_midway_is_planned_by_the_next_worker(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import optuna
+
+    from cnnviz.core.experiments import sweep
+
+    journal = str(tmp_path / "at-once.journal")
+    # The first worker created the study and queued one grid point, then died.
+    half = optuna.create_study(storage=sweep.open_storage(journal), study_name="at-once",
+                               direction="maximize")
+    half.enqueue_trial({"batch_size": 32})
+    monkeypatch.setattr(sweep, "PLAN_WAIT_SECONDS", 0.5)
+    assert _grid_of(journal) == [16, 32, 64]
 
 
 # ---------------------------------------------------------------- a real PostgreSQL server
