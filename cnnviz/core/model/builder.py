@@ -25,6 +25,7 @@ from cnnviz.core.errors import ModelFileError, SpecError, UntrustedModelError
 from cnnviz.core.model.codegen import keras_model_name
 from cnnviz.core.model.model_file_limits import check_model_file_sizes
 from cnnviz.core.model.shapes import LayerReport, StackReport, analyze
+from cnnviz.core.model.spec_params import PRETRAINED_BASE
 from cnnviz.core.model.spec import (
     LayerSpec,
     ModelSpec,
@@ -79,6 +80,28 @@ def _keras_layer(layer: LayerSpec, name: str) -> Any:
     return keras_layer
 
 
+def _pretrained_base_block(layer: LayerSpec, name: str) -> Any:
+    """A prepared base, loaded from the Keras file core.transfer.base_blocks saved (its
+    preprocessing, the network cut at a layer, its weights; BatchNormalization frozen so it
+    always runs in inference mode). Frozen as a whole when the spec freezes it."""
+    import keras
+
+    path = Path(layer.params["block_file"])
+    if not path.is_file():
+        raise SpecError(f"The prepared file of the pre-built base '{name}' is missing "
+                        f"({path}). Choose the base again with 'Pre-built base…' in the "
+                        f"builder, or run the command again to prepare it.")
+    try:
+        block = load_model_file(path)
+    except ModelFileError as exc:
+        raise SpecError(f"The pre-built base '{name}' cannot be loaded: {exc} Choose the base "
+                        f"again with 'Pre-built base…' in the builder.") from None
+    block = keras.Model(block.input, block.output, name=name)
+    if not layer.trainable:
+        block.trainable = False
+    return block
+
+
 def build_model(spec: ModelSpec) -> "keras.Model":
     """Build the spec as a `keras.Sequential` whose layer names are `spec.layer_names()`.
 
@@ -102,7 +125,11 @@ def build_model(spec: ModelSpec) -> "keras.Model":
 
     stack: list[Any] = [keras.Input(shape=tuple(spec.input_shape))]
     for layer, name in zip(spec.layers, names):
-        stack.append(_keras_layer(normalize_layer(layer), name))
+        checked = normalize_layer(layer)
+        if checked.type == PRETRAINED_BASE:
+            stack.append(_pretrained_base_block(checked, name))
+        else:
+            stack.append(_keras_layer(checked, name))
     return keras.Sequential(stack, name=keras_model_name(spec))
 
 

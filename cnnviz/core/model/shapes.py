@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from cnnviz.core.errors import SpecError
 from cnnviz.core.model.spec import LayerSpec, ModelSpec, normalize_layer
-from cnnviz.core.model.spec_params import check_input_shape
+from cnnviz.core.model.spec_params import PRETRAINED_BASE, check_input_shape
 
 Shape = tuple[int, ...]
 
@@ -241,7 +242,28 @@ def layer_arithmetic(layer: LayerSpec, shape: Shape) -> tuple[Shape, int, int]:
         return shape, 2 * channels, 2 * channels
     if t in ("Activation", "Dropout"):
         return shape, 0, 0
+    if t == PRETRAINED_BASE:
+        return _pretrained_base(p, shape)
     raise LayerProblem(f"cnnviz cannot compute the shape of a {t} layer.")
+
+
+def _pretrained_base(p: dict[str, Any], shape: Shape) -> tuple[Shape, int, int]:
+    """A prepared base: any image size in (it resizes), the measured shape and counts out."""
+    if not p["block_file"] or not p["output_shape"]:
+        raise LayerProblem("this pre-built base has not been prepared yet. Choose it again "
+                           "with 'Pre-built base…' in the builder.")
+    if len(shape) != 3:
+        raise LayerProblem(
+            f"a pre-built image network needs an image (height × width × channels), but it "
+            f"gets {_describe_shape(shape)}. Put it first, right after the input.")
+    wanted = p["input_channels"]
+    if shape[2] != wanted:
+        what = {1: "grey images (1 channel)", 3: "colour images (3 channels)"}
+        raise LayerProblem(
+            f"it was prepared for {what.get(wanted, f'{wanted} channels')} but gets "
+            f"{what.get(shape[2], f'{shape[2]} channels')}. Choose the base again for this "
+            f"input.")
+    return tuple(p["output_shape"]), p["trainable_weights"], p["non_trainable_weights"]
 
 
 def analyze(spec: ModelSpec) -> StackReport:

@@ -26,6 +26,10 @@ MAX_STRIDE = 64
 MAX_INPUT_SIDE = 4096
 MAX_CHANNELS = 64
 MAX_DILATION = 64
+# A pre-built base's weights: ImageNet's, random, or those stored in its model file.
+BASE_WEIGHTS: tuple[str, ...] = ("imagenet", "random", "file")
+MAX_TEXT = 4096
+MAX_COUNT = 10**11
 # A sequence (steps, channels) is longer and has more channels than an image side: UEA's
 # EigenWorms has 17,984 steps and DuckDuckGeese 1,345 channels.
 MAX_INPUT_STEPS = 65536
@@ -54,7 +58,10 @@ class ParamDef:
     "optional_pair" (a pair or None, meaning "same as another parameter"), "size" (one int
     for a 1-D window, e.g. a kernel of 3; Keras's [3] is accepted too), "optional_size" (a
     size or None),
-    "regularizer" (None or {"l1": float, "l2": float}).
+    "regularizer" (None or {"l1": float, "l2": float}), "text" (a string, possibly empty),
+    "shape" (a list of whole numbers, empty when not yet known) and "count" (a whole number
+    0 or more). The last three describe a pre-built base (PretrainedBase): what it is and what
+    was measured when it was prepared, so shapes and counts need no TensorFlow.
     """
 
     name: str
@@ -171,6 +178,31 @@ LAYER_TYPES: dict[str, tuple[ParamDef, ...]] = {
         ParamDef("kernel_regularizer", "regularizer", None, "Kernel regulariser", _REG_HELP),
     ),
 }
+LAYER_TYPES["PretrainedBase"] = (
+    ParamDef("source", "text", "mobilenet_v2", "Network",
+             "A Keras application (mobilenet_v2, mobilenet_v3_small, efficientnet_b0, "
+             "resnet50, vgg16) or the path of a model file."),
+    ParamDef("weights", "choice", "imagenet", "Weights",
+             "'imagenet': trained on ImageNet's 1.3 million photos; 'random': the architecture "
+             "only; 'file': the weights stored in the model file.", choices=BASE_WEIGHTS),
+    _pair("input_size", [96, 96], "Base input size",
+          "Height × width the images are resized to before the base sees them.",
+          MAX_INPUT_SIDE),
+    ParamDef("input_channels", "int", 1, "For channels",
+             "The channels of the images the base was prepared for (1 grey, 3 colour).",
+             minimum=1, maximum=MAX_CHANNELS),
+    ParamDef("cut", "text", "", "Cut at layer", "The base layer whose output the next layer "
+             "reads; the layers after it are left out."),
+    ParamDef("block_file", "text", "", "Prepared file",
+             "Where the prepared base (its preprocessing, the network cut at the layer and its "
+             "weights) is saved as a Keras file; cnnviz makes it again when it is missing."),
+    ParamDef("output_shape", "shape", [], "Output shape",
+             "The shape the base gives, measured when it was prepared."),
+    ParamDef("trainable_weights", "count", 0, "Weights training may change",
+             "When not frozen; BatchNormalization statistics are never trained."),
+    ParamDef("non_trainable_weights", "count", 0, "Weights never trained",
+             "BatchNormalization statistics and the fixed preprocessing."),
+)
 LAYER_TYPES["AveragePooling2D"] = LAYER_TYPES["MaxPooling2D"]
 LAYER_TYPES["AveragePooling1D"] = LAYER_TYPES["MaxPooling1D"]
 
@@ -182,6 +214,10 @@ SEQUENCE_LAYERS: tuple[str, ...] = (
 IMAGE_LAYERS: tuple[str, ...] = (
     "Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalMaxPooling2D", "GlobalAveragePooling2D",
 )
+
+# A network trained before, cut at a layer: prepared (measured, saved as a Keras file) by
+# core.transfer.base_blocks, built from that file by core.model.builder.
+PRETRAINED_BASE = "PretrainedBase"
 
 # Where a layer added in the builder starts from values other than Keras's defaults: the
 # tutorials' relu for hidden Conv2D and Dense layers (Keras's default, linear, would stack
@@ -210,6 +246,8 @@ LAYER_DESCRIPTIONS: dict[str, str] = {
     "Dropout": "Randomly zeroes values while training so the net cannot rely on any one of them.",
     "Flatten": "Lays a volume or a sequence out as one long vector, ready for Dense layers.",
     "Dense": "Every output is a weighted sum of every input, plus a bias.",
+    "PretrainedBase": "A network trained before (e.g. MobileNetV2 on ImageNet), cut at a layer "
+                      "and usually frozen: its features feed the layers after it.",
 }
 
 # Keras's automatic layer-name stems, used to give unnamed layers Keras-like names.
@@ -220,7 +258,7 @@ NAME_STEMS: dict[str, str] = {
     "BatchNormalization": "batch_normalization", "Dropout": "dropout", "Flatten": "flatten",
     "Dense": "dense", "Conv1D": "conv1d", "MaxPooling1D": "max_pooling1d",
     "AveragePooling1D": "average_pooling1d", "GlobalMaxPooling1D": "global_max_pooling1d",
-    "GlobalAveragePooling1D": "global_average_pooling1d",
+    "GlobalAveragePooling1D": "global_average_pooling1d", "PretrainedBase": "pretrained_base",
 }
 
 
@@ -273,6 +311,12 @@ def _describe(p: ParamDef) -> str:
         return text + (" (or null)" if p.kind == "optional_size" else "")
     if p.kind == "regularizer":
         return 'null or {"l1": number ≥ 0, "l2": number ≥ 0}'
+    if p.kind == "text":
+        return f"text of at most {MAX_TEXT:,} characters"
+    if p.kind == "shape":
+        return "a list of up to 3 whole numbers from 1, like [3, 3, 1280] (or [])"
+    if p.kind == "count":
+        return "a whole number, 0 or more"
     return p.kind
 
 
@@ -350,6 +394,20 @@ def check_param(p: ParamDef, value: Any) -> Any:
         if out["l1"] == 0 and out["l2"] == 0:
             return None
         return {"l1": float(out["l1"]), "l2": float(out["l2"])}
+    if p.kind == "text":
+        if not isinstance(value, str) or len(value) > MAX_TEXT or \
+                not all(ch.isprintable() for ch in value):
+            raise bad
+        return value
+    if p.kind == "shape":
+        if (not isinstance(value, (list, tuple)) or len(value) > 3
+                or not all(is_int(v) and 1 <= v <= MAX_INPUT_STEPS for v in value)):
+            raise bad
+        return [int(v) for v in value]
+    if p.kind == "count":
+        if not is_int(value) or not 0 <= value <= MAX_COUNT:
+            raise bad
+        return value
     raise SpecError(f"internal: unknown parameter kind {p.kind}")
 
 def check_input_shape(value: Any) -> tuple[int, ...]:

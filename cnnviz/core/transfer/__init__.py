@@ -5,6 +5,8 @@
     transfer_model  cut a base at a layer, freeze it, add a head, train and fine-tune it
     features        a layer's features for a dataset: batch-wise, cached on disk, exported
     feature_maps    features as a 2-D map (PCA, t-SNE), class separation, nearest neighbours
+    base_blocks     a base as one layer of a model spec (PretrainedBase), so the builder
+                    edits the head on top of it: prepared, measured and saved as a Keras file
 """
 
-__all__ = ["bases", "transfer_model", "features", "feature_maps"]
+__all__ = ["bases", "transfer_model", "features", "feature_maps", "base_blocks"]

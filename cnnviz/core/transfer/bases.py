@@ -297,7 +297,8 @@ def _file_preprocess(shape: tuple[int, int, int]) -> Callable[[np.ndarray], np.n
 
 
 def _open_application(app: Application, weights: str, input_shape: tuple[int, ...] | None,
-                      on_progress: ProgressCallback | None, fetch: Fetch | None) -> Base:
+                      on_progress: ProgressCallback | None, fetch: Fetch | None,
+                      input_tensor: Any = None) -> Base:
     import keras
 
     shape = _square_size(app, input_shape)
@@ -309,7 +310,8 @@ def _open_application(app: Application, weights: str, input_shape: tuple[int, ..
         weights_note = "ImageNet weights"
     constructor = getattr(keras.applications, app.constructor)
     try:
-        model = constructor(include_top=False, weights=weights_arg, input_shape=shape)
+        model = constructor(include_top=False, weights=weights_arg, input_shape=shape,
+                            input_tensor=input_tensor)
     except (OSError, ValueError) as exc:
         path = Path(weights_arg) if weights_arg else keras_models_dir()
         raise WeightsFileError(
@@ -343,7 +345,8 @@ def _open_file(path: Path, trust: bool) -> Base:
 def open_base(name_or_path: str | Path, *, weights: str = "imagenet",
               input_shape: tuple[int, ...] | None = None,
               on_progress: ProgressCallback | None = None,
-              trust: bool = False, fetch: Fetch | None = None) -> Base:
+              trust: bool = False, fetch: Fetch | None = None,
+              input_tensor: Any = None) -> Base:
     """Open a base: a Keras application by name or a model file.
 
     Args:
@@ -356,6 +359,8 @@ def open_base(name_or_path: str | Path, *, weights: str = "imagenet",
         on_progress: on_progress(stage, bytes_done, bytes_total) while weights download.
         trust: open a model file that contains Python code (Lambda layers).
         fetch: how to download (default: Keras's urlretrieve); tests pass an offline one.
+        input_tensor: build an application on this Keras tensor (of input_shape), so the
+            layers before it and the network are one flat model (base_blocks uses it).
     Raises:
         BaseError (unknown name, bad size), WeightsFileError (missing offline: names the file,
         its address and the folder; a wrong cached file: names its expected hash),
@@ -371,4 +376,5 @@ def open_base(name_or_path: str | Path, *, weights: str = "imagenet",
         return _open_file(path, trust)
     if not re.fullmatch(r"[A-Za-z0-9_\-]+", text):
         raise BaseError(f"'{text}' is neither a model file nor a network cnnviz knows.")
-    return _open_application(_application(text), weights, input_shape, on_progress, fetch)
+    return _open_application(_application(text), weights, input_shape, on_progress, fetch,
+                             input_tensor)

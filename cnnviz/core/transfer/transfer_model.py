@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 __all__ = [
     "TransferError", "TransferModel", "TransferResult", "POOLING_LAYER_TYPES",
     "default_cut_layer", "build_transfer_model", "parameter_counts", "freeze_base",
-    "unfreeze_top_layers", "base_layer_count", "train_transfer",
+    "unfreeze_top_layers", "base_layer_count", "train_transfer", "check_cut", "cut_base",
+    "preprocessing_layers",
 ]
 
 POOLING_LAYER_TYPES = ("Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
@@ -97,7 +98,7 @@ def default_cut_layer(base: Base) -> str:
                         f"name a layer to cut at.")
 
 
-def _check_cut(base: Base, cut: str) -> None:
+def check_cut(base: Base, cut: str) -> None:
     names = _layer_names(base.model)
     if cut not in names:
         shown = ", ".join(names[-6:])
@@ -120,7 +121,7 @@ def _check_cut(base: Base, cut: str) -> None:
                             f"output, so it cannot be cut there.") from None
 
 
-def _cut_base(base: Base, cut: str) -> "keras.Model":
+def cut_base(base: Base, cut: str) -> "keras.Model":
     import keras
 
     layer = base.model.get_layer(cut)
@@ -139,7 +140,7 @@ def _size_text(shape: tuple[int, ...]) -> str:
     return f"{shape[0]}×{shape[1]} {colour}"
 
 
-def _preprocessing_layers(x: Any, base: Base, image_shape: tuple[int, int, int],
+def preprocessing_layers(x: Any, base: Base, image_shape: tuple[int, int, int],
                           resize: bool, notes: list[str]) -> Any:
     """Keras layers doing what base.preprocess does, on images scaled 0..1."""
     import keras
@@ -218,13 +219,13 @@ def build_transfer_model(base: Base, image_shape: tuple[int, ...], num_classes: 
     if not 0 <= dropout < 1:
         raise TransferError(f"The dropout rate must be at least 0 and below 1; got {dropout!r}.")
     cut = cut or default_cut_layer(base)
-    _check_cut(base, cut)
+    check_cut(base, cut)
     notes: list[str] = []
-    base_part = _cut_base(base, cut)
+    base_part = cut_base(base, cut)
     freeze_base(base_part)
 
     inputs = keras.Input(shape=shape, name="images")
-    x = _preprocessing_layers(inputs, base, (shape[0], shape[1], shape[2]), resize, notes)
+    x = preprocessing_layers(inputs, base, (shape[0], shape[1], shape[2]), resize, notes)
     # training=False: BatchNormalization keeps its ImageNet statistics, even when fine-tuned.
     x = base_part(x, training=False)
     rank = len(x.shape)
