@@ -2,11 +2,13 @@
 
 Usage:  python benchmarks/transfer_speed.py [--base mobilenet_v2|PATH] [--size 96]
                                             [--samples 600] [--repeats 5] [--batch-size 32]
+                                            [--from-spec]
 
 One transfer model (the base cut and frozen, a new head; `--weights random` for
 applications, because this machine may be offline: the cost per image does not depend on
 the weight values) is built once by `cnnviz.core.transfer.transfer_model` and compiled
-once. On the same data (the bundled MNIST sample through `cnnviz.core.data.datasets`, the
+once (with --from-spec: the builder's way instead, a model spec whose first layer is the
+base prepared by `cnnviz.core.transfer.base_blocks`, built by `build_model`). On the same data (the bundled MNIST sample through `cnnviz.core.data.datasets`, the
 first --samples digits, validation split included) and batch size, two variants alternate
 (the order flips each round), each after one untimed warm-up epoch:
 
@@ -31,6 +33,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -38,6 +41,40 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TARGET_RATIO = 0.95
+
+
+def transfer_model(args: argparse.Namespace, data: Any) -> tuple[Any, str]:
+    """The base cut, frozen and topped with a head by core.transfer.transfer_model."""
+    from cnnviz.core.transfer.bases import is_application_name, open_base
+    from cnnviz.core.transfer.transfer_model import build_transfer_model
+
+    if is_application_name(args.base):
+        base = open_base(args.base, weights="random", input_shape=(args.size, args.size))
+    else:
+        base = open_base(args.base)
+    transfer = build_transfer_model(base, data.input_shape, data.num_classes, resize=True)
+    return transfer.model, f"{base.name} at {base.input_shape}, cut at {transfer.cut_layer}"
+
+
+def spec_model(args: argparse.Namespace, data: Any) -> tuple[Any, str]:
+    """The same base and head as the builder makes them: a spec, then build_model."""
+    import tempfile
+
+    from cnnviz.core.model.builder import build_model
+    from cnnviz.core.model.spec import LayerSpec, ModelSpec
+    from cnnviz.core.transfer.base_blocks import describe_base, prepare_base_block
+
+    folder = Path(tempfile.mkdtemp(prefix="cnnviz-bench-bases-"))
+    size = (args.size, args.size)
+    base = prepare_base_block(args.base, weights="random", input_size=size,
+                              input_channels=data.input_shape[-1], folder=folder)
+    head = [LayerSpec.make("Dense", units=128, activation="relu"),
+            LayerSpec.make("Dropout", rate=0.2),
+            LayerSpec.make("Dense", units=data.num_classes, activation="softmax")]
+    if len(base.params["output_shape"]) == 3:
+        head.insert(0, LayerSpec.new("GlobalAveragePooling2D"))
+    spec = ModelSpec(tuple(data.input_shape), [base, *head], "transfer_spec")
+    return build_model(spec), "spec: " + describe_base(base)
 
 
 def main() -> int:
@@ -48,29 +85,24 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--no-demo", action="store_true", help="skip the end-to-end demo timing")
+    parser.add_argument("--from-spec", action="store_true",
+                        help="build the model from a spec with a PretrainedBase layer")
     args = parser.parse_args()
 
     from cnnviz.core.data.dataset_types import LoadOptions
     from cnnviz.core.data.datasets import load_dataset
     from cnnviz.core.training.augmentation import evaluation_dataset, training_dataset
     from cnnviz.core.training.engine import TrainConfig, compile_for_training, train
-    from cnnviz.core.transfer.bases import is_application_name, open_base
-    from cnnviz.core.transfer.transfer_model import build_transfer_model, parameter_counts
+    from cnnviz.core.transfer.transfer_model import parameter_counts
 
     data = load_dataset("mnist-sample", LoadOptions(limit=args.samples))
-    if is_application_name(args.base):
-        base = open_base(args.base, weights="random", input_shape=(args.size, args.size))
-    else:
-        base = open_base(args.base)
-    transfer = build_transfer_model(base, data.input_shape, data.num_classes, resize=True)
-    model = transfer.model
+    model, described = (spec_model if args.from_spec else transfer_model)(args, data)
     config = TrainConfig(batch_size=args.batch_size, epochs=1, seed=1,
                          batch_report_interval=0.05)
     compile_for_training(model, config)
     trainable, frozen = parameter_counts(model)
-    print(f"{base.name} at {base.input_shape}, cut at {transfer.cut_layer}: {trainable:,} "
-          f"trainable / {frozen:,} frozen parameters; {data.train.count} training images, "
-          f"batch {args.batch_size}")
+    print(f"{described}: {trainable:,} trainable / {frozen:,} frozen parameters; "
+          f"{data.train.count} training images, batch {args.batch_size}")
 
     train_ds = training_dataset(data.train, args.batch_size, None, False, 1)
     val_ds = evaluation_dataset(data.validation, args.batch_size, False)
