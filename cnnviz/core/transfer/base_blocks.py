@@ -145,9 +145,11 @@ def prepare_base_block(source: str, *, weights: str = "imagenet",
     size = tuple(int(d) for d in (input_size or DEFAULT_INPUT_SIZE))
     size2 = (size[0], size[1])
     folder = folder or base_blocks_folder()
-    path = _block_path(folder, source, weights, size2, input_channels, cut)
     block, cut_name, _ = _build_block(source, weights, size2, input_channels, cut, on_progress,
                                       trust, fetch)
+    # Named after the cut layer itself (not "the default"), so a base prepared again from
+    # what its spec says finds or writes the very same file.
+    path = _block_path(folder, source, weights, size2, input_channels, cut_name)
     if not path.is_file():
         folder.mkdir(parents=True, exist_ok=True)
         save_model_file(block, path)
