@@ -1,0 +1,110 @@
+"""A spec with a pre-built base (PretrainedBase) everywhere outside the builder: the exported
+Python script rebuilds the same model with Keras alone; a sweep refuses to vary the base;
+a saved model with a base explains, attributes and inspects with the base as one step;
+model_to_spec says why such a model cannot become a spec."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnnviz.core.model.builder import build_model
+from cnnviz.core.model.codegen import (
+    BASE_APPLICATIONS, CAFFE_BGR_MEAN, FILE_BASE_PART_NAME, LUMA_WEIGHTS, export_python,
+)
+from cnnviz.core.model.spec import LayerSpec, ModelSpec
+from cnnviz.core.transfer.base_blocks import prepare_base_block
+from tests.core.transfer.test_transfer_model import SAMPLE_MODEL
+
+
+def _count(weights) -> int:
+    return int(sum(int(np.prod(w.shape)) for w in weights))
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("bases")
+
+
+@pytest.fixture(scope="module")
+def mobilenet(home: Path) -> LayerSpec:
+    # Random weights: ImageNet's are not downloadable here; the architecture is the same.
+    return prepare_base_block("mobilenet_v2", weights="random", input_size=(32, 32),
+                              input_channels=1, folder=home)
+
+
+@pytest.fixture(scope="module")
+def file_base(home: Path) -> LayerSpec:
+    return prepare_base_block(str(SAMPLE_MODEL), input_channels=1, folder=home)
+
+
+def head_spec(base: LayerSpec, classes: int = 3) -> ModelSpec:
+    layers = [copy.deepcopy(base)]
+    if len(base.params["output_shape"]) == 3:
+        layers.append(LayerSpec.new("GlobalAveragePooling2D"))
+    layers += [LayerSpec.make("Dense", units=8, activation="relu"),
+               LayerSpec.make("Dense", units=classes, activation="softmax")]
+    return ModelSpec((28, 28, 1), layers, "with_base")
+
+
+def _rows(model) -> list[tuple]:
+    """Every layer, nested ones included: name, output shape, trainable and frozen counts."""
+    rows = []
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        output = getattr(layer, "output", None)
+        shape = tuple(output.shape[1:]) if output is not None and hasattr(output, "shape") \
+            else None
+        # Keras numbers unnamed input layers per process: their names differ, nothing else.
+        name = "input" if type(layer).__name__ == "InputLayer" else layer.name
+        rows.append((name, type(layer).__name__, shape, _count(layer.trainable_weights),
+                     _count(layer.non_trainable_weights)))
+    return rows
+
+
+def test_the_application_table_of_codegen_equals_the_bases_cnnviz_offers() -> None:
+    from cnnviz.core.data.data_fit import LUMA_WEIGHTS as luma
+    from cnnviz.core.transfer.bases import APPLICATIONS, CAFFE_BGR_MEAN as mean
+    from cnnviz.core.transfer.transfer_model import BASE_PART_NAME
+
+    assert BASE_APPLICATIONS == {name: (app.constructor, app.preprocess_mode)
+                                 for name, app in APPLICATIONS.items()}
+    assert (CAFFE_BGR_MEAN, LUMA_WEIGHTS, FILE_BASE_PART_NAME) == (mean, luma, BASE_PART_NAME)
+
+
+@pytest.mark.parametrize("which,frozen", [("mobilenet", True), ("mobilenet", False),
+                                          ("file_base", True)])
+def test_the_exported_script_rebuilds_the_same_model_with_keras_alone(
+        which: str, frozen: bool, request: pytest.FixtureRequest) -> None:
+    base = request.getfixturevalue(which)
+    spec = head_spec(base)
+    spec.layers[0].trainable = not frozen
+    code = export_python(spec)
+    assert "block_file" not in code and ".keras\"" not in code.split("saved_model")[0]
+    if which == "mobilenet":
+        assert "keras.applications.MobileNetV2(" in code and "weights=None" in code
+    else:
+        assert f"keras.models.load_model({str(SAMPLE_MODEL)!r}".replace("'", '"') in code
+    namespace: dict = {}
+    exec(compile(code, "exported.py", "exec"), namespace)  # noqa: S102 - our own output
+    exported = namespace["model"]
+    built = build_model(spec)
+    assert _rows(exported) == _rows(built)
+    assert "frozen" not in code or frozen == ("pretrained_base.trainable = False" in code)
+    # With build_model's weights copied in, the script's model predicts the same.
+    exported.set_weights(built.get_weights())
+    images = np.random.default_rng(0).random((3, 28, 28, 1)).astype(np.float32)
+    np.testing.assert_allclose(exported.predict(images, verbose=0),
+                               built.predict(images, verbose=0), rtol=1e-4, atol=1e-5)
+
+
+def test_an_imagenet_base_is_exported_with_keras_downloading_its_weights(
+        mobilenet: LayerSpec) -> None:
+    base = copy.deepcopy(mobilenet)
+    base.params["weights"] = "imagenet"
+    code = export_python(head_spec(base))
+    assert 'weights="imagenet"' in code and "weights=None" not in code
+    compile(code, "exported.py", "exec")
+    assert max(len(line) for line in code.splitlines()) <= 99
