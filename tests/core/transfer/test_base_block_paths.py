@@ -108,3 +108,94 @@ def test_an_imagenet_base_is_exported_with_keras_downloading_its_weights(
     assert 'weights="imagenet"' in code and "weights=None" not in code
     compile(code, "exported.py", "exec")
     assert max(len(line) for line in code.splitlines()) <= 99
+
+
+@pytest.fixture(scope="module")
+def saved_models(mobilenet: LayerSpec, file_base: LayerSpec,
+                 tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Both kinds of base with a head, saved as .keras files as `cnnviz train` saves them."""
+    from cnnviz.core.model.builder import save_model_file
+
+    folder = tmp_path_factory.mktemp("saved")
+    paths = {}
+    for key, base in (("mobilenet", mobilenet), ("file_base", file_base)):
+        paths[key] = Path(save_model_file(build_model(head_spec(base, classes=10)),
+                                          folder / f"{key}.keras"))
+    return paths
+
+
+def _digit() -> np.ndarray:
+    return np.random.default_rng(3).random((28, 28, 1)).astype(np.float32)
+
+
+@pytest.mark.parametrize("which,network,shown", [("mobilenet", "MobileNetV2", "feature maps"),
+                                                 ("file_base", "", "output vector")])
+def test_the_explainer_shows_a_saved_base_as_one_step(saved_models, which: str, network: str,
+                                                      shown: str) -> None:
+    from cnnviz.core.explain.activations import ActivationProbe
+    from cnnviz.core.explain.frames import GenericSteps
+    from cnnviz.core.model.builder import load_model_file
+
+    model = load_model_file(saved_models[which])
+    probe = ActivationProbe(model)
+    forward = probe.run(_digit())
+    steps = [probe.steps(forward, index) for index in range(len(model.layers))]
+    base = steps[0]
+    assert isinstance(base, GenericSteps)
+    assert base.note.startswith(f"A pre-built base ({network}") and shown in base.note
+    np.testing.assert_allclose(base.output, np.asarray(model.layers[0](_digit()[None]))[0],
+                               rtol=1e-5, atol=1e-5)
+    assert steps[-1].kind == "dense"  # the head after it is explained as usual
+
+
+@pytest.mark.parametrize("which,layer,size", [("mobilenet", "pretrained_base/Conv1", (16, 16)),
+                                              ("file_base",
+                                               "pretrained_base/frozen_base/conv2d_1",
+                                               (11, 11))])
+def test_gradcam_reaches_a_convolution_inside_the_base(saved_models, which: str, layer: str,
+                                                       size: tuple[int, int]) -> None:
+    from cnnviz.core.explain.attribution import Attribution
+    from cnnviz.core.model.builder import load_model_file
+
+    model = load_model_file(saved_models[which])
+    attribution = Attribution(model)
+    assert layer in attribution.conv_layers()
+    assert attribution.default_layer().startswith("pretrained_base/")
+    inside = attribution.gradcam(_digit(), layer)
+    assert inside.values.shape == size and np.isfinite(inside.values).all()
+    default = attribution.gradcam(_digit())
+    assert default.layer == attribution.default_layer()
+    probabilities = model.predict(_digit()[None], verbose=0)[0]
+    # Random MobileNetV2 weights at 32×32 can tie every class: any top class is the answer.
+    assert probabilities[default.predicted] == pytest.approx(probabilities.max())
+
+
+@pytest.mark.parametrize("which", ["mobilenet", "file_base"])
+def test_inspect_shows_the_base_as_one_row_with_the_counts_of_keras(saved_models,
+                                                                    which: str) -> None:
+    from cnnviz.core.errors import CnnvizError
+    from cnnviz.core.inspect.inspection import inspect_model
+    from cnnviz.core.model.builder import load_model_file
+    from cnnviz.core.model.spec_from_keras import model_to_spec
+
+    model = load_model_file(saved_models[which])
+    info = inspect_model(model)
+    base = model.layers[0]
+    assert [row.name for row in info.layers][:1] == ["pretrained_base"]
+    row = info.layers[0]
+    assert (row.params, row.trainable_params) == (base.count_params(),
+                                                  _count(base.trainable_weights))
+    assert row.trainable_params == 0  # saved frozen, reopened frozen
+    with pytest.raises(CnnvizError, match="'pretrained_base' .*is a pre-built base; a saved "
+                                          "model no longer says which network"):
+        model_to_spec(model)
+
+
+def test_a_sweep_refuses_to_vary_the_base(mobilenet: LayerSpec) -> None:
+    from cnnviz.core.experiments.sweep import SweepError, parse_dimension
+
+    specs = {"with_base": head_spec(mobilenet)}
+    with pytest.raises(SweepError, match="pre-built base; each value would be a different "
+                                         "network .* Sweep the layers of the head"):
+        parse_dimension("pretrained_base.input_size=32,64", specs)
+    assert parse_dimension("dense.units=4,8", specs) == ("dense.units", [4, 8])
