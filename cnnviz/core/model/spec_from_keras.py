@@ -174,8 +174,7 @@ def _layer_to_spec(layer: Any, input_rank: int) -> tuple[LayerSpec | None, list[
         if _is_prepared_base(layer):
             return None, reasons + [
                 "is a pre-built base; a saved model no longer says which network and cut it "
-                "was prepared from, so it cannot become a spec layer (open the spec it was "
-                "trained from, or choose the base again with 'Pre-built base…' in the builder)"]
+                "came from (open the spec it was trained from instead)"]
         return None, reasons + ["is a model nested inside the model; cnnviz needs one flat "
                                 "stack of layers"]
     if cls == "Lambda":

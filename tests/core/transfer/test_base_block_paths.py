@@ -146,6 +146,10 @@ def test_the_explainer_shows_a_saved_base_as_one_step(saved_models, which: str, 
     np.testing.assert_allclose(base.output, np.asarray(model.layers[0](_digit()[None]))[0],
                                rtol=1e-5, atol=1e-5)
     assert steps[-1].kind == "dense"  # the head after it is explained as usual
+    from cnnviz.core.explain.lessons import lesson_for_steps
+
+    assert lesson_for_steps(base).title == "A pre-built base"
+    assert lesson_for_steps(steps[-1]).title != "A pre-built base"
 
 
 @pytest.mark.parametrize("which,layer,size", [("mobilenet", "pretrained_base/Conv1", (16, 16)),
