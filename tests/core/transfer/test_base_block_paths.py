@@ -196,7 +196,8 @@ def test_inspect_shows_the_base_as_one_row_with_the_counts_of_keras(saved_models
 
 
 def test_a_sweep_refuses_to_vary_the_base(mobilenet: LayerSpec) -> None:
-    from cnnviz.core.experiments.sweep import SweepError, parse_dimension
+    from cnnviz.core.experiments.sweep import parse_dimension
+    from cnnviz.core.experiments.sweep_storage import SweepError
 
     specs = {"with_base": head_spec(mobilenet)}
     with pytest.raises(SweepError, match="pre-built base; each value would be a different "
