@@ -113,7 +113,7 @@ def load_model_argument(path_text: str, trust: bool, weights: str | None = None
     if suffix in SPEC_SUFFIXES and not is_architecture_json(path):
         from cnnviz.core.model.builder import build_model
 
-        return build_model(read_spec(path)), False
+        return build_model(with_prepared_bases(read_spec(path))), False
     if suffix not in SPEC_SUFFIXES + MODEL_SUFFIXES:
         raise unknown_suffix(path, SPEC_SUFFIXES + MODEL_SUFFIXES)
     from cnnviz.core.inspect.model_files import open_model, suggest_weights_file
@@ -125,6 +125,25 @@ def load_model_argument(path_text: str, trust: bool, weights: str | None = None
     for note in opened.notes:
         print(f"note: {note}", file=sys.stderr)
     return opened.model, not (opened.kind == "json" and opened.weights_path is None)
+
+
+def with_prepared_bases(spec: "ModelSpec", on_progress: Any = None) -> "ModelSpec":
+    """The spec with every pre-built base's prepared file present: a missing one (a spec
+    from another computer, a cleared data folder) is prepared again, with a line on stderr
+    and download progress through on_progress(stage, done, total) (None: a line per stage)."""
+    from cnnviz.core.model.spec_params import PRETRAINED_BASE
+
+    missing = [layer for layer in spec.layers if layer.type == PRETRAINED_BASE
+               and not Path(str(layer.params.get("block_file", ""))).is_file()]
+    if not missing:
+        return spec
+    from cnnviz.core.transfer.base_blocks import describe_base, ensure_base_blocks
+
+    for layer in missing:
+        print(f"preparing the pre-built base {describe_base(layer)} (its prepared file is "
+              f"not on this computer)", file=sys.stderr, flush=True)
+    report = on_progress or (lambda text, done=0, total=0: None)
+    return ensure_base_blocks(spec, on_progress=report)
 
 
 # ---------------------------------------------------------------- time series

@@ -13,6 +13,7 @@ from cnnviz.core.formatting import keras_shape, params_with_size
 
 if TYPE_CHECKING:
     from cnnviz.core.model.shapes import StackReport
+    from cnnviz.core.model.spec import ModelSpec
 
 
 def add_summary_parser(commands: Any) -> None:
@@ -37,8 +38,13 @@ def _shape_cell(shape: tuple[Any, ...] | None) -> str:
     return keras_shape(None if shape is None else (None, *shape))
 
 
-def format_summary(report: "StackReport", model_name: str) -> str:
+def format_summary(report: "StackReport", model_name: str,
+                   descriptions: dict[str, tuple[str, str]] | None = None) -> str:
     """A table like Keras's model.summary(): an Input row, one row per layer, then the totals.
+
+    `descriptions` maps a layer's name to (a sentence, the type shown in its row): a
+    pre-built base's row names its network, and a line under the totals says what it is
+    with its trainable and non-trainable counts.
 
     When a layer is invalid the table stops at that layer (marked "error") and has no
     totals; the caller prints the layer's message.
@@ -51,7 +57,8 @@ def format_summary(report: "StackReport", model_name: str) -> str:
             if layer.error:
                 rows.append((f"{layer.name} ({layer.type})", "(error)", "-"))
                 break
-            rows.append((f"{layer.name} ({layer.type})", _shape_cell(layer.output_shape),
+            kind = (descriptions or {}).get(layer.name, ("", layer.type))[1]
+            rows.append((f"{layer.name} ({kind})", _shape_cell(layer.output_shape),
                          f"{layer.params:,}"))
     headers = ("Layer (type)", "Output Shape", "Param #")
     widths = [max(minimum, *(len(row[i]) + 3 for row in rows))
@@ -70,8 +77,32 @@ def format_summary(report: "StackReport", model_name: str) -> str:
                              ("Trainable", report.trainable_params),
                              ("Non-trainable", report.non_trainable_params)):
             out.append(f" {label} params: {params_with_size(count)}")
+        for layer in report.layers:
+            if layer.name in (descriptions or {}):
+                state = ", frozen" if layer.frozen else ""
+                out.append(f" {layer.name}: {descriptions[layer.name][0]}; "  # type: ignore[index]
+                           f"{layer.trainable:,} trainable and {layer.non_trainable:,} "
+                           f"non-trainable params{state}")
         out.append("_" * total_width)
     return "\n".join(out)
+
+
+def base_descriptions(spec: "ModelSpec") -> dict[str, tuple[str, str]]:
+    """Layer name → ("mobilenet_v2 (ImageNet), cut at ...", "pre-built mobilenet_v2") for
+    the spec's pre-built bases (no TensorFlow: the spec holds what was measured)."""
+    from pathlib import Path
+
+    from cnnviz.core.model.spec_params import PRETRAINED_BASE
+    from cnnviz.core.transfer.base_blocks import describe_base
+    from cnnviz.core.transfer.bases import is_application_name
+
+    found = {}
+    for layer, name in zip(spec.layers, spec.layer_names()):
+        if layer.type == PRETRAINED_BASE:
+            source = str(layer.params.get("source", ""))
+            network = source if is_application_name(source) else Path(source).name
+            found[name] = (describe_base(layer), f"pre-built {network}")
+    return found
 
 
 def cmd_summary(path_text: str, trust: bool = False) -> int:
@@ -83,14 +114,16 @@ def cmd_summary(path_text: str, trust: bool = False) -> int:
 
         spec = read_spec(path)
         report, name = analyze(spec), spec.name
+        descriptions = base_descriptions(spec)
     elif suffix in MODEL_SUFFIXES:
         from cnnviz.core.model.builder import load_model_file, summarize_keras_model
 
         model = load_model_file(path, trust=trust)
         report, name = summarize_keras_model(model), model.name
+        descriptions = None
     else:
         raise unknown_suffix(path, SPEC_SUFFIXES + MODEL_SUFFIXES)
-    print(format_summary(report, name))
+    print(format_summary(report, name, descriptions))
     problem = report.error_message()
     if problem:
         sys.stdout.flush()  # the table first, then the message, when both go to a terminal

@@ -14,7 +14,8 @@ from typing import Any
 
 from cnnviz.cli.common import (
     DATA_HELP, EXIT_OK, MODEL_SUFFIXES, SPEC_SUFFIXES, add_series_options, existing_file,
-    TrainingProgress, read_spec, start_tensorflow, unknown_suffix, with_series_options,
+    TrainingProgress, read_spec, start_tensorflow, unknown_suffix, with_prepared_bases,
+    with_series_options,
 )
 from cnnviz.core.errors import CnnvizError
 
@@ -159,6 +160,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"skipped {dataset.report.skipped} file(s) that are not readable images", file=sys.stderr)
     for note in dataset.report.notes:
         print(f"note: {note}", file=sys.stderr)
+    if spec is not None:
+        spec = with_prepared_bases(spec, on_progress=progress.stage)
+        if progress.live:
+            print("\r\033[K", end="", file=sys.stderr)
     model = build_model(spec) if spec is not None else load_model_file(spec_path, trust=args.trust)
     problems = [problem for problem in check_model_fits_data(spec if spec is not None else model, dataset)
                 if problem.severity == "error"]

@@ -33,7 +33,7 @@ from cnnviz.core.experiments.sweep_heartbeat import (
     fail_stale_trials, start_heartbeat, wait_for_running_trials,
 )
 from cnnviz.core.experiments.sweep_storage import SweepError, open_storage
-from cnnviz.core.model.spec_params import check_param, param_defs
+from cnnviz.core.model.spec_params import PRETRAINED_BASE, check_param, param_defs
 
 if TYPE_CHECKING:
     from cnnviz.core.data.dataset_types import Dataset, LoadOptions
@@ -225,6 +225,10 @@ def parse_dimension(text: str, specs: dict[str, "ModelSpec"]) -> tuple[str, list
         known = sorted({n for spec in specs.values() for n in spec.layer_names()})
         raise SweepError(f"--param {name}: no layer is called '{layer}'. The layers are: "
                          f"{', '.join(known)}.")
+    if found[0].type == PRETRAINED_BASE:
+        raise SweepError(f"--param {name}: '{layer}' is a pre-built base; each value would be "
+                         f"a different network that must be prepared in the builder first. "
+                         f"Sweep the layers of the head after it instead.")
     definition = next((p for p in param_defs(found[0].type) if p.name == param), None)
     if definition is None:
         names = ", ".join(p.name for p in param_defs(found[0].type))

@@ -237,11 +237,21 @@ _LESSONS: dict[str, Lesson] = {
         "documentation, tell you what it computes. Compare its maps with those of the layer "
         "before to see what changed.",
     )),
+    "pretrained_base": Lesson("A pre-built base", (
+        "This step is a whole network trained before, often on a million ImageNet photos, and "
+        "reused here as one layer. Its layers already learnt to find edges, textures and "
+        "shapes, so the few layers after it only learn to combine these features into your "
+        "classes.",
+        "It is usually <b>frozen</b>: training leaves its weights alone. What you see is "
+        "what comes out of it. To look inside, use <i>Where it looks</i> with one of its "
+        "convolutions.",
+    )),
 }
 
 LESSON_KINDS: tuple[str, ...] = (
     "input", "conv", "pool", "global_pool", "activation", "batchnorm", "dropout", "flatten",
     "dense", "softmax", "generic", "signal", "conv1d", "pool1d", "global_pool1d",
+    "pretrained_base",
 )
 # The kinds whose lesson depends on "max" or "average".
 POOLING_KINDS: tuple[str, ...] = ("pool", "global_pool", "pool1d", "global_pool1d")
@@ -323,6 +333,8 @@ def lesson_for_steps(steps: "LayerSteps") -> Lesson:
         return lesson_for(kind, getattr(steps, "mode", None))
     if kind == "input" and np.ndim(steps.input) == 2:
         return lesson_for("signal")
+    if kind == "generic" and steps.layer_type in ("Functional", "Sequential", "Model"):
+        return lesson_for("pretrained_base")  # a whole network used as one layer
     return lesson_for(kind)
 
 

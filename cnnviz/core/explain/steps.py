@@ -34,8 +34,16 @@ from cnnviz.core.explain.steps_spatial import (
 )
 
 __all__ = [
-    "explain_layer", "generic_steps",
+    "explain_layer", "generic_steps", "nested_network_note",
 ]
+
+# Layer names only one Keras application has, to name the network a pre-built base came
+# from (a saved model keeps its layers' names, not which constructor made them).
+_NETWORK_SIGNATURES = (
+    ("block_16_project", "MobileNetV2"), ("expanded_conv_project", "MobileNetV3"),
+    ("stem_conv", "EfficientNet"), ("conv1_conv", "ResNet"), ("block1_conv1", "VGG16"),
+)
+_NESTED_MODEL_TYPES = ("Functional", "Sequential", "Model")
 
 DROPOUT_LAYERS = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
                   "GaussianDropout", "AlphaDropout")
@@ -46,6 +54,34 @@ def generic_steps(layer: Any, layer_input: np.ndarray, layer_output: np.ndarray,
     """A layer shown by its output maps only, with `note` saying why."""
     return GenericSteps(name=layer.name, layer_type=type(layer).__name__,
                         input=np.asarray(layer_input), output=np.asarray(layer_output), note=note)
+
+
+def _inner_layer_names(model: Any) -> list[str]:
+    names: list[str] = []
+    for layer in getattr(model, "layers", []):
+        names.append(str(layer.name))
+        if type(layer).__name__ in _NESTED_MODEL_TYPES:
+            names.extend(_inner_layer_names(layer))
+    return names
+
+
+def nested_network_note(layer: Any, layer_output: np.ndarray) -> str:
+    """What a whole network used as one layer (a pre-built base) is, for its one step:
+    'A pre-built base (MobileNetV2, 154 layers, up to 'out_relu'): ...'."""
+    names = [n for n in _inner_layer_names(layer) if n]
+    known = next((title for signature, title in _NETWORK_SIGNATURES
+                  if any(n == signature or n.startswith(signature) for n in names)), None)
+    inner = [n for n in names if n not in ("images", "to_0_255", "resize_for_base",
+                                          "grey_to_rgb", "rgb_to_grey", "scale_to_minus1_1",
+                                          "rgb_to_bgr_minus_mean")]
+    what = f"{known}, " if known else ""
+    last = f", up to '{inner[-1]}'" if inner else ""
+    shown = ("its output feature maps" if np.asarray(layer_output).ndim >= 2
+             else "its output vector")
+    return (f"A pre-built base ({what}{len(inner)} layers{last}): a whole network trained "
+            f"before, run here as one step. The explainer does not go through its layers one "
+            f"by one; it shows {shown}, which the layers after it read. Grad-CAM can look "
+            f"at a convolution inside it.")
 
 
 def _no_animation_note(layer_type: str) -> str:
@@ -226,4 +262,7 @@ def explain_layer(layer: Any,
     if layer_type == "InputLayer":
         return InputSteps(name=layer.name, layer_type=layer_type, input=np.asarray(layer_input),
                           output=np.asarray(layer_output))
+    if layer_type in _NESTED_MODEL_TYPES and hasattr(layer, "layers"):
+        return generic_steps(layer, layer_input, layer_output,
+                             nested_network_note(layer, layer_output))
     return generic_steps(layer, layer_input, layer_output, _no_animation_note(layer_type))

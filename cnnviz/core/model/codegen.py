@@ -3,6 +3,12 @@
 The script builds exactly the model `build_model(spec)` builds (same layers, arguments and
 names), prints its summary and compiles it with a loss that fits the last layer. Only
 arguments that differ from Keras's defaults are written, so it reads like a tutorial.
+
+A pre-built base (PretrainedBase) is rebuilt by Keras itself, not read from cnnviz's
+prepared file: the same preprocessing layers (×255, resizing, grey → colour, the network's
+own scaling), `keras.applications.<Network>(include_top=False, ...)` or
+`keras.models.load_model(path)`, the cut at a layer, BatchNormalization frozen. The
+script then runs on a computer without cnnviz.
 """
 
 from __future__ import annotations
@@ -15,7 +21,23 @@ from cnnviz import __version__
 from cnnviz.core.errors import SpecError
 from cnnviz.core.model.shapes import analyze
 from cnnviz.core.model.spec import LayerSpec, ModelSpec, normalize_layer
-from cnnviz.core.model.spec_params import default_params
+from cnnviz.core.model.spec_params import PRETRAINED_BASE, default_params
+
+# What the generated script needs to know of each Keras application cnnviz offers as a base:
+# (its constructor in keras.applications, how its preprocess_input scales pixels: "tf" to
+# -1..1, "caffe" RGB → BGR minus the ImageNet means, "inside" the network does it itself).
+# core.transfer.bases.APPLICATIONS is the source of truth (tests check these equal it);
+# core.model sits below core.transfer, so it cannot import it.
+BASE_APPLICATIONS: dict[str, tuple[str, str]] = {
+    "mobilenet_v2": ("MobileNetV2", "tf"),
+    "mobilenet_v3_small": ("MobileNetV3Small", "inside"),
+    "efficientnet_b0": ("EfficientNetB0", "inside"),
+    "resnet50": ("ResNet50", "caffe"),
+    "vgg16": ("VGG16", "caffe"),
+}
+CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)  # = core.transfer.bases.CAFFE_BGR_MEAN
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)         # = core.data.data_fit.LUMA_WEIGHTS
+FILE_BASE_PART_NAME = "frozen_base"          # = core.transfer.transfer_model.BASE_PART_NAME
 
 # Arguments Keras requires (no default there), written positionally like the tutorials do.
 _POSITIONAL: dict[str, tuple[str, ...]] = {
@@ -67,6 +89,8 @@ def _regularizer_source(value: dict[str, float]) -> str:
 def _layer_source(layer: LayerSpec, name: str) -> list[str]:
     """`layers.Conv2D(32, (3, 3), activation="relu", name="conv2d"),` for one layer, as lines
     indented for the Sequential list; one argument per line when it would not fit in 99."""
+    if layer.type == PRETRAINED_BASE:
+        return [f"        {_base_variable(name)},  # the pre-built base made above"]
     defaults = default_params(layer.type)
     positional = _POSITIONAL.get(layer.type, ())
     args = [_python_value(layer.params[key]) for key in positional]
@@ -86,6 +110,125 @@ def _layer_source(layer: LayerSpec, name: str) -> list[str]:
         return [one_line]
     return [f"{indent}layers.{layer.type}(", *(f"{indent}    {arg}," for arg in args),
             f"{indent}),"]
+
+
+def _base_variable(name: str) -> str:
+    """A Python name for the variable holding a base block (the layer's name, made an
+    identifier)."""
+    variable = re.sub(r"\W", "_", name, flags=re.ASCII)
+    return variable if variable[:1].isalpha() else "base_" + variable
+
+
+def _base_source(layer: LayerSpec, name: str) -> list[str]:
+    """Lines building a pre-built base as one Keras model named `name`: what
+    core.transfer.base_blocks prepares, written with Keras alone."""
+    p = layer.params
+    source, weights = str(p["source"]), str(p["weights"])
+    height, width = (int(d) for d in p["input_size"])
+    channels, cut = int(p["input_channels"]), str(p["cut"])
+    variable = _base_variable(name)
+    images = f"{variable}_images"
+    application = BASE_APPLICATIONS.get(source.strip().lower().replace("-", "_"))
+    resize = (f'x = layers.Resizing({height}, {width}, interpolation="bilinear", '
+              f'name="resize_for_base")(x)')
+    lines = [f"# The pre-built base {_python_string(name)}: "
+             + (application[0] if application else "a saved model")
+             + f", cut at {_python_string(cut)}."]
+    if application is None:
+        lines += [
+            f"saved_model = keras.models.load_model({_python_string(source)})",
+            "# It takes images scaled to 0..1, like cnnviz's, at its own size:",
+            f'{images} = keras.Input(shape=(None, None, {channels}), name="images")',
+            f"x = {images}",
+            resize,
+        ]
+        if channels == 1:
+            lines += [
+                "if saved_model.inputs[0].shape[-1] == 3:  # it takes colour: copy grey into R, G, B",
+                '    x = layers.Concatenate(axis=-1, name="grey_to_rgb")([x, x, x])',
+            ]
+        elif channels == 3:
+            lines += [
+                "if saved_model.inputs[0].shape[-1] == 1:  # it takes grey: weigh R, G, B",
+                '    to_grey = layers.Dense(1, use_bias=False, trainable=False, '
+                'name="rgb_to_grey")',
+                "    x = to_grey(x)",
+                f"    to_grey.set_weights([np.array({[[w] for w in LUMA_WEIGHTS]}, "
+                'dtype="float32")])',
+            ]
+        lines += [
+            f"# Cut: keep the saved model up to {_python_string(cut)}; its output feeds "
+            "the head.",
+            "cut_model = keras.Model(",
+            f"    saved_model.inputs, saved_model.get_layer({_python_string(cut)}).output,",
+            f"    name={_python_string(FILE_BASE_PART_NAME)},",
+            ")",
+            f"{variable} = keras.Model({images}, cut_model(x), name={_python_string(name)})",
+        ]
+        inner = "cut_model.layers"
+    else:
+        network, mode = application
+        lines += [
+            f"# {network} was trained on colour pictures with pixel values 0..255; cnnviz",
+            "# gives images scaled to 0..1, so the same steps come first, as layers:",
+            f'{images} = keras.Input(shape=(None, None, {channels}), name="images")',
+            f'x = layers.Rescaling(255.0, name="to_0_255")({images})',
+            resize,
+        ]
+        if channels == 1:
+            lines += ["# Grey images: the one channel copied into red, green and blue.",
+                      'x = layers.Concatenate(axis=-1, name="grey_to_rgb")([x, x, x])']
+        if mode == "tf":
+            lines += [f"# {network}'s own preprocess_input: 0..255 scaled to -1..1.",
+                      'x = layers.Rescaling(1.0 / 127.5, offset=-1.0, '
+                      'name="scale_to_minus1_1")(x)']
+        elif mode == "caffe":
+            lines += [
+                f"# {network}'s own preprocess_input: RGB → BGR, minus the ImageNet mean "
+                "colour.",
+                'to_bgr = layers.Dense(3, trainable=False, name="rgb_to_bgr_minus_mean")',
+                "x = to_bgr(x)",
+                "to_bgr.set_weights([",
+                '    np.array([[0, 0, 1], [0, 1, 0], [1, 0, 0]], dtype="float32"),',
+                f'    -np.array({list(CAFFE_BGR_MEAN)}, dtype="float32"),',
+                "])",
+            ]
+        else:
+            lines.append(f"# {network} scales 0..255 itself (its first layers do).")
+        random = weights != "imagenet"
+        lines += [
+            f"network = keras.applications.{network}(",
+            "    include_top=False,  # without its ImageNet classifier: the head replaces it",
+            '    weights=None,  # random starting weights' if random else
+            '    weights="imagenet",  # downloaded by Keras the first time',
+            f"    input_shape=({height}, {width}, 3),",
+            "    input_tensor=x,",
+            ")",
+            f"# Cut: keep the network up to {_python_string(cut)}; its output feeds the head.",
+            f"{variable} = keras.Model(",
+            f"    {images}, network.get_layer({_python_string(cut)}).output,",
+            f"    name={_python_string(name)},",
+            ")",
+        ]
+        inner = f"{variable}.layers"
+    lines += [
+        "# BatchNormalization layers stay frozen (they keep the statistics learned before),",
+        "# even when the rest is fine-tuned, as Keras's transfer-learning guide advises.",
+        f"for layer in {inner}:",
+        "    if isinstance(layer, layers.BatchNormalization):",
+        "        layer.trainable = False",
+    ]
+    if not layer.trainable:
+        lines.append(f"{variable}.trainable = False  # frozen: training leaves the base alone")
+    return lines + [""]
+
+
+def _needs_numpy(layer: LayerSpec) -> bool:
+    """Whether a base's code sets weights from NumPy arrays (colour conversions)."""
+    source = str(layer.params["source"]).strip().lower().replace("-", "_")
+    if source in BASE_APPLICATIONS:
+        return BASE_APPLICATIONS[source][1] == "caffe"
+    return int(layer.params["input_channels"]) == 3
 
 
 def _final_activation(layers: list[LayerSpec]) -> str:
@@ -183,7 +326,14 @@ def export_python(spec: ModelSpec, optimizer: str = "adam", loss: str | None = N
     ]
     if needs_regularizers:
         lines.append("from keras import regularizers")
-    lines += ["", "model = keras.Sequential(", "    ["]
+    bases = [(layer, name) for layer, name in zip(layers, names)
+             if layer.type == PRETRAINED_BASE]
+    if any(_needs_numpy(layer) for layer, _ in bases):
+        lines.insert(lines.index("import keras"), "import numpy as np")
+    lines.append("")
+    for layer, name in bases:
+        lines += _base_source(layer, name)
+    lines += ["model = keras.Sequential(", "    ["]
     lines.append(f"        keras.Input(shape=({shape})),")
     for layer, name in zip(layers, names):
         lines += _layer_source(layer, name)

@@ -156,6 +156,13 @@ def _activation_layer(cls: str, config: dict[str, Any],
     raise AssertionError(cls)
 
 
+def _is_prepared_base(layer: Any) -> bool:
+    """Whether a nested model is a block core.transfer.base_blocks prepared (its input
+    named 'images', then its resizing to the base's size)."""
+    names = [str(inner.name) for inner in getattr(layer, "layers", [])[:3]]
+    return bool(names) and names[0] == "images" and "resize_for_base" in names
+
+
 def _layer_to_spec(layer: Any, input_rank: int) -> tuple[LayerSpec | None, list[str]]:
     """A Keras layer as a LayerSpec, or None and every reason it cannot be one."""
     cls = type(layer).__name__
@@ -164,6 +171,10 @@ def _layer_to_spec(layer: Any, input_rank: int) -> tuple[LayerSpec | None, list[
     if policy != "float32":
         reasons.append(f"computes in {policy}; cnnviz builds float32 layers")
     if cls in _NESTED_MODELS or hasattr(layer, "layers"):
+        if _is_prepared_base(layer):
+            return None, reasons + [
+                "is a pre-built base; a saved model no longer says which network and cut it "
+                "came from (open the spec it was trained from instead)"]
         return None, reasons + ["is a model nested inside the model; cnnviz needs one flat "
                                 "stack of layers"]
     if cls == "Lambda":

@@ -30,7 +30,10 @@ class LayerChip:
 
 def short_type(layer_type: str) -> str:
     """Chip titles stay short: MaxPooling2D → MaxPool, MaxPooling1D → MaxPool1D,
-    BatchNormalization → BatchNorm."""
+    BatchNormalization → BatchNorm, a whole network used as one layer (a pre-built base,
+    Keras type Functional) → Pre-built base."""
+    if layer_type in ("Functional", "Sequential", "Model"):
+        return "Pre-built base"
     return (layer_type.replace("Pooling2D", "Pool").replace("Pooling1D", "Pool1D")
             .replace("Normalization", "Norm")
             .replace("InputLayer", "Input"))

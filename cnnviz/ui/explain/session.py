@@ -136,8 +136,10 @@ class ExplainSession(QObject):
             built = model
             if built is None:
                 from cnnviz.core.model.builder import build_model
+                from cnnviz.core.transfer.base_blocks import ensure_base_blocks
 
-                built = build_model(spec)
+                # A pre-built base whose prepared file is missing is prepared again first.
+                built = build_model(ensure_base_blocks(spec, on_progress=report))
             probe = self.probe_for(built)
             forward = probe.run(image)
             steps = layer_steps(probe, forward, index)

@@ -9,7 +9,7 @@ TrainingExporter (training_outputs.py).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton,
@@ -389,11 +389,13 @@ class TrainingPanel(QWidget):
             self._new_history()
             model, first_epoch = None, 0
 
+        started: list[Any] = []  # the worker, once made: make_model reports through it
+
         def make_model(existing=model, spec=self.model_spec):
             if existing is not None:
                 return existing
             from cnnviz.core.model.builder import build_model
-            return build_model(spec)
+            return build_model(self._with_prepared_bases(spec, started[0].stage.emit))
 
         self._run_first_epoch, self._run_epochs = first_epoch, config.epochs
         self._run_batch_size = config.batch_size
@@ -406,6 +408,7 @@ class TrainingPanel(QWidget):
                                 observer=self.run.call_observer,
                                 observe_every_batches=self.run.observe_every_batches,
                                 recorder=self.recorder)
+        started.append(worker)
         worker.model_ready.connect(self._model_ready)
         worker.observed.connect(self._observed)
         worker.stage.connect(self._stage)
@@ -423,6 +426,26 @@ class TrainingPanel(QWidget):
         worker.start()
         if self.charts is not None:  # after the start: the redraw overlaps TensorFlow's set-up
             self.charts.set_planned_epochs(first_epoch + config.epochs)
+
+    @staticmethod
+    def _with_prepared_bases(spec: Any, say: Callable[[str], None]) -> Any:
+        """In the training thread: the spec with every pre-built base's prepared file present
+        (a spec from another computer, a cleared data folder), downloads reported by `say`."""
+        from pathlib import Path
+
+        from cnnviz.core.model.spec_params import PRETRAINED_BASE
+
+        if all(layer.type != PRETRAINED_BASE or Path(str(layer.params.get("block_file", "")))
+               .is_file() for layer in spec.layers):
+            return spec
+        from cnnviz.core.transfer.base_blocks import ensure_base_blocks
+
+        def report(stage: str, done: int = 0, total: int = 0) -> None:
+            size = f" {done / 1e6:.1f}/{total / 1e6:.1f} MB" if total > 100_000 else ""
+            say(f"Preparing the pre-built base: {stage}{size}")
+
+        say("Preparing the pre-built base…")
+        return ensure_base_blocks(spec, on_progress=report)
 
     def _open_recorder(self) -> str | None:
         """Record the coming run in the run store (Experiments); returns why not, if the store
