@@ -160,3 +160,15 @@ def test_bad_cases_read_well(mobilenet: LayerSpec, home: Path) -> None:
     with pytest.raises(TransferError, match="no layer called 'nowhere'"):
         prepare_base_block("mobilenet_v2", weights="random", input_size=(32, 32),
                            cut="nowhere", folder=home)
+
+
+def test_a_deleted_file_is_prepared_again_under_the_same_name(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    monkeypatch.setenv("CNNVIZ_HOME", str(tmp_path))
+    base = prepare_base_block("mobilenet_v2", weights="random", input_size=(32, 32))
+    path = Path(base.params["block_file"])
+    path.unlink()
+    ready = ensure_base_blocks(head_spec(base))
+    assert ready.layers[0].params["block_file"] == str(path) and path.is_file()
+    assert [p.name for p in (tmp_path / "bases").iterdir()] == [path.name]
