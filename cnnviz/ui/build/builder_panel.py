@@ -218,9 +218,9 @@ class BuilderPanel(QWidget):
     def _refresh(self) -> None:
         report = self.document.report
         self.palette.set_input_rank(len(self.document.spec.input_shape))
-        self.summary.set_report(report)
         labels = {row: base_label(layer) for row, layer in enumerate(self.document.spec.layers)
                   if layer.type == PRETRAINED_BASE}
+        self.summary.set_report(report, labels)
         self.diagram.set_report(report, labels)
         self._show_missing()
         row = self.stack.current_layer()

@@ -43,6 +43,9 @@ class BaseChooser(QGroupBox):
         self._request = NewestRequest(self)
         self._request.busy_changed.connect(self._busy)
         self.base: Any = None
+        # What the open base is: (application name or file path, weights, size), so the
+        # page can prepare the same base for the builder.
+        self.opened_choice: tuple[str, str, int] | None = None
 
         from cnnviz.core.transfer.bases import APPLICATIONS
 
@@ -213,10 +216,16 @@ class BaseChooser(QGroupBox):
                 report(f"Opening {path.name}…", 0, 0)
                 return open_base(path, trust=trust)
 
+        choice = (entry[1], weights if entry[0] == APPLICATION else "file", size)
+
+        def succeeded(base: Any) -> None:
+            self.opened_choice = choice
+            self._succeeded(base)
+
         self.problem.hide()
         self.progress.setRange(0, 0)
         self.progress.setFormat("Opening…")
-        self._request.submit(work, self._succeeded, self._failed, self._progress)
+        self._request.submit(work, succeeded, self._failed, self._progress)
 
     def cancel(self) -> None:
         self._request.supersede()
