@@ -40,7 +40,10 @@ class TransferView(QWidget):
     fetch: the core's download hook for ImageNet weights (None: Keras's own download).
     set_learning_rate(rate): put the fine-tuning learning rate (a tenth of the one trained
         with) into the Train view's settings, so "train more" uses it; None: leave them.
+    `edit_in_builder(ModelSpec)`: the page's model as a spec for the builder.
     """
+
+    edit_in_builder = Signal(object)
 
     def __init__(self, workspace: Workspace, hand_to_training: HandToTraining,
                  parent: QWidget | None = None, *, fetch: Callable[..., Any] | None = None,
