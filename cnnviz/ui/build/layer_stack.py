@@ -290,6 +290,9 @@ class LayerRowDelegate(QStyledItemDelegate):
         painter.drawText(QRect(right - shape_w, shape_top, shape_w, line_h),
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, shape)
         title = self._title(layer)
+        if shape_below:   # a long title (a pre-built base's network and cut) is elided
+            title = QFontMetrics(bold).elidedText(title, Qt.TextElideMode.ElideRight,
+                                                  max(0, right - x))
         type_w = QFontMetrics(bold).horizontalAdvance(title)
         if not layer.trainable and not selected:
             painter.setPen(FROZEN_INK)

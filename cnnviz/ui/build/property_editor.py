@@ -441,7 +441,7 @@ class PropertyEditor(QWidget):
                                  else "not measured")
         values["params"].setText(
             f"{count_text(report.params)}: {count_text(report.trainable)} trainable, "
-            f"{count_text(report.non_trainable)} not"
+            f"{count_text(report.non_trainable)} not trained"
             + (" (frozen)" if not layer.trainable else ""))
         missing = block_file_missing(layer)
         values["file"].setText(error_text("Missing: " + breakable(str(p["block_file"])))
@@ -461,7 +461,8 @@ class PropertyEditor(QWidget):
             return
         layer = layers[self._row]
         report = self._document.report.layers[self._row]
-        self._title.setText(f"{self._row + 1}. {layer.type}")
+        self._title.setText(f"{self._row + 1}. "
+                            + ("Pre-built base" if layer.type == PRETRAINED_BASE else layer.type))
         self._description.setText(LAYER_DESCRIPTIONS.get(layer.type, ""))
         if not self._name_edit.hasFocus():
             self._name_edit.setText(layer.name or "")

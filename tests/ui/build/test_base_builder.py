@@ -111,7 +111,8 @@ def test_properties_are_read_only_and_change_base_replaces_it_keeping_frozen(win
     assert values["base"] == "mobilenet_v2 (random weights), cut at 'out_relu', 32×32"
     assert values["output"] == "1×1×1280"
     report = document.report.layers[0]
-    assert values["params"].startswith(f"{report.params:,}: {report.trainable:,} trainable")
+    assert values["params"] == (f"{report.params:,}: {report.trainable:,} trainable, "
+                                f"{report.non_trainable:,} not trained")
     assert not editor.findChildren(QAbstractSpinBox)          # nothing measured is typed in
     assert not editor.prepare_again_button.isVisible()
     editor.change_base_button.click()
