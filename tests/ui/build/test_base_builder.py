@@ -178,3 +178,46 @@ def test_saved_and_opened_again_works_and_a_missing_file_is_prepared_again(windo
     assert document.report.ok
     QApplication.processEvents()
     assert not builder.properties.prepare_again_button.isVisible()
+
+
+def test_offline_imagenet_is_said_in_words_and_random_weights_are_offered(window, qtbot,
+                                                                          tmp_path, monkeypatch):
+    from tests.ui.transfer.test_transfer_view import offline
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    builder, document = window.builder, window.document
+    builder.fetch = offline
+    before = document.spec.copy()
+    dialog = builder.open_base_dialog()
+    qtbot.waitUntil(lambda: dialog.cut.count() > 1, timeout=60_000)
+    dialog.size.setValue(32)
+    assert dialog.weights.currentData() == "imagenet"
+    assert "not on this computer" in dialog.details.text()
+    assert dialog.prepare_button.text() == "Download and prepare"
+    dialog.prepare_button.click()
+    qtbot.waitUntil(lambda: dialog.problem.isVisible(), timeout=60_000)
+    message = dialog.problem.text()
+    assert "Traceback" not in message and "mobilenet" in message.replace("\u200b", "").lower()
+    assert dialog.random_button.isVisible() and dialog.isVisible()
+    assert document.spec == before                            # nothing inserted
+    with qtbot.waitSignal(dialog.prepared, timeout=120_000):
+        dialog.random_button.click()
+    assert document.spec.layers[0].params["weights"] == "random"
+
+
+def test_cancel_stops_preparing_and_inserts_nothing(window, qtbot):
+    builder, document = window.builder, window.document
+    before = document.spec.copy()
+    dialog = builder.open_base_dialog()
+    dialog.weights.setCurrentIndex(dialog.weights.findData("random"))
+    dialog.size.setValue(32)
+    dialog.prepare_button.click()
+    assert dialog.busy and dialog.progress.isVisible() and not dialog.prepare_button.isEnabled()
+    dialog.cancel_button.click()
+    assert not dialog.busy and dialog.isVisible() and dialog.stage.text() == "Cancelled."
+    assert dialog.prepare_button.isEnabled()
+    qtbot.wait(200)
+    qtbot.waitUntil(lambda: dialog._prepare.threads_alive == 0, timeout=60_000)
+    assert document.spec == before and dialog.layer is None
+    dialog.cancel_button.click()                              # idle: Cancel closes
+    assert not dialog.isVisible()
