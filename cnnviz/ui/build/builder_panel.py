@@ -270,6 +270,11 @@ class BuilderPanel(QWidget):
         layers = self.document.spec.layers
         initial = (BaseChoice.of_layer(layers[row]) if row is not None and 0 <= row < len(layers)
                    and layers[row].type == PRETRAINED_BASE else None)
+        if self.base_dialog is not None and self.base_dialog.isVisible() \
+                and self.base_dialog.busy:   # still preparing: that dialog comes forward
+            self.base_dialog.raise_()
+            self.base_dialog.activateWindow()
+            return self.base_dialog
         if self.base_dialog is not None:
             self.base_dialog.shutdown()
             self.base_dialog.deleteLater()
@@ -353,6 +358,11 @@ class BuilderPanel(QWidget):
     def shutdown(self) -> None:
         """Cancel background work and wait for its threads (the window is closing)."""
         self._prepare_again.shutdown()
+        if self.base_dialog is not None and self.base_dialog.isVisible() \
+                and self.base_dialog.busy:   # still preparing: that dialog comes forward
+            self.base_dialog.raise_()
+            self.base_dialog.activateWindow()
+            return self.base_dialog
         if self.base_dialog is not None:
             self.base_dialog.shutdown()
 

@@ -221,3 +221,11 @@ def test_cancel_stops_preparing_and_inserts_nothing(window, qtbot):
     assert document.spec == before and dialog.layer is None
     dialog.cancel_button.click()                              # idle: Cancel closes
     assert not dialog.isVisible()
+
+
+def test_a_sequence_input_is_told_that_a_base_needs_images(window):
+    builder, document = window.builder, window.document
+    document.reset(ModelSpec((150, 1), [LayerSpec.new("Conv1D")], "series"), None)
+    builder.palette.itemActivated.emit(builder.palette.base_entry())
+    assert builder.base_dialog is None
+    assert window.failures and "this model's input is a sequence" in window.failures[-1]
