@@ -229,3 +229,31 @@ def test_a_sequence_input_is_told_that_a_base_needs_images(window):
     builder.palette.itemActivated.emit(builder.palette.base_entry())
     assert builder.base_dialog is None
     assert window.failures and "this model's input is a sequence" in window.failures[-1]
+
+
+def test_a_download_shows_its_bytes_and_cancel_stops_it(window, qtbot, tmp_path, monkeypatch):
+    import threading
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    released = threading.Event()
+
+    def slow_fetch(url, target, report):
+        report(1_000_000, 4_000_000)
+        released.wait(30)
+        report(2_000_000, 4_000_000)       # raises once cancelled
+        raise AssertionError("the download went on after Cancel")
+
+    builder, document = window.builder, window.document
+    builder.fetch = slow_fetch
+    before = document.spec.copy()
+    dialog = builder.open_base_dialog()
+    dialog.size.setValue(96)
+    dialog.prepare_button.click()
+    qtbot.waitUntil(lambda: dialog.progress.maximum() == 1000, timeout=60_000)
+    assert dialog.progress.value() == 250 and dialog.progress.format() == "1.0 of 4.0 MB"
+    assert "mobilenet_v2_weights" in dialog.stage.text()
+    dialog.cancel_button.click()
+    released.set()
+    assert not dialog.busy and dialog.stage.text() == "Cancelled." and dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog._prepare.threads_alive == 0, timeout=60_000)
+    assert document.spec == before and dialog.problem.isHidden()
