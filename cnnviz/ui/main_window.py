@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         self.workspace = Workspace(preset_spec(DEFAULT_PRESET))
         self.document = self.workspace.document
         self.builder = BuilderPanel(self.document)
+        self.builder.classes_source = self._data_classes
         self.training = TrainingPanel(self.workspace)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -477,6 +478,7 @@ class MainWindow(QMainWindow):
             self.transfer_view = TransferView(
                 self.workspace, self._train_transfer_model,
                 set_learning_rate=self.training.settings.learning_rate.setValue)
+            self.transfer_view.edit_in_builder.connect(self._edit_transfer_in_builder)
             self.prebuilt.addTab(self.transfer_view, "Transfer learning")
             from cnnviz.ui.transfer.features_view import FeaturesView
 
@@ -515,6 +517,23 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(
                 f"{base.name} is too large to step through in the Explain view; explain a "
                 f"model cnnviz builds or opens instead.", 8000)
+
+    def _data_classes(self) -> int | None:
+        """The loaded data's number of classes (a new base's head), None without data."""
+        loaded = self.workspace.data.loaded
+        return None if loaded is None else int(loaded.dataset.num_classes)
+
+    def _edit_transfer_in_builder(self, spec: Any) -> None:
+        """The Transfer page's model into the builder, as one undoable edit (asking before
+        it replaces a stack), then the Build view."""
+        if self.document.spec.layers and not dialogs.ask_to_confirm(
+                self, "Replace the model?",
+                "Put the transfer model into the builder in place of the current model? "
+                "Ctrl+Z in the builder brings the current one back.", "Replace"):
+            return
+        self.document.apply(spec, "Transfer model from the Pre-built view", select=0)
+        self.tabs.setCurrentIndex(BUILD_TAB)
+        self.builder.stack.select_layer(0)
 
     def _train_transfer_model(self, model: Any, name: str) -> None:
         """The Transfer page's model into the Train view, ready for Start (F5)."""
@@ -583,6 +602,7 @@ class MainWindow(QMainWindow):
             if self.explain is not None:
                 self.explain.shutdown()
             self.models.shutdown()
+            self.builder.shutdown()
             if self.experiments is not None:
                 self.experiments.shutdown()
             if self.prebuilt is not None:

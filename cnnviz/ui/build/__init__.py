@@ -8,9 +8,11 @@ Modules:
     property_editor: the picked layer's settings and the model's input shape.
     summary_table: a live `model.summary()`: output shape and parameters per layer.
     architecture_diagram: the stack drawn like a textbook CNN figure, one 3-D box per layer.
+    base_dialog: "Pre-built base…": choose a pre-built network, its weights, size and cut, and
+        prepare it in the background as one frozen layer.
 """
 
 __all__ = [
-    "architecture_diagram", "builder_panel", "layer_palette", "layer_stack",
+    "architecture_diagram", "base_dialog", "builder_panel", "layer_palette", "layer_stack",
     "property_editor", "summary_table",
 ]

@@ -108,9 +108,10 @@ def _shape_label(shape: tuple[int, ...]) -> str:
     return "×".join(str(d) for d in shape)
 
 
-def _layer_box(layer: LayerReport, after_error: bool) -> LayerBox:
+def _layer_box(layer: LayerReport, after_error: bool, label_text: str | None = None) -> LayerBox:
     category, label = TYPE_STYLE.get(layer.type, ("other", layer.type))
-    head = f"{layer.name} ({layer.type})"
+    label = label_text or label
+    head = f"{layer.name} ({label_text or layer.type})"
     if layer.error or after_error or layer.output_shape is None:
         kind, text = ("error", layer.error) if layer.error else (
             "unknown", "Unknown until the error before it is fixed.")
@@ -134,8 +135,11 @@ def _layer_box(layer: LayerReport, after_error: bool) -> LayerBox:
                 face, depth, thickness, frozen=layer.frozen)
 
 
-def boxes_for_report(report: StackReport) -> list[LayerBox]:
-    """The input box followed by one box per layer, not yet laid out."""
+def boxes_for_report(report: StackReport,
+                     labels: dict[int, str] | None = None) -> list[LayerBox]:
+    """The input box followed by one box per layer, not yet laid out; `labels` names some
+    layers otherwise than by their type (a pre-built base: "MobileNetV2 · cut at …")."""
+    labels = labels or {}
     shape = tuple(report.input_shape)
     if report.input_error:
         boxes = [LayerBox(-1, "error", "input", "Input", "error", f"Input\n{report.input_error}",
@@ -145,7 +149,7 @@ def boxes_for_report(report: StackReport) -> list[LayerBox]:
                       f"Input\nShape: {keras_shape(shape)}", *_shape_units(shape))]
     after_error = report.input_error is not None
     for layer in report.layers:
-        boxes.append(_layer_box(layer, after_error))
+        boxes.append(_layer_box(layer, after_error, labels.get(layer.index)))
         after_error = after_error or layer.error is not None
     return boxes
 
@@ -164,6 +168,7 @@ class ArchitectureDiagram(QWidget):
         super().__init__(parent)
         self._report: StackReport | None = None
         self._boxes: list[LayerBox] = []
+        self._labels: dict[int, str] = {}
         self._selected: int | None = None
         self._laid_out_for = QSize()
         self._content_width = 0.0
@@ -177,10 +182,12 @@ class ArchitectureDiagram(QWidget):
 
     # ------------------------------------------------------------------ public API
 
-    def set_report(self, report: StackReport) -> None:
-        """Show a stack report (keeps the selection if that layer still exists)."""
+    def set_report(self, report: StackReport, labels: dict[int, str] | None = None) -> None:
+        """Show a stack report (keeps the selection if that layer still exists); `labels`:
+        names for some layers instead of their type (see boxes_for_report)."""
         self._report = report
-        self._boxes = boxes_for_report(report)
+        self._labels = dict(labels or {})
+        self._boxes = boxes_for_report(report, labels)
         if self._selected is not None and self._selected >= len(report.layers):
             self._selected = None
         self._relayout()
@@ -223,7 +230,7 @@ class ArchitectureDiagram(QWidget):
         twin.setFont(self.font())
         twin.setPalette(self.palette())
         if self._report is not None:
-            twin.set_report(self._report)
+            twin.set_report(self._report, self._labels)
         twin.set_selected(self._selected)
         twin.resize(max(width, twin.minimumWidth()), height)
         image = twin.grab().toImage()
@@ -499,9 +506,9 @@ class ArchitectureDiagramView(QScrollArea):
         self.setBackgroundRole(QPalette.ColorRole.Base)
         self.diagram.layer_clicked.connect(self.layer_clicked)
 
-    def set_report(self, report: StackReport) -> None:
+    def set_report(self, report: StackReport, labels: dict[int, str] | None = None) -> None:
         """Show a stack report."""
-        self.diagram.set_report(report)  # the selection scrolls into view on set_selected
+        self.diagram.set_report(report, labels)  # the selection scrolls into view on set_selected
 
     def set_selected(self, index: int | None) -> None:
         """Highlight stack layer `index` and scroll it into view."""

@@ -2,7 +2,9 @@
 
 The types are grouped by the input they take: images (height × width × channels), sequences
 (steps × channels) or any shape. The group that fits the model's input comes first; the other
-is greyed (still addable: a student may be about to change the input).
+is greyed (still addable: a student may be about to change the input). The image group
+starts with "Pre-built base…", which asks for a network (it opens the base dialog) rather
+than adding a plain layer.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
 
 from cnnviz.core.model.spec_params import (
-    IMAGE_LAYERS, LAYER_DESCRIPTIONS, LAYER_TYPES, SEQUENCE_LAYERS,
+    IMAGE_LAYERS, LAYER_DESCRIPTIONS, LAYER_TYPES, PRETRAINED_BASE, SEQUENCE_LAYERS,
 )
 from cnnviz.ui.build.layer_stack import TYPE_MIME
 from cnnviz.ui.common.layer_style import layer_color
@@ -32,22 +34,29 @@ def _chip(color: QColor, side: int) -> QIcon:
     return QIcon(pixmap)
 
 
+# A pre-built base is chosen and prepared in a dialog, never added as a blank layer.
 ANY_SHAPE_LAYERS: tuple[str, ...] = tuple(
-    t for t in LAYER_TYPES if t not in IMAGE_LAYERS and t not in SEQUENCE_LAYERS)
+    t for t in LAYER_TYPES
+    if t not in IMAGE_LAYERS and t not in SEQUENCE_LAYERS and t != PRETRAINED_BASE)
+PALETTE_IMAGE_LAYERS = tuple(t for t in IMAGE_LAYERS if t != PRETRAINED_BASE)
+BASE_ENTRY = "Pre-built base…"
 # (header text, what the group needs, its layer types), keyed by the input rank it fits.
 GROUPS: dict[int | None, tuple[str, str, tuple[str, ...]]] = {
-    3: ("Images (H × W × C)", "an image input (height × width × channels)", IMAGE_LAYERS),
+    3: ("Images (H × W × C)", "an image input (height × width × channels)",
+        PALETTE_IMAGE_LAYERS),
     2: ("Sequences (steps × C)", "a sequence input (steps × channels)", SEQUENCE_LAYERS),
     None: ("Any shape", "", ANY_SHAPE_LAYERS),
 }
 HEADER_ROLE = Qt.ItemDataRole.UserRole + 1
+BASE_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 class LayerPalette(QListWidget):
     """Lists every layer type the builder knows, grouped by the input it takes; emits
-    `add_requested(type)`."""
+    `add_requested(type)`, or `base_requested()` for the "Pre-built base…" entry."""
 
     add_requested = Signal(str)
+    base_requested = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -89,6 +98,8 @@ class LayerPalette(QListWidget):
             font.setBold(True)
             header.setFont(font)
             self.addItem(header)
+            if rank == 3:
+                self._add_base_entry(fits, needs, muted)
             for layer_type in types:
                 item = QListWidgetItem(layer_type)
                 item.setData(Qt.ItemDataRole.UserRole, layer_type)
@@ -102,7 +113,32 @@ class LayerPalette(QListWidget):
                     self.setCurrentItem(item)
         self._size_chips()
 
+    def _add_base_entry(self, fits: bool, needs: str, muted: QColor) -> None:
+        item = QListWidgetItem(BASE_ENTRY)
+        item.setData(BASE_ROLE, True)
+        note = "" if fits else f"<br><i>Needs {needs}; this model's input is not one.</i>"
+        item.setToolTip(f"<b>A pre-built network</b> (MobileNetV2, ResNet50, … or a model "
+                        f"file), cut at a layer and frozen, as the base of your model: "
+                        f"transfer learning.{note}<br><i>Double-click or Enter to choose "
+                        f"one.</i>")
+        font = item.font()
+        font.setItalic(True)
+        item.setFont(font)
+        if not fits:
+            item.setForeground(muted)
+        self.addItem(item)
+
+    def base_entry(self) -> QListWidgetItem:
+        """The "Pre-built base…" entry (for tests)."""
+        for row in range(self.count()):
+            if self.item(row).data(BASE_ROLE):
+                return self.item(row)
+        raise LookupError(BASE_ENTRY)
+
     def _activated(self, item: QListWidgetItem) -> None:
+        if item.data(BASE_ROLE):
+            self.base_requested.emit()
+            return
         layer_type = item.data(Qt.ItemDataRole.UserRole)
         if layer_type:
             self.add_requested.emit(layer_type)
@@ -113,7 +149,8 @@ class LayerPalette(QListWidget):
         self.setIconSize(QSize(side, side))
         for row in range(self.count()):
             item = self.item(row)
-            layer_type = item.data(Qt.ItemDataRole.UserRole)
+            layer_type = (PRETRAINED_BASE if item.data(BASE_ROLE)
+                          else item.data(Qt.ItemDataRole.UserRole))
             if layer_type:
                 item.setIcon(_chip(layer_color(layer_type), side))
 

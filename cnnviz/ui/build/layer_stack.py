@@ -19,10 +19,11 @@ from cnnviz.core.formatting import count_text, dims_text
 from cnnviz.core.model import spec_edits
 from cnnviz.core.model.layer_text import layer_summary
 from cnnviz.core.model.shapes import LayerReport
-from cnnviz.core.model.spec_params import LAYER_DESCRIPTIONS
+from cnnviz.core.model.spec_params import LAYER_DESCRIPTIONS, PRETRAINED_BASE
 from cnnviz.core.model.spec import LayerSpec
 from cnnviz.ui.common import dialogs
 from cnnviz.ui.common.layer_style import layer_color
+from cnnviz.ui.common.pretrained_bases import base_label, block_file_missing
 from cnnviz.ui.common.zoom import presenting, scaled, watch_zoom
 from cnnviz.workspace import SpecDocument
 
@@ -36,6 +37,20 @@ FROZEN_GLYPH = "❄"
 FROZEN_ROW = QColor(227, 238, 251)  # a cold tint behind a frozen layer's row
 FROZEN_INK = QColor(26, 77, 143)
 FREEZE_KEYS = "Ctrl+F"
+
+
+def layer_title(layer: LayerSpec) -> str:
+    """A row's name: the type, or the network and cut for a pre-built base."""
+    return base_label(layer) if layer.type == PRETRAINED_BASE else layer.type
+
+
+def row_summary(layer: LayerSpec, report: LayerReport) -> str:
+    """The settings beside the title; for a base, its parameters (trainable or not)."""
+    if layer.type == PRETRAINED_BASE:
+        if block_file_missing(layer):
+            return "its prepared file is missing"
+        return f"{count_text(report.params)} parameters"
+    return layer_summary(layer)
 
 
 def frozen_tooltip(params: int) -> str:
@@ -74,9 +89,15 @@ class LayerStackModel(QAbstractListModel):
         report = self._document.report.layers[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             frozen = "" if layer.trainable else f"{FROZEN_GLYPH} frozen "
-            return f"{frozen}{layer.type} {layer_summary(layer)} → {dims_text(report.output_shape)}"
+            return (f"{frozen}{layer_title(layer)} {row_summary(layer, report)} → "
+                    f"{dims_text(report.output_shape)}")
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = f"<b>{report.name}</b> ({layer.type})<br>{LAYER_DESCRIPTIONS.get(layer.type, '')}"
+            if layer.type == PRETRAINED_BASE:
+                tip += f"<br>{layer_title(layer)}"
+                if block_file_missing(layer):
+                    tip += ("<br><span style='color:#b3261e'>⚠ Its prepared file is missing: "
+                            "Prepare again.</span>")
             if not layer.trainable:
                 tip += f"<br><br>{FROZEN_GLYPH} {frozen_tooltip(report.params)}"
             if report.error:
@@ -173,7 +194,8 @@ class LayerRowDelegate(QStyledItemDelegate):
     @staticmethod
     def _title(layer: LayerSpec) -> str:
         """The bold title: the type, after a snowflake when the layer is frozen."""
-        return layer.type if layer.trainable else f"{FROZEN_GLYPH} {layer.type}"
+        title = layer_title(layer)
+        return title if layer.trainable else f"{FROZEN_GLYPH} {title}"
 
     def _summary_below(self, font: QFont, layer: LayerSpec, report: LayerReport) -> bool:
         """Whether the settings ("32 filters 3×3, relu") do not fit between the type and the
@@ -185,7 +207,7 @@ class LayerRowDelegate(QStyledItemDelegate):
         right = self._view.viewport().width() - self._pad()
         room = (right - shape_w - self._text_left() - bold_metrics.horizontalAdvance(self._title(layer))
                 - scaled(8) - 4)
-        return QFontMetrics(font).horizontalAdvance(layer_summary(layer)) > room
+        return QFontMetrics(font).horizontalAdvance(row_summary(layer, report)) > room
 
     def shape_below(self, font: QFont, layer: LayerSpec, report: LayerReport) -> bool:
         """Whether even the type and the shape do not fit on one line ("BatchNormalization"
@@ -268,6 +290,9 @@ class LayerRowDelegate(QStyledItemDelegate):
         painter.drawText(QRect(right - shape_w, shape_top, shape_w, line_h),
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, shape)
         title = self._title(layer)
+        if shape_below:   # a long title (a pre-built base's network and cut) is elided
+            title = QFontMetrics(bold).elidedText(title, Qt.TextElideMode.ElideRight,
+                                                  max(0, right - x))
         type_w = QFontMetrics(bold).horizontalAdvance(title)
         if not layer.trainable and not selected:
             painter.setPen(FROZEN_INK)
@@ -285,7 +310,7 @@ class LayerRowDelegate(QStyledItemDelegate):
             summary_rect = QRect(x + type_w + gap, top,
                                  max(0, right - shape_w - x - type_w - gap - 4), line_h)
         painter.drawText(summary_rect, Qt.AlignmentFlag.AlignVCenter,
-                         metrics.elidedText(layer_summary(layer), Qt.TextElideMode.ElideRight,
+                         metrics.elidedText(row_summary(layer, report), Qt.TextElideMode.ElideRight,
                                             summary_rect.width()))
         message = self._message(report)
         if message:

@@ -3,25 +3,31 @@
 Widgets are built from the parameter definitions in core/spec.py, so each one has
 exactly the valid range Keras accepts. Every change becomes one undoable edit; typing
 in one field merges into a single undo step.
+
+A pre-built base (PretrainedBase) has no editable parameters: what it is and what was
+measured when it was prepared are shown read-only, and "Change base…" asks for another
+(the builder prepares it and replaces the layer as one edit).
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from PySide6.QtCore import QEvent, QKeyCombination, QObject, QSize, Qt
+from PySide6.QtCore import QEvent, QKeyCombination, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QPalette, QResizeEvent
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox,
                                QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QSpinBox,
+                               QPushButton, QSpinBox,
                                QStackedWidget, QVBoxLayout, QWidget)
 
 from cnnviz.core.model import spec_edits
 from cnnviz.core.errors import SpecError
 from cnnviz.core.model.spec_params import (
     LAYER_DESCRIPTIONS, MAX_CHANNELS, MAX_INPUT_SIDE, MAX_INPUT_STEPS, MAX_SEQUENCE_CHANNELS,
-    ParamDef, param_defs,
+    PRETRAINED_BASE, ParamDef, param_defs,
 )
+from cnnviz.core.formatting import count_text, dims_text
+from cnnviz.ui.common.pretrained_bases import block_file_missing, breakable, error_text
 from cnnviz.ui.common.zoom import set_relative_font
 from cnnviz.workspace import SpecDocument
 
@@ -296,11 +302,16 @@ class _ClickLabel(QLabel):
 
 
 class PropertyEditor(QWidget):
-    """Edits the parameters of one layer of the document."""
+    """Edits the parameters of one layer of the document. For a pre-built base:
+    `change_base_requested(row)` and `prepare_again_requested()` (its file is missing)."""
+
+    change_base_requested = Signal(int)
+    prepare_again_requested = Signal()
 
     def __init__(self, document: SpecDocument) -> None:
         super().__init__()
         self._document = document
+        self.base_values: dict[str, QLabel] = {}
         self._row = -1
         self._type: str | None = None
         self._fields: dict[str, _ParamField] = {}
@@ -373,6 +384,10 @@ class PropertyEditor(QWidget):
         row_layout.addWidget(self.frozen_box)
         row_layout.addWidget(explanation, 1)
         self._form.addRow(frozen_row)
+        self.base_values = {}
+        if self._type == PRETRAINED_BASE:
+            self._add_base_rows()
+            return
         for definition in param_defs(self._type):
             field = _ParamField(definition, lambda value, key=definition.name: self._set(key, value))
             for editor in field.editors():
@@ -381,6 +396,57 @@ class PropertyEditor(QWidget):
             label = QLabel(definition.label)
             label.setToolTip(definition.help)
             self._form.addRow(label, field.widget)
+
+    def _add_base_rows(self) -> None:
+        """Read-only rows for a base (its measured values are never typed in) and its
+        buttons."""
+        for key, label, tip in (
+                ("base", "Base", "The network, its weights, where it is cut, its input size"),
+                ("output", "Output", "The shape the base gives, measured when it was prepared"),
+                ("params", "Parameters", "The base's weights, as Keras counts them"),
+                ("file", "Prepared file", "The base saved as a Keras file (made again when "
+                                          "missing)")):
+            value = QLabel()
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setToolTip(tip)
+            caption = QLabel(label)
+            caption.setToolTip(tip)
+            self.base_values[key] = value
+            self._form.addRow(caption, value)
+        self.change_base_button = QPushButton("Change base…")
+        self.change_base_button.setToolTip("Choose another network, weights, size or cut; "
+                                           "the base is prepared again (Ctrl+Z undoes it)")
+        self.change_base_button.clicked.connect(
+            lambda: self.change_base_requested.emit(self._row))
+        self.prepare_again_button = QPushButton("Prepare again")
+        self.prepare_again_button.setToolTip("Make the missing file again from what the spec "
+                                             "says the base is")
+        self.prepare_again_button.clicked.connect(self.prepare_again_requested)
+        buttons = QWidget()
+        row = QHBoxLayout(buttons)
+        row.setContentsMargins(0, 4, 0, 0)
+        row.addWidget(self.change_base_button)
+        row.addWidget(self.prepare_again_button)
+        row.addStretch(1)
+        self._form.addRow(buttons)
+
+    def _refresh_base(self, layer: Any, report: Any) -> None:
+        from cnnviz.core.transfer.base_blocks import describe_base
+
+        p = layer.params
+        values = self.base_values
+        values["base"].setText(describe_base(layer))
+        values["output"].setText(dims_text(tuple(p["output_shape"])) if p["output_shape"]
+                                 else "not measured")
+        values["params"].setText(
+            f"{count_text(report.params)}: {count_text(report.trainable)} trainable, "
+            f"{count_text(report.non_trainable)} not trained"
+            + (" (frozen)" if not layer.trainable else ""))
+        missing = block_file_missing(layer)
+        values["file"].setText(error_text("Missing: " + breakable(str(p["block_file"])))
+                               if missing else breakable(str(p["block_file"])))
+        self.prepare_again_button.setVisible(missing)
 
     def _refresh(self) -> None:
         layers = self._document.spec.layers
@@ -395,7 +461,8 @@ class PropertyEditor(QWidget):
             return
         layer = layers[self._row]
         report = self._document.report.layers[self._row]
-        self._title.setText(f"{self._row + 1}. {layer.type}")
+        self._title.setText(f"{self._row + 1}. "
+                            + ("Pre-built base" if layer.type == PRETRAINED_BASE else layer.type))
         self._description.setText(LAYER_DESCRIPTIONS.get(layer.type, ""))
         if not self._name_edit.hasFocus():
             self._name_edit.setText(layer.name or "")
@@ -407,6 +474,8 @@ class PropertyEditor(QWidget):
         for key, field in self._fields.items():
             if field.value() != layer.get(key):
                 field.set_value(layer.get(key))
+        if self.base_values:
+            self._refresh_base(layer, report)
         self._message.setText(("⚠ " + report.error) if report.error else
                               ("⚠ " + report.warning) if report.warning else "")
 

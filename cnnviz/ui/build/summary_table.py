@@ -153,8 +153,10 @@ class SummaryTable(QWidget):
         """The report shown, or None before the first `set_report`."""
         return self._report
 
-    def set_report(self, report: StackReport) -> None:
-        """Show a stack report: Input row, one row per layer, and the totals line."""
+    def set_report(self, report: StackReport, labels: dict[int, str] | None = None) -> None:
+        """Show a stack report: Input row, one row per layer, and the totals line; `labels`
+        names some layers' type otherwise (a pre-built base: its network and cut)."""
+        labels = labels or {}
         self._report = report
         table = self._table
         self._programmatic = True
@@ -172,7 +174,8 @@ class SummaryTable(QWidget):
                     rows.append(((name_text(layer), layer.type, UNKNOWN, UNKNOWN, UNKNOWN),
                                  UNKNOWN_TOOLTIP, "unknown"))
                 else:
-                    texts = (name_text(layer), layer.type, keras_shape(layer.output_shape),
+                    texts = (name_text(layer), labels.get(layer.index, layer.type),
+                             keras_shape(layer.output_shape),
                              count_text(layer.params), count_text(layer.non_trainable))
                     state = ("warning" if layer.warning else "frozen" if layer.frozen
                              else "ok")

@@ -5,7 +5,6 @@ opened core `Base` comes out of `opened`."""
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any, Callable
 
@@ -16,46 +15,15 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.ui.common import dialogs
+from cnnviz.ui.common.pretrained_bases import (  # noqa: F401 - used by the page's tests
+    APPLICATION_PARAMETERS, breakable, error_text, weights_status,
+)
 from cnnviz.ui.common.workers import NewestRequest
 from cnnviz.workspace import Workspace
 
 SAMPLE_MODELS_DIR = Path(__file__).resolve().parents[3] / "sample_models"
 MODEL_FILE_FILTER = "Keras models (*.keras *.h5 *.hdf5 *.json);;All files (*)"
-# Parameters of each application without its classifier top, as Keras counts them (they do
-# not depend on the input size; tests check MobileNetV2's against Keras).
-APPLICATION_PARAMETERS = {
-    "mobilenet_v2": 2_257_984, "mobilenet_v3_small": 939_120, "efficientnet_b0": 4_049_571,
-    "resnet50": 23_587_712, "vgg16": 14_714_688,
-}
 APPLICATION, FILE = "application", "file"
-ERROR_COLOR = "#b3261e"
-ZERO_WIDTH_SPACE = "\u200b"
-
-
-def error_text(message: str) -> str:
-    """A message as red rich text (a style sheet would stop the label's font following the
-    zoom)."""
-    return f"<span style='color:{ERROR_COLOR}'>{html.escape(message)}</span>"
-
-
-def breakable(text: str) -> str:
-    """Long file names and folders that may wrap after _ / - and . (a label never breaks a
-    word otherwise, and a 60-letter weights file name would be clipped)."""
-    for mark in "_/-.":
-        text = text.replace(mark, mark + ZERO_WIDTH_SPACE)
-    return text
-
-
-def weights_status(name: str, size: int) -> tuple[bool, str]:
-    """(cached?, a sentence naming the ImageNet weights file and its folder)."""
-    from cnnviz.core.transfer.bases import keras_models_dir, weights_file_for
-
-    file_name, _url, _ = weights_file_for(name, size)
-    folder = keras_models_dir()
-    if (folder / file_name).is_file():
-        return True, f"ImageNet weights: on this computer ({file_name} in {folder})."
-    return False, (f"ImageNet weights: not on this computer. Download puts {file_name} in "
-                   f"{folder}. Offline, random weights still let you explore the network.")
 
 
 class BaseChooser(QGroupBox):
@@ -75,6 +43,9 @@ class BaseChooser(QGroupBox):
         self._request = NewestRequest(self)
         self._request.busy_changed.connect(self._busy)
         self.base: Any = None
+        # What the open base is: (application name or file path, weights, size), so the
+        # page can prepare the same base for the builder.
+        self.opened_choice: tuple[str, str, int] | None = None
 
         from cnnviz.core.transfer.bases import APPLICATIONS
 
@@ -245,10 +216,16 @@ class BaseChooser(QGroupBox):
                 report(f"Opening {path.name}…", 0, 0)
                 return open_base(path, trust=trust)
 
+        choice = (entry[1], weights if entry[0] == APPLICATION else "file", size)
+
+        def succeeded(base: Any) -> None:
+            self.opened_choice = choice
+            self._succeeded(base)
+
         self.problem.hide()
         self.progress.setRange(0, 0)
         self.progress.setFormat("Opening…")
-        self._request.submit(work, self._succeeded, self._failed, self._progress)
+        self._request.submit(work, succeeded, self._failed, self._progress)
 
     def cancel(self) -> None:
         self._request.supersede()

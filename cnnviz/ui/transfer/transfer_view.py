@@ -5,19 +5,25 @@ The page owns no training: `hand_to_training(model, name)` gives the built model
 Train view (the window wires it to the Train view's `use_opened_model` and shows that view),
 whose live charts, checks, pause/stop and run recording then apply. The Train view's end of
 a run reaches this page through the workspace (`workspace.run.finished`).
+
+"Edit in the builder" turns the page's choice (base, weights, size, cut, head, the data's
+classes and channels) into a model spec whose base is one PretrainedBase layer, prepared in
+the background, and emits it as `edit_in_builder(ModelSpec)`; the window puts it into the
+builder's document.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel,
     QPushButton, QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget,
 )
 
 from cnnviz.core.errors import CnnvizError
+from cnnviz.ui.common.pretrained_bases import BaseChoice, prepare_work, transfer_spec
 from cnnviz.ui.common.workers import NewestRequest
 from cnnviz.ui.common.zoom import mark_side_panel, scaled, set_relative_font, watch_zoom
 from cnnviz.ui.transfer.transfer_bases import BaseChooser, error_text
@@ -34,7 +40,10 @@ class TransferView(QWidget):
     fetch: the core's download hook for ImageNet weights (None: Keras's own download).
     set_learning_rate(rate): put the fine-tuning learning rate (a tenth of the one trained
         with) into the Train view's settings, so "train more" uses it; None: leave them.
+    `edit_in_builder(ModelSpec)`: the page's model as a spec for the builder.
     """
+
+    edit_in_builder = Signal(object)
 
     def __init__(self, workspace: Workspace, hand_to_training: HandToTraining,
                  parent: QWidget | None = None, *, fetch: Callable[..., Any] | None = None,
@@ -45,6 +54,9 @@ class TransferView(QWidget):
         self._set_learning_rate = set_learning_rate
         self._build = NewestRequest(self)
         self._build.busy_changed.connect(lambda _busy: self._update_state())
+        self._fetch = fetch
+        self._edit = NewestRequest(self)
+        self._edit.busy_changed.connect(lambda _busy: self._update_state())
         self.base: Any = None
         self.transfer: Any = None          # the built TransferModel for the current settings
         self._built_for: tuple[Any, ...] | None = None
@@ -121,10 +133,16 @@ class TransferView(QWidget):
                                      "its live charts")
         set_relative_font(self.train_button, 1.1, bold=True)
         self.train_button.clicked.connect(self.train)
+        self.edit_button = QPushButton("Edit in the builder")
+        self.edit_button.setToolTip("Put this model into the Build view, its base as one "
+                                    "frozen layer, to change the head there (Ctrl+Z there "
+                                    "brings the previous model back)")
+        self.edit_button.clicked.connect(self.edit_in_the_builder)
         self.status = QLabel()
         self.status.setWordWrap(True)
         train_row = QHBoxLayout()
         train_row.addWidget(self.train_button)
+        train_row.addWidget(self.edit_button)
         train_row.addWidget(self.status, 1)
 
         self.fine_tune_layers = QSpinBox()
@@ -337,8 +355,49 @@ class TransferView(QWidget):
         can_build = self._settings() is not None and self.problem.isHidden() and not (
             self.size_problem.isVisible() and not self.resize_box.isChecked())
         self.train_button.setEnabled(can_build and not busy)
+        dataset = self._dataset
+        self.edit_button.setEnabled(
+            self.bases.opened_choice is not None and self.base is not None
+            and dataset is not None and not dataset.is_series and self.cut.currentIndex() >= 0
+            and not self._edit.busy and not self.bases.busy)
         self.fine_tune_button.setEnabled(self.trained and not busy)
         self.fine_tune_layers.setEnabled(self.trained and not busy)
+
+    # ------------------------------------------------------------------ the builder
+
+    def edit_in_the_builder(self) -> None:
+        """Prepare the chosen base as a PretrainedBase layer in the background and emit the
+        whole model (base, head, the data's classes) as `edit_in_builder(spec)`."""
+        dataset, opened = self._dataset, self.bases.opened_choice
+        if dataset is None or opened is None or self.base is None:
+            return
+        source, weights, size = opened
+        if weights == "file":   # a model file: prepared at its own size, with its weights
+            size = int(self.base.input_shape[0])
+        choice = BaseChoice(source, weights, size, self.cut.currentText() or None)
+        shape = tuple(int(d) for d in dataset.input_shape)
+        classes, units = int(dataset.num_classes), self.head_units.value()
+        dropout = round(self.dropout.value(), 4)
+        prepare = prepare_work(choice, shape[-1], self._fetch)
+
+        def work(report: Callable[[str, int, int], None]) -> Any:
+            layer = prepare(report)
+            return transfer_spec(layer, shape, classes, units, dropout,
+                                 name="transfer")
+
+        def done(spec: Any) -> None:
+            self.status.setText("In the Build view: edit the head there, then train it in "
+                                "the Train view.")
+            self.edit_in_builder.emit(spec)
+
+        def failed(message: str, _details: str) -> None:
+            self.status.clear()
+            self._show_problem(message)
+
+        self.problem.hide()
+        self.status.setText("Preparing the base for the builder…")
+        self._edit.submit(work, done, failed,
+                          lambda stage, _done, _total: self.status.setText(stage))
 
     # ------------------------------------------------------------------ training
 
@@ -408,6 +467,7 @@ class TransferView(QWidget):
         """Cancel background work and wait for its threads (the window is closing)."""
         self.bases.shutdown()
         self._build.shutdown()
+        self._edit.shutdown()
 
 
 def _config_trained_with(model: Any) -> Any:
