@@ -21,7 +21,7 @@ from cnnviz.core.model.spec import LayerSpec
 from cnnviz.ui.common import dialogs
 from cnnviz.ui.common.pretrained_bases import (
     APPLICATION_PARAMETERS, BaseChoice, breakable, error_text, network_title, prepare_work,
-    weights_status,
+    show_download_progress, weights_status,
 )
 from cnnviz.ui.common.workers import NewestRequest
 from cnnviz.ui.common.zoom import scaled
@@ -321,13 +321,7 @@ class BaseDialog(QDialog):
         self.size.setEnabled(application)
 
     def _progress(self, stage: str, done: int, total: int) -> None:
-        if total > 0:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * done / total))
-            self.progress.setFormat(f"{done / 1e6:.1f} of {total / 1e6:.1f} MB")
-        else:
-            self.progress.setRange(0, 0)
-            self.progress.setFormat("")
+        show_download_progress(self.progress, done, total)
         self.stage.setText(stage)
 
     def _done(self, layer: LayerSpec) -> None:

@@ -358,11 +358,6 @@ class BuilderPanel(QWidget):
     def shutdown(self) -> None:
         """Cancel background work and wait for its threads (the window is closing)."""
         self._prepare_again.shutdown()
-        if self.base_dialog is not None and self.base_dialog.isVisible() \
-                and self.base_dialog.busy:   # still preparing: that dialog comes forward
-            self.base_dialog.raise_()
-            self.base_dialog.activateWindow()
-            return self.base_dialog
         if self.base_dialog is not None:
             self.base_dialog.shutdown()
 

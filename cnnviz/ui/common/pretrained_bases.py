@@ -55,6 +55,17 @@ def weights_status(name: str, size: int) -> tuple[bool, str]:
                    f"{folder}. Offline, random weights still let you explore the network.")
 
 
+def show_download_progress(bar: Any, done: int, total: int) -> None:
+    """A QProgressBar showing the megabytes downloaded; busy while the total is unknown."""
+    if total > 0:
+        bar.setRange(0, 1000)
+        bar.setValue(int(1000 * done / total))
+        bar.setFormat(f"{done / 1e6:.1f} of {total / 1e6:.1f} MB")
+    else:
+        bar.setRange(0, 0)
+        bar.setFormat("")
+
+
 def network_title(source: str) -> str:
     """'MobileNetV2' for an application name, the file's name for a model file."""
     from cnnviz.core.transfer.bases import APPLICATIONS

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from cnnviz.ui.common import dialogs
 from cnnviz.ui.common.pretrained_bases import (  # noqa: F401 - used by the page's tests
-    APPLICATION_PARAMETERS, breakable, error_text, weights_status,
+    APPLICATION_PARAMETERS, breakable, error_text, show_download_progress, weights_status,
 )
 from cnnviz.ui.common.workers import NewestRequest
 from cnnviz.workspace import Workspace
@@ -243,12 +243,7 @@ class BaseChooser(QGroupBox):
         self.busy_changed.emit(busy)
 
     def _progress(self, stage: str, done: int, total: int) -> None:
-        if total > 0:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * done / total))
-            self.progress.setFormat(f"{done / 1e6:.1f} of {total / 1e6:.1f} MB")
-        else:
-            self.progress.setRange(0, 0)
+        show_download_progress(self.progress, done, total)
         self.state.setText(stage)
 
     def _succeeded(self, base: Any) -> None:

@@ -257,3 +257,14 @@ def test_a_download_shows_its_bytes_and_cancel_stops_it(window, qtbot, tmp_path,
     assert not dialog.busy and dialog.stage.text() == "Cancelled." and dialog.isVisible()
     qtbot.waitUntil(lambda: dialog._prepare.threads_alive == 0, timeout=60_000)
     assert document.spec == before and dialog.problem.isHidden()
+
+
+def test_closing_while_a_base_is_preparing_waits_for_its_thread(window, qtbot):
+    builder = window.builder
+    dialog = builder.open_base_dialog()
+    dialog.weights.setCurrentIndex(dialog.weights.findData("random"))
+    dialog.size.setValue(32)
+    dialog.prepare_button.click()
+    assert dialog.busy
+    builder.shutdown()                     # what the window does when it closes
+    assert dialog._prepare.threads_alive == 0
