@@ -12,14 +12,13 @@ Keras is imported inside the functions; no Qt here.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from cnnviz.core.errors import ModelFileError
-from cnnviz.core.model.builder import model_tensors
+from cnnviz.core.model.builder import model_tensors, weight_count
 
 if TYPE_CHECKING:
     import keras
@@ -131,10 +130,6 @@ def _producer_name(tensor: Any) -> str | None:
 
 def _shape(tensor: Any) -> Shape:
     return tuple(None if d is None else int(d) for d in tensor.shape[1:])
-
-
-def _weight_count(weights: list[Any]) -> int:
-    return sum(math.prod(int(d) for d in w.shape) for w in weights)
 
 
 def _unique(weights: list[Any]) -> list[Any]:
@@ -279,8 +274,8 @@ def inspect_model(model: "keras.Model") -> ModelInfo:
                 pass
         output_shape = next(iter(shapes)) if len(shapes) == 1 and all(
             len(n.output_tensors) == 1 for n in layer_nodes) else None
-        trainable = _weight_count(_unique(layer.trainable_weights))
-        params = trainable + _weight_count(_unique(layer.non_trainable_weights))
+        trainable = weight_count(_unique(layer.trainable_weights))
+        params = trainable + weight_count(_unique(layer.non_trainable_weights))
         rows.append(LayerInfo(name=layer.name, layer_type=type(layer).__name__,
                               output_shape=output_shape, params=params,
                               trainable_params=trainable, activation=_activation_name(layer),
@@ -289,8 +284,8 @@ def inspect_model(model: "keras.Model") -> ModelInfo:
     input_shapes = [_shape(t) for t in inputs]
     output_shapes = [_shape(t) for t in outputs]
     output_names = [_producer_name(t) or "" for t in outputs]
-    trainable = _weight_count(_unique(model.trainable_weights))
-    non_trainable = _weight_count(_unique(model.non_trainable_weights))
+    trainable = weight_count(_unique(model.trainable_weights))
+    non_trainable = weight_count(_unique(model.non_trainable_weights))
     evaluate_problem, num_classes, output_activation = _evaluate_problem(model, output_shapes)
     return ModelInfo(
         name=model.name, layers=rows, input_shapes=input_shapes, output_shapes=output_shapes,

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "build_model", "load_failure_message", "load_model_file", "model_tensors", "save_model_file",
-    "summarize_keras_model",
+    "summarize_keras_model", "weight_count",
 ]
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -254,7 +254,8 @@ def _shape_or_none(get: Any) -> tuple[Any, ...] | None:
     return tuple(tensor.shape[1:])
 
 
-def _weight_count(weights: list[Any]) -> int:
+def weight_count(weights: list[Any]) -> int:
+    """How many numbers a list of Keras weights holds (as model.summary() counts them)."""
     return sum(math.prod(int(d) for d in w.shape) for w in weights)
 
 
@@ -290,8 +291,8 @@ def summarize_keras_model(model: "keras.Model") -> StackReport:
             index, layer.name, type(layer).__name__,
             _shape_or_none(lambda: layer.input), _shape_or_none(lambda: layer.output),
         )
-        row.trainable = _weight_count(layer.trainable_weights)
-        row.non_trainable = _weight_count(layer.non_trainable_weights)
+        row.trainable = weight_count(layer.trainable_weights)
+        row.non_trainable = weight_count(layer.non_trainable_weights)
         row.params = row.trainable + row.non_trainable
         row.frozen = not layer.trainable
         if row.output_shape is None:

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cnnviz.core.errors import CnnvizError
-from cnnviz.core.model.builder import save_model_file
+from cnnviz.core.model.builder import save_model_file, weight_count
 from cnnviz.core.model.spec import LayerSpec, ModelSpec, normalize_layer
 from cnnviz.core.model.spec_params import PRETRAINED_BASE, default_params
 from cnnviz.core.transfer.bases import (
@@ -69,10 +68,6 @@ def _block_path(folder: Path, source: str, weights: str, size: tuple[int, int],
     stem = source if is_application_name(source) else Path(source).stem
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)[:40]
     return folder / f"{safe}-{weights}-{size[0]}x{size[1]}x{channels}-{digest}.keras"
-
-
-def _count(weights: list[Any]) -> int:
-    return int(sum(math.prod(int(d) for d in w.shape) for w in weights))
 
 
 def _freeze_batch_normalization(model: "keras.Model") -> None:
@@ -158,8 +153,8 @@ def prepare_base_block(source: str, *, weights: str = "imagenet",
         source=str(Path(source).expanduser().resolve()) if not is_application else source,
         weights=weights, input_size=list(size2), input_channels=input_channels, cut=cut_name,
         block_file=str(path), output_shape=[int(d) for d in block.output.shape[1:]],
-        trainable_weights=_count(block.trainable_weights),
-        non_trainable_weights=_count(block.non_trainable_weights))
+        trainable_weights=weight_count(block.trainable_weights),
+        non_trainable_weights=weight_count(block.non_trainable_weights))
     return normalize_layer(LayerSpec(PRETRAINED_BASE, params, name, trainable=False))
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable
 
 from cnnviz.core.errors import CnnvizError
+from cnnviz.core.model.builder import weight_count
 from cnnviz.core.transfer.bases import CAFFE_BGR_MEAN, Base
 from cnnviz.core.training.engine import TrainConfig, TrainResult, TrainingRecorder
 
@@ -244,12 +245,7 @@ def build_transfer_model(base: Base, image_shape: tuple[int, ...], num_classes: 
 
 def parameter_counts(model: "keras.Model") -> tuple[int, int]:
     """(trainable, non-trainable) parameters, counted as Keras's model.summary() counts."""
-    import numpy as np
-
-    def count(weights: list[Any]) -> int:
-        return int(sum(int(np.prod(w.shape)) for w in weights))
-
-    return count(model.trainable_weights), count(model.non_trainable_weights)
+    return weight_count(model.trainable_weights), weight_count(model.non_trainable_weights)
 
 
 def freeze_base(base_part: "keras.Model") -> None:

@@ -11,29 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnnviz.core.model.builder import build_model
+from cnnviz.core.model.builder import build_model, weight_count
 from cnnviz.core.model.codegen import (
     BASE_APPLICATIONS, CAFFE_BGR_MEAN, FILE_BASE_PART_NAME, LUMA_WEIGHTS, export_python,
 )
 from cnnviz.core.model.spec import LayerSpec, ModelSpec
 from cnnviz.core.transfer.base_blocks import prepare_base_block
 from tests.core.transfer.test_transfer_model import SAMPLE_MODEL
-
-
-def _count(weights) -> int:
-    return int(sum(int(np.prod(w.shape)) for w in weights))
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("bases")
-
-
-@pytest.fixture(scope="module")
-def mobilenet(home: Path) -> LayerSpec:
-    # Random weights: ImageNet's are not downloadable here; the architecture is the same.
-    return prepare_base_block("mobilenet_v2", weights="random", input_size=(32, 32),
-                              input_channels=1, folder=home)
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +43,8 @@ def _rows(model) -> list[tuple]:
             else None
         # Keras numbers unnamed input layers per process: their names differ, nothing else.
         name = "input" if type(layer).__name__ == "InputLayer" else layer.name
-        rows.append((name, type(layer).__name__, shape, _count(layer.trainable_weights),
-                     _count(layer.non_trainable_weights)))
+        rows.append((name, type(layer).__name__, shape, weight_count(layer.trainable_weights),
+                     weight_count(layer.non_trainable_weights)))
     return rows
 
 
@@ -188,7 +172,7 @@ def test_inspect_shows_the_base_as_one_row_with_the_counts_of_keras(saved_models
     assert [row.name for row in info.layers][:1] == ["pretrained_base"]
     row = info.layers[0]
     assert (row.params, row.trainable_params) == (base.count_params(),
-                                                  _count(base.trainable_weights))
+                                                  weight_count(base.trainable_weights))
     assert row.trainable_params == 0  # saved frozen, reopened frozen
     with pytest.raises(CnnvizError, match="'pretrained_base' .*is a pre-built base; a saved "
                                           "model no longer says which network"):

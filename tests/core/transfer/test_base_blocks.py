@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from cnnviz.core.errors import CnnvizError, SpecError
-from cnnviz.core.model.builder import build_model
+from cnnviz.core.model.builder import build_model, weight_count
 from cnnviz.core.model.shapes import analyze
 from cnnviz.core.model.spec import LayerSpec, ModelSpec
 from cnnviz.core.training.engine import TrainConfig, train
@@ -22,22 +22,6 @@ from cnnviz.core.transfer.base_blocks import (
 from cnnviz.core.transfer.bases import open_base
 from cnnviz.core.transfer.transfer_model import TransferError
 from tests.core.transfer.test_transfer_model import SAMPLE_MODEL, summary_counts, tiny_dataset
-
-
-def _count(weights) -> int:
-    return int(sum(int(np.prod(w.shape)) for w in weights))
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("bases")
-
-
-@pytest.fixture(scope="module")
-def mobilenet(home: Path) -> LayerSpec:
-    # Random weights: ImageNet's are not downloadable here; the architecture is the same.
-    return prepare_base_block("mobilenet_v2", weights="random", input_size=(32, 32),
-                              input_channels=1, folder=home)
 
 
 def head_spec(base: LayerSpec, input_shape=(28, 28, 1), classes: int = 3) -> ModelSpec:
@@ -56,8 +40,8 @@ def test_every_row_and_the_totals_equal_keras(mobilenet: LayerSpec, frozen: bool
     assert report.ok, report.error_message()
     model = build_model(spec)
     rows = [(r.name, r.output_shape, r.trainable, r.non_trainable) for r in report.layers]
-    keras_rows = [(layer.name, tuple(layer.output.shape[1:]), _count(layer.trainable_weights),
-                   _count(layer.non_trainable_weights)) for layer in model.layers]
+    keras_rows = [(layer.name, tuple(layer.output.shape[1:]), weight_count(layer.trainable_weights),
+                   weight_count(layer.non_trainable_weights)) for layer in model.layers]
     assert rows == keras_rows
     assert (report.trainable_params, report.non_trainable_params) == summary_counts(model)
     assert report.layers[0].output_shape == (1, 1, 1280)
@@ -76,7 +60,7 @@ def test_batch_normalization_stays_frozen_when_the_base_is_not(mobilenet: LayerS
     assert norms and not any(layer.trainable for layer in norms)
     assert any(layer.trainable for layer in block.layers if "conv" in layer.name.lower())
     assert mobilenet.params["non_trainable_weights"] == sum(
-        _count(layer.weights) for layer in norms)
+        weight_count(layer.weights) for layer in norms)
 
 
 def test_the_spec_round_trips_through_json(mobilenet: LayerSpec) -> None:
