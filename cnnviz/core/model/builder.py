@@ -97,6 +97,18 @@ def _pretrained_base_block(layer: LayerSpec, name: str) -> Any:
         raise SpecError(f"The pre-built base '{name}' cannot be loaded: {exc} Choose the base "
                         f"again with 'Pre-built base…' in the builder.") from None
     block = keras.Model(block.input, block.output, name=name)
+    # The builder shows the measured figures the spec holds; a file or a spec changed by hand
+    # since must not make it show other numbers than Keras's.
+    measured = (list(layer.params["output_shape"]), layer.params["trainable_weights"],
+                layer.params["non_trainable_weights"])
+    actual = ([int(d) for d in block.output.shape[1:]], weight_count(block.trainable_weights),
+              weight_count(block.non_trainable_weights))
+    if measured != actual:
+        raise SpecError(f"The prepared file of the pre-built base '{name}' ({path.name}) does "
+                        f"not match what the spec says about it (output {actual[0]}, spec "
+                        f"{measured[0]}; {actual[1] + actual[2]:,} weights, spec "
+                        f"{measured[1] + measured[2]:,}). Choose the base again with "
+                        f"'Pre-built base…' in the builder.")
     if not layer.trainable:
         block.trainable = False
     return block

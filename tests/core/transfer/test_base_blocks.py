@@ -156,3 +156,10 @@ def test_a_deleted_file_is_prepared_again_under_the_same_name(tmp_path: Path,
     ready = ensure_base_blocks(head_spec(base))
     assert ready.layers[0].params["block_file"] == str(path) and path.is_file()
     assert [p.name for p in (tmp_path / "bases").iterdir()] == [path.name]
+
+
+def test_a_spec_whose_figures_were_changed_by_hand_is_refused(mobilenet: LayerSpec) -> None:
+    spec = head_spec(mobilenet)
+    spec.layers[0].params["trainable_weights"] += 1
+    with pytest.raises(SpecError, match="does not match what the spec says"):
+        build_model(spec)
