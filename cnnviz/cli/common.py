@@ -18,7 +18,7 @@ from cnnviz.core.errors import CnnvizError
 if TYPE_CHECKING:
     import argparse
 
-    from cnnviz.core.data.dataset_types import LoadOptions
+    from cnnviz.core.data.dataset_types import Dataset, LoadOptions
     from cnnviz.core.model.spec import ModelSpec
 
 EXIT_OK = 0
@@ -222,3 +222,37 @@ class TrainingProgress:
         parts.append(f"{time.monotonic() - self.started:.1f} s of training")
         prefix = "\r\033[K" if self.live else ""
         print(prefix + " · ".join(parts), file=sys.stderr, flush=True)
+
+
+def parse_size(option: str, text: str | None) -> tuple[int, int] | None:
+    """`--size 64x64` (or 64×64) as (height, width); None when not given. CliError when
+    it is not two whole numbers from 4 to 2048."""
+    if not text:
+        return None
+    try:
+        height, width = (int(part) for part in text.lower().replace("×", "x").split("x"))
+    except ValueError:
+        raise CliError(f"{option} {text}: write it as HxW, for example 64x64.") from None
+    if not (4 <= height <= 2048 and 4 <= width <= 2048):
+        raise CliError(f"{option} {text}: height and width must be between 4 and 2048.")
+    return height, width
+
+
+def fitted_dataset(dataset: "Dataset", input_shape: tuple[int | None, ...],
+                   sequence_input: bool, adapt: bool) -> "Dataset":
+    """The dataset as the model takes it: unchanged when it fits, converted with --adapt
+    (resized, grayscale ↔ colour) when it can be; else CliError saying what does not fit."""
+    from cnnviz.core.data.data_fit import adapt_dataset, can_adapt, fit_problem
+
+    problem = fit_problem(dataset, input_shape, sequence_input)
+    if not problem:
+        return dataset
+    adaptable = can_adapt(dataset, input_shape, sequence_input)
+    if not adapt:
+        hint = (" Add --adapt to resize the images and convert them between grayscale "
+                "and colour." if adaptable else "")
+        raise CliError(f"The data does not fit the model: {problem}{hint}")
+    if not adaptable:
+        raise CliError(f"The data does not fit the model, and --adapt cannot convert it: "
+                       f"{problem}")
+    return adapt_dataset(dataset, input_shape)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from cnnviz.cli.common import (
     DATA_HELP, EXIT_OK, add_series_options, load_model_argument, model_takes_sequences,
-    start_tensorflow, with_series_options,
+    fitted_dataset, start_tensorflow, with_series_options,
 )
 from cnnviz.core.errors import CnnvizError
 
@@ -160,7 +160,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     progress = _Progress()
     start_tensorflow()
     model, trained = load_model_argument(args.model, args.trust)
-    from cnnviz.core.data.data_fit import adapt_dataset, can_adapt, fit_problem, load_options_for
+    from cnnviz.core.data.data_fit import load_options_for
     from cnnviz.core.data.datasets import load_dataset
     from cnnviz.core.inspect.evaluation import evaluate_model
     from cnnviz.core.training.checks import keras_io_shapes
@@ -176,17 +176,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if dataset.report.skipped:
         print(f"skipped {dataset.report.skipped} file(s) that are not readable images",
               file=sys.stderr)
-    problem = fit_problem(dataset, input_shape, sequence_input)
-    if problem:
-        adaptable = can_adapt(dataset, input_shape, sequence_input)
-        if not args.adapt:
-            hint = (" Add --adapt to resize the images and convert them between grayscale "
-                    "and colour." if adaptable else "")
-            raise EvaluateCliError(f"The data does not fit the model: {problem}{hint}")
-        if not adaptable:
-            raise EvaluateCliError(f"The data does not fit the model, and --adapt cannot "
-                                   f"convert it: {problem}")
-        dataset = adapt_dataset(dataset, input_shape)
+    dataset = fitted_dataset(dataset, input_shape, sequence_input, args.adapt)
     split_name = _chosen_split(dataset, args.split)
 
     if not trained:

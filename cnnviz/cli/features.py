@@ -25,7 +25,7 @@ from typing import Any
 
 from cnnviz.cli.common import (
     DATA_HELP, EXIT_OK, add_series_options, existing_file, load_model_argument,
-    model_takes_sequences, start_tensorflow, with_series_options,
+    fitted_dataset, model_takes_sequences, start_tensorflow, with_series_options,
 )
 from cnnviz.core.errors import CnnvizError
 
@@ -223,7 +223,7 @@ def load_dataset_for_application(args: argparse.Namespace) -> Any:
 def _fitting_dataset(args: argparse.Namespace, model: Any) -> Any:
     """The data, loaded at the model's size when it is a folder; converted with --adapt;
     otherwise a FeaturesCliError saying what does not fit."""
-    from cnnviz.core.data.data_fit import adapt_dataset, can_adapt, fit_problem, load_options_for
+    from cnnviz.core.data.data_fit import load_options_for
     from cnnviz.core.data.datasets import load_dataset
     from cnnviz.core.training.checks import keras_io_shapes
 
@@ -234,17 +234,7 @@ def _fitting_dataset(args: argparse.Namespace, model: Any) -> Any:
     sequence_input = model_takes_sequences(model)
     options = with_series_options(load_options_for(input_shape), args)
     dataset = load_dataset(args.data, options)
-    problem = fit_problem(dataset, input_shape, sequence_input)
-    if problem:
-        adaptable = can_adapt(dataset, input_shape, sequence_input)
-        if not args.adapt:
-            hint = (" Add --adapt to resize the images and convert them between grayscale "
-                    "and colour." if adaptable else "")
-            raise FeaturesCliError(f"The data does not fit the model: {problem}{hint}")
-        if not adaptable:
-            raise FeaturesCliError(f"The data does not fit the model, and --adapt cannot "
-                                   f"convert it: {problem}")
-        dataset = adapt_dataset(dataset, input_shape)
+    dataset = fitted_dataset(dataset, input_shape, sequence_input, args.adapt)
     return dataset
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from cnnviz.cli.common import (
     DATA_HELP, EXIT_OK, MODEL_SUFFIXES, SPEC_SUFFIXES, add_series_options, existing_file,
     TrainingProgress, read_spec, start_tensorflow, unknown_suffix, with_prepared_bases,
-    with_series_options,
+    parse_size, with_series_options,
 )
 from cnnviz.core.errors import CnnvizError
 
@@ -71,18 +71,6 @@ def add_train_parser(commands: Any) -> None:
                             "runs`); CNNVIZ_RECORD_RUNS=0 turns recording off for every run")
     train.add_argument("--name", metavar="NAME",
                        help="the run's name in `cnnviz runs` (default: the spec's file name)")
-
-
-def _size(text: str | None) -> tuple[int, int] | None:
-    if not text:
-        return None
-    try:
-        height, width = (int(part) for part in text.lower().replace("×", "x").split("x"))
-    except ValueError:
-        raise TrainCliError(f"--size {text}: write it as HxW, for example 64x64.") from None
-    if not (4 <= height <= 2048 and 4 <= width <= 2048):
-        raise TrainCliError(f"--size {text}: height and width must be between 4 and 2048.")
-    return height, width
 
 
 def _check_arguments(args: argparse.Namespace) -> None:
@@ -149,7 +137,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from cnnviz.core.training.checks import check_model_fits_data
 
     options = with_series_options(
-        LoadOptions(target_size=_size(args.size),
+        LoadOptions(target_size=parse_size("--size", args.size),
                     color_mode="grayscale" if args.grayscale else "rgb",
                     validation_split=args.val_split, seed=args.seed), args)
     dataset = load_dataset(args.data, options, on_progress=progress.stage)

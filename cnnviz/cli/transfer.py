@@ -14,7 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cnnviz.cli.common import DATA_HELP, EXIT_OK, TrainingProgress, start_tensorflow
+from cnnviz.cli.common import (
+    DATA_HELP, EXIT_OK, TrainingProgress, parse_size, start_tensorflow,
+)
 from cnnviz.cli.train import MAX_EPOCHS
 from cnnviz.core.errors import CnnvizError
 
@@ -81,18 +83,6 @@ def add_transfer_parser(commands: Any) -> None:
                         help="the run's name in `cnnviz runs` (default: transfer-<base>)")
 
 
-def _size(text: str | None) -> tuple[int, int] | None:
-    if not text:
-        return None
-    try:
-        height, width = (int(part) for part in text.lower().replace("×", "x").split("x"))
-    except ValueError:
-        raise TransferCliError(f"{text}: write a size as HxW, for example 96x96.") from None
-    if not (4 <= height <= 2048 and 4 <= width <= 2048):
-        raise TransferCliError(f"{text}: height and width must be between 4 and 2048.")
-    return height, width
-
-
 def _check_arguments(args: argparse.Namespace) -> None:
     if not 1 <= args.epochs <= MAX_EPOCHS:
         raise TransferCliError(f"--epochs must be between 1 and {MAX_EPOCHS:,}.")
@@ -136,7 +126,7 @@ def _application_shape(args: argparse.Namespace, image_shape: tuple[int, ...],
     if args.resize == "base":
         return None
     if args.resize:
-        return _size(args.resize)
+        return parse_size("--resize", args.resize)
     height, width = int(image_shape[0]), int(image_shape[1])
     if min(height, width) >= min_size:
         return height, width
@@ -173,7 +163,7 @@ def cmd_transfer(args: argparse.Namespace) -> int:
         base_layer_count, build_transfer_model, parameter_counts, train_transfer,
     )
 
-    options = LoadOptions(target_size=_size(args.size),
+    options = LoadOptions(target_size=parse_size("--size", args.size),
                           color_mode="grayscale" if args.grayscale else "rgb",
                           validation_split=args.val_split, seed=args.seed, limit=args.limit)
     dataset = load_dataset(args.data, options, on_progress=progress.stage)
