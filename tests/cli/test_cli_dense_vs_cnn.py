@@ -9,19 +9,7 @@ import pytest
 
 from cnnviz.cli import main
 from cnnviz.core.experiments.run_store import RunStore, default_store_path
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CNNVIZ_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
-def _one_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cnnviz: "), err
-    assert "Traceback" not in err
-    return lines[0]
+from tests.cli.cli_output import one_line
 
 
 def test_prints_a_line_per_training_a_table_saves_the_chart_and_records_the_runs(
@@ -69,5 +57,5 @@ def test_no_record_leaves_the_run_store_alone(home: Path,
 def test_bad_input_is_one_plain_line(home: Path, tmp_path: Path, args: list[str], words: str,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["dense-vs-cnn", *args]) == 2
-    assert words in _one_line(capsys.readouterr().err)
+    assert words in one_line(capsys.readouterr().err)
     assert not default_store_path().exists()

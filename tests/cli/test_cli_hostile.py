@@ -13,6 +13,7 @@ import pytest
 
 from cnnviz.cli import main
 from cnnviz.core.model.spec import MAX_LAYERS
+from tests.cli.cli_output import one_line
 
 TINY_SPEC = {
     "name": "tiny",
@@ -28,13 +29,6 @@ TINY_SPEC = {
 def write_json(path: Path, data: object) -> Path:
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
-
-
-def one_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, f"expected one stderr line, got: {err!r}"
-    assert lines[0].startswith("cnnviz: ") and "Traceback" not in err
-    return lines[0]
 
 
 @pytest.fixture()

@@ -14,13 +14,6 @@ from tests.cli.test_cli_train import TINY_SPEC, three_pattern_npz, write_json
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    folder = tmp_path / "home"
-    monkeypatch.setenv("CNNVIZ_HOME", str(folder))
-    return folder
-
-
-@pytest.fixture
 def two_runs(tmp_path, home, capsys):
     spec = write_json(tmp_path / "tiny.json", TINY_SPEC)
     data = three_pattern_npz(tmp_path / "patterns.npz", count=120)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from cnnviz.cli import main
+from tests.cli.cli_output import one_line
 from tests.core.experiments.sweep_fixtures import LIMIT, dense_spec, tiny_spec
 
 
@@ -23,13 +24,6 @@ def specs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
 def _sweep(*args: str) -> list[str]:
     return ["sweep", *args, "--data", "mnist-sample", "--epochs", "1", "--limit", str(LIMIT),
             "--batch-size", "32"]
-
-
-def _one_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cnnviz: "), err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 def test_grid_prints_a_line_per_trial_a_table_and_the_best_last(specs, capsys,
@@ -122,6 +116,6 @@ def test_bad_input_is_one_plain_line(specs, capsys, args, message) -> None:
     tiny, _ = specs
     assert main(_sweep(str(tiny), *args)) == 2
     out, err = capsys.readouterr()
-    line = _one_line(err)
+    line = one_line(err)
     assert message in line
     assert "secret" not in line  # a password never reaches the terminal

@@ -15,7 +15,7 @@ import queue
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QHBoxLayout, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSpinBox, QWidget
 
 from cnnviz.core.experiments.data_size_study import (
     DEFAULT_DATA, DEFAULT_EPOCHS, DEFAULT_SIZES, MODEL_LABELS, StudyPlan, StudyPoint, StudyResult,
@@ -63,21 +63,7 @@ class DataSizeDialog(StudyWindow):
                                      "in the background")
         self.stop_button.setToolTip("Stop after the current batch; the points so far stay")
 
-        controls = QHBoxLayout()
-        controls.addWidget(self.epochs_box)
-        controls.addWidget(self.start_button)
-        controls.addWidget(self.stop_button)
-        controls.addWidget(self.progress, 1)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.status, 1)
-        bottom.addWidget(self.save_button)
-        bottom.addWidget(self.close_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
-        layout.addWidget(self.about)
-        layout.addLayout(controls)
-        layout.addWidget(self.chart, 1)
-        layout.addLayout(bottom)
+        self._lay_out([self.epochs_box], [])
         self.chart.show_result(StudyResult(StudyPlan(list(self.sizes), epochs,
                                                      self.data_source), ""))
         self._finish_setup()

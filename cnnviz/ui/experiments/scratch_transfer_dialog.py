@@ -16,8 +16,8 @@ import queue
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QLabel, QPushButton,
+                               QSpinBox, QWidget)
 
 from cnnviz.core.errors import CnnvizError
 from cnnviz.core.experiments.scratch_vs_transfer import (
@@ -99,24 +99,7 @@ class ScratchTransferDialog(StudyWindow):
         choices.addWidget(self.data_box, 0, 4)
         choices.setColumnStretch(1, 3)
         choices.setColumnStretch(4, 1)
-        controls = QHBoxLayout()
-        controls.addWidget(self.limit_box)
-        controls.addWidget(self.epochs_box)
-        controls.addWidget(self.start_button)
-        controls.addWidget(self.stop_button)
-        controls.addWidget(self.progress, 1)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.status, 1)
-        bottom.addWidget(self.save_button)
-        bottom.addWidget(self.close_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
-        layout.addWidget(self.about)
-        layout.addLayout(choices)
-        layout.addWidget(self.note)
-        layout.addLayout(controls)
-        layout.addWidget(self.chart, 1)
-        layout.addLayout(bottom)
+        self._lay_out([self.limit_box, self.epochs_box], [choices, self.note])
 
         self.browse_button.clicked.connect(self.browse_base)
         self.epochs_box.valueChanged.connect(self._settings_changed)

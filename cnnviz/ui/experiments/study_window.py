@@ -18,8 +18,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontInfo
-from PySide6.QtWidgets import (QApplication, QDialog, QLabel, QProgressBar, QPushButton,
-                               QSizePolicy, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QDialog, QHBoxLayout, QLabel, QLayout,
+                               QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
 from cnnviz.core.errors import CnnvizError
 from cnnviz.ui.common import dialogs
@@ -134,6 +134,29 @@ class StudyWindow(QDialog):
         self.stop_button.clicked.connect(self.stop)
         self.save_button.clicked.connect(self.save_dialog)
         self.close_button.clicked.connect(self.close)
+
+    def _lay_out(self, settings: list[QWidget], above_controls: list[Any]) -> None:
+        """Title, explanation, `above_controls` (widgets or layouts), a row of `settings`
+        with Start, Stop and the progress bar, the chart, then status, Save and Close."""
+        controls = QHBoxLayout()
+        for widget in [*settings, self.start_button, self.stop_button]:
+            controls.addWidget(widget)
+        controls.addWidget(self.progress, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.save_button)
+        bottom.addWidget(self.close_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.about)
+        for part in above_controls:
+            if isinstance(part, QLayout):
+                layout.addLayout(part)
+            else:
+                layout.addWidget(part)
+        layout.addLayout(controls)
+        layout.addWidget(self.chart, 1)
+        layout.addLayout(bottom)
 
     def _finish_setup(self) -> None:
         """Subclasses call this at the end of their __init__, once their controls exist."""
