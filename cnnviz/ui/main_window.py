@@ -307,11 +307,10 @@ class MainWindow(QMainWindow):
 
     def save_as(self) -> bool:
         suggested = str(self.document.path or Path.home() / f"{self.document.spec.name}.json")
-        path = dialogs.get_save_path(self, "Save model spec", suggested, dialogs.SPEC_FILTER)
+        path = dialogs.get_save_path(self, "Save model spec", suggested, dialogs.SPEC_FILTER,
+                                     ".json")
         if not path:
             return False
-        if not Path(path).suffix:
-            path += ".json"
         return self._save_to(Path(path))
 
     def _save_to(self, path: Path) -> bool:

@@ -7,6 +7,7 @@ answer them (monkeypatch) while still driving the real widgets.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
@@ -74,10 +75,14 @@ def get_open_path(parent: QWidget | None, title: str, folder: str, file_filter: 
     return path
 
 
-def get_save_path(parent: QWidget | None, title: str, suggested: str, file_filter: str) -> str:
-    """The file the user picked to save to, or '' if they cancelled."""
+def get_save_path(parent: QWidget | None, title: str, suggested: str, file_filter: str,
+                  default_suffix: str = "") -> str:
+    """The file the user picked to save to, or '' if they cancelled. A name typed without
+    a suffix gets `default_suffix` (e.g. ".png")."""
     with focus_comes_back(parent):
         path, _ = QFileDialog.getSaveFileName(parent, title, suggested, file_filter)
+    if path and default_suffix and not Path(path).suffix:
+        path += default_suffix
     return path
 
 

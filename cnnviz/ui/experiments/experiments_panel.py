@@ -626,11 +626,9 @@ class ExperimentsView(QWidget):
 
     def export_dialog(self) -> None:
         path = dialogs.get_save_path(self, "Export runs as CSV", str(Path.home() / "runs.csv"),
-                                     dialogs.CSV_FILTER)
+                                     dialogs.CSV_FILTER, ".csv")
         if not path:
             return
-        if not Path(path).suffix:
-            path += ".csv"
         try:
             count = self.export_csv(path)
         except CnnvizError as exc:
@@ -668,11 +666,9 @@ class ExperimentsView(QWidget):
         if chart is None:
             return
         path = dialogs.get_save_path(self, "Save chart", str(Path.home() / "runs.png"),
-                                     dialogs.CHART_FILTER)
+                                     dialogs.CHART_FILTER, ".png")
         if not path:
             return
-        if not Path(path).suffix:
-            path += ".png"
         try:
             chart.save_image(path)   # type: ignore[attr-defined]
         except CnnvizError as exc:

@@ -345,11 +345,9 @@ class StudyWindow(QDialog):
 
     def save_dialog(self) -> None:
         path = dialogs.get_save_path(self, "Save chart", str(Path.home() / self.CHART_FILE),
-                                     dialogs.CHART_FILTER)
+                                     dialogs.CHART_FILTER, ".png")
         if not path:
             return
-        if not Path(path).suffix:
-            path += ".png"
         try:
             self.save_chart(path)
         except (CnnvizError, OSError) as exc:

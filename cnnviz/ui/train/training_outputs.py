@@ -96,11 +96,9 @@ class TrainingExporter:
 
     def save_charts_dialog(self) -> None:
         path = dialogs.get_save_path(self._parent, "Save charts", self._suggested("-charts.png"),
-                                     dialogs.CHART_FILTER)
+                                     dialogs.CHART_FILTER, ".png")
         if not path:
             return
-        if not Path(path).suffix:
-            path += ".png"
         try:
             self._charts().save_image(path)
         except CnnvizError as exc:
