@@ -13,6 +13,7 @@ from cnnviz.ui.train.dataset_chooser import load_with_preview
 from cnnviz.ui.transfer.transfer_bases import APPLICATION_PARAMETERS, weights_status
 from cnnviz.ui.transfer.transfer_view import TransferView
 from cnnviz.workspace import Workspace
+from tests.core.transfer.test_bases import keras_home, offline  # noqa: F401 (a fixture)
 from tests.ui.app_window import tiny_spec
 
 SAMPLE_MODEL = Path(__file__).resolve().parents[3] / "sample_models" / "mnist_cnn_small.keras"
@@ -22,16 +23,6 @@ LIMIT = 256
 @pytest.fixture(scope="module")
 def mnist():
     return load_with_preview("mnist-sample", LoadOptions(limit=LIMIT), lambda *a: None)
-
-
-@pytest.fixture
-def keras_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    return tmp_path / "keras"
-
-
-def offline(url, target, report):
-    raise OSError("[Errno -3] Temporary failure in name resolution")
 
 
 class Recorder:
