@@ -8,6 +8,8 @@ SweepError naming the host, never a driver's traceback.
 
 from __future__ import annotations
 
+import random
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +39,25 @@ def storage_label(url: str | None) -> str:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
         return parts._replace(netloc=netloc).geturl()
     return url
+
+
+# Tries at opening a database whose tables other workers are creating at the same moment.
+_SCHEMA_RACE_TRIES = 8
+
+
+def _rdb_storage(full_url: str) -> Any:
+    """Optuna's RDB storage, which creates its tables on first use. Workers started together
+    on a new database race to create them and all but one fail (a duplicate table or type);
+    those try again once the winner is done, when the tables are simply there."""
+    import sqlalchemy.exc
+    from optuna.storages import RDBStorage
+
+    for attempt in range(1, _SCHEMA_RACE_TRIES):
+        try:
+            return RDBStorage(full_url, engine_kwargs={"pool_pre_ping": True})
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            time.sleep(random.uniform(0.1, 0.5) * attempt)  # at random moments, so one wins
+    return RDBStorage(full_url, engine_kwargs={"pool_pre_ping": True})
 
 
 def _journal(path: Path) -> Any:
@@ -71,10 +92,9 @@ def open_storage(url: str | None) -> Any:
     host = parts.hostname or "localhost"
     where = f"{host}:{parts.port}" if parts.port else host
     import sqlalchemy.exc
-    from optuna.storages import RDBStorage
 
     try:
-        return RDBStorage(full, engine_kwargs={"pool_pre_ping": True})
+        return _rdb_storage(full)
     except ImportError as exc:
         # Optuna wraps the driver's ModuleNotFoundError in a plain ImportError.
         missing = exc if isinstance(exc, ModuleNotFoundError) else exc.__cause__
@@ -90,6 +110,10 @@ def open_storage(url: str | None) -> Any:
         raise SweepError(f"Cannot reach the database server at {where} for --storage "
                          f"{storage_label(url)}. Check that it is running and that the "
                          "address, user and password are right.") from None
+    except sqlalchemy.exc.DatabaseError as exc:  # still refused after the tries above
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise SweepError(f"The database at {where} (--storage {storage_label(url)}) refused "
+                         f"the sweep's tables: {reason}.") from None
     except sqlalchemy.exc.ArgumentError:
         raise SweepError(f"--storage {storage_label(url)} is not a database URL cnnviz can "
                          "read.") from None

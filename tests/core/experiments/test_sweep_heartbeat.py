@@ -33,11 +33,12 @@ def _lose_a_worker_on_another_machine_and_resume(tmp_path: Path, storage: str) -
     spec = _spec_file(tmp_path)
     # Long trials (40 epochs), so the worker is surely killed in the middle of one; a grace
     # period of 3 s (a beat every 0.75 s) so the test waits seconds, not minutes.
-    worker = subprocess.Popen(
-        _sweep_command(spec, "--epochs", "40", "--param", GRID[0], "--grid", "--storage",
-                       storage, "--study", "lost", "--grace", "3"),
-        cwd=ROOT, env=_environment(tmp_path), stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+    log = tmp_path / "worker.log"
+    with log.open("w") as worker_log:
+        worker = subprocess.Popen(
+            _sweep_command(spec, "--epochs", "40", "--param", GRID[0], "--grid", "--storage",
+                           storage, "--study", "lost", "--grace", "3"),
+            cwd=ROOT, env=_environment(tmp_path), stdout=worker_log, stderr=subprocess.STDOUT)
     plan = plan_sweep("lost", {"tiny": tiny_spec()}, "mnist-sample", options(), config(),
                       GRID, [], "grid")
     opened: list[Any] = []
@@ -51,7 +52,7 @@ def _lose_a_worker_on_another_machine_and_resume(tmp_path: Path, storage: str) -
         return any(t.user_attrs.get("cnnviz_worker") for t in _running(opened[0]))
 
     try:
-        _wait_for(training, "the worker to start a trial")
+        _wait_for(training, "the worker to start a trial", worker=worker, log=log)
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait()

@@ -39,12 +39,18 @@ def _environment(home: Path) -> dict[str, str]:
     return {**os.environ, "CNNVIZ_HOME": str(home), "PYTHONPATH": str(ROOT)}
 
 
-def _wait_for(condition: Any, what: str, limit: float = 180) -> None:
-    """Poll until condition() (a wait, not a timing assertion: the limit only ends a hang)."""
+def _wait_for(condition: Any, what: str, limit: float = 180,
+              worker: subprocess.Popen[bytes] | None = None, log: Path | None = None) -> None:
+    """Poll until condition() (a wait, not a timing assertion: the limit only ends a hang).
+    A `worker` process that ends first fails the wait at once; the end of its `log` says why."""
     end = time.monotonic() + limit
     while not condition():
-        if time.monotonic() > end:
-            pytest.fail(f"gave up waiting for {what}")
+        ended = worker is not None and worker.poll() is not None
+        if ended or time.monotonic() > end:
+            tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+            why = f"the worker ended (exit code {worker.returncode})" if ended and worker \
+                else f"gave up waiting for {what}"
+            pytest.fail(why + (f"; it printed:\n{tail}" if tail else ""))
         time.sleep(0.2)
 
 
@@ -62,7 +68,7 @@ def test_a_killed_worker_leaves_its_trial_failed_and_the_sweep_redoes_it(tmp_pat
     try:
         _wait_for(lambda: Path(journal).exists() and any(
             r.state == "running" for r in results(open_study(plan, journal))),
-            "the worker to start a trial")
+            "the worker to start a trial", worker=worker)
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait()
@@ -244,3 +250,29 @@ def test_two_workers_split_the_trials_on_a_real_postgresql_server(
     # The per-trial lines of both processes reached stdout: one line per trial.
     assert sum(line.startswith("trial ") and " · " in line
                for line in done.stdout.splitlines()) == 8
+
+
+def _open_database_at_once(url: str, start: Any) -> None:
+    """A worker on another machine opening a database no sweep has used yet."""
+    from cnnviz.core.experiments.sweep_storage import open_storage
+
+    start.wait()
+    open_storage(url)
+
+
+def test_workers_opening_a_new_database_at_the_same_moment_all_get_it(
+        postgresql_url: str) -> None:
+    """Optuna creates its tables on first use; machines starting together race to do it."""
+    import multiprocessing
+
+    import sqlalchemy  # noqa: F401  (imported before the barrier, so all open at once)
+
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(6)
+    workers = [context.Process(target=_open_database_at_once, args=(postgresql_url, start))
+               for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(180)
+    assert [worker.exitcode for worker in workers] == [0] * 6
