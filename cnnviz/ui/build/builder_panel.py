@@ -55,6 +55,7 @@ class BuilderPanel(QWidget):
         super().__init__()
         self.document = document
         self._shown_once = False
+        self._summary_width_chosen = False
         # The core's download hook for ImageNet weights (tests set an offline one).
         self.fetch: Callable[..., Any] | None = None
         # How many classes the loaded data has (None: no data), for a new base's head.
@@ -154,6 +155,8 @@ class BuilderPanel(QWidget):
         bottom.setStretchFactor(1, 2)
         bottom.setSizes([600, 420])
         bottom.setChildrenCollapsible(False)
+        # Once the user drags this divider, the summary's width is theirs.
+        bottom.splitterMoved.connect(self._summary_sized_by_user)
 
         outer = QSplitter(Qt.Orientation.Vertical)
         outer.addWidget(top)
@@ -191,29 +194,41 @@ class BuilderPanel(QWidget):
         scroll.setMinimumWidth(self.properties.minimumSizeHint().width() + scrollbar)
         return palette_width
 
-    def _widen_summary(self) -> None:
-        """Give the summary the width to show its columns whole, up to half the row (the
-        diagram beside it scrolls sideways; a table that scrolls hides numbers)."""
+    # The summary's share of the row: as wide as its columns need within these bounds. The
+    # diagram beside it scrolls sideways, while a table that scrolls hides parameter counts.
+    SUMMARY_SHARE = (0.4, 0.6)
+
+    def _summary_sized_by_user(self, _position: int, _index: int) -> None:
+        self._summary_width_chosen = True
+
+    def _fit_summary(self) -> None:
+        """Give the summary the width its columns need (see SUMMARY_SHARE), until the user
+        drags the divider (it cuts the names in the middle before it hides a number)."""
         bottom = self.splitters[2]
         sizes = bottom.sizes()
         total = sum(sizes)
-        if total <= 0:
+        if total <= 0 or self._summary_width_chosen:
             return
-        wanted = min(self.summary.preferred_width(), total // 2)
-        if sizes[1] < wanted:
+        least, most = (int(total * share) for share in self.SUMMARY_SHARE)
+        wanted = max(least, min(self.summary.preferred_width(), most))
+        if sizes[1] != wanted:
             bottom.setSizes([total - wanted, wanted])
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
-            self._widen_summary()
+            self._fit_summary()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_summary()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
             self._fit_side_panels()
-            self._widen_summary()
+            self._fit_summary()
 
     def _refresh(self) -> None:
         report = self.document.report
@@ -221,6 +236,7 @@ class BuilderPanel(QWidget):
         labels = {row: base_label(layer) for row, layer in enumerate(self.document.spec.layers)
                   if layer.type == PRETRAINED_BASE}
         self.summary.set_report(report, labels)
+        self._fit_summary()  # a longer name or a base's type may need more room
         self.diagram.set_report(report, labels)
         self._show_missing()
         row = self.stack.current_layer()

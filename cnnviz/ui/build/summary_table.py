@@ -102,13 +102,17 @@ class SummaryTable(QWidget):
         header = self._table.horizontalHeader()
         # Not ResizeToContents: that re-measures every row after each changed cell, which is
         # slow for long stacks. _fit_columns measures the new texts once per refresh instead.
-        # Not Stretch for the names either: a narrow table (a large zoom) would cut them to
-        # "co…"; the names column takes the spare width, and a table too narrow for every
-        # column whole scrolls sideways.
+        # The numbers are always whole. A table too narrow for every column (a projector, a
+        # large zoom) first drops an all-zero Non-trainable column (the totals line still says
+        # 0), then the Type column (the stack above shows each type, and Keras names layers
+        # after their types); then it cuts the names in the middle ("global_av…pooling2d")
+        # down to a readable minimum; only then does it scroll.
         for column in (NAME, TYPE, SHAPE, PARAMS, NON_TRAINABLE):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
         header.setStretchLastSection(False)
-        self._name_width = 0
+        self._table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self._needed = dict.fromkeys(range(len(COLUMNS)), 0)  # each column's width, whole
+        self._all_trainable = True  # every row's Non-trainable count is 0 (or unknown)
         self._table.viewport().installEventFilter(self)
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -238,7 +242,7 @@ class SummaryTable(QWidget):
                 self._fit_columns([tuple(item.text() for item in items) for items in self._items])
 
     def _fit_columns(self, rows: list[tuple[str, ...]]) -> None:
-        """Size every column to its longest text; the names column also takes spare width."""
+        """Measure every column's longest text, then lay the columns out in the width."""
         metrics = self._table.fontMetrics()
         header = self._table.horizontalHeader()
         for column in (NAME, TYPE, SHAPE, PARAMS, NON_TRAINABLE):
@@ -246,31 +250,47 @@ class SummaryTable(QWidget):
             if column == NAME and any(not items[NAME].icon().isNull()
                                       for items in self._items):
                 longest += self._table.iconSize().width() + 6  # the error or warning icon
-            width = max(longest + 20,
-                        header.fontMetrics().horizontalAdvance(COLUMNS[column]) + 24)
-            if column == NAME:
-                self._name_width = width
-            elif header.sectionSize(column) != width:
-                header.resizeSection(column, width)
-        self._fit_name_column()
+            self._needed[column] = max(
+                longest + 20, header.fontMetrics().horizontalAdvance(COLUMNS[column]) + 24)
+        self._all_trainable = all(row[NON_TRAINABLE] in ("0", UNKNOWN) for row in rows)
+        self._lay_out_columns()
 
     def preferred_width(self) -> int:
         """The width that shows every column whole, without scrolling sideways."""
-        header = self._table.horizontalHeader()
-        others = sum(header.sectionSize(column) for column in (TYPE, SHAPE, PARAMS, NON_TRAINABLE))
-        return (self._name_width + others + 2 * self._table.frameWidth()
+        return (sum(self._needed.values()) + 2 * self._table.frameWidth()
                 + self._table.verticalScrollBar().sizeHint().width())
 
-    def _fit_name_column(self) -> None:
+    # How much of their width the names and types may lose before the Type column goes.
+    TEXT_CUT_BEFORE_TYPES_GO = 0.3
+
+    def _lay_out_columns(self) -> None:
+        """Show the columns that fit the width (see the comment in __init__); the names take
+        any spare width."""
+        width = self._table.viewport().width()
+        needed = self._needed
+        shown = [NAME, TYPE, SHAPE, PARAMS, NON_TRAINABLE]
+        if sum(needed[c] for c in shown) > width and self._all_trainable:
+            shown.remove(NON_TRAINABLE)
+        words = needed[NAME] + needed[TYPE]
+        # Names and types a little cut keep the types; much cut, the names alone are better.
+        if sum(needed[c] for c in shown) - width > words * self.TEXT_CUT_BEFORE_TYPES_GO:
+            shown.remove(TYPE)
+        room = width - sum(needed[c] for c in shown if c not in (NAME, TYPE))
+        readable = self._table.fontMetrics().averageCharWidth() * 8 + 20
+        sizes = dict(needed)
+        if TYPE in shown:
+            sizes[TYPE] = min(needed[TYPE], max(readable, room * needed[TYPE] // max(words, 1)))
+            room -= sizes[TYPE]
+        sizes[NAME] = max(room, min(needed[NAME], readable))
         header = self._table.horizontalHeader()
-        others = sum(header.sectionSize(column) for column in (TYPE, SHAPE, PARAMS, NON_TRAINABLE))
-        width = max(self._name_width, self._table.viewport().width() - others)
-        if header.sectionSize(NAME) != width:
-            header.resizeSection(NAME, width)
+        for column in range(len(COLUMNS)):
+            self._table.setColumnHidden(column, column not in shown)
+            if column in shown and header.sectionSize(column) != sizes[column]:
+                header.resizeSection(column, sizes[column])
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if watched is self._table.viewport() and event.type() == QEvent.Type.Resize:
-            self._fit_name_column()
+            self._lay_out_columns()
         return False
 
     def _resize_rows(self, count: int) -> None:

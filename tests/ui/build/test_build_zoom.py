@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QTextLayout
 from PySide6.QtWidgets import QApplication
 
@@ -182,3 +183,39 @@ def test_a_long_type_beside_its_shape_moves_the_shape_to_a_second_line(window, z
     settle(window, (1920, 1080), zoom, 1.5)
     assert not any(delegate.shape_below(stack.font(), layer, report)
                    for layer, report in zip(layers, reports))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_presenting_the_summary_keeps_every_parameter_count_in_view(window, zoom, size):
+    """On a projector the summary takes up to 60 % of its row, and gives up the all-zero
+    Non-trainable column or cuts names before a parameter count scrolls out of sight."""
+    zoom.set_presenting(True)
+    settle(window, size, zoom, 1.0)
+    table = window.builder.summary.table
+    header = table.horizontalHeader()
+    shown = [column for column in range(header.count()) if not table.isColumnHidden(column)]
+    assert PARAMS in shown and SHAPE in shown
+    assert sum(header.sectionSize(column) for column in shown) <= table.viewport().width()
+    metrics = QFontMetrics(table.font())
+    for row in range(table.rowCount()):
+        for column in (SHAPE, PARAMS):
+            text = table.item(row, column).text()
+            assert header.sectionSize(column) >= metrics.horizontalAdvance(text) + 8
+
+
+def test_the_summary_keeps_the_width_the_user_drags_it_to(window, zoom, qtbot):
+    settle(window, (1280, 720), zoom, 1.0)
+    builder = window.builder
+    bottom = builder.splitters[2]
+    handle = bottom.handle(1)
+    start = handle.rect().center()
+    qtbot.mousePress(handle, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(handle, start + QPoint(150, 0))
+    qtbot.mouseRelease(handle, Qt.MouseButton.LeftButton, pos=start + QPoint(150, 0))
+    chosen = bottom.sizes()
+    # An edit that lengthens a name refreshes the summary; the user's width stays.
+    spec = window.document.spec.copy()
+    spec.layers[4].name = "a_much_longer_name_for_this_dense_layer"
+    window.document.apply(spec, "rename")
+    settle(window, (1280, 720), zoom, 1.0)
+    assert bottom.sizes() == chosen

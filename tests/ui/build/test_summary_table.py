@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication
 
 from cnnviz.core.formatting import readable_size
 from cnnviz.core.model.shapes import analyze
 from cnnviz.core.model.spec import LayerSpec, ModelSpec
-from cnnviz.ui.build.summary_table import ERROR_BACKGROUND, NAME, PARAMS, SHAPE, TYPE, SummaryTable
+from cnnviz.ui.build.summary_table import (
+    ERROR_BACKGROUND, NAME, NON_TRAINABLE, PARAMS, SHAPE, TYPE, SummaryTable,
+)
 
 
 def mnist_cnn() -> ModelSpec:
@@ -168,3 +171,77 @@ def test_refresh_reuses_items_for_long_stacks(table):
     del spec.layers[10:]
     table.set_report(analyze(spec))
     assert table.table.rowCount() == 11
+
+
+# ---------------------------------------------------------------- narrow tables
+
+
+def shown_columns(widget: SummaryTable) -> dict[int, int]:
+    """Each column on screen and its width."""
+    header = widget.table.horizontalHeader()
+    return {column: header.sectionSize(column) for column in range(5)
+            if not widget.table.isColumnHidden(column)}
+
+
+def at_width(widget: SummaryTable, qtbot, width: int) -> dict[int, int]:
+    widget.resize(width, 300)
+    qtbot.waitUntil(lambda: widget.table.width() == width)
+    QApplication.processEvents()
+    return shown_columns(widget)
+
+
+def whole(widget: SummaryTable, column: int) -> bool:
+    metrics = QFontMetrics(widget.table.font())
+    size = widget.table.horizontalHeader().sectionSize(column)
+    return all(size >= metrics.horizontalAdvance(widget.table.item(row, column).text()) + 8
+               for row in range(widget.table.rowCount()))
+
+
+def in_view(widget: SummaryTable, shown: dict[int, int]) -> bool:
+    """Every shown column within the table's width: nothing scrolled out of sight."""
+    return sum(shown.values()) <= widget.table.viewport().width()
+
+
+def with_frozen_conv() -> ModelSpec:
+    spec = mnist_cnn()
+    spec.layers[0].trainable = False
+    return spec
+
+
+def test_a_wide_table_shows_every_column_whole(table, qtbot):
+    table.set_report(analyze(mnist_cnn()))
+    shown = at_width(table, qtbot, table.preferred_width() + 20)
+    assert list(shown) == [NAME, TYPE, SHAPE, PARAMS, NON_TRAINABLE]
+    assert all(whole(table, column) for column in shown) and in_view(table, shown)
+
+
+def test_a_narrow_table_drops_an_all_zero_non_trainable_column_first(table, qtbot):
+    table.set_report(analyze(mnist_cnn()))
+    shown = at_width(table, qtbot, table.preferred_width() - 60)
+    assert list(shown) == [NAME, TYPE, SHAPE, PARAMS]  # the totals line still says 0
+    assert all(whole(table, column) for column in shown) and in_view(table, shown)
+
+
+def test_a_frozen_layer_keeps_the_non_trainable_column_and_the_names_give_way(table, qtbot):
+    table.set_report(analyze(with_frozen_conv()))
+    shown = at_width(table, qtbot, table.preferred_width() - 60)
+    assert list(shown) == [NAME, TYPE, SHAPE, PARAMS, NON_TRAINABLE]
+    assert texts(table, 1)[NAME] == "❄ conv2d"
+    assert table.table.item(1, NON_TRAINABLE).text() == "320"
+    assert all(whole(table, column) for column in (SHAPE, PARAMS, NON_TRAINABLE))
+    assert not (whole(table, NAME) and whole(table, TYPE))  # cut in the middle instead
+    assert in_view(table, shown)
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_a_very_narrow_table_drops_the_types_but_never_a_number(table, qtbot, frozen):
+    table.set_report(analyze(with_frozen_conv() if frozen else mnist_cnn()))
+    # A third of the names' and types' width is more than they may lose.
+    shown = at_width(table, qtbot, table.preferred_width() - (120 if frozen else 220))
+    assert TYPE not in shown and NAME in shown
+    numbers = [SHAPE, PARAMS] + ([NON_TRAINABLE] if frozen else [])
+    assert all(column in shown and whole(table, column) for column in numbers)
+    assert in_view(table, shown)
+    # Widened again, every column comes back whole.
+    shown = at_width(table, qtbot, table.preferred_width() + 20)
+    assert len(shown) == 5 and all(whole(table, column) for column in shown)
