@@ -41,9 +41,9 @@ Problem = tuple[str, str, str]  # (part name, Keras type, why), as unsupported_l
 # to cut a model file at its output layer (for a classifier that is its old class scores), and
 # a nested network cannot be a cut (Keras names its inner output, not its output here).
 BASE_OUTPUT_LAYER, BASE_END_LAYER = "base_output", "base_end"
-# Stands for a flat base output ahead of the head's layers, so model_to_spec (whose input
-# must be an image or a sequence) can check them; dropped from the spec afterwards.
-_FLAT_STAND_IN = "cnnviz_flat_base_output"
+# Stands for the base ahead of the head's layers, so model_to_spec can check them; dropped
+# from the spec afterwards.
+_STAND_IN = "cnnviz_base_stand_in"
 
 
 def _is_network(layer: Any) -> bool:
@@ -166,19 +166,23 @@ def _image_problems(model: Any, parts: _Parts) -> list[Problem]:
 
 
 def _head_model(parts: _Parts) -> "keras.Model":
-    """Copies of the head's layers (not sharing the opened model's) on the base's output."""
+    """Copies of the head's layers (not sharing the opened model's) after a stand-in layer
+    that gives the base's output shape from an input model_to_spec accepts (a spec's input
+    has at most 64 channels; a base gives 1,280 or more)."""
     import keras
 
     out = tuple(int(d) for d in parts.network_output.shape[1:])
-    layers: list[Any] = []
-    if len(out) == 1:
-        # model_to_spec takes an image or a sequence: reach the flat output through Flatten.
-        inputs = keras.Input(shape=(1, 1, out[0]), name="base_output")
-        layers.append(keras.layers.Flatten(name=_FLAT_STAND_IN))
+    if len(out) == 3:
+        inputs = keras.Input(shape=(out[0], out[1], 1), name="base_input")
+        stand_in = keras.layers.Conv2D(out[2], 1, name=_STAND_IN)
+    elif len(out) == 2:
+        inputs = keras.Input(shape=(out[0], 1), name="base_input")
+        stand_in = keras.layers.Conv1D(out[1], 1, name=_STAND_IN)
     else:
-        inputs = keras.Input(shape=out, name="base_output")
-    layers += [keras.layers.deserialize(keras.layers.serialize(layer)) for layer in parts.head]
-    return keras.Sequential([inputs, *layers], name="head")
+        inputs = keras.Input(shape=(out[0], 1), name="base_input")
+        stand_in = keras.layers.Flatten(name=_STAND_IN)
+    copies = [keras.layers.deserialize(keras.layers.serialize(layer)) for layer in parts.head]
+    return keras.Sequential([inputs, stand_in, *copies], name="head")
 
 
 def _analysed(model: "keras.Model") -> tuple[_Parts | None, list[Problem]]:
@@ -292,8 +296,7 @@ def model_to_spec_with_bases(model: "keras.Model", folder: Path | None = None,
     head = model_to_spec(_head_model(parts))
     head_layers = list(head.layers)
     names = head.layer_names()
-    if head_layers and head_layers[0].name == _FLAT_STAND_IN:
-        head_layers, names = head_layers[1:], names[1:]
+    head_layers, names = head_layers[1:], names[1:]  # without the stand-in
     for layer, name in zip(head_layers, names):
         layer.name = name
     spec = ModelSpec(tuple(int(d) for d in model.inputs[0].shape[1:]),
