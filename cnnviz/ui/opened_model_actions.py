@@ -37,6 +37,7 @@ class OpenedModelActions:
         self._confirm_discard = confirm_discard
         self._remember = remember
         self._say = say
+        self.preparing: Any = None   # the BackgroundTask saving a base, while it runs
         opened = workspace.opened
         opened.changed.connect(self._opened)
         opened.explain_requested.connect(self.explain)
@@ -82,21 +83,70 @@ class OpenedModelActions:
         self._show_view(TRAIN)
 
     def edit_copy(self) -> None:
-        """Put an editable copy of the opened (Sequential-style) model into the builder."""
+        """Put an editable copy of the opened model into the builder: its layers, and a
+        pre-built network inside it as a Pre-built base that keeps its weights (saved and
+        prepared in the background, with a progress dialog)."""
         opened = self._workspace.opened.opened
-        if opened is None or not self._confirm_discard():
+        if opened is None or self.preparing or not self._confirm_discard():
             return
-        from cnnviz.core.model.spec_from_keras import model_to_spec
+        from cnnviz.core.transfer.spec_with_bases import (
+            has_nested_network, model_to_spec_with_bases,
+        )
 
-        try:
-            spec = model_to_spec(opened.model)
-        except CnnvizError as exc:
-            dialogs.show_error(self._parent, "Cannot edit this model", str(exc))
+        name = Path(opened.path).name
+        if not has_nested_network(opened.model):
+            try:
+                spec = model_to_spec_with_bases(opened.model)
+            except CnnvizError as exc:
+                dialogs.show_error(self._parent, "Cannot edit this model", str(exc))
+                return
+            self._into_builder(spec, f"A copy of {name} is in the builder (its layers only: "
+                                     "the weights stay with the file)")
             return
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QProgressDialog
+
+        from cnnviz.ui.common.workers import BackgroundTask
+
+        model = opened.model
+        progress = QProgressDialog(f"Saving the pre-built base of {name} with its weights…",
+                                   "", 0, 0, self._parent)
+        progress.setWindowTitle("Open in the builder")
+        progress.setCancelButton(None)
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(0)
+        task = BackgroundTask(lambda _report: model_to_spec_with_bases(model), self._parent)
+        self.preparing = task
+
+        def done(spec: Any) -> None:
+            self._into_builder(spec, f"A copy of {name} is in the builder: its pre-built base "
+                                     f"keeps the trained weights; the other layers start "
+                                     f"fresh")
+
+        def failed(message: str, _details: str) -> None:
+            dialogs.show_error(self._parent, "Cannot edit this model", message)
+
+        def ended() -> None:
+            progress.close()
+            progress.deleteLater()
+            self.preparing = None
+            task.deleteLater()
+
+        task.succeeded.connect(done)
+        task.failed.connect(failed)
+        task.finished.connect(ended)
+        progress.show()
+        task.start()
+
+    def _into_builder(self, spec: Any, message: str) -> None:
         self._workspace.document.reset(spec, None)
         self._show_view(BUILD)
-        self._say(f"A copy of {Path(opened.path).name} is in the builder "
-                  "(its layers only: the weights stay with the file)")
+        self._say(message)
+
+    def shutdown(self) -> None:
+        """Wait for a base being saved (the window is closing)."""
+        if self.preparing is not None:
+            self.preparing.wait(60_000)
 
 
 def is_model_file(path: Path) -> bool:

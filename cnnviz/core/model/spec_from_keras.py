@@ -171,12 +171,15 @@ def _layer_to_spec(layer: Any, input_rank: int) -> tuple[LayerSpec | None, list[
     if policy != "float32":
         reasons.append(f"computes in {policy}; cnnviz builds float32 layers")
     if cls in _NESTED_MODELS or hasattr(layer, "layers"):
+        # core.transfer.spec_with_bases turns one such network into a PretrainedBase layer
+        # (the builder's "open in the builder" does); a plain stack of layers cannot hold it.
         if _is_prepared_base(layer):
             return None, reasons + [
-                "is a pre-built base; a saved model no longer says which network and cut it "
-                "came from (open the spec it was trained from instead)"]
-        return None, reasons + ["is a model nested inside the model; cnnviz needs one flat "
-                                "stack of layers"]
+                "is a pre-built base; a stack of plain layers cannot hold it (opening the "
+                "model in the builder keeps it as a Pre-built base with its weights)"]
+        return None, reasons + ["is a model nested inside the model; a stack of plain layers "
+                                "cannot hold it (opening the model in the builder keeps one "
+                                "such network as a Pre-built base with its weights)"]
     if cls == "Lambda":
         return None, reasons + ["runs custom Python code, which a cnnviz spec cannot hold"]
     config = layer.get_config()

@@ -7,6 +7,9 @@
     feature_maps    features as a 2-D map (PCA, t-SNE), class separation, nearest neighbours
     base_blocks     a base as one layer of a model spec (PretrainedBase), so the builder
                     edits the head on top of it: prepared, measured and saved as a Keras file
+    spec_with_bases a saved model with one nested network → a spec, the network (with its
+                    current weights) saved and kept as a PretrainedBase layer
 """
 
-__all__ = ["bases", "transfer_model", "features", "feature_maps", "base_blocks"]
+__all__ = ["bases", "transfer_model", "features", "feature_maps", "base_blocks",
+           "spec_with_bases"]

@@ -166,7 +166,7 @@ class OpenResult:
     opened: Any = None          # core.model_files.OpenedModel
     info: Any = None            # core.inspection.ModelInfo
     untrusted: str = ""         # the refusal message of a file that carries code
-    not_editable: list = None   # (name, type, why) of layers the builder cannot hold
+    not_editable: list = None   # (name, type, why) of parts the builder cannot hold
 
 
 def open_and_inspect(path: str, weights: str | None, trust: bool) -> OpenResult:
@@ -182,7 +182,7 @@ def open_and_inspect(path: str, weights: str | None, trust: bool) -> OpenResult:
         opened = open_model(path, weights_path=weights, trust=trust)
     except UntrustedModelError as exc:
         return OpenResult(untrusted=str(exc))
-    from cnnviz.core.model.spec_from_keras import unsupported_layers
+    from cnnviz.core.transfer.spec_with_bases import unsupported_parts
 
     # Work the GUI thread would otherwise do while the window waits: the builder check, and
     # the modules of the views about to be shown (importing them here creates no widget).
@@ -190,7 +190,7 @@ def open_and_inspect(path: str, weights: str | None, trust: bool) -> OpenResult:
     import cnnviz.ui.inspect.evaluation_panel  # noqa: F401
     import cnnviz.ui.inspect.inspect_panel  # noqa: F401
     return OpenResult(opened, inspect_model(opened.model),
-                      not_editable=unsupported_layers(opened.model))
+                      not_editable=unsupported_parts(opened.model))
 
 
 class ModelTab(QWidget):
@@ -321,7 +321,7 @@ class ModelTab(QWidget):
         self.pages.addTab(self.evaluation, "Evaluate")
 
     def show_model(self, opened: Any, info: Any, not_editable: list | None = None) -> None:
-        """Show an opened model; `not_editable` is unsupported_layers(model) if known."""
+        """Show an opened model; `not_editable` is unsupported_parts(model) if known."""
         self._ensure_pages()
         notes = list(getattr(opened, "notes", []) or [])
         if getattr(opened, "trusted", False):
@@ -343,9 +343,9 @@ class ModelTab(QWidget):
     @staticmethod
     def _edit_copy_state(model: Any, problems: list | None) -> tuple[bool, str]:
         if problems is None:
-            from cnnviz.core.model.spec_from_keras import unsupported_layers
+            from cnnviz.core.transfer.spec_with_bases import unsupported_parts
 
-            problems = unsupported_layers(model)
+            problems = unsupported_parts(model)
         if not problems:
             return True, "Open an editable copy of this model in the builder"
         names = "; ".join(f"{name} ({kind}): {why}" for name, kind, why in problems[:6])

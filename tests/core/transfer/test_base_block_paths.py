@@ -174,8 +174,8 @@ def test_inspect_shows_the_base_as_one_row_with_the_counts_of_keras(saved_models
     assert (row.params, row.trainable_params) == (base.count_params(),
                                                   weight_count(base.trainable_weights))
     assert row.trainable_params == 0  # saved frozen, reopened frozen
-    with pytest.raises(CnnvizError, match="'pretrained_base' .*is a pre-built base; a saved "
-                                          "model no longer says which network"):
+    with pytest.raises(CnnvizError, match="'pretrained_base' .*is a pre-built base; a stack "
+                                          "of plain layers cannot hold it"):
         model_to_spec(model)
 
 
