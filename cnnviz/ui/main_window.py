@@ -601,6 +601,7 @@ class MainWindow(QMainWindow):
             if self.explain is not None:
                 self.explain.shutdown()
             self.models.shutdown()
+            self.opened_actions.shutdown()   # a base being saved for the builder
             self.builder.shutdown()
             if self.experiments is not None:
                 self.experiments.shutdown()
