@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import keras
 
 __all__ = ["has_nested_network", "unsupported_parts", "model_to_spec_with_bases",
-           "BASE_OUTPUT_LAYER", "BASE_END_LAYER"]
+           "saved_base_name", "BASE_OUTPUT_LAYER", "BASE_END_LAYER"]
 
 Problem = tuple[str, str, str]  # (part name, Keras type, why), as unsupported_layers gives
 # The saved base ends in two no-op layers and is cut at the first: prepare_base_block refuses
@@ -233,6 +233,16 @@ def _flags(network: Any) -> list[tuple[Any, bool]]:
     # layer's own flag (setting a network's flag sets every layer inside it).
     return [(layer, bool(layer.trainable))
             for layer in network._flatten_layers(include_self=True, recursive=True)]
+
+
+def saved_base_name(source: str, cut: str) -> str | None:
+    """The network's name for a base saved here (file <network>-<16 hex digits>.keras, cut
+    at BASE_OUTPUT_LAYER); None for any other base."""
+    stem, _, digest = Path(source).stem.rpartition("-")
+    if (cut != BASE_OUTPUT_LAYER or not stem or len(digest) != 16
+            or any(ch not in "0123456789abcdef" for ch in digest)):
+        return None
+    return stem
 
 
 def _save_base(model: "keras.Model", parts: _Parts, frozen: bool, folder: Path) -> Path:

@@ -279,9 +279,16 @@ class SummaryTable(QWidget):
         readable = self._table.fontMetrics().averageCharWidth() * 8 + 20
         sizes = dict(needed)
         if TYPE in shown:
-            sizes[TYPE] = min(needed[TYPE], max(readable, room * needed[TYPE] // max(words, 1)))
-            room -= sizes[TYPE]
-        sizes[NAME] = max(room, min(needed[NAME], readable))
+            # The longer of the two gives way first: both are cut to one width, or the
+            # shorter stays whole and the longer takes the rest.
+            even = room // 2
+            shorter, longer = sorted((NAME, TYPE), key=lambda column: needed[column])
+            sizes[shorter] = min(needed[shorter], max(even, readable))
+            sizes[longer] = min(needed[longer], max(room - sizes[shorter], readable))
+            if sizes[NAME] + sizes[TYPE] < room:
+                sizes[NAME] = room - sizes[TYPE]  # spare width: to the names
+        else:
+            sizes[NAME] = max(room, min(needed[NAME], readable))
         header = self._table.horizontalHeader()
         for column in range(len(COLUMNS)):
             self._table.setColumnHidden(column, column not in shown)

@@ -75,9 +75,16 @@ def network_title(source: str) -> str:
 
 
 def base_label(layer: LayerSpec) -> str:
-    """The one-line name of a PretrainedBase row: 'MobileNetV2 · cut at out_relu'."""
-    title = network_title(str(layer.params.get("source", "")))
-    cut = layer.params.get("cut") or ""
+    """The one-line name of a PretrainedBase row: 'MobileNetV2 · cut at out_relu'; for a
+    base kept from a saved model, 'frozen_base (saved weights)'."""
+    from cnnviz.core.transfer.spec_with_bases import saved_base_name
+
+    source = str(layer.params.get("source", ""))
+    cut = str(layer.params.get("cut") or "")
+    saved = saved_base_name(source, cut)
+    if saved is not None:
+        return f"{saved} (saved weights)"
+    title = network_title(source)
     return f"{title} · cut at {cut}" if cut else title
 
 
