@@ -7,6 +7,8 @@
     feature_maps    features as a 2-D map (PCA, t-SNE), class separation, nearest neighbours
     base_blocks     a base as one layer of a model spec (PretrainedBase), so the builder
                     edits the head on top of it: prepared, measured and saved as a Keras file
+    caches          the disk the feature and base caches use: sizes, clearing, the feature
+                    cache's size limit (least recently used files go first)
 """
 
-__all__ = ["bases", "transfer_model", "features", "feature_maps", "base_blocks"]
+__all__ = ["bases", "transfer_model", "features", "feature_maps", "base_blocks", "caches"]
