@@ -40,7 +40,9 @@ __all__ = [
 
 # 2 GiB: some forty 10,000-image feature files of 1,280 numbers, on any laptop's disk.
 DEFAULT_FEATURE_CACHE_LIMIT = 2 * 1024 ** 3
-FEATURE_FILE_PATTERN = "features-*.npz"
+# Exactly FeatureCache.path_for's names: an export the user named features-dense.npz is no
+# cache file, even in the cache's folder.
+FEATURE_FILE_PATTERN = "features-" + "[0-9a-f]" * 32 + ".npz"
 BASE_FILE_PATTERN = "*.keras"
 CACHE_NAMES = ("features", "bases")
 

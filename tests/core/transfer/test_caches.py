@@ -101,6 +101,11 @@ def test_the_default_limit_is_two_gibibytes(home):
     assert cache_named("bases").limit is None
 
 
+def cache_name(number: int) -> str:
+    """A feature cache file's name, as FeatureCache.path_for makes them."""
+    return f"features-{number:032x}.npz"
+
+
 def write(path: Path, size: int) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"x" * size)
@@ -133,25 +138,27 @@ def test_sizes_count_only_the_caches_own_files(home):
 
 def test_clear_removes_only_the_caches_own_files(home):
     features = cache_named("features")
-    own = [write(features.folder / f"features-{i:032x}.npz", 100 * (i + 1)) for i in range(3)]
+    own = [write(features.folder / cache_name(i), 100 * (i + 1)) for i in range(3)]
     others = [write(features.folder / "features.csv", 10),
               write(features.folder / ".features-abc.saving-12.npz", 10),
               write(features.folder / "my-features.npz", 10),
+              write(features.folder / "features-dense.npz", 10),     # an export saved here
               write(home / "bases" / "base.keras", 10)]
-    (features.folder / "features-link.npz").symlink_to(others[0])
+    link = features.folder / cache_name(99)
+    link.symlink_to(others[0])
 
     result = clear(features)
     assert (result.removed, result.freed, result.failed) == (3, 600, [])
     assert result.text() == "Freed 600.00 B (3 files)."
     assert not any(path.exists() for path in own)
     assert all(path.exists() for path in others)
-    assert (features.folder / "features-link.npz").is_symlink()
+    assert link.is_symlink()
     assert clear(features).text() == "Nothing to free: the cache was empty."
 
 
 def test_clear_tolerates_files_vanishing_and_reports_files_it_cannot_delete(home, monkeypatch):
     features = cache_named("features")
-    first, second, third = (write(features.folder / f"features-{i}.npz", 50) for i in range(3))
+    first, second, third = (write(features.folder / cache_name(i), 50) for i in range(3))
     real_unlink = Path.unlink
 
     def unlink(path: Path, missing_ok: bool = False) -> None:
@@ -171,8 +178,8 @@ def test_clear_tolerates_files_vanishing_and_reports_files_it_cannot_delete(home
 
 def test_trim_never_removes_the_kept_file_even_over_the_limit(home):
     folder = feature_cache_folder()
-    big = write(folder / "features-big.npz", 5000)
-    old = write(folder / "features-old.npz", 100)
+    big = write(folder / cache_name(1), 5000)
+    old = write(folder / cache_name(2), 100)
     set_last_use(big, 500)
     set_last_use(old, 100)
     removed = trim_to_limit(folder, 1000, keep=big)
