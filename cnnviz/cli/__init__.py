@@ -20,6 +20,8 @@
                                                      where the network looks (attribution.py)
     cnnviz features MODEL --data SOURCE --layer NAME --out DIR   a layer's features (.npz),
                                                      their 2-D map (CSV, PNG) (features.py)
+    cnnviz cache [clear [features|bases|all]]   the disk the caches use, and freeing it
+                                                     (cache.py)
 
 front_door.py parses the arguments and turns every problem a user can cause (a missing file,
 bad JSON, a kernel larger than its input) into one line "cnnviz: <message>" on stderr with exit
@@ -31,7 +33,7 @@ arithmetic and never imports TensorFlow; only the GUI and `explain --out` import
 __all__ = [
     "main", "common", "front_door", "gui", "summary", "export_code", "train", "explain",
     "explain_pictures", "evaluate", "runs", "sweep", "transfer", "dense_vs_cnn",
-    "scratch_vs_transfer", "attribution", "features",
+    "scratch_vs_transfer", "attribution", "features", "cache",
 ]
 
 

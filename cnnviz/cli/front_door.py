@@ -30,6 +30,7 @@ from cnnviz.cli.common import (
 )
 from cnnviz.cli.dense_vs_cnn import add_dense_vs_cnn_parser, cmd_dense_vs_cnn
 from cnnviz.cli.attribution import add_attribution_parser, cmd_attribution
+from cnnviz.cli.cache import add_cache_parser, cmd_cache
 from cnnviz.cli.evaluate import add_evaluate_parser, cmd_evaluate
 from cnnviz.cli.explain import add_explain_parser, cmd_explain
 from cnnviz.cli.export_code import add_export_code_parser, cmd_export_code
@@ -47,7 +48,7 @@ from cnnviz.core.user_folders import logs_folder
 from cnnviz.quiet import quiet_tensorflow
 
 COMMANDS = ("summary", "export-code", "train", "explain", "evaluate", "runs", "sweep",
-            "transfer", "dense-vs-cnn", "scratch-vs-transfer", "attribution", "features")
+            "transfer", "dense-vs-cnn", "scratch-vs-transfer", "attribution", "features", "cache")
 
 USAGE = """\
 cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
@@ -80,6 +81,7 @@ cnnviz [-h] [--version] [--verbose] [--presentation] [FILE]
                     [--steps N] (--out DIR | --json)
        cnnviz features MODEL --data SOURCE --layer NAME [--layer NAME ...] --out DIR
                     [--split S] [--method pca|tsne] [--limit N] [--adapt] [--no-cache]
+       cnnviz cache [clear [features|bases|all]]
 every command also takes --verbose (show TensorFlow's start-up messages and Keras's warnings)"""
 
 VERBOSE_HELP = ("show TensorFlow's start-up messages and Keras's warnings on the terminal "
@@ -117,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_scratch_vs_transfer_parser(commands)
     add_attribution_parser(commands)
     add_features_parser(commands)
+    add_cache_parser(commands)
     for command in commands.choices.values():
         # SUPPRESS: `cnnviz --verbose summary F` keeps the value the main parser set.
         command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
@@ -187,6 +190,8 @@ def _run(args: argparse.Namespace) -> int:
         return cmd_attribution(args)
     if args.command == "features":
         return cmd_features(args)
+    if args.command == "cache":
+        return cmd_cache(args)
     return cmd_gui(args.file, presentation=args.presentation)
 
 

@@ -24,6 +24,7 @@ from cnnviz.core.model.presets import preset_spec
 from cnnviz.core.model.spec import load_spec, save_spec
 from cnnviz.core.atomic_save import save_text_atomically
 from cnnviz.ui.common import dialogs
+from cnnviz.ui.common.cache_dialog import show_cache_dialog
 from cnnviz.ui.common.undo_actions import undo_redo_actions
 from cnnviz.ui.common.zoom import set_relative_font
 from cnnviz.ui.build.builder_panel import BuilderPanel
@@ -153,6 +154,8 @@ class MainWindow(QMainWindow):
         a["save_as"] = self._action(file_menu, "Save &As…", self.save_as, "Ctrl+Shift+S")
         a["export"] = self._action(file_menu, "&Export Python Code…", self.export_code, "Ctrl+E",
                                    "Write a runnable Keras script for this model")
+        a["disk_space"] = self._action(file_menu, "&Disk Space…", lambda: show_cache_dialog(self),
+                                       tip="See and free the disk cnnviz's caches use")
         file_menu.addSeparator()
         a["quit"] = self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 

@@ -9,7 +9,9 @@
                     edits the head on top of it: prepared, measured and saved as a Keras file
     spec_with_bases a saved model with one nested network → a spec, the network (with its
                     current weights) saved and kept as a PretrainedBase layer
+    caches          the disk the feature and base caches use: sizes, clearing, the feature
+                    cache's size limit (least recently used files go first)
 """
 
 __all__ = ["bases", "transfer_model", "features", "feature_maps", "base_blocks",
-           "spec_with_bases"]
+           "spec_with_bases", "caches"]

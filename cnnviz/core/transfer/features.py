@@ -14,7 +14,9 @@ background worker wraps them without this module knowing about threads.
 Results are cached in the user data folder (`feature_cache/`), one `.npz` per base, layer,
 data source, split, limit and reduction; the data is fingerprinted by its labels and a few
 of its images, so a changed file is not mistaken for the old one. A cache file that cannot
-be read or does not match its key is recomputed and overwritten, never trusted.
+be read or does not match its key is recomputed and overwritten, never trusted. The cache
+is kept under FeatureCache.size_limit (2 GiB by default): after a write, the files used
+longest ago are removed (core.transfer.caches).
 
 `preprocess`, when given, takes a batch of images as a float32 tensor of 0..255 values
 (batch, H, W, C) and returns the model's input (a pre-built network's own
@@ -41,7 +43,9 @@ from cnnviz.core.data.data_splits import DataSplit
 from cnnviz.core.data.dataset_types import SPLIT_NAMES, Dataset
 from cnnviz.core.data.split_choice import measured_split
 from cnnviz.core.errors import CnnvizError
-from cnnviz.core.user_folders import user_data_folder
+from cnnviz.core.transfer.caches import (
+    DEFAULT_FEATURE_CACHE_LIMIT, feature_cache_folder, mark_used, trim_to_limit,
+)
 
 if TYPE_CHECKING:
     import keras
@@ -49,7 +53,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_FLATTENED", "REDUCTIONS", "FeatureError", "FeatureExtractionStopped", "Features",
     "FeatureCache", "FeatureExtractor", "Preprocess", "application_identity", "model_file_identity",
-    "feature_cache_folder", "layer_names", "find_layer", "sample_indices",
+    "layer_names", "find_layer", "sample_indices",
     "extract_features", "save_features_npz", "save_coordinates_csv", "load_features_npz",
 ]
 
@@ -118,7 +122,9 @@ class FeatureCache:
     """Where and under what names features are cached.
 
     base: the base's identity (model_file_identity or application_identity); source: the data
-    source as the user named it ("mnist-sample", a path); folder: None → feature_cache_folder().
+    source as the user named it ("mnist-sample", a path); folder: None → caches.feature_cache_folder().
+    size_limit: after a file is written, the files used longest ago are removed until the
+    folder's cache files total at most this many bytes (caches.trim_to_limit).
     """
 
     base: str
@@ -127,6 +133,7 @@ class FeatureCache:
     # How inputs are prepared when it is not the base's own way ("resized to 224×224"):
     # part of the key, so features of differently prepared inputs never mix.
     preparation: str = ""
+    size_limit: int = DEFAULT_FEATURE_CACHE_LIMIT
 
     def path_for(self, key_text: str) -> Path:
         folder = self.folder if self.folder is not None else feature_cache_folder()
@@ -151,11 +158,6 @@ def application_identity(name: str, weights: str) -> str:
     """A Keras application's cache identity: its name and weights ("imagenet", "random").
     Random weights differ on every build, so the caller should not cache them."""
     return f"keras application {name} weights {weights}"
-
-
-def feature_cache_folder() -> Path:
-    """The folder of cached features in the user data folder (not created here)."""
-    return user_data_folder() / "feature_cache"
 
 
 def _data_identity(source: str, split_name: str, data: DataSplit, indices: np.ndarray) -> str:
@@ -346,7 +348,8 @@ def extract_features(model: "keras.Model", layers: str | Sequence[str], dataset:
                                 layer=wanted[position], base=name,
                                 reduction=reductions[position], layer_shape=shapes[position])
             if cache is not None:
-                _write_cache(cache.path_for(keys[position]), keys[position], features)
+                _write_cache(cache.path_for(keys[position]), keys[position], features,
+                             cache.size_limit)
             results[position] = features
     elif on_progress is not None:
         on_progress(indices.size, indices.size)
@@ -433,16 +436,20 @@ def _read_cache(path: Path, key: str, indices: np.ndarray, labels: np.ndarray
     except Exception:  # any damage at all: recompute, never trust
         path.unlink(missing_ok=True)
         return None
+    mark_used(path)  # eviction goes by last use
     return features
 
 
-def _write_cache(path: Path, key: str, features: Features) -> None:
-    """Write one cache file atomically; a cache that cannot be written is only slower."""
+def _write_cache(path: Path, key: str, features: Features, size_limit: int) -> None:
+    """Write one cache file atomically, then trim the cache to `size_limit` bytes (the
+    files used longest ago go first, never this one); a cache that cannot be written is
+    only slower."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         save_features_npz(path, features, extra={"cache_key": np.array(key)})
     except (OSError, CnnvizError):
-        pass
+        return
+    trim_to_limit(path.parent, size_limit, keep=path)
 
 
 # ---------------------------------------------------------------- export
