@@ -6,8 +6,8 @@ pre-built base hold one nested network (a Functional or Sequential used as a lay
 otherwise straight chain: the input, maybe preprocessing layers (×255, resizing, grey →
 colour, scaling), the nested network, then the head. `model_to_spec_with_bases(model)` saves
 the input-to-network part (preprocessing and network, with the weights it has now: ImageNet's
-or fine-tuned ones) as a model file in the bases folder, named by a hash of its content so the
-same base is saved once, describes it with `base_blocks.prepare_base_block` (weights "file"),
+or fine-tuned ones) as a model file in `saved_bases_folder()` (not a cache: clearing the
+caches leaves it), named by a hash of its content so the same base is saved once, describes it with `base_blocks.prepare_base_block` (weights "file"),
 and turns the head into spec layers as `model_to_spec` does (they get fresh weights when
 built, like every spec layer). A model without a nested network is simply `model_to_spec`'s.
 
@@ -29,12 +29,13 @@ from cnnviz.core.model.spec import LayerSpec, ModelSpec
 from cnnviz.core.model.spec_from_keras import model_to_spec, unsupported_layers
 from cnnviz.core.transfer.base_blocks import base_blocks_folder, prepare_base_block
 from cnnviz.core.transfer.bases import ProgressCallback
+from cnnviz.core.user_folders import user_data_folder
 
 if TYPE_CHECKING:
     import keras
 
 __all__ = ["has_nested_network", "unsupported_parts", "model_to_spec_with_bases",
-           "saved_base_name", "BASE_OUTPUT_LAYER", "BASE_END_LAYER"]
+           "saved_base_name", "saved_bases_folder", "BASE_OUTPUT_LAYER", "BASE_END_LAYER"]
 
 Problem = tuple[str, str, str]  # (part name, Keras type, why), as unsupported_layers gives
 # The saved base ends in two no-op layers and is cut at the first: prepare_base_block refuses
@@ -274,15 +275,23 @@ def _save_base(model: "keras.Model", parts: _Parts, frozen: bool, folder: Path) 
             layer.trainable = flag
 
 
+def saved_bases_folder() -> Path:
+    """Where networks kept from saved models go: <data folder>/saved_bases. Not a cache
+    (their weights exist nowhere else in this form), so clearing the caches leaves them."""
+    return user_data_folder() / "saved_bases"
+
+
 def model_to_spec_with_bases(model: "keras.Model", folder: Path | None = None,
-                             on_progress: ProgressCallback | None = None) -> ModelSpec:
+                             on_progress: ProgressCallback | None = None,
+                             blocks_folder: Path | None = None) -> ModelSpec:
     """The spec of `model`; its one nested network (with any preprocessing before it) as a
     PretrainedBase layer whose file keeps the network's current weights.
 
     Args:
         model: a Keras model (Sequential or functional).
-        folder: where the base is saved and prepared (default: base_blocks_folder()).
+        folder: where the network is saved with its weights (default: saved_bases_folder()).
         on_progress: passed to prepare_base_block.
+        blocks_folder: where its base block is prepared (default: base_blocks_folder()).
     Returns:
         The spec; the base frozen when none of its weights train now. The head's layers
         are spec layers (built with fresh weights, as every spec is).
@@ -296,12 +305,13 @@ def model_to_spec_with_bases(model: "keras.Model", folder: Path | None = None,
     parts, problems = _analysed(model)
     if parts is None:
         raise _refusal(model, problems)
-    folder = folder or base_blocks_folder()
+    folder = folder or saved_bases_folder()
     frozen = weight_count(_trainable_weights(parts)) == 0
     path = _save_base(model, parts, frozen, folder)
     channels = int(model.inputs[0].shape[-1])
     base_layer = prepare_base_block(str(path), input_channels=channels, cut=BASE_OUTPUT_LAYER,
-                                    folder=folder, on_progress=on_progress)
+                                    folder=blocks_folder or base_blocks_folder(),
+                                    on_progress=on_progress)
     base_layer.trainable = not frozen
     head = model_to_spec(_head_model(parts))
     head_layers = list(head.layers)

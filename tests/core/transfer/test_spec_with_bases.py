@@ -105,11 +105,11 @@ def test_a_builder_model_with_a_base_opens_again_and_again(mobilenet: LayerSpec,
 def test_the_same_base_opened_twice_is_saved_once(tmp_path):
     opened = _transfer_model(tmp_path, fine_tune=False)
     folder = tmp_path / "bases"
-    first = model_to_spec_with_bases(opened, folder=folder)
+    first = model_to_spec_with_bases(opened, folder=folder, blocks_folder=folder)
     files = sorted(folder.iterdir())
     stamps = [path.stat().st_mtime_ns for path in files]
     second = model_to_spec_with_bases(load_model_file(tmp_path / "transfer.keras"),
-                                      folder=folder)
+                                      folder=folder, blocks_folder=folder)
     assert second.layers[0].params == first.layers[0].params
     assert sorted(folder.iterdir()) == files and len(files) == 2   # the base and its block
     assert [path.stat().st_mtime_ns for path in files] == stamps

@@ -41,6 +41,8 @@ def test_a_transfer_model_opens_in_the_builder_with_its_base(qtbot, tmp_path, mo
     base = spec.layers[0]
     assert not base.trainable and Path(base.params["block_file"]).parent == \
         tmp_path / "home" / "bases"
+    # The network with its weights is kept out of the caches, which File > Disk Space clears.
+    assert Path(base.params["source"]).parent == tmp_path / "home" / "saved_bases"
     assert window.document.report.ok
     model = build_model(spec)
     images = np.random.default_rng(0).random((2, 28, 28, 1)).astype("float32")
