@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     import keras
 
 __all__ = ["DEFAULT_INPUT_SIZE", "base_blocks_folder", "prepare_base_block",
-           "ensure_base_blocks", "describe_base"]
+           "ensure_base_blocks", "describe_base", "saved_base_name", "BASE_OUTPUT_LAYER",
+           "BASE_END_LAYER"]
 
 # MobileNetV2's smallest size with ImageNet weights: fast enough to train on a laptop in class.
 DEFAULT_INPUT_SIZE = (96, 96)
@@ -158,12 +159,31 @@ def prepare_base_block(source: str, *, weights: str = "imagenet",
     return normalize_layer(LayerSpec(PRETRAINED_BASE, params, name, trainable=False))
 
 
+# A network kept from a saved model (spec_with_bases) is saved ending in two no-op layers and
+# cut at the first: a model file's output layer cannot be a cut (for a classifier that is its
+# old class scores), and a nested network cannot be one either (Keras names its inner output).
+BASE_OUTPUT_LAYER, BASE_END_LAYER = "base_output", "base_end"
+
+
+def saved_base_name(source: str, cut: str) -> str | None:
+    """The network's name for a base kept from a saved model (spec_with_bases: a file
+    <network>-<16 hex digits>.keras cut at BASE_OUTPUT_LAYER); None for any other base."""
+    stem, _, digest = Path(source).stem.rpartition("-")
+    if (cut != BASE_OUTPUT_LAYER or not stem or len(digest) != 16
+            or any(ch not in "0123456789abcdef" for ch in digest)):
+        return None
+    return stem
+
+
 def describe_base(layer: LayerSpec) -> str:
     """One line for a PretrainedBase layer: 'MobileNetV2 (ImageNet), cut at out_relu, 96×96'."""
     p = layer.params
+    size = p["input_size"]
+    saved = saved_base_name(str(p["source"]), str(p.get("cut") or ""))
+    if saved is not None:
+        return f"{saved}, kept from a saved model with its weights, {size[0]}×{size[1]}"
     source = p["source"] if is_application_name(p["source"]) else Path(p["source"]).name
     weights = {"imagenet": "ImageNet", "random": "random weights", "file": "its own weights"}
-    size = p["input_size"]
     return (f"{source} ({weights.get(p['weights'], p['weights'])}), cut at "
             f"'{p['cut']}', {size[0]}×{size[1]}")
 

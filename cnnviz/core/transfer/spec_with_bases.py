@@ -25,9 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 from cnnviz.core.errors import UnsupportedLayerError
 from cnnviz.core.model.builder import save_model_file, weight_count
-from cnnviz.core.model.spec import LayerSpec, ModelSpec
+from cnnviz.core.model.spec import ModelSpec
 from cnnviz.core.model.spec_from_keras import model_to_spec, unsupported_layers
-from cnnviz.core.transfer.base_blocks import base_blocks_folder, prepare_base_block
+from cnnviz.core.transfer.base_blocks import (
+    BASE_END_LAYER, BASE_OUTPUT_LAYER, base_blocks_folder, prepare_base_block,
+)
 from cnnviz.core.transfer.bases import ProgressCallback
 from cnnviz.core.user_folders import user_data_folder
 
@@ -35,13 +37,9 @@ if TYPE_CHECKING:
     import keras
 
 __all__ = ["has_nested_network", "unsupported_parts", "model_to_spec_with_bases",
-           "saved_base_name", "saved_bases_folder", "BASE_OUTPUT_LAYER", "BASE_END_LAYER"]
+           "saved_bases_folder"]
 
 Problem = tuple[str, str, str]  # (part name, Keras type, why), as unsupported_layers gives
-# The saved base ends in two no-op layers and is cut at the first: prepare_base_block refuses
-# to cut a model file at its output layer (for a classifier that is its old class scores), and
-# a nested network cannot be a cut (Keras names its inner output, not its output here).
-BASE_OUTPUT_LAYER, BASE_END_LAYER = "base_output", "base_end"
 # Stands for the base ahead of the head's layers, so model_to_spec can check them; dropped
 # from the spec afterwards.
 _STAND_IN = "cnnviz_base_stand_in"
@@ -234,16 +232,6 @@ def _flags(network: Any) -> list[tuple[Any, bool]]:
     # layer's own flag (setting a network's flag sets every layer inside it).
     return [(layer, bool(layer.trainable))
             for layer in network._flatten_layers(include_self=True, recursive=True)]
-
-
-def saved_base_name(source: str, cut: str) -> str | None:
-    """The network's name for a base saved here (file <network>-<16 hex digits>.keras, cut
-    at BASE_OUTPUT_LAYER); None for any other base."""
-    stem, _, digest = Path(source).stem.rpartition("-")
-    if (cut != BASE_OUTPUT_LAYER or not stem or len(digest) != 16
-            or any(ch not in "0123456789abcdef" for ch in digest)):
-        return None
-    return stem
 
 
 def _save_base(model: "keras.Model", parts: _Parts, frozen: bool, folder: Path) -> Path:

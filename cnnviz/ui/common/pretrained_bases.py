@@ -77,7 +77,7 @@ def network_title(source: str) -> str:
 def base_label(layer: LayerSpec) -> str:
     """The one-line name of a PretrainedBase row: 'MobileNetV2 · cut at out_relu'; for a
     base kept from a saved model, 'frozen_base (saved weights)'."""
-    from cnnviz.core.transfer.spec_with_bases import saved_base_name
+    from cnnviz.core.transfer.base_blocks import saved_base_name
 
     source = str(layer.params.get("source", ""))
     cut = str(layer.params.get("cut") or "")

@@ -13,7 +13,7 @@ from cnnviz.ui.train.dataset_chooser import load_with_preview
 from cnnviz.ui.transfer.transfer_bases import APPLICATION_PARAMETERS, weights_status
 from cnnviz.ui.transfer.transfer_view import TransferView
 from cnnviz.workspace import Workspace
-from tests.core.transfer.test_bases import keras_home, offline  # noqa: F401 (a fixture)
+from tests.core.transfer.test_bases import offline
 from tests.ui.app_window import tiny_spec
 
 SAMPLE_MODEL = Path(__file__).resolve().parents[3] / "sample_models" / "mnist_cnn_small.keras"
