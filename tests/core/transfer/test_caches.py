@@ -10,27 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from cnnviz.core.data.datasets import load_dataset
-from cnnviz.core.inspect.model_files import open_model
 from cnnviz.core.transfer.base_blocks import base_blocks_folder
 from cnnviz.core.transfer.caches import (
     DEFAULT_FEATURE_CACHE_LIMIT, UnknownCacheError, cache_files, cache_named, clear,
     feature_cache_folder, known_caches, measure, trim_to_limit,
 )
 from cnnviz.core.transfer.features import FeatureCache, extract_features, model_file_identity
+from tests.core.transfer.conftest import MODEL_FILE
 
-MODEL_FILE = Path(__file__).parents[3] / "sample_models" / "mnist_cnn_small.keras"
 IMAGES = 40
-
-
-@pytest.fixture(scope="module")
-def model():
-    return open_model(MODEL_FILE).model
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_dataset("mnist-sample")
 
 
 @pytest.fixture

@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from cnnviz.core.data.data_splits import ArraySplit
 from cnnviz.core.data.dataset_types import Dataset
-from cnnviz.core.data.datasets import load_dataset
 from cnnviz.core.errors import DatasetError
-from cnnviz.core.inspect.model_files import open_model
 from cnnviz.core.transfer.features import (
     FeatureCache, FeatureError, FeatureExtractionStopped, extract_features, load_features_npz,
     model_file_identity, sample_indices, save_coordinates_csv, save_features_npz,
 )
+from tests.core.transfer.conftest import MODEL_FILE
 
-MODEL_FILE = Path(__file__).parents[3] / "sample_models" / "mnist_cnn_small.keras"
 LIMIT = 200
-
-
-@pytest.fixture(scope="module")
-def model():
-    return open_model(MODEL_FILE).model
-
-
-@pytest.fixture(scope="module")
-def digits() -> Dataset:
-    return load_dataset("mnist-sample")
 
 
 def keras_output(model, layer: str, images: np.ndarray) -> np.ndarray:
