@@ -17,7 +17,7 @@ from cnnviz.core.experiments.sweep import (
 from cnnviz.core.experiments.sweep_heartbeat import set_grace_period, timing
 from tests.core.experiments.sweep_fixtures import KeepingRecorder, config, options, tiny_spec
 from tests.core.experiments.test_sweep_workers import (  # noqa: F401  (postgresql_url: a fixture)
-    ROOT, _environment, _spec_file, _sweep_command, _wait_for, postgresql_url,
+    ENDLESS, ROOT, _environment, _spec_file, _sweep_command, _wait_for, postgresql_url,
 )
 
 GRID = ["batch_size=16,32"]
@@ -31,12 +31,12 @@ def _running(study: Any) -> list[Any]:
 
 def _lose_a_worker_on_another_machine_and_resume(tmp_path: Path, storage: str) -> None:
     spec = _spec_file(tmp_path)
-    # Long trials (40 epochs), so the worker is surely killed in the middle of one; a grace
-    # period of 3 s (a beat every 0.75 s) so the test waits seconds, not minutes.
+    # Endless trials, so the worker is surely killed in the middle of one; a grace period of
+    # 3 s (a beat every 0.75 s) so the test waits seconds, not minutes.
     log = tmp_path / "worker.log"
     with log.open("w") as worker_log:
         worker = subprocess.Popen(
-            _sweep_command(spec, "--epochs", "40", "--param", GRID[0], "--grid", "--storage",
+            _sweep_command(spec, "--epochs", ENDLESS, "--param", GRID[0], "--grid", "--storage",
                            storage, "--study", "lost", "--grace", "3"),
             cwd=ROOT, env=_environment(tmp_path), stdout=worker_log, stderr=subprocess.STDOUT)
     plan = plan_sweep("lost", {"tiny": tiny_spec()}, "mnist-sample", options(), config(),

@@ -24,6 +24,13 @@ from tests.core.experiments.sweep_fixtures import LIMIT, config, options, tiny_s
 ROOT = Path(__file__).resolve().parents[3]
 
 
+# Epochs per trial for a worker that the test kills mid-trial: the most the CLI takes, about a
+# minute a trial here, so the test surely sees a trial running, however busy the machine (40
+# epochs once ended before a busy CI machine's test process could look). The sweep the test
+# runs afterwards uses the plan's own few epochs.
+ENDLESS = "1000"
+
+
 def _spec_file(folder: Path) -> Path:
     path = folder / "tiny.json"
     path.write_text(tiny_spec().to_json(), encoding="utf-8")
@@ -57,9 +64,9 @@ def _wait_for(condition: Any, what: str, limit: float = 180,
 def test_a_killed_worker_leaves_its_trial_failed_and_the_sweep_redoes_it(tmp_path: Path) -> None:
     journal = str(tmp_path / "killed.journal")
     spec = _spec_file(tmp_path)
-    # Long trials (40 epochs), so the worker is surely killed in the middle of one.
+    # Endless trials, so the test surely sees one running and kills the worker in it.
     worker = subprocess.Popen(
-        _sweep_command(spec, "--epochs", "40", "--param", "batch_size=16,32", "--grid",
+        _sweep_command(spec, "--epochs", ENDLESS, "--param", "batch_size=16,32", "--grid",
                        "--storage", journal, "--study", "killed"),
         cwd=ROOT, env=_environment(tmp_path), stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
