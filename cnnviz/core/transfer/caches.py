@@ -163,16 +163,19 @@ def measure(cache: Cache) -> CacheUsage:
     return CacheUsage(files=len(files), bytes=sum(info.st_size for _, info in files))
 
 
-def _remove(path: Path, size: int, result: ClearResult) -> None:
+def _remove(path: Path, size: int, result: ClearResult) -> bool:
+    """Delete one file, counting it in `result`; True when it is gone (also when someone
+    else removed it first, which is nothing to report)."""
     try:
         path.unlink()
-    except FileNotFoundError:  # someone else removed it: nothing to report
-        return
+    except FileNotFoundError:
+        return True
     except OSError as exc:
         result.failed.append((path, exc.strerror or str(exc)))
-        return
+        return False
     result.removed += 1
     result.freed += size
+    return True
 
 
 def clear(cache: Cache) -> ClearResult:
@@ -206,8 +209,6 @@ def trim_to_limit(folder: Path, limit: int, keep: Path | None = None,
             break
         if kept is not None and path.resolve() == kept:
             continue
-        before = result.removed
-        _remove(path, info.st_size, result)
-        if result.removed > before or not path.exists():
+        if _remove(path, info.st_size, result):
             total -= info.st_size
     return result

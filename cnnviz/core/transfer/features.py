@@ -122,7 +122,8 @@ class FeatureCache:
     """Where and under what names features are cached.
 
     base: the base's identity (model_file_identity or application_identity); source: the data
-    source as the user named it ("mnist-sample", a path); folder: None → caches.feature_cache_folder().
+    source as the user named it ("mnist-sample", a path); folder: None →
+    caches.feature_cache_folder().
     size_limit: after a file is written, the files used longest ago are removed until the
     folder's cache files total at most this many bytes (caches.trim_to_limit).
     """
